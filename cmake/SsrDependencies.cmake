@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: Apache-2.0
+# Every external dependency is found here, once. scripts/setup-deps installs them from Debian 12.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBBPF REQUIRED IMPORTED_TARGET libbpf>=1.1)
+pkg_check_modules(LIBXDP REQUIRED IMPORTED_TARGET libxdp>=1.3)
+find_package(absl REQUIRED CONFIG)
+find_package(Protobuf REQUIRED)
+find_package(OpenSSL 3.0 REQUIRED)
+if(SSR_BUILD_TESTS)
+  find_package(Catch2 2.13 REQUIRED CONFIG)
+  include(Catch)
+endif()
+if(SSR_BUILD_BENCH)
+  find_package(benchmark REQUIRED CONFIG)
+endif()
