@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+// ssr-config-check: validates a libssr configuration and prints "OK" or every error.
+//
+//   ssr-config-check [options] FILE        check a config file (.json or text format)
+//   ssr-config-check [options] --default   check the built-in default config
+//
+// Options:
+//   --router NAME   also require that router NAME exists and print its summary
+//   --matrix        print the access matrix (tenant x service: allow / deny)
+//   --quiet         print only "OK" or the errors
+//   --print-default print the built-in default config text and exit
+//
+// Exit status: 0 valid, 1 invalid config, 2 usage error or unreadable file.
+// Key material is never printed.
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "config/loader.h"
+#include "util/strings.h"
+
+namespace {
+
+using ssr::config::Config;
+
+constexpr char kUsage[] =
+    "usage: ssr-config-check [--router NAME] [--matrix] [--quiet] (FILE | --default)\n"
+    "       ssr-config-check --print-default\n";
+
+void PrintRouter(const Config& c, const ssr::config::Router& r) {
+  std::printf("router %s:\n", r.name.c_str());
+  for (const auto& itf : r.interfaces) {
+    std::vector<std::string> addrs;
+    for (const auto& a : itf.addresses) {
+      addrs.push_back(absl::StrCat(a.address.ToString(), "/", a.prefix_length));
+    }
+    std::printf("  interface %-8s %s %s\n", itf.name.c_str(),
+                itf.role == ssr::config::InterfaceRole::kLan ? "LAN" : "WAN",
+                absl::StrJoin(addrs, " ").c_str());
+  }
+  for (const auto& p : r.peers) {
+    std::vector<std::string> addrs;
+    for (const auto& a : p.addresses) addrs.push_back(a.ToString());
+    std::printf("  peer %-12s via %s at %s, waypoint ports %u-%u%s, policy %s\n", p.name.c_str(),
+                r.interfaces[p.interface].name.c_str(), absl::StrJoin(addrs, " ").c_str(),
+                p.waypoint_ports.first, p.waypoint_ports.last,
+                p.parity_rule ? " (even/odd)" : "",
+                c.security_policies[p.security_policy].name.c_str());
+  }
+  for (const auto& route : r.service_routes) {
+    const std::string& service = c.services[route.service].name;
+    if (route.kind == ssr::config::ServiceRoute::Kind::kPeer) {
+      std::printf("  route %-8s -> peer %s\n", service.c_str(), r.peers[route.peer].name.c_str());
+    } else {
+      std::printf("  route %-8s -> local %s%s\n", service.c_str(),
+                  r.interfaces[route.interface].name.c_str(),
+                  route.gateway ? absl::StrCat(" via ", route.gateway->ToString()).c_str() : "");
+    }
+  }
+}
+
+void PrintMatrix(const Config& c) {
+  size_t width = 6;
+  for (const auto& t : c.tenants) width = std::max(width, t.name.size());
+  std::printf("access (deny by default):\n  %-*s", static_cast<int>(width), "tenant");
+  for (const auto& s : c.services) std::printf(" %-6s", s.name.c_str());
+  std::printf("\n");
+  for (size_t t = 0; t < c.tenants.size(); ++t) {
+    std::printf("  %-*s", static_cast<int>(width), c.tenants[t].name.c_str());
+    for (size_t s = 0; s < c.services.size(); ++s) {
+      const bool allowed = c.AccessFor(s, t) == ssr::config::Permission::kAllow;
+      std::printf(" %-*s", static_cast<int>(std::max<size_t>(6, c.services[s].name.size())),
+                  allowed ? "allow" : "deny");
+    }
+    std::printf("\n");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string file;
+  std::string router;
+  bool use_default = false;
+  bool matrix = false;
+  bool quiet = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--default") {
+      use_default = true;
+    } else if (arg == "--print-default") {
+      std::fwrite(ssr::config::DefaultConfigText().data(), 1,
+                  ssr::config::DefaultConfigText().size(), stdout);
+      return 0;
+    } else if (arg == "--router" && i + 1 < argc) {
+      router = argv[++i];
+    } else if (arg == "--matrix") {
+      matrix = true;
+    } else if (arg == "--quiet") {
+      quiet = true;
+    } else if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (!arg.empty() && arg[0] == '-') {
+      std::fprintf(stderr, "ssr-config-check: unknown option %s\n%s", argv[i], kUsage);
+      return 2;
+    } else if (file.empty()) {
+      file = arg;
+    } else {
+      std::fprintf(stderr, "ssr-config-check: only one FILE may be given\n%s", kUsage);
+      return 2;
+    }
+  }
+  if (use_default == !file.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+
+  const std::string source = use_default ? "<built-in default>" : file;
+  std::string text;
+  ssr::config::LoadOptions options;
+  ssr::config::ConfigFormat format = ssr::config::ConfigFormat::kAuto;
+  if (use_default) {
+    text = std::string(ssr::config::DefaultConfigText());
+  } else {
+    absl::StatusOr<std::string> read = ssr::config::ReadFileToString(file);
+    if (!read.ok()) {
+      std::fprintf(stderr, "ssr-config-check: %s\n", std::string(read.status().message()).c_str());
+      return 2;
+    }
+    text = std::move(*read);
+    const size_t slash = file.rfind('/');
+    options.base_dir = slash == std::string::npos ? "" : file.substr(0, slash);
+    if (file.size() > 5 && file.ends_with(".json")) format = ssr::config::ConfigFormat::kJson;
+  }
+
+  absl::StatusOr<ssr::config::v1::Config> proto = ssr::config::ParseConfig(text, format);
+  if (!proto.ok()) {
+    std::fprintf(stderr, "%s: %s\n", source.c_str(), std::string(proto.status().message()).c_str());
+    std::fprintf(stderr, "1 error\n");
+    return 1;
+  }
+  ssr::config::ValidationResult result = ssr::config::Validate(*proto, options);
+  if (result.ok() && !router.empty() && result.config->FindRouter(router) == nullptr) {
+    result.errors.push_back({absl::StatusCode::kNotFound, "",
+                             absl::StrCat("router \"", router, "\" is not defined in the config")});
+  }
+  if (!result.ok()) {
+    for (const auto& e : result.errors) {
+      std::fprintf(stderr, "%s: %s\n", source.c_str(), e.ToString().c_str());
+    }
+    std::fprintf(stderr, "%zu error%s\n", result.errors.size(),
+                 result.errors.size() == 1 ? "" : "s");
+    return 1;
+  }
+  std::printf("OK\n");
+  if (quiet) return 0;
+  const Config& c = *result.config;
+  std::printf("%s: organization \"%s\": %zu routers, %zu tenants, %zu services, "
+              "%zu security policies, %zu keys\n",
+              source.c_str(), c.organization.c_str(), c.routers.size(), c.tenants.size(),
+              c.services.size(), c.security_policies.size(), c.keys.size());
+  for (const auto& r : c.routers) {
+    if (router.empty() || r.name == router) PrintRouter(c, r);
+  }
+  if (matrix) PrintMatrix(c);
+  return 0;
+}
