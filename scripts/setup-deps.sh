@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs every Debian 12 package libssr needs to build, test and run. Idempotent: packages that
+# are already installed are not touched, and apt is not called at all when nothing is missing.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config git
+  clang llvm libclang-rt-14-dev          # BPF programs, libFuzzer builds
+  libbpf-dev libxdp-dev bpftool          # XDP / AF_XDP
+  libssl-dev                             # HMAC, AES (OpenSSL 3.0)
+  libabsl-dev                            # absl::Status, containers, strings
+  libprotobuf-dev protobuf-compiler      # configuration model
+  catch2 libbenchmark-dev                # tests, micro-benchmarks
+  iproute2 iputils-ping                  # namespaces, veth, ping (integration tests and demo)
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup-deps: missing packages: ${missing[*]}" >&2
+  echo "setup-deps: run as root (or install them with sudo apt-get install ...)" >&2
+  exit 1
+fi
+echo "setup-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
