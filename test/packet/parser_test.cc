@@ -39,6 +39,15 @@ TEST_CASE("ParseResult names are unique snake_case strings", "[packet]") {
         "ipv6_extension_chain_too_long");
 }
 
+TEST_CASE("ParseResult indexes a util::CounterArray for per-reason drop counters", "[packet]") {
+  ssr::util::CounterArray<ParseResult> counters;
+  PacketInfo info;
+  for (const PacketCase& c : MalformedCases()) counters.Increment(ParseCase(c, &info));
+  CHECK(counters.Get(ParseResult::kOk) == 0);
+  CHECK(counters.Get(ParseResult::kBadIpVersion) == 3);
+  CHECK(counters.Total() == MalformedCases().size());
+}
+
 TEST_CASE("Every crafted malformed frame yields its exact ParseResult", "[packet]") {
   for (const PacketCase& c : MalformedCases()) {
     PacketInfo info;

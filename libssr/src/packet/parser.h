@@ -8,6 +8,10 @@
 // the session layer decides whether to care; see checksum.h) and it does not reassemble fragments.
 //
 // Documented decisions for inputs that RFCs leave to the receiver:
+//  * Up to two VLAN tags (0x8100 or 0x88A8, in any order); a third -> kTooManyVlanTags. Any
+//    EtherType but IPv4/IPv6 (ARP, LLDP, an 802.3 length) -> kUnsupportedEtherType with
+//    ether_type, VLAN tags and l3_offset filled, so the caller can hand the frame to the kernel.
+//    An IP version nibble that disagrees with the EtherType -> kBadIpVersion.
 //  * Ethernet padding / trailers after the IP packet are ignored: IP lengths govern.
 //    A frame shorter than the IP length is an error (k*ExceedsFrame).
 //  * IPv4 IHL < 5 -> kBadIpv4HeaderLength; total length < IHL*4 -> kIpv4TotalLengthTooShort.
