@@ -13,6 +13,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler      # configuration model
   catch2 libbenchmark-dev                # tests, micro-benchmarks
   iproute2 iputils-ping                  # namespaces, veth, ping (integration tests and demo)
+  tshark                                 # tests check that captures we write decode
 )
 
 missing=()
