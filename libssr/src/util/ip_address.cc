@@ -18,20 +18,6 @@ IpAddress IpAddress::V4(uint32_t host_order) {
   return a;
 }
 
-IpAddress IpAddress::V4Bytes(std::span<const uint8_t, 4> bytes) {
-  IpAddress a;
-  a.family_ = IpFamily::kIpv4;
-  std::memcpy(a.bytes_.data(), bytes.data(), 4);
-  return a;
-}
-
-IpAddress IpAddress::V6Bytes(std::span<const uint8_t, 16> bytes) {
-  IpAddress a;
-  a.family_ = IpFamily::kIpv6;
-  std::memcpy(a.bytes_.data(), bytes.data(), 16);
-  return a;
-}
-
 std::optional<IpAddress> IpAddress::Parse(std::string_view text) {
   // inet_pton needs a NUL-terminated string; the longest valid IPv6 text is 45 characters.
   if (text.empty() || text.size() > 45) return std::nullopt;
@@ -58,16 +44,6 @@ std::string IpAddress::ToString() const {
   char buf[INET6_ADDRSTRLEN];
   const char* r = inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), buf, sizeof(buf));
   return r == nullptr ? std::string("?") : std::string(r);
-}
-
-IpAddress IpAddress::Masked(int length) const {
-  IpAddress out = *this;
-  const int width = bit_width();
-  if (length < 0) length = 0;
-  for (int i = length; i < width; ++i) {
-    out.bytes_[i / 8] = static_cast<uint8_t>(out.bytes_[i / 8] & ~(1u << (7 - i % 8)));
-  }
-  return out;
 }
 
 std::optional<IpPrefix> IpPrefix::Parse(std::string_view text, ParseError* error) {

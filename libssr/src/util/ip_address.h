@@ -12,6 +12,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -27,8 +28,19 @@ class IpAddress {
   constexpr IpAddress() = default;
 
   static IpAddress V4(uint32_t host_order);
-  static IpAddress V4Bytes(std::span<const uint8_t, 4> bytes);
-  static IpAddress V6Bytes(std::span<const uint8_t, 16> bytes);
+  // Inline: the packet parser builds addresses per packet.
+  static IpAddress V4Bytes(std::span<const uint8_t, 4> bytes) {
+    IpAddress a;
+    a.family_ = IpFamily::kIpv4;
+    std::memcpy(a.bytes_.data(), bytes.data(), 4);
+    return a;
+  }
+  static IpAddress V6Bytes(std::span<const uint8_t, 16> bytes) {
+    IpAddress a;
+    a.family_ = IpFamily::kIpv6;
+    std::memcpy(a.bytes_.data(), bytes.data(), 16);
+    return a;
+  }
   // Strict textual parse of either family; nullopt when `text` is not a valid address.
   static std::optional<IpAddress> Parse(std::string_view text);
 
@@ -45,8 +57,19 @@ class IpAddress {
   // Canonical text (inet_ntop form).
   std::string ToString() const;
 
-  // Returns this address with every bit after the first `length` bits cleared.
-  IpAddress Masked(int length) const;
+  // Returns this address with every bit after the first `length` bits cleared. Inline and
+  // byte-wise: prefix lookups mask once per probe.
+  IpAddress Masked(int length) const {
+    IpAddress out = *this;
+    if (length < 0) length = 0;
+    if (length >= bit_width()) return out;
+    const int full = length / 8;
+    const int rest = length % 8;
+    if (rest != 0) out.bytes_[full] = static_cast<uint8_t>(out.bytes_[full] & (0xFF << (8 - rest)));
+    const int first_zero = full + (rest != 0 ? 1 : 0);
+    std::memset(out.bytes_.data() + first_zero, 0, 16 - static_cast<size_t>(first_zero));
+    return out;
+  }
   // Value of bit `index` (0 = most significant bit of the first byte).
   bool Bit(int index) const { return (bytes_[index / 8] >> (7 - index % 8)) & 1u; }
 
