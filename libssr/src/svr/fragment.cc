@@ -5,9 +5,7 @@
 #include <array>
 #include <cstring>
 
-#include "packet/checksum.h"
-#include "packet/header_views.h"
-#include "packet/protocol.h"
+#include "svr/packet_edit.h"
 
 namespace ssr::svr {
 
@@ -15,7 +13,6 @@ using packet::PacketInfo;
 
 namespace {
 
-constexpr size_t kFragmentTlvBytes = kTlvHeaderSize + 10;
 constexpr size_t kMaxOffsetBytes = 0x1FFF * 8;  // 13-bit offset in 8-byte units
 
 // Writes headers (copied from the original), metadata and data into `out`, fixing lengths and
@@ -29,22 +26,7 @@ size_t WriteFragment(std::span<const uint8_t> frame, const PacketInfo& info,
   std::memcpy(out.data(), frame.data(), headers);
   std::memcpy(out.data() + headers, md.data(), md.size());
   if (!data.empty()) std::memcpy(out.data() + headers + md.size(), data.data(), data.size());
-  const size_t l3_length = length - info.l3_offset;
-  std::span<uint8_t> l3 = out.subspan(info.l3_offset, l3_length);
-  if (info.is_ipv4()) {
-    packet::Ipv4HeaderView ip(l3);
-    ip.set_total_length(static_cast<uint16_t>(l3_length));
-    ip.set_checksum(0);
-    ip.set_checksum(packet::Ipv4HeaderChecksum(l3.first(info.l3_header_length)));
-  } else {
-    packet::Ipv6HeaderView(l3).set_payload_length(
-        static_cast<uint16_t>(l3_length - packet::kIpv6HeaderLength));
-  }
-  std::span<uint8_t> segment = out.subspan(info.l4_offset, length - info.l4_offset);
-  packet::UdpHeaderView udp(segment);
-  udp.set_length(static_cast<uint16_t>(segment.size()));
-  udp.set_checksum(0);
-  udp.set_checksum(packet::UdpChecksum(info.src, info.dst, segment));
+  FixLengthsAndChecksums(out, info, length - info.l3_offset);
   return length;
 }
 

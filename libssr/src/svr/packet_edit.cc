@@ -25,8 +25,8 @@ EditResult CheckEditable(std::span<uint8_t> buffer, size_t frame_length, const P
   return EditResult::kOk;
 }
 
-// Rewrites the length fields for an L3 packet that grew (delta > 0) or shrank, then recomputes
-// the IPv4 header checksum and the L4 checksum. `l3_length` is the new length.
+}  // namespace
+
 void FixLengthsAndChecksums(std::span<uint8_t> buffer, const PacketInfo& info, size_t l3_length) {
   std::span<uint8_t> l3 = buffer.subspan(info.l3_offset, l3_length);
   const size_t l4_length = l3_length - (info.l4_offset - info.l3_offset);
@@ -51,8 +51,6 @@ void FixLengthsAndChecksums(std::span<uint8_t> buffer, const PacketInfo& info, s
     tcp.set_checksum(packet::TransportChecksum(info.src, info.dst, packet::kIpProtoTcp, segment));
   }
 }
-
-}  // namespace
 
 EditResult InsertMetadata(std::span<uint8_t> buffer, size_t* frame_length, const PacketInfo& info,
                           std::span<const uint8_t> metadata, size_t mtu) {

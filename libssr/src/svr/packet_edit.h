@@ -56,6 +56,13 @@ EditResult InsertMetadata(std::span<uint8_t> buffer, size_t* frame_length,
 EditResult RemoveMetadata(std::span<uint8_t> buffer, size_t* frame_length,
                           const packet::PacketInfo& info, size_t length);
 
+// After the L4 payload of the packet described by `info` changed length so that its IP packet is
+// now `l3_length` bytes (headers unchanged and in place): rewrites the IPv4 total length and
+// header checksum (or the IPv6 payload length), the UDP length, and recomputes the TCP/UDP
+// checksum over the new segment. `info` must describe a TCP or UDP packet.
+void FixLengthsAndChecksums(std::span<uint8_t> buffer, const packet::PacketInfo& info,
+                            size_t l3_length);
+
 }  // namespace ssr::svr
 
 #endif  // SSR_SVR_PACKET_EDIT_H_
