@@ -30,25 +30,31 @@ IpAddress Ip(const char* t) { return *IpAddress::Parse(t); }
 constexpr ssr::svr::Uuid kUuid = {0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a, 0x69, 0x78,
                                   0x87, 0x96, 0xa5, 0xb4, 0xc3, 0xd2, 0xe1, 0xf0};
 
-// Builds the frame for `spec`, inserts `md` (if any) and returns the frame; empty on failure.
-std::vector<uint8_t> Frame(const PacketSpec& spec, const Metadata* md) {
+// Builds the frame for `spec` and inserts `inserted` (encoded metadata or a marker) after its L4
+// header; returns the frame, empty on failure.
+std::vector<uint8_t> FrameWith(const PacketSpec& spec, std::span<const uint8_t> inserted) {
   std::vector<uint8_t> buffer(2048);
   size_t length = ssr::packet::BuildFrame(spec, buffer);
   if (length == 0) return {};
-  if (md != nullptr) {
-    std::vector<uint8_t> encoded(1024);
-    encoded.resize(ssr::svr::EncodeMetadata(*md, encoded));
+  if (!inserted.empty()) {
     ssr::packet::PacketInfo info;
-    if (encoded.empty() ||
-        ssr::packet::ParseFrame(std::span<const uint8_t>(buffer.data(), length), &info) !=
+    if (ssr::packet::ParseFrame(std::span<const uint8_t>(buffer.data(), length), &info) !=
             ssr::packet::ParseResult::kOk ||
-        ssr::svr::InsertMetadata(buffer, &length, info, encoded, 1500) !=
+        ssr::svr::InsertMetadata(buffer, &length, info, inserted, 1500) !=
             ssr::svr::EditResult::kOk) {
       return {};
     }
   }
   buffer.resize(length);
   return buffer;
+}
+
+// The frame for `spec` with `md` encoded after its L4 header (none if md is null).
+std::vector<uint8_t> Frame(const PacketSpec& spec, const Metadata* md) {
+  std::vector<uint8_t> encoded(1024);
+  encoded.resize(md == nullptr ? 0 : ssr::svr::EncodeMetadata(*md, encoded));
+  if (md != nullptr && encoded.empty()) return {};
+  return FrameWith(spec, encoded);
 }
 
 }  // namespace
@@ -98,23 +104,9 @@ int main(int argc, char** argv) {
 
   PacketSpec false_positive = wan;
   false_positive.payload = cookie_payload;
-  std::vector<uint8_t> fp_frame;
-  {
-    std::vector<uint8_t> buffer(2048);
-    size_t length = ssr::packet::BuildFrame(false_positive, buffer);
-    ssr::packet::PacketInfo info;
-    std::vector<uint8_t> marker(ssr::svr::kMetadataHeaderSize);
-    if (length == 0 || !ssr::svr::WriteFalsePositiveMarker(marker) ||
-        ssr::packet::ParseFrame(std::span<const uint8_t>(buffer.data(), length), &info) !=
-            ssr::packet::ParseResult::kOk ||
-        ssr::svr::InsertMetadata(buffer, &length, info, marker, 1500) !=
-            ssr::svr::EditResult::kOk) {
-      std::fprintf(stderr, "ssr-pcap: cannot build the false-positive packet\n");
-      return 1;
-    }
-    buffer.resize(length);
-    fp_frame = buffer;
-  }
+  std::vector<uint8_t> marker(ssr::svr::kMetadataHeaderSize);
+  ssr::svr::WriteFalsePositiveMarker(marker);
+  const std::vector<uint8_t> fp_frame = FrameWith(false_positive, marker);
 
   PacketSpec syn = wan;
   syn.protocol = ssr::packet::kIpProtoTcp;
