@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -45,6 +46,8 @@ constexpr uint32_t kMaxTimeoutSeconds = 604800;
 constexpr uint32_t kMinWaypointPorts = 256;
 constexpr uint32_t kMinLimitSessions = 1024;
 constexpr uint32_t kMaxLimitSessions = 1u << 24;
+// Hex of the longest key (64 bytes) is 128 digits; the rest is room for whitespace.
+constexpr std::uintmax_t kMaxKeyFileBytes = 4096;
 
 // Values from the config are quoted and C-escaped so that an error message is always one line
 // and shows exactly what was written.
@@ -140,7 +143,8 @@ class Builder {
                                  dotted ? kDottedNameRule : kNameRule, ")"));
       }
       auto [it, inserted] = index->emplace(name, static_cast<size_t>(i));
-      if (!inserted) {
+      // A missing name is reported once above, not again as a duplicate of another missing name.
+      if (!inserted && !name.empty()) {
         Error(path, absl::StrCat(Quote(name), " is already used by ", Idx(list, it->second)),
               absl::StatusCode::kAlreadyExists);
       }
@@ -211,11 +215,16 @@ class Builder {
     return std::nullopt;
   }
 
-  // Checks a PortRange; `what` names the rule for messages. Returns the normalised range.
+  // A range as written in messages: "443" for a single port, "400-500" otherwise.
+  static std::string ShowPorts(uint32_t first, uint32_t last) {
+    return first == last ? absl::StrCat(first) : absl::StrCat(first, "-", last);
+  }
+
+  // Checks a PortRange and returns it normalised (end 0 means a single port).
   std::optional<PortRange> ParsePortRange(const v1::PortRange& r, const std::string& path) {
     const uint32_t start = r.start();
     const uint32_t end = r.end() == 0 ? r.start() : r.end();
-    const std::string shown = absl::StrCat(r.start(), "-", r.end() == 0 ? r.start() : r.end());
+    const std::string shown = ShowPorts(start, end);
     if (start == 0 || start > 65535 || end > 65535) {
       Error(path, absl::StrCat(shown, " is not a valid port range (ports are 1-65535)"));
       return std::nullopt;
@@ -236,12 +245,16 @@ class Builder {
       Error(path, absl::StrCat(what, " is empty"));
       return std::nullopt;
     }
-    if (text.size() % 2 != 0 ||
-        !std::all_of(text.begin(), text.end(),
-                     [](char ch) { return absl::ascii_isxdigit(static_cast<unsigned char>(ch)); })) {
+    const auto is_hex = [](char ch) { return absl::ascii_isxdigit(static_cast<unsigned char>(ch)); };
+    if (!std::all_of(text.begin(), text.end(), is_hex)) {
       Error(path, absl::StrCat(what,
-                               " is not valid hexadecimal (an even number of digits 0-9a-f is "
-                               "expected; the value is not shown)"));
+                               " is not valid hexadecimal (only the digits 0-9, a-f and A-F are "
+                               "allowed; the value is not shown)"));
+      return std::nullopt;
+    }
+    if (text.size() % 2 != 0) {
+      Error(path, absl::StrCat(what, " has an odd number of hexadecimal digits (", text.size(),
+                               "; two digits per byte are expected)"));
       return std::nullopt;
     }
     std::string bytes = absl::HexStringToBytes(absl::string_view(text.data(), text.size()));
@@ -343,9 +356,27 @@ class Builder {
     if (fs_path.is_relative() && !options_.base_dir.empty()) {
       fs_path = std::filesystem::path(options_.base_dir) / fs_path;
     }
+    // A key file is small and regular: refuse devices, FIFOs and huge files, which would block
+    // or exhaust memory while loading (e.g. file: "/dev/zero").
+    std::error_code ec;
+    const std::filesystem::file_status st = std::filesystem::status(fs_path, ec);
+    if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st)) {
+      Error(path, absl::StrCat(Quote(file), " is not a regular file"),
+            absl::StatusCode::kFailedPrecondition);
+      return;
+    }
+    if (const std::uintmax_t size = std::filesystem::file_size(fs_path, ec);
+        !ec && size > kMaxKeyFileBytes) {
+      Error(path, absl::StrCat(Quote(file), " is ", size, " bytes; a key file holds at most ",
+                               kMaxKeyFileBytes, " bytes of hexadecimal text"));
+      return;
+    }
     absl::StatusOr<std::string> text = ReadFileToString(fs_path.string());
     if (!text.ok()) {
-      Error(path, absl::StrCat(Quote(file), " cannot be read: ", text.status().message()),
+      // The status names the resolved path, which may hold any byte: escape it to keep one line.
+      Error(path,
+            absl::StrCat(Quote(file), " cannot be read: ",
+                         absl::CHexEscape(text.status().message())),
             text.status().code());
       return;
     }
@@ -456,14 +487,17 @@ class Builder {
                              Quote(HmacAlgorithmName(out.hmac))));
         }
       }
-      out.hmac_keys = ResolveKeys(
-          sp.hmac_keys(), Field(path, "hmac_keys"), "hmac_keys",
-          [this](size_t k) -> std::optional<std::string> {
-            const size_t n = c_->keys[k].material.size();
-            if (n >= 16) return std::nullopt;
-            return absl::StrCat("key ", Quote(c_->keys[k].name), " is ", n,
-                                " bytes; HMAC keys must be at least 16 bytes");
-          });
+      // Keys listed for "none" were reported above; resolving them would only add noise.
+      if (out.hmac != HmacAlgorithm::kNone) {
+        out.hmac_keys = ResolveKeys(
+            sp.hmac_keys(), Field(path, "hmac_keys"), "hmac_keys",
+            [this](size_t k) -> std::optional<std::string> {
+              const size_t n = c_->keys[k].material.size();
+              if (n >= 16) return std::nullopt;
+              return absl::StrCat("key ", Quote(c_->keys[k].name), " is ", n,
+                                  " bytes; HMAC keys must be at least 16 bytes");
+            });
+      }
 
       if (cipher_known) {
         if (out.cipher == Cipher::kNone && sp.encryption_keys_size() > 0) {
@@ -475,16 +509,17 @@ class Builder {
         }
       }
       const Cipher cipher = out.cipher;
-      out.encryption_keys = ResolveKeys(
-          sp.encryption_keys(), Field(path, "encryption_keys"), "encryption_keys",
-          [this, cipher, cipher_known](size_t k) -> std::optional<std::string> {
-            const size_t n = c_->keys[k].material.size();
-            if (!cipher_known || cipher == Cipher::kNone || n == CipherKeySize(cipher)) {
-              return std::nullopt;
-            }
-            return absl::StrCat("key ", Quote(c_->keys[k].name), " is ", n, " bytes; ",
-                                util::ToAbsl(CipherName(cipher)), " needs ", CipherKeySize(cipher));
-          });
+      if (cipher != Cipher::kNone) {
+        out.encryption_keys = ResolveKeys(
+            sp.encryption_keys(), Field(path, "encryption_keys"), "encryption_keys",
+            [this, cipher, cipher_known](size_t k) -> std::optional<std::string> {
+              const size_t n = c_->keys[k].material.size();
+              if (!cipher_known || n == CipherKeySize(cipher)) return std::nullopt;
+              return absl::StrCat("key ", Quote(c_->keys[k].name), " is ", n, " bytes; ",
+                                  util::ToAbsl(CipherName(cipher)), " needs ",
+                                  CipherKeySize(cipher), " bytes");
+            });
+      }
 
       if (sp.key_rotation_overlap_seconds() > 86400) {
         Error(Field(path, "key_rotation_overlap_seconds"),
@@ -557,8 +592,11 @@ class Builder {
             absl::StatusCode::kAlreadyExists);
     }
     const bool role_ok = pi.role() == v1::Interface::LAN || pi.role() == v1::Interface::WAN;
-    if (!role_ok) {
-      Error(Field(path, "role"), "must be LAN or WAN");
+    if (pi.role() == v1::Interface::ROLE_UNSPECIFIED) {
+      Error(Field(path, "role"), "is required (LAN or WAN)");
+    } else if (!role_ok) {
+      Error(Field(path, "role"), absl::StrCat(static_cast<int>(pi.role()),
+                                              " is not a valid role (LAN or WAN)"));
     }
     itf.role = pi.role() == v1::Interface::WAN ? InterfaceRole::kWan : InterfaceRole::kLan;
     for (int a = 0; a < pi.addresses_size(); ++a) {
@@ -758,8 +796,12 @@ class Builder {
     for (size_t t = 0; t < c_->tenants.size(); ++t) {
       const v1::Tenant& pt = p_.tenants(static_cast<int>(t));
       for (size_t m = 0; m < c_->tenants[t].members.size(); ++m) {
+        // A member whose router is unknown (already reported) has no known scope: comparing it as
+        // "every router" would report overlaps the user never wrote.
+        const v1::Member& pm = pt.members(static_cast<int>(m));
+        if (!pm.router().empty() && !Lookup(routers_, pm.router())) continue;
         // Map parsed prefixes back to their proto index (invalid ones were skipped).
-        const auto& texts = pt.members(static_cast<int>(m)).prefixes();
+        const auto& texts = pm.prefixes();
         for (int i = 0; i < texts.size(); ++i) {
           if (auto prefix = IpPrefix::Parse(texts[i])) {
             claims.push_back({t, m, static_cast<size_t>(i), *prefix});
@@ -833,8 +875,13 @@ class Builder {
           case v1::Transport::ICMP:
             transport.protocol = Protocol::kIcmp;
             break;
+          case v1::Transport::PROTOCOL_UNSPECIFIED:
+            Error(Field(tpath, "protocol"), "is required (TCP, UDP or ICMP)");
+            continue;
           default:
-            Error(Field(tpath, "protocol"), "must be TCP, UDP or ICMP");
+            Error(Field(tpath, "protocol"), absl::StrCat(static_cast<int>(pt.protocol()),
+                                                         " is not a valid protocol (TCP, UDP or "
+                                                         "ICMP)"));
             continue;
         }
         if (transport.protocol == Protocol::kIcmp && pt.ports_size() > 0) {
@@ -846,8 +893,9 @@ class Builder {
           if (auto range = ParsePortRange(pt.ports(r), rpath)) {
             for (const PortRange& prev : transport.ports) {
               if (prev.Overlaps(*range)) {
-                Error(rpath, absl::StrCat(range->first, "-", range->last, " overlaps ",
-                                          prev.first, "-", prev.last, " of the same transport"));
+                Error(rpath, absl::StrCat(ShowPorts(range->first, range->last), " overlaps ",
+                                          ShowPorts(prev.first, prev.last),
+                                          " of the same transport"));
                 break;
               }
             }
@@ -893,8 +941,8 @@ class Builder {
         for (const AccessEntry& prev : service.access) duplicate |= prev.tenant == *tenant;
         if (duplicate) {
           Error(Field(apath, "tenant"),
-                absl::StrCat("tenant ", Quote(pa.tenant()), " already has an access policy in ",
-                             Quote(ps.name())),
+                absl::StrCat("tenant ", Quote(pa.tenant()),
+                             " already has an access policy in service ", Quote(ps.name())),
                 absl::StatusCode::kAlreadyExists);
           continue;
         }
@@ -974,6 +1022,14 @@ class Builder {
 
   // ---- peers and service routes (need routers, services and policies) ----------------------------
 
+  // False when the interface's role was missing or invalid (already reported): its model role is a
+  // placeholder, so role-dependent rules skip it instead of reporting follow-on errors.
+  bool RoleKnown(size_t router, size_t itf) const {
+    const v1::Interface::Role role =
+        p_.routers(static_cast<int>(router)).interfaces(static_cast<int>(itf)).role();
+    return role == v1::Interface::LAN || role == v1::Interface::WAN;
+  }
+
   void CheckRouterReferences() {
     for (int r = 0; r < p_.routers_size(); ++r) {
       const v1::Router& pr = p_.routers(r);
@@ -1032,9 +1088,10 @@ class Builder {
       if (!addr) continue;
       if (ok) {
         bool found = false;
-        for (const Interface& itf : c_->routers[peer.router].interfaces) {
-          if (itf.role != InterfaceRole::kWan) continue;
-          for (const InterfaceAddress& ia : itf.addresses) found |= ia.address == *addr;
+        const std::vector<Interface>& remote_itfs = c_->routers[peer.router].interfaces;
+        for (size_t k = 0; k < remote_itfs.size(); ++k) {
+          if (remote_itfs[k].role != InterfaceRole::kWan && RoleKnown(peer.router, k)) continue;
+          for (const InterfaceAddress& ia : remote_itfs[k].addresses) found |= ia.address == *addr;
         }
         if (!found) {
           Error(apath, absl::StrCat(Quote(pp.addresses(a)),
@@ -1051,21 +1108,24 @@ class Builder {
                                                    " is not an interface of router ",
                                                    Quote(router->name)));
     } else if (router->interfaces[*itf].role != InterfaceRole::kWan) {
-      Error(Field(path, "interface"),
-            absl::StrCat(Quote(pp.interface()),
-                         " is a LAN interface; peers are reached over a WAN interface"));
+      if (RoleKnown(self, *itf)) {
+        Error(Field(path, "interface"),
+              absl::StrCat(Quote(pp.interface()),
+                           " is a LAN interface; peers are reached over a WAN interface"));
+      }
     } else {
       peer.interface = *itf;
     }
     if (pp.has_waypoint_ports()) {
       const std::string wpath = Field(path, "waypoint_ports");
       if (auto range = ParsePortRange(pp.waypoint_ports(), wpath)) {
-        const std::string shown = absl::StrCat(range->first, "-", range->last);
+        const std::string shown = ShowPorts(range->first, range->last);
         if (range->first < 1024) {
           Error(wpath, absl::StrCat(shown, " starts below 1024 (well-known ports are not used "
                                            "as waypoint ports)"));
         } else if (range->size() < kMinWaypointPorts) {
-          Error(wpath, absl::StrCat(shown, " holds ", range->size(), " ports; at least ",
+          Error(wpath, absl::StrCat(shown, " holds ", range->size(),
+                                    range->size() == 1 ? " port" : " ports", "; at least ",
                                     kMinWaypointPorts, " are required"));
         } else if (range->Contains(kPeerLivenessPort)) {
           Error(wpath, absl::StrCat(shown, " contains the peer liveness (BFD) port ",
@@ -1137,7 +1197,9 @@ class Builder {
         const std::string npath = Field(path, "next_hop");
         const auto& nh = ps.next_hop();
         std::optional<size_t> itf = router->InterfaceIndex(nh.interface());
-        if (!itf) {
+        if (nh.interface().empty()) {
+          Error(Field(npath, "interface"), "is required (the LAN interface of the next hop)");
+        } else if (!itf) {
           Error(Field(npath, "interface"), absl::StrCat(Quote(nh.interface()),
                                                         " is not an interface of router ",
                                                         Quote(router->name)));
@@ -1186,15 +1248,18 @@ class Builder {
         {t.icmp_seconds(), {"icmp_seconds", &out.icmp}},
         {t.other_seconds(), {"other_seconds", &out.other}},
     };
+    bool all_in_range = true;
     for (const auto& [value, field] : fields) {
       if (value > kMaxTimeoutSeconds) {
+        all_in_range = false;
         Error(Field("timeouts", field.first),
               absl::StrCat(value, " is out of range (1-", kMaxTimeoutSeconds, ")"));
       } else if (value != 0) {
         *field.second = std::chrono::seconds(value);
       }
     }
-    if (out.tcp_embryonic > out.tcp_established) {
+    // Only compare values the user wrote validly, not a default standing in for a bad one.
+    if (all_in_range && out.tcp_embryonic > out.tcp_established) {
       Error("timeouts.tcp_embryonic_seconds",
             absl::StrCat(out.tcp_embryonic.count(), " exceeds tcp_established_seconds (",
                          out.tcp_established.count(), ")"));
@@ -1204,15 +1269,17 @@ class Builder {
   void CheckLimits() {
     const v1::Limits& l = p_.limits();
     Limits& out = c_->limits;
+    bool max_ok = true;
     if (l.max_sessions() != 0) {
       if (l.max_sessions() < kMinLimitSessions || l.max_sessions() > kMaxLimitSessions) {
         Error("limits.max_sessions", absl::StrCat(l.max_sessions(), " is out of range (",
                                                   kMinLimitSessions, "-", kMaxLimitSessions, ")"));
+        max_ok = false;
       } else {
         out.max_sessions = l.max_sessions();
       }
     }
-    if (l.max_sessions_per_tenant() > out.max_sessions) {
+    if (max_ok && l.max_sessions_per_tenant() > out.max_sessions) {
       Error("limits.max_sessions_per_tenant",
             absl::StrCat(l.max_sessions_per_tenant(), " exceeds max_sessions (", out.max_sessions,
                          ")"));
