@@ -84,7 +84,16 @@ absl::StatusOr<AesCbc> AesCbc::Create(CipherSuite suite, std::span<const uint8_t
   SSR_ASSIGN_OR_RETURN(c.cipher_, FetchCipher(suite));
   SSR_ASSIGN_OR_RETURN(c.enc_, NewKeyedContext(c.cipher_.get(), key.data(), key.size(), 1));
   SSR_ASSIGN_OR_RETURN(c.dec_, NewKeyedContext(c.cipher_.get(), key.data(), key.size(), 0));
+  // Start both chains from a known all-zero value (see EncryptInPlace).
+  ResetChain(c.enc_.get(), c.enc_chain_, 1);
+  ResetChain(c.dec_.get(), c.dec_chain_, 0);
   return c;
+}
+
+void AesCbc::ResetChain(EVP_CIPHER_CTX* ctx, uint8_t* chain, int encrypt) noexcept {
+  static constexpr uint8_t kZero[kCbcIvSize] = {};
+  if (EVP_CipherInit_ex2(ctx, nullptr, nullptr, kZero, encrypt, nullptr) != 1) ERR_clear_error();
+  std::memset(chain, 0, kCbcIvSize);
 }
 
 CryptoResult AesCbc::EncryptInPlace(std::span<uint8_t> buf, size_t plain_len,
@@ -94,14 +103,18 @@ CryptoResult AesCbc::EncryptInPlace(std::span<uint8_t> buf, size_t plain_len,
   if (plain_len > kMaxCallBytes || buf.size() < padded) return CryptoResult::kBufferTooSmall;
   const auto pad = static_cast<uint8_t>(padded - plain_len);
   std::memset(buf.data() + plain_len, pad, pad);
+  // The context continues the CBC chain from the previous packet's last ciphertext block
+  // (enc_chain_). Folding (iv ^ enc_chain_) into the first plaintext block makes the first
+  // ciphertext block E(P1 ^ iv), exactly CBC under `iv`, without re-initialising the context.
+  for (size_t i = 0; i < kCbcIvSize; ++i) buf[i] ^= static_cast<uint8_t>(iv[i] ^ enc_chain_[i]);
   int outl = 0;
-  // NULL cipher and key: keep the expanded key, load only the IV (no allocation, no fetch).
-  if (EVP_CipherInit_ex2(enc_.get(), nullptr, nullptr, iv.data(), 1, nullptr) != 1 ||
-      EVP_EncryptUpdate(enc_.get(), buf.data(), &outl, buf.data(), static_cast<int>(padded)) != 1 ||
+  if (EVP_EncryptUpdate(enc_.get(), buf.data(), &outl, buf.data(), static_cast<int>(padded)) != 1 ||
       static_cast<size_t>(outl) != padded) {
     ERR_clear_error();
+    ResetChain(enc_.get(), enc_chain_, 1);
     return CryptoResult::kCipherError;
   }
+  std::memcpy(enc_chain_, buf.data() + padded - kCbcIvSize, kCbcIvSize);
   *out_len = padded;
   return CryptoResult::kOk;
 }
@@ -112,13 +125,20 @@ CryptoResult AesCbc::DecryptInPlace(std::span<uint8_t> buf, std::span<const uint
   if (n == 0) return CryptoResult::kTooShort;
   if (n % kAesBlockSize != 0) return CryptoResult::kNotBlockMultiple;
   if (n > kMaxCallBytes) return CryptoResult::kBufferTooSmall;
+  // Mirror of EncryptInPlace: the context XORs the first block with the previous input's last
+  // ciphertext block (dec_chain_); swap that for `iv` afterwards. The last ciphertext block is
+  // saved first because decryption overwrites it in place.
+  uint8_t next_chain[kCbcIvSize];
+  std::memcpy(next_chain, buf.data() + n - kCbcIvSize, kCbcIvSize);
   int outl = 0;
-  if (EVP_CipherInit_ex2(dec_.get(), nullptr, nullptr, iv.data(), 0, nullptr) != 1 ||
-      EVP_DecryptUpdate(dec_.get(), buf.data(), &outl, buf.data(), static_cast<int>(n)) != 1 ||
+  if (EVP_DecryptUpdate(dec_.get(), buf.data(), &outl, buf.data(), static_cast<int>(n)) != 1 ||
       static_cast<size_t>(outl) != n) {
     ERR_clear_error();
+    ResetChain(dec_.get(), dec_chain_, 0);
     return CryptoResult::kCipherError;
   }
+  for (size_t i = 0; i < kCbcIvSize; ++i) buf[i] ^= static_cast<uint8_t>(iv[i] ^ dec_chain_[i]);
+  std::memcpy(dec_chain_, next_chain, kCbcIvSize);
   // PKCS#7 check without data-dependent branches on the padding bytes: with encrypt-then-MAC the
   // HMAC already rejects forgeries, but a policy may run encryption without HMAC, and then a
   // timing difference here would be a padding oracle.

@@ -3,10 +3,17 @@
 // generator.
 //
 // Design note. A CBC key schedule differs for encryption and decryption, so AesCbc keeps two
-// EVP_CIPHER_CTX, each keyed once when the policy is prepared. Per packet only the IV is loaded
-// (EVP_CipherInit_ex2 with a NULL cipher and key: no fetch, no key expansion, no allocation; the
-// counting test in test/crypto/alloc_test.cc checks the last point) and the data is processed in
-// place with padding off. PKCS#7 is done here rather than by EVP so that a bad pad is a named
+// EVP_CIPHER_CTX, each keyed once when the policy is prepared; padding is off and data is
+// processed in place. The per-packet IV is not loaded with EVP_CipherInit_ex2 (that re-init goes
+// through the provider's init path and costs about twice the AES work of a 64-byte packet):
+// instead each context simply continues its CBC chain across packets, and the first block is
+// corrected by XOR. Encrypt: the context would compute E(P1 ^ C_prev), so P1 is replaced by
+// P1 ^ C_prev ^ IV, giving E(P1 ^ IV), which is CBC under IV. Decrypt: the context yields
+// D(C1) ^ C_prev_in, so XOR-ing C_prev_in ^ IV into the first output block gives D(C1) ^ IV.
+// C_prev / C_prev_in are the last ciphertext blocks of the previous call on that context (kept in
+// enc_chain_ / dec_chain_, reset to zero after any OpenSSL failure). The wire format is plain
+// CBC; only the way OpenSSL is driven changes. No allocation per packet
+// (test/crypto/alloc_test.cc). PKCS#7 is done here rather than by EVP so that a bad pad is a named
 // result and never leaves entries on OpenSSL's thread error queue.
 //
 // IVs (§4.5 "a fresh IV for every packet", O-4): CBC needs IVs that are unpredictable to an
@@ -84,8 +91,12 @@ class AesCbc {
 
  private:
   AesCbc() = default;
+  // Re-initialises `ctx` with an all-zero IV and zeroes `chain` (setup and error recovery).
+  static void ResetChain(EVP_CIPHER_CTX* ctx, uint8_t* chain, int encrypt) noexcept;
 
   CipherSuite suite_ = CipherSuite::kNone;
+  uint8_t enc_chain_[kCbcIvSize] = {};  // last ciphertext block produced by enc_
+  uint8_t dec_chain_[kCbcIvSize] = {};  // last ciphertext block consumed by dec_
   EvpCipher cipher_;  // fetched once; contexts keep a reference, kept here for clarity of ownership
   EvpCipherCtx enc_;
   EvpCipherCtx dec_;
