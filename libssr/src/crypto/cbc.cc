@@ -5,27 +5,14 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
-#include <climits>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "crypto/byte_order.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
 
 namespace ssr::crypto {
-namespace {
-
-void StoreBigEndian64(uint64_t v, uint8_t* out) {
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<uint8_t>(v);
-    v >>= 8;
-  }
-}
-
-// Largest input handed to a single EVP update call (its length is an int). Packets are far below.
-constexpr size_t kMaxCallBytes = size_t{1} << 30;
-
-}  // namespace
 
 absl::StatusOr<IvGenerator> IvGenerator::Create() {
   uint8_t seed[16 + 16];
@@ -47,8 +34,8 @@ IvGenerator::~IvGenerator() { OPENSSL_cleanse(cache_, sizeof(cache_)); }
 bool IvGenerator::Refill() noexcept {
   if (!ecb_) return false;
   for (size_t i = 0; i < kBatch; ++i) {
-    StoreBigEndian64(counter_hi_, cache_ + i * kCbcIvSize);
-    StoreBigEndian64(counter_lo_, cache_ + i * kCbcIvSize + 8);
+    internal::StoreBigEndian64(counter_hi_, cache_ + i * kCbcIvSize);
+    internal::StoreBigEndian64(counter_lo_, cache_ + i * kCbcIvSize + 8);
     if (++counter_lo_ == 0) ++counter_hi_;  // 128-bit counter, wraps after 2^128 IVs
   }
   int outl = 0;
@@ -100,7 +87,8 @@ CryptoResult AesCbc::EncryptInPlace(std::span<uint8_t> buf, size_t plain_len,
                                     std::span<const uint8_t, kCbcIvSize> iv,
                                     size_t* out_len) noexcept {
   const size_t padded = CbcPaddedSize(plain_len);
-  if (plain_len > kMaxCallBytes || buf.size() < padded) return CryptoResult::kBufferTooSmall;
+  if (plain_len > internal::kMaxEvpCallBytes || buf.size() < padded)
+    return CryptoResult::kBufferTooSmall;
   const auto pad = static_cast<uint8_t>(padded - plain_len);
   std::memset(buf.data() + plain_len, pad, pad);
   // The context continues the CBC chain from the previous packet's last ciphertext block
@@ -124,7 +112,7 @@ CryptoResult AesCbc::DecryptInPlace(std::span<uint8_t> buf, std::span<const uint
   const size_t n = buf.size();
   if (n == 0) return CryptoResult::kTooShort;
   if (n % kAesBlockSize != 0) return CryptoResult::kNotBlockMultiple;
-  if (n > kMaxCallBytes) return CryptoResult::kBufferTooSmall;
+  if (n > internal::kMaxEvpCallBytes) return CryptoResult::kBufferTooSmall;
   // Mirror of EncryptInPlace: the context XORs the first block with the previous input's last
   // ciphertext block (dec_chain_); swap that for `iv` afterwards. The last ciphertext block is
   // saved first because decryption overwrites it in place.

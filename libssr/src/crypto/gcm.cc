@@ -4,10 +4,10 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 
-#include <climits>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "crypto/byte_order.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
 
@@ -15,11 +15,10 @@ namespace ssr::crypto {
 namespace {
 
 constexpr char kSaltLabel[] = "libssr aes-gcm salt v1";
-constexpr size_t kMaxCallBytes = size_t{1} << 30;
 
 bool FeedAad(EVP_CIPHER_CTX* ctx, std::span<const uint8_t> aad) {
   if (aad.empty()) return true;
-  if (aad.size() > kMaxCallBytes) return false;
+  if (aad.size() > internal::kMaxEvpCallBytes) return false;
   int outl = 0;
   return EVP_CipherUpdate(ctx, nullptr, &outl, aad.data(), static_cast<int>(aad.size())) == 1;
 }
@@ -61,7 +60,7 @@ absl::StatusOr<AesGcm> AesGcm::Create(CipherSuite suite, std::span<const uint8_t
 CryptoResult AesGcm::Seal(std::span<const uint8_t, kGcmNonceSize> nonce,
                           std::span<const uint8_t> aad1, std::span<const uint8_t> aad2,
                           std::span<uint8_t> inout, std::span<uint8_t, kGcmTagSize> tag) noexcept {
-  if (inout.size() > kMaxCallBytes) return CryptoResult::kBufferTooSmall;
+  if (inout.size() > internal::kMaxEvpCallBytes) return CryptoResult::kBufferTooSmall;
   EVP_CIPHER_CTX* ctx = enc_.get();
   int outl = 0;
   if (EVP_CipherInit_ex2(ctx, nullptr, nullptr, nonce.data(), 1, nullptr) != 1 ||
@@ -81,7 +80,7 @@ CryptoResult AesGcm::Open(std::span<const uint8_t, kGcmNonceSize> nonce,
                           std::span<const uint8_t> aad1, std::span<const uint8_t> aad2,
                           std::span<uint8_t> inout,
                           std::span<const uint8_t, kGcmTagSize> tag) noexcept {
-  if (inout.size() > kMaxCallBytes) return CryptoResult::kBufferTooSmall;
+  if (inout.size() > internal::kMaxEvpCallBytes) return CryptoResult::kBufferTooSmall;
   EVP_CIPHER_CTX* ctx = dec_.get();
   int outl = 0;
   if (EVP_CipherInit_ex2(ctx, nullptr, nullptr, nonce.data(), 0, nullptr) != 1 ||

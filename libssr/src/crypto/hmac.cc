@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "crypto/byte_order.h"
 #include "util/strings.h"
 
 namespace ssr::crypto {
@@ -21,13 +22,6 @@ constexpr size_t kBlockSize = 64;  // SHA-1 and SHA-256 block size
 static_assert(sizeof(SHA256_CTX) <= 112, "PreparedHmac state storage too small for SHA256_CTX");
 static_assert(sizeof(SHA_CTX) <= 112, "PreparedHmac state storage too small for SHA_CTX");
 static_assert(alignof(SHA256_CTX) <= 8 && alignof(SHA_CTX) <= 8);
-
-void StoreBigEndian64(uint64_t v, uint8_t out[8]) {
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<uint8_t>(v);
-    v >>= 8;
-  }
-}
 
 // Hash-specific pieces, so the HMAC construction below is written once.
 struct Sha256Ops {
@@ -79,7 +73,7 @@ void ComputeMac(const unsigned char* inner, const unsigned char* outer, std::spa
   std::memcpy(&c, inner, sizeof(c));
   if (window != kNoWindow) {
     uint8_t t[kTimeWindowPrefixSize];
-    StoreBigEndian64(window, t);
+    internal::StoreBigEndian64(window, t);
     Ops::Update(&c, t, sizeof(t));
   }
   Ops::Update(&c, in.data(), in.size());

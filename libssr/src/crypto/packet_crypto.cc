@@ -5,23 +5,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "crypto/byte_order.h"
 #include "util/status_macros.h"
 
 namespace ssr::crypto {
 namespace {
-
-void StoreBigEndian64(uint64_t v, uint8_t* out) {
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<uint8_t>(v);
-    v >>= 8;
-  }
-}
-
-uint64_t LoadBigEndian64(const uint8_t* in) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | in[i];
-  return v;
-}
 
 constexpr uint64_t kHintShift = 62;
 
@@ -29,7 +17,7 @@ constexpr uint64_t kHintShift = 62;
 GcmNonce MakeNonce(std::span<const uint8_t, kGcmSaltSize> salt, uint64_t explicit_nonce) {
   GcmNonce n;
   std::memcpy(n.data(), salt.data(), kGcmSaltSize);
-  StoreBigEndian64(explicit_nonce, n.data() + kGcmSaltSize);
+  internal::StoreBigEndian64(explicit_nonce, n.data() + kGcmSaltSize);
   return n;
 }
 
@@ -199,7 +187,7 @@ CryptoResult PacketCrypto::SealPayload(std::span<uint8_t> buf, size_t payload_of
     }
     const GcmNonce nonce = MakeNonce(key.gcm->salt(), explicit_nonce);
     uint8_t window[kTimeWindowPrefixSize];
-    StoreBigEndian64(t, window);
+    internal::StoreBigEndian64(t, window);
     std::span<const uint8_t> aad1 =
         timed ? std::span<const uint8_t>(window) : std::span<const uint8_t>();
     uint8_t* trailer_at = rest.data() + payload_len;
@@ -207,7 +195,7 @@ CryptoResult PacketCrypto::SealPayload(std::span<uint8_t> buf, size_t payload_of
         nonce, aad1, buf.first(payload_offset), rest.first(payload_len),
         std::span<uint8_t, kGcmTagSize>(trailer_at + kGcmExplicitNonceSize, kGcmTagSize));
     if (r != CryptoResult::kOk) return CountFailure(r, true);
-    StoreBigEndian64(explicit_nonce, trailer_at);
+    internal::StoreBigEndian64(explicit_nonce, trailer_at);
     *out_len = payload_offset + payload_len + trailer;
   }
   counters_.Increment(CryptoCounter::kSealed);
@@ -240,7 +228,7 @@ CryptoResult PacketCrypto::OpenPayload(uint32_t security_id, std::span<uint8_t> 
     if (body < trailer) return CountFailure(CryptoResult::kTooShort, true);
     const size_t ct_len = body - trailer;
     const uint8_t* trailer_at = buf.data() + payload_offset + ct_len;
-    const uint64_t explicit_nonce = LoadBigEndian64(trailer_at);
+    const uint64_t explicit_nonce = internal::LoadBigEndian64(trailer_at);
     const GcmNonce nonce = MakeNonce(key->gcm->salt(), explicit_nonce);
     const std::span<const uint8_t, kGcmTagSize> tag(trailer_at + kGcmExplicitNonceSize,
                                                     kGcmTagSize);
@@ -269,7 +257,7 @@ CryptoResult PacketCrypto::OpenPayload(uint32_t security_id, std::span<uint8_t> 
         }
       }
       uint8_t wbytes[kTimeWindowPrefixSize];
-      StoreBigEndian64(window, wbytes);
+      internal::StoreBigEndian64(window, wbytes);
       r = key->gcm->Open(nonce, wbytes, prefix, ct, tag);
       if (stale_probe && r == CryptoResult::kOk) r = CryptoResult::kStale;
     } else {
@@ -364,7 +352,7 @@ CryptoResult PacketCrypto::SealMetadata(std::span<uint8_t> section, size_t tlv_l
         key.gcm->Seal(nonce, {}, {}, body.first(tlv_len),
                       std::span<uint8_t, kGcmTagSize>(body.data() + tlv_len, kGcmTagSize));
     if (r != CryptoResult::kOk) return CountFailure(r, true);
-    StoreBigEndian64(explicit_nonce, section.data());
+    internal::StoreBigEndian64(explicit_nonce, section.data());
     *section_len = prefix + tlv_len + kGcmTagSize;
   }
   counters_.Increment(CryptoCounter::kSealed);
@@ -394,7 +382,7 @@ CryptoResult PacketCrypto::OpenMetadata(uint32_t security_id, std::span<uint8_t>
   } else {
     if (section.size() < prefix + kGcmTagSize) return CountFailure(CryptoResult::kTooShort, true);
     const size_t ct_len = section.size() - prefix - kGcmTagSize;
-    const GcmNonce nonce = MakeNonce(key->gcm->salt(), LoadBigEndian64(section.data()));
+    const GcmNonce nonce = MakeNonce(key->gcm->salt(), internal::LoadBigEndian64(section.data()));
     const CryptoResult r = key->gcm->Open(
         nonce, {}, {}, section.subspan(prefix, ct_len),
         std::span<const uint8_t, kGcmTagSize>(section.data() + prefix + ct_len, kGcmTagSize));
