@@ -13,12 +13,14 @@
 // Exit status: 0 valid, 1 invalid config, 2 usage error or unreadable file.
 // Key material is never printed.
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "config/loader.h"
 #include "util/strings.h"
 
@@ -132,15 +134,17 @@ int main(int argc, char** argv) {
       return 2;
     }
     text = std::move(*read);
-    const size_t slash = file.rfind('/');
-    options.base_dir = slash == std::string::npos ? "" : file.substr(0, slash);
-    if (file.size() > 5 && file.ends_with(".json")) format = ssr::config::ConfigFormat::kJson;
+    options.base_dir = std::filesystem::path(file).parent_path().string();
+    if (file.ends_with(".json")) format = ssr::config::ConfigFormat::kJson;
   }
 
   absl::StatusOr<ssr::config::v1::Config> proto = ssr::config::ParseConfig(text, format);
   if (!proto.ok()) {
-    std::fprintf(stderr, "%s: %s\n", source.c_str(), std::string(proto.status().message()).c_str());
-    std::fprintf(stderr, "1 error\n");
+    // The parser may report several problems, one per line.
+    const std::vector<std::string> lines =
+        absl::StrSplit(proto.status().message(), '\n', absl::SkipEmpty());
+    for (const std::string& line : lines) std::fprintf(stderr, "%s: %s\n", source.c_str(), line.c_str());
+    std::fprintf(stderr, "%zu error%s\n", lines.size(), lines.size() == 1 ? "" : "s");
     return 1;
   }
   ssr::config::ValidationResult result = ssr::config::Validate(*proto, options);

@@ -31,16 +31,20 @@ absl::StatusOr<std::vector<uint8_t>> HkdfSha256(std::span<const uint8_t> ikm,
   if (!ctx) return absl::InternalError("EVP_KDF_CTX_new failed");
   char digest[] = "SHA256";
   // OSSL_PARAM takes non-const pointers but does not write through them for input parameters.
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<uint8_t*>(ikm.data()),
-                                        ikm.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<uint8_t*>(salt.data()),
-                                        salt.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<uint8_t*>(info.data()),
-                                        info.size()),
-      OSSL_PARAM_construct_end(),
-  };
+  // OpenSSL 3.0 rejects a null salt pointer even with length 0, and an empty std::vector's data()
+  // is null: leave the salt out when empty, which RFC 5869 defines as HashLen zero bytes.
+  OSSL_PARAM params[5];
+  size_t n = 0;
+  params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
+  params[n++] = OSSL_PARAM_construct_octet_string(
+      OSSL_KDF_PARAM_KEY, const_cast<uint8_t*>(ikm.data()), ikm.size());
+  if (!salt.empty()) {
+    params[n++] = OSSL_PARAM_construct_octet_string(
+        OSSL_KDF_PARAM_SALT, const_cast<uint8_t*>(salt.data()), salt.size());
+  }
+  params[n++] = OSSL_PARAM_construct_octet_string(
+      OSSL_KDF_PARAM_INFO, const_cast<uint8_t*>(info.data()), info.size());
+  params[n] = OSSL_PARAM_construct_end();
   std::vector<uint8_t> out(length);
   if (EVP_KDF_derive(ctx.get(), out.data(), out.size(), params) != 1) {
     ERR_clear_error();

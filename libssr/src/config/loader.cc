@@ -1373,17 +1373,32 @@ absl::StatusOr<std::shared_ptr<const Config>> LoadConfigString(std::string_view 
 }
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
+  // Check the file type before opening: opening a FIFO would block, and /dev/zero never ends.
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) {
+    if (ec == std::errc::permission_denied) {
+      return absl::PermissionDeniedError(absl::StrCat(path, ": ", ec.message()));
+    }
+    return absl::NotFoundError(absl::StrCat(path, ": No such file or directory"));
+  }
+  if (std::filesystem::is_directory(st)) {
+    return absl::FailedPreconditionError(absl::StrCat(path, ": is a directory"));
+  }
+  if (!std::filesystem::is_regular_file(st)) {
+    return absl::FailedPreconditionError(absl::StrCat(path, ": is not a regular file"));
+  }
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxConfigFileBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", size, " bytes is larger than the ",
+                                                   kMaxConfigFileBytes, "-byte limit"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int err = errno;
     const std::string why = err != 0 ? std::strerror(err) : "cannot open";
-    if (err == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": ", why));
     if (err == EACCES) return absl::PermissionDeniedError(absl::StrCat(path, ": ", why));
     return absl::FailedPreconditionError(absl::StrCat(path, ": ", why));
-  }
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return absl::FailedPreconditionError(absl::StrCat(path, ": is a directory"));
   }
   std::ostringstream ss;
   ss << in.rdbuf();

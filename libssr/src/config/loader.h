@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Loading and validating configuration: text/JSON → proto → validated model (config/model.h).
 //
-// Every error found is reported, not only the first. Each error names the path of the field at
+// Every error found is reported, not only the first. Errors come in the order the validator's
+// passes run (keys, security policies, routers, tenants, services, cross references, timeouts,
+// limits), and in list order within a pass, not in the order of the lines of the file. Each error names the path of the field at
 // fault and the value, e.g.
 //   tenants[2].members[0].prefixes[0]: "10.0.0.0/33" is not a valid IPv4 prefix (length must be 0-32)
 // Key values are the one exception: errors about keys never echo the key text.
 #ifndef SSR_CONFIG_LOADER_H_
 #define SSR_CONFIG_LOADER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -68,7 +71,12 @@ absl::StatusOr<std::shared_ptr<const Config>> LoadConfigString(std::string_view 
 // content sniffing as fallback) and loads it. Relative key files resolve against its directory.
 absl::StatusOr<std::shared_ptr<const Config>> LoadConfigFile(const std::string& path);
 
-// Reads a file in full (used by the tools); NotFound/PermissionDenied name the path.
+// Largest config file ReadFileToString accepts.
+inline constexpr uintmax_t kMaxConfigFileBytes = 16u << 20;
+
+// Reads a regular file of at most kMaxConfigFileBytes in full (used by the tools); errors name the
+// path: NotFound, PermissionDenied, FailedPrecondition (directory, FIFO, device), InvalidArgument
+// (too large).
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
 // The built-in default config (examples/configs/default.textproto compiled into the library):
