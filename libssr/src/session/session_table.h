@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: Apache-2.0
+// SessionTable: the per-worker table of sessions, both flows of each indexed by FlowKey.
+//
+// Design note.
+//  * Memory is allocated once, in Create(): a fixed array of max_sessions Session records
+//    (192 B each) and a FlowIndex with a power-of-two number of 8-byte slots >= 4 x max_sessions
+//    (both flows, load <= 0.5). At the default 1,048,576 sessions that is 192 + 32 = 224 bytes
+//    per session. Insert, Lookup, Update, Erase, Expire and AllocateWaypoints never allocate,
+//    throw, lock or make system calls. One table per worker; not thread-safe.
+//  * Every slot is on exactly one intrusive list (links inside the Session) or on none:
+//      free list        unused slots (singly linked);
+//      embryonic LRU    live sessions that are not yet answered, least recently active first;
+//      quarantine FIFO  removed sessions whose allocated waypoint pair is held back (§2.4);
+//      none             answered live sessions.
+//  * "Embryonic" (for eviction) means precisely: live and no packet accounted in the reverse
+//    direction yet (Session::answered() is false). That covers a TCP SYN without SYN-ACK, a TCP
+//    session picked up midstream without any answer, and UDP / ICMP / other sessions that have
+//    carried packets in one direction only. The first reverse packet (Update(kReverse)) takes the
+//    session off the LRU for good: answered sessions are never evicted.
+//  * When Insert finds no free slot it takes, in this order: the quarantine head (its tuple
+//    reservation is dropped early, counted), then the least recently active embryonic session
+//    (evicted: counted and reported through the removal callback), else it fails with
+//    kTableFull. All three are O(1).
+//  * Expiry is an incremental sweep (Expire(now, budget) looks at `budget` slots, resuming where
+//    the last call stopped), so it needs no timer structure and its cost per call is bounded; a
+//    session is removed at most one full sweep period after its timeout. The worker calls it
+//    from its idle/drain loop with a budget that sweeps the table in ~1 s.
+//  * Waypoint quarantine: a removed session whose reverse key came from AllocateWaypoints keeps
+//    its reverse key in the index (slot state kQuarantined) until `quarantine_ms` has passed, so
+//    the allocator's index probe sees the pair as taken. Quarantined flows are invisible to
+//    Lookup. Evicted sessions and early-reclaimed quarantine slots skip the quarantine (their
+//    slot is needed right now); the removal callback lets the pipeline send Delete Session.
+#ifndef SSR_SESSION_SESSION_TABLE_H_
+#define SSR_SESSION_SESSION_TABLE_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "config/model.h"
+#include "session/flow_index.h"
+#include "session/flow_key.h"
+#include "session/session.h"
+#include "session/tcp_state.h"
+#include "session/waypoint.h"
+#include "util/counters.h"
+
+namespace ssr::session {
+
+#define SSR_SESSION_COUNTERS(X)                                                                 \
+  X(kLookupHit, "session_lookup_hit", "packet matched a session flow")                         \
+  X(kLookupMiss, "session_lookup_miss", "packet matched no session flow")                      \
+  X(kInserted, "session_inserted", "session created")                                          \
+  X(kExists, "session_exists", "insert refused: the forward or reverse key is already in use")  \
+  X(kInvalidKey, "session_invalid_key", "insert refused: forward and reverse key are equal")    \
+  X(kTableFull, "session_table_full",                                                          \
+    "insert refused: no free slot and no embryonic session to evict")                          \
+  X(kEvictedEmbryonic, "session_evicted_embryonic",                                            \
+    "unanswered session evicted to admit a new one (table full)")                              \
+  X(kQuarantineReclaimed, "session_quarantine_reclaimed",                                      \
+    "quarantined waypoint pair released early: its slot was needed (table full) or a new "     \
+    "session uses its key")                                                                    \
+  X(kQuarantineReleased, "session_quarantine_released", "waypoint pair quarantine ended")      \
+  X(kErased, "session_erased", "session removed by the caller (close, Delete Session)")        \
+  X(kExpiredTcpEmbryonic, "session_expired_tcp_embryonic",                                     \
+    "TCP session idle past the embryonic timeout before the handshake completed")             \
+  X(kExpiredTcpEstablished, "session_expired_tcp_established",                                 \
+    "established TCP session idle past its timeout")                                           \
+  X(kExpiredTcpClosing, "session_expired_tcp_closing",                                         \
+    "TCP session idle past the closing timeout after FIN or RST")                              \
+  X(kExpiredUdp, "session_expired_udp", "UDP session idle past its timeout")                   \
+  X(kExpiredUdpDns, "session_expired_udp_dns", "UDP port-53 session idle past its timeout")    \
+  X(kExpiredIcmp, "session_expired_icmp", "ICMP echo session idle past its timeout")           \
+  X(kExpiredOther, "session_expired_other", "other-protocol session idle past its timeout")    \
+  X(kTcpStateChange, "session_tcp_state_change", "TCP state moved")                            \
+  X(kTcpInvalid, "session_tcp_invalid",                                                        \
+    "strict transport-state enforcement: packet invalid for the TCP state")                    \
+  X(kWaypointsAllocated, "session_waypoints_allocated", "waypoint port pair handed out")       \
+  X(kWaypointsExhausted, "session_waypoints_exhausted",                                        \
+    "no free waypoint port pair within the probe budget")
+
+SSR_DEFINE_COUNTER_ENUM(SessionCounter, SSR_SESSION_COUNTERS)
+
+// Why the table removed a session on its own (reported through the removal callback).
+enum class RemovalReason : uint8_t {
+  kEvictedEmbryonic,
+  kExpiredTcpEmbryonic,
+  kExpiredTcpEstablished,
+  kExpiredTcpClosing,
+  kExpiredUdp,
+  kExpiredUdpDns,
+  kExpiredIcmp,
+  kExpiredOther,
+};
+std::string_view RemovalReasonName(RemovalReason r);
+
+// Called for every session the table removes by itself (eviction, expiry), while the session is
+// still intact, so the pipeline can send Delete Session or release per-session resources. It
+// must not call back into the table.
+using RemovalCallback = void (*)(void* context, const Session& session, RemovalReason reason);
+
+struct SessionTableOptions {
+  uint32_t max_sessions = config::Limits{}.max_sessions;
+  config::Timeouts timeouts;
+  // How long a removed session's allocated waypoint pair stays reserved. kDefaultQuarantine
+  // means 2 x the longest timeout in `timeouts` (svr-protocol.md §2.4); 0 disables quarantine.
+  static constexpr uint64_t kDefaultQuarantine = std::numeric_limits<uint64_t>::max();
+  uint64_t quarantine_ms = kDefaultQuarantine;
+  // AllocateWaypoints gives up (kExhausted) after this many taken pairs in a row.
+  uint32_t max_waypoint_probes = 64;
+};
+
+// Everything Insert needs; the table copies it into the Session.
+struct SessionInit {
+  FlowKey forward;  // the first packet's tuple as received
+  FlowKey reverse;  // the tuple answers arrive with
+  uint32_t tenant = 0;
+  uint32_t service = 0;
+  uint32_t peer = 0;
+  uint32_t peer_path = 0;
+  uint32_t context = 0;
+  std::array<uint8_t, 16> uuid{};
+  uint16_t flags = 0;  // SessionFlag bits
+  // Timeout class. kAuto derives it from the forward key, which is right at the ingress
+  // (LAN tuple). Egress and intermediate routers see the outer tuple there and pass
+  // ClassifyProtocol() of the forward context instead.
+  ProtocolClass protocol_class = ProtocolClass::kAuto;
+};
+
+enum class InsertResult : uint8_t { kOk, kExists, kInvalidKey, kTableFull };
+std::string_view InsertResultName(InsertResult r);
+
+struct InsertOutcome {
+  InsertResult result = InsertResult::kTableFull;
+  Session* session = nullptr;  // set for kOk
+};
+
+struct LookupResult {
+  Session* session = nullptr;  // nullptr: miss
+  Direction direction = Direction::kForward;
+  explicit operator bool() const { return session != nullptr; }
+};
+
+enum class WaypointResult : uint8_t { kOk, kExhausted };
+
+class SessionTable {
+ public:
+  // InvalidArgument if max_sessions is 0 or above kMaxSessions.
+  static absl::StatusOr<std::unique_ptr<SessionTable>> Create(const SessionTableOptions& options);
+  static constexpr uint32_t kMaxSessions = 1u << 30;
+
+  SessionTable(const SessionTable&) = delete;
+  SessionTable& operator=(const SessionTable&) = delete;
+
+  void SetRemovalCallback(RemovalCallback callback, void* context) {
+    callback_ = callback;
+    callback_context_ = context;
+  }
+
+  // The live session whose forward or reverse key is `key`, and which of the two it matched.
+  LookupResult Lookup(const FlowKey& key) {
+    return Lookup(key, FlowIndex::Hash(key));
+  }
+  // Same with a precomputed FlowIndex::Hash(key) (burst processing: hash, Prefetch, Lookup).
+  LookupResult Lookup(const FlowKey& key, uint64_t hash);
+  void Prefetch(uint64_t hash) const { index_.Prefetch(hash); }
+
+  // Creates a session with both flows. Fails with kExists if either key is used by a live
+  // session (a quarantined holder of the key is released instead: the new session wins),
+  // kInvalidKey if the two keys are equal, kTableFull as described in the design note. The new
+  // session starts unanswered, TCP state kNone: the caller accounts the first packet with
+  // Update(kForward, ...) like any other.
+  InsertOutcome Insert(const SessionInit& init, uint64_t now_ms);
+
+  // Accounts one packet of `session` in `direction`: refreshes the inactivity timer, marks the
+  // session answered on the first reverse packet, and runs the TCP state machine for TCP
+  // sessions (tcp_flags is ignored otherwise).
+  UpdateResult Update(Session& session, Direction direction, uint8_t tcp_flags, uint64_t now_ms);
+
+  // Removes a live session (close, Delete Session). No callback: the caller knows. If its
+  // waypoints were allocated the reverse key is quarantined.
+  void Erase(Session& session, uint64_t now_ms);
+
+  // Inspects up to `budget` slots from where the previous call stopped; removes live sessions
+  // idle past their timeout (counter + callback) and ends finished quarantines. Returns the
+  // number of sessions expired.
+  uint32_t Expire(uint64_t now_ms, uint32_t budget);
+
+  // Picks the next free (local, remote) waypoint port pair of `pool` round-robin and writes the
+  // reverse key it implies to *reverse (for SessionInit::reverse; set kWaypointsAllocated in
+  // SessionInit::flags). A pair is free when no live or quarantined session has that reverse
+  // key; a finished quarantine found on the way is released. kExhausted (counted) after
+  // max_waypoint_probes taken pairs in a row, or once every pair of a smaller pool was tried.
+  WaypointResult AllocateWaypoints(WaypointPool& pool, uint64_t now_ms, FlowKey* reverse);
+
+  // Inactivity timeout of a live session in its current state, in milliseconds.
+  uint64_t TimeoutMs(const Session& session) const;
+
+  uint32_t size() const { return live_; }
+  uint32_t capacity() const { return capacity_; }
+  uint32_t quarantined() const { return quarantined_; }
+  uint32_t embryonic() const { return embryonic_count_; }
+  uint32_t IndexOf(const Session& session) const {
+    return static_cast<uint32_t>(&session - sessions_.get());
+  }
+  Session& at(uint32_t index) { return sessions_[index]; }
+  const Session& at(uint32_t index) const { return sessions_[index]; }
+
+  // Bytes held by the table, computed from capacities: session array + flow index slots (the
+  // object itself and allocator overhead are not counted; both are constant).
+  size_t MemoryBytes() const { return size_t{capacity_} * sizeof(Session) + index_.MemoryBytes(); }
+  const FlowIndex& index() const { return index_; }
+
+  const util::CounterArray<SessionCounter>& counters() const { return counters_; }
+
+ private:
+  static constexpr uint32_t kNil = 0xFFFFFFFFu;
+  // Timeout classes, indexes of timeout_ms_.
+  enum TimeoutSlot : uint8_t {
+    kTcpEmbryonic, kTcpEstablished, kTcpClosing, kUdp, kUdpDns, kIcmp, kOther, kTimeoutSlots
+  };
+
+  explicit SessionTable(const SessionTableOptions& options);
+
+  static uint32_t FlowId(uint32_t index, Direction d) {
+    return index * 2 + static_cast<uint32_t>(d);
+  }
+  const FlowKey& KeyOfFlow(uint32_t flow_id) const {
+    const Session& s = sessions_[flow_id >> 1];
+    return (flow_id & 1u) != 0 ? s.reverse : s.forward;
+  }
+  uint32_t FindFlow(const FlowKey& key, uint64_t hash) const {
+    return index_.Find(key, hash, [this](uint32_t id) -> const FlowKey& { return KeyOfFlow(id); });
+  }
+
+  TimeoutSlot TimeoutSlotOf(const Session& s) const;
+
+  // List helpers. Lists are (head, tail) pairs of slot indices threaded through prev/next.
+  struct List {
+    uint32_t head = kNil;
+    uint32_t tail = kNil;
+  };
+  void PushBack(List& list, uint32_t index);
+  void Unlink(List& list, uint32_t index);
+  uint32_t PopFreeSlot();
+  void PushFreeSlot(uint32_t index);
+
+  // Removes a live session's flows; quarantines it when allowed and its waypoints were
+  // allocated, else returns the slot to the free list.
+  void Remove(uint32_t index, uint64_t now_ms, bool allow_quarantine);
+  // Ends a quarantine: unindexes the reverse key and frees the slot.
+  void ReleaseQuarantine(uint32_t index);
+  // A slot for a new session, or kNil (kTableFull).
+  uint32_t AcquireSlot(uint64_t now_ms);
+
+  uint32_t capacity_;
+  uint64_t quarantine_ms_;
+  uint32_t max_waypoint_probes_;
+  std::array<uint64_t, kTimeoutSlots> timeout_ms_{};
+
+  std::unique_ptr<Session[]> sessions_;
+  FlowIndex index_;
+
+  uint32_t free_head_ = kNil;
+  List embryonic_;
+  List quarantine_;
+  uint32_t live_ = 0;
+  uint32_t quarantined_ = 0;
+  uint32_t embryonic_count_ = 0;
+  uint32_t sweep_cursor_ = 0;
+
+  RemovalCallback callback_ = nullptr;
+  void* callback_context_ = nullptr;
+  util::CounterArray<SessionCounter> counters_;
+};
+
+}  // namespace ssr::session
+
+#endif  // SSR_SESSION_SESSION_TABLE_H_
