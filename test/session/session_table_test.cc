@@ -266,3 +266,33 @@ TEST_CASE("The table keeps its index capacity under heavy churn", "[session]") {
 
 }  // namespace
 }  // namespace ssr::session
+
+namespace ssr::session {
+namespace {
+
+TEST_CASE("Burst lookup with precomputed hashes and prefetches finds the same sessions",
+          "[session]") {
+  auto table = testing::MakeTable(64);
+  for (uint32_t i = 0; i < 64; ++i) {
+    REQUIRE(table->Insert(testing::Init(i), 0).result == InsertResult::kOk);
+  }
+  FlowKey keys[8] = {testing::Init(3).forward, testing::Init(3).reverse, testing::Init(60).reverse,
+                     testing::ClientKey(1000),  testing::Init(0).forward, testing::Init(63).forward,
+                     testing::Init(7).reverse,  testing::OuterReverseKey(999)};
+  uint64_t hashes[8];
+  for (int k = 0; k < 8; ++k) {
+    hashes[k] = FlowIndex::Hash(keys[k]);
+    table->Prefetch(hashes[k]);
+  }
+  for (int k = 0; k < 8; ++k) table->PrefetchSession(hashes[k]);
+  for (int k = 0; k < 8; ++k) {
+    const LookupResult burst = table->Lookup(keys[k], hashes[k]);
+    const LookupResult single = table->Lookup(keys[k]);
+    CHECK(burst.session == single.session);
+    CHECK(burst.direction == single.direction);
+  }
+  CHECK(table->counters().Get(SessionCounter::kLookupMiss) == 4);  // 2 unknown keys, twice each
+}
+
+}  // namespace
+}  // namespace ssr::session

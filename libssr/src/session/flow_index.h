@@ -9,7 +9,8 @@
 //   * is linear probing with backward-shift deletion (Knuth 6.4 Algorithm R): no tombstones, so
 //     insert/erase/lookup cost depends only on the load, never on the churn history;
 //   * has a power-of-two capacity of at least 2 x max entries (load <= 0.5: ~1.5 probes per hit,
-//     ~2.5 per miss), allocated once in the constructor and never resized;
+//     ~2.5 per miss), allocated once in the constructor (huge pages, huge_array.h) and never
+//     resized;
 //   * keeps the low 32 bits of the key's hash in each slot next to the id. The home bucket is
 //     derived from it (so erase can shift entries without rehashing their keys) and a probe
 //     only reads a session's key when the 32-bit tag matches, so collisions cost no cache miss
@@ -22,10 +23,10 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 
 #include "absl/hash/hash.h"
 #include "session/flow_key.h"
+#include "session/huge_array.h"
 
 namespace ssr::session {
 
@@ -42,7 +43,7 @@ class FlowIndex {
   explicit FlowIndex(size_t max_entries)
       : capacity_(std::bit_ceil(max_entries * 2 < 16 ? size_t{16} : max_entries * 2)),
         mask_(capacity_ - 1),
-        slots_(new Slot[capacity_]) {
+        slots_(capacity_) {
     for (size_t i = 0; i < capacity_; ++i) slots_[i] = {0, kNone};
   }
 
@@ -50,6 +51,13 @@ class FlowIndex {
 
   // Pulls the key's home slot into the cache, for burst lookups (hash first, prefetch, probe).
   void Prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[hash & mask_]); }
+
+  // The id in the key's home slot if its tag matches (the likely answer of Find), else kNone.
+  // Reads one slot, so call it after Prefetch has had time to land.
+  uint32_t Peek(uint64_t hash) const {
+    const Slot s = slots_[hash & mask_];
+    return s.tag == static_cast<uint32_t>(hash) ? s.id : kNone;
+  }
 
   // Id of `key`, or kNone. `key_of(id)` returns the key stored for an id.
   template <typename KeyOf>
@@ -105,7 +113,7 @@ class FlowIndex {
  private:
   size_t capacity_;
   size_t mask_;
-  std::unique_ptr<Slot[]> slots_;
+  HugeArray<Slot> slots_;
   size_t size_ = 0;
 };
 

@@ -70,7 +70,7 @@ absl::StatusOr<std::unique_ptr<SessionTable>> SessionTable::Create(
 SessionTable::SessionTable(const SessionTableOptions& options)
     : capacity_(options.max_sessions),
       max_waypoint_probes_(std::max<uint32_t>(options.max_waypoint_probes, 1)),
-      sessions_(new Session[options.max_sessions]),
+      sessions_(options.max_sessions),
       index_(size_t{options.max_sessions} * 2) {
   const config::Timeouts& t = options.timeouts;
   timeout_ms_[kTcpEmbryonic] = Ms(t.tcp_embryonic);
