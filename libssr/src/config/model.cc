@@ -15,36 +15,6 @@ std::string SecretBytes::ToString() const {
   return absl::StrCat("<redacted ", bytes_.size(), " bytes>");
 }
 
-std::string_view HmacAlgorithmName(HmacAlgorithm a) {
-  switch (a) {
-    case HmacAlgorithm::kNone:
-      return "none";
-    case HmacAlgorithm::kSha256:
-      return "sha256";
-    case HmacAlgorithm::kSha256_128:
-      return "sha256-128";
-    case HmacAlgorithm::kSha1:
-      return "sha1";
-  }
-  return "?";
-}
-
-std::string_view CipherName(Cipher c) {
-  switch (c) {
-    case Cipher::kNone:
-      return "none";
-    case Cipher::kAes128Cbc:
-      return "aes-128-cbc";
-    case Cipher::kAes256Cbc:
-      return "aes-256-cbc";
-    case Cipher::kAes128Gcm:
-      return "aes-128-gcm";
-    case Cipher::kAes256Gcm:
-      return "aes-256-gcm";
-  }
-  return "?";
-}
-
 std::string_view ProtocolName(Protocol p) {
   switch (p) {
     case Protocol::kIcmp:
@@ -55,34 +25,6 @@ std::string_view ProtocolName(Protocol p) {
       return "UDP";
   }
   return "?";
-}
-
-size_t HmacTagSize(HmacAlgorithm a) {
-  switch (a) {
-    case HmacAlgorithm::kNone:
-      return 0;
-    case HmacAlgorithm::kSha256:
-      return 32;
-    case HmacAlgorithm::kSha256_128:
-      return 16;
-    case HmacAlgorithm::kSha1:
-      return 20;
-  }
-  return 0;
-}
-
-size_t CipherKeySize(Cipher c) {
-  switch (c) {
-    case Cipher::kNone:
-      return 0;
-    case Cipher::kAes128Cbc:
-    case Cipher::kAes128Gcm:
-      return 16;
-    case Cipher::kAes256Cbc:
-    case Cipher::kAes256Gcm:
-      return 32;
-  }
-  return 0;
 }
 
 const Interface* Router::FindInterface(std::string_view itf_name) const {

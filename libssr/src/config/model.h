@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "crypto/suites.h"
 #include "util/ip_address.h"
 
 namespace ssr::config {
@@ -48,22 +49,23 @@ class SecretBytes {
 };
 
 enum class InterfaceRole : uint8_t { kLan, kWan };
-enum class HmacAlgorithm : uint8_t { kNone, kSha256, kSha256_128, kSha1 };
-enum class HmacMode : uint8_t { kRegular, kTimeBased };
-enum class Cipher : uint8_t { kNone, kAes128Cbc, kAes256Cbc, kAes128Gcm, kAes256Gcm };
+// The security suites are the crypto layer's own enums, so that tag and key sizes have one
+// definition (crypto/suites.h) and a validated policy maps onto PacketCrypto without translation.
+using HmacAlgorithm = crypto::HmacSuite;
+using HmacMode = crypto::HmacMode;
+using Cipher = crypto::CipherSuite;
 // IP protocol numbers; kIcmp stands for ICMP echo on IPv4 and ICMPv6 echo on IPv6.
 enum class Protocol : uint8_t { kIcmp = 1, kTcp = 6, kUdp = 17 };
 enum class TcpStateEnforcement : uint8_t { kReset, kBlock, kAllow };
 enum class Permission : uint8_t { kAllow, kDeny };
 
-// Config spellings ("sha256-128", "aes-256-cbc", ...) and display names.
-std::string_view HmacAlgorithmName(HmacAlgorithm a);
-std::string_view CipherName(Cipher c);
+// Config spellings ("sha256-128", "aes-256-cbc", ...).
+inline std::string_view HmacAlgorithmName(HmacAlgorithm a) { return crypto::HmacSuiteName(a); }
+inline std::string_view CipherName(Cipher c) { return crypto::CipherSuiteName(c); }
 std::string_view ProtocolName(Protocol p);
-// Tag length in bytes of an HMAC algorithm (0 for kNone).
-size_t HmacTagSize(HmacAlgorithm a);
-// Key length in bytes a cipher needs (0 for kNone).
-size_t CipherKeySize(Cipher c);
+// Tag length of an HMAC algorithm and key length of a cipher, in bytes (0 for kNone).
+using crypto::CipherKeySize;
+using crypto::HmacTagSize;
 
 // Default waypoint port range of SVR (svr-protocol.md §2.4).
 inline constexpr uint16_t kDefaultWaypointPortFirst = 16384;

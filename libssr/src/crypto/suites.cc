@@ -28,13 +28,13 @@ std::string_view CipherSuiteName(CipherSuite c) {
     case CipherSuite::kNone:
       return "none";
     case CipherSuite::kAes128Cbc:
-      return "aes-cbc-128";
+      return "aes-128-cbc";
     case CipherSuite::kAes256Cbc:
-      return "aes-cbc-256";
+      return "aes-256-cbc";
     case CipherSuite::kAes128Gcm:
-      return "aes-gcm-128 (libssr extension)";
+      return "aes-128-gcm";
     case CipherSuite::kAes256Gcm:
-      return "aes-gcm-256 (libssr extension)";
+      return "aes-256-gcm";
   }
   return "invalid";
 }
