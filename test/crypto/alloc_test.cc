@@ -13,7 +13,7 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
-#include "alloc_counter.h"
+#include "support/counting_allocator.h"
 #include "crypto/packet_crypto.h"
 
 namespace ssr::crypto {
@@ -48,7 +48,7 @@ void RunSuite(const Suite& s, size_t payload_len) {
   std::vector<uint8_t> packet(kMeta + payload_len + 128, 0x5a);
   std::vector<uint8_t> tampered(packet.size());
   int failures = 0;
-  const size_t allocations = ssr::crypto::testing::CountAllocations([&] {
+  const size_t allocations = ssr::testing::CountAllocations([&] {
     for (int i = 0; i < kPackets; ++i) {
       const uint64_t now = kNow + static_cast<uint64_t>(i);
       size_t sealed = 0, signed_len = 0, body = 0, plain = 0;
@@ -92,7 +92,7 @@ TEST_CASE("Control: the hooks count OpenSSL allocations (EVP_MAC per call alloca
   const uint8_t key[32] = {1};
   REQUIRE(EVP_MAC_init(keyed, key, sizeof(key), params) == 1);
   const uint8_t data[64] = {2};
-  const size_t allocations = ssr::crypto::testing::CountAllocations([&] {
+  const size_t allocations = ssr::testing::CountAllocations([&] {
     for (int i = 0; i < 100; ++i) {
       // The pattern a naive per-packet HMAC uses: dup the keyed context, update, final.
       EVP_MAC_CTX* c = EVP_MAC_CTX_dup(keyed);
@@ -142,7 +142,7 @@ TEST_CASE("Zero allocations per metadata section seal/open (CBC and GCM)", "[cry
     REQUIRE(pc.ok());
     std::vector<uint8_t> section(256, 0x33);
     int failures = 0;
-    const size_t allocations = ssr::crypto::testing::CountAllocations([&] {
+    const size_t allocations = ssr::testing::CountAllocations([&] {
       for (int i = 0; i < kPackets; ++i) {
         size_t len = 0, off = 0, tlv = 0;
         bool ok = (*pc)->SealMetadata(section, 120, &len) == CryptoResult::kOk;

@@ -4,60 +4,11 @@
 // allocation with quarantine. Separate executable because it replaces the global allocator.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <new>
-
 #include "session/session_table.h"
 #include "session/translation.h"
 #include "session/waypoint.h"
 #include "session_test_util.h"
-
-namespace {
-size_t g_allocations = 0;
-
-void* CountedAlloc(std::size_t n) {
-  ++g_allocations;
-  return std::malloc(n == 0 ? 1 : n);
-}
-void* CountedAlignedAlloc(std::size_t n, std::align_val_t align) {
-  ++g_allocations;
-  const std::size_t a = static_cast<std::size_t>(align);
-  return std::aligned_alloc(a, (n + a - 1) / a * a);
-}
-}  // namespace
-
-// Every form of new/delete is replaced (plain, array, nothrow, sized, aligned) so that each
-// allocation is counted and ASan sees malloc/free pairs throughout.
-void* operator new(std::size_t n) {
-  if (void* p = CountedAlloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return CountedAlloc(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return CountedAlloc(n); }
-void* operator new(std::size_t n, std::align_val_t a) {
-  if (void* p = CountedAlignedAlloc(n, a)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return CountedAlignedAlloc(n, a);
-}
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return CountedAlignedAlloc(n, a);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+#include "support/counting_allocator.h"
 
 namespace ssr::session {
 namespace {
@@ -78,7 +29,7 @@ TEST_CASE("Session table operations make no heap allocation after construction",
   WaypointPool pool = *pool_or;
 
   size_t ok = 0;
-  const size_t before = g_allocations;
+  const size_t before = ssr::testing::TotalAllocations();
   uint64_t now = 0;
   for (uint32_t i = 0; i < 20000; ++i) {
     now += 7;
@@ -99,7 +50,7 @@ TEST_CASE("Session table operations make no heap allocation after construction",
     if (i % 5 == 0) table->Erase(*hit.session, now);
     table->Expire(now + 200000, 16);
   }
-  const size_t allocations = g_allocations - before;
+  const size_t allocations = ssr::testing::TotalAllocations() - before;
   CHECK(before > 0);  // the replacement is active: construction was counted
   CHECK(allocations == 0);
   CHECK(ok > 20000);  // the loop really inserted and looked up (not all refused)

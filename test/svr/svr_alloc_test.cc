@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The per-packet SVR codec paths never allocate: a counting global operator new sees zero calls
 // across thousands of encode / decode / insert / remove / fragment / reassemble operations.
-// Separate executable because it replaces the global allocator.
+// Separate executable because it replaces the global allocator (test/support).
 #include <catch2/catch.hpp>
-#include <cstdlib>
-#include <new>
 #include <vector>
 
 #include "packet/builder.h"
@@ -12,30 +10,7 @@
 #include "svr/fragment.h"
 #include "svr/metadata.h"
 #include "svr/packet_edit.h"
-
-namespace {
-size_t g_allocations = 0;
-}  // namespace
-
-// Every non-aligned form of new/delete is replaced so that all of them pair malloc with free
-// (ASan checks new/delete pairing).
-void* operator new(std::size_t n) {
-  ++g_allocations;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  ++g_allocations;
-  return std::malloc(n == 0 ? 1 : n);
-}
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+#include "support/counting_allocator.h"
 
 namespace ssr::svr {
 
@@ -61,7 +36,8 @@ TEST_CASE("SVR codec per-packet calls make no heap allocation", "[svr][alloc]") 
   FragmentReassembler reassembler({});
   size_t checksum = 0;
 
-  const size_t before = g_allocations;
+  CHECK(ssr::testing::CountAllocations([] { delete new int(1); }) == 1);  // hooks active
+  const size_t before = ssr::testing::TotalAllocations();
   for (int i = 0; i < 5000; ++i) {
     const size_t n = EncodeMetadata(md, encoded);
     Metadata decoded;
@@ -92,7 +68,7 @@ TEST_CASE("SVR codec per-packet calls make no heap allocation", "[svr][alloc]") 
                   ReassemblyResult::kComplete;
     }
   }
-  const size_t allocations = g_allocations - before;
+  const size_t allocations = ssr::testing::TotalAllocations() - before;
   CHECK(allocations == 0);
   CHECK(checksum == 5000 * 5);  // every step succeeded, so the loop measured the real paths
   CHECK(std::equal(original.begin(), original.end(), frame.begin()));
