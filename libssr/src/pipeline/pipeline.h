@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: Apache-2.0
+// Pipeline: one worker's SVR forwarding path over bursts of frames (svr-protocol.md §2-§4).
+//
+// Design note. A Pipeline is everything one worker needs between "frame received" and "frame
+// transmitted": the router's policy snapshot, a session table, per-peer waypoint pools and hop
+// crypto, per-service payload crypto, a neighbour table, scratch buffers, and counters. It does
+// no kernel I/O itself: it is driven through io::Port / io::FramePool (in-memory ports in tests,
+// AF_XDP sockets in the router), one burst at a time, and is not thread-safe (one per worker).
+//
+// Paths (the side a frame arrives on decides; sessions remember both flows):
+//   LAN, no session       first packet: policy (tenant, service, access; deny by default) ->
+//                         service route -> waypoint pair -> session (UUID) -> forward metadata
+//                         (+ payload-TLV encryption) -> outer headers -> payload encryption ->
+//                         HMAC -> WAN. A route to a LAN next hop is local breakout (no SVR).
+//   LAN, session          ingress forward (midstream; metadata until the handshake completes) or
+//                         egress reverse (server reply; reverse metadata until a forward packet
+//                         arrives without metadata), encapsulated toward the peer.
+//   WAN, from a peer      HMAC verify (the cookie is looked at first: no session and no cookie
+//                         means drop without HMAC work) -> metadata decode -> session (created at
+//                         the egress from the forward context; handshake flags updated) ->
+//                         control messages consumed -> payload decrypted -> original tuple
+//                         restored -> LAN.
+// Metadata handshake (§2.6): the ingress sends forward metadata on every forward packet until a
+// reverse packet with metadata arrives; the egress sends reverse metadata (with TLV 18) until a
+// forward packet without metadata arrives. TCP carries metadata only on SYN / SYN-ACK (O-9).
+// Protocols: TCP keeps TCP between peers, UDP keeps UDP, ICMP echo and every other protocol travel
+// as UDP with waypoint ports and come out byte-identical (§2.11).
+// Crypto: the hop policy of the peer (send) / WAN interface (receive) signs every packet and
+// encrypts the payload-TLV section; a service with a security policy has its payload encrypted end
+// to end (TLV 11). A hop policy with an AES-GCM cipher and no HMAC authenticates with GCM instead.
+// Limits of this version (documented, counted): no SVR fragmentation of over-MTU packets
+// (`exceeds_mtu`), no transit routing between two peers (`transit_unsupported`), no UDP transform,
+// no session move between peer paths, no IP fragments (`ip_fragment`).
+#ifndef SSR_PIPELINE_PIPELINE_H_
+#define SSR_PIPELINE_PIPELINE_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "config/model.h"
+#include "crypto/cbc.h"
+#include "crypto/packet_crypto.h"
+#include "io/port.h"
+#include "packet/header_views.h"
+#include "packet/packet_info.h"
+#include "packet/parse_result.h"
+#include "pipeline/encap.h"
+#include "pipeline/neighbor_table.h"
+#include "policy/policy.h"
+#include "session/session_table.h"
+#include "session/waypoint.h"
+#include "svr/metadata.h"
+#include "util/counters.h"
+
+namespace ssr::pipeline {
+
+#define SSR_PIPELINE_COUNTERS(X)                                                                  \
+  X(kRxPackets, "rx_packets", "frames received")                                                  \
+  X(kTxPackets, "tx_packets", "frames handed to a port for transmission")                         \
+  X(kTxRingFull, "tx_ring_full", "dropped: the egress port did not accept the frame")             \
+  X(kParseError, "parse_error", "dropped: malformed frame (see the packet parser's reasons)")      \
+  X(kNotIp, "not_ip", "dropped: not IPv4/IPv6 (ARP/ND belong to the kernel, XDP passes them)")     \
+  X(kIpFragment, "ip_fragment", "dropped: IP fragments are not forwarded by this version")        \
+  X(kUnknownInterface, "unknown_interface", "dropped: frame from an interface not in the config") \
+  X(kTtlExceeded, "ttl_exceeded", "dropped: TTL / hop limit would reach 0")                      \
+  X(kFirstPacket, "first_packet", "LAN packet that matched no session (new session attempt)")     \
+  X(kPolicyDrop, "policy_drop", "dropped by the access policy (see policy_* counters)")           \
+  X(kTcpNotSynReset, "tcp_not_syn_reset", "TCP first packet without SYN answered with RST (§7.27)") \
+  X(kTcpNotSynDrop, "tcp_not_syn_drop", "TCP first packet without SYN dropped (block, or an RST)")  \
+  X(kNoRoute, "no_route", "dropped: allowed service has no route on this router")                 \
+  X(kWaypointsExhausted, "waypoints_exhausted", "dropped: no free waypoint port pair")            \
+  X(kSessionRefused, "session_refused", "dropped: session table full or key in use")              \
+  X(kTenantLimit, "tenant_session_limit", "dropped: tenant reached max_sessions_per_tenant")      \
+  X(kSessionCreated, "session_created", "session created (ingress, egress or local breakout)")    \
+  X(kLocalBreakout, "local_breakout", "forwarded natively to a LAN next hop (no SVR)")            \
+  X(kNoNeighbor, "no_neighbor", "dropped: no MAC known for the next hop")                         \
+  X(kNoRoom, "no_room", "dropped: frame buffer too small for metadata and trailers")              \
+  X(kExceedsMtu, "exceeds_mtu", "dropped: packet would exceed the interface MTU (no SVR fragmentation yet)") \
+  X(kTcpInvalid, "tcp_invalid", "dropped: strict transport-state enforcement")                    \
+  X(kMdSentForward, "md_sent_forward", "forward metadata added (ingress)")                        \
+  X(kMdSentReverse, "md_sent_reverse", "reverse metadata added (egress)")                         \
+  X(kMdSkippedTcp, "md_skipped_tcp_not_syn", "metadata pending but the TCP segment is not a SYN (O-9)") \
+  X(kMdReceivedForward, "md_received_forward", "forward metadata received (egress)")              \
+  X(kMdReceivedReverse, "md_received_reverse", "reverse metadata received (ingress)")             \
+  X(kForwardMdStopped, "forward_md_stopped", "ingress stopped forward metadata (handshake)")      \
+  X(kReverseMdStopped, "reverse_md_stopped", "egress stopped reverse metadata (handshake)")       \
+  X(kFalsePositiveAdded, "md_false_positive_added", "payload began with the cookie: marker added (§3.8)") \
+  X(kFalsePositiveRemoved, "md_false_positive_removed", "false-positive marker removed (§3.8)")  \
+  X(kWanNotPeer, "wan_not_peer", "dropped: WAN packet from an address that is no configured peer") \
+  X(kWanNotWaypoint, "wan_not_waypoint", "dropped: WAN packet to no waypoint of this router")    \
+  X(kWanNoSession, "wan_no_session", "dropped: no session and no metadata (no HMAC work, §7.53)") \
+  X(kPeerLiveness, "peer_liveness", "peer liveness (BFD, UDP 1280) packet handed to the peer layer") \
+  X(kAuthFail, "auth_fail", "dropped: HMAC / GCM tag, window or key id check failed (no state, no reply)") \
+  X(kMdMalformed, "md_malformed", "dropped: metadata did not decode (see md_* reasons)")          \
+  X(kMdDecryptFail, "md_decrypt_fail", "dropped: payload-TLV section did not decrypt")            \
+  X(kMdIncomplete, "md_incomplete", "dropped: first-packet metadata without context/UUID/tenant/service") \
+  X(kMdUnknownName, "md_unknown_name", "dropped: tenant or service name unknown to this router")  \
+  X(kEgressDenied, "egress_denied", "dropped: the egress policy denies the tenant this service")  \
+  X(kTransitUnsupported, "transit_unsupported", "dropped: next hop is another peer (transit)")   \
+  X(kDuplicateFirst, "duplicate_first_packet", "forward metadata for an existing session (retransmission)") \
+  X(kSessionReplaced, "session_replaced", "outer tuple reused with a new UUID: old session replaced") \
+  X(kPayloadDecryptFail, "payload_decrypt_fail", "dropped: payload did not decrypt")            \
+  X(kCryptoFail, "crypto_fail", "dropped: sealing or signing failed (see crypto counters)")      \
+  X(kProtocolMismatch, "protocol_mismatch", "dropped: packet does not fit the session's carried protocol") \
+  X(kCtrlSentEnable, "ctrl_sent_enable_md", "control Enable SVR Metadata sent (§2.8)")          \
+  X(kCtrlRateLimited, "ctrl_rate_limited", "control reply suppressed by the per-peer rate limit") \
+  X(kCtrlSentDisable, "ctrl_sent_disable_md", "control Disable SVR Metadata sent (one-way flow)") \
+  X(kCtrlSentDelete, "ctrl_sent_delete", "control Delete Session sent")                         \
+  X(kCtrlSentHealthAck, "ctrl_sent_health_ack", "control Session Health Check: state exists sent") \
+  X(kCtrlReceived, "ctrl_received", "control packet consumed (never forwarded, §7.43)")         \
+  X(kCtrlEnable, "ctrl_enable_md", "Enable SVR Metadata applied to a session")                  \
+  X(kCtrlDisable, "ctrl_disable_md", "Disable SVR Metadata applied to a session")               \
+  X(kCtrlDelete, "ctrl_delete_session", "Delete Session removed a session")                     \
+  X(kCtrlKeepAlive, "ctrl_keep_alive", "Keep Alive refreshed a session")                         \
+  X(kCtrlHealthAck, "ctrl_health_ack", "Session Health Check ack cleared a pending check")       \
+  X(kCtrlNoSession, "ctrl_no_session", "control packet for no known session")                    \
+  X(kCtrlUnknown, "ctrl_unknown", "control packet with an unknown reason")                       \
+  X(kHealthCheckSent, "health_check_sent", "TLV 46 request added after inactivity (§2.8)")       \
+  X(kNoPool, "no_frame", "control packet not sent: frame pool empty")                            \
+  X(kSessionClosed, "session_closed", "session removed after TCP close or RST")
+
+SSR_DEFINE_COUNTER_ENUM(PipelineCounter, SSR_PIPELINE_COUNTERS)
+
+// How lost egress state is detected (§2.8).
+enum class RecoveryMode : uint8_t { kPacketBased, kInactivityBased };
+
+struct PipelineOptions {
+  std::shared_ptr<const config::Config> config;
+  std::string router;
+  // Worker id (separates GCM nonce spaces of the workers of one router).
+  uint8_t worker_id = 0;
+  // 0: config.limits.max_sessions.
+  uint32_t max_sessions = 0;
+  // MAC of each router interface, by config interface index; missing entries get
+  // 02:55:<router index>:00:00:<interface index>.
+  std::vector<packet::MacAddress> interface_macs;
+  RecoveryMode recovery = RecoveryMode::kPacketBased;
+  uint64_t inactivity_ms = 5000;          // inactivity-based recovery timeout (§2.8)
+  uint32_t control_replies_per_second = 100;  // Enable-Metadata replies per peer (§2.8)
+  // One-way flows (§2.6): the egress sends Disable SVR Metadata after this many forward packets
+  // carrying metadata without any reverse packet.
+  uint32_t disable_md_after_packets = 10;
+  size_t neighbor_capacity = 4096;
+};
+
+// What happened to one received frame (for tests and statistics; the counters have the detail).
+enum class Disposition : uint8_t { kForwarded, kDropped, kConsumed };
+
+class Pipeline {
+ public:
+  static absl::StatusOr<std::unique_ptr<Pipeline>> Create(const PipelineOptions& options);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Wiring: the port of each config interface (by index) and the pool their frames come from.
+  void Bind(size_t interface, io::Port* port) { ports_.at(interface) = port; }
+  void SetPool(io::FramePool* pool) { pool_ = pool; }
+  NeighborTable& neighbors() { return neighbors_; }
+
+  // Processes frames received on `interface`. Each frame is transmitted (queued per egress port
+  // and handed to it before return), or freed. `dispositions`, if not empty, receives one entry
+  // per frame.
+  void ProcessBurst(size_t interface, std::span<io::Frame> frames, uint64_t now_ms,
+                    std::span<Disposition> dispositions = {});
+  // One worker loop step: a burst from every bound port, processed and transmitted, ports
+  // flushed. Returns the number of frames received.
+  size_t Poll(uint64_t now_ms);
+  // Session timeouts (budgeted sweep, see SessionTable::Expire); control packets it causes
+  // (Delete Session) are transmitted before return.
+  uint32_t Expire(uint64_t now_ms, uint32_t budget);
+
+  const util::CounterArray<PipelineCounter>& counters() const { return counters_; }
+  const util::CounterArray<policy::Verdict>& policy_counters() const { return policy_counters_; }
+  const util::CounterArray<svr::DecodeResult>& decode_counters() const { return decode_counters_; }
+  const util::CounterArray<packet::ParseResult>& parse_counters() const { return parse_counters_; }
+  // Crypto counters summed over every hop and payload context of this worker.
+  util::CounterArray<crypto::CryptoCounter> CryptoCounters() const;
+  session::SessionTable& sessions() { return *sessions_; }
+  const policy::RouterPolicy& policy() const { return *policy_; }
+  const config::Router& router() const { return policy_->router(); }
+
+ private:
+  struct PeerState;
+  struct ServiceCrypto;
+  struct Packet;
+  explicit Pipeline(const PipelineOptions& options);
+  absl::Status Init();
+
+  Disposition Handle(size_t interface, io::Frame& frame, uint64_t now_ms);
+  Disposition HandleLan(size_t interface, Packet& pkt, uint64_t now_ms);
+  Disposition HandleWan(size_t interface, Packet& pkt, uint64_t now_ms);
+  Disposition FirstPacket(size_t interface, Packet& pkt, uint64_t now_ms);
+  Disposition ToPeer(session::Session& s, session::Direction d, Packet& pkt, uint64_t now_ms);
+  Disposition ToLan(session::Session& s, session::Direction d, Packet& pkt, size_t md_total,
+                    size_t l4_payload_len, uint64_t now_ms);
+  Disposition LocalForward(session::Session& s, session::Direction d, Packet& pkt, uint64_t now_ms);
+  Disposition EgressFirst(size_t interface, PeerState& peer, Packet& pkt, const svr::Metadata& md,
+                          size_t md_total, size_t l4_len, uint64_t now_ms);
+  Disposition HandleControl(PeerState& peer, Packet& pkt, const svr::Metadata& md, uint64_t now_ms);
+  Disposition SendReset(size_t interface, Packet& pkt);
+
+  // Control packets (§2.16) on the outer tuple `outer` (as sent), always UDP (O-9).
+  void SendControl(PeerState& peer, const session::FlowKey& outer, svr::ControlMessage reason,
+                   const session::Session* s, uint64_t now_ms);
+  bool RateLimitOk(PeerState& peer, uint64_t now_ms);
+  void OnRemoved(const session::Session& s, session::RemovalReason reason);
+  static void RemovalThunk(void* self, const session::Session& s, session::RemovalReason r);
+
+  // Encodes the metadata of `s` for direction `d` into md_buf_; returns its size, 0 on failure.
+  // health_only: just Security ID + a health-check request (TLV 46) for a live session.
+  size_t BuildMetadata(const session::Session& s, session::Direction d, PeerState& peer,
+                       bool health_only);
+  size_t EncodeWith(PeerState& peer, svr::Metadata& md);
+  bool ResolveL2(size_t interface, const util::IpAddress& next_hop, uint16_t vlan, L2Header* l2);
+  PeerState* FindPeer(size_t interface, const util::IpAddress& address);
+  void Transmit(size_t interface, const io::Frame& frame);
+  void FlushTx();
+  bool Finish(session::Session& s, session::Direction d, uint8_t tcp_flags, uint64_t now_ms);
+  void Count(PipelineCounter c) { counters_.Increment(c); }
+  bool IsWan(size_t interface) const;
+
+  PipelineOptions options_;
+  std::shared_ptr<const config::Config> config_;
+  std::unique_ptr<const policy::RouterPolicy> policy_;
+  size_t router_index_ = 0;
+  std::unique_ptr<session::SessionTable> sessions_;
+  std::vector<std::unique_ptr<PeerState>> peers_;         // by config peer index
+  std::vector<std::unique_ptr<ServiceCrypto>> services_;  // by config service index
+  std::vector<uint32_t> tenant_sessions_;                 // live sessions per tenant
+  std::vector<packet::MacAddress> macs_;
+  std::vector<io::Port*> ports_;
+  io::FramePool* pool_ = nullptr;
+  uint64_t now_ms_ = 0;  // clock of the burst / sweep in progress (for callbacks)
+  NeighborTable neighbors_;
+  std::optional<crypto::IvGenerator> uuid_source_;
+
+  // Per-burst transmit queues, one per interface.
+  std::vector<std::vector<io::Frame>> tx_;
+  std::array<uint8_t, 2048> md_buf_{};
+
+  util::CounterArray<PipelineCounter> counters_;
+  util::CounterArray<policy::Verdict> policy_counters_;
+  util::CounterArray<svr::DecodeResult> decode_counters_;
+  util::CounterArray<packet::ParseResult> parse_counters_;
+  svr::DecodeNotes decode_notes_;
+};
+
+}  // namespace ssr::pipeline
+
+#endif  // SSR_PIPELINE_PIPELINE_H_
