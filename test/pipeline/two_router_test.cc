@@ -73,3 +73,239 @@ TEST_CASE("UDP: the outer packet uses waypoint addresses and an even/odd waypoin
 
 }  // namespace
 }  // namespace ssr::pipeline::testing
+
+namespace ssr::pipeline::testing {
+namespace {
+
+PacketSpec Tcp(const char* src, const char* dst, uint16_t sport, uint16_t dport, uint8_t flags,
+               uint32_t seq, uint32_t ack, std::span<const uint8_t> payload = {}) {
+  PacketSpec s;
+  s.src = Ip(src);
+  s.dst = Ip(dst);
+  s.protocol = packet::kIpProtoTcp;
+  s.src_port = sport;
+  s.dst_port = dport;
+  s.tcp_flags = flags;
+  s.tcp_seq = seq;
+  s.tcp_ack = ack;
+  s.payload = payload;
+  return s;
+}
+
+TEST_CASE("TCP: handshake, data both ways and FIN arrive byte-identical; metadata rides only on "
+          "SYN and SYN-ACK; the encrypted payload is not readable on the wire",
+          "[pipeline][svr-7.25][svr-7.60]") {
+  Rig rig;
+  rig.AddServer("10.20.1.20");
+  const char* c = "10.10.1.10";  // engineering
+  const char* srv = "10.20.1.20";  // erp, TCP 443, payload-aes
+  const Bytes request = {'G', 'E', 'T', ' ', '/', 'e', 'r', 'p', '\n'};
+  const Bytes response = {'2', '0', '0', ' ', 'O', 'K', '\n'};
+  const std::vector<std::pair<bool, PacketSpec>> script = {
+      {true, Tcp(c, srv, 41000, 443, packet::kTcpSyn, 1000, 0)},
+      {false, Tcp(srv, c, 443, 41000, packet::kTcpSyn | packet::kTcpAck, 5000, 1001)},
+      {true, Tcp(c, srv, 41000, 443, packet::kTcpAck, 1001, 5001)},
+      {true, Tcp(c, srv, 41000, 443, packet::kTcpAck | packet::kTcpPsh, 1001, 5001, request)},
+      {false, Tcp(srv, c, 443, 41000, packet::kTcpAck | packet::kTcpPsh, 5001, 1010, response)},
+      {true, Tcp(c, srv, 41000, 443, packet::kTcpAck | packet::kTcpFin, 1010, 5008)},
+      {false, Tcp(srv, c, 443, 41000, packet::kTcpAck | packet::kTcpFin, 5008, 1011)},
+      {true, Tcp(c, srv, 41000, 443, packet::kTcpAck, 1011, 5009)},
+  };
+  size_t at_server = 0;
+  size_t at_client = 0;
+  for (const auto& [from_client, spec] : script) {
+    if (from_client) {
+      rig.FromClient(rig.ClientFrame(spec));
+    } else {
+      rig.FromServer(rig.ServerFrame(spec));
+    }
+    rig.Step();
+    if (from_client) {
+      REQUIRE(rig.to_server_.size() == ++at_server);
+      CHECK(rig.to_server_.back() == rig.AtServer(spec));
+    } else {
+      REQUIRE(rig.to_client_.size() == ++at_client);
+      CHECK(rig.to_client_.back() == rig.AtClient(spec));
+    }
+  }
+  // Metadata: the SYN (forward) and SYN-ACK (reverse) only.
+  REQUIRE(rig.wire_a_to_b_.size() == 5);
+  REQUIRE(rig.wire_b_to_a_.size() == 3);
+  CHECK(ViewWire(rig.wire_a_to_b_[0], 16).has_metadata);
+  CHECK(ViewWire(rig.wire_b_to_a_[0], 16).has_metadata);
+  for (size_t i = 1; i < rig.wire_a_to_b_.size(); ++i) CHECK_FALSE(ViewWire(rig.wire_a_to_b_[i], 16).has_metadata);
+  for (size_t i = 1; i < rig.wire_b_to_a_.size(); ++i) CHECK_FALSE(ViewWire(rig.wire_b_to_a_[i], 16).has_metadata);
+  // Outer TCP keeps TCP (§2.11).
+  CHECK(ViewWire(rig.wire_a_to_b_[3], 16).info.is_tcp());
+  // Payload encrypted end to end: the request bytes do not appear on the wire.
+  const WireView data = ViewWire(rig.wire_a_to_b_[3], 16);
+  const auto& p = data.l4_payload;
+  CHECK(std::search(p.begin(), p.end(), request.begin(), request.end()) == p.end());
+  CHECK(p.size() == 16 /*padded block*/ + 16 /*IV*/ + 16 /*tag*/);
+  CHECK(rig.a().sessions().at(0).tcp_state == session::TcpState::kClosing);
+}
+
+TEST_CASE("ICMP echo travels as UDP between the routers and arrives byte-identical",
+          "[pipeline][svr-7.45]") {
+  Rig rig;
+  rig.AddServer("10.20.3.10");
+  const Bytes data = {1, 2, 3, 4, 5, 6, 7, 8};
+  PacketSpec ping;
+  ping.src = Ip("10.10.9.20");  // guest -> web (ICMP allowed)
+  ping.dst = Ip("10.20.3.10");
+  ping.protocol = packet::kIpProtoIcmp;
+  ping.icmp_type = 8;
+  ping.icmp_id = 0x1234;
+  ping.icmp_seq = 1;
+  ping.payload = data;
+  rig.FromClient(rig.ClientFrame(ping));
+  rig.Step();
+  REQUIRE(rig.wire_a_to_b_.size() == 1);
+  const WireView w = ViewWire(rig.wire_a_to_b_[0], 16);
+  CHECK(w.info.is_udp());
+  CHECK(w.info.src_port % 2 == 0);
+  REQUIRE(rig.to_server_.size() == 1);
+  CHECK(rig.to_server_[0] == rig.AtServer(ping));
+
+  PacketSpec pong = ping;
+  std::swap(pong.src, pong.dst);
+  pong.icmp_type = 0;
+  rig.FromServer(rig.ServerFrame(pong));
+  rig.Step();
+  REQUIRE(rig.to_client_.size() == 1);
+  CHECK(rig.to_client_[0] == rig.AtClient(pong));
+  CHECK(ViewWire(rig.wire_b_to_a_[0], 16).info.is_udp());
+}
+
+TEST_CASE("A source that is a member of no tenant is dropped at the first router, nothing is sent",
+          "[pipeline][svr-7.26]") {
+  Rig rig;
+  PacketSpec s = VoiceRequest();
+  s.src = Ip("10.10.7.7");
+  rig.FromClient(rig.ClientFrame(s));
+  rig.Step();
+  CHECK(rig.wire_a_to_b_.empty());
+  CHECK(rig.a().policy_counters().Get(policy::Verdict::kNonMember) == 1);
+  CHECK(Get(rig.a(), PipelineCounter::kPolicyDrop) == 1);
+  CHECK(rig.a().sessions().size() == 0);
+}
+
+TEST_CASE("A member asking for a service its tenant is denied is dropped (child tenant's DENY)",
+          "[pipeline][svr-7.26]") {
+  Rig rig;
+  rig.AddServer("10.20.1.20");
+  // contractors.engineering inherits engineering but is denied erp.
+  rig.FromClient(rig.ClientFrame(Tcp("10.10.1.200", "10.20.1.20", 41000, 443, packet::kTcpSyn, 1, 0)));
+  rig.Step();
+  CHECK(rig.wire_a_to_b_.empty());
+  CHECK(rig.a().policy_counters().Get(policy::Verdict::kDenied) == 1);
+  // ...while its parent tenant gets through.
+  rig.FromClient(rig.ClientFrame(Tcp("10.10.1.10", "10.20.1.20", 41000, 443, packet::kTcpSyn, 1, 0)));
+  rig.Step();
+  CHECK(rig.to_server_.size() == 1);
+}
+
+TEST_CASE("A server cannot open a session toward a client (route directionality)", "[pipeline]") {
+  Rig rig;
+  rig.AddServer("10.20.1.20");
+  rig.FromServer(rig.ServerFrame(Tcp("10.20.1.20", "10.10.1.10", 443, 41000, packet::kTcpSyn, 1, 0)));
+  rig.Step();
+  CHECK(rig.wire_b_to_a_.empty());
+  CHECK(rig.to_client_.empty());
+  CHECK(rig.b().policy_counters().Get(policy::Verdict::kNonMember) == 1);
+  CHECK(rig.b().sessions().size() == 0);
+}
+
+TEST_CASE("A TCP first packet without SYN is answered with an RST to the client (reset)",
+          "[pipeline][svr-7.27]") {
+  Rig rig;
+  const PacketSpec ack = Tcp("10.10.1.10", "10.20.1.20", 41000, 443, packet::kTcpAck, 777, 999);
+  rig.FromClient(rig.ClientFrame(ack));
+  rig.Step();
+  CHECK(rig.wire_a_to_b_.empty());
+  REQUIRE(rig.to_client_.size() == 1);
+  PacketSpec rst = Tcp("10.20.1.20", "10.10.1.10", 443, 41000, packet::kTcpRst, 999, 0);
+  rst.tcp_window = 0;
+  rst.src_mac = rig.a_mac_lan_;
+  rst.dst_mac = kClientMac;
+  CHECK(rig.to_client_[0] == Rig::Build(rst));
+  CHECK(Get(rig.a(), PipelineCounter::kTcpNotSynReset) == 1);
+  CHECK(rig.a().sessions().size() == 0);
+}
+
+TEST_CASE("When the session table is full, a new session is refused with a counter and the "
+          "established ones keep working",
+          "[pipeline]") {
+  RigOptions o;
+  o.max_sessions_a = 2;
+  Rig rig(o);
+  rig.AddServer("10.20.2.5");
+  for (uint16_t port : {40001, 40002}) {
+    PacketSpec s = VoiceRequest();
+    s.src_port = port;
+    rig.FromClient(rig.ClientFrame(s));
+    rig.Step();
+    rig.FromServer(rig.ServerFrame(Reply(s, kWorld)));  // answered: never evicted
+    rig.Step();
+  }
+  PacketSpec third = VoiceRequest();
+  third.src_port = 40003;
+  rig.FromClient(rig.ClientFrame(third));
+  rig.Step();
+  CHECK(Get(rig.a(), PipelineCounter::kSessionRefused) == 1);
+  CHECK(rig.a().sessions().counters().Get(session::SessionCounter::kTableFull) == 1);
+  CHECK(rig.to_server_.size() == 2);
+  PacketSpec again = VoiceRequest();
+  again.src_port = 40001;
+  rig.FromClient(rig.ClientFrame(again));
+  rig.Step();
+  CHECK(rig.to_server_.size() == 3);
+}
+
+TEST_CASE("Idle sessions time out per protocol at both routers; the ingress tells the egress "
+          "with Delete Session",
+          "[pipeline][svr-7.44]") {
+  struct Case {
+    const char* name;
+    PacketSpec spec;
+    uint64_t timeout_ms;
+  };
+  PacketSpec ping;
+  ping.src = Ip("10.10.9.20");
+  ping.dst = Ip("10.20.3.10");
+  ping.protocol = packet::kIpProtoIcmp;
+  ping.icmp_type = 8;
+  ping.icmp_id = 7;
+  const Case cases[] = {
+      {"udp (config: 120 s)", VoiceRequest(), 120'000},
+      {"icmp (30 s)", ping, 30'000},
+      {"tcp embryonic (30 s)", Tcp("10.10.1.10", "10.20.1.20", 41000, 443, packet::kTcpSyn, 1, 0),
+       30'000},
+  };
+  for (const Case& c : cases) {
+    DYNAMIC_SECTION(c.name) {
+      Rig rig;
+      rig.AddServer("10.20.2.5");
+      rig.AddServer("10.20.3.10");
+      rig.AddServer("10.20.1.20");
+      rig.FromClient(rig.ClientFrame(c.spec));
+      rig.Step();
+      REQUIRE(rig.a().sessions().size() == 1);
+      REQUIRE(rig.b().sessions().size() == 1);
+      rig.Advance(c.timeout_ms - 1);
+      rig.a().Expire(rig.now(), 1u << 20);
+      CHECK(rig.a().sessions().size() == 1);
+      rig.Advance(2);
+      rig.a().Expire(rig.now(), 1u << 20);
+      rig.Step();
+      CHECK(rig.a().sessions().size() == 0);
+      CHECK(Get(rig.a(), PipelineCounter::kCtrlSentDelete) == 1);
+      CHECK(Get(rig.b(), PipelineCounter::kCtrlDelete) == 1);
+      CHECK(rig.b().sessions().size() == 0);
+      CHECK(rig.to_server_.size() == 1);  // the control packet was consumed, not forwarded
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ssr::pipeline::testing

@@ -764,8 +764,8 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
   uint32_t security_id = peer->recv->send_key_id();
   if (md.Has(TlvField::kSecurityId)) {
     security_id = md.security_id;
-  } else if (hit) {
-    security_id = hit.session->context;
+  } else if (hit && hit.session->context != 0) {
+    security_id = hit.session->context;  // the key the peer's metadata named for this session
   }
   size_t l4_len = 0;
   const crypto::CryptoResult vr =
@@ -777,6 +777,7 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
     return Disposition::kDropped;
   }
   if (peer->gcm_recv) l4_len = l_max;
+  if (hit && md.Has(TlvField::kSecurityId)) hit.session->context = security_id;
   neighbors_.Learn(static_cast<uint16_t>(interface), info.src,
                    packet::EthernetView(pkt.frame->bytes()).src_mac());
 
