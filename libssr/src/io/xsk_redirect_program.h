@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+// XskRedirectProgram: a minimal XDP program that redirects every frame of an interface to the
+// AF_XDP socket of its RX queue, with its own XSKMAP. For tests and for running XskPort without
+// the XDP gate; the router uses the gate's XSKMAP (bpf/) instead, which is deny-by-default.
+//
+// Design note. The program is the kernel >= 5.3 variant of libxdp's default AF_XDP program:
+//     return bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
+// written as six BPF instructions and loaded with bpf_prog_load, so no object file, no bpffs
+// and no libxdp dispatcher is involved. (libxdp 1.3.1 would load xsk_def_xdp_prog.o through its
+// multi-program dispatcher, which this kernel refuses, then fall back to a legacy attach that is
+// detached by ifindex in the *calling thread's* namespace at socket deletion -- fragile when
+// the socket is created inside a test namespace and deleted from another thread.) The program
+// is attached through a BPF link (BPF_LINK_CREATE, BPF_XDP): closing the link fd detaches it
+// from exactly that device, from any thread and namespace, and a crashed process leaves nothing
+// attached. Frames of a queue without a socket go to the kernel stack (XDP_PASS).
+//
+// Lifetime: owns the map, program and link fds; move-only through unique_ptr.
+#ifndef SSR_IO_XSK_REDIRECT_PROGRAM_H_
+#define SSR_IO_XSK_REDIRECT_PROGRAM_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "io/unique_fd.h"
+#include "io/xdp_mode.h"
+
+namespace ssr::io {
+
+class XskRedirectProgram {
+ public:
+  // Loads the map and program and attaches them to `ifindex` (in the calling thread's network
+  // namespace; `ifname` is for messages). kAuto tries native first, then skb. Fails with
+  // FailedPrecondition if the interface already has an XDP program, Unavailable if the mode is
+  // not supported, naming the interface and the mode.
+  static absl::StatusOr<std::unique_ptr<XskRedirectProgram>> Create(int ifindex,
+                                                                    const std::string& ifname,
+                                                                    XdpMode mode);
+  XskRedirectProgram(const XskRedirectProgram&) = delete;
+  XskRedirectProgram& operator=(const XskRedirectProgram&) = delete;
+
+  int xskmap_fd() const { return map_.get(); }
+  XdpAttachMode attach_mode() const { return attach_mode_; }
+
+  static constexpr uint32_t kMaxQueues = 64;  // XSKMAP entries
+
+ private:
+  XskRedirectProgram() = default;
+  UniqueFd map_;
+  UniqueFd prog_;
+  UniqueFd link_;  // closed before prog_/map_ (declared last): detaches first
+  XdpAttachMode attach_mode_ = XdpAttachMode::kNone;
+};
+
+}  // namespace ssr::io
+
+#endif  // SSR_IO_XSK_REDIRECT_PROGRAM_H_
