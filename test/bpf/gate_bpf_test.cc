@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: Apache-2.0
+// The XDP gate run through bpf_prog_test_run_opts, its maps filled by ComputeGateContents from
+// the built-in default config (the code the router runs). Label `bpf`: needs root; every test
+// enters a private network namespace and skips (exit 77) when BPF or namespaces are refused.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "config/loader.h"
+#include "gate/gate.h"
+#include "gate_rows.h"
+#include "gate_test_support.h"
+#include "packet/protocol.h"
+#include "policy/policy.h"
+
+namespace ssr::gate::test {
+namespace {
+
+size_t CountEntries(int map_fd, size_t key_size) {
+  std::vector<uint8_t> key(key_size), next(key_size);
+  size_t n = 0;
+  void* prev = nullptr;
+  while (bpf_map_get_next_key(map_fd, prev, next.data()) == 0) {
+    ++n;
+    key = next;
+    prev = key.data();
+  }
+  return n;
+}
+
+uint64_t Sum(const std::vector<uint64_t>& v) {
+  uint64_t s = 0;
+  for (uint64_t x : v) s += x;
+  return s;
+}
+
+ssr_gate_reason DropReasonOf(policy::Verdict v) {
+  switch (v) {
+    case policy::Verdict::kNonMember:
+      return SSR_GATE_DROP_NON_MEMBER;
+    case policy::Verdict::kNoService:
+      return SSR_GATE_DROP_NO_SERVICE;
+    case policy::Verdict::kDenied:
+      return SSR_GATE_DROP_DENIED;
+    default:
+      return SSR_GATE_REASON_COUNT;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("every fixture row gets its action and reason counter and leaves the frame unchanged",
+          "[bpf]") {
+  const std::vector<GateRow> rows = GateRows();
+  REQUIRE(rows.size() >= 20);
+  auto config = DefaultConfig();
+  std::set<ssr_gate_reason> reasons_seen;
+  for (const std::string router : {"branch", "datacenter"}) {
+    std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, router);
+    auto sockets = AddSocketsOrSkip(*gate);
+    for (const GateRow& row : rows) {
+      if (row.router != router) continue;
+      INFO(row.router << "/" << row.interface << ": " << row.description);
+      const std::vector<uint64_t> before = CounterPackets(*gate);
+      const RunResult r = RunGate(*gate, row.interface, row.frame);
+      REQUIRE(r.err == 0);
+      CHECK(ActionName(r.action) == ActionName(row.action));
+      CHECK(r.out == row.frame);
+      const std::vector<uint64_t> after = CounterPackets(*gate);
+      CHECK(ssr_gate_reason_name(row.reason) != std::string("invalid"));
+      CHECK(after[row.reason] - before[row.reason] == 1);
+      CHECK(Sum(after) - Sum(before) == 1);
+      reasons_seen.insert(row.reason);
+    }
+  }
+  // The table exercises every reason except the no-socket fallback (its own test) and the IPv6
+  // chain limit (below).
+  CHECK(reasons_seen.size() == SSR_GATE_REASON_COUNT - 2);
+}
+
+TEST_CASE("an IPv6 extension chain longer than the gate walks is dropped", "[bpf]") {
+  auto config = DefaultConfig();
+  std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, "branch");
+  static const uint8_t kBody[6] = {};
+  std::vector<packet::Ipv6ExtensionSpec> chain(SSR_GATE_MAX_IPV6_EXTENSIONS + 1,
+                                               {packet::kIpProtoDstOpts, kBody});
+  packet::PacketSpec s = Tcp("fd00::5", 40000, "2001:db8::1", 443);
+  s.ipv6_extensions = chain;
+  const std::vector<uint8_t> frame = Frame(s);
+  const std::vector<uint64_t> before = CounterPackets(*gate);
+  const RunResult r = RunGate(*gate, "lan0", frame);
+  REQUIRE(r.err == 0);
+  CHECK(r.action == XDP_DROP);
+  CHECK(CounterPackets(*gate)[SSR_GATE_DROP_IPV6_EXTENSIONS] -
+            before[SSR_GATE_DROP_IPV6_EXTENSIONS] ==
+        1);
+}
+
+TEST_CASE("allowed traffic without an AF_XDP socket on the queue is dropped as drop_no_socket",
+          "[bpf]") {
+  auto config = DefaultConfig();
+  std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, "branch");
+  const std::vector<uint8_t> frame = Frame(Tcp("10.10.2.5", 40000, "10.20.1.10", 443));
+  const std::vector<uint64_t> before = CounterPackets(*gate);
+  const RunResult r = RunGate(*gate, "lan0", frame);
+  REQUIRE(r.err == 0);
+  CHECK(ActionName(r.action) == "XDP_DROP");
+  const std::vector<uint64_t> after = CounterPackets(*gate);
+  CHECK(after[SSR_GATE_DROP_NO_SOCKET] - before[SSR_GATE_DROP_NO_SOCKET] == 1);
+  CHECK(after[SSR_GATE_LAN_ALLOW] == before[SSR_GATE_LAN_ALLOW]);
+
+  // With a socket on the queue the same frame is redirected.
+  auto sockets = AddSocketsOrSkip(*gate);
+  CHECK(ActionName(RunGate(*gate, "lan0", frame).action) == "XDP_REDIRECT");
+  // And again dropped once the socket leaves the map.
+  REQUIRE(gate->RemoveSocket("lan0", 0).ok());
+  CHECK(ActionName(RunGate(*gate, "lan0", frame).action) == "XDP_DROP");
+}
+
+// The gate never drops what policy allows, and drops every non-member / no-service / denied first
+// packet for the reason Decide gives -- except a packet whose *source* is a service (address and
+// source port in its transport, or an ICMP echo reply), which goes to userspace as a possible
+// session reply.
+TEST_CASE("gate verdicts agree with RouterPolicy::Decide over a grid from the default config",
+          "[bpf]") {
+  auto config = DefaultConfig();
+  for (const std::string router : {"branch", "datacenter"}) {
+    INFO("router " << router);
+    auto policy = policy::RouterPolicy::Build(config, router);
+    REQUIRE(policy.ok());
+    std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, router);
+    auto sockets = AddSocketsOrSkip(*gate);
+    const size_t lan = *(*policy)->router().InterfaceIndex("lan0");
+
+    // Addresses: inside/at the edges of every member prefix and service prefix, and outside.
+    std::vector<std::string> addresses = {"10.10.5.5", "10.20.9.9", "172.16.0.1", "10.10.1.127",
+                                          "10.10.1.128", "10.10.1.255", "10.20.2.0",
+                                          "10.20.2.255", "10.20.1.11"};
+    for (const config::Tenant& t : config->tenants) {
+      for (const config::Member& m : t.members) {
+        for (const util::IpPrefix& p : m.prefixes) addresses.push_back(p.address().ToString());
+      }
+    }
+    for (const config::Service& s : config->services) {
+      for (const util::IpPrefix& p : s.prefixes) addresses.push_back(p.address().ToString());
+    }
+    // Ports: the edges of every configured range and their neighbours.
+    std::set<uint16_t> port_set = {1, 22, 80, 443, 40000, 65535};
+    for (const config::Service& s : config->services) {
+      for (const config::Transport& t : s.transports) {
+        for (const config::PortRange& r : t.ports) {
+          for (int p : {r.first - 1, int{r.first}, int{r.last}, r.last + 1}) {
+            if (p > 0 && p <= 65535) port_set.insert(static_cast<uint16_t>(p));
+          }
+        }
+      }
+    }
+    const std::vector<uint16_t> ports(port_set.begin(), port_set.end());
+    // Source ports: a client's, and service ports (replies from servers).
+    const std::vector<uint16_t> source_ports = {40000, 7, 25, 80, 443, 5060, 8443,
+                                                10000, 20000, 20001};
+    std::set<std::string> own;
+    for (const config::Interface& itf : (*policy)->router().interfaces) {
+      for (const config::InterfaceAddress& a : itf.addresses) {
+        own.insert(a.address.ToString());
+        addresses.push_back(a.address.ToString());
+      }
+    }
+    const uint8_t protocols[] = {packet::kIpProtoTcp, packet::kIpProtoUdp, packet::kIpProtoIcmp};
+
+    std::vector<uint64_t> expected(SSR_GATE_REASON_COUNT, 0);
+    const std::vector<uint64_t> before = CounterPackets(*gate);
+    size_t runs = 0, allowed = 0, replies = 0, mismatches = 0;
+    for (const std::string& src : addresses) {
+      for (const std::string& dst : addresses) {
+        if (src == dst) continue;
+        for (uint8_t proto : protocols) {
+          const bool icmp = proto == packet::kIpProtoIcmp;
+          for (uint16_t sport : icmp ? std::vector<uint16_t>{0} : source_ports) {
+            for (uint16_t dport : icmp ? std::vector<uint16_t>{0} : ports) {
+              for (int icmp_type : icmp ? std::vector<int>{8, 0} : std::vector<int>{-1}) {
+                packet::PacketSpec spec = proto == packet::kIpProtoTcp ? Tcp(src, sport, dst, dport)
+                                          : proto == packet::kIpProtoUdp
+                                              ? Udp(src, sport, dst, dport)
+                                              : Icmp(src, dst, icmp_type);
+                policy::FlowKey key;
+                key.interface = lan;
+                key.source = Ip(src);
+                key.destination = Ip(dst);
+                key.protocol = proto;
+                key.destination_port = dport;
+                const policy::Decision d = (*policy)->Decide(key);
+                const bool is_local = own.count(dst) != 0;
+                uint32_t want_action;
+                ssr_gate_reason want_reason;
+                if (is_local) {
+                  want_action = XDP_PASS;
+                  want_reason = SSR_GATE_PASS_LOCAL;
+                } else if (d.verdict == policy::Verdict::kAllow) {
+                  want_action = XDP_REDIRECT;
+                  want_reason = SSR_GATE_LAN_ALLOW;
+                  ++allowed;
+                } else if ((!icmp || icmp_type == 0) &&
+                           (*policy)->MatchService(key.source, proto, sport).has_value()) {
+                  want_action = XDP_REDIRECT;
+                  want_reason = SSR_GATE_LAN_SERVICE_REPLY;
+                  ++replies;
+                } else {
+                  want_action = XDP_DROP;
+                  want_reason = DropReasonOf(d.verdict);
+                }
+                const RunResult r = RunGate(*gate, "lan0", Frame(spec));
+                ++runs;
+                ++expected[want_reason];
+                if (r.err != 0 || r.action != want_action) {
+                  ++mismatches;
+                  if (mismatches <= 10) {
+                    FAIL_CHECK(src << ":" << sport << " -> " << dst << ":" << dport << " proto "
+                                   << int{proto} << " icmp type " << icmp_type << ": gate "
+                                   << ActionName(r.action) << ", expected "
+                                   << ActionName(want_action) << " ("
+                                   << ssr_gate_reason_name(want_reason) << ")");
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    CHECK(mismatches == 0);
+    // Each packet counted under exactly the reason expected.
+    const std::vector<uint64_t> after = CounterPackets(*gate);
+    for (uint32_t i = 0; i < SSR_GATE_REASON_COUNT; ++i) {
+      INFO("counter " << ssr_gate_reason_name(i));
+      CHECK(after[i] - before[i] == expected[i]);
+    }
+    INFO(runs << " packets, " << allowed << " allowed, " << replies << " replies");
+    if (router == "branch") CHECK(allowed > 0);
+    CHECK(replies > 0);
+    CHECK(expected[SSR_GATE_DROP_NON_MEMBER] > 0);
+    if (router == "branch") {
+      CHECK(expected[SSR_GATE_DROP_DENIED] > 0);
+      CHECK(expected[SSR_GATE_DROP_NO_SERVICE] > 0);
+    }
+  }
+}
+
+namespace {
+
+// The default config with guest's access to web removed and a new tenant inserted first, so
+// every tenant index shifts by one.
+std::shared_ptr<const config::Config> ReloadedConfig() {
+  std::string text(config::DefaultConfigText());
+  const std::string guest_web = "access_policies { tenant: \"guest\" }";
+  const size_t at = text.find(guest_web);
+  if (at == std::string::npos) SkipTest("default config changed: guest's web access not found");
+  text.erase(at, guest_web.size());
+  const size_t first_tenant = text.find("tenants {");
+  text.insert(first_tenant,
+              "tenants { name: \"lab\" members { router: \"branch\" interface: \"lan0\" "
+              "prefixes: \"10.10.7.0/24\" } }\n");
+  const size_t web = text.find("name: \"web\"");
+  text.insert(text.find('\n', web) + 1, "  access_policies { tenant: \"lab\" }\n");
+  auto config = config::LoadConfigString(text, config::ConfigFormat::kText);
+  if (!config.ok()) FAIL(config.status().ToString());
+  return *config;
+}
+
+}  // namespace
+
+TEST_CASE("Update makes the new config live and removes the old generation", "[bpf]") {
+  auto config = DefaultConfig();
+  auto reloaded = ReloadedConfig();
+  std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, "branch");
+  auto sockets = AddSocketsOrSkip(*gate);
+  const auto guest_web = Frame(Tcp("10.10.9.9", 40000, "10.20.3.10", 80));
+  const auto lab_web = Frame(Tcp("10.10.7.7", 40000, "10.20.3.10", 80));
+  const auto sales_crm = Frame(Tcp("10.10.2.5", 40000, "10.20.1.10", 443));
+  CHECK(RunGate(*gate, "lan0", guest_web).action == XDP_REDIRECT);
+  CHECK(RunGate(*gate, "lan0", lab_web).action == XDP_DROP);
+  const uint32_t gen = gate->generation();
+
+  auto contents = ComputeGateContents(*reloaded, "branch");
+  REQUIRE(contents.ok());
+  const size_t tenants = contents->tenants.size();
+  const size_t services = contents->services.size();
+  REQUIRE(gate->Update(*std::move(contents)).ok());
+  CHECK(gate->generation() != gen);
+  CHECK(RunGate(*gate, "lan0", guest_web).action == XDP_DROP);
+  CHECK(RunGate(*gate, "lan0", lab_web).action == XDP_REDIRECT);
+  CHECK(RunGate(*gate, "lan0", sales_crm).action == XDP_REDIRECT);
+  // Only the live generation's entries remain.
+  CHECK(CountEntries(gate->MapFd(SSR_GATE_MAP_TENANTS), sizeof(ssr_tenant_key)) == tenants);
+  CHECK(CountEntries(gate->MapFd(SSR_GATE_MAP_SERVICES), sizeof(ssr_service_key)) == services);
+  CHECK(CountEntries(gate->MapFd(SSR_GATE_MAP_IFACES), sizeof(ssr_iface_key)) == 2);
+}
+
+TEST_CASE("traffic allowed by both configs is never dropped while reloads flip the generation",
+          "[bpf]") {
+  auto config = DefaultConfig();
+  auto reloaded = ReloadedConfig();
+  auto a = ComputeGateContents(*config, "branch");
+  auto b = ComputeGateContents(*reloaded, "branch");
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, "branch");
+  auto sockets = AddSocketsOrSkip(*gate);
+  // Sales -> crm is allowed in both configs, but sales' tenant index differs between them.
+  const auto sales_crm = Frame(Tcp("10.10.2.5", 40000, "10.20.1.10", 443));
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> runs{0}, wrong{0};
+  std::thread sender([&] {
+    while (!stop.load()) {
+      const RunResult r = RunGate(*gate, "lan0", sales_crm, 64);
+      runs += 64;
+      if (r.err != 0 || r.action != XDP_REDIRECT) ++wrong;
+    }
+  });
+  constexpr int kReloads = 20;
+  int failed_updates = 0;
+  for (int i = 0; i < kReloads; ++i) failed_updates += !gate->Update(i % 2 == 0 ? *b : *a).ok();
+  stop = true;
+  sender.join();
+  CHECK(failed_updates == 0);
+  CHECK(runs.load() > 0);
+  CHECK(wrong.load() == 0);
+  const std::vector<uint64_t> counters = CounterPackets(*gate);
+  CHECK(counters[SSR_GATE_LAN_ALLOW] == runs.load());
+  CHECK(counters[SSR_GATE_DROP_NON_MEMBER] + counters[SSR_GATE_DROP_DENIED] == 0);
+}
+
+TEST_CASE("Attach reports the mode obtained and the gate detaches when destroyed", "[bpf]") {
+  auto config = DefaultConfig();
+  for (AttachMode mode : {AttachMode::kNative, AttachMode::kSkb, AttachMode::kAuto}) {
+    INFO("mode " << std::string(AttachModeName(mode)));
+    const int ifindex = static_cast<int>(if_nametoindex("lan0"));
+    {
+      std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, "branch");
+      absl::StatusOr<AttachMode> got = gate->Attach("lan0", mode);
+      REQUIRE(got.ok());
+      CHECK(*got == (mode == AttachMode::kSkb ? AttachMode::kSkb : AttachMode::kNative));
+      uint32_t id = 0;
+      REQUIRE(bpf_xdp_query_id(ifindex,
+                               *got == AttachMode::kSkb ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE,
+                               &id) == 0);
+      bpf_prog_info info{};
+      uint32_t len = sizeof(info);
+      REQUIRE(bpf_obj_get_info_by_fd(gate->program_fd(), &info, &len) == 0);
+      CHECK(id == info.id);
+      CHECK_FALSE(gate->Attach("lan0", mode).ok());  // already attached
+    }
+    uint32_t id = 1;
+    REQUIRE(bpf_xdp_query_id(ifindex, 0, &id) == 0);
+    CHECK(id == 0);
+  }
+}
+
+TEST_CASE("Detach removes the program and the interface from the gate", "[bpf]") {
+  auto config = DefaultConfig();
+  std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, "branch");
+  REQUIRE(gate->Attach("wan0", AttachMode::kSkb).ok());
+  REQUIRE(gate->Detach("wan0").ok());
+  uint32_t id = 1;
+  REQUIRE(bpf_xdp_query_id(static_cast<int>(if_nametoindex("wan0")), 0, &id) == 0);
+  CHECK(id == 0);
+  const RunResult r = RunGate(*gate, "wan0", Frame(Udp("192.0.2.2", 16400, "192.0.2.1", 16500)));
+  CHECK(r.action == XDP_PASS);  // unknown interface now
+  CHECK(gate->Detach("wan0").code() == absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("Attach errors name the interface", "[bpf]") {
+  auto config = DefaultConfig();
+  std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, "branch");
+  absl::StatusOr<AttachMode> r = gate->Attach("lan9");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(r.status().message()), Catch::Contains("\"lan9\""));
+}
+
+TEST_CASE("counters are reported by name, one per reason, in enum order", "[bpf]") {
+  auto config = DefaultConfig();
+  std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, "branch");
+  auto counters = gate->ReadCounters();
+  REQUIRE(counters.ok());
+  REQUIRE(counters->size() == SSR_GATE_REASON_COUNT);
+  std::set<std::string> names;
+  for (uint32_t i = 0; i < counters->size(); ++i) {
+    CHECK((*counters)[i].reason == static_cast<ssr_gate_reason>(i));
+    CHECK((*counters)[i].packets == 0);
+    names.insert(std::string((*counters)[i].name));
+  }
+  CHECK(names.size() == SSR_GATE_REASON_COUNT);
+  CHECK(names.count("lan_service_reply") == 1);
+  CHECK(names.count("drop_no_socket") == 1);
+}
+
+}  // namespace ssr::gate::test

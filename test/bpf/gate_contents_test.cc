@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: Apache-2.0
+// ComputeGateContents: the gate's map entries from a validated config, without BPF.
+#include "gate/gate_contents.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "config/loader.h"
+#include "policy/policy.h"
+
+namespace ssr::gate {
+namespace {
+
+std::shared_ptr<const config::Config> Load(const std::string& text) {
+  auto config = config::LoadConfigString(text, config::ConfigFormat::kText);
+  if (!config.ok()) FAIL(config.status().ToString());
+  return *config;
+}
+
+std::shared_ptr<const config::Config> Default() {
+  return Load(std::string(config::DefaultConfigText()));
+}
+
+util::IpPrefix Prefix(const std::string& text) { return *util::IpPrefix::Parse(text); }
+util::IpAddress Ip(const std::string& text) { return *util::IpAddress::Parse(text); }
+
+template <typename K>
+bool SameKey(const K& a, const K& b) {
+  return std::memcmp(&a, &b, sizeof(K)) == 0;
+}
+
+template <typename Entries, typename K>
+const auto* Find(const Entries& entries, const K& key) {
+  for (const auto& e : entries) {
+    if (SameKey(e.key, key)) return &e;
+  }
+  return static_cast<decltype(&entries[0])>(nullptr);
+}
+
+// Inserts `line` right after the first line containing `anchor`.
+std::string InsertAfter(std::string text, const std::string& anchor, const std::string& line) {
+  const size_t at = text.find(anchor);
+  REQUIRE(at != std::string::npos);
+  text.insert(text.find('\n', at) + 1, line + "\n");
+  return text;
+}
+
+TEST_CASE("branch tenants are one entry per member prefix on lan0 untagged, with their index") {
+  auto config = Default();
+  auto c = ComputeGateContents(*config, "branch");
+  REQUIRE(c.ok());
+  REQUIRE(c->tenants.size() == 4);
+  const struct {
+    const char* prefix;
+    const char* tenant;
+  } expected[] = {{"10.10.1.0/24", "engineering"},
+                  {"10.10.1.128/25", "contractors.engineering"},
+                  {"10.10.2.0/24", "sales"},
+                  {"10.10.9.0/24", "guest"}};
+  for (const auto& e : expected) {
+    INFO(e.prefix);
+    const auto* entry = Find(c->tenants, TenantKey(0, 0, Prefix(e.prefix)));
+    REQUIRE(entry != nullptr);
+    CHECK(entry->value.tenant == *config->TenantIndex(e.tenant));
+    CHECK(entry->key.prefixlen ==
+          static_cast<uint32_t>(SSR_GATE_TENANT_SCOPE_BITS + Prefix(e.prefix).length()));
+  }
+}
+
+TEST_CASE("the datacenter has no tenant entries: its LAN hosts are members of no tenant") {
+  auto config = Default();
+  auto c = ComputeGateContents(*config, "datacenter");
+  REQUIRE(c.ok());
+  CHECK(c->tenants.empty());
+  CHECK(c->services.size() == 5);
+}
+
+TEST_CASE("a member without interface expands to every LAN interface and VLAN incl. untagged") {
+  std::string text(config::DefaultConfigText());
+  text = InsertAfter(text, "interfaces { name: \"lan0\" role: LAN addresses: \"10.10.0.1/16\" }",
+                     "  interfaces { name: \"lan1\" role: LAN addresses: \"10.11.0.1/16\" "
+                     "vlans: 100 vlans: 200 }");
+  text = InsertAfter(text, "name: \"guest\"",
+                     "  members { router: \"branch\" prefixes: \"10.11.9.0/24\" }");
+  auto config = Load(text);
+  auto c = ComputeGateContents(*config, "branch");
+  REQUIRE(c.ok());
+  const uint16_t lan0 = 0;
+  const uint16_t lan1 = static_cast<uint16_t>(*config->FindRouter("branch")->InterfaceIndex("lan1"));
+  const size_t guest = *config->TenantIndex("guest");
+  for (auto [itf, vlan] : {std::pair<uint16_t, uint16_t>{lan0, 0}, {lan1, 0}, {lan1, 100},
+                           {lan1, 200}}) {
+    INFO("interface " << itf << " vlan " << vlan);
+    const auto* e = Find(c->tenants, TenantKey(itf, vlan, Prefix("10.11.9.0/24")));
+    REQUIRE(e != nullptr);
+    CHECK(e->value.tenant == guest);
+  }
+  // lan0 has no VLAN 100, and the wan interface gets nothing.
+  CHECK(Find(c->tenants, TenantKey(lan0, 100, Prefix("10.11.9.0/24"))) == nullptr);
+  CHECK(c->tenants.size() == 4 + 4);
+}
+
+TEST_CASE("service rules list every transport port range of the service, ranges intact") {
+  auto config = Default();
+  auto c = ComputeGateContents(*config, "branch");
+  REQUIRE(c.ok());
+  const auto* voice = Find(c->services, ServiceKey(Prefix("10.20.2.0/24")));
+  REQUIRE(voice != nullptr);
+  REQUIRE(voice->value.count == 2);
+  const uint16_t index = static_cast<uint16_t>(*config->ServiceIndex("voice"));
+  CHECK(voice->value.rules[0].proto == SSR_GATE_PROTO_UDP);
+  CHECK(voice->value.rules[0].port_first == 5060);
+  CHECK(voice->value.rules[0].port_last == 5060);
+  CHECK(voice->value.rules[1].port_first == 10000);
+  CHECK(voice->value.rules[1].port_last == 20000);
+  CHECK(voice->value.rules[1].service == index);
+
+  const auto* web = Find(c->services, ServiceKey(Prefix("10.20.3.10/32")));
+  REQUIRE(web != nullptr);
+  REQUIRE(web->value.count == 4);  // tcp 80, tcp 443, udp 7, icmp
+  CHECK(web->value.rules[3].proto == SSR_GATE_PROTO_ICMP);
+  CHECK(web->value.rules[3].port_first == 0);
+  CHECK(web->value.rules[3].port_last == 0xffff);
+}
+
+TEST_CASE("a service prefix inside another carries the outer prefix's rules after its own") {
+  // "wide" covers 10.20.0.0/16 for every protocol (no transports); voice sits inside it.
+  const std::string fixed = std::string(config::DefaultConfigText()) +
+                            "services {\n  name: \"wide\"\n  prefixes: \"10.20.0.0/16\"\n"
+                            "  access_policies { tenant: \"guest\" }\n}\n";
+  auto config = Load(fixed);
+  auto c = ComputeGateContents(*config, "branch");
+  REQUIRE(c.ok());
+  const uint16_t wide = static_cast<uint16_t>(*config->ServiceIndex("wide"));
+  const auto* voice = Find(c->services, ServiceKey(Prefix("10.20.2.0/24")));
+  REQUIRE(voice != nullptr);
+  REQUIRE(voice->value.count == 3);
+  CHECK(voice->value.rules[0].service == *config->ServiceIndex("voice"));
+  CHECK(voice->value.rules[2].service == wide);
+  CHECK(voice->value.rules[2].proto == SSR_GATE_PROTO_ANY);
+  const auto* outer = Find(c->services, ServiceKey(Prefix("10.20.0.0/16")));
+  REQUIRE(outer != nullptr);
+  CHECK(outer->value.count == 1);
+}
+
+TEST_CASE("access bitmaps equal RouterPolicy::Allowed for every service and tenant") {
+  auto config = Default();
+  auto policy = policy::RouterPolicy::Build(config, "branch");
+  REQUIRE(policy.ok());
+  auto c = ComputeGateContents(*config, "branch");
+  REQUIRE(c.ok());
+  REQUIRE(c->access.size() == config->services.size());
+  size_t allowed = 0;
+  for (const auto& e : c->access) {
+    for (size_t t = 0; t < config->tenants.size(); ++t) {
+      const bool bit = (e.value.tenants[t / 64] >> (t % 64)) & 1;
+      INFO("service " << config->services[e.key].name << " tenant " << config->tenants[t].name);
+      CHECK(bit == (*policy)->Allowed(e.key, t));
+      allowed += bit;
+    }
+  }
+  CHECK(allowed == 9);  // the matrix in default.textproto, contractors inheriting web
+}
+
+TEST_CASE("peers map the peer address on its WAN interface to the default waypoint range") {
+  auto config = Default();
+  auto c = ComputeGateContents(*config, "branch");
+  REQUIRE(c.ok());
+  const uint16_t wan = static_cast<uint16_t>(*config->FindRouter("branch")->InterfaceIndex("wan0"));
+  REQUIRE(c->peers.size() == 1);
+  const auto* p = Find(c->peers, PeerKey(wan, Ip("192.0.2.2")));
+  REQUIRE(p != nullptr);
+  CHECK(p->value.port_first == config::kDefaultWaypointPortFirst);
+  CHECK(p->value.port_last == config::kDefaultWaypointPortLast);
+}
+
+TEST_CASE("locals hold every interface address with its interface bit") {
+  auto config = Default();
+  auto c = ComputeGateContents(*config, "datacenter");
+  REQUIRE(c.ok());
+  REQUIRE(c->locals.size() == 2);
+  const auto* lan = Find(c->locals, LocalKey(Ip("10.20.0.1")));
+  const auto* wan = Find(c->locals, LocalKey(Ip("192.0.2.2")));
+  REQUIRE(lan != nullptr);
+  REQUIRE(wan != nullptr);
+  CHECK(lan->value.flags == SSR_GATE_LOCAL_INTERFACE);
+  CHECK(lan->value.itf_mask == 1u);
+  CHECK(wan->value.itf_mask == 2u);
+  REQUIRE(c->interfaces.size() == 2);
+  CHECK(c->FindInterface("wan0")->value.role == SSR_GATE_ROLE_WAN);
+  CHECK(c->FindInterface("lan0")->value.role == SSR_GATE_ROLE_LAN);
+}
+
+TEST_CASE("management addresses are locals flagged as management") {
+  std::string text(config::DefaultConfigText());
+  text = InsertAfter(text, "name: \"branch\"", "  management_addresses: \"10.10.0.2\"");
+  auto config = Load(text);
+  auto c = ComputeGateContents(*config, "branch");
+  REQUIRE(c.ok());
+  const auto* m = Find(c->locals, LocalKey(Ip("10.10.0.2")));
+  REQUIRE(m != nullptr);
+  CHECK(m->value.flags == SSR_GATE_LOCAL_MANAGEMENT);
+  CHECK(m->value.itf_mask == 0);
+}
+
+TEST_CASE("an unknown router is NotFound and named") {
+  auto config = Default();
+  auto c = ComputeGateContents(*config, "hq");
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().code() == absl::StatusCode::kNotFound);
+  CHECK_THAT(std::string(c.status().message()), Catch::Contains("\"hq\""));
+}
+
+}  // namespace
+}  // namespace ssr::gate

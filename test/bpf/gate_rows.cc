@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "gate_rows.h"
+
+#include <linux/bpf.h>
+
+#include "gate_test_support.h"
+#include "packet/protocol.h"
+
+namespace ssr::gate::test {
+namespace {
+
+constexpr uint32_t kRedirect = XDP_REDIRECT;
+constexpr uint32_t kDrop = XDP_DROP;
+constexpr uint32_t kPass = XDP_PASS;
+
+packet::PacketSpec Tagged(packet::PacketSpec s, uint16_t vid) {
+  s.vlans[s.vlan_count] = packet::VlanTag{packet::kEtherTypeVlan, vid};
+  ++s.vlan_count;
+  return s;
+}
+
+std::vector<uint8_t> Truncated(std::vector<uint8_t> f, size_t n) {
+  f.resize(n);
+  return f;
+}
+
+}  // namespace
+
+std::vector<GateRow> GateRows() {
+  const uint8_t kPayload[24] = {};
+  packet::PacketSpec fragment = Udp("10.10.2.5", 40000, "10.20.2.7", 5060);
+  fragment.fragment = true;
+  fragment.fragment_offset = 1480;
+  fragment.payload = kPayload;
+  packet::PacketSpec wan_fragment = Udp("192.0.2.2", 16400, "192.0.2.1", 16500);
+  wan_fragment.fragment = true;
+  wan_fragment.fragment_offset = 1480;
+  wan_fragment.payload = kPayload;
+  static const uint8_t kDstOptsBody[6] = {};
+  static const packet::Ipv6ExtensionSpec kDstOpts[1] = {{packet::kIpProtoDstOpts, kDstOptsBody}};
+  packet::PacketSpec v6_ext = Tcp("fd00::5", 40000, "2001:db8::1", 443);
+  v6_ext.ipv6_extensions = kDstOpts;
+  packet::PacketSpec ns = Icmp("fe80::1", "ff02::1:ff00:1", 135);
+
+  return {
+      // ---- branch LAN: tenant x service x access (default config's matrix) ----
+      {"sales -> crm tcp/443: allowed", "branch", "lan0",
+       Frame(Tcp("10.10.2.5", 40000, "10.20.1.10", 443)), kRedirect, SSR_GATE_LAN_ALLOW},
+      {"engineering -> erp tcp/8443 (second port): allowed", "branch", "lan0",
+       Frame(Tcp("10.10.1.5", 40000, "10.20.1.20", 8443)), kRedirect, SSR_GATE_LAN_ALLOW},
+      {"contractor -> erp tcp/443: denied by its own DENY entry", "branch", "lan0",
+       Frame(Tcp("10.10.1.200", 40000, "10.20.1.20", 443)), kDrop, SSR_GATE_DROP_DENIED},
+      {"contractor -> web tcp/80: allowed through engineering (hierarchy)", "branch", "lan0",
+       Frame(Tcp("10.10.1.200", 40000, "10.20.3.10", 80)), kRedirect, SSR_GATE_LAN_ALLOW},
+      {"guest -> crm tcp/443: denied (no entry)", "branch", "lan0",
+       Frame(Tcp("10.10.9.9", 40000, "10.20.1.10", 443)), kDrop, SSR_GATE_DROP_DENIED},
+      {"non-member 10.10.5.5 -> web tcp/80: dropped", "branch", "lan0",
+       Frame(Tcp("10.10.5.5", 40000, "10.20.3.10", 80)), kDrop, SSR_GATE_DROP_NON_MEMBER},
+      {"sales -> voice udp/15000 (inside 10000-20000): allowed", "branch", "lan0",
+       Frame(Udp("10.10.2.5", 40000, "10.20.2.77", 15000)), kRedirect, SSR_GATE_LAN_ALLOW},
+      {"sales -> voice udp/20001 (past the range): no service", "branch", "lan0",
+       Frame(Udp("10.10.2.5", 40000, "10.20.2.77", 20001)), kDrop, SSR_GATE_DROP_NO_SERVICE},
+      {"sales -> crm udp/443 (wrong protocol): no service", "branch", "lan0",
+       Frame(Udp("10.10.2.5", 40000, "10.20.1.10", 443)), kDrop, SSR_GATE_DROP_NO_SERVICE},
+      {"engineering -> web ICMP echo request: allowed", "branch", "lan0",
+       Frame(Icmp("10.10.1.5", "10.20.3.10", packet::kIcmpEchoRequestOfFamily)), kRedirect,
+       SSR_GATE_LAN_ALLOW},
+      {"engineering -> 10.20.9.9 tcp/80 (no service prefix): no service", "branch", "lan0",
+       Frame(Tcp("10.10.1.5", 40000, "10.20.9.9", 80)), kDrop, SSR_GATE_DROP_NO_SERVICE},
+      {"sales on VLAN 100 (lan0 accepts untagged only): non-member", "branch", "lan0",
+       Frame(Tagged(Tcp("10.10.2.5", 40000, "10.20.1.10", 443), 100)), kDrop,
+       SSR_GATE_DROP_NON_MEMBER},
+      {"two VLAN tags: dropped", "branch", "lan0",
+       Frame(Tagged(Tagged(Tcp("10.10.2.5", 40000, "10.20.1.10", 443), 100), 200)), kDrop,
+       SSR_GATE_DROP_VLAN},
+      {"ARP request: to the kernel", "branch", "lan0", ArpFrame(), kPass, SSR_GATE_PASS_ARP},
+      {"IPv6 neighbour solicitation: to the kernel", "branch", "lan0", Frame(ns), kPass,
+       SSR_GATE_PASS_ND},
+      {"non-member -> router's own LAN address tcp/22: to the kernel", "branch", "lan0",
+       Frame(Tcp("10.10.5.5", 40000, "10.10.0.1", 22)), kPass, SSR_GATE_PASS_LOCAL},
+      {"LLDP frame: not IP, dropped", "branch", "lan0", EtherTypeFrame(0x88cc), kDrop,
+       SSR_GATE_DROP_ETHERTYPE},
+      {"IPv4 header cut short: malformed", "branch", "lan0",
+       Truncated(Frame(Tcp("10.10.2.5", 40000, "10.20.1.10", 443)), 14 + 12), kDrop,
+       SSR_GATE_DROP_MALFORMED},
+      {"TCP header cut short (IP length says so): malformed", "branch", "lan0",
+       [] {
+         packet::PacketSpec s = Tcp("10.10.2.5", 40000, "10.20.1.10", 443);
+         s.protocol = packet::kIpProtoTcp;
+         std::vector<uint8_t> f = Frame(s);
+         // Shrink IPv4 total length to 20 + 10: the TCP header no longer fits.
+         f[14 + 2] = 0;
+         f[14 + 3] = 30;
+         return f;
+       }(),
+       kDrop, SSR_GATE_DROP_MALFORMED},
+      {"non-first IPv4 fragment from sales: to userspace", "branch", "lan0", Frame(fragment),
+       kRedirect, SSR_GATE_LAN_FRAGMENT},
+      {"IPv6 non-member behind a destination-options header: non-member", "branch", "lan0",
+       Frame(v6_ext), kDrop, SSR_GATE_DROP_NON_MEMBER},
+      // ---- datacenter LAN: stateless replies from servers ----
+      {"web server 10.20.3.10:80 -> client: possible session reply", "datacenter", "lan0",
+       Frame(Tcp("10.20.3.10", 80, "10.10.1.5", 40000)), kRedirect, SSR_GATE_LAN_SERVICE_REPLY},
+      {"voice server from udp/12000 (in its range) -> client: possible reply", "datacenter",
+       "lan0", Frame(Udp("10.20.2.40", 12000, "10.10.2.5", 40000)), kRedirect,
+       SSR_GATE_LAN_SERVICE_REPLY},
+      {"web server from tcp/8080 (not a service port): non-member", "datacenter", "lan0",
+       Frame(Tcp("10.20.3.10", 8080, "10.10.1.5", 40000)), kDrop, SSR_GATE_DROP_NON_MEMBER},
+      {"web server ICMP echo reply: possible session reply", "datacenter", "lan0",
+       Frame(Icmp("10.20.3.10", "10.10.1.5", packet::kIcmpEchoReply)), kRedirect,
+       SSR_GATE_LAN_SERVICE_REPLY},
+      {"web server ICMP echo request (not a reply): non-member", "datacenter", "lan0",
+       Frame(Icmp("10.20.3.10", "10.10.1.5", packet::kIcmpEchoRequestOfFamily)), kDrop,
+       SSR_GATE_DROP_NON_MEMBER},
+      // ---- WAN ----
+      {"branch wan0: peer udp -> own address, waypoint port 16500: to userspace", "branch",
+       "wan0", Frame(Udp("192.0.2.2", 16400, "192.0.2.1", 16500)), kRedirect,
+       SSR_GATE_WAN_WAYPOINT},
+      {"branch wan0: peer tcp -> own address, waypoint port 65534 (last): to userspace",
+       "branch", "wan0", Frame(Tcp("192.0.2.2", 16400, "192.0.2.1", 65534)), kRedirect,
+       SSR_GATE_WAN_WAYPOINT},
+      {"branch wan0: peer BFD udp/1280: to userspace", "branch", "wan0",
+       Frame(Udp("192.0.2.2", 49152, "192.0.2.1", 1280)), kRedirect, SSR_GATE_WAN_LIVENESS},
+      {"branch wan0: non-peer -> own address waypoint port: to the kernel", "branch", "wan0",
+       Frame(Udp("192.0.2.99", 16400, "192.0.2.1", 16500)), kPass, SSR_GATE_PASS_LOCAL},
+      {"branch wan0: non-peer BFD udp/1280: to the kernel, not userspace", "branch", "wan0",
+       Frame(Udp("192.0.2.99", 49152, "192.0.2.1", 1280)), kPass, SSR_GATE_PASS_LOCAL},
+      {"branch wan0: peer -> own address udp/53 (below the waypoint range): to the kernel",
+       "branch", "wan0", Frame(Udp("192.0.2.2", 16400, "192.0.2.1", 53)), kPass,
+       SSR_GATE_PASS_LOCAL},
+      {"branch wan0: to a LAN service address (not ours): dropped", "branch", "wan0",
+       Frame(Tcp("192.0.2.2", 16400, "10.20.1.10", 443)), kDrop, SSR_GATE_DROP_WAN_NOT_LOCAL},
+      {"branch wan0: peer -> the peer's own address: dropped", "branch", "wan0",
+       Frame(Udp("192.0.2.2", 16400, "192.0.2.2", 16500)), kDrop, SSR_GATE_DROP_WAN_NOT_LOCAL},
+      {"branch wan0: non-first fragment from the peer to an own address: to userspace",
+       "branch", "wan0", Frame(wan_fragment), kRedirect, SSR_GATE_WAN_FRAGMENT},
+      {"branch wan0: ARP: to the kernel", "branch", "wan0", ArpFrame(), kPass,
+       SSR_GATE_PASS_ARP},
+      {"datacenter wan0: branch udp -> waypoint port 20000: to userspace", "datacenter", "wan0",
+       Frame(Udp("192.0.2.1", 16401, "192.0.2.2", 20000)), kRedirect, SSR_GATE_WAN_WAYPOINT},
+      {"datacenter wan0: the datacenter's own address as source (not a peer): to the kernel",
+       "datacenter", "wan0", Frame(Udp("192.0.2.2", 16401, "192.0.2.2", 20000)), kPass,
+       SSR_GATE_PASS_LOCAL},
+      // ---- interface not in the gate's map ----
+      {"lan0p (not a config interface): to the kernel", "branch", "lan0p",
+       Frame(Tcp("10.10.5.5", 40000, "10.20.3.10", 80)), kPass, SSR_GATE_PASS_UNKNOWN_IFINDEX},
+  };
+}
+
+}  // namespace ssr::gate::test
