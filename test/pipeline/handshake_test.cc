@@ -33,7 +33,7 @@ PacketSpec Voice(uint16_t sport = 40000, const Bytes& payload = kPing) {
   s.protocol = packet::kIpProtoUdp;
   s.src_port = sport;
   s.dst_port = 5060;
-  s.payload = payload;
+  s.payload = Keep(payload);
   return s;
 }
 PacketSpec Answer(PacketSpec s) {

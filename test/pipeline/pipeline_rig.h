@@ -13,6 +13,7 @@
 #define SSR_TEST_PIPELINE_PIPELINE_RIG_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -39,6 +40,14 @@ inline constexpr size_t kWan = 1;
 inline constexpr uint64_t kStartMs = 1'796'000'000'000;
 
 inline util::IpAddress Ip(const char* text) { return *util::IpAddress::Parse(text); }
+
+// PacketSpec holds its payload as a span: Keep() gives test payloads (often temporaries) a
+// stable home for the rest of the test program.
+inline std::span<const uint8_t> Keep(Bytes payload) {
+  static std::deque<Bytes> kept;
+  kept.push_back(std::move(payload));
+  return kept.back();
+}
 
 inline std::shared_ptr<const config::Config> LoadConfig(std::string_view text) {
   auto c = config::LoadConfigString(text, config::ConfigFormat::kText);
