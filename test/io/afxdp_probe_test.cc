@@ -8,10 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <string>
-
-#include <catch2/catch.hpp>
 
 #include "io/xsk_redirect_program.h"
 #include "netns_fixture.h"
@@ -112,10 +111,13 @@ TEST_CASE("The probe's veth native limit is the MTU at which the kernel still at
 TEST_CASE("ProbeAfXdp counts the tail reserve against the frame", "[probe]") {
   Veth veth(/*mtu=*/1500);
   InNetns in(veth.ns);
-  CHECK(ProbeAfXdp({.interface = "dut0", .frame_size = 2048, .tail_reserve = 250,
-                    .xdp_mode = XdpMode::kSkb})
-            .ok());
-  CHECK_THAT(Message(ProbeAfXdp({.interface = "dut0", .frame_size = 2048, .tail_reserve = 300,
+  CHECK(
+      ProbeAfXdp(
+          {.interface = "dut0", .frame_size = 2048, .tail_reserve = 250, .xdp_mode = XdpMode::kSkb})
+          .ok());
+  CHECK_THAT(Message(ProbeAfXdp({.interface = "dut0",
+                                 .frame_size = 2048,
+                                 .tail_reserve = 300,
                                  .xdp_mode = XdpMode::kSkb})),
              Catch::Contains("at most 1474 with 2048-byte frames"));
 }

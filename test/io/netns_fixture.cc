@@ -14,13 +14,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
-
-#include <catch2/catch.hpp>
 
 namespace ssr::test {
 namespace {
@@ -56,8 +55,7 @@ void EnterPrivateMountNamespace() {
 
 bool ParseMac(const std::string& s, uint8_t out[6]) {
   unsigned v[6];
-  if (std::sscanf(s.c_str(), "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) !=
-      6) {
+  if (std::sscanf(s.c_str(), "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6) {
     return false;
   }
   for (int i = 0; i < 6; ++i) out[i] = static_cast<uint8_t>(v[i]);
@@ -115,8 +113,8 @@ void NetnsTopology::Teardown() {
 
 std::string NetnsTopology::AddNamespace() {
   static int sequence = 0;
-  const std::string name = std::string(kNetnsPrefix) + "_" + std::to_string(getpid()) + "_" +
-                           std::to_string(sequence++);
+  const std::string name =
+      std::string(kNetnsPrefix) + "_" + std::to_string(getpid()) + "_" + std::to_string(sequence++);
   if (RunShell("ip netns add " + name) != 0) SkipTest("ip netns add " + name + " failed");
   namespaces_.push_back(name);
   Exec(name, "ip link set lo up");
@@ -127,8 +125,8 @@ std::string NetnsTopology::AddNamespace() {
 }
 
 void NetnsTopology::AddVethPair(const VethEnd& a, const VethEnd& b, int mtu, int queues) {
-  const std::string q = " numrxqueues " + std::to_string(queues) + " numtxqueues " +
-                        std::to_string(queues);
+  const std::string q =
+      " numrxqueues " + std::to_string(queues) + " numtxqueues " + std::to_string(queues);
   const std::string cmd = "ip link add name " + a.ifname + " netns " + a.netns + " address " +
                           a.mac + " mtu " + std::to_string(mtu) + q + " type veth peer name " +
                           b.ifname + " netns " + b.netns + " address " + b.mac + " mtu " +

@@ -8,13 +8,12 @@
 #include <unistd.h>
 
 #include <array>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "io/umem.h"
 #include "io/xsk_redirect_program.h"
@@ -128,8 +127,8 @@ const std::vector<size_t> kSizes = {60, 128, 1000, 1514};
 void CheckReceivesExactFrames(XdpMode mode) {
   VethPair net;
   auto umem = MakeUmem(net.dut.netns);
-  auto port = PortOrSkip(net.dut.netns, umem.get(),
-                         {.interface = net.dut.ifname, .xdp_mode = mode});
+  auto port =
+      PortOrSkip(net.dut.netns, umem.get(), {.interface = net.dut.ifname, .xdp_mode = mode});
   CHECK(port->mode().xdp ==
         (mode == XdpMode::kNative ? XdpAttachMode::kNative : XdpAttachMode::kSkb));
   PacketSocket sender(net.peer.netns, net.peer.ifname);
@@ -147,14 +146,14 @@ void CheckReceivesExactFrames(XdpMode mode) {
 void CheckTransmitsExactFrames(XdpMode mode) {
   VethPair net;
   auto umem = MakeUmem(net.dut.netns);
-  auto port = PortOrSkip(net.dut.netns, umem.get(),
-                         {.interface = net.dut.ifname, .xdp_mode = mode});
+  auto port =
+      PortOrSkip(net.dut.netns, umem.get(), {.interface = net.dut.ifname, .xdp_mode = mode});
   PacketSocket capture(net.peer.netns, net.peer.ifname);
   const size_t free_before = umem->available();
   for (size_t i = 0; i < kSizes.size(); ++i) {
     // Toward the peer: swap the roles of the MACs and addresses.
-    const auto frame = test::BuildUdpFrame(net.peer.mac, net.dut.mac, net.dut.ipv4,
-                                           net.peer.ipv4, kSizes[i], 100 + static_cast<uint32_t>(i));
+    const auto frame = test::BuildUdpFrame(net.peer.mac, net.dut.mac, net.dut.ipv4, net.peer.ipv4,
+                                           kSizes[i], 100 + static_cast<uint32_t>(i));
     REQUIRE(TransmitOne(*port, *umem, frame));
     CHECK(test::WaitForFrame(capture.fd, frame, 2000));
   }
@@ -284,8 +283,7 @@ TEST_CASE("XskPort receives the exact frames sent from the peer namespace (skb X
   CheckReceivesExactFrames(XdpMode::kSkb);
 }
 
-TEST_CASE("XskPort transmits exact frames that the peer captures (native XDP)",
-          "[xsk][native]") {
+TEST_CASE("XskPort transmits exact frames that the peer captures (native XDP)", "[xsk][native]") {
   CheckTransmitsExactFrames(XdpMode::kNative);
 }
 
@@ -298,17 +296,16 @@ TEST_CASE("Two ports sharing one Umem forward frames unchanged (native XDP)",
   CheckForwardsBetweenPortsOfOneUmem(XdpMode::kNative);
 }
 
-TEST_CASE("Two ports sharing one Umem forward frames unchanged (skb XDP)",
-          "[xsk][shared][skb]") {
+TEST_CASE("Two ports sharing one Umem forward frames unchanged (skb XDP)", "[xsk][shared][skb]") {
   CheckForwardsBetweenPortsOfOneUmem(XdpMode::kSkb);
 }
 
 TEST_CASE("XskPort refills the fill ring by what it received", "[xsk]") {
   VethPair net;
   auto umem = MakeUmem(net.dut.netns);
-  auto port = PortOrSkip(net.dut.netns, umem.get(),
-                         {.interface = net.dut.ifname, .xdp_mode = XdpMode::kNative,
-                          .fill_frames = 32});
+  auto port =
+      PortOrSkip(net.dut.netns, umem.get(),
+                 {.interface = net.dut.ifname, .xdp_mode = XdpMode::kNative, .fill_frames = 32});
   CHECK(port->fill_in_kernel() == 32);
   PacketSocket sender(net.peer.netns, net.peer.ifname);
   // Five rounds of 24 frames: more than the 32 fill-ring frames in total, so only refilled
@@ -326,6 +323,35 @@ TEST_CASE("XskPort refills the fill ring by what it received", "[xsk]") {
   CHECK(port->counters().Get(XskCounter::kFillNoFrame) == 0);
 }
 
+TEST_CASE("One Flush pushes a whole burst of 64 out in copy mode", "[xsk][mode]") {
+  // Copy mode sends at most 32 descriptors per sendto; Flush must kick until the ring is empty.
+  VethPair net;
+  auto umem = MakeUmem(net.dut.netns);
+  auto port = PortOrSkip(net.dut.netns, umem.get(), {.interface = net.dut.ifname});
+  REQUIRE_FALSE(port->mode().zero_copy);
+  std::array<Frame, kMaxBurst> burst;
+  REQUIRE(umem->Allocate(burst) == burst.size());
+  for (size_t i = 0; i < burst.size(); ++i) {
+    const auto bytes = test::BuildUdpFrame(net.peer.mac, net.dut.mac, net.dut.ipv4,
+                                           net.peer.ipv4, 64, static_cast<uint32_t>(i));
+    std::copy(bytes.begin(), bytes.end(), burst[i].data);
+    burst[i].length = static_cast<uint32_t>(bytes.size());
+  }
+  REQUIRE(port->Transmit(burst) == burst.size());
+  port->Flush();
+  const uint64_t kicks = port->counters().Get(XskCounter::kTxWakeups);
+  CHECK(kicks >= 1);
+  CHECK(kicks <= XskPort::kMaxKicksPerFlush);
+  // Later Flushes only reap completions: nothing was left on the TX ring to kick.
+  for (int i = 0; i < 1000 && port->tx_in_flight() != 0; ++i) {
+    usleep(1000);
+    port->Flush();
+  }
+  CHECK(port->tx_in_flight() == 0);
+  CHECK(port->counters().Get(XskCounter::kTxWakeups) == kicks);
+  CHECK(port->counters().Get(XskCounter::kTxCompleted) == burst.size());
+}
+
 TEST_CASE("XskPort in auto mode reports native XDP and copy mode on veth", "[xsk][mode]") {
   VethPair net;
   auto umem = MakeUmem(net.dut.netns);
@@ -338,28 +364,26 @@ TEST_CASE("XskPort in auto mode reports native XDP and copy mode on veth", "[xsk
   CHECK_FALSE(port->mode().zero_copy);  // veth has no AF_XDP zero-copy
   CHECK(port->mode().need_wakeup);
   CHECK(port->mode().own_program);
-  CHECK(XskModeString(port->mode()) ==
-        "xdp=native zero_copy=off need_wakeup=on program=own");
+  CHECK(XskModeString(port->mode()) == "xdp=native zero_copy=off need_wakeup=on program=own");
 }
 
 TEST_CASE("XskPort with zero-copy required fails on veth and names the option", "[xsk][mode]") {
   VethPair net;
   auto umem = MakeUmem(net.dut.netns);
   InNetns in(net.dut.netns);
-  auto port = XskPort::Create(
-      umem.get(), {.interface = net.dut.ifname, .zero_copy = ZeroCopyMode::kRequire});
+  auto port = XskPort::Create(umem.get(),
+                              {.interface = net.dut.ifname, .zero_copy = ZeroCopyMode::kRequire});
   REQUIRE(absl::IsUnavailable(port.status()));
   CHECK_THAT(std::string(port.status().message()),
              Catch::StartsWith("zero_copy: require: AF_XDP socket on \"dut0\" queue 0"));
 }
 
-TEST_CASE("XskPort without need_wakeup kicks every flush and still moves frames",
-          "[xsk][mode]") {
+TEST_CASE("XskPort without need_wakeup kicks every flush and still moves frames", "[xsk][mode]") {
   VethPair net;
   auto umem = MakeUmem(net.dut.netns);
-  auto port = PortOrSkip(net.dut.netns, umem.get(),
-                         {.interface = net.dut.ifname, .zero_copy = ZeroCopyMode::kOff,
-                          .need_wakeup = false});
+  auto port = PortOrSkip(
+      net.dut.netns, umem.get(),
+      {.interface = net.dut.ifname, .zero_copy = ZeroCopyMode::kOff, .need_wakeup = false});
   CHECK_FALSE(port->mode().need_wakeup);
   PacketSocket peer(net.peer.netns, net.peer.ifname);
   const auto in = net.Frame(200, 7);
@@ -378,8 +402,8 @@ TEST_CASE("XskPort joins an XSKMAP it is given instead of attaching a program", 
   std::unique_ptr<XskRedirectProgram> gate;
   {
     InNetns in(net.dut.netns);
-    auto program = XskRedirectProgram::Create(static_cast<int>(if_nametoindex("dut0")), "dut0",
-                                              XdpMode::kSkb);
+    auto program =
+        XskRedirectProgram::Create(static_cast<int>(if_nametoindex("dut0")), "dut0", XdpMode::kSkb);
     INFO(ToString(program.status()));
     REQUIRE(program.ok());
     gate = std::move(program).value();
@@ -398,18 +422,18 @@ TEST_CASE("XskPort refuses an xdp_mode the existing program contradicts", "[xsk]
   VethPair net;
   auto umem = MakeUmem(net.dut.netns);
   InNetns in(net.dut.netns);
-  auto gate = XskRedirectProgram::Create(static_cast<int>(if_nametoindex("dut0")), "dut0",
-                                         XdpMode::kSkb);
+  auto gate =
+      XskRedirectProgram::Create(static_cast<int>(if_nametoindex("dut0")), "dut0", XdpMode::kSkb);
   REQUIRE(gate.ok());
-  auto port = XskPort::Create(umem.get(), {.interface = "dut0", .xdp_mode = XdpMode::kNative,
-                                           .xskmap_fd = (*gate)->xskmap_fd()});
+  auto port = XskPort::Create(
+      umem.get(),
+      {.interface = "dut0", .xdp_mode = XdpMode::kNative, .xskmap_fd = (*gate)->xskmap_fd()});
   REQUIRE(absl::IsFailedPrecondition(port.status()));
   CHECK(port.status().message() ==
         "xdp_mode: native requested but the XDP program on \"dut0\" is attached in skb mode");
 }
 
-TEST_CASE("A packet filling a 2048-byte frame arrives and one byte more is dropped",
-          "[xsk][mtu]") {
+TEST_CASE("A packet filling a 2048-byte frame arrives and one byte more is dropped", "[xsk][mtu]") {
   // 2048 - 256 headroom = 1792 bytes of packet per frame (MTU 1778 untagged).
   VethPair net(/*mtu=*/1800);
   auto umem = MakeUmem(net.dut.netns, 2048);

@@ -20,8 +20,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "io/unique_fd.h"
 #include "io/umem.h"
+#include "io/unique_fd.h"
 
 #ifndef AF_XDP
 #define AF_XDP 44
@@ -122,14 +122,13 @@ void CheckInterface(const ProbeOptions& o, std::vector<Problem>& problems) {
     const uint32_t mtu = static_cast<uint32_t>(ifr.ifr_mtu);
     const uint32_t max_mtu = MaxMtuForFrames(o, driver);
     if (mtu > max_mtu) {
-      std::string why = absl::StrCat(
-          "interface \"", o.interface, "\" MTU ", mtu,
-          " is larger than the frame size allows: at most ", max_mtu, " with ", o.frame_size,
-          "-byte frames (", kFrameHeadroom, " headroom, ", kEthVlanHeader, " Ethernet+VLAN, ",
-          o.tail_reserve, " tail reserve)");
+      std::string why =
+          absl::StrCat("interface \"", o.interface, "\" MTU ", mtu,
+                       " is larger than the frame size allows: at most ", max_mtu, " with ",
+                       o.frame_size, "-byte frames (", kFrameHeadroom, " headroom, ",
+                       kEthVlanHeader, " Ethernet+VLAN, ", o.tail_reserve, " tail reserve)");
       if (driver == "veth" && o.xdp_mode != XdpMode::kSkb) {
-        absl::StrAppend(&why, "; native XDP on veth also needs MTU <= ",
-                        VethNativeXdpMaxMtu(),
+        absl::StrAppend(&why, "; native XDP on veth also needs MTU <= ", VethNativeXdpMaxMtu(),
                         " on both ends");
       }
       problems.push_back({absl::StatusCode::kFailedPrecondition, std::move(why)});

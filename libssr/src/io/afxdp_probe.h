@@ -30,10 +30,10 @@
 namespace ssr::io {
 
 struct ProbeOptions {
-  std::string interface = {};        // empty: no interface checks (4-6)
+  std::string interface = {};                       // empty: no interface checks (4-6)
   std::optional<uint32_t> queue_id = std::nullopt;  // checked against the RX queue count when set
-  uint32_t frame_size = 4096;        // the Umem's frame size
-  uint32_t tail_reserve = 0;         // bytes the pipeline may append (SVR metadata, trailer)
+  uint32_t frame_size = 4096;                       // the Umem's frame size
+  uint32_t tail_reserve = 0;  // bytes the pipeline may append (SVR metadata, trailer)
   XdpMode xdp_mode = XdpMode::kAuto;
   bool require_bpffs = true;
   std::string bpffs_path = "/sys/fs/bpf";

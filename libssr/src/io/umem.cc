@@ -58,8 +58,8 @@ absl::StatusOr<std::unique_ptr<Umem>> Umem::Create(const UmemOptions& options) {
       .frame_headroom = 0,
       .flags = 0,
   };
-  const int err = xsk_umem__create(&umem->umem_, area, size, umem->fill_.get(),
-                                   umem->comp_.get(), &config);
+  const int err =
+      xsk_umem__create(&umem->umem_, area, size, umem->fill_.get(), umem->comp_.get(), &config);
   if (err != 0) {
     umem->umem_ = nullptr;
     return absl::UnavailableError(absl::StrCat("umem: xsk_umem__create (", options.frame_count,

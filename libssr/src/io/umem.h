@@ -87,9 +87,7 @@ class Umem final : public FramePool {
     return Frame{area_ + addr, length, options_.frame_size - offset, addr};
   }
   // Umem address of a frame's current data pointer (the pipeline may have moved `data`).
-  uint64_t AddressOf(const Frame& frame) const {
-    return static_cast<uint64_t>(frame.data - area_);
-  }
+  uint64_t AddressOf(const Frame& frame) const { return static_cast<uint64_t>(frame.data - area_); }
   void PushFree(uint64_t addr) { free_.push_back(addr & ~frame_mask_); }
   // Pops up to `n` frame base addresses into `out`; returns how many.
   size_t PopFree(uint64_t* out, size_t n) {

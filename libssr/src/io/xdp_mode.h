@@ -38,9 +38,9 @@ enum class XdpAttachMode : uint8_t {
   kMulti,     // several programs in different modes
 };
 
-std::string_view XdpModeName(XdpMode mode);             // "auto", "native", "skb"
-std::string_view ZeroCopyModeName(ZeroCopyMode mode);   // "auto", "require", "off"
-std::string_view XdpAttachModeName(XdpAttachMode mode); // "none", "native", "skb", "hw", "multi"
+std::string_view XdpModeName(XdpMode mode);              // "auto", "native", "skb"
+std::string_view ZeroCopyModeName(ZeroCopyMode mode);    // "auto", "require", "off"
+std::string_view XdpAttachModeName(XdpAttachMode mode);  // "none", "native", "skb", "hw", "multi"
 
 // Attach mode of the XDP program on `ifindex` in the calling thread's network namespace.
 absl::StatusOr<XdpAttachMode> QueryXdpAttachMode(int ifindex);

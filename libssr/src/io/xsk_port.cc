@@ -114,9 +114,10 @@ absl::StatusOr<std::unique_ptr<XskPort>> XskPort::Create(Umem* umem,
         (options.xdp_mode == XdpMode::kNative && *attached == XdpAttachMode::kSkb) ||
         (options.xdp_mode == XdpMode::kSkb && *attached == XdpAttachMode::kNative);
     if (contradicts) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "xdp_mode: ", util::ToAbsl(XdpModeName(options.xdp_mode)), " requested but the XDP program on \"",
-          options.interface, "\" is attached in ", util::ToAbsl(XdpAttachModeName(*attached)), " mode"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("xdp_mode: ", util::ToAbsl(XdpModeName(options.xdp_mode)),
+                       " requested but the XDP program on \"", options.interface,
+                       "\" is attached in ", util::ToAbsl(XdpAttachModeName(*attached)), " mode"));
     }
   }
 
@@ -152,16 +153,16 @@ absl::StatusOr<std::unique_ptr<XskPort>> XskPort::Create(Umem* umem,
           absl::StrCat(where, ": bind failed: ", std::strerror(e),
                        " (another AF_XDP socket is bound to this queue)"));
     }
-    return absl::UnavailableError(absl::StrCat(where, ": xsk_socket__create failed: ",
-                                               std::strerror(e)));
+    return absl::UnavailableError(
+        absl::StrCat(where, ": xsk_socket__create failed: ", std::strerror(e)));
   }
   umem->AddSocket();
   port->fd_ = xsk_socket__fd(port->xsk_);
 
   if (const int e = xsk_socket__update_xskmap(port->xsk_, map_fd); e != 0) {
-    return absl::UnavailableError(absl::StrCat(where, ": inserting the socket into the XSKMAP at key ",
-                                               options.queue_id, " failed: ",
-                                               std::strerror(-e)));
+    return absl::UnavailableError(absl::StrCat(where,
+                                               ": inserting the socket into the XSKMAP at key ",
+                                               options.queue_id, " failed: ", std::strerror(-e)));
   }
 
   xdp_options xo{};

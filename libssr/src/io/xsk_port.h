@@ -8,7 +8,9 @@
 //             Umem's free stack (the fill ring is kept at `fill_frames` frames in the kernel).
 //             When nothing arrived and the kernel asked for it (fill ring need_wakeup), one
 //             recvfrom(MSG_DONTWAIT) wakes the driver.
-//   Transmit  reaps the completion ring (no syscall), then writes one TX descriptor per frame
+//   Transmit  takes frames of this port's Umem only (received on any port of the Umem, or
+//             from Umem::Allocate); it reaps the completion ring (no syscall), then writes one
+//             TX descriptor per frame
 //             (addr = the frame's data pointer as a umem address, so the pipeline may move
 //             `data` inside the frame) and submits them; accepts what fits (a prefix).
 //   Flush     kicks the TX ring with sendto(MSG_DONTWAIT) when descriptors are waiting and the
@@ -54,16 +56,16 @@
 
 namespace ssr::io {
 
-#define SSR_XSK_COUNTERS(X)                                                                   \
-  X(kRxPackets, "xsk_rx_packets", "frames taken from the RX ring")                           \
-  X(kTxPackets, "xsk_tx_packets", "frames written to the TX ring")                           \
-  X(kTxCompleted, "xsk_tx_completed", "transmitted frames returned by the completion ring")  \
-  X(kTxRingFull, "xsk_tx_ring_full",                                                          \
+#define SSR_XSK_COUNTERS(X)                                                                    \
+  X(kRxPackets, "xsk_rx_packets", "frames taken from the RX ring")                             \
+  X(kTxPackets, "xsk_tx_packets", "frames written to the TX ring")                             \
+  X(kTxCompleted, "xsk_tx_completed", "transmitted frames returned by the completion ring")    \
+  X(kTxRingFull, "xsk_tx_ring_full",                                                           \
     "frames Transmit refused because the TX ring was full (the caller frees and counts them)") \
-  X(kFillNoFrame, "xsk_fill_no_frame",                                                        \
-    "fill-ring slots a refill could not fill (Umem out of free frames)")                          \
-  X(kRxWakeups, "xsk_rx_wakeups", "recvfrom wake-ups asked for by the fill ring")            \
-  X(kTxWakeups, "xsk_tx_wakeups", "sendto wake-ups of the TX ring")                          \
+  X(kFillNoFrame, "xsk_fill_no_frame",                                                         \
+    "fill-ring slots a refill could not fill (Umem out of free frames)")                       \
+  X(kRxWakeups, "xsk_rx_wakeups", "recvfrom wake-ups asked for by the fill ring")              \
+  X(kTxWakeups, "xsk_tx_wakeups", "sendto wake-ups of the TX ring")                            \
   X(kTxWakeupErrors, "xsk_tx_wakeup_errors", "sendto wake-ups failing with an unexpected errno")
 
 SSR_DEFINE_COUNTER_ENUM(XskCounter, SSR_XSK_COUNTERS)
@@ -75,8 +77,8 @@ struct XskPortOptions {
   ZeroCopyMode zero_copy = ZeroCopyMode::kAuto;
   uint32_t rx_ring_size = 2048;  // powers of two
   uint32_t tx_ring_size = 2048;
-  bool need_wakeup = true;      // XDP_USE_NEED_WAKEUP
-  uint32_t batch_size = 64;     // RX descriptors per Receive, 1..kMaxBurst
+  bool need_wakeup = true;   // XDP_USE_NEED_WAKEUP
+  uint32_t batch_size = 64;  // RX descriptors per Receive, 1..kMaxBurst
   // Frames kept in this port's fill ring; 0 = half the Umem's fill ring size.
   uint32_t fill_frames = 0;
   // XSKMAP of the XDP program already loaded for the interface (the router's gate). -1: attach
@@ -100,8 +102,7 @@ class XskPort final : public Port {
   // attaches or joins the XDP program, fills the fill ring. Errors name the option and value:
   // FailedPrecondition for a missing interface or queue, or an xdp_mode the existing program
   // contradicts; Unavailable when the kernel refuses the mode (e.g. zero_copy: require on veth).
-  static absl::StatusOr<std::unique_ptr<XskPort>> Create(Umem* umem,
-                                                         const XskPortOptions& options);
+  static absl::StatusOr<std::unique_ptr<XskPort>> Create(Umem* umem, const XskPortOptions& options);
   ~XskPort() override;
   XskPort(const XskPort&) = delete;
   XskPort& operator=(const XskPort&) = delete;

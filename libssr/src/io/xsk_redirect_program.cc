@@ -42,9 +42,9 @@ absl::StatusOr<std::unique_ptr<XskRedirectProgram>> XskRedirectProgram::Create(
   const int map_fd = bpf_map_create(BPF_MAP_TYPE_XSKMAP, "ssr_xsks", sizeof(uint32_t),
                                     sizeof(uint32_t), kMaxQueues, nullptr);
   if (map_fd < 0) {
-    return absl::UnavailableError(
-        absl::StrCat("AF_XDP redirect program: creating the XSKMAP failed: ", std::strerror(-map_fd),
-                     " (AF_XDP sockets or CAP_BPF missing?)"));
+    return absl::UnavailableError(absl::StrCat(
+        "AF_XDP redirect program: creating the XSKMAP failed: ", std::strerror(-map_fd),
+        " (AF_XDP sockets or CAP_BPF missing?)"));
   }
   p->map_ = UniqueFd(map_fd);
 

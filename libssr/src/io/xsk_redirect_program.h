@@ -5,14 +5,18 @@
 //
 // Design note. The program is the kernel >= 5.3 variant of libxdp's default AF_XDP program:
 //     return bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
-// written as six BPF instructions and loaded with bpf_prog_load, so no object file, no bpffs
-// and no libxdp dispatcher is involved. (libxdp 1.3.1 would load xsk_def_xdp_prog.o through its
-// multi-program dispatcher, which this kernel refuses, then fall back to a legacy attach that is
-// detached by ifindex in the *calling thread's* namespace at socket deletion -- fragile when
-// the socket is created inside a test namespace and deleted from another thread.) The program
-// is attached through a BPF link (BPF_LINK_CREATE, BPF_XDP): closing the link fd detaches it
-// from exactly that device, from any thread and namespace, and a crashed process leaves nothing
-// attached. Frames of a queue without a socket go to the kernel stack (XDP_PASS).
+// written as six BPF instructions and loaded with bpf_prog_load: no object file, no bpffs, no
+// libxdp dispatcher. What libxdp 1.3.1 itself does here (measured on this kernel): without
+// INHIBIT_PROG_LOAD, xsk_socket__create first tries its multi-program dispatcher, which the
+// kernel refuses (EPERM, with a libbpf error printed per attempt), then attaches
+// xsk_def_xdp_prog.o alone in the requested mode (native and skb both work, with or without
+// bpffs) and detaches it in xsk_socket__delete through netlink by ifindex, i.e. in the
+// namespace of the thread that deletes the socket. Owning the program instead gives an exact
+// mode choice and report, no dependency on libxdp's installed object files, and a detach that
+// cannot hit another namespace's interface: the program is attached through a BPF link
+// (BPF_LINK_CREATE, BPF_XDP), and closing the link fd detaches it from exactly that device, from
+// any thread and namespace; a crashed process leaves nothing attached. Frames of a queue
+// without a socket go to the kernel stack (XDP_PASS).
 //
 // Lifetime: owns the map, program and link fds; move-only through unique_ptr.
 #ifndef SSR_IO_XSK_REDIRECT_PROGRAM_H_
