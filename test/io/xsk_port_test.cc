@@ -273,6 +273,17 @@ TEST_CASE("XskPort refuses a Umem created in another network namespace", "[xsk]"
         "the namespace of the interfaces its ports use");
 }
 
+TEST_CASE("XskPort names a queue the interface does not have", "[xsk]") {
+  VethPair net;  // one RX queue
+  auto umem = MakeUmem(net.dut.netns);
+  InNetns in(net.dut.netns);
+  auto port = XskPort::Create(umem.get(), {.interface = "dut0", .queue_id = 3});
+  REQUIRE(absl::IsFailedPrecondition(port.status()));
+  CHECK_THAT(std::string(port.status().message()),
+             Catch::StartsWith("AF_XDP socket on \"dut0\" queue 3: bind failed: Invalid argument "
+                               "(queue_id beyond the interface's RX queues"));
+}
+
 TEST_CASE("XskPort receives the exact frames sent from the peer namespace (native XDP)",
           "[xsk][native]") {
   CheckReceivesExactFrames(XdpMode::kNative);
@@ -332,8 +343,8 @@ TEST_CASE("One Flush pushes a whole burst of 64 out in copy mode", "[xsk][mode]"
   std::array<Frame, kMaxBurst> burst;
   REQUIRE(umem->Allocate(burst) == burst.size());
   for (size_t i = 0; i < burst.size(); ++i) {
-    const auto bytes = test::BuildUdpFrame(net.peer.mac, net.dut.mac, net.dut.ipv4,
-                                           net.peer.ipv4, 64, static_cast<uint32_t>(i));
+    const auto bytes = test::BuildUdpFrame(net.peer.mac, net.dut.mac, net.dut.ipv4, net.peer.ipv4,
+                                           64, static_cast<uint32_t>(i));
     std::copy(bytes.begin(), bytes.end(), burst[i].data);
     burst[i].length = static_cast<uint32_t>(bytes.size());
   }
