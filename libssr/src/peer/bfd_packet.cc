@@ -76,8 +76,7 @@ BfdDecodeResult DecodeBfdControl(std::span<const uint8_t> in, BfdControl* out) n
   if (p.detect_mult == 0) return BfdDecodeResult::kZeroDetectMult;
   if (p.multipoint) return BfdDecodeResult::kMultipoint;
   if (p.my_discriminator == 0) return BfdDecodeResult::kZeroMyDiscriminator;
-  if (p.your_discriminator == 0 && p.state != BfdState::kDown &&
-      p.state != BfdState::kAdminDown) {
+  if (p.your_discriminator == 0 && p.state != BfdState::kDown && p.state != BfdState::kAdminDown) {
     return BfdDecodeResult::kZeroYourDiscriminator;
   }
   if (p.poll && p.final) return BfdDecodeResult::kPollAndFinal;

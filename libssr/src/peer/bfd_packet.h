@@ -36,7 +36,7 @@
 namespace ssr::peer {
 
 inline constexpr uint8_t kBfdVersion = 1;
-inline constexpr size_t kBfdControlSize = 24;      // mandatory section, no authentication
+inline constexpr size_t kBfdControlSize = 24;  // mandatory section, no authentication
 inline constexpr size_t kBfdMinLengthWithAuth = 26;
 // UDP port of BFD between SVR waypoints (svr-protocol.md §5.1, §7.66, Appendix A).
 inline constexpr uint16_t kBfdPort = 1280;
@@ -59,22 +59,22 @@ enum class BfdDiag : uint8_t {
 std::string_view BfdStateName(BfdState s);
 
 // Every outcome of decoding; each name doubles as a counter name.
-#define SSR_BFD_DECODE_RESULTS(X)                                                              \
-  X(kOk, "bfd_ok", "BFD control packet decoded")                                               \
-  X(kTruncated, "bfd_truncated", "fewer than 24 bytes: no complete mandatory section")         \
-  X(kBadVersion, "bfd_bad_version", "version is not 1 (RFC 5880 §6.8.6)")                      \
-  X(kLengthTooSmall, "bfd_length_too_small",                                                   \
-    "Length below 24, or below 26 with the A bit set (RFC 5880 §6.8.6)")                       \
-  X(kLengthExceedsPayload, "bfd_length_exceeds_payload",                                       \
-    "Length larger than the bytes carried (RFC 5880 §6.8.6)")                                  \
-  X(kZeroDetectMult, "bfd_zero_detect_mult", "Detect Mult is zero (RFC 5880 §6.8.6)")          \
-  X(kMultipoint, "bfd_multipoint", "Multipoint (M) bit set (RFC 5880 §6.8.6)")                 \
-  X(kZeroMyDiscriminator, "bfd_zero_my_discriminator",                                         \
-    "My Discriminator is zero (RFC 5880 §6.8.6)")                                              \
-  X(kZeroYourDiscriminator, "bfd_zero_your_discriminator",                                     \
-    "Your Discriminator is zero while State is Init or Up (RFC 5880 §6.8.6)")                  \
-  X(kPollAndFinal, "bfd_poll_and_final", "both Poll and Final bits set (RFC 5880 §6.5)")       \
-  X(kAuthenticationUnsupported, "bfd_auth_unsupported",                                        \
+#define SSR_BFD_DECODE_RESULTS(X)                                                        \
+  X(kOk, "bfd_ok", "BFD control packet decoded")                                         \
+  X(kTruncated, "bfd_truncated", "fewer than 24 bytes: no complete mandatory section")   \
+  X(kBadVersion, "bfd_bad_version", "version is not 1 (RFC 5880 §6.8.6)")                \
+  X(kLengthTooSmall, "bfd_length_too_small",                                             \
+    "Length below 24, or below 26 with the A bit set (RFC 5880 §6.8.6)")                 \
+  X(kLengthExceedsPayload, "bfd_length_exceeds_payload",                                 \
+    "Length larger than the bytes carried (RFC 5880 §6.8.6)")                            \
+  X(kZeroDetectMult, "bfd_zero_detect_mult", "Detect Mult is zero (RFC 5880 §6.8.6)")    \
+  X(kMultipoint, "bfd_multipoint", "Multipoint (M) bit set (RFC 5880 §6.8.6)")           \
+  X(kZeroMyDiscriminator, "bfd_zero_my_discriminator",                                   \
+    "My Discriminator is zero (RFC 5880 §6.8.6)")                                        \
+  X(kZeroYourDiscriminator, "bfd_zero_your_discriminator",                               \
+    "Your Discriminator is zero while State is Init or Up (RFC 5880 §6.8.6)")            \
+  X(kPollAndFinal, "bfd_poll_and_final", "both Poll and Final bits set (RFC 5880 §6.5)") \
+  X(kAuthenticationUnsupported, "bfd_auth_unsupported",                                  \
     "A bit set: libssr uses the SVR HMAC, not BFD authentication (RFC 5880 §6.8.6)")
 
 SSR_DEFINE_COUNTER_ENUM(BfdDecodeResult, SSR_BFD_DECODE_RESULTS)

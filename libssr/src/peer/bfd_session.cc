@@ -10,9 +10,9 @@ namespace ssr::peer {
 namespace {
 
 absl::Status OutOfRange(std::string_view field, uint64_t value, uint64_t lo, uint64_t hi) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("bfd.", absl::string_view(field.data(), field.size()), ": ", value,
-                   " is outside ", lo, "..", hi));
+  return absl::InvalidArgumentError(absl::StrCat("bfd.",
+                                                 absl::string_view(field.data(), field.size()),
+                                                 ": ", value, " is outside ", lo, "..", hi));
 }
 
 constexpr uint64_t kSlowStartTxUs = 1'000'000;  // RFC 5880 §6.8.3
@@ -41,9 +41,7 @@ std::string_view PathStatusName(PathStatus s) { return s == PathStatus::kUp ? "u
 BfdSession::BfdSession(uint32_t my_discriminator, const BfdOptions& options)
     : options_(options),
       my_discriminator_(my_discriminator),
-      rng_state_(options.jitter_seed != 0 ? options.jitter_seed : 0x2545F4914F6CDD1Dull) {
-  advertised_tx_us_ = AdvertisedDesiredMinTxUs();
-}
+      rng_state_(options.jitter_seed != 0 ? options.jitter_seed : 0x2545F4914F6CDD1Dull) {}
 
 uint32_t BfdSession::AdvertisedDesiredMinTxUs() const {
   const uint64_t own = uint64_t{options_.desired_min_tx_ms} * 1000;
@@ -186,7 +184,6 @@ BfdSession::PollResult BfdSession::Poll(uint64_t now_ms, BfdControl* out) noexce
     } else {
       out->poll = poll_active_;
     }
-    advertised_tx_us_ = out->desired_min_tx_us;
     r.send = true;
     if (periodic_due) {
       next_tx_ms_ = remote_min_rx_us_ == 0 ? kNever : now_ms + JitteredIntervalMs(TxIntervalUs());

@@ -60,7 +60,7 @@ struct BfdOptions {
   uint32_t hold_down_ms = 5000;             // 0..300000 (0 only for tests / fast failover, §5.7)
   bool jitter = true;                       // RFC 5880 §6.8.7
   uint64_t jitter_seed = 0x9E3779B97F4A7C15ull;
-  bool slow_start = true;                   // RFC 5880 §6.8.3
+  bool slow_start = true;  // RFC 5880 §6.8.3
 };
 
 // InvalidArgument naming the field and the value when an option is out of range.
@@ -71,10 +71,10 @@ enum class PathStatus : uint8_t { kDown, kUp };
 std::string_view PathStatusName(PathStatus s);
 
 // Outcomes of BfdSession::Receive; each name doubles as a counter name.
-#define SSR_BFD_RECEIVE_RESULTS(X)                                                             \
-  X(kAccepted, "bfd_rx_accepted", "control packet applied to the session")                     \
-  X(kWrongDiscriminator, "bfd_rx_wrong_discriminator",                                         \
-    "Your Discriminator is not this session's (RFC 5880 §6.8.6)")                              \
+#define SSR_BFD_RECEIVE_RESULTS(X)                                         \
+  X(kAccepted, "bfd_rx_accepted", "control packet applied to the session") \
+  X(kWrongDiscriminator, "bfd_rx_wrong_discriminator",                     \
+    "Your Discriminator is not this session's (RFC 5880 §6.8.6)")          \
   X(kAdminDown, "bfd_rx_admin_down", "session is AdminDown: packet discarded (RFC 5880 §6.8.6)")
 
 SSR_DEFINE_COUNTER_ENUM(BfdReceiveResult, SSR_BFD_RECEIVE_RESULTS)
@@ -137,13 +137,12 @@ class BfdSession {
   uint8_t local_diag_ = 0;
   uint8_t remote_detect_mult_ = 0;  // 0 until the first packet
   uint32_t remote_desired_tx_us_ = 0;
-  uint32_t remote_min_rx_us_ = 1;   // RFC 5880 §6.8.1 initial value
+  uint32_t remote_min_rx_us_ = 1;  // RFC 5880 §6.8.1 initial value
   uint32_t remote_min_echo_rx_us_ = 0;
   bool poll_active_ = false;
   bool final_due_ = false;
-  uint32_t advertised_tx_us_ = 0;   // the value our last packets carried (poll sequence trigger)
   uint64_t last_rx_ms_ = kNever;
-  uint64_t next_tx_ms_ = 0;         // first Poll sends at once
+  uint64_t next_tx_ms_ = 0;  // first Poll sends at once
   PathStatus notified_ = PathStatus::kDown;
   uint64_t pending_since_ms_ = kNever;
   uint64_t rng_state_ = 0;

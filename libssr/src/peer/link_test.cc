@@ -47,17 +47,17 @@ EchoDecodeResult DecodeEcho(std::span<const uint8_t> in, EchoPacket* out) noexce
 
 absl::Status ValidateLinkTestOptions(const LinkTestOptions& o) {
   if (o.interval_ms < 1000 || o.interval_ms > 86400000) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "link_test.interval_ms: ", o.interval_ms, " is outside 1000..86400000"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("link_test.interval_ms: ", o.interval_ms, " is outside 1000..86400000"));
   }
   if (o.length > kMaxLinkTestLength) {
     return absl::InvalidArgumentError(
         absl::StrCat("link_test.length: ", o.length, " is outside 0..", kMaxLinkTestLength));
   }
   if (o.reply_timeout_ms < 1 || o.reply_timeout_ms > o.interval_ms) {
-    return absl::InvalidArgumentError(absl::StrCat("link_test.reply_timeout_ms: ",
-                                                   o.reply_timeout_ms, " is outside 1..",
-                                                   o.interval_ms, " (the interval)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("link_test.reply_timeout_ms: ", o.reply_timeout_ms, " is outside 1..",
+                     o.interval_ms, " (the interval)"));
   }
   if (!(o.ewma_alpha > 0.0 && o.ewma_alpha <= 1.0)) {
     return absl::InvalidArgumentError(
@@ -133,8 +133,8 @@ LinkReplyResult LinkTest::OnReply(const EchoPacket& e, uint64_t now_ms) noexcept
     return LinkReplyResult::kBadTimestamp;
   }
   got_.set(e.sequence);
-  rtt_ms_[e.sequence] = static_cast<uint32_t>(std::min<uint64_t>(now_ms - e.send_time_ms,
-                                                                 UINT32_MAX));
+  rtt_ms_[e.sequence] =
+      static_cast<uint32_t>(std::min<uint64_t>(now_ms - e.send_time_ms, UINT32_MAX));
   ++received_;
   return LinkReplyResult::kAccepted;
 }

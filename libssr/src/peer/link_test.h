@@ -65,10 +65,10 @@ struct EchoPacket {
   friend bool operator==(const EchoPacket&, const EchoPacket&) = default;
 };
 
-#define SSR_ECHO_DECODE_RESULTS(X)                                              \
-  X(kOk, "echo_ok", "echo packet decoded")                                      \
-  X(kTruncated, "echo_truncated", "fewer than 28 bytes")                        \
-  X(kBadMagic, "echo_bad_magic", "does not start with the echo magic")          \
+#define SSR_ECHO_DECODE_RESULTS(X)                                     \
+  X(kOk, "echo_ok", "echo packet decoded")                             \
+  X(kTruncated, "echo_truncated", "fewer than 28 bytes")               \
+  X(kBadMagic, "echo_bad_magic", "does not start with the echo magic") \
   X(kReservedBits, "echo_reserved_bits", "reserved flag bits or bytes not zero")
 
 SSR_DEFINE_COUNTER_ENUM(EchoDecodeResult, SSR_ECHO_DECODE_RESULTS)
@@ -114,23 +114,23 @@ struct LinkTestResult {
 
 // Running averages used for path selection.
 struct PathQuality {
-  bool measured = false;      // at least one test finished
-  bool has_latency = false;   // at least one test had a reply
-  bool has_jitter = false;    // at least one test had two replies
+  bool measured = false;     // at least one test finished
+  bool has_latency = false;  // at least one test had a reply
+  bool has_jitter = false;   // at least one test had two replies
   double latency_ms = 0;
   double jitter_ms = 0;
-  double loss = 0;            // fraction 0..1
-  double mos = 0;             // 0 until measured
+  double loss = 0;  // fraction 0..1
+  double mos = 0;   // 0 until measured
   double loss_percent() const { return loss * 100.0; }
 };
 
-#define SSR_LINK_REPLY_RESULTS(X)                                                            \
-  X(kAccepted, "echo_reply_accepted", "reflected echo matched the running test")             \
-  X(kNotReflected, "echo_reply_not_reflected", "echo without the reflected flag")            \
-  X(kWrongPath, "echo_reply_wrong_path", "sender discriminator is not this path's")          \
-  X(kLate, "echo_reply_late", "echo of a test that already ended (or never ran)")            \
-  X(kUnknownSequence, "echo_reply_unknown_sequence", "sequence number never sent")           \
-  X(kDuplicate, "echo_reply_duplicate", "second reply for the same echo")                    \
+#define SSR_LINK_REPLY_RESULTS(X)                                                   \
+  X(kAccepted, "echo_reply_accepted", "reflected echo matched the running test")    \
+  X(kNotReflected, "echo_reply_not_reflected", "echo without the reflected flag")   \
+  X(kWrongPath, "echo_reply_wrong_path", "sender discriminator is not this path's") \
+  X(kLate, "echo_reply_late", "echo of a test that already ended (or never ran)")   \
+  X(kUnknownSequence, "echo_reply_unknown_sequence", "sequence number never sent")  \
+  X(kDuplicate, "echo_reply_duplicate", "second reply for the same echo")           \
   X(kBadTimestamp, "echo_reply_bad_timestamp", "send time outside the test or in the future")
 
 SSR_DEFINE_COUNTER_ENUM(LinkReplyResult, SSR_LINK_REPLY_RESULTS)

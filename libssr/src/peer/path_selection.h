@@ -51,9 +51,9 @@ struct ServicePolicy {
 absl::Status ValidateServicePolicy(const ServicePolicy& policy);
 
 struct PathCandidate {
-  bool up = false;            // BFD status as notified (after hold-down)
-  PathQuality quality;        // running averages from the link tests
-  uint32_t vector_cost = 0;   // configured cost of the path's neighborhood / adjacency
+  bool up = false;           // BFD status as notified (after hold-down)
+  PathQuality quality;       // running averages from the link tests
+  uint32_t vector_cost = 0;  // configured cost of the path's neighborhood / adjacency
 };
 
 enum class PathChoiceReason : uint8_t {

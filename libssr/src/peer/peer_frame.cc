@@ -63,11 +63,10 @@ size_t BuildFrame(const PathEndpoints& ep, const PeerMetadata& m, EncodeMessage 
   size_t len = md_len + msg_len;
   if (crypto != nullptr) {
     size_t signed_len = 0;
-    const CryptoResult r =
-        UsesGmac(*crypto)
-            ? crypto->SealPayload(scratch, /*payload_offset=*/len, /*payload_len=*/0, now_ms,
-                                  &signed_len)
-            : crypto->Sign(scratch, len, now_ms, &signed_len);
+    const CryptoResult r = UsesGmac(*crypto)
+                               ? crypto->SealPayload(scratch, /*payload_offset=*/len,
+                                                     /*payload_len=*/0, now_ms, &signed_len)
+                               : crypto->Sign(scratch, len, now_ms, &signed_len);
     if (r != CryptoResult::kOk) return 0;
     len = signed_len;
   }
@@ -87,20 +86,20 @@ size_t BuildFrame(const PathEndpoints& ep, const PeerMetadata& m, EncodeMessage 
 }  // namespace
 
 size_t BuildControlFrame(const PathEndpoints& endpoints, const PeerMetadata& metadata,
-                         const BfdControl& control, crypto::PacketCrypto* crypto,
-                         uint64_t now_ms, std::span<uint8_t> out) noexcept {
+                         const BfdControl& control, crypto::PacketCrypto* crypto, uint64_t now_ms,
+                         std::span<uint8_t> out) noexcept {
   return BuildFrame(
       endpoints, metadata,
-      [&control](std::span<uint8_t> at) { return EncodeBfdControl(control, at); }, crypto,
-      now_ms, out);
+      [&control](std::span<uint8_t> at) { return EncodeBfdControl(control, at); }, crypto, now_ms,
+      out);
 }
 
 size_t BuildEchoFrame(const PathEndpoints& endpoints, const PeerMetadata& metadata,
                       const EchoPacket& echo, crypto::PacketCrypto* crypto, uint64_t now_ms,
                       std::span<uint8_t> out) noexcept {
   return BuildFrame(
-      endpoints, metadata, [&echo](std::span<uint8_t> at) { return EncodeEcho(echo, at); },
-      crypto, now_ms, out);
+      endpoints, metadata, [&echo](std::span<uint8_t> at) { return EncodeEcho(echo, at); }, crypto,
+      now_ms, out);
 }
 
 PeerFrameResult ParsePeerPayload(std::span<const uint8_t> payload, crypto::PacketCrypto* crypto,
@@ -136,8 +135,7 @@ PeerFrameResult ParsePeerPayload(std::span<const uint8_t> payload, crypto::Packe
                                                payload.size(), now_ms, &plain_len);
       body_len = offset;
     } else {
-      out->crypto_result =
-          crypto->Verify(out->metadata.security_id, payload, now_ms, &body_len);
+      out->crypto_result = crypto->Verify(out->metadata.security_id, payload, now_ms, &body_len);
     }
     if (out->crypto_result != CryptoResult::kOk) return PeerFrameResult::kAuthFailed;
   }

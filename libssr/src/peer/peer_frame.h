@@ -19,9 +19,9 @@
 //
 // TLV 26 is a header-section TLV in the registry (svr/tlv_types.h), so it is encoded there even
 // though §5.3 lists it with the payload TLVs (the svr decoder skips and notes a misplaced one,
-// so it is only read from the header section). The payload-TLV section is sent in clear (§4.6 metadata
-// encryption is not applied to BFD): names and the observed address are visible on the wire,
-// as §6 already notes for router names in BFD; the trailer still authenticates them.
+// so it is only read from the header section). The payload-TLV section is sent in clear (§4.6
+// metadata encryption is not applied to BFD): names and the observed address are visible on the
+// wire, as §6 already notes for router names in BFD; the trailer still authenticates them.
 //
 // Receive order follows §4.3 / §7.53: UDP port, cookie (non-SVR bytes are dropped before any
 // crypto), metadata header and header TLVs (for the Security ID), trailer verification, then the
@@ -65,8 +65,8 @@ struct PathEndpoints {
 // The metadata fields a peer-path packet carries.
 struct PeerMetadata {
   uint32_t security_id = 1;  // replaced by crypto->send_key_id() when a PacketCrypto is given
-  std::string_view source_router_name;  // TLV 14, omitted when empty
-  std::string_view peer_path_id;        // TLV 19, omitted when empty
+  std::string_view source_router_name;             // TLV 14, omitted when empty
+  std::string_view peer_path_id;                   // TLV 19, omitted when empty
   std::optional<util::IpAddress> observed_source;  // TLV 25 (sent for IPv4 only)
   std::optional<svr::PathMetrics> path_metrics;    // TLV 26
 };
@@ -77,8 +77,8 @@ enum class PeerMessageKind : uint8_t { kControl, kEcho };
 // kMaxPeerNameLength, the endpoints mix address families, signing fails, or `out` is too small.
 // `now_ms` is the clock the PacketCrypto uses (time-based HMAC windows).
 size_t BuildControlFrame(const PathEndpoints& endpoints, const PeerMetadata& metadata,
-                         const BfdControl& control, crypto::PacketCrypto* crypto,
-                         uint64_t now_ms, std::span<uint8_t> out) noexcept;
+                         const BfdControl& control, crypto::PacketCrypto* crypto, uint64_t now_ms,
+                         std::span<uint8_t> out) noexcept;
 size_t BuildEchoFrame(const PathEndpoints& endpoints, const PeerMetadata& metadata,
                       const EchoPacket& echo, crypto::PacketCrypto* crypto, uint64_t now_ms,
                       std::span<uint8_t> out) noexcept;
@@ -123,9 +123,8 @@ PeerFrameResult ParsePeerFrame(std::span<const uint8_t> frame, crypto::PacketCry
                                uint64_t now_ms, PeerFrame* out) noexcept;
 // Same from the UDP payload of a frame the caller already parsed (source/destination fields of
 // *out are left as the caller set them). `crypto` null: no trailer expected.
-PeerFrameResult ParsePeerPayload(std::span<const uint8_t> udp_payload,
-                                 crypto::PacketCrypto* crypto, uint64_t now_ms,
-                                 PeerFrame* out) noexcept;
+PeerFrameResult ParsePeerPayload(std::span<const uint8_t> udp_payload, crypto::PacketCrypto* crypto,
+                                 uint64_t now_ms, PeerFrame* out) noexcept;
 
 }  // namespace ssr::peer
 

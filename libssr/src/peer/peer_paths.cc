@@ -22,8 +22,8 @@ absl::StatusOr<std::unique_ptr<PeerPaths>> PeerPaths::Create(const config::Confi
                                                              size_t router_index,
                                                              const PeerPathsOptions& options) {
   if (router_index >= config.routers.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("router index ", router_index,
-                                                   " is outside 0..", config.routers.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("router index ", router_index, " is outside 0..", config.routers.size()));
   }
   if (absl::Status s = ValidateBfdOptions(options.bfd); !s.ok()) return s;
   if (absl::Status s = ValidateLinkTestOptions(options.link_test); !s.ok()) return s;
@@ -35,10 +35,11 @@ absl::StatusOr<std::unique_ptr<PeerPaths>> PeerPaths::Create(const config::Confi
   std::unique_ptr<PeerPaths> self(new PeerPaths(router.name, options));
   for (size_t pi = 0; pi < router.peers.size(); ++pi) {
     const config::Peer& peer = router.peers[pi];
-    const std::string where = absl::StrCat("routers[", router_index, "] (", router.name,
-                                           ").peers[", pi, "] (", peer.name, ")");
+    const std::string where = absl::StrCat("routers[", router_index, "] (", router.name, ").peers[",
+                                           pi, "] (", peer.name, ")");
     if (peer.interface >= router.interfaces.size() || peer.router >= config.routers.size()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": interface or router index out of range"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": interface or router index out of range"));
     }
     const config::Interface& itf = router.interfaces[peer.interface];
     const size_t first = self->paths_.size();
@@ -57,12 +58,12 @@ absl::StatusOr<std::unique_ptr<PeerPaths>> PeerPaths::Create(const config::Confi
         p.interface = peer.interface;
         p.peer_name = peer.name;
         p.peer_router_name = config.routers[peer.router].name;
-        p.path_id = absl::StrCat(peer.name, ":", local.address.ToString(), "->",
-                                 remote.ToString());
+        p.path_id = absl::StrCat(peer.name, ":", local.address.ToString(), "->", remote.ToString());
         if (p.path_id.size() > kMaxPeerNameLength) p.path_id.resize(kMaxPeerNameLength);
-        if (p.peer_router_name.size() > kMaxPeerNameLength || router.name.size() > kMaxPeerNameLength) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              where, ": router names longer than ", kMaxPeerNameLength, " bytes"));
+        if (p.peer_router_name.size() > kMaxPeerNameLength ||
+            router.name.size() > kMaxPeerNameLength) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": router names longer than ", kMaxPeerNameLength, " bytes"));
         }
         p.endpoints.local = local.address;
         p.endpoints.remote = remote;
@@ -73,9 +74,9 @@ absl::StatusOr<std::unique_ptr<PeerPaths>> PeerPaths::Create(const config::Confi
       }
     }
     if (self->paths_.size() == first) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          where, ": no address of interface \"", itf.name,
-          "\" has the family of any peer address, so the peer has no path"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(where, ": no address of interface \"", itf.name,
+                       "\" has the family of any peer address, so the peer has no path"));
     }
     self->peer_ranges_.emplace_back(first, self->paths_.size() - first);
   }
@@ -185,8 +186,8 @@ uint64_t PeerPaths::PollPath(size_t i, uint64_t now_ms) noexcept {
       deadline = std::min(deadline, lr.next_deadline_ms);
       break;
     }
-    const size_t n = BuildEchoFrame(p.endpoints, MetadataFor(p, false, now_ms), echo,
-                                    p.send_crypto, now_ms, tx_buffer_);
+    const size_t n = BuildEchoFrame(p.endpoints, MetadataFor(p, false, now_ms), echo, p.send_crypto,
+                                    now_ms, tx_buffer_);
     if (n == 0) {
       counters_.Increment(PeerCounter::kTxBuildFailed);
     } else {
@@ -279,8 +280,8 @@ PeerFrameResult PeerPaths::Receive(std::span<const uint8_t> frame, uint64_t now_
     } else if (p.bfd.state() != BfdState::kUp || options_.bfd.required_min_echo_rx_ms == 0) {
       counters_.Increment(PeerCounter::kEchoNotReflected);
     } else {
-      const size_t n = BuildEchoFrame(p.endpoints, MetadataFor(p, false, now_ms),
-                                      Reflect(f.echo), p.send_crypto, now_ms, tx_buffer_);
+      const size_t n = BuildEchoFrame(p.endpoints, MetadataFor(p, false, now_ms), Reflect(f.echo),
+                                      p.send_crypto, now_ms, tx_buffer_);
       if (n == 0) {
         counters_.Increment(PeerCounter::kTxBuildFailed);
       } else {

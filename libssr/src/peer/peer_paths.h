@@ -16,9 +16,9 @@
 // source), then verifies and decodes with that path's receive PacketCrypto (peer_frame.h), checks
 // TLV 14 against the configured peer router name, and feeds the BFD session or the link test; an
 // echo from the peer is reflected at once while the BFD session is Up. A peer behind a NAT whose
-// packets arrive from an address that is not configured is counted as peer_frame_unknown_path: learning
-// paths from NATed sources (§2.13 outbound-only) is not implemented yet; TLV 25 is sent (the
-// source we observe) and received (the address the peer observes for us, nat_detected()).
+// packets arrive from an address that is not configured is counted as peer_frame_unknown_path:
+// learning paths from NATed sources (§2.13 outbound-only) is not implemented yet; TLV 25 is sent
+// (the source we observe) and received (the address the peer observes for us, nat_detected()).
 //
 // Path Metrics (TLV 26, §5.5 [LIB]) ride on every control packet: colour = (now_ms / 1000) mod 16,
 // Tx Time = now_ms mod 2^28, Rx Colour / Rx Time = the peer's latest colour and Tx Time advanced by
@@ -59,21 +59,21 @@ struct PeerPathsOptions {
   uint8_t dscp = 0;                          // BFD dscp (§5.2)
 };
 
-#define SSR_PEER_COUNTERS(X)                                                                    \
-  X(kRxFrames, "peer_rx_frames", "frames handed to PeerPaths::Receive")                        \
-  X(kTxControl, "peer_tx_control", "BFD control packets sent")                                 \
-  X(kTxEcho, "peer_tx_echo", "link-test echoes sent")                                          \
-  X(kEchoReflected, "peer_echo_reflected", "echoes of the peer reflected back")                \
-  X(kEchoNotReflected, "peer_echo_not_reflected",                                              \
-    "echo of the peer dropped: BFD session not Up or echo reception disabled (rx echo 0)")     \
-  X(kTxBuildFailed, "peer_tx_build_failed", "a frame could not be built or signed")            \
-  X(kTxNoSink, "peer_tx_no_sink", "a frame was due but no FrameSink is installed")             \
-  X(kPathUp, "peer_path_up", "path status notified up (after hold-down)")                      \
-  X(kPathDown, "peer_path_down", "path status notified down (after hold-down)")                \
-  X(kLinkTestsCompleted, "peer_link_tests_completed", "link tests finished")                   \
-  X(kNatDetected, "peer_nat_detected",                                                         \
-    "the peer observes our packets from an address other than our waypoint (TLV 25)")          \
-  X(kNatMappingChanged, "peer_nat_mapping_changed",                                            \
+#define SSR_PEER_COUNTERS(X)                                                               \
+  X(kRxFrames, "peer_rx_frames", "frames handed to PeerPaths::Receive")                    \
+  X(kTxControl, "peer_tx_control", "BFD control packets sent")                             \
+  X(kTxEcho, "peer_tx_echo", "link-test echoes sent")                                      \
+  X(kEchoReflected, "peer_echo_reflected", "echoes of the peer reflected back")            \
+  X(kEchoNotReflected, "peer_echo_not_reflected",                                          \
+    "echo of the peer dropped: BFD session not Up or echo reception disabled (rx echo 0)") \
+  X(kTxBuildFailed, "peer_tx_build_failed", "a frame could not be built or signed")        \
+  X(kTxNoSink, "peer_tx_no_sink", "a frame was due but no FrameSink is installed")         \
+  X(kPathUp, "peer_path_up", "path status notified up (after hold-down)")                  \
+  X(kPathDown, "peer_path_down", "path status notified down (after hold-down)")            \
+  X(kLinkTestsCompleted, "peer_link_tests_completed", "link tests finished")               \
+  X(kNatDetected, "peer_nat_detected",                                                     \
+    "the peer observes our packets from an address other than our waypoint (TLV 25)")      \
+  X(kNatMappingChanged, "peer_nat_mapping_changed",                                        \
     "the address the peer observes for us changed (TLV 25)")
 
 SSR_DEFINE_COUNTER_ENUM(PeerCounter, SSR_PEER_COUNTERS)
@@ -84,24 +84,24 @@ struct PathMetricsState {
   uint8_t last_rx_color = 0;
   uint32_t last_rx_tx_time = 0;
   uint64_t last_rx_at_ms = 0;
-  uint16_t rx_in_color = 0;        // packets received in the peer's current colour
-  uint16_t rx_in_prev_color = 0;   // ... in its previous colour (sent back as the count)
+  uint16_t rx_in_color = 0;       // packets received in the peer's current colour
+  uint16_t rx_in_prev_color = 0;  // ... in its previous colour (sent back as the count)
   std::optional<uint32_t> metrics_rtt_ms;
   uint16_t peer_prev_color_count = 0;  // the count the peer reported for our previous colour
 };
 
 struct PeerPath {
-  size_t peer = 0;                  // index in config::Router::peers
-  size_t interface = 0;             // index in config::Router::interfaces
-  std::string peer_name;            // config::Peer::name
-  std::string peer_router_name;     // name of the peer's router (expected in TLV 14)
-  std::string path_id;              // TLV 19: "<peer name>:<local>-><remote>"
+  size_t peer = 0;               // index in config::Router::peers
+  size_t interface = 0;          // index in config::Router::interfaces
+  std::string peer_name;         // config::Peer::name
+  std::string peer_router_name;  // name of the peer's router (expected in TLV 14)
+  std::string path_id;           // TLV 19: "<peer name>:<local>-><remote>"
   PathEndpoints endpoints;
   BfdSession bfd;
   LinkTest link_test;
   uint32_t vector_cost = 0;
-  crypto::PacketCrypto* send_crypto = nullptr;     // not owned; null: no trailer
-  crypto::PacketCrypto* receive_crypto = nullptr;  // not owned; null: no trailer expected
+  crypto::PacketCrypto* send_crypto = nullptr;          // not owned; null: no trailer
+  crypto::PacketCrypto* receive_crypto = nullptr;       // not owned; null: no trailer expected
   std::optional<util::IpAddress> observed_peer_source;  // IP source of the peer's packets
   std::optional<util::IpAddress> seen_by_peer;          // TLV 25 from the peer
   PathMetricsState metrics;
@@ -123,7 +123,9 @@ struct PathEvent {
   uint64_t now_ms = 0;
 };
 
-// Called for every frame PeerPaths sends; `frame` is valid only during the call.
+// Called for every frame PeerPaths sends; `frame` is valid only during the call (it lives in
+// PeerPaths' TX buffer). The sink copies or queues it and must not call back into the same
+// PeerPaths (Receive / Poll) from inside the call.
 using FrameSink = void (*)(void* context, size_t path, std::span<const uint8_t> frame);
 // Called when a path's notified status changes (from Poll / Receive).
 using PathObserver = void (*)(void* context, const PathEvent& event);
