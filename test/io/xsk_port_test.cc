@@ -429,6 +429,37 @@ TEST_CASE("XskPort joins an XSKMAP it is given instead of attaching a program", 
   CHECK(ReceiveFrames(*port, *umem, 1) == std::vector<std::vector<uint8_t>>{frame});
 }
 
+TEST_CASE("XskPort takes the XSKMAP key it is given as the gate lays out its slots",
+          "[xsk][xskmap]") {
+  // The gate's key is xsk_slot * SSR_GATE_MAX_QUEUES + queue; here a program adding 8.
+  VethPair net;
+  auto umem = MakeUmem(net.dut.netns);
+  std::unique_ptr<XskRedirectProgram> gate;
+  {
+    InNetns in(net.dut.netns);
+    auto program = XskRedirectProgram::Create(static_cast<int>(if_nametoindex("dut0")), "dut0",
+                                              XdpMode::kNative, /*key_offset=*/8);
+    INFO(ToString(program.status()));
+    REQUIRE(program.ok());
+    gate = std::move(program).value();
+  }
+  auto port =
+      PortOrSkip(net.dut.netns, umem.get(),
+                 {.interface = net.dut.ifname, .xskmap_fd = gate->xskmap_fd(), .xskmap_key = 8});
+  PacketSocket sender(net.peer.netns, net.peer.ifname);
+  const auto frame = net.Frame(300, 77);
+  REQUIRE(sender.Send(frame));
+  CHECK(ReceiveFrames(*port, *umem, 1) == std::vector<std::vector<uint8_t>>{frame});
+}
+
+TEST_CASE("XskPort refuses an XSKMAP key without an XSKMAP", "[xsk][xskmap]") {
+  test::RequireNetnsSupport();
+  auto umem = MakeUmem();
+  auto port = XskPort::Create(umem.get(), {.interface = "lo", .xskmap_key = 3});
+  REQUIRE(absl::IsInvalidArgument(port.status()));
+  CHECK(port.status().message() == "xskmap_key: 3 needs xskmap_fd");
+}
+
 TEST_CASE("XskPort refuses an xdp_mode the existing program contradicts", "[xsk][xskmap]") {
   VethPair net;
   auto umem = MakeUmem(net.dut.netns);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "io/xsk_port.h"
 
+#include <bpf/bpf.h>
 #include <net/if.h>
 #include <sys/socket.h>
 
@@ -37,6 +38,11 @@ absl::Status ValidateOptions(const Umem& umem, const XskPortOptions& o) {
   if (o.batch_size == 0 || o.batch_size > kMaxBurst) {
     return absl::InvalidArgumentError(
         absl::StrCat("batch_size: ", o.batch_size, " is not in 1..", kMaxBurst));
+  }
+  if (o.xskmap_key > 0xffffffffLL || (o.xskmap_key >= 0 && o.xskmap_fd < 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("xskmap_key: ", o.xskmap_key,
+                     o.xskmap_fd < 0 ? " needs xskmap_fd" : " does not fit a 32-bit XSKMAP key"));
   }
   if (o.fill_frames > umem.options().fill_ring_size) {
     return absl::InvalidArgumentError(absl::StrCat("fill_frames: ", o.fill_frames,
@@ -159,10 +165,19 @@ absl::StatusOr<std::unique_ptr<XskPort>> XskPort::Create(Umem* umem,
   umem->AddSocket();
   port->fd_ = xsk_socket__fd(port->xsk_);
 
-  if (const int e = xsk_socket__update_xskmap(port->xsk_, map_fd); e != 0) {
-    return absl::UnavailableError(absl::StrCat(where,
-                                               ": inserting the socket into the XSKMAP at key ",
-                                               options.queue_id, " failed: ", std::strerror(-e)));
+  const int64_t key = options.xskmap_key >= 0 ? options.xskmap_key : options.queue_id;
+  int e = 0;
+  if (options.xskmap_key >= 0) {
+    const uint32_t key32 = static_cast<uint32_t>(key);
+    const int sock_fd = port->fd_;
+    e = bpf_map_update_elem(map_fd, &key32, &sock_fd, BPF_ANY);
+  } else {
+    e = xsk_socket__update_xskmap(port->xsk_, map_fd);
+  }
+  if (e != 0) {
+    return absl::UnavailableError(
+        absl::StrCat(where, ": inserting the socket into the XSKMAP at key ", key,
+                     " failed: ", std::strerror(e < 0 ? -e : errno)));
   }
 
   xdp_options xo{};

@@ -25,7 +25,8 @@
 //
 // Program and XSKMAP. With `xskmap_fd` set (the router: the gate's XSKMAP, bpf/), the socket is
 // created with XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD, so libxdp never attaches its own
-// accept-everything program, and inserted at key `queue_id` with xsk_socket__update_xskmap.
+// accept-everything program, and inserted at key `xskmap_key` (default: `queue_id`, through
+// xsk_socket__update_xskmap).
 // Without it (tests, tools), the port attaches its own XskRedirectProgram to the interface in
 // the requested xdp_mode (one such port per interface).
 //
@@ -84,6 +85,9 @@ struct XskPortOptions {
   // XSKMAP of the XDP program already loaded for the interface (the router's gate). -1: attach
   // our own redirect program (tests).
   int xskmap_fd = -1;
+  // Key of this socket in that XSKMAP. -1: queue_id (xsk_socket__update_xskmap, libxdp's
+  // layout); the gate uses xsk_slot * SSR_GATE_MAX_QUEUES + queue (bpf_shared.h).
+  int64_t xskmap_key = -1;
 };
 
 // The mode the port actually runs in.

@@ -37,10 +37,14 @@ int Attach(int prog_fd, int ifindex, uint32_t flags) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<XskRedirectProgram>> XskRedirectProgram::Create(
-    int ifindex, const std::string& ifname, XdpMode mode) {
+    int ifindex, const std::string& ifname, XdpMode mode, uint32_t key_offset) {
+  if (key_offset > (1u << 20)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("key_offset: ", key_offset, " is above the limit of ", 1u << 20));
+  }
   std::unique_ptr<XskRedirectProgram> p(new XskRedirectProgram());
   const int map_fd = bpf_map_create(BPF_MAP_TYPE_XSKMAP, "ssr_xsks", sizeof(uint32_t),
-                                    sizeof(uint32_t), kMaxQueues, nullptr);
+                                    sizeof(uint32_t), key_offset + kMaxQueues, nullptr);
   if (map_fd < 0) {
     return absl::UnavailableError(absl::StrCat(
         "AF_XDP redirect program: creating the XSKMAP failed: ", std::strerror(-map_fd),
@@ -48,10 +52,12 @@ absl::StatusOr<std::unique_ptr<XskRedirectProgram>> XskRedirectProgram::Create(
   }
   p->map_ = UniqueFd(map_fd);
 
-  // r2 = ctx->rx_queue_index; r1 = &xsks_map; r3 = XDP_PASS; return bpf_redirect_map(r1, r2, r3)
+  // r2 = ctx->rx_queue_index + key_offset; r1 = &xsks_map; r3 = XDP_PASS;
+  // return bpf_redirect_map(r1, r2, r3)
   const bpf_insn insns[] = {
       Insn(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1,
            static_cast<int16_t>(offsetof(xdp_md, rx_queue_index)), 0),
+      Insn(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, static_cast<int32_t>(key_offset)),
       Insn(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0, map_fd),
       Insn(0, 0, 0, 0, 0),  // second half of the 64-bit immediate
       Insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, XDP_PASS),

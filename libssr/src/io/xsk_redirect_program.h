@@ -4,8 +4,8 @@
 // the XDP gate; the router uses the gate's XSKMAP (bpf/) instead, which is deny-by-default.
 //
 // Design note. The program is the kernel >= 5.3 variant of libxdp's default AF_XDP program:
-//     return bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
-// written as six BPF instructions and loaded with bpf_prog_load: no object file, no bpffs, no
+//     return bpf_redirect_map(&xsks_map, key_offset + ctx->rx_queue_index, XDP_PASS);
+// written as seven BPF instructions and loaded with bpf_prog_load: no object file, no bpffs, no
 // libxdp dispatcher. What libxdp 1.3.1 itself does here (measured on this kernel): without
 // INHIBIT_PROG_LOAD, xsk_socket__create first tries its multi-program dispatcher, which the
 // kernel refuses (EPERM, with a libbpf error printed per attempt), then attaches
@@ -22,6 +22,7 @@
 #ifndef SSR_IO_XSK_REDIRECT_PROGRAM_H_
 #define SSR_IO_XSK_REDIRECT_PROGRAM_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -37,16 +38,19 @@ class XskRedirectProgram {
   // namespace; `ifname` is for messages). kAuto tries native first, then skb. Fails with
   // FailedPrecondition if the interface already has an XDP program, Unavailable if the mode is
   // not supported, naming the interface and the mode.
+  // `key_offset` is added to the queue index to form the XSKMAP key (as the gate does with its
+  // per-interface slots); 0 gives libxdp's layout, key = queue.
   static absl::StatusOr<std::unique_ptr<XskRedirectProgram>> Create(int ifindex,
                                                                     const std::string& ifname,
-                                                                    XdpMode mode);
+                                                                    XdpMode mode,
+                                                                    uint32_t key_offset = 0);
   XskRedirectProgram(const XskRedirectProgram&) = delete;
   XskRedirectProgram& operator=(const XskRedirectProgram&) = delete;
 
   int xskmap_fd() const { return map_.get(); }
   XdpAttachMode attach_mode() const { return attach_mode_; }
 
-  static constexpr uint32_t kMaxQueues = 64;  // XSKMAP entries
+  static constexpr uint32_t kMaxQueues = 64;  // XSKMAP entries from key_offset on
 
  private:
   XskRedirectProgram() = default;
