@@ -12,7 +12,7 @@ PACKAGES=(
   libabsl-dev                            # absl::Status, containers, strings
   libprotobuf-dev protobuf-compiler      # configuration model
   catch2 libbenchmark-dev                # tests, micro-benchmarks
-  iproute2 iputils-ping                  # namespaces, veth, ping (integration tests and demo)
+  iproute2 iputils-ping socat python3    # namespaces, veth, ping, UDP echo / TCP transfer (demo, netns tests)
   tshark                                 # tests check that captures we write decode
 )
 
