@@ -22,8 +22,8 @@ absl::StatusOr<std::unique_ptr<PeerPaths>> PeerPaths::Create(const config::Confi
                                                              size_t router_index,
                                                              const PeerPathsOptions& options) {
   if (router_index >= config.routers.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("router index ", router_index, " is outside 0..", config.routers.size()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "router index ", router_index, " is not below the router count ", config.routers.size()));
   }
   if (absl::Status s = ValidateBfdOptions(options.bfd); !s.ok()) return s;
   if (absl::Status s = ValidateLinkTestOptions(options.link_test); !s.ok()) return s;

@@ -168,7 +168,8 @@ class PeerPaths {
   PeerFrameResult Receive(std::span<const uint8_t> frame, uint64_t now_ms) noexcept;
 
   // Path for a new session of a service routed to `peer` (§5.6): SelectPath over the peer's
-  // paths, `up` = notified status. The index is a path index (path(i)).
+  // paths, `up` = notified status. The index is a path index (path(i)). Only the first 64 paths
+  // of a peer are considered (candidates live in a fixed stack array).
   struct Choice {
     std::optional<size_t> path;
     PathChoiceReason reason = PathChoiceReason::kNoPathUp;
