@@ -119,10 +119,13 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions
 }
 
 absl::Status Pipeline::Init() {
-  SSR_ASSIGN_OR_RETURN(policy_, policy::RouterPolicy::Build(config_, options_.router));
-  router_index_ = policy_->router_index();
-  const config::Router& r = policy_->router();
+  SSR_ASSIGN_OR_RETURN(State st, BuildState(config_));
   const config::Config& cfg = *config_;
+  policy_ = std::move(st.policy);
+  router_index_ = st.router_index;
+  peers_ = std::move(st.peers);
+  services_ = std::move(st.services);
+  const config::Router& r = policy_->router();
 
   session::SessionTableOptions topt;
   topt.max_sessions = options_.max_sessions != 0 ? options_.max_sessions : cfg.limits.max_sessions;
@@ -142,13 +145,24 @@ absl::Status Pipeline::Init() {
   ports_.assign(n_if, nullptr);
   tx_.resize(n_if);
   for (auto& q : tx_) q.reserve(io::kMaxBurst * 4);
+  tenant_sessions_.assign(cfg.tenants.size(), 0);
+  SSR_ASSIGN_OR_RETURN(uuid_source_, crypto::IvGenerator::Create());
+  return absl::OkStatus();
+}
 
-  if (router_index_ > crypto::kMaxSenderId) {
+absl::StatusOr<Pipeline::State> Pipeline::BuildState(
+    const std::shared_ptr<const config::Config>& config) const {
+  State st;
+  SSR_ASSIGN_OR_RETURN(st.policy, policy::RouterPolicy::Build(config, options_.router));
+  st.router_index = st.policy->router_index();
+  const config::Router& r = st.policy->router();
+  const config::Config& cfg = *config;
+  if (st.router_index > crypto::kMaxSenderId) {
     return absl::InvalidArgumentError(
-        absl::StrCat("router \"", r.name, "\" has index ", router_index_,
+        absl::StrCat("router \"", r.name, "\" has index ", st.router_index,
                      ": AES-GCM nonce spaces allow at most ", crypto::kMaxSenderId + 1, " routers"));
   }
-  const crypto::NonceSpace nonce{static_cast<uint16_t>(router_index_), options_.worker_id};
+  const crypto::NonceSpace nonce{static_cast<uint16_t>(st.router_index), options_.worker_id};
   for (size_t i = 0; i < r.peers.size(); ++i) {
     const config::Peer& pc = r.peers[i];
     auto ps = std::make_unique<PeerState>();
@@ -203,21 +217,78 @@ absl::Status Pipeline::Init() {
     spec.outer_protocol = packet::kIpProtoTcp;
     SSR_ASSIGN_OR_RETURN(ps->pool_tcp, session::WaypointPool::Create(spec));
     ps->path_id = absl::StrCat(wan.name, ":", ps->remote.ToString());
-    peers_.push_back(std::move(ps));
+    st.peers.push_back(std::move(ps));
   }
 
-  services_.resize(cfg.services.size());
+  st.services.resize(cfg.services.size());
   for (size_t i = 0; i < cfg.services.size(); ++i) {
-    services_[i] = std::make_unique<ServiceCrypto>();
+    st.services[i] = std::make_unique<ServiceCrypto>();
     const std::optional<size_t> sp = cfg.services[i].security_policy;
     if (!sp || cfg.security_policies[*sp].cipher == crypto::CipherSuite::kNone) continue;
     const config::SecurityPolicy& policy = cfg.security_policies[*sp];
-    SSR_ASSIGN_OR_RETURN(services_[i]->payload,
+    SSR_ASSIGN_OR_RETURN(st.services[i]->payload,
                          crypto::PacketCrypto::Create(ToCrypto(policy, false),
                                                       ToKeySnapshot(cfg, policy), nonce));
   }
-  tenant_sessions_.assign(cfg.tenants.size(), 0);
-  SSR_ASSIGN_OR_RETURN(uuid_source_, crypto::IvGenerator::Create());
+  return st;
+}
+
+
+absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
+  if (config == nullptr) return absl::InvalidArgumentError("Reload: config is null");
+  SSR_ASSIGN_OR_RETURN(State st, BuildState(config));
+  // Ports, MACs and transmit queues are bound per interface index: the interface list must stay.
+  const config::Router& now = router();
+  const config::Router& next = st.policy->router();
+  bool same = now.interfaces.size() == next.interfaces.size();
+  for (size_t i = 0; same && i < now.interfaces.size(); ++i) {
+    same = now.interfaces[i].name == next.interfaces[i].name &&
+           now.interfaces[i].role == next.interfaces[i].role;
+  }
+  if (!same) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "router \"", options_.router,
+        "\": the reloaded config changes the router's interfaces (names, order or roles); "
+        "restart the router to apply it"));
+  }
+  // Established sessions stay (their keys, UUIDs, TCP state and timers are untouched); their
+  // tenant / service / peer indices are mapped by name onto the new config. A session whose
+  // tenant, service or peer no longer exists is removed (counted); the new access policy applies
+  // to new sessions.
+  const config::Config& old_cfg = *config_;
+  const config::Config& new_cfg = *config;
+  std::vector<uint32_t> tenant_sessions(new_cfg.tenants.size(), 0);
+  for (uint32_t i = 0; i < sessions_->capacity(); ++i) {
+    Session& s = sessions_->at(i);
+    if (!s.live()) continue;
+    const std::optional<size_t> t = new_cfg.TenantIndex(old_cfg.tenants[s.tenant].name);
+    const std::optional<size_t> v = new_cfg.ServiceIndex(old_cfg.services[s.service].name);
+    std::optional<size_t> p;
+    if ((s.flags & session::kLocalBreakout) != 0) {
+      p = 0;
+    } else {
+      const std::string& name = now.peers[s.peer].name;
+      for (size_t k = 0; k < next.peers.size(); ++k) {
+        if (next.peers[k].name == name) p = k;
+      }
+    }
+    if (!t || !v || !p) {
+      sessions_->Erase(s, now_ms_);
+      Count(PipelineCounter::kReloadRemoved);
+      continue;
+    }
+    s.tenant = static_cast<uint32_t>(*t);
+    s.service = static_cast<uint32_t>(*v);
+    s.peer = static_cast<uint32_t>(*p);
+    ++tenant_sessions[*t];
+  }
+  config_ = std::move(config);
+  policy_ = std::move(st.policy);
+  router_index_ = st.router_index;
+  peers_ = std::move(st.peers);
+  services_ = std::move(st.services);
+  tenant_sessions_ = std::move(tenant_sessions);
+  Count(PipelineCounter::kReloads);
   return absl::OkStatus();
 }
 

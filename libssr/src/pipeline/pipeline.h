@@ -124,7 +124,10 @@ namespace ssr::pipeline {
   X(kCtrlUnknown, "ctrl_unknown", "control packet with an unknown reason")                       \
   X(kHealthCheckSent, "health_check_sent", "TLV 46 request added after inactivity (§2.8)")       \
   X(kNoPool, "no_frame", "control packet not sent: frame pool empty")                            \
-  X(kSessionClosed, "session_closed", "session removed after TCP close or RST")
+  X(kSessionClosed, "session_closed", "session removed after TCP close or RST")               \
+  X(kReloads, "reloads", "config snapshots applied by Reload")                                  \
+  X(kReloadRemoved, "reload_removed_session",                                                   \
+    "session removed by Reload: its tenant, service or peer is gone from the new config")
 
 SSR_DEFINE_COUNTER_ENUM(PipelineCounter, SSR_PIPELINE_COUNTERS)
 
@@ -170,6 +173,14 @@ class Pipeline {
   // per frame.
   void ProcessBurst(size_t interface, std::span<io::Frame> frames, uint64_t now_ms,
                     std::span<Disposition> dispositions = {});
+  // Applies a new config snapshot for the same router, keeping established sessions (mapped by
+  // tenant / service / peer name; sessions whose tenant, service or peer disappeared are removed
+  // and counted). The new policy, routes and keys apply to new sessions and packets from now on.
+  // On error (the router is missing, its interface list changed, crypto setup failed) nothing
+  // changes. Call from the worker thread, between bursts. Session-table sizes and timeouts are
+  // fixed at creation and are not changed by a reload.
+  absl::Status Reload(std::shared_ptr<const config::Config> config);
+
   // One worker loop step: a burst from every bound port, processed and transmitted, ports
   // flushed. Returns the number of frames received.
   size_t Poll(uint64_t now_ms);
@@ -191,8 +202,16 @@ class Pipeline {
   struct PeerState;
   struct ServiceCrypto;
   struct Packet;
+  // Everything that depends on the config snapshot (swapped as a whole by Reload).
+  struct State {
+    std::unique_ptr<const policy::RouterPolicy> policy;
+    size_t router_index = 0;
+    std::vector<std::unique_ptr<PeerState>> peers;
+    std::vector<std::unique_ptr<ServiceCrypto>> services;
+  };
   explicit Pipeline(const PipelineOptions& options);
   absl::Status Init();
+  absl::StatusOr<State> BuildState(const std::shared_ptr<const config::Config>& config) const;
 
   Disposition Handle(size_t interface, io::Frame& frame, uint64_t now_ms);
   Disposition HandleLan(size_t interface, Packet& pkt, uint64_t now_ms);
