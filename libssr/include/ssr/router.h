@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+// ssr::Router: the embedding API of libssr — one SVR router on Linux interfaces.
+//
+// What a Router is. Router::Create loads the XDP gate (deny by default at the NIC) and attaches
+// it to every interface of one router of a Config, creates one worker per receive queue (an AF_XDP
+// socket per interface on that queue, a UMEM, and a forwarding pipeline with its own session
+// table), and checks everything it can before returning: an object that exists is ready to Start.
+// Start() runs the workers (one thread each, pinned to a CPU when there are enough CPUs) and a
+// control thread; Stop() ends them. Destroying the Router detaches the gate from every interface
+// and frees the sockets and memory.
+//
+//   auto config = ssr::Config::LoadFile("router.textproto");            // or Config::Default()
+//   ssr::RouterOptions options;
+//   options.router = "branch";
+//   options.interfaces = {{"lan0", "eth1"}, {"wan0", "eth2"}};
+//   auto router = ssr::Router::Create(options, *config);                 // StatusOr
+//   (*router)->Start();
+//   ... (*router)->Reload(new_config); (*router)->Stats(); ...
+//   (*router)->Stop();
+//
+// Interfaces: options.interfaces must map every interface of the router in the config to a Linux
+// interface (names may differ). The Linux interfaces carry the config's addresses in the kernel
+// too: ARP / neighbour discovery and traffic to the router's own addresses are passed to the
+// kernel by the gate. The worker learns next-hop MAC addresses from received frames and from the
+// kernel's neighbour table (read once per second); when a peer or a next hop is unknown to the
+// kernel, the control thread sends one UDP datagram (port 9, discard) toward it so the kernel
+// resolves it.
+//
+// Network namespace: all threads, sockets and netlink queries of a Router run in the network
+// namespace of the thread that called Create(), whatever thread later calls Start().
+//
+// Thread-safety: Start, Stop, Reload and Stats may be called from any thread, concurrently;
+// they serialise on an internal mutex (Stats only briefly). They must not be called from inside
+// a session callback (a callback runs on the control thread, which Stop joins). The destructor
+// must not race with any other call.
+//
+// Failure behaviour: every error is an absl::Status whose message names the field or interface
+// at fault. Reload is atomic: a config that fails validation, names no such router, changes the
+// router's interface list, or cannot be loaded into the gate or the pipelines is rejected with
+// its errors and the old config keeps running unchanged.
+//
+// Limits of this version: peer liveness (BFD) is not run by the Router (peers are treated as
+// reachable); session open/close events are found by a background sweep of each worker's session
+// table (every slot about once per second), so a session that opens and closes between two visits
+// of its slot is never reported (the counters still count it).
+#ifndef SSR_ROUTER_H_
+#define SSR_ROUTER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ssr/config.h"
+#include "ssr/stats.h"
+
+namespace ssr {
+
+// How the XDP gate is attached.
+enum class XdpMode { kAuto, kNative, kSkb };
+// How AF_XDP sockets bind: zero-copy when possible, zero-copy or fail, always copy.
+enum class ZeroCopy { kAuto, kRequire, kOff };
+
+struct InterfaceBinding {
+  std::string config_name;  // interface of the router in the config
+  std::string os_name;      // Linux interface (in the creating thread's network namespace)
+};
+
+// A session opened or closed by a worker, as reported to RouterOptions::on_session.
+struct SessionEvent {
+  enum class Kind { kOpened, kClosed };
+  Kind kind = Kind::kOpened;
+  uint32_t worker = 0;
+  std::string uuid;  // RFC 4122 text; the same in the kOpened and kClosed event of a session
+  // The fields below are filled for kOpened, and for kClosed when the closed session's record
+  // was still intact when the sweep found it gone (otherwise empty / 0).
+  std::string tenant;
+  std::string service;
+  std::string peer;           // empty for local breakout (next hop on a LAN)
+  uint8_t protocol = 0;       // IP protocol of the first packet (6 TCP, 17 UDP, 1 / 58 ICMP)
+  std::string source;         // forward flow as the router received it
+  uint16_t source_port = 0;
+  std::string destination;
+  uint16_t destination_port = 0;
+  uint64_t created_ms = 0;    // worker clock (CLOCK_MONOTONIC milliseconds)
+};
+
+// Called on the router's control thread, never on a worker. It may take its time (events queue
+// up behind it, bounded; overflow is counted in RouterStats::session_events_dropped) but must not
+// call Start, Stop or the destructor of the Router that calls it.
+using SessionCallback = std::function<void(const SessionEvent&)>;
+
+struct RouterOptions {
+  std::string router;                        // router name in the config (required)
+  std::vector<InterfaceBinding> interfaces;  // every interface of that router (required)
+  XdpMode xdp_mode = XdpMode::kAuto;
+  ZeroCopy zero_copy = ZeroCopy::kAuto;
+  // Worker threads, one per receive queue 0..workers-1 of every interface. 0: the RX queue count
+  // of the first interface (1 when the driver does not report channels, e.g. most veths).
+  uint32_t workers = 0;
+  // Pin worker i to the i-th CPU of the process's affinity mask when workers <= CPUs.
+  bool pin_workers = true;
+  // Session table size of each worker. 0: the config's limits.max_sessions.
+  uint32_t max_sessions_per_worker = 0;
+  // Frames in each worker's AF_XDP memory (4096-byte frames).
+  uint32_t frames_per_worker = 4096;
+  // false: an idle worker sleeps in poll() on its sockets (up to 1 ms) after a few empty polls;
+  // true: workers spin (lowest latency, 100% CPU).
+  bool busy_poll = false;
+  // How often each worker copies its counters for Stats().
+  std::chrono::milliseconds stats_period{100};
+  // Session events (see SessionCallback). Empty: no events, and no sweep memory is allocated.
+  SessionCallback on_session;
+  size_t session_event_queue = 4096;  // per worker
+};
+
+class Router {
+ public:
+  // Checks the options against `config` and builds the router without starting it. Errors:
+  // NotFound (no such router: the message lists the routers there are), InvalidArgument (an
+  // interface binding missing, unknown or duplicated, workers out of range), FailedPrecondition
+  // (a Linux interface missing or with too few queues), PermissionDenied / Unavailable (no
+  // CAP_BPF / CAP_NET_ADMIN, no AF_XDP, the kernel refused the XDP mode or zero-copy).
+  static absl::StatusOr<std::unique_ptr<Router>> Create(const RouterOptions& options,
+                                                        const Config& config);
+  // Stops if running, detaches the gate, frees sockets and memory.
+  ~Router();
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  // Starts the worker and control threads. FailedPrecondition if already running; Internal if a
+  // thread could not be created (then nothing runs). After Start returns, the gate redirects
+  // allowed traffic to the workers.
+  absl::Status Start();
+  // Stops the threads and waits for them (within about a millisecond plus the time a session
+  // callback in progress needs). Idempotent. Gate and sockets stay in place until the Router is
+  // destroyed, so while stopped the traffic the gate lets through is not forwarded (it fills the
+  // sockets' receive rings, then the kernel drops it); Start may be called again.
+  void Stop();
+  bool running() const;
+
+  // Replaces the config atomically (see the header comment). Sessions survive when their tenant,
+  // service and peer still exist. Waits until every worker runs the new config (or, when
+  // stopped, applies it directly). Errors carry every validation error, one per line.
+  absl::Status Reload(const Config& config);
+
+  // Counters now (see ssr/stats.h for how fresh they are).
+  RouterStats Stats() const;
+
+  // The config the router runs.
+  Config config() const;
+  const RouterOptions& options() const;
+
+  struct Impl;
+
+ private:
+  explicit Router(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Detaches every XDP program (any mode, libxdp dispatchers and legacy attachments) from each of
+// the Linux interfaces `os_interfaces` in the calling thread's network namespace — the clean-up
+// after a router process was killed. An interface without a program is not an error; a missing
+// interface is (NotFound, named). All interfaces are tried; the first error is returned.
+absl::Status DetachXdp(const std::vector<std::string>& os_interfaces);
+
+// "0.1.0"
+std::string_view Version();
+
+}  // namespace ssr
+
+#endif  // SSR_ROUTER_H_

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+// ssr::RouterStats: a point-in-time copy of a running router's counters.
+//
+// Where the numbers come from. Every verdict of the data path increments a named counter: the
+// XDP gate counts per reason in per-CPU BPF maps (read when Router::Stats() is called); each
+// worker owns its pipeline, policy, crypto, session, parse, decode and AF_XDP socket counters
+// (plain integers, no atomics on the packet path) and copies them into a snapshot slot about
+// every RouterOptions::stats_period (100 ms by default) and once more when it stops. Stats()
+// sums those snapshots, so worker counters may lag by up to one period while the router runs
+// and are exact after Stop(). Counter names are the ones the layers define (see
+// docs / each layer's counter list); a counter that never moved is still listed, with 0.
+//
+// A RouterStats is a plain value: copy it, keep it, read it from any thread.
+#ifndef SSR_STATS_H_
+#define SSR_STATS_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ssr {
+
+struct CounterValue {
+  std::string name;
+  uint64_t value = 0;
+  bool is_drop = false;  // the counter counts packets that were dropped
+};
+
+// One router interface (summed over its queues / workers).
+struct InterfaceStats {
+  std::string name;     // config interface name
+  std::string os_name;  // Linux interface it is bound to
+  std::string role;     // "lan" or "wan"
+  std::string xdp_mode;  // attach mode of the gate obtained from the kernel: "native" or "skb"
+  bool zero_copy = false;  // AF_XDP sockets bound zero-copy (false: copy mode)
+  uint32_t queues = 0;     // AF_XDP sockets (one per worker)
+  std::vector<CounterValue> counters;  // AF_XDP socket counters ("xsk_rx_packets", ...)
+};
+
+// One configured peer of the router.
+struct PeerStats {
+  std::string name;
+  std::string interface;                 // config name of the WAN interface
+  std::vector<std::string> addresses;    // the peer's waypoint addresses
+  // Live sessions toward this peer, counted by each worker's background sweep of its session
+  // table (refreshed about once per second; exact only when the table is idle).
+  uint64_t sessions = 0;
+};
+
+struct WorkerStats {
+  uint32_t id = 0;
+  int cpu = -1;          // CPU the worker is pinned to, -1 when not pinned
+  uint64_t rx_packets = 0;
+  uint64_t tx_packets = 0;
+  uint64_t sessions = 0;  // live sessions in this worker's table
+  uint64_t polls = 0;     // loop iterations
+  uint64_t idle_sleeps = 0;  // times the worker slept waiting for packets
+};
+
+struct RouterStats {
+  std::string router;
+  // 1 for the config the router was created with, +1 for every successful Reload.
+  uint64_t config_generation = 0;
+  bool running = false;
+  uint64_t sessions_live = 0;  // sum over workers
+
+  std::vector<CounterValue> gate;      // XDP gate, per reason ("drop_non_member", ...)
+  std::vector<CounterValue> pipeline;  // forwarding path ("rx_packets", "no_neighbor", ...)
+  std::vector<CounterValue> policy;    // first-packet verdicts ("policy_allow", ...)
+  std::vector<CounterValue> crypto;    // HMAC / cipher results
+  std::vector<CounterValue> session;   // session table ("session_inserted", ...)
+  std::vector<CounterValue> parse;     // frame parser results
+  std::vector<CounterValue> decode;    // metadata decoder results
+  std::vector<InterfaceStats> interfaces;
+  std::vector<PeerStats> peers;
+  std::vector<WorkerStats> workers;
+
+  uint64_t reloads_ok = 0;
+  uint64_t reloads_failed = 0;
+  uint64_t session_events_delivered = 0;
+  // Session events lost because a worker's bounded event queue was full (the worker never
+  // waits for the callback thread).
+  uint64_t session_events_dropped = 0;
+  uint64_t neighbor_refreshes = 0;  // kernel neighbour-table reads applied to the workers
+
+  // Every numeric value as "group.name" pairs, in a stable order: "gate.<reason>",
+  // "pipeline.<counter>", "policy.<verdict>", "crypto.<counter>", "session.<counter>",
+  // "parse.<result>", "decode.<result>", "sessions.live", "xsk.<interface>.<counter>",
+  // "peer.<name>.sessions", "worker.<id>.<field>", "router.<field>".
+  std::vector<CounterValue> Flatten() const;
+  // One value of Flatten() by name; 0 when there is no such name.
+  uint64_t Get(std::string_view flat_name) const;
+  // Sum of the gate's drop_* reasons and the pipeline counters documented as drops.
+  uint64_t TotalDrops() const;
+  // The non-zero drop counters behind TotalDrops(), as "gate_<reason>" / "pipeline_<counter>".
+  std::vector<CounterValue> NonZeroDrops() const;
+};
+
+}  // namespace ssr
+
+#endif  // SSR_STATS_H_

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "router/netdev.h"
+
+#include <arpa/inet.h>
+#include <bpf/libbpf.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <xdp/libxdp.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "io/unique_fd.h"
+
+namespace ssr::router {
+namespace {
+
+std::string Errno(int err) { return std::strerror(err); }
+
+bool FillIfreq(const std::string& name, ifreq* ifr) {
+  std::memset(ifr, 0, sizeof(*ifr));
+  if (name.empty() || name.size() >= IFNAMSIZ) return false;
+  std::memcpy(ifr->ifr_name, name.data(), name.size());
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<int> InterfaceIndex(const std::string& name) {
+  const unsigned idx = if_nametoindex(name.c_str());
+  if (idx == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("Linux interface \"", name, "\" does not exist in this network namespace"));
+  }
+  return static_cast<int>(idx);
+}
+
+absl::StatusOr<packet::MacAddress> InterfaceMac(const std::string& name) {
+  ifreq ifr;
+  if (!FillIfreq(name, &ifr)) return absl::InvalidArgumentError(absl::StrCat("bad interface name \"", name, "\""));
+  io::UniqueFd fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (fd.get() < 0) return absl::InternalError(absl::StrCat("socket: ", Errno(errno)));
+  if (ioctl(fd.get(), SIOCGIFHWADDR, &ifr) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("interface \"", name, "\": SIOCGIFHWADDR: ", Errno(errno)));
+  }
+  packet::MacAddress mac{};
+  std::memcpy(mac.data(), ifr.ifr_hwaddr.sa_data, mac.size());
+  return mac;
+}
+
+uint32_t RxQueueCount(const std::string& name) {
+  ifreq ifr;
+  if (!FillIfreq(name, &ifr)) return 1;
+  ethtool_channels ch{};
+  ch.cmd = ETHTOOL_GCHANNELS;
+  ifr.ifr_data = reinterpret_cast<char*>(&ch);
+  io::UniqueFd fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (fd.get() < 0 || ioctl(fd.get(), SIOCETHTOOL, &ifr) != 0) return 1;
+  const uint32_t n = ch.rx_count + ch.combined_count;
+  return n == 0 ? 1 : n;
+}
+
+absl::Status DetachAllXdp(const std::string& name) {
+  absl::StatusOr<int> ifindex = InterfaceIndex(name);
+  if (!ifindex.ok()) return ifindex.status();
+  // libxdp first: it also removes the bpffs state of a dispatcher it finds.
+  xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(*ifindex);
+  if (libxdp_get_error(mp) == 0 && mp != nullptr) {
+    xdp_multiprog__detach(mp);  // errors fall through to the netlink detach below
+    xdp_multiprog__close(mp);
+  }
+  bpf_xdp_query_opts q{};
+  q.sz = sizeof(q);
+  if (bpf_xdp_query(*ifindex, 0, &q) != 0) {
+    return absl::InternalError(absl::StrCat("interface \"", name, "\": bpf_xdp_query: ", Errno(errno)));
+  }
+  struct ModeFlag {
+    uint32_t prog_id;
+    uint32_t flag;
+    const char* name;
+  };
+  const std::array<ModeFlag, 3> modes = {{{q.skb_prog_id, XDP_FLAGS_SKB_MODE, "skb"},
+                                          {q.drv_prog_id, XDP_FLAGS_DRV_MODE, "native"},
+                                          {q.hw_prog_id, XDP_FLAGS_HW_MODE, "hw"}}};
+  for (const ModeFlag& m : modes) {
+    if (m.prog_id == 0) continue;
+    if (bpf_xdp_detach(*ifindex, m.flag, nullptr) != 0) {
+      return absl::InternalError(absl::StrCat("interface \"", name, "\": detaching the ", m.name,
+                                              "-mode XDP program ", m.prog_id,
+                                              " failed: ", Errno(errno)));
+    }
+  }
+  if (bpf_xdp_query(*ifindex, 0, &q) == 0 && (q.skb_prog_id | q.drv_prog_id | q.hw_prog_id) != 0) {
+    return absl::InternalError(absl::StrCat("interface \"", name,
+                                            "\": an XDP program is still attached (held by a "
+                                            "BPF link of a live process?)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<KernelNeighbor>> DumpKernelNeighbors() {
+  io::UniqueFd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (fd.get() < 0) return absl::InternalError(absl::StrCat("netlink socket: ", Errno(errno)));
+  struct {
+    nlmsghdr nh;
+    ndmsg nd;
+  } req{};
+  req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(ndmsg));
+  req.nh.nlmsg_type = RTM_GETNEIGH;
+  req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.nh.nlmsg_seq = 1;
+  req.nd.ndm_family = AF_UNSPEC;
+  if (send(fd.get(), &req, req.nh.nlmsg_len, 0) < 0) {
+    return absl::InternalError(absl::StrCat("netlink send: ", Errno(errno)));
+  }
+  constexpr uint16_t kUsable = NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT |
+                               NUD_NOARP;
+  std::vector<KernelNeighbor> out;
+  std::vector<char> buf(1 << 16);
+  for (;;) {
+    const ssize_t n = recv(fd.get(), buf.data(), buf.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::InternalError(absl::StrCat("netlink recv: ", Errno(errno)));
+    }
+    size_t len = static_cast<size_t>(n);
+    for (auto* nh = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(nh, len);
+         nh = NLMSG_NEXT(nh, len)) {
+      if (nh->nlmsg_type == NLMSG_DONE) return out;
+      if (nh->nlmsg_type == NLMSG_ERROR) {
+        const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(nh));
+        return absl::InternalError(absl::StrCat("netlink RTM_GETNEIGH: ", Errno(-e->error)));
+      }
+      if (nh->nlmsg_type != RTM_NEWNEIGH) continue;
+      const auto* nd = static_cast<const ndmsg*>(NLMSG_DATA(nh));
+      if ((nd->ndm_state & kUsable) == 0) continue;
+      KernelNeighbor kn;
+      kn.ifindex = nd->ndm_ifindex;
+      bool have_ip = false;
+      bool have_mac = false;
+      int attr_len = static_cast<int>(RTM_PAYLOAD(nh));
+      for (auto* a = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(const_cast<ndmsg*>(nd)) +
+                                               NLMSG_ALIGN(sizeof(ndmsg)));
+           RTA_OK(a, attr_len); a = RTA_NEXT(a, attr_len)) {
+        const auto* data = static_cast<const uint8_t*>(RTA_DATA(a));
+        const size_t dlen = RTA_PAYLOAD(a);
+        if (a->rta_type == NDA_DST && nd->ndm_family == AF_INET && dlen == 4) {
+          kn.address = util::IpAddress::V4Bytes(std::span<const uint8_t, 4>(data, 4));
+          have_ip = true;
+        } else if (a->rta_type == NDA_DST && nd->ndm_family == AF_INET6 && dlen == 16) {
+          kn.address = util::IpAddress::V6Bytes(std::span<const uint8_t, 16>(data, 16));
+          have_ip = true;
+        } else if (a->rta_type == NDA_LLADDR && dlen == 6) {
+          std::memcpy(kn.mac.data(), data, 6);
+          have_mac = true;
+        }
+      }
+      if (have_ip && have_mac) out.push_back(kn);
+    }
+  }
+}
+
+absl::Status KickNeighborResolution(const std::string& name, const util::IpAddress& address) {
+  const int family = address.is_v4() ? AF_INET : AF_INET6;
+  io::UniqueFd fd(socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (fd.get() < 0) return absl::InternalError(absl::StrCat("socket: ", Errno(errno)));
+  if (setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE, name.c_str(),
+                 static_cast<socklen_t>(name.size())) != 0) {
+    return absl::InternalError(absl::StrCat("SO_BINDTODEVICE ", name, ": ", Errno(errno)));
+  }
+  sockaddr_storage ss{};
+  socklen_t sl = 0;
+  if (address.is_v4()) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(9);
+    std::memcpy(&sin->sin_addr, address.bytes().data(), 4);
+    sl = sizeof(sockaddr_in);
+  } else {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(9);
+    std::memcpy(&sin6->sin6_addr, address.bytes().data(), 16);
+    sl = sizeof(sockaddr_in6);
+  }
+  const char byte = 0;
+  if (sendto(fd.get(), &byte, 1, 0, reinterpret_cast<sockaddr*>(&ss), sl) < 0) {
+    return absl::UnavailableError(absl::StrCat("resolving ", address.ToString(), " on ", name,
+                                               ": ", Errno(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ssr::router

@@ -1,0 +1,745 @@
+// SPDX-License-Identifier: Apache-2.0
+// ssr::Router: wires the gate (gate/), the AF_XDP ports (io/) and one Pipeline per worker
+// (pipeline/) into the public embedding API (ssr/router.h).
+//
+// Threads: the caller's (Create, Start, Stop, Reload, Stats), one per worker (worker.h), and a
+// control thread that refreshes neighbours from the kernel once per second, kicks kernel
+// resolution of unknown next hops, and delivers session events to the embedding callback.
+#include "ssr/router.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "config/model.h"
+#include "gate/gate.h"
+#include "gate/gate_contents.h"
+#include "io/afxdp_probe.h"
+#include "io/unique_fd.h"
+#include "io/xdp_mode.h"
+#include "router/netdev.h"
+#include "router/worker.h"
+#include "ssr/log.h"
+#include "util/status_macros.h"
+
+namespace ssr {
+namespace {
+
+using router::NeighborEntry;
+using router::Worker;
+
+constexpr uint32_t kMaxWorkers = SSR_GATE_MAX_QUEUES;
+constexpr uint32_t kTailReserve = 256;  // SVR metadata and trailers the pipeline may append
+
+io::XdpMode ToIo(XdpMode m) {
+  switch (m) {
+    case XdpMode::kNative: return io::XdpMode::kNative;
+    case XdpMode::kSkb: return io::XdpMode::kSkb;
+    case XdpMode::kAuto: break;
+  }
+  return io::XdpMode::kAuto;
+}
+gate::AttachMode ToGate(XdpMode m) {
+  switch (m) {
+    case XdpMode::kNative: return gate::AttachMode::kNative;
+    case XdpMode::kSkb: return gate::AttachMode::kSkb;
+    case XdpMode::kAuto: break;
+  }
+  return gate::AttachMode::kAuto;
+}
+io::ZeroCopyMode ToIo(ZeroCopy z) {
+  switch (z) {
+    case ZeroCopy::kRequire: return io::ZeroCopyMode::kRequire;
+    case ZeroCopy::kOff: return io::ZeroCopyMode::kOff;
+    case ZeroCopy::kAuto: break;
+  }
+  return io::ZeroCopyMode::kAuto;
+}
+
+std::string UuidText(const std::array<uint8_t, 16>& u) {
+  return absl::StrFormat("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                         u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
+                         u[12], u[13], u[14], u[15]);
+}
+
+absl::Status Prefixed(const absl::Status& st, const std::string& prefix) {
+  return absl::Status(st.code(), absl::StrCat(prefix, st.message()));
+}
+
+// Gate contents of `router` with each config interface renamed to the Linux interface bound to
+// it (the gate looks interfaces up by name; the maps themselves use config indexes).
+absl::StatusOr<gate::GateContents> ContentsFor(const config::Config& cfg, const std::string& router,
+                                               const std::vector<std::string>& os_names) {
+  SSR_ASSIGN_OR_RETURN(gate::GateContents contents, gate::ComputeGateContents(cfg, router));
+  const config::Router* r = cfg.FindRouter(router);
+  for (gate::GateInterface& gi : contents.interfaces) {
+    const auto idx = r->InterfaceIndex(gi.name);
+    if (idx.has_value() && *idx < os_names.size()) gi.name = os_names[*idx];
+  }
+  return contents;
+}
+
+// Hosts the kernel should know a MAC for: peers, gateways, directly connected host services.
+struct NextHop {
+  size_t interface = 0;
+  util::IpAddress address;
+};
+std::vector<NextHop> NextHopsOf(const config::Config& cfg, const config::Router& r) {
+  std::vector<NextHop> out;
+  for (const config::Peer& p : r.peers) {
+    for (const util::IpAddress& a : p.addresses) out.push_back({p.interface, a});
+  }
+  for (const config::ServiceRoute& sr : r.service_routes) {
+    if (sr.kind != config::ServiceRoute::Kind::kNextHop) continue;
+    if (sr.gateway.has_value()) {
+      out.push_back({sr.interface, *sr.gateway});
+      continue;
+    }
+    if (sr.service >= cfg.services.size()) continue;
+    for (const util::IpPrefix& pfx : cfg.services[sr.service].prefixes) {
+      if (pfx.length() == pfx.address().bit_width()) out.push_back({sr.interface, pfx.address()});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Router::Impl {
+  RouterOptions options;
+  std::string router_name;
+  std::vector<std::string> os_names;  // by config interface index
+  std::vector<int> ifindexes;         // by config interface index
+  std::vector<std::string> modes;     // by config interface index: "native" / "skb"
+  io::UniqueFd netns{-1};
+
+  // state_mu guards the config snapshot and the counters of the control plane.
+  mutable std::mutex state_mu;
+  Config config{nullptr};
+  uint64_t generation = 1;
+  std::map<uint64_t, std::shared_ptr<const config::Config>> recent;  // for event names
+  std::vector<NextHop> next_hops;
+  uint64_t reloads_ok = 0;
+  uint64_t reloads_failed = 0;
+  uint64_t events_delivered = 0;
+  uint64_t neighbor_refreshes = 0;
+
+  // gate_mu guards the Gate object (control-plane calls only; the program runs regardless).
+  mutable std::mutex gate_mu;
+  std::unique_ptr<gate::Gate> gate;  // declared before workers: sockets go first
+  std::vector<std::unique_ptr<Worker>> workers;
+
+  // api_mu serialises Start / Stop / Reload.
+  std::mutex api_mu;
+  std::atomic<bool> running{false};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  std::thread control;
+  std::mutex control_mu;
+  std::condition_variable control_cv;
+  std::vector<NeighborEntry> last_neighbors;
+  std::map<std::pair<size_t, std::string>, std::chrono::steady_clock::time_point> last_kick;
+  uint64_t neighbor_request = 0;
+  uint64_t config_request = 0;
+
+  ~Impl() {
+    StopThreads();
+    workers.clear();  // sockets and UMEMs before the gate (XSKMAP, program)
+    std::lock_guard<std::mutex> lock(gate_mu);
+    gate.reset();     // detaches from every interface
+  }
+
+  void StopThreads() {
+    {
+      std::lock_guard<std::mutex> lock(control_mu);
+      stop.store(true);
+    }
+    control_cv.notify_all();
+    for (std::thread& t : threads) {
+      if (t.joinable()) t.join();
+    }
+    threads.clear();
+    if (control.joinable()) control.join();
+    DeliverEvents();  // what the workers queued before they stopped
+  }
+
+  void ControlLoop() {
+    if (netns.get() >= 0) setns(netns.get(), CLONE_NEWNET);
+    pthread_setname_np(pthread_self(), "ssr-control");
+    using Clock = std::chrono::steady_clock;
+    auto next_neighbors = Clock::now();
+    int follow_ups = 0;  // quick re-reads after kicking resolution
+    uint64_t no_neighbor_seen = NoNeighborDrops();
+    std::unique_lock<std::mutex> lock(control_mu);
+    while (!stop.load()) {
+      lock.unlock();
+      // A no_neighbor drop means a worker lacks a MAC the kernel may know by now.
+      const uint64_t no_neighbor = NoNeighborDrops();
+      if (no_neighbor != no_neighbor_seen) {
+        no_neighbor_seen = no_neighbor;
+        next_neighbors = std::min(next_neighbors, Clock::now());
+      }
+      if (Clock::now() >= next_neighbors) {
+        const int kicked = RefreshNeighbors(true);
+        if (kicked > 0) follow_ups = 3;
+        auto delay = std::chrono::milliseconds(1000);
+        if (follow_ups > 0) {
+          --follow_ups;
+          delay = std::chrono::milliseconds(100);
+        }
+        next_neighbors = Clock::now() + delay;
+      }
+      DeliverEvents();
+      lock.lock();
+      control_cv.wait_for(lock, std::chrono::milliseconds(20), [this] { return stop.load(); });
+    }
+  }
+
+  uint64_t NoNeighborDrops() const {
+    uint64_t sum = 0;
+    for (const auto& w : workers) {
+      std::lock_guard<std::mutex> lock(w->shared().mu);
+      sum += w->shared().snapshot.pipeline.Get(pipeline::PipelineCounter::kNoNeighbor);
+    }
+    return sum;
+  }
+
+  // Reads the kernel's neighbour table, publishes the router's entries to the workers when they
+  // changed (or applies them directly when not running), and kicks resolution of next hops the
+  // kernel does not know (each at most once per second). Returns the number of kicks. Called
+  // from the control thread, or from Create before the workers run.
+  int RefreshNeighbors(bool running_now) {
+    auto dump = router::DumpKernelNeighbors();
+    if (!dump.ok()) {
+      Log(LogSeverity::kWarning, "router", absl::StrCat("kernel neighbours: ", dump.status().message()));
+      return 0;
+    }
+    std::vector<NeighborEntry> list;
+    for (const router::KernelNeighbor& kn : *dump) {
+      for (size_t i = 0; i < ifindexes.size(); ++i) {
+        if (ifindexes[i] == kn.ifindex) list.push_back({static_cast<uint16_t>(i), kn.address, kn.mac});
+      }
+    }
+    std::vector<NextHop> hops;
+    {
+      std::lock_guard<std::mutex> lock(state_mu);
+      hops = next_hops;
+    }
+    int kicks = 0;
+    const auto now = std::chrono::steady_clock::now();
+    for (const NextHop& h : hops) {
+      const bool known = std::any_of(list.begin(), list.end(), [&](const NeighborEntry& e) {
+        return e.interface == h.interface && e.address == h.address;
+      });
+      if (known || h.interface >= os_names.size()) continue;
+      auto& last = last_kick[{h.interface, h.address.ToString()}];
+      if (now - last < std::chrono::seconds(1)) continue;
+      last = now;
+      ++kicks;
+      (void)router::KickNeighborResolution(os_names[h.interface], h.address);
+    }
+    if (list == last_neighbors) return kicks;
+    last_neighbors = list;
+    auto shared = std::make_shared<const std::vector<NeighborEntry>>(std::move(list));
+    if (running_now) {
+      ++neighbor_request;
+      for (auto& w : workers) {
+        std::lock_guard<std::mutex> lock(w->shared().mu);
+        w->shared().neighbors = shared;
+        w->shared().neighbor_request.store(neighbor_request, std::memory_order_release);
+      }
+    } else {
+      for (auto& w : workers) w->ApplyNeighbors(*shared);
+    }
+    std::lock_guard<std::mutex> lock(state_mu);
+    ++neighbor_refreshes;
+    return kicks;
+  }
+
+  void DeliverEvents() {
+    if (!options.on_session) return;
+    router::RawSessionEvent raw;
+    for (auto& w : workers) {
+      while (w->events().TryPop(&raw)) {
+        SessionEvent e;
+        e.kind = raw.opened ? SessionEvent::Kind::kOpened : SessionEvent::Kind::kClosed;
+        e.worker = w->options().id;
+        e.uuid = UuidText(raw.uuid);
+        if (raw.detailed) {
+          std::shared_ptr<const config::Config> cfg;
+          {
+            std::lock_guard<std::mutex> lock(state_mu);
+            auto it = recent.find(raw.config_generation);
+            cfg = it != recent.end() ? it->second : config.internal();
+          }
+          const config::Router* r = cfg->FindRouter(router_name);
+          if (raw.tenant < cfg->tenants.size()) e.tenant = cfg->tenants[raw.tenant].name;
+          if (raw.service < cfg->services.size()) e.service = cfg->services[raw.service].name;
+          if ((raw.flags & session::kLocalBreakout) == 0 && r != nullptr &&
+              raw.peer < r->peers.size()) {
+            e.peer = r->peers[raw.peer].name;
+          }
+          e.protocol = raw.forward.protocol;
+          e.source = raw.forward.src.ToString();
+          e.source_port = raw.forward.src_port;
+          e.destination = raw.forward.dst.ToString();
+          e.destination_port = raw.forward.dst_port;
+          e.created_ms = raw.created_ms;
+        }
+        options.on_session(e);
+        std::lock_guard<std::mutex> lock(state_mu);
+        ++events_delivered;
+      }
+    }
+  }
+
+  // Sends `cfg` to every worker and waits for their answers; returns the first error.
+  absl::Status ReloadWorkers(const std::shared_ptr<const config::Config>& cfg, uint64_t gen,
+                             std::vector<size_t>* succeeded) {
+    absl::Status first;
+    if (!running) {
+      for (size_t i = 0; i < workers.size(); ++i) {
+        absl::Status st = workers[i]->ReloadNow(cfg, gen);
+        if (st.ok()) {
+          succeeded->push_back(i);
+        } else if (first.ok()) {
+          first = Prefixed(st, absl::StrCat("worker ", i, ": "));
+        }
+      }
+      return first;
+    }
+    const uint64_t req = ++config_request;
+    for (auto& w : workers) {
+      std::lock_guard<std::mutex> lock(w->shared().mu);
+      w->shared().pending_config = cfg;
+      w->shared().pending_generation = gen;
+      w->shared().config_request.store(req, std::memory_order_release);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (size_t i = 0; i < workers.size(); ++i) {
+      auto& sh = workers[i]->shared();
+      while (sh.config_done.load(std::memory_order_acquire) != req) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          return absl::DeadlineExceededError(
+              absl::StrCat("worker ", i, " did not apply the config within 10 s"));
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+      std::lock_guard<std::mutex> lock(sh.mu);
+      if (sh.config_result.ok()) {
+        succeeded->push_back(i);
+      } else if (first.ok()) {
+        first = Prefixed(sh.config_result, absl::StrCat("worker ", i, ": "));
+      }
+    }
+    return first;
+  }
+};
+
+Router::Router(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Router::~Router() = default;
+
+absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& options,
+                                                       const Config& config) {
+  const std::shared_ptr<const config::Config>& cfg = config.internal();
+  if (cfg == nullptr) return absl::InvalidArgumentError("config: empty Config");
+  const config::Router* r = cfg->FindRouter(options.router);
+  if (r == nullptr) {
+    std::vector<std::string> names;
+    for (const config::Router& x : cfg->routers) names.push_back(absl::StrCat("\"", x.name, "\""));
+    return absl::NotFoundError(absl::StrCat("router: \"", options.router,
+                                            "\" is not a router of the config (routers: ",
+                                            absl::StrJoin(names, ", "), ")"));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->router_name = options.router;
+  impl->os_names.assign(r->interfaces.size(), "");
+
+  // Interface bindings: every config interface exactly once, Linux names distinct.
+  for (size_t i = 0; i < options.interfaces.size(); ++i) {
+    const InterfaceBinding& b = options.interfaces[i];
+    const auto idx = r->InterfaceIndex(b.config_name);
+    if (!idx.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "interfaces[", i, "]: \"", b.config_name, "\" is not an interface of router \"",
+          options.router, "\""));
+    }
+    if (b.os_name.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("interfaces[", i, "]: no Linux interface given for \"", b.config_name, "\""));
+    }
+    if (!impl->os_names[*idx].empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("interfaces[", i, "]: \"", b.config_name, "\" is bound twice"));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (options.interfaces[j].os_name == b.os_name) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "interfaces[", i, "]: Linux interface \"", b.os_name, "\" is already bound to \"",
+            options.interfaces[j].config_name, "\""));
+      }
+    }
+    impl->os_names[*idx] = b.os_name;
+  }
+  for (size_t i = 0; i < r->interfaces.size(); ++i) {
+    if (impl->os_names[i].empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "interfaces: interface \"", r->interfaces[i].name, "\" of router \"", options.router,
+          "\" has no Linux interface (add a binding ", r->interfaces[i].name, "=<ifname>)"));
+    }
+  }
+  if (r->interfaces.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("router \"", options.router, "\" has no interfaces"));
+  }
+  if (options.workers > kMaxWorkers) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("workers: ", options.workers, " is above the maximum of ", kMaxWorkers));
+  }
+  if (options.on_session && options.session_event_queue == 0) {
+    return absl::InvalidArgumentError("session_event_queue: must be at least 1");
+  }
+
+  // Linux interfaces and kernel features.
+  std::vector<packet::MacAddress> macs;
+  for (size_t i = 0; i < impl->os_names.size(); ++i) {
+    const std::string& os = impl->os_names[i];
+    auto ifindex = router::InterfaceIndex(os);
+    if (!ifindex.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "interface ", r->interfaces[i].name, ": ", ifindex.status().message()));
+    }
+    impl->ifindexes.push_back(*ifindex);
+    SSR_ASSIGN_OR_RETURN(packet::MacAddress mac, router::InterfaceMac(os));
+    macs.push_back(mac);
+  }
+  uint32_t workers = options.workers;
+  if (workers == 0) workers = std::min(router::RxQueueCount(impl->os_names[0]), kMaxWorkers);
+  for (size_t i = 0; i < impl->os_names.size(); ++i) {
+    io::ProbeOptions probe;
+    probe.interface = impl->os_names[i];
+    probe.queue_id = workers - 1;
+    probe.tail_reserve = kTailReserve;
+    probe.xdp_mode = ToIo(options.xdp_mode);
+    probe.require_bpffs = false;
+    absl::Status st = io::ProbeAfXdp(probe);
+    if (!st.ok()) {
+      return Prefixed(st, absl::StrCat("interface ", r->interfaces[i].name, " (", probe.interface,
+                                       ", ", workers, " worker(s)): "));
+    }
+  }
+
+  // Gate: load, attach everywhere (sockets are created with its XSKMAP afterwards).
+  auto contents = ContentsFor(*cfg, options.router, impl->os_names);
+  if (!contents.ok()) return Prefixed(contents.status(), "gate: ");
+  auto gate = gate::Gate::Load(std::move(*contents));
+  if (!gate.ok()) return Prefixed(gate.status(), "gate: ");
+  impl->gate = std::move(*gate);
+  for (size_t i = 0; i < impl->os_names.size(); ++i) {
+    auto mode = impl->gate->Attach(impl->os_names[i], ToGate(options.xdp_mode));
+    if (!mode.ok()) {
+      return Prefixed(mode.status(), absl::StrCat("interface ", r->interfaces[i].name, ": "));
+    }
+    impl->modes.push_back(std::string(gate::AttachModeName(*mode)));
+  }
+
+  // Netns of the creating thread, for the threads Start() creates (possibly from elsewhere).
+  impl->netns = io::UniqueFd(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+
+  // CPUs to pin to.
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c) {
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+    }
+  }
+  const bool pin = options.pin_workers && workers <= cpus.size();
+
+  for (uint32_t w = 0; w < workers; ++w) {
+    router::WorkerOptions wo;
+    wo.id = w;
+    wo.cpu = pin ? cpus[w] : -1;
+    wo.config = cfg;
+    wo.config_generation = 1;
+    wo.router = options.router;
+    wo.os_interfaces = impl->os_names;
+    wo.macs = macs;
+    wo.xdp_mode = impl->modes[0] == "skb" ? io::XdpMode::kSkb : io::XdpMode::kNative;
+    wo.zero_copy = ToIo(options.zero_copy);
+    wo.xskmap_fd = impl->gate->xskmap_fd();
+    for (size_t i = 0; i < impl->os_names.size(); ++i) {
+      auto key = impl->gate->XskMapKey(impl->os_names[i], w);
+      if (!key.ok()) return Prefixed(key.status(), "gate: ");
+      wo.xskmap_keys.push_back(*key);
+    }
+    wo.max_sessions = options.max_sessions_per_worker;
+    wo.frames = options.frames_per_worker;
+    wo.busy_poll = options.busy_poll;
+    wo.stats_period_ms = static_cast<uint64_t>(std::max<int64_t>(1, options.stats_period.count()));
+    wo.session_events = static_cast<bool>(options.on_session);
+    wo.event_queue = options.session_event_queue;
+    wo.netns_fd = impl->netns.get();
+    // Per-interface XDP mode: the XskPort checks it against the program on that interface.
+    auto worker = Worker::Create(wo);
+    if (!worker.ok()) return worker.status();
+    impl->workers.push_back(std::move(*worker));
+  }
+
+  impl->config = config;
+  impl->recent[1] = cfg;
+  impl->next_hops = NextHopsOf(*cfg, *r);
+  impl->RefreshNeighbors(false);
+  for (auto& w : impl->workers) w->Publish(true);
+  Log(LogSeverity::kInfo, "router",
+      absl::StrCat("router ", options.router, ": ", workers, " worker(s), XDP ",
+                   absl::StrJoin(impl->modes, "/")));
+  return std::unique_ptr<Router>(new Router(std::move(impl)));
+}
+
+absl::Status Router::Start() {
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> api(m.api_mu);
+  if (m.running) return absl::FailedPreconditionError("Start: the router is already running");
+  m.stop.store(false);
+  try {
+    for (auto& w : m.workers) {
+      Worker* wp = w.get();
+      m.threads.emplace_back([wp, &m] { wp->Run(m.stop); });
+    }
+    m.control = std::thread([&m] { m.ControlLoop(); });
+  } catch (const std::system_error& e) {
+    m.StopThreads();
+    return absl::InternalError(absl::StrCat("Start: creating a thread failed: ", e.what()));
+  }
+  m.running = true;
+  return absl::OkStatus();
+}
+
+void Router::Stop() {
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> api(m.api_mu);
+  if (!m.running) return;
+  m.StopThreads();
+  m.running = false;
+}
+
+bool Router::running() const {
+  std::lock_guard<std::mutex> api(impl_->api_mu);
+  return impl_->running;
+}
+
+absl::Status Router::Reload(const Config& config) {
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> api(m.api_mu);
+  auto reject = [&m](absl::Status st) {
+    std::lock_guard<std::mutex> lock(m.state_mu);
+    ++m.reloads_failed;
+    return st;
+  };
+  const std::shared_ptr<const config::Config>& cfg = config.internal();
+  if (cfg == nullptr) return reject(absl::InvalidArgumentError("Reload: empty Config"));
+  const config::Router* next = cfg->FindRouter(m.router_name);
+  if (next == nullptr) {
+    return reject(absl::NotFoundError(absl::StrCat(
+        "Reload: router \"", m.router_name, "\" is not in the new config; the old config keeps running")));
+  }
+  const config::Router* now = m.config.internal()->FindRouter(m.router_name);
+  bool same = next->interfaces.size() == now->interfaces.size();
+  for (size_t i = 0; same && i < now->interfaces.size(); ++i) {
+    same = next->interfaces[i].name == now->interfaces[i].name &&
+           next->interfaces[i].role == now->interfaces[i].role;
+  }
+  if (!same) {
+    return reject(absl::FailedPreconditionError(absl::StrCat(
+        "Reload: the interfaces of router \"", m.router_name,
+        "\" changed (names, roles or order); restart the router to change them")));
+  }
+  // Trial: everything a worker will build from the config, without touching the running ones.
+  {
+    pipeline::PipelineOptions trial;
+    trial.config = cfg;
+    trial.router = m.router_name;
+    trial.max_sessions = 16;
+    trial.neighbor_capacity = 16;
+    auto p = pipeline::Pipeline::Create(trial);
+    if (!p.ok()) return reject(Prefixed(p.status(), "Reload: "));
+  }
+  auto contents = ContentsFor(*cfg, m.router_name, m.os_names);
+  if (!contents.ok()) return reject(Prefixed(contents.status(), "Reload: gate: "));
+  gate::GateContents old_contents;
+  {
+    std::lock_guard<std::mutex> lock(m.gate_mu);
+    old_contents = m.gate->contents();
+    absl::Status st = m.gate->Update(std::move(*contents));
+    if (!st.ok()) return reject(Prefixed(st, "Reload: gate: "));
+  }
+  uint64_t gen = 0;
+  std::shared_ptr<const config::Config> old_cfg;
+  {
+    std::lock_guard<std::mutex> lock(m.state_mu);
+    gen = m.generation + 1;
+    old_cfg = m.config.internal();
+    m.recent[gen] = cfg;
+  }
+  std::vector<size_t> done;
+  absl::Status st = m.ReloadWorkers(cfg, gen, &done);
+  if (!st.ok()) {
+    // Roll back: the gate and the workers that took the new config return to the old one.
+    {
+      std::lock_guard<std::mutex> lock(m.gate_mu);
+      (void)m.gate->Update(std::move(old_contents));
+    }
+    std::vector<size_t> ignored;
+    (void)m.ReloadWorkers(old_cfg, gen - 1, &ignored);
+    std::lock_guard<std::mutex> lock(m.state_mu);
+    m.recent.erase(gen);
+    ++m.reloads_failed;
+    return Prefixed(st, "Reload: ");
+  }
+  std::lock_guard<std::mutex> lock(m.state_mu);
+  m.config = config;
+  m.generation = gen;
+  m.next_hops = NextHopsOf(*cfg, *next);
+  ++m.reloads_ok;
+  while (m.recent.size() > 4) m.recent.erase(m.recent.begin());
+  return absl::OkStatus();
+}
+
+RouterStats Router::Stats() const {
+  const Impl& m = *impl_;
+  RouterStats s;
+  s.router = m.router_name;
+  std::shared_ptr<const config::Config> cfg;
+  {
+    std::lock_guard<std::mutex> lock(m.state_mu);
+    cfg = m.config.internal();
+    s.config_generation = m.generation;
+    s.reloads_ok = m.reloads_ok;
+    s.reloads_failed = m.reloads_failed;
+    s.session_events_delivered = m.events_delivered;
+    s.neighbor_refreshes = m.neighbor_refreshes;
+  }
+  s.running = m.running;
+  const config::Router* r = cfg->FindRouter(m.router_name);
+
+  {
+    std::lock_guard<std::mutex> lock(m.gate_mu);
+    auto gc = m.gate->ReadCounters();
+    if (gc.ok()) {
+      for (const gate::GateCounter& c : *gc) {
+        CounterValue v{std::string(c.name), c.packets, c.name.substr(0, 5) == "drop_"};
+        s.gate.push_back(std::move(v));
+      }
+    } else {
+      Log(LogSeverity::kWarning, "router", absl::StrCat("gate counters: ", gc.status().message()));
+    }
+  }
+
+  router::WorkerSnapshot sum;
+  sum.xsk.resize(m.os_names.size());
+  sum.peer_sessions.assign(r->peers.size(), 0);
+  for (const auto& w : m.workers) {
+    auto& sh = w->shared();
+    std::lock_guard<std::mutex> lock(sh.mu);
+    const router::WorkerSnapshot& ws = sh.snapshot;
+    sum.pipeline.AddFrom(ws.pipeline);
+    sum.policy.AddFrom(ws.policy);
+    sum.decode.AddFrom(ws.decode);
+    sum.parse.AddFrom(ws.parse);
+    sum.crypto.AddFrom(ws.crypto);
+    sum.session.AddFrom(ws.session);
+    for (size_t i = 0; i < ws.xsk.size() && i < sum.xsk.size(); ++i) sum.xsk[i].AddFrom(ws.xsk[i]);
+    for (size_t i = 0; i < ws.peer_sessions.size() && i < sum.peer_sessions.size(); ++i) {
+      sum.peer_sessions[i] += ws.peer_sessions[i];
+    }
+    sum.sessions_live += ws.sessions_live;
+    s.session_events_dropped += ws.events_dropped;
+    WorkerStats wst;
+    wst.id = w->options().id;
+    wst.cpu = w->options().cpu;
+    wst.rx_packets = ws.pipeline.Get(pipeline::PipelineCounter::kRxPackets);
+    wst.tx_packets = ws.pipeline.Get(pipeline::PipelineCounter::kTxPackets);
+    wst.sessions = ws.sessions_live;
+    wst.polls = ws.polls;
+    wst.idle_sleeps = ws.idle_sleeps;
+    s.workers.push_back(wst);
+  }
+  s.sessions_live = sum.sessions_live;
+
+  auto add = [](std::vector<CounterValue>* out, auto counters, auto drop_of) {
+    using Enum = decltype(drop_of(0));
+    for (size_t i = 0; i < util::CounterCount<Enum>(); ++i) {
+      const Enum e = static_cast<Enum>(i);
+      const std::string_view help = CounterHelp(e);
+      out->push_back({std::string(CounterName(e)), counters.Get(e), help.substr(0, 8) == "dropped:"});
+    }
+  };
+  add(&s.pipeline, sum.pipeline, [](int) { return pipeline::PipelineCounter{}; });
+  add(&s.policy, sum.policy, [](int) { return policy::Verdict{}; });
+  add(&s.crypto, sum.crypto, [](int) { return crypto::CryptoCounter{}; });
+  add(&s.session, sum.session, [](int) { return session::SessionCounter{}; });
+  add(&s.parse, sum.parse, [](int) { return packet::ParseResult{}; });
+  add(&s.decode, sum.decode, [](int) { return svr::DecodeResult{}; });
+  // Only the pipeline's drops count as packet drops (policy/parse/decode explain them).
+  for (auto* v : {&s.policy, &s.crypto, &s.session, &s.parse, &s.decode}) {
+    for (CounterValue& c : *v) c.is_drop = false;
+  }
+
+  for (size_t i = 0; i < m.os_names.size(); ++i) {
+    InterfaceStats is;
+    is.name = r->interfaces[i].name;
+    is.os_name = m.os_names[i];
+    is.role = r->interfaces[i].role == config::InterfaceRole::kWan ? "wan" : "lan";
+    is.xdp_mode = i < m.modes.size() ? m.modes[i] : "";
+    is.queues = static_cast<uint32_t>(m.workers.size());
+    is.zero_copy = !m.workers.empty() && m.workers[0]->ports().size() > i &&
+                   m.workers[0]->ports()[i]->mode().zero_copy;
+    add(&is.counters, sum.xsk[i], [](int) { return io::XskCounter{}; });
+    for (CounterValue& c : is.counters) c.is_drop = false;
+    s.interfaces.push_back(std::move(is));
+  }
+  for (size_t p = 0; p < r->peers.size(); ++p) {
+    PeerStats ps;
+    ps.name = r->peers[p].name;
+    ps.interface = r->peers[p].interface < r->interfaces.size()
+                       ? r->interfaces[r->peers[p].interface].name
+                       : "";
+    for (const util::IpAddress& a : r->peers[p].addresses) ps.addresses.push_back(a.ToString());
+    ps.sessions = sum.peer_sessions[p];
+    s.peers.push_back(std::move(ps));
+  }
+  return s;
+}
+
+Config Router::config() const {
+  std::lock_guard<std::mutex> lock(impl_->state_mu);
+  return impl_->config;
+}
+
+const RouterOptions& Router::options() const { return impl_->options; }
+
+absl::Status DetachXdp(const std::vector<std::string>& os_interfaces) {
+  absl::Status first;
+  for (const std::string& name : os_interfaces) {
+    absl::Status st = router::DetachAllXdp(name);
+    if (!st.ok() && first.ok()) first = st;
+  }
+  return first;
+}
+
+std::string_view Version() { return "0.1.0"; }
+
+}  // namespace ssr

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+// RouterStats helpers (ssr/stats.h): flat names, lookups and drop totals.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "ssr/stats.h"
+
+namespace ssr {
+
+std::vector<CounterValue> RouterStats::Flatten() const {
+  std::vector<CounterValue> out;
+  auto group = [&out](const std::string& prefix, const std::vector<CounterValue>& list) {
+    for (const CounterValue& c : list) out.push_back({absl::StrCat(prefix, ".", c.name), c.value, c.is_drop});
+  };
+  group("gate", gate);
+  group("pipeline", pipeline);
+  group("policy", policy);
+  group("crypto", crypto);
+  group("session", session);
+  group("parse", parse);
+  group("decode", decode);
+  out.push_back({"sessions.live", sessions_live, false});
+  for (const InterfaceStats& i : interfaces) group(absl::StrCat("xsk.", i.name), i.counters);
+  for (const PeerStats& p : peers) out.push_back({absl::StrCat("peer.", p.name, ".sessions"), p.sessions, false});
+  for (const WorkerStats& w : workers) {
+    const std::string p = absl::StrCat("worker.", w.id, ".");
+    out.push_back({p + "rx_packets", w.rx_packets, false});
+    out.push_back({p + "tx_packets", w.tx_packets, false});
+    out.push_back({p + "sessions", w.sessions, false});
+    out.push_back({p + "polls", w.polls, false});
+    out.push_back({p + "idle_sleeps", w.idle_sleeps, false});
+  }
+  out.push_back({"router.config_generation", config_generation, false});
+  out.push_back({"router.reloads_ok", reloads_ok, false});
+  out.push_back({"router.reloads_failed", reloads_failed, false});
+  out.push_back({"router.session_events_delivered", session_events_delivered, false});
+  out.push_back({"router.session_events_dropped", session_events_dropped, false});
+  out.push_back({"router.neighbor_refreshes", neighbor_refreshes, false});
+  return out;
+}
+
+uint64_t RouterStats::Get(std::string_view flat_name) const {
+  for (const CounterValue& c : Flatten()) {
+    if (c.name == flat_name) return c.value;
+  }
+  return 0;
+}
+
+uint64_t RouterStats::TotalDrops() const {
+  uint64_t sum = 0;
+  for (const auto* list : {&gate, &pipeline}) {
+    for (const CounterValue& c : *list) {
+      if (c.is_drop) sum += c.value;
+    }
+  }
+  return sum;
+}
+
+std::vector<CounterValue> RouterStats::NonZeroDrops() const {
+  std::vector<CounterValue> out;
+  for (const CounterValue& c : gate) {
+    if (c.is_drop && c.value != 0) out.push_back({absl::StrCat("gate_", c.name), c.value, true});
+  }
+  for (const CounterValue& c : pipeline) {
+    if (c.is_drop && c.value != 0) out.push_back({absl::StrCat("pipeline_", c.name), c.value, true});
+  }
+  return out;
+}
+
+}  // namespace ssr

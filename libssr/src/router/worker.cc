@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "router/worker.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "util/status_macros.h"
+
+namespace ssr::router {
+namespace {
+
+uint64_t NowMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+constexpr uint64_t kSlowPathMs = 10;      // expiry / sweep step
+constexpr uint32_t kSweepSteps = 100;     // steps per full table visit (~1 s)
+constexpr uint32_t kIdlePollsBeforeSleep = 64;
+constexpr int kIdleSleepMs = 1;
+
+bool IsZero(const std::array<uint8_t, 16>& a) {
+  return std::all_of(a.begin(), a.end(), [](uint8_t b) { return b == 0; });
+}
+
+}  // namespace
+
+Worker::Worker(const WorkerOptions& options)
+    : options_(options),
+      config_generation_(options.config_generation),
+      events_(options.session_events ? options.event_queue : 2) {}
+
+Worker::~Worker() = default;
+
+absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& options) {
+  std::unique_ptr<Worker> w(new Worker(options));
+  io::UmemOptions uo;
+  uo.frame_count = options.frames;
+  SSR_ASSIGN_OR_RETURN(w->umem_, io::Umem::Create(uo));
+  for (size_t i = 0; i < options.os_interfaces.size(); ++i) {
+    io::XskPortOptions po;
+    po.interface = options.os_interfaces[i];
+    po.queue_id = options.id;
+    po.xdp_mode = options.xdp_mode;
+    po.zero_copy = options.zero_copy;
+    po.xskmap_fd = options.xskmap_fd;
+    po.xskmap_key = options.xskmap_keys.at(i);
+    auto port = io::XskPort::Create(w->umem_.get(), po);
+    if (!port.ok()) {
+      return absl::Status(port.status().code(),
+                          absl::StrCat("worker ", options.id, ": AF_XDP socket on ",
+                                       po.interface, " queue ", po.queue_id, ": ",
+                                       port.status().message()));
+    }
+    w->ports_.push_back(std::move(*port));
+  }
+  pipeline::PipelineOptions pipe;
+  pipe.config = options.config;
+  pipe.router = options.router;
+  pipe.worker_id = static_cast<uint8_t>(options.id);
+  pipe.max_sessions = options.max_sessions;
+  pipe.interface_macs = options.macs;
+  SSR_ASSIGN_OR_RETURN(w->pipeline_, pipeline::Pipeline::Create(pipe));
+  for (size_t i = 0; i < w->ports_.size(); ++i) w->pipeline_->Bind(i, w->ports_[i].get());
+  w->pipeline_->SetPool(w->umem_.get());
+
+  const size_t peers = w->pipeline_->router().peers.size();
+  w->peer_count_.assign(peers, 0);
+  w->peer_sessions_.assign(peers, 0);
+  if (options.session_events) w->shadow_.assign(w->pipeline_->sessions().capacity(), {});
+  w->shared_.snapshot.xsk.resize(w->ports_.size());
+  w->shared_.snapshot.peer_sessions.assign(peers, 0);
+  return w;
+}
+
+absl::Status Worker::ReloadNow(std::shared_ptr<const config::Config> config, uint64_t generation) {
+  SSR_RETURN_IF_ERROR(pipeline_->Reload(std::move(config)));
+  config_generation_ = generation;
+  const size_t peers = pipeline_->router().peers.size();
+  peer_count_.assign(peers, 0);
+  peer_sessions_.assign(peers, 0);
+  return absl::OkStatus();
+}
+
+void Worker::ApplyNeighbors(const std::vector<NeighborEntry>& entries) {
+  for (const NeighborEntry& e : entries) {
+    pipeline_->neighbors().SetStatic(e.interface, e.address, e.mac);
+  }
+}
+
+void Worker::Publish(bool wait_for_lock) {
+  std::unique_lock<std::mutex> lock(shared_.mu, std::defer_lock);
+  if (wait_for_lock) {
+    lock.lock();
+  } else if (!lock.try_lock()) {
+    return;
+  }
+  WorkerSnapshot& s = shared_.snapshot;
+  s.pipeline = pipeline_->counters();
+  s.policy = pipeline_->policy_counters();
+  s.decode = pipeline_->decode_counters();
+  s.parse = pipeline_->parse_counters();
+  s.crypto = pipeline_->CryptoCounters();
+  s.session = pipeline_->sessions().counters();
+  s.xsk.resize(ports_.size());
+  for (size_t i = 0; i < ports_.size(); ++i) s.xsk[i] = ports_[i]->counters();
+  s.peer_sessions = peer_sessions_;  // same size as before: no allocation after the first copy
+  s.sessions_live = pipeline_->sessions().size();
+  s.polls = polls_;
+  s.idle_sleeps = idle_sleeps_;
+  s.events_dropped = events_dropped_;
+}
+
+void Worker::Emit(const RawSessionEvent& e) {
+  if (!events_.TryPush(e)) ++events_dropped_;
+}
+
+void Worker::Sweep(uint32_t budget) {
+  session::SessionTable& table = pipeline_->sessions();
+  const uint32_t capacity = table.capacity();
+  for (uint32_t n = 0; n < budget; ++n) {
+    if (sweep_cursor_ >= capacity) {
+      sweep_cursor_ = 0;
+      peer_sessions_.swap(peer_count_);
+      std::fill(peer_count_.begin(), peer_count_.end(), 0);
+    }
+    const uint32_t i = sweep_cursor_++;
+    const session::Session& s = table.at(i);
+    const bool live = s.live();
+    if (live && (s.flags & session::kLocalBreakout) == 0 && s.peer < peer_count_.size()) {
+      ++peer_count_[s.peer];
+    }
+    if (shadow_.empty()) continue;
+    std::array<uint8_t, 16>& seen = shadow_[i];
+    if (live && seen == s.uuid) continue;
+    if (!live && IsZero(seen)) continue;
+    if (!IsZero(seen)) {  // the session we saw here is gone (removed, or replaced)
+      RawSessionEvent e;
+      e.opened = false;
+      e.uuid = seen;
+      e.detailed = !live && s.uuid == seen;  // record still intact
+      if (e.detailed) {
+        e.tenant = s.tenant;
+        e.service = s.service;
+        e.peer = s.peer;
+        e.flags = s.flags;
+        e.forward = s.forward;
+        e.created_ms = s.created_ms;
+      }
+      e.config_generation = config_generation_;
+      Emit(e);
+      seen = {};
+    }
+    if (live) {
+      RawSessionEvent e;
+      e.opened = true;
+      e.uuid = s.uuid;
+      e.tenant = s.tenant;
+      e.service = s.service;
+      e.peer = s.peer;
+      e.flags = s.flags;
+      e.forward = s.forward;
+      e.created_ms = s.created_ms;
+      e.config_generation = config_generation_;
+      Emit(e);
+      seen = s.uuid;
+    }
+  }
+}
+
+void Worker::SlowPath(uint64_t now_ms) {
+  const uint32_t capacity = pipeline_->sessions().capacity();
+  const uint32_t budget = std::max<uint32_t>(64, capacity / kSweepSteps);
+  pipeline_->Expire(now_ms, budget);
+  Sweep(budget);
+}
+
+void Worker::Run(const std::atomic<bool>& stop) {
+  if (options_.netns_fd >= 0) setns(options_.netns_fd, CLONE_NEWNET);
+  if (options_.cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(options_.cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  }
+  char name[16];
+  snprintf(name, sizeof(name), "ssr-worker-%u", options_.id);
+  pthread_setname_np(pthread_self(), name);
+
+  std::vector<pollfd> fds;
+  for (const auto& p : ports_) fds.push_back(pollfd{p->fd(), POLLIN, 0});
+  uint32_t idle = 0;
+  last_slow_ms_ = last_publish_ms_ = NowMs();
+  while (!stop.load(std::memory_order_relaxed)) {
+    const uint64_t now = NowMs();
+    const size_t n = pipeline_->Poll(now);
+    ++polls_;
+    idle = n == 0 ? idle + 1 : 0;
+
+    // Control-thread requests: two relaxed loads per iteration, a lock only when one moved.
+    const uint64_t creq = shared_.config_request.load(std::memory_order_acquire);
+    if (creq != config_seen_) {
+      config_seen_ = creq;
+      std::shared_ptr<const config::Config> cfg;
+      uint64_t generation = 0;
+      {
+        std::lock_guard<std::mutex> lock(shared_.mu);
+        cfg = shared_.pending_config;
+        generation = shared_.pending_generation;
+      }
+      absl::Status st = ReloadNow(std::move(cfg), generation);
+      {
+        std::lock_guard<std::mutex> lock(shared_.mu);
+        shared_.config_result = std::move(st);
+      }
+      shared_.config_done.store(creq, std::memory_order_release);
+    }
+    const uint64_t nreq = shared_.neighbor_request.load(std::memory_order_acquire);
+    if (nreq != neighbors_seen_) {
+      neighbors_seen_ = nreq;
+      std::shared_ptr<const std::vector<NeighborEntry>> list;
+      {
+        std::lock_guard<std::mutex> lock(shared_.mu);
+        list = shared_.neighbors;
+      }
+      if (list != nullptr) ApplyNeighbors(*list);
+    }
+
+    if (now - last_slow_ms_ >= kSlowPathMs) {
+      last_slow_ms_ = now;
+      SlowPath(now);
+    }
+    if (now - last_publish_ms_ >= options_.stats_period_ms) {
+      last_publish_ms_ = now;
+      Publish(false);
+    }
+    if (!options_.busy_poll && idle >= kIdlePollsBeforeSleep) {
+      ++idle_sleeps_;
+      poll(fds.data(), fds.size(), kIdleSleepMs);
+      idle = 0;
+    }
+  }
+  Publish(true);
+}
+
+}  // namespace ssr::router

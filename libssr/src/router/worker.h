@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+// Worker: one forwarding thread of a Router — a UMEM, one AF_XDP socket per router interface on
+// the worker's queue, and a Pipeline, driven by a run-to-completion loop.
+//
+// Design note. The loop polls every port through Pipeline::Poll (a burst each), and between
+// bursts does the slow work on a clock: session expiry and the session sweep (each visits
+// capacity / 100 slots every 10 ms, so the table is covered about once per second), applying a
+// new config snapshot or neighbour list the control thread published, and copying the counters
+// into the snapshot slot every stats period. Everything the control thread and the worker share
+// lives in WorkerShared, behind one mutex that the packet path never takes: the worker checks two
+// atomic generation numbers per loop iteration and locks only when one moved (or try-locks when
+// publishing counters, skipping a period rather than waiting). Session events go through a
+// bounded SPSC ring; when it is full the event is dropped and counted, never waited for.
+// When idle and not busy-polling, the worker sleeps in poll() on its sockets for at most 1 ms.
+//
+// Thread-safety: Run() on one thread at a time; Shared() is for the control thread. Everything
+// else (pipeline(), Apply*) only while the worker is not running.
+#ifndef SSR_ROUTER_WORKER_H_
+#define SSR_ROUTER_WORKER_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "config/model.h"
+#include "crypto/suites.h"
+#include "io/umem.h"
+#include "io/xsk_port.h"
+#include "packet/parse_result.h"
+#include "pipeline/pipeline.h"
+#include "policy/policy.h"
+#include "router/spsc_ring.h"
+#include "session/flow_key.h"
+#include "session/session_table.h"
+#include "svr/metadata.h"
+#include "util/counters.h"
+
+namespace ssr::router {
+
+// A neighbour for every worker's NeighborTable (config interface index).
+struct NeighborEntry {
+  uint16_t interface = 0;
+  util::IpAddress address;
+  packet::MacAddress mac{};
+  friend bool operator==(const NeighborEntry&, const NeighborEntry&) = default;
+};
+
+// A session event as the worker records it (names are resolved by the control thread).
+struct RawSessionEvent {
+  bool opened = true;
+  bool detailed = true;  // the fields below are valid
+  std::array<uint8_t, 16> uuid{};
+  uint32_t tenant = 0;
+  uint32_t service = 0;
+  uint32_t peer = 0;
+  uint16_t flags = 0;
+  session::FlowKey forward;
+  uint64_t created_ms = 0;
+  uint64_t config_generation = 0;
+};
+
+// Counters as of the last copy (see the design note).
+struct WorkerSnapshot {
+  util::CounterArray<pipeline::PipelineCounter> pipeline;
+  util::CounterArray<policy::Verdict> policy;
+  util::CounterArray<svr::DecodeResult> decode;
+  util::CounterArray<packet::ParseResult> parse;
+  util::CounterArray<crypto::CryptoCounter> crypto;
+  util::CounterArray<session::SessionCounter> session;
+  std::vector<util::CounterArray<io::XskCounter>> xsk;  // by config interface index
+  std::vector<uint64_t> peer_sessions;                  // by config peer index (last full sweep)
+  uint64_t sessions_live = 0;
+  uint64_t polls = 0;
+  uint64_t idle_sleeps = 0;
+  uint64_t events_dropped = 0;
+};
+
+struct WorkerShared {
+  std::mutex mu;
+  // Config: the control thread sets pending_* and bumps config_request; the worker applies it
+  // and stores config_result, then sets config_done to the generation it handled.
+  std::shared_ptr<const config::Config> pending_config;
+  uint64_t pending_generation = 0;
+  std::atomic<uint64_t> config_request{0};
+  std::atomic<uint64_t> config_done{0};
+  absl::Status config_result;
+  // Neighbours from the kernel (whole list; the worker applies entries not applied before).
+  std::shared_ptr<const std::vector<NeighborEntry>> neighbors;
+  std::atomic<uint64_t> neighbor_request{0};
+  WorkerSnapshot snapshot;
+};
+
+struct WorkerOptions {
+  uint32_t id = 0;
+  int cpu = -1;  // pin to this CPU, -1: no pinning
+  std::shared_ptr<const config::Config> config;
+  uint64_t config_generation = 1;
+  std::string router;
+  std::vector<std::string> os_interfaces;  // by config interface index
+  std::vector<packet::MacAddress> macs;    // by config interface index
+  io::XdpMode xdp_mode = io::XdpMode::kAuto;
+  io::ZeroCopyMode zero_copy = io::ZeroCopyMode::kAuto;
+  int xskmap_fd = -1;
+  std::vector<uint32_t> xskmap_keys;  // by config interface index
+  uint32_t max_sessions = 0;
+  uint32_t frames = 4096;
+  bool busy_poll = false;
+  uint64_t stats_period_ms = 100;
+  bool session_events = false;
+  size_t event_queue = 4096;
+  int netns_fd = -1;  // setns() target for the thread (not owned); -1: stay
+};
+
+class Worker {
+ public:
+  // Creates the Umem, the sockets and the pipeline in the calling thread's network namespace.
+  static absl::StatusOr<std::unique_ptr<Worker>> Create(const WorkerOptions& options);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // The thread body: loops until `stop` is true, then publishes its counters a last time.
+  void Run(const std::atomic<bool>& stop);
+
+  WorkerShared& shared() const { return shared_; }
+  SpscRing<RawSessionEvent>& events() { return events_; }
+  const WorkerOptions& options() const { return options_; }
+  const std::vector<std::unique_ptr<io::XskPort>>& ports() const { return ports_; }
+
+  // While not running: apply a config / neighbours directly, copy counters now.
+  absl::Status ReloadNow(std::shared_ptr<const config::Config> config, uint64_t generation);
+  void ApplyNeighbors(const std::vector<NeighborEntry>& entries);
+  void Publish(bool wait_for_lock);
+
+ private:
+  explicit Worker(const WorkerOptions& options);
+  void SlowPath(uint64_t now_ms);
+  void Sweep(uint32_t budget);
+  void Emit(const RawSessionEvent& e);
+
+  WorkerOptions options_;
+  // Destruction order matters: the pipeline refers to the ports, the ports to the Umem.
+  std::unique_ptr<io::Umem> umem_;
+  std::vector<std::unique_ptr<io::XskPort>> ports_;
+  std::unique_ptr<pipeline::Pipeline> pipeline_;
+
+  uint64_t config_generation_ = 1;
+  uint64_t config_seen_ = 0;
+  uint64_t neighbors_seen_ = 0;
+  uint64_t last_slow_ms_ = 0;
+  uint64_t last_publish_ms_ = 0;
+  uint64_t polls_ = 0;
+  uint64_t idle_sleeps_ = 0;
+  uint64_t events_dropped_ = 0;
+
+  // Session sweep: cursor, per-peer counts of the sweep in progress, last complete counts.
+  uint32_t sweep_cursor_ = 0;
+  std::vector<uint64_t> peer_count_;
+  std::vector<uint64_t> peer_sessions_;
+  // uuid of the live session seen in each slot at the last visit (only with session events).
+  std::vector<std::array<uint8_t, 16>> shadow_;
+
+  SpscRing<RawSessionEvent> events_;
+  mutable WorkerShared shared_;
+};
+
+}  // namespace ssr::router
+
+#endif  // SSR_ROUTER_WORKER_H_
