@@ -359,6 +359,9 @@ std::vector<Row> InvalidRows() {
       {"waypoint range of a single port",
        [peer](Config& c) { Merge(peer(c), "waypoint_ports { start: 30000 }"); },
        {"routers[0].peers[0].waypoint_ports: 30000 holds 1 port; at least 256 are required"}},
+      {"NAT keep-alive interval above an hour",
+       [peer](Config& c) { Merge(peer(c), "nat_keep_alive_seconds: 3601"); },
+       {"routers[0].peers[0].nat_keep_alive_seconds: 3601 is above the maximum of 3600"}},
       {"waypoint range containing the peer liveness port 1280",
        [peer](Config& c) { Merge(peer(c), "waypoint_ports { start: 1024 end: 2047 }"); },
        {"routers[0].peers[0].waypoint_ports: 1024-2047 contains the peer liveness (BFD) port "

@@ -285,3 +285,111 @@ TEST_CASE("Inactivity-based recovery: after 5 s idle the next packet carries a h
 
 }  // namespace
 }  // namespace ssr::pipeline::testing
+
+namespace ssr::pipeline::testing {
+namespace {
+
+// The default config with `extra` added to branch's peer entry (and metadata in clear).
+std::shared_ptr<const config::Config> BranchPeerOption(std::string_view extra) {
+  std::string text(config::DefaultConfigText());
+  text = Replace(text,
+                 "    addresses: \"192.0.2.2\"\n    interface: \"wan0\"\n    security_policy: \"peer-hop\"\n",
+                 std::string("    addresses: \"192.0.2.2\"\n    interface: \"wan0\"\n"
+                             "    security_policy: \"peer-hop\"\n    ") +
+                     std::string(extra) + "\n");
+  text = Replace(text,
+                 "  hmac_mode: TIME_BASED\n  encryption_cipher: \"aes-256-cbc\"\n"
+                 "  hmac_keys: \"hop-hmac\"\n  encryption_keys: \"hop-aes\"\n",
+                 "  hmac_mode: TIME_BASED\n  encryption_cipher: \"none\"\n"
+                 "  hmac_keys: \"hop-hmac\"\n");
+  return LoadConfig(text);
+}
+
+TEST_CASE("UDP transform: a TCP session travels as UDP, the SYN's packet carries TLV 12, and the "
+          "server receives valid, byte-identical TCP segments",
+          "[pipeline][svr-7.46]") {
+  RigOptions o;
+  o.config = BranchPeerOption("udp_transform: true");
+  REQUIRE(o.config->routers[0].peers[0].udp_transform);
+  Rig rig(o);
+  rig.AddServer("10.20.3.10");
+  const Bytes body = {'G', 'E', 'T', ' ', '/', '\n'};
+  auto tcp = [](const char* src, const char* dst, uint16_t sp, uint16_t dp, uint8_t flags,
+                uint32_t seq, uint32_t ack, std::span<const uint8_t> payload) {
+    PacketSpec s;
+    s.src = Ip(src);
+    s.dst = Ip(dst);
+    s.protocol = packet::kIpProtoTcp;
+    s.src_port = sp;
+    s.dst_port = dp;
+    s.tcp_flags = flags;
+    s.tcp_seq = seq;
+    s.tcp_ack = ack;
+    s.payload = payload;
+    return s;
+  };
+  const PacketSpec syn = tcp("10.10.1.10", "10.20.3.10", 45000, 80, packet::kTcpSyn, 10, 0, {});
+  const PacketSpec synack =
+      tcp("10.20.3.10", "10.10.1.10", 80, 45000, packet::kTcpSyn | packet::kTcpAck, 90, 11, {});
+  const PacketSpec data =
+      tcp("10.10.1.10", "10.20.3.10", 45000, 80, packet::kTcpAck | packet::kTcpPsh, 11, 91, body);
+  rig.FromClient(rig.ClientFrame(syn));
+  rig.Step();
+  rig.FromServer(rig.ServerFrame(synack));
+  rig.Step();
+  rig.FromClient(rig.ClientFrame(data));
+  rig.Step();
+  REQUIRE(rig.to_server_.size() == 2);
+  CHECK(rig.to_server_[0] == rig.AtServer(syn));
+  CHECK(rig.to_server_[1] == rig.AtServer(data));
+  REQUIRE(rig.to_client_.size() == 1);
+  CHECK(rig.to_client_[0] == rig.AtClient(synack));
+  for (const Bytes& f : rig.wire_a_to_b_) CHECK(ViewWire(f, 16).info.is_udp());
+  for (const Bytes& f : rig.wire_b_to_a_) CHECK(ViewWire(f, 16).info.is_udp());
+  const svr::Metadata first = ClearMetadata(rig.wire_a_to_b_.at(0));
+  CHECK(first.Has(svr::TlvField::kTcpSyn));
+  CHECK(first.forward_context.protocol == packet::kIpProtoTcp);
+  CHECK((rig.b().sessions().at(0).flags & session::kUdpTransform) != 0);
+  CHECK(rig.b().sessions().at(0).tcp_state == session::TcpState::kEstablished);
+}
+
+TEST_CASE("NAT keep-alive: an idle session toward a peer with nat_keep_alive emits Keep Alive "
+          "every interval, and the peer refreshes the session",
+          "[pipeline][svr-7.48]") {
+  RigOptions o;
+  o.config = BranchPeerOption("nat_keep_alive_seconds: 20");
+  Rig rig(o);
+  rig.AddServer("10.20.2.5");
+  rig.FromClient(rig.ClientFrame(Voice()));
+  rig.Step();
+  rig.FromServer(rig.ServerFrame(Answer(Voice())));
+  rig.Step();
+  rig.Advance(19'999);
+  rig.Expire();
+  CHECK(Get(rig.a(), PipelineCounter::kCtrlSentKeepAlive) == 0);
+  rig.Advance(1);
+  rig.Expire();
+  CHECK(Get(rig.a(), PipelineCounter::kCtrlSentKeepAlive) == 1);
+  CHECK(Get(rig.b(), PipelineCounter::kCtrlKeepAlive) == 1);
+  const WireView w = ViewWire(rig.wire_a_to_b_.back(), 16);
+  REQUIRE(w.has_metadata);
+  CHECK(w.header.control_message == static_cast<uint8_t>(svr::ControlMessage::kKeepAlive));
+  rig.Advance(10'000);
+  rig.Expire();
+  CHECK(Get(rig.a(), PipelineCounter::kCtrlSentKeepAlive) == 1);  // not before 20 s
+  rig.Advance(10'000);
+  rig.Expire();
+  CHECK(Get(rig.a(), PipelineCounter::kCtrlSentKeepAlive) == 2);
+  CHECK(rig.to_server_.size() == 1);  // keep-alives are consumed, never forwarded
+  // Without the option, nothing is sent.
+  Rig plain;
+  plain.AddServer("10.20.2.5");
+  plain.FromClient(plain.ClientFrame(Voice()));
+  plain.Step();
+  plain.Advance(60'000);
+  plain.Expire();
+  CHECK(Get(plain.a(), PipelineCounter::kCtrlSentKeepAlive) == 0);
+}
+
+}  // namespace
+}  // namespace ssr::pipeline::testing

@@ -44,6 +44,7 @@ using util::IpPrefix;
 
 constexpr uint32_t kMaxTimeoutSeconds = 604800;
 constexpr uint32_t kMinWaypointPorts = 256;
+constexpr uint32_t kMaxNatKeepAliveSeconds = 3600;
 constexpr uint32_t kMinLimitSessions = 1024;
 constexpr uint32_t kMaxLimitSessions = 1u << 24;
 // Hex of the longest key (64 bytes) is 128 digits; the rest is room for whitespace.
@@ -1145,6 +1146,14 @@ class Builder {
               absl::StrCat(Quote(pp.security_policy()),
                            " uses hmac \"sha1\", which is accepted on receive only"));
       }
+    }
+    peer.udp_transform = pp.udp_transform();
+    if (pp.nat_keep_alive_seconds() > kMaxNatKeepAliveSeconds) {
+      Error(Field(path, "nat_keep_alive_seconds"),
+            absl::StrCat(pp.nat_keep_alive_seconds(), " is above the maximum of ",
+                         kMaxNatKeepAliveSeconds));
+    } else {
+      peer.nat_keep_alive = std::chrono::seconds(pp.nat_keep_alive_seconds());
     }
     router->peers.push_back(std::move(peer));
   }

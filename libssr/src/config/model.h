@@ -107,6 +107,8 @@ struct Peer {
   // True when the default range is in use: the even/odd parity rule applies (§2.4).
   bool parity_rule = true;
   size_t security_policy = 0;                  // send-side policy (never HMAC sha1)
+  bool udp_transform = false;                  // TCP sessions travel as UDP (§2.12)
+  std::chrono::seconds nat_keep_alive{0};      // 0: no keep-alives (§2.13)
 };
 
 struct ServiceRoute {

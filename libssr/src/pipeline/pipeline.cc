@@ -343,6 +343,26 @@ void Pipeline::ProcessBurst(size_t interface, std::span<io::Frame> frames, uint6
 uint32_t Pipeline::Expire(uint64_t now_ms, uint32_t budget) {
   now_ms_ = now_ms;
   const uint32_t n = sessions_->Expire(now_ms, budget);
+  bool any_keep_alive = false;
+  for (const auto& p : peers_) any_keep_alive |= p->config->nat_keep_alive.count() != 0;
+  if (any_keep_alive) {
+    // Session::reserved1 holds the second of the last keep-alive (ingress sessions only).
+    const uint32_t capacity = sessions_->capacity();
+    const uint32_t now_s = static_cast<uint32_t>(now_ms / 1000);
+    for (uint32_t k = 0; k < budget && k < capacity; ++k) {
+      Session& s = sessions_->at(keep_alive_cursor_);
+      keep_alive_cursor_ = keep_alive_cursor_ + 1 == capacity ? 0 : keep_alive_cursor_ + 1;
+      if (!s.live() || (s.flags & session::kWaypointsAllocated) == 0) continue;
+      PeerState& peer = *peers_[s.peer];
+      const uint64_t interval_ms =
+          static_cast<uint64_t>(peer.config->nat_keep_alive.count()) * 1000;
+      if (interval_ms == 0 || now_ms - std::min(now_ms, s.last_activity_ms) < interval_ms) continue;
+      if (s.reserved1 != 0 && uint64_t{now_s - s.reserved1} * 1000 < interval_ms) continue;
+      SendControl(peer, session::TranslatedTuple(s, Direction::kForward),
+                  svr::ControlMessage::kKeepAlive, &s, now_ms);
+      s.reserved1 = now_s;
+    }
+  }
   FlushTx();
   return n;
 }
@@ -497,7 +517,9 @@ Disposition Pipeline::FirstPacket(size_t interface, Packet& pkt, uint64_t now_ms
     init.flags |= session::kLocalBreakout;
   } else {
     PeerState& peer = *peers_[dec.route->peer];
-    session::WaypointPool& pool = info.is_tcp() ? *peer.pool_tcp : *peer.pool_udp;
+    const bool transform = info.is_tcp() && peer.config->udp_transform;
+    session::WaypointPool& pool = info.is_tcp() && !transform ? *peer.pool_tcp : *peer.pool_udp;
+    if (transform) init.flags |= session::kUdpTransform;
     if (sessions_->AllocateWaypoints(pool, now_ms, &init.reverse) !=
         session::WaypointResult::kOk) {
       Count(PipelineCounter::kWaypointsExhausted);
@@ -583,7 +605,8 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
   const uint16_t want_flag =
       d == Direction::kForward ? session::kSendForwardMetadata : session::kSendReverseMetadata;
   bool want_md = (s.flags & want_flag) != 0;
-  if (want_md && info.is_tcp() && (info.tcp_flags & packet::kTcpSyn) == 0) {
+  const bool transform = (s.flags & session::kUdpTransform) != 0;
+  if (want_md && info.is_tcp() && !transform && (info.tcp_flags & packet::kTcpSyn) == 0) {
     want_md = false;
     Count(PipelineCounter::kMdSkippedTcp);
   }
@@ -593,7 +616,9 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
   std::span<const uint8_t> payload = info.Payload(std::span<const uint8_t>(pkt.frame->bytes()));
   if (!keep_l4) payload = info.L4(std::span<const uint8_t>(pkt.frame->bytes()));
   if (want_md || health_check) {
-    md_len = BuildMetadata(s, d, peer, health_check && !want_md);
+    const bool syn_marker = transform && d == Direction::kForward &&
+                            (info.tcp_flags & packet::kTcpSyn) != 0;
+    md_len = BuildMetadata(s, d, peer, health_check && !want_md, syn_marker);
     if (md_len == 0) {
       Count(PipelineCounter::kCryptoFail);
       return Disposition::kDropped;
@@ -656,8 +681,6 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
 Disposition Pipeline::ToLan(Session& s, Direction d, Packet& pkt, size_t md_total,
                             size_t l4_payload_len, uint64_t now_ms) {
   const PacketInfo& info = pkt.info;
-  // TCP state follows the original flags: the outer TCP header carries them unchanged.
-  if (!Finish(s, d, info.tcp_flags, now_ms)) return Disposition::kDropped;
   if (info.ttl <= 1) {
     Count(PipelineCounter::kTtlExceeded);
     return Disposition::kDropped;
@@ -676,11 +699,20 @@ Disposition Pipeline::ToLan(Session& s, Direction d, Packet& pkt, size_t md_tota
     body_len = plain;
   }
   const bool keep_l4 = inner.protocol == info.l4_protocol;
-  if (!keep_l4 && (info.l4_protocol != packet::kIpProtoUdp || IsTcpOrUdp(inner.protocol) ||
+  const bool transformed = !keep_l4 && inner.protocol == packet::kIpProtoTcp &&
+                           (s.flags & session::kUdpTransform) != 0;
+  if (!keep_l4 && (info.l4_protocol != packet::kIpProtoUdp ||
+                   (IsTcpOrUdp(inner.protocol) && !transformed) ||
+                   (transformed && body_len < packet::kTcpMinHeaderLength) ||
                    (session::IsIcmpProtocol(inner.protocol) && body_len < packet::kIcmpHeaderLength))) {
     Count(PipelineCounter::kProtocolMismatch);
     return Disposition::kDropped;
   }
+  // TCP state follows the original flags: the outer TCP header carries them unchanged, and a
+  // UDP-transformed session carries the whole original segment (§2.12).
+  const size_t body_at = info.payload_offset + md_total;
+  const uint8_t tcp_flags = transformed ? pkt.frame->data[body_at + 13] : info.tcp_flags;
+  if (!Finish(s, d, tcp_flags, now_ms)) return Disposition::kDropped;
   // Where the TCP header sits in the received frame must not change for kKeep: its length is
   // taken from the parse, and the segment after it is what the body is.
   util::IpAddress next_hop = inner.dst;
@@ -967,8 +999,8 @@ Disposition Pipeline::EgressFirst(size_t interface, PeerState& peer, Packet& pkt
   }
   const svr::SessionContext& fc = md.forward_context;
   const uint8_t outer = pkt.info.l4_protocol;
-  const bool fits = outer == packet::kIpProtoTcp ? fc.protocol == packet::kIpProtoTcp
-                                                 : fc.protocol != packet::kIpProtoTcp;
+  // TCP travels as TCP, or as UDP with UDP transform (§2.12); everything else as UDP.
+  const bool fits = outer == packet::kIpProtoTcp ? fc.protocol == packet::kIpProtoTcp : true;
   if (!fits || fc.source.family() != fc.destination.family()) {
     Count(PipelineCounter::kProtocolMismatch);
     return Disposition::kDropped;
@@ -996,6 +1028,9 @@ Disposition Pipeline::EgressFirst(size_t interface, PeerState& peer, Packet& pkt
   init.context = md.Has(TlvField::kSecurityId) ? md.security_id : peer.recv->send_key_id();
   init.flags = session::kSendReverseMetadata;
   if (md.Has(TlvField::kSessionEncrypted)) init.flags |= session::kPayloadEncrypted;
+  if (fc.protocol == packet::kIpProtoTcp && outer == packet::kIpProtoUdp) {
+    init.flags |= session::kUdpTransform;
+  }
   if (fc.protocol == packet::kIpProtoTcp &&
       config_->services[*service].tcp_state_enforcement != config::TcpStateEnforcement::kAllow) {
     init.flags |= session::kStrictTcp;
@@ -1097,7 +1132,8 @@ size_t Pipeline::EncodeWith(PeerState& peer, svr::Metadata& md) {
   return hl + section_len;
 }
 
-size_t Pipeline::BuildMetadata(const Session& s, Direction d, PeerState& peer, bool health_only) {
+size_t Pipeline::BuildMetadata(const Session& s, Direction d, PeerState& peer, bool health_only,
+                               bool tcp_syn) {
   const config::Config& cfg = *config_;
   svr::Metadata md;
   md.security_id = peer.send->send_key_id();
@@ -1120,6 +1156,7 @@ size_t Pipeline::BuildMetadata(const Session& s, Direction d, PeerState& peer, b
     md.peer_path_id = svr::Metadata::AsBytes(peer.path_id);
     md.Set(TlvField::kPeerPathId);
     if ((s.flags & session::kPayloadEncrypted) != 0) md.Set(TlvField::kSessionEncrypted);
+    if (tcp_syn) md.Set(TlvField::kTcpSyn);  // TLV 12: this UDP packet carries the TCP SYN
   } else {
     // Reverse context: the egress's reverse flow, server side as source (§3.6.1, O-8).
     md.SetReverseContext(ContextOf(s.reverse));
@@ -1198,6 +1235,7 @@ void Pipeline::SendControl(PeerState& peer, const FlowKey& outer_in, svr::Contro
     case svr::ControlMessage::kEnableMetadata: Count(PipelineCounter::kCtrlSentEnable); break;
     case svr::ControlMessage::kDisableMetadata: Count(PipelineCounter::kCtrlSentDisable); break;
     case svr::ControlMessage::kDeleteSession: Count(PipelineCounter::kCtrlSentDelete); break;
+    case svr::ControlMessage::kKeepAlive: Count(PipelineCounter::kCtrlSentKeepAlive); break;
     case svr::ControlMessage::kHealthCheckStateExists: Count(PipelineCounter::kCtrlSentHealthAck); break;
     default: break;
   }

@@ -29,7 +29,7 @@
 // encrypts the payload-TLV section; a service with a security policy has its payload encrypted end
 // to end (TLV 11). A hop policy with an AES-GCM cipher and no HMAC authenticates with GCM instead.
 // Limits of this version (documented, counted): no SVR fragmentation of over-MTU packets
-// (`exceeds_mtu`), no transit routing between two peers (`transit_unsupported`), no UDP transform,
+// (`exceeds_mtu`), no transit routing between two peers (`transit_unsupported`),
 // no session move between peer paths, no IP fragments (`ip_fragment`).
 #ifndef SSR_PIPELINE_PIPELINE_H_
 #define SSR_PIPELINE_PIPELINE_H_
@@ -113,6 +113,7 @@ namespace ssr::pipeline {
   X(kCtrlRateLimited, "ctrl_rate_limited", "control reply suppressed by the per-peer rate limit") \
   X(kCtrlSentDisable, "ctrl_sent_disable_md", "control Disable SVR Metadata sent (one-way flow)") \
   X(kCtrlSentDelete, "ctrl_sent_delete", "control Delete Session sent")                         \
+  X(kCtrlSentKeepAlive, "ctrl_sent_keep_alive", "control Keep Alive sent on an idle session (NAT)") \
   X(kCtrlSentHealthAck, "ctrl_sent_health_ack", "control Session Health Check: state exists sent") \
   X(kCtrlReceived, "ctrl_received", "control packet consumed (never forwarded, §7.43)")         \
   X(kCtrlEnable, "ctrl_enable_md", "Enable SVR Metadata applied to a session")                  \
@@ -184,8 +185,10 @@ class Pipeline {
   // One worker loop step: a burst from every bound port, processed and transmitted, ports
   // flushed. Returns the number of frames received.
   size_t Poll(uint64_t now_ms);
-  // Session timeouts (budgeted sweep, see SessionTable::Expire); control packets it causes
-  // (Delete Session) are transmitted before return.
+  // Session timeouts (budgeted sweep, see SessionTable::Expire) and NAT keep-alives (§2.13: a
+  // Keep Alive control packet on every ingress session toward a peer with nat_keep_alive set that
+  // has been idle that long, repeated at that interval; the same budget of slots is looked at).
+  // Control packets it causes (Delete Session, Keep Alive) are transmitted before return.
   uint32_t Expire(uint64_t now_ms, uint32_t budget);
 
   const util::CounterArray<PipelineCounter>& counters() const { return counters_; }
@@ -235,8 +238,9 @@ class Pipeline {
 
   // Encodes the metadata of `s` for direction `d` into md_buf_; returns its size, 0 on failure.
   // health_only: just Security ID + a health-check request (TLV 46) for a live session.
+  // tcp_syn: add TLV 12 (a UDP-transformed packet carrying the TCP SYN).
   size_t BuildMetadata(const session::Session& s, session::Direction d, PeerState& peer,
-                       bool health_only);
+                       bool health_only, bool tcp_syn = false);
   size_t EncodeWith(PeerState& peer, svr::Metadata& md);
   bool ResolveL2(size_t interface, const util::IpAddress& next_hop, uint16_t vlan, L2Header* l2);
   PeerState* FindPeer(size_t interface, const util::IpAddress& address);
@@ -258,6 +262,7 @@ class Pipeline {
   std::vector<io::Port*> ports_;
   io::FramePool* pool_ = nullptr;
   uint64_t now_ms_ = 0;  // clock of the burst / sweep in progress (for callbacks)
+  uint32_t keep_alive_cursor_ = 0;  // next slot the NAT keep-alive sweep looks at
   NeighborTable neighbors_;
   std::optional<crypto::IvGenerator> uuid_source_;
 
