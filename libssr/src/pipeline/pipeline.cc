@@ -943,7 +943,8 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
       Count(PipelineCounter::kMdReceivedForward);
       ++s.reserved0;
       const uint32_t n = options_.disable_md_after_packets;
-      if (!s.answered() && n != 0 && s.reserved0 % n == 0) {
+      if (!s.answered() && n != 0 && s.reserved0 % n == 0 &&
+          (s.flags & session::kTransit) == 0) {
         SendControl(*peer, session::TranslatedTuple(s, Direction::kReverse),
                     svr::ControlMessage::kDisableMetadata, &s, now_ms);
       }
@@ -961,6 +962,9 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
   if (has_md && md.Has(TlvField::kSessionHealthCheck) && md.health_check != 0) {
     const FlowKey back = session::TranslatedTuple(s, Opposite(hit.direction));
     SendControl(*peer, back, svr::ControlMessage::kHealthCheckStateExists, &s, now_ms);
+  }
+  if ((s.flags & session::kTransit) != 0) {
+    return Relay(s, hit.direction, pkt, has_md ? &md : nullptr, md_total, l4_len, now_ms);
   }
   return ToLan(s, hit.direction, pkt, md_total, l4_len, now_ms);
 }
@@ -993,11 +997,10 @@ Disposition Pipeline::EgressFirst(size_t interface, PeerState& peer, Packet& pkt
     Count(PipelineCounter::kNoRoute);
     return Disposition::kDropped;
   }
-  if (route->kind != config::ServiceRoute::Kind::kNextHop) {
-    Count(PipelineCounter::kTransitUnsupported);
-    return Disposition::kDropped;
-  }
   const svr::SessionContext& fc = md.forward_context;
+  if (route->kind == config::ServiceRoute::Kind::kPeer) {
+    return TransitFirst(peer, *route, pkt, md, md_total, l4_len, *tenant, *service, now_ms);
+  }
   const uint8_t outer = pkt.info.l4_protocol;
   // TCP travels as TCP, or as UDP with UDP transform (§2.12); everything else as UDP.
   const bool fits = outer == packet::kIpProtoTcp ? fc.protocol == packet::kIpProtoTcp : true;
@@ -1075,6 +1078,14 @@ Disposition Pipeline::HandleControl(PeerState& peer, Packet& pkt, const svr::Met
       Count(PipelineCounter::kCtrlDisable);
       break;
     case svr::ControlMessage::kDeleteSession:
+      if ((s->flags & session::kTransit) != 0) {
+        // Pass the news on to the other hop before forgetting the session.
+        const Direction toward = hit.direction == Direction::kForward ? Direction::kForward
+                                                                      : Direction::kReverse;
+        const FlowKey other = session::TranslatedTuple(*s, toward);
+        PeerState& next = *peers_[FindPeerIndexOnSide(other)];
+        SendControl(next, other, svr::ControlMessage::kDeleteSession, s, now_ms);
+      }
       --tenant_sessions_[s->tenant];
       sessions_->Erase(*s, now_ms);
       Count(PipelineCounter::kCtrlDelete);
@@ -1093,6 +1104,170 @@ Disposition Pipeline::HandleControl(PeerState& peer, Packet& pkt, const svr::Met
   }
   (void)peer;
   return Disposition::kConsumed;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transit
+
+size_t Pipeline::FindPeerIndexOnSide(const FlowKey& outer) const {
+  for (const auto& p : peers_) {
+    if (p->wan == outer.side && p->remote == outer.dst) return p->index;
+  }
+  return 0;
+}
+
+Disposition Pipeline::TransitFirst(PeerState& from, const config::ServiceRoute& route, Packet& pkt,
+                                   const svr::Metadata& md, size_t md_total, size_t l4_len,
+                                   size_t tenant, size_t service, uint64_t now_ms) {
+  PeerState& next = *peers_[route.peer];
+  const bool tcp_outer = pkt.info.is_tcp();
+  if (&next == &from || (!tcp_outer && md.forward_context.protocol == packet::kIpProtoTcp &&
+                         !next.config->udp_transform) ||
+      (tcp_outer && next.config->udp_transform)) {
+    // Back where it came from (a routing loop), or the two hops disagree on UDP transform: the
+    // segment would have to change shape, which a relay does not do.
+    Count(PipelineCounter::kTransitUnsupported);
+    return Disposition::kDropped;
+  }
+  const uint32_t limit = config_->limits.max_sessions_per_tenant;
+  if (limit != 0 && tenant_sessions_[tenant] >= limit) {
+    Count(PipelineCounter::kTenantLimit);
+    return Disposition::kDropped;
+  }
+  session::SessionInit init;
+  init.forward = pkt.key;
+  if (sessions_->AllocateWaypoints(tcp_outer ? *next.pool_tcp : *next.pool_udp, now_ms,
+                                   &init.reverse) != session::WaypointResult::kOk) {
+    Count(PipelineCounter::kWaypointsExhausted);
+    return Disposition::kDropped;
+  }
+  init.tenant = static_cast<uint32_t>(tenant);
+  init.service = static_cast<uint32_t>(service);
+  init.peer = static_cast<uint32_t>(next.index);
+  init.uuid = md.session_uuid;
+  init.context = md.Has(TlvField::kSecurityId) ? md.security_id : from.recv->send_key_id();
+  init.flags = session::kTransit | session::kWaypointsAllocated | session::kSendForwardMetadata |
+               session::kSendReverseMetadata;
+  if (md.Has(TlvField::kSessionEncrypted)) init.flags |= session::kPayloadEncrypted;
+  if (!tcp_outer && md.forward_context.protocol == packet::kIpProtoTcp) {
+    init.flags |= session::kUdpTransform;
+  }
+  const svr::SessionContext& fc = md.forward_context;
+  init.protocol_class = session::ClassifyProtocol(fc.protocol, fc.source_port, fc.destination_port);
+  const session::InsertOutcome ins = sessions_->Insert(init, now_ms);
+  if (ins.result != session::InsertResult::kOk) {
+    Count(PipelineCounter::kSessionRefused);
+    return Disposition::kDropped;
+  }
+  ++tenant_sessions_[tenant];
+  Count(PipelineCounter::kSessionCreated);
+  ins.session->reserved0 = 1;
+  return Relay(*ins.session, Direction::kForward, pkt, &md, md_total, l4_len, now_ms);
+}
+
+Disposition Pipeline::Relay(Session& s, Direction d, Packet& pkt, const svr::Metadata* md_in,
+                            size_t md_total, size_t l4_len, uint64_t now_ms) {
+  const PacketInfo& info = pkt.info;
+  const FlowKey outer = session::TranslatedTuple(s, d);
+  PeerState& next = *peers_[FindPeerIndexOnSide(outer)];
+  // TCP state: the outer TCP header carries the original flags; a transformed segment starts the
+  // body (it is end-to-end encrypted when the session is, so its flags are not visible here).
+  uint8_t tcp_flags = info.tcp_flags;
+  if ((s.flags & session::kUdpTransform) != 0) {
+    tcp_flags = (s.flags & session::kPayloadEncrypted) != 0
+                    ? 0
+                    : pkt.frame->data[info.payload_offset + md_total + 13];
+  }
+  if (!Finish(s, d, tcp_flags, now_ms)) return Disposition::kDropped;
+  if (info.ttl <= 1) {
+    Count(PipelineCounter::kTtlExceeded);
+    return Disposition::kDropped;
+  }
+  L2Header l2;
+  if (!ResolveL2(next.wan, outer.dst, outer.vlan, &l2)) return Disposition::kDropped;
+  // Metadata for the next hop, rebuilt from what arrived (§2.5 step 7): the session attributes
+  // travel on, this router names itself as the source and its own path; header TLVs are new.
+  const uint16_t want_flag =
+      d == Direction::kForward ? session::kSendForwardMetadata : session::kSendReverseMetadata;
+  size_t md_len = 0;
+  if ((s.flags & want_flag) != 0 && md_in != nullptr) {
+    svr::Metadata md;
+    md.security_id = next.send->send_key_id();
+    md.Set(TlvField::kSecurityId);
+    md.session_uuid = s.uuid;
+    md.Set(TlvField::kSessionUuid);
+    md.source_router_name = svr::Metadata::AsBytes(router().name);
+    md.Set(TlvField::kSourceRouterName);
+    if (d == Direction::kForward) {
+      for (TlvField f : {TlvField::kForwardContextV4, TlvField::kForwardContextV6,
+                         TlvField::kTenantName, TlvField::kServiceName,
+                         TlvField::kSessionEncrypted, TlvField::kTcpSyn,
+                         TlvField::kApplicationName}) {
+        if (md_in->Has(f)) md.Set(f);
+      }
+      md.forward_context = md_in->forward_context;
+      md.tenant_name = md_in->tenant_name;
+      md.service_name = md_in->service_name;
+      md.application_name = md_in->application_name;
+      md.peer_path_id = svr::Metadata::AsBytes(next.path_id);
+      md.Set(TlvField::kPeerPathId);
+    } else {
+      for (TlvField f : {TlvField::kReverseContextV4, TlvField::kReverseContextV6}) {
+        if (md_in->Has(f)) md.Set(f);
+      }
+      md.reverse_context = md_in->reverse_context;
+      md.Set(TlvField::kDisableForwardMetadata);
+    }
+    md_len = EncodeWith(next, md);
+    if (md_len == 0) {
+      Count(PipelineCounter::kCryptoFail);
+      return Disposition::kDropped;
+    }
+    Count(d == Direction::kForward ? PipelineCounter::kMdSentForward
+                                   : PipelineCounter::kMdSentReverse);
+  } else if (md_total == 0 && svr::StartsWithCookie(info.Payload(
+                                  std::span<const uint8_t>(pkt.frame->bytes())))) {
+    svr::WriteFalsePositiveMarker(md_buf_);
+    md_len = svr::kMetadataHeaderSize;
+  } else if (md_total == svr::kMetadataHeaderSize && md_in == nullptr) {
+    // A false-positive marker stays a marker: the next hop would read the payload as metadata.
+    svr::WriteFalsePositiveMarker(md_buf_);
+    md_len = svr::kMetadataHeaderSize;
+  }
+  ComposeSpec spec;
+  spec.l2 = l2;
+  spec.tuple = outer;
+  spec.ttl = static_cast<uint8_t>(info.ttl - 1);
+  spec.tos = info.tos;
+  spec.ipv4_id = static_cast<uint16_t>(info.fragment_id);
+  spec.l4 = L4Source::kKeep;
+  spec.metadata = std::span<const uint8_t>(md_buf_.data(), md_len);
+  spec.body_offset = static_cast<uint32_t>(info.payload_offset + md_total);
+  spec.body_length = static_cast<uint32_t>(l4_len - md_total);
+  spec.reserve = kTrailerReserve;
+  ComposedLayout lay;
+  if (ComposeFrame(pkt.buffer(), info, spec, &lay) != ComposeResult::kOk) {
+    Count(PipelineCounter::kNoRoom);
+    return Disposition::kDropped;
+  }
+  // The payload (and its IV trailer, when encrypted end to end) passes through untouched; only
+  // the hop authentication is new.
+  std::span<uint8_t> region = pkt.buffer().subspan(lay.payload_offset);
+  size_t len = md_len + spec.body_length;
+  const crypto::CryptoResult hr = next.gcm_send ? next.send->SealPayload(region, len, 0, now_ms, &len)
+                                                : next.send->Sign(region, len, now_ms, &len);
+  if (hr != crypto::CryptoResult::kOk) {
+    Count(PipelineCounter::kCryptoFail);
+    return Disposition::kDropped;
+  }
+  pkt.frame->length = FinalizeFrame(pkt.buffer(), lay, static_cast<uint32_t>(len));
+  if (pkt.frame->length - lay.l3_offset > router().interfaces[next.wan].mtu) {
+    Count(PipelineCounter::kExceedsMtu);
+    return Disposition::kDropped;
+  }
+  Count(PipelineCounter::kTransitRelayed);
+  Transmit(next.wan, *pkt.frame);
+  return Disposition::kForwarded;
 }
 
 // ---------------------------------------------------------------------------------------------

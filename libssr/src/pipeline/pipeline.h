@@ -29,8 +29,7 @@
 // encrypts the payload-TLV section; a service with a security policy has its payload encrypted end
 // to end (TLV 11). A hop policy with an AES-GCM cipher and no HMAC authenticates with GCM instead.
 // Limits of this version (documented, counted): no SVR fragmentation of over-MTU packets
-// (`exceeds_mtu`), no transit routing between two peers (`transit_unsupported`),
-// no session move between peer paths, no IP fragments (`ip_fragment`).
+// (`exceeds_mtu`), no session move between peer paths, no IP fragments (`ip_fragment`).
 #ifndef SSR_PIPELINE_PIPELINE_H_
 #define SSR_PIPELINE_PIPELINE_H_
 
@@ -103,7 +102,9 @@ namespace ssr::pipeline {
   X(kMdIncomplete, "md_incomplete", "dropped: first-packet metadata without context/UUID/tenant/service") \
   X(kMdUnknownName, "md_unknown_name", "dropped: tenant or service name unknown to this router")  \
   X(kEgressDenied, "egress_denied", "dropped: the egress policy denies the tenant this service")  \
-  X(kTransitUnsupported, "transit_unsupported", "dropped: next hop is another peer (transit)")   \
+  X(kTransitUnsupported, "transit_unsupported",                                                 \
+    "dropped: transit back to the peer it came from, or between TCP and UDP-transformed hops")  \
+  X(kTransitRelayed, "transit_relayed", "packet relayed between two peers (intermediate router)") \
   X(kDuplicateFirst, "duplicate_first_packet", "forward metadata for an existing session (retransmission)") \
   X(kSessionReplaced, "session_replaced", "outer tuple reused with a new UUID: old session replaced") \
   X(kPayloadDecryptFail, "payload_decrypt_fail", "dropped: payload did not decrypt")            \
@@ -227,6 +228,14 @@ class Pipeline {
   Disposition EgressFirst(size_t interface, PeerState& peer, Packet& pkt, const svr::Metadata& md,
                           size_t md_total, size_t l4_len, uint64_t now_ms);
   Disposition HandleControl(PeerState& peer, Packet& pkt, const svr::Metadata& md, uint64_t now_ms);
+  // Intermediate router (§2.5 step 7): a session whose route is another peer. The first packet
+  // creates a session between the two waypoint pairs; every packet is relayed with its payload
+  // (ciphertext, IV) untouched, metadata rebuilt for the next hop from the metadata received.
+  Disposition TransitFirst(PeerState& from, const config::ServiceRoute& route, Packet& pkt,
+                           const svr::Metadata& md, size_t md_total, size_t l4_len,
+                           size_t tenant, size_t service, uint64_t now_ms);
+  Disposition Relay(session::Session& s, session::Direction d, Packet& pkt,
+                    const svr::Metadata* md_in, size_t md_total, size_t l4_len, uint64_t now_ms);
   Disposition SendReset(size_t interface, Packet& pkt);
 
   // Control packets (§2.16) on the outer tuple `outer` (as sent), always UDP (O-9).
@@ -244,6 +253,8 @@ class Pipeline {
   size_t EncodeWith(PeerState& peer, svr::Metadata& md);
   bool ResolveL2(size_t interface, const util::IpAddress& next_hop, uint16_t vlan, L2Header* l2);
   PeerState* FindPeer(size_t interface, const util::IpAddress& address);
+  // Index of the peer an outer tuple (as sent) goes to.
+  size_t FindPeerIndexOnSide(const session::FlowKey& outer) const;
   void Transmit(size_t interface, const io::Frame& frame);
   void FlushTx();
   bool Finish(session::Session& s, session::Direction d, uint8_t tcp_flags, uint64_t now_ms);

@@ -58,6 +58,7 @@ enum SessionFlag : uint16_t {
   kUdpTransform = 1u << 3,         // TCP carried as UDP between the routers (§2.12)
   kHealthCheckPending = 1u << 4,   // inactivity-based recovery: next packet carries TLV 46
   kLocalBreakout = 1u << 5,        // next hop is not an SVR peer: no metadata, no waypoints
+  kTransit = 1u << 6,              // intermediate router: both flows on WAN, payload untouched
   // The reverse key's ports came from AllocateWaypoints: on removal the reverse flow stays
   // indexed for the quarantine time so the pair is not handed out again (§2.4).
   kWaypointsAllocated = 1u << 8,
