@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+// Public API checks that need no kernel objects: config errors, Router::Create's validation of
+// its options (done before any interface is touched), RouterStats helpers, the event ring.
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "router/spsc_ring.h"
+#include "ssr/config.h"
+#include "ssr/router.h"
+#include "ssr/stats.h"
+
+namespace {
+
+ssr::RouterOptions BranchOptions() {
+  ssr::RouterOptions o;
+  o.router = "branch";
+  o.interfaces = {{"lan0", "ssr-no-such-lan"}, {"wan0", "ssr-no-such-wan"}};
+  return o;
+}
+
+std::string Message(const absl::Status& st) { return std::string(st.message()); }
+
+}  // namespace
+
+TEST_CASE("Config::Parse rejects a bad prefix naming the field path and the value") {
+  const auto cfg = ssr::Config::Parse(R"(
+    organization: "o"
+    routers { name: "r" interfaces { name: "lan0" role: LAN addresses: "10.0.0.1/33" } }
+  )");
+  REQUIRE_FALSE(cfg.ok());
+  CHECK(cfg.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(Message(cfg.status()), Catch::Contains("routers[0].interfaces[0].addresses[0]"));
+  CHECK_THAT(Message(cfg.status()), Catch::Contains("10.0.0.1/33"));
+}
+
+TEST_CASE("Config::LoadFile names a missing file") {
+  const auto cfg = ssr::Config::LoadFile("/nonexistent/ssr-router-test.textproto");
+  REQUIRE_FALSE(cfg.ok());
+  CHECK(cfg.status().code() == absl::StatusCode::kNotFound);
+  CHECK_THAT(Message(cfg.status()), Catch::Contains("/nonexistent/ssr-router-test.textproto"));
+}
+
+TEST_CASE("Config::Default holds the branch and datacenter routers") {
+  const std::vector<std::string> names = ssr::Config::Default().RouterNames();
+  CHECK(names == std::vector<std::string>{"branch", "datacenter"});
+}
+
+TEST_CASE("Router::Create rejects an unknown router and lists the routers of the config") {
+  ssr::RouterOptions o = BranchOptions();
+  o.router = "hq";
+  const auto r = ssr::Router::Create(o, ssr::Config::Default());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == absl::StatusCode::kNotFound);
+  CHECK_THAT(Message(r.status()), Catch::Contains("\"hq\""));
+  CHECK_THAT(Message(r.status()), Catch::Contains("\"branch\", \"datacenter\""));
+}
+
+TEST_CASE("Router::Create rejects a router interface without a Linux interface, naming it") {
+  ssr::RouterOptions o = BranchOptions();
+  o.interfaces.pop_back();  // wan0 unbound
+  const auto r = ssr::Router::Create(o, ssr::Config::Default());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(Message(r.status()), Catch::Contains("\"wan0\""));
+  CHECK_THAT(Message(r.status()), Catch::Contains("no Linux interface"));
+}
+
+TEST_CASE("Router::Create rejects a binding for an interface the router does not have") {
+  ssr::RouterOptions o = BranchOptions();
+  o.interfaces.push_back({"lan9", "eth9"});
+  const auto r = ssr::Router::Create(o, ssr::Config::Default());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(Message(r.status()), Catch::Contains("interfaces[2]"));
+  CHECK_THAT(Message(r.status()), Catch::Contains("\"lan9\""));
+}
+
+TEST_CASE("Router::Create rejects one Linux interface bound to two router interfaces") {
+  ssr::RouterOptions o = BranchOptions();
+  o.interfaces[1].os_name = o.interfaces[0].os_name;
+  const auto r = ssr::Router::Create(o, ssr::Config::Default());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(Message(r.status()), Catch::Contains("interfaces[1]"));
+  CHECK_THAT(Message(r.status()), Catch::Contains("already bound to \"lan0\""));
+}
+
+TEST_CASE("Router::Create rejects a router interface bound twice") {
+  ssr::RouterOptions o = BranchOptions();
+  o.interfaces.push_back({"lan0", "other0"});
+  const auto r = ssr::Router::Create(o, ssr::Config::Default());
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(Message(r.status()), Catch::Contains("\"lan0\" is bound twice"));
+}
+
+TEST_CASE("Router::Create rejects more workers than the gate has queue slots") {
+  ssr::RouterOptions o = BranchOptions();
+  o.workers = 65;
+  const auto r = ssr::Router::Create(o, ssr::Config::Default());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(Message(r.status()), Catch::Contains("workers: 65"));
+}
+
+TEST_CASE("RouterStats::Flatten names values by group and Get finds them") {
+  ssr::RouterStats s;
+  s.gate = {{"lan_allow", 7, false}, {"drop_non_member", 2, true}};
+  s.pipeline = {{"rx_packets", 11, false}};
+  s.sessions_live = 3;
+  ssr::InterfaceStats i;
+  i.name = "lan0";
+  i.counters = {{"xsk_rx_packets", 5, false}};
+  s.interfaces.push_back(i);
+  s.config_generation = 4;
+  CHECK(s.Get("gate.lan_allow") == 7);
+  CHECK(s.Get("pipeline.rx_packets") == 11);
+  CHECK(s.Get("sessions.live") == 3);
+  CHECK(s.Get("xsk.lan0.xsk_rx_packets") == 5);
+  CHECK(s.Get("router.config_generation") == 4);
+  CHECK(s.Get("gate.no_such_reason") == 0);
+}
+
+TEST_CASE("RouterStats::TotalDrops sums only the gate and pipeline drop counters") {
+  ssr::RouterStats s;
+  s.gate = {{"lan_allow", 7, false}, {"drop_non_member", 2, true}, {"drop_denied", 0, true}};
+  s.pipeline = {{"rx_packets", 11, false}, {"no_neighbor", 3, true}};
+  s.policy = {{"policy_denied", 9, false}};
+  CHECK(s.TotalDrops() == 5);
+  const std::vector<ssr::CounterValue> nz = s.NonZeroDrops();
+  REQUIRE(nz.size() == 2);
+  CHECK(nz[0].name == "gate_drop_non_member");
+  CHECK(nz[1].name == "pipeline_no_neighbor");
+}
+
+TEST_CASE("SpscRing refuses items when full and returns them in order") {
+  ssr::router::SpscRing<int> ring(4);
+  REQUIRE(ring.capacity() == 4);
+  for (int i = 0; i < 4; ++i) CHECK(ring.TryPush(i));
+  CHECK_FALSE(ring.TryPush(99));
+  int v = -1;
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(ring.TryPop(&v));
+    CHECK(v == i);
+  }
+  CHECK_FALSE(ring.TryPop(&v));
+  CHECK(ring.TryPush(5));  // room again after the pops
+}
