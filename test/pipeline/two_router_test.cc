@@ -374,3 +374,67 @@ TEST_CASE("IPv6 sessions cross an IPv4 or an IPv6 peer path and arrive byte-iden
 
 }  // namespace
 }  // namespace ssr::pipeline::testing
+
+namespace ssr::pipeline::testing {
+namespace {
+
+TEST_CASE("A session moved to another peer path keeps its UUID; the far router rebinds its one "
+          "session and keeps the TCP state",
+          "[pipeline][svr-7.47]") {
+  std::string text(config::DefaultConfigText());
+  // The datacenter gets a second WAN address; the branch knows both as peer paths.
+  text = Replace(text, "addresses: \"192.0.2.2/24\"", "addresses: \"192.0.2.2/24\" addresses: \"192.0.2.12/24\"");
+  text = Replace(text, "    addresses: \"192.0.2.2\"\n", "    addresses: \"192.0.2.2\"\n    addresses: \"192.0.2.12\"\n");
+  RigOptions o;
+  o.config = LoadConfig(text);
+  Rig rig(o);
+  rig.a().neighbors().SetStatic(kWan, Ip("192.0.2.12"), rig.b_mac_wan_);
+  rig.AddServer("10.20.3.10");
+  const Bytes chunk = {'m', 'o', 'v', 'e'};
+  const std::pair<bool, PacketSpec> script[] = {
+      {true, Tcp("10.10.1.10", "10.20.3.10", 46000, 80, packet::kTcpSyn, 1, 0)},
+      {false, Tcp("10.20.3.10", "10.10.1.10", 80, 46000, packet::kTcpSyn | packet::kTcpAck, 7, 2)},
+      {true, Tcp("10.10.1.10", "10.20.3.10", 46000, 80, packet::kTcpAck, 2, 8)},
+  };
+  for (const auto& [from_client, spec] : script) {
+    if (from_client) rig.FromClient(rig.ClientFrame(spec)); else rig.FromServer(rig.ServerFrame(spec));
+    rig.Step();
+  }
+  REQUIRE(rig.b().sessions().size() == 1);
+  const session::Session& before = rig.b().sessions().at(0);
+  REQUIRE(before.tcp_state == session::TcpState::kEstablished);
+  const svr::Uuid uuid = before.uuid;
+
+  CHECK(rig.a().MovePeerPath(0, 0, 1, rig.now()) == 1);
+  const PacketSpec data =
+      Tcp("10.10.1.10", "10.20.3.10", 46000, 80, packet::kTcpAck | packet::kTcpPsh, 2, 8, chunk);
+  rig.FromClient(rig.ClientFrame(data));
+  rig.Step();
+  const WireView moved = ViewWire(rig.wire_a_to_b_.back(), 16);
+  CHECK(moved.info.dst == Ip("192.0.2.12"));
+  CHECK(moved.info.is_tcp());
+  CHECK(moved.has_metadata);  // re-signalled on a data segment (the move)
+  REQUIRE(rig.to_server_.size() == 3);
+  CHECK(rig.to_server_.back() == rig.AtServer(data));
+  CHECK(Get(rig.b(), PipelineCounter::kSessionRebound) == 1);
+  CHECK(Get(rig.b(), PipelineCounter::kSessionCreated) == 1);
+  REQUIRE(rig.b().sessions().size() == 1);
+  CHECK(rig.b().sessions().at(0).uuid == uuid);
+  CHECK(rig.b().sessions().at(0).tcp_state == session::TcpState::kEstablished);
+
+  // The answer goes back on the new path with reverse metadata; after it, no more metadata.
+  const PacketSpec ack = Tcp("10.20.3.10", "10.10.1.10", 80, 46000, packet::kTcpAck, 8, 6);
+  rig.FromServer(rig.ServerFrame(ack));
+  rig.Step();
+  const WireView back = ViewWire(rig.wire_b_to_a_.back(), 16);
+  CHECK(back.info.src == Ip("192.0.2.12"));
+  CHECK(back.has_metadata);
+  CHECK(rig.to_client_.back() == rig.AtClient(ack));
+  rig.FromClient(rig.ClientFrame(data));
+  rig.Step();
+  CHECK_FALSE(ViewWire(rig.wire_a_to_b_.back(), 16).has_metadata);
+  CHECK(rig.to_server_.size() == 4);
+}
+
+}  // namespace
+}  // namespace ssr::pipeline::testing

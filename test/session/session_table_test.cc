@@ -296,3 +296,42 @@ TEST_CASE("Burst lookup with precomputed hashes and prefetches finds the same se
 
 }  // namespace
 }  // namespace ssr::session
+
+namespace ssr::session {
+namespace {
+
+TEST_CASE("Rebind moves one flow of a live session to a new key and keeps its state",
+          "[session]") {
+  auto table = testing::MakeTable(16, /*quarantine_ms=*/0);
+  SessionInit init;
+  init.forward = testing::ClientKey(1, packet::kIpProtoTcp);
+  init.reverse = Reversed(init.forward);
+  init.reverse.side = 9;
+  const InsertOutcome out = table->Insert(init, 100);
+  REQUIRE(out.result == InsertResult::kOk);
+  Session& s = *out.session;
+  table->Update(s, Direction::kForward, packet::kTcpSyn, 100);
+  const TcpState before = s.tcp_state;
+  FlowKey moved = init.forward;
+  moved.src_port = 5555;
+  CHECK(table->Rebind(s, Direction::kForward, moved) == InsertResult::kOk);
+  CHECK_FALSE(table->Lookup(init.forward));
+  const LookupResult hit = table->Lookup(moved);
+  REQUIRE(hit);
+  CHECK(hit.session == &s);
+  CHECK(hit.direction == Direction::kForward);
+  CHECK(s.tcp_state == before);
+  CHECK(table->size() == 1);
+  CHECK(table->counters().Get(SessionCounter::kRebound) == 1);
+  // A key held by another live session, or the session's own other key, is refused.
+  SessionInit other;
+  other.forward = testing::ClientKey(2, packet::kIpProtoTcp);
+  other.reverse = Reversed(other.forward);
+  REQUIRE(table->Insert(other, 100).result == InsertResult::kOk);
+  CHECK(table->Rebind(s, Direction::kForward, other.forward) == InsertResult::kExists);
+  CHECK(table->Rebind(s, Direction::kForward, s.reverse) == InsertResult::kInvalidKey);
+  CHECK(table->Lookup(moved).session == &s);
+}
+
+}  // namespace
+}  // namespace ssr::session

@@ -81,16 +81,32 @@ struct Pipeline::PeerState {
   const config::Peer* config = nullptr;
   size_t index = 0;
   size_t wan = 0;
-  util::IpAddress local;   // our waypoint address toward this peer
-  util::IpAddress remote;  // the peer's waypoint address
+  // One peer path per configured peer address (§5.1): our waypoint of that family -> theirs.
+  struct Path {
+    util::IpAddress local;
+    util::IpAddress remote;
+    std::optional<session::WaypointPool> pool_udp;
+    std::optional<session::WaypointPool> pool_tcp;
+    std::string id;  // TLV 19
+  };
+  std::vector<Path> paths;
+  const Path* PathTo(const util::IpAddress& remote) const {
+    for (const Path& p : paths) {
+      if (p.remote == remote) return &p;
+    }
+    return nullptr;
+  }
+  // Addresses of the WAN interface toward the peer: any of them may be the local waypoint a
+  // peer path of the other router ends on.
+  std::vector<util::IpAddress> locals;
+  bool IsLocal(const util::IpAddress& a) const {
+    return std::find(locals.begin(), locals.end(), a) != locals.end();
+  }
   std::unique_ptr<crypto::PacketCrypto> send;
   std::unique_ptr<crypto::PacketCrypto> recv;
   bool gcm_send = false;
   bool gcm_recv = false;
   size_t recv_trailer = 0;
-  std::optional<session::WaypointPool> pool_udp;
-  std::optional<session::WaypointPool> pool_tcp;
-  std::string path_id;  // TLV 19
   uint64_t rate_window_start = 0;
   uint32_t rate_count = 0;
 };
@@ -132,6 +148,7 @@ absl::Status Pipeline::Init() {
   topt.timeouts = cfg.timeouts;
   SSR_ASSIGN_OR_RETURN(sessions_, session::SessionTable::Create(topt));
   sessions_->SetRemovalCallback(&Pipeline::RemovalThunk, this);
+  uuids_ = std::make_unique<UuidIndex>(sessions_->capacity());
 
   const size_t n_if = r.interfaces.size();
   macs_.resize(n_if);
@@ -172,21 +189,36 @@ absl::StatusOr<Pipeline::State> Pipeline::BuildState(
     if (pc.addresses.empty()) {
       return absl::FailedPreconditionError(absl::StrCat("peer \"", pc.name, "\" has no address"));
     }
-    ps->remote = pc.addresses[0];
     const config::Interface& wan = r.interfaces[pc.interface];
-    bool found = false;
-    for (const config::InterfaceAddress& a : wan.addresses) {
-      if (a.address.family() == ps->remote.family()) {
-        ps->local = a.address;
-        found = true;
-        break;
+    for (const config::InterfaceAddress& a : wan.addresses) ps->locals.push_back(a.address);
+    for (const util::IpAddress& remote : pc.addresses) {
+      PeerState::Path path;
+      path.remote = remote;
+      bool found = false;
+      for (const config::InterfaceAddress& a : wan.addresses) {
+        if (a.address.family() == remote.family()) {
+          path.local = a.address;
+          found = true;
+          break;
+        }
       }
-    }
-    if (!found) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("peer \"", pc.name, "\": interface \"", wan.name, "\" has no address of the ",
-                       ps->remote.is_v4() ? "IPv4" : "IPv6", " family of peer address ",
-                       ps->remote.ToString()));
+      if (!found) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "peer \"", pc.name, "\": interface \"", wan.name, "\" has no address of the ",
+            remote.is_v4() ? "IPv4" : "IPv6", " family of peer address ", remote.ToString()));
+      }
+      session::WaypointPoolSpec spec;
+      spec.side = static_cast<uint16_t>(pc.interface);
+      spec.local = path.local;
+      spec.remote = path.remote;
+      spec.range = pc.waypoint_ports;
+      spec.parity_rule = pc.parity_rule;
+      spec.outer_protocol = packet::kIpProtoUdp;
+      SSR_ASSIGN_OR_RETURN(path.pool_udp, session::WaypointPool::Create(spec));
+      spec.outer_protocol = packet::kIpProtoTcp;
+      SSR_ASSIGN_OR_RETURN(path.pool_tcp, session::WaypointPool::Create(spec));
+      path.id = absl::StrCat(wan.name, ":", remote.ToString());
+      ps->paths.push_back(std::move(path));
     }
     const config::SecurityPolicy& send_policy = cfg.security_policies[pc.security_policy];
     SSR_ASSIGN_OR_RETURN(ps->send,
@@ -206,17 +238,6 @@ absl::StatusOr<Pipeline::State> Pipeline::BuildState(
     }
     ps->gcm_recv = HopAuthIsGcm(recv_policy);
     ps->recv_trailer = ps->gcm_recv ? kGcmTrailer : crypto::HmacTagSize(recv_policy.hmac);
-    session::WaypointPoolSpec spec;
-    spec.side = static_cast<uint16_t>(pc.interface);
-    spec.local = ps->local;
-    spec.remote = ps->remote;
-    spec.range = pc.waypoint_ports;
-    spec.parity_rule = pc.parity_rule;
-    spec.outer_protocol = packet::kIpProtoUdp;
-    SSR_ASSIGN_OR_RETURN(ps->pool_udp, session::WaypointPool::Create(spec));
-    spec.outer_protocol = packet::kIpProtoTcp;
-    SSR_ASSIGN_OR_RETURN(ps->pool_tcp, session::WaypointPool::Create(spec));
-    ps->path_id = absl::StrCat(wan.name, ":", ps->remote.ToString());
     st.peers.push_back(std::move(ps));
   }
 
@@ -273,7 +294,7 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
       }
     }
     if (!t || !v || !p) {
-      sessions_->Erase(s, now_ms_);
+      Forget(s, now_ms_);
       Count(PipelineCounter::kReloadRemoved);
       continue;
     }
@@ -518,7 +539,8 @@ Disposition Pipeline::FirstPacket(size_t interface, Packet& pkt, uint64_t now_ms
   } else {
     PeerState& peer = *peers_[dec.route->peer];
     const bool transform = info.is_tcp() && peer.config->udp_transform;
-    session::WaypointPool& pool = info.is_tcp() && !transform ? *peer.pool_tcp : *peer.pool_udp;
+    PeerState::Path& path = peer.paths[0];  // path choice: the peer layer's, once wired in
+    session::WaypointPool& pool = info.is_tcp() && !transform ? *path.pool_tcp : *path.pool_udp;
     if (transform) init.flags |= session::kUdpTransform;
     if (sessions_->AllocateWaypoints(pool, now_ms, &init.reverse) !=
         session::WaypointResult::kOk) {
@@ -606,7 +628,8 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
       d == Direction::kForward ? session::kSendForwardMetadata : session::kSendReverseMetadata;
   bool want_md = (s.flags & want_flag) != 0;
   const bool transform = (s.flags & session::kUdpTransform) != 0;
-  if (want_md && info.is_tcp() && !transform && (info.tcp_flags & packet::kTcpSyn) == 0) {
+  if (want_md && info.is_tcp() && !transform && (s.flags & session::kResignal) == 0 &&
+      (info.tcp_flags & packet::kTcpSyn) == 0) {
     want_md = false;
     Count(PipelineCounter::kMdSkippedTcp);
   }
@@ -796,11 +819,11 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
     Count(PipelineCounter::kPeerLiveness);
     return Disposition::kConsumed;
   }
-  if (info.dst != peer->local) {
+  if (!peer->IsLocal(info.dst)) {
     Count(PipelineCounter::kWanNotWaypoint);
     return Disposition::kDropped;
   }
-  const session::LookupResult hit = sessions_->Lookup(pkt.key);
+  session::LookupResult hit = sessions_->Lookup(pkt.key);
   std::span<uint8_t> payload = info.Payload(pkt.frame->bytes());
   const bool has_cookie = svr::StartsWithCookie(payload);
   if (!hit && !has_cookie) {
@@ -912,10 +935,29 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
     if (md.Has(TlvField::kControlMessage)) return HandleControl(*peer, pkt, md, now_ms);
   }
 
-  if (!hit) {
-    if (has_md && (md.Has(TlvField::kForwardContextV4) || md.Has(TlvField::kForwardContextV6))) {
-      return EgressFirst(interface, *peer, pkt, md, md_total, l4_len, now_ms);
+  const bool forward_md =
+      has_md && (md.Has(TlvField::kForwardContextV4) || md.Has(TlvField::kForwardContextV6));
+  bool rebound = false;
+  if (!hit && forward_md && md.Has(TlvField::kSessionUuid)) {
+    // A session we hold, re-signalled on a new outer tuple (moved to another peer path, §2.9):
+    // rebind its forward flow, keep its state, answer with reverse metadata on the new path.
+    const uint32_t id = uuids_->Find(md.session_uuid, *sessions_);
+    if (id != UuidIndex::kNone) {
+      Session& moved = sessions_->at(id);
+      if (moved.live() && IsWan(moved.forward.side) &&
+          sessions_->Rebind(moved, Direction::kForward, pkt.key) == session::InsertResult::kOk) {
+        if ((moved.flags & session::kTransit) == 0) moved.peer = static_cast<uint32_t>(peer->index);
+        moved.context = security_id;
+        moved.flags |= session::kSendReverseMetadata;
+        if (pkt.info.is_tcp()) moved.flags |= session::kResignal;  // answer on the next segment
+        Count(PipelineCounter::kSessionRebound);
+        hit = session::LookupResult{&moved, Direction::kForward};
+        rebound = true;
+      }
     }
+  }
+  if (!hit) {
+    if (forward_md) return EgressFirst(interface, *peer, pkt, md, md_total, l4_len, now_ms);
     if (has_md && md.Has(TlvField::kSessionHealthCheck)) {
       // Health check for a session this router lacks (§2.8): ask for metadata.
       SendControl(*peer, session::Reversed(pkt.key), svr::ControlMessage::kEnableMetadata, nullptr,
@@ -931,11 +973,10 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
     if (md.Has(TlvField::kSessionUuid) && md.session_uuid != s.uuid) {
       // The peer reused the outer tuple for a new session: this one is stale (§2.8).
       Count(PipelineCounter::kSessionReplaced);
-      --tenant_sessions_[s.tenant];
-      sessions_->Erase(s, now_ms);
+      Forget(s, now_ms);
       return EgressFirst(interface, *peer, pkt, md, md_total, l4_len, now_ms);
     }
-    Count(PipelineCounter::kDuplicateFirst);
+    if (!rebound) Count(PipelineCounter::kDuplicateFirst);
   }
   if (hit.direction == Direction::kForward) {
     // Egress: forward packets. Metadata keeps reverse metadata on; its absence ends it (§2.6).
@@ -949,13 +990,13 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
                     svr::ControlMessage::kDisableMetadata, &s, now_ms);
       }
     } else if ((s.flags & session::kSendReverseMetadata) != 0) {
-      s.flags &= static_cast<uint16_t>(~session::kSendReverseMetadata);
+      s.flags &= static_cast<uint16_t>(~(session::kSendReverseMetadata | session::kResignal));
       Count(PipelineCounter::kReverseMdStopped);
     }
   } else if (has_md) {
     Count(PipelineCounter::kMdReceivedReverse);
     if ((s.flags & session::kSendForwardMetadata) != 0) {
-      s.flags &= static_cast<uint16_t>(~session::kSendForwardMetadata);
+      s.flags &= static_cast<uint16_t>(~(session::kSendForwardMetadata | session::kResignal));
       Count(PipelineCounter::kForwardMdStopped);
     }
   }
@@ -1048,6 +1089,8 @@ Disposition Pipeline::EgressFirst(size_t interface, PeerState& peer, Packet& pkt
   Count(PipelineCounter::kSessionCreated);
   Session& s = *ins.session;
   s.reserved0 = 1;
+  s.flags |= session::kIndexedByUuid;
+  uuids_->Insert(sessions_->IndexOf(s), *sessions_);
   return ToLan(s, Direction::kForward, pkt, md_total, l4_len, now_ms);
 }
 
@@ -1086,8 +1129,7 @@ Disposition Pipeline::HandleControl(PeerState& peer, Packet& pkt, const svr::Met
         PeerState& next = *peers_[FindPeerIndexOnSide(other)];
         SendControl(next, other, svr::ControlMessage::kDeleteSession, s, now_ms);
       }
-      --tenant_sessions_[s->tenant];
-      sessions_->Erase(*s, now_ms);
+      Forget(*s, now_ms);
       Count(PipelineCounter::kCtrlDelete);
       break;
     case svr::ControlMessage::kKeepAlive:
@@ -1106,12 +1148,50 @@ Disposition Pipeline::HandleControl(PeerState& peer, Packet& pkt, const svr::Met
   return Disposition::kConsumed;
 }
 
+void Pipeline::Forget(Session& s, uint64_t now_ms) {
+  if (s.tenant < tenant_sessions_.size() && tenant_sessions_[s.tenant] > 0) --tenant_sessions_[s.tenant];
+  if ((s.flags & session::kIndexedByUuid) != 0) uuids_->Erase(sessions_->IndexOf(s), *sessions_);
+  sessions_->Erase(s, now_ms);
+}
+
+size_t Pipeline::MovePeerPath(size_t peer_index, size_t from_path, size_t to_path,
+                              uint64_t now_ms) {
+  if (peer_index >= peers_.size()) return 0;
+  PeerState& peer = *peers_[peer_index];
+  if (from_path >= peer.paths.size() || to_path >= peer.paths.size() || from_path == to_path) {
+    return 0;
+  }
+  PeerState::Path& path = peer.paths[to_path];
+  size_t moved = 0;
+  for (uint32_t i = 0; i < sessions_->capacity(); ++i) {
+    Session& s = sessions_->at(i);
+    if (!s.live() || s.peer != peer_index || s.peer_path != from_path ||
+        (s.flags & session::kWaypointsAllocated) == 0) {
+      continue;
+    }
+    FlowKey reverse;
+    session::WaypointPool& pool =
+        s.reverse.protocol == packet::kIpProtoTcp ? *path.pool_tcp : *path.pool_udp;
+    if (sessions_->AllocateWaypoints(pool, now_ms, &reverse) != session::WaypointResult::kOk ||
+        sessions_->Rebind(s, Direction::kReverse, reverse) != session::InsertResult::kOk) {
+      Count(PipelineCounter::kSessionMoveFailed);
+      continue;
+    }
+    s.peer_path = static_cast<uint32_t>(to_path);
+    s.flags |= session::kSendForwardMetadata;
+    if (s.reverse.protocol == packet::kIpProtoTcp) s.flags |= session::kResignal;
+    Count(PipelineCounter::kSessionMoved);
+    ++moved;
+  }
+  return moved;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Transit
 
 size_t Pipeline::FindPeerIndexOnSide(const FlowKey& outer) const {
   for (const auto& p : peers_) {
-    if (p->wan == outer.side && p->remote == outer.dst) return p->index;
+    if (p->wan == outer.side && p->PathTo(outer.dst) != nullptr) return p->index;
   }
   return 0;
 }
@@ -1136,7 +1216,8 @@ Disposition Pipeline::TransitFirst(PeerState& from, const config::ServiceRoute& 
   }
   session::SessionInit init;
   init.forward = pkt.key;
-  if (sessions_->AllocateWaypoints(tcp_outer ? *next.pool_tcp : *next.pool_udp, now_ms,
+  PeerState::Path& path = next.paths[0];
+  if (sessions_->AllocateWaypoints(tcp_outer ? *path.pool_tcp : *path.pool_udp, now_ms,
                                    &init.reverse) != session::WaypointResult::kOk) {
     Count(PipelineCounter::kWaypointsExhausted);
     return Disposition::kDropped;
@@ -1162,6 +1243,8 @@ Disposition Pipeline::TransitFirst(PeerState& from, const config::ServiceRoute& 
   ++tenant_sessions_[tenant];
   Count(PipelineCounter::kSessionCreated);
   ins.session->reserved0 = 1;
+  ins.session->flags |= session::kIndexedByUuid;
+  uuids_->Insert(sessions_->IndexOf(*ins.session), *sessions_);
   return Relay(*ins.session, Direction::kForward, pkt, &md, md_total, l4_len, now_ms);
 }
 
@@ -1209,7 +1292,7 @@ Disposition Pipeline::Relay(Session& s, Direction d, Packet& pkt, const svr::Met
       md.tenant_name = md_in->tenant_name;
       md.service_name = md_in->service_name;
       md.application_name = md_in->application_name;
-      md.peer_path_id = svr::Metadata::AsBytes(next.path_id);
+      md.peer_path_id = svr::Metadata::AsBytes(next.PathTo(outer.dst)->id);
       md.Set(TlvField::kPeerPathId);
     } else {
       for (TlvField f : {TlvField::kReverseContextV4, TlvField::kReverseContextV6}) {
@@ -1328,7 +1411,7 @@ size_t Pipeline::BuildMetadata(const Session& s, Direction d, PeerState& peer, b
     md.Set(TlvField::kTenantName);
     md.service_name = svr::Metadata::AsBytes(cfg.services[s.service].name);
     md.Set(TlvField::kServiceName);
-    md.peer_path_id = svr::Metadata::AsBytes(peer.path_id);
+    md.peer_path_id = svr::Metadata::AsBytes(peer.paths[std::min<size_t>(s.peer_path, peer.paths.size() - 1)].id);
     md.Set(TlvField::kPeerPathId);
     if ((s.flags & session::kPayloadEncrypted) != 0) md.Set(TlvField::kSessionEncrypted);
     if (tcp_syn) md.Set(TlvField::kTcpSyn);  // TLV 12: this UDP packet carries the TCP SYN
@@ -1424,6 +1507,7 @@ void Pipeline::RemovalThunk(void* self, const Session& s, session::RemovalReason
 void Pipeline::OnRemoved(const Session& s, session::RemovalReason reason) {
   (void)reason;
   if (s.tenant < tenant_sessions_.size() && tenant_sessions_[s.tenant] > 0) --tenant_sessions_[s.tenant];
+  if ((s.flags & session::kIndexedByUuid) != 0) uuids_->Erase(sessions_->IndexOf(s), *sessions_);
   // The ingress tells the peer (§2.10): its state would otherwise live until its own timeout.
   if ((s.flags & session::kWaypointsAllocated) != 0 && s.peer < peers_.size()) {
     SendControl(*peers_[s.peer], session::TranslatedTuple(s, Direction::kForward),

@@ -52,6 +52,7 @@
 #include "packet/parse_result.h"
 #include "pipeline/encap.h"
 #include "pipeline/neighbor_table.h"
+#include "pipeline/uuid_index.h"
 #include "policy/policy.h"
 #include "session/session_table.h"
 #include "session/waypoint.h"
@@ -128,6 +129,9 @@ namespace ssr::pipeline {
   X(kNoPool, "no_frame", "control packet not sent: frame pool empty")                            \
   X(kSessionClosed, "session_closed", "session removed after TCP close or RST")               \
   X(kReloads, "reloads", "config snapshots applied by Reload")                                  \
+  X(kSessionMoved, "session_moved", "session moved to another peer path (sender side)")         \
+  X(kSessionMoveFailed, "session_move_failed", "no waypoint pair on the new path: not moved")    \
+  X(kSessionRebound, "session_rebound", "session found by UUID on a new outer tuple and rebound") \
   X(kReloadRemoved, "reload_removed_session",                                                   \
     "session removed by Reload: its tenant, service or peer is gone from the new config")
 
@@ -182,6 +186,15 @@ class Pipeline {
   // changes. Call from the worker thread, between bursts. Session-table sizes and timeouts are
   // fixed at creation and are not changed by a reload.
   absl::Status Reload(std::shared_ptr<const config::Config> config);
+
+  // Moves every session this router opened toward peer `peer` (config index) on its path
+  // `from_path` to `to_path` (indices into the peer's addresses), §2.9 / §5.7: new waypoint
+  // ports on the new path, the same UUID, TCP state and timers; forward metadata is sent again
+  // (on any TCP segment) until the peer answers on the new path. The peer finds the session by
+  // UUID and rebinds it. Returns the number of sessions moved (a session whose new waypoint pair
+  // cannot be allocated stays where it is, counted). Called by the embedding program when the
+  // peer layer reports a path down (worker thread, between bursts).
+  size_t MovePeerPath(size_t peer, size_t from_path, size_t to_path, uint64_t now_ms);
 
   // One worker loop step: a burst from every bound port, processed and transmitted, ports
   // flushed. Returns the number of frames received.
@@ -257,6 +270,8 @@ class Pipeline {
   size_t FindPeerIndexOnSide(const session::FlowKey& outer) const;
   void Transmit(size_t interface, const io::Frame& frame);
   void FlushTx();
+  // Removes a session the pipeline decided to end (Delete Session, replaced, reload).
+  void Forget(session::Session& s, uint64_t now_ms);
   bool Finish(session::Session& s, session::Direction d, uint8_t tcp_flags, uint64_t now_ms);
   void Count(PipelineCounter c) { counters_.Increment(c); }
   bool IsWan(size_t interface) const;
@@ -269,6 +284,7 @@ class Pipeline {
   std::vector<std::unique_ptr<PeerState>> peers_;         // by config peer index
   std::vector<std::unique_ptr<ServiceCrypto>> services_;  // by config service index
   std::vector<uint32_t> tenant_sessions_;                 // live sessions per tenant
+  std::unique_ptr<UuidIndex> uuids_;                      // sessions created from metadata
   std::vector<packet::MacAddress> macs_;
   std::vector<io::Port*> ports_;
   io::FramePool* pool_ = nullptr;

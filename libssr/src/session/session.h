@@ -59,11 +59,13 @@ enum SessionFlag : uint16_t {
   kHealthCheckPending = 1u << 4,   // inactivity-based recovery: next packet carries TLV 46
   kLocalBreakout = 1u << 5,        // next hop is not an SVR peer: no metadata, no waypoints
   kTransit = 1u << 6,              // intermediate router: both flows on WAN, payload untouched
+  kResignal = 1u << 7,             // moved to another path: metadata rides on any TCP segment
   // The reverse key's ports came from AllocateWaypoints: on removal the reverse flow stays
   // indexed for the quarantine time so the pair is not handed out again (§2.4).
   kWaypointsAllocated = 1u << 8,
   // Transport state enforcement is reset/block: packets invalid for the TCP state are reported.
   kStrictTcp = 1u << 9,
+  kIndexedByUuid = 1u << 10,       // pipeline: the session is in its UUID index
 };
 
 // Internal bits of Session::seen (owned by the table).

@@ -255,6 +255,32 @@ UpdateResult SessionTable::Update(Session& s, Direction d, uint8_t tcp_flags, ui
   return result;
 }
 
+InsertResult SessionTable::Rebind(Session& s, Direction d, const FlowKey& key) {
+  if (s.slot_state != SlotState::kLive) return InsertResult::kInvalidKey;
+  if (key == s.key(Opposite(d))) {
+    counters_.Increment(SessionCounter::kInvalidKey);
+    return InsertResult::kInvalidKey;
+  }
+  const uint32_t index = IndexOf(s);
+  if (key == s.key(d)) return InsertResult::kOk;
+  const uint64_t hash = FlowIndex::Hash(key);
+  const uint32_t holder = FindFlow(key, hash);
+  if (holder != FlowIndex::kNone) {
+    if (sessions_[holder >> 1].slot_state == SlotState::kLive) {
+      counters_.Increment(SessionCounter::kExists);
+      return InsertResult::kExists;
+    }
+    ReleaseQuarantine(holder >> 1);
+    counters_.Increment(SessionCounter::kQuarantineReclaimed);
+  }
+  FlowKey& slot = d == Direction::kForward ? s.forward : s.reverse;
+  index_.Erase(FlowIndex::Hash(slot), FlowId(index, d));
+  slot = key;
+  index_.Insert(hash, FlowId(index, d));
+  counters_.Increment(SessionCounter::kRebound);
+  return InsertResult::kOk;
+}
+
 void SessionTable::Erase(Session& s, uint64_t now_ms) {
   if (s.slot_state != SlotState::kLive) return;
   counters_.Increment(SessionCounter::kErased);

@@ -82,6 +82,7 @@ namespace ssr::session {
   X(kTcpInvalid, "session_tcp_invalid",                                                        \
     "strict transport-state enforcement: packet invalid for the TCP state")                    \
   X(kWaypointsAllocated, "session_waypoints_allocated", "waypoint port pair handed out")       \
+  X(kRebound, "session_rebound", "a live session's flow moved to a new key (peer-path move)")   \
   X(kWaypointsExhausted, "session_waypoints_exhausted",                                        \
     "no free waypoint port pair within the probe budget")
 
@@ -190,6 +191,13 @@ class SessionTable {
   // session answered on the first reverse packet, and runs the TCP state machine for TCP
   // sessions (tcp_flags is ignored otherwise).
   UpdateResult Update(Session& session, Direction direction, uint8_t tcp_flags, uint64_t now_ms);
+
+  // Moves one flow of a live session to a new key (a session moved to another peer path, §2.9):
+  // TCP state, timers, UUID and the other flow stay. kExists if a live session uses `key` (a
+  // quarantined holder is released instead), kInvalidKey if `key` equals the other flow's key.
+  // The old key is released at once (not quarantined): the session that owned it still exists,
+  // so the peer's state for that tuple is being moved, not orphaned.
+  InsertResult Rebind(Session& session, Direction direction, const FlowKey& key);
 
   // Removes a live session (close, Delete Session). No callback: the caller knows. If its
   // waypoints were allocated the reverse key is quarantined.
