@@ -73,8 +73,19 @@ struct Args {
 
 // Returns an exit code when the program must stop (usage error), nullopt to go on.
 std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
-  enum Opt { kConfig = 1, kDefault, kRouter, kInterface, kXdpMode, kZeroCopy, kWorkers,
-             kStatsInterval, kStatsFile, kCleanup, kHelp };
+  enum Opt {
+    kConfig = 1,
+    kDefault,
+    kRouter,
+    kInterface,
+    kXdpMode,
+    kZeroCopy,
+    kWorkers,
+    kStatsInterval,
+    kStatsFile,
+    kCleanup,
+    kHelp
+  };
   static const option kOptions[] = {
       {"config", required_argument, nullptr, kConfig},
       {"default", no_argument, nullptr, kDefault},
@@ -94,9 +105,15 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
   while ((c = getopt_long(argc, argv, "", kOptions, nullptr)) != -1) {
     const std::string value = optarg != nullptr ? optarg : "";
     switch (c) {
-      case kConfig: args->config_file = value; break;
-      case kDefault: args->use_default = true; break;
-      case kRouter: args->router = value; break;
+      case kConfig:
+        args->config_file = value;
+        break;
+      case kDefault:
+        args->use_default = true;
+        break;
+      case kRouter:
+        args->router = value;
+        break;
       case kInterface: {
         const size_t eq = value.find('=');
         if (eq == std::string::npos) {
@@ -111,16 +128,24 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
         break;
       }
       case kXdpMode:
-        if (value == "native") args->xdp_mode = ssr::XdpMode::kNative;
-        else if (value == "skb") args->xdp_mode = ssr::XdpMode::kSkb;
-        else if (value == "auto") args->xdp_mode = ssr::XdpMode::kAuto;
-        else return UsageError("--xdp-mode: \"" + value + "\" is not native, skb or auto");
+        if (value == "native")
+          args->xdp_mode = ssr::XdpMode::kNative;
+        else if (value == "skb")
+          args->xdp_mode = ssr::XdpMode::kSkb;
+        else if (value == "auto")
+          args->xdp_mode = ssr::XdpMode::kAuto;
+        else
+          return UsageError("--xdp-mode: \"" + value + "\" is not native, skb or auto");
         break;
       case kZeroCopy:
-        if (value == "auto") args->zero_copy = ssr::ZeroCopy::kAuto;
-        else if (value == "require") args->zero_copy = ssr::ZeroCopy::kRequire;
-        else if (value == "off") args->zero_copy = ssr::ZeroCopy::kOff;
-        else return UsageError("--zero-copy: \"" + value + "\" is not auto, require or off");
+        if (value == "auto")
+          args->zero_copy = ssr::ZeroCopy::kAuto;
+        else if (value == "require")
+          args->zero_copy = ssr::ZeroCopy::kRequire;
+        else if (value == "off")
+          args->zero_copy = ssr::ZeroCopy::kOff;
+        else
+          return UsageError("--zero-copy: \"" + value + "\" is not auto, require or off");
         break;
       case kWorkers: {
         char* end = nullptr;
@@ -136,14 +161,21 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
         char* end = nullptr;
         const double d = std::strtod(value.c_str(), &end);
         if (value.empty() || *end != '\0' || !std::isfinite(d) || d < 0 || d > 86400) {
-          return UsageError("--stats-interval: \"" + value + "\" is not a number of seconds (0 = off)");
+          return UsageError("--stats-interval: \"" + value +
+                            "\" is not a number of seconds (0 = off)");
         }
         args->stats_interval = d;
         break;
       }
-      case kStatsFile: args->stats_file = value; break;
-      case kCleanup: args->cleanup = true; break;
-      case kHelp: std::fputs(kUsage, stdout); return kExitOk;
+      case kStatsFile:
+        args->stats_file = value;
+        break;
+      case kCleanup:
+        args->cleanup = true;
+        break;
+      case kHelp:
+        std::fputs(kUsage, stdout);
+        return kExitOk;
       default: {
         const std::string bad = optind - 1 < argc ? argv[optind - 1] : "?";
         if (optopt != 0 && optopt < kConfig) return UsageError("unknown option \"" + bad + "\"");
@@ -201,7 +233,8 @@ bool WriteStatsFile(const std::string& path, const ssr::RouterStats& s) {
     std::fprintf(f, "mode.%s %s\n", i.name.c_str(), i.xdp_mode.c_str());
   }
   const bool ok = std::fclose(f) == 0 && std::rename(tmp.c_str(), path.c_str()) == 0;
-  if (!ok) std::fprintf(stderr, "ssr-router: --stats-file %s: %s\n", path.c_str(), std::strerror(errno));
+  if (!ok)
+    std::fprintf(stderr, "ssr-router: --stats-file %s: %s\n", path.c_str(), std::strerror(errno));
   return ok;
 }
 
@@ -256,8 +289,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<ssr::Router>> router = ssr::Router::Create(options, *config);
   if (!router.ok()) {
     const absl::StatusCode code = router.status().code();
-    const bool usage = code == absl::StatusCode::kInvalidArgument ||
-                       code == absl::StatusCode::kNotFound;
+    const bool usage =
+        code == absl::StatusCode::kInvalidArgument || code == absl::StatusCode::kNotFound;
     std::fprintf(stderr, "ssr-router: %s\n", std::string(router.status().message()).c_str());
     return usage ? kExitUsage : kExitRuntime;
   }
@@ -286,15 +319,16 @@ int main(int argc, char** argv) {
     clock_gettime(CLOCK_MONOTONIC, &now);
     timespec wait{1, 0};
     if (interval_ns > 0) {
-      long long left = (next.tv_sec - now.tv_sec) * 1000000000LL + (next.tv_nsec - now.tv_nsec) +
-                       interval_ns;
+      long long left =
+          (next.tv_sec - now.tv_sec) * 1000000000LL + (next.tv_nsec - now.tv_nsec) + interval_ns;
       if (left <= 0) {
         std::printf("%s\n", Summary((*router)->Stats()).c_str());
         std::fflush(stdout);
         next = now;
         left = interval_ns;
       }
-      wait = timespec{static_cast<time_t>(left / 1000000000LL), static_cast<long>(left % 1000000000LL)};
+      wait = timespec{static_cast<time_t>(left / 1000000000LL),
+                      static_cast<long>(left % 1000000000LL)};
     }
     const int sig = sigtimedwait(&signals, nullptr, &wait);
     if (sig == SIGINT || sig == SIGTERM) break;

@@ -69,7 +69,9 @@ TEST_CASE("Router::Create names a Linux interface that does not exist") {
   CHECK_THAT(std::string(r.status().message()), Catch::Contains("wan0"));
 }
 
-TEST_CASE("Router::Reload of a config without the router is rejected and the old config keeps forwarding") {
+TEST_CASE(
+    "Router::Reload of a config without the router is rejected and the old config keeps "
+    "forwarding") {
   RequireNetnsSupport();
   NetnsTopology topo;
   const DemoTopology t = BuildDemoTopology(topo);
@@ -137,13 +139,16 @@ TEST_CASE("Router reports the session a ping opens with its tenant, service and 
   REQUIRE(datacenter->Start().ok());
   Ping(t, 1);
   REQUIRE(Ping(t, 2) == 2);
-  const bool seen = WaitFor([&] {
-    std::lock_guard<std::mutex> lock(mu);
-    for (const ssr::SessionEvent& e : events) {
-      if (e.kind == ssr::SessionEvent::Kind::kOpened && e.destination == "10.20.3.10") return true;
-    }
-    return false;
-  }, 5000);
+  const bool seen = WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        for (const ssr::SessionEvent& e : events) {
+          if (e.kind == ssr::SessionEvent::Kind::kOpened && e.destination == "10.20.3.10")
+            return true;
+        }
+        return false;
+      },
+      5000);
   REQUIRE(seen);
   std::lock_guard<std::mutex> lock(mu);
   for (const ssr::SessionEvent& e : events) {

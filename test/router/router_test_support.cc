@@ -26,9 +26,13 @@ DemoTopology BuildDemoTopology(NetnsTopology& topo) {
   ex(t.client, "ip link add c0 type veth peer name lan0 netns " + t.branch);
   ex(t.branch, "ip link add wan0 type veth peer name wan0 netns " + t.datacenter);
   ex(t.datacenter, "ip link add lan0 type veth peer name s0 netns " + t.server);
-  for (const auto& [ns, ifname] : std::vector<std::pair<std::string, std::string>>{
-           {t.client, "c0"}, {t.branch, "lan0"}, {t.branch, "wan0"}, {t.datacenter, "wan0"},
-           {t.datacenter, "lan0"}, {t.server, "s0"}}) {
+  for (const auto& [ns, ifname] :
+       std::vector<std::pair<std::string, std::string>>{{t.client, "c0"},
+                                                        {t.branch, "lan0"},
+                                                        {t.branch, "wan0"},
+                                                        {t.datacenter, "wan0"},
+                                                        {t.datacenter, "lan0"},
+                                                        {t.server, "s0"}}) {
     ex(ns, "sysctl -qw net.ipv6.conf." + ifname + ".disable_ipv6=1");
   }
   ex(t.client, "ip addr add 10.10.9.20/16 dev c0");
@@ -123,7 +127,9 @@ int RunCapture(const std::string& command, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-std::string SsrRouterPath() { return std::string(SSR_BINARY_DIR) + "/examples/ssr-router/ssr-router"; }
+std::string SsrRouterPath() {
+  return std::string(SSR_BINARY_DIR) + "/examples/ssr-router/ssr-router";
+}
 
 std::string MakeTempDir() {
   char tmpl[] = "/tmp/ssr-router-test-XXXXXX";

@@ -22,20 +22,25 @@ struct UsageCase {
 TEST_CASE("ssr-router exits 2 naming the problem for each usage error") {
   const UsageCase cases[] = {
       {"", "no --interface given"},
-      {"--router branch --interface lan0=a --interface wan0=b", "exactly one of --config FILE and --default"},
-      {"--default --config x --router branch --interface lan0=a", "exactly one of --config FILE and --default"},
+      {"--router branch --interface lan0=a --interface wan0=b",
+       "exactly one of --config FILE and --default"},
+      {"--default --config x --router branch --interface lan0=a",
+       "exactly one of --config FILE and --default"},
       {"--default --interface lan0=a", "--router NAME is required"},
       {"--default --router branch --interface lan0", "expected CONFIG_IFACE=OS_IFNAME"},
       {"--default --router branch --interface lan0=", "Linux interface name is empty"},
       {"--default --router branch --interface lan0=a --xdp-mode fast", "--xdp-mode: \"fast\""},
       {"--default --router branch --interface lan0=a --zero-copy maybe", "--zero-copy: \"maybe\""},
       {"--default --router branch --interface lan0=a --workers 0", "--workers: \"0\""},
-      {"--default --router branch --interface lan0=a --stats-interval -1", "--stats-interval: \"-1\""},
+      {"--default --router branch --interface lan0=a --stats-interval -1",
+       "--stats-interval: \"-1\""},
       {"--default --router branch --interface lan0=a --bogus", "\"--bogus\""},
       {"--default --router branch --interface lan0=a extra", "unexpected argument \"extra\""},
       {"--default --router hq --interface lan0=a", "\"hq\" is not a router of the config"},
-      {"--default --router branch --interface lan0=a", "\"wan0\" of router \"branch\" has no Linux interface"},
-      {"--config /nonexistent/x.textproto --router branch --interface lan0=a", "/nonexistent/x.textproto"},
+      {"--default --router branch --interface lan0=a",
+       "\"wan0\" of router \"branch\" has no Linux interface"},
+      {"--config /nonexistent/x.textproto --router branch --interface lan0=a",
+       "/nonexistent/x.textproto"},
   };
   for (const UsageCase& c : cases) {
     std::string out;
@@ -51,11 +56,14 @@ TEST_CASE("ssr-router reports a bad config file with the field path and exits 2"
   const std::string path = dir + "/bad.textproto";
   FILE* f = std::fopen(path.c_str(), "w");
   REQUIRE(f != nullptr);
-  std::fputs("organization: \"o\"\nrouters { name: \"r\" interfaces { name: \"lan0\" role: LAN "
-             "addresses: \"10.0.0.1/40\" } }\n", f);
+  std::fputs(
+      "organization: \"o\"\nrouters { name: \"r\" interfaces { name: \"lan0\" role: LAN "
+      "addresses: \"10.0.0.1/40\" } }\n",
+      f);
   std::fclose(f);
   std::string out;
-  const int rc = RunCapture(SsrRouterPath() + " --config " + path + " --router r --interface lan0=x", &out);
+  const int rc =
+      RunCapture(SsrRouterPath() + " --config " + path + " --router r --interface lan0=x", &out);
   std::remove(path.c_str());
   rmdir(dir.c_str());
   INFO(out);

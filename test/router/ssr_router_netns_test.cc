@@ -13,10 +13,10 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
-#include <thread>
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "io/netns_fixture.h"
 #include "router_test_support.h"
@@ -26,9 +26,10 @@ namespace {
 
 std::vector<std::string> RouterArgs(const std::string& router, const std::string& dir,
                                     const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> a = {SsrRouterPath(), "--router", router, "--interface", "lan0=lan0",
-                                "--interface", "wan0=wan0", "--stats-file",
-                                dir + "/" + router + ".stats", "--stats-interval", "0.2"};
+  std::vector<std::string> a = {SsrRouterPath(),    "--router",     router,
+                                "--interface",      "lan0=lan0",    "--interface",
+                                "wan0=wan0",        "--stats-file", dir + "/" + router + ".stats",
+                                "--stats-interval", "0.2"};
   if (extra.empty()) a.push_back("--default");
   a.insert(a.end(), extra.begin(), extra.end());
   return a;
@@ -51,7 +52,8 @@ std::string LastLineStartingWith(const std::string& text, const std::string& pre
 int PingReplies(const DemoTopology& t, int count) {
   std::string out;
   RunCapture("ip netns exec " + t.client + " ping -n -q -c " + std::to_string(count) +
-                 " -i 0.2 -W 2 10.20.3.10", &out);
+                 " -i 0.2 -W 2 10.20.3.10",
+             &out);
   const size_t pos = out.find(" received");
   if (pos == std::string::npos) return 0;
   size_t start = out.rfind(", ", pos);
@@ -84,13 +86,16 @@ void AttachLeftoverXdp(const std::string& netns, const std::string& ifname, uint
 
 }  // namespace
 
-TEST_CASE("ssr-router forwards a ping from guest 10.10.9.20 to web 10.20.3.10 through branch and datacenter") {
+TEST_CASE(
+    "ssr-router forwards a ping from guest 10.10.9.20 to web 10.20.3.10 through branch and "
+    "datacenter") {
   RequireNetnsSupport();
   NetnsTopology topo;
   const DemoTopology t = BuildDemoTopology(topo);
   const std::string dir = MakeTempDir();
   const pid_t b = SpawnInNetns(t.branch, RouterArgs("branch", dir), dir + "/branch.out");
-  const pid_t d = SpawnInNetns(t.datacenter, RouterArgs("datacenter", dir), dir + "/datacenter.out");
+  const pid_t d =
+      SpawnInNetns(t.datacenter, RouterArgs("datacenter", dir), dir + "/datacenter.out");
   const bool ready = WaitForLine(dir + "/branch.out", "ready", 60000) &&
                      WaitForLine(dir + "/datacenter.out", "ready", 60000);
   if (!ready) {
@@ -119,8 +124,8 @@ TEST_CASE("ssr-router forwards a ping from guest 10.10.9.20 to web 10.20.3.10 th
   // Stats dumps written at exit: 11 pings each way through both routers, nothing lost.
   const auto bs = ReadStatsFile(dir + "/branch.stats");
   const auto ds = ReadStatsFile(dir + "/datacenter.stats");
-  CHECK(Num(bs, "gate.lan_allow") >= 10);         // echo requests from the guest
-  CHECK(Num(bs, "gate.wan_waypoint") >= 10);      // replies from the datacenter
+  CHECK(Num(bs, "gate.lan_allow") >= 10);     // echo requests from the guest
+  CHECK(Num(bs, "gate.wan_waypoint") >= 10);  // replies from the datacenter
   CHECK(Num(bs, "policy.policy_allow") >= 1);
   CHECK(Num(bs, "pipeline.tx_packets") >= 20);
   CHECK(Num(bs, "crypto.crypto_signed") >= 10);
@@ -136,24 +141,31 @@ TEST_CASE("ssr-router forwards a ping from guest 10.10.9.20 to web 10.20.3.10 th
   std::system(("rm -rf " + dir).c_str());
 }
 
-TEST_CASE("ssr-router keeps the old config after a SIGHUP with a broken file and applies a good one") {
+TEST_CASE(
+    "ssr-router keeps the old config after a SIGHUP with a broken file and applies a good one") {
   RequireNetnsSupport();
   NetnsTopology topo;
   const DemoTopology t = BuildDemoTopology(topo);
   const std::string dir = MakeTempDir();
   const std::string cfg = dir + "/router.textproto";
-  REQUIRE(std::system(("cp " + std::string(SSR_SOURCE_DIR) + "/examples/configs/default.textproto " + cfg).c_str()) == 0);
-  const pid_t b = SpawnInNetns(t.branch, RouterArgs("branch", dir, {"--config", cfg}), dir + "/branch.out");
+  REQUIRE(std::system(
+              ("cp " + std::string(SSR_SOURCE_DIR) + "/examples/configs/default.textproto " + cfg)
+                  .c_str()) == 0);
+  const pid_t b =
+      SpawnInNetns(t.branch, RouterArgs("branch", dir, {"--config", cfg}), dir + "/branch.out");
   REQUIRE(WaitForLine(dir + "/branch.out", "ready", 60000));
 
-  REQUIRE(std::system(("echo 'routers { name: \"branch\" bogus_field: 1 }' >> " + cfg).c_str()) == 0);
+  REQUIRE(std::system(("echo 'routers { name: \"branch\" bogus_field: 1 }' >> " + cfg).c_str()) ==
+          0);
   kill(b, SIGHUP);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   kill(b, SIGUSR1);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const auto after_bad = ReadStatsFile(dir + "/branch.stats");
 
-  REQUIRE(std::system(("cp " + std::string(SSR_SOURCE_DIR) + "/examples/configs/default.textproto " + cfg).c_str()) == 0);
+  REQUIRE(std::system(
+              ("cp " + std::string(SSR_SOURCE_DIR) + "/examples/configs/default.textproto " + cfg)
+                  .c_str()) == 0);
   kill(b, SIGHUP);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const int rc = StopChild(b, SIGTERM, 20000);
@@ -183,7 +195,8 @@ TEST_CASE("ssr-router --cleanup detaches XDP programs a killed process left on a
   REQUIRE_FALSE(NoXdpOn(ns, "wan0"));
   std::string out;
   const int rc = RunCapture("ip netns exec " + ns + " " + SsrRouterPath() +
-                                " --cleanup --interface lan0=lan0 --interface wan0=wan0", &out);
+                                " --cleanup --interface lan0=lan0 --interface wan0=wan0",
+                            &out);
   INFO(out);
   CHECK(rc == 0);
   CHECK(NoXdpOn(ns, "lan0"));
@@ -195,8 +208,8 @@ TEST_CASE("ssr-router --cleanup names a missing interface and exits 1") {
   NetnsTopology topo;
   const std::string ns = topo.AddNamespace();
   std::string out;
-  const int rc = RunCapture("ip netns exec " + ns + " " + SsrRouterPath() +
-                                " --cleanup --interface lan0=nosuch7", &out);
+  const int rc = RunCapture(
+      "ip netns exec " + ns + " " + SsrRouterPath() + " --cleanup --interface lan0=nosuch7", &out);
   CHECK(rc == 1);
   CHECK_THAT(out, Catch::Contains("\"nosuch7\""));
 }

@@ -41,7 +41,8 @@ class Config {
   // listing every validation error.
   static absl::StatusOr<Config> LoadFile(const std::string& path);
   // Parses and validates `text`. Relative key-file paths resolve against the working directory.
-  static absl::StatusOr<Config> Parse(std::string_view text, ConfigFormat format = ConfigFormat::kAuto);
+  static absl::StatusOr<Config> Parse(std::string_view text,
+                                      ConfigFormat format = ConfigFormat::kAuto);
   // The built-in two-router demo config (branch / datacenter), compiled into the library.
   static Config Default();
 

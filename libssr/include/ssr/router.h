@@ -81,13 +81,13 @@ struct SessionEvent {
   // was still intact when the sweep found it gone (otherwise empty / 0).
   std::string tenant;
   std::string service;
-  std::string peer;           // empty for local breakout (next hop on a LAN)
-  uint8_t protocol = 0;       // IP protocol of the first packet (6 TCP, 17 UDP, 1 / 58 ICMP)
-  std::string source;         // forward flow as the router received it
+  std::string peer;      // empty for local breakout (next hop on a LAN)
+  uint8_t protocol = 0;  // IP protocol of the first packet (6 TCP, 17 UDP, 1 / 58 ICMP)
+  std::string source;    // forward flow as the router received it
   uint16_t source_port = 0;
   std::string destination;
   uint16_t destination_port = 0;
-  uint64_t created_ms = 0;    // worker clock (CLOCK_MONOTONIC milliseconds)
+  uint64_t created_ms = 0;  // worker clock (CLOCK_MONOTONIC milliseconds)
 };
 
 // Called on the router's control thread, never on a worker. It may take its time (events queue

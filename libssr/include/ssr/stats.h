@@ -29,10 +29,10 @@ struct CounterValue {
 
 // One router interface (summed over its queues / workers).
 struct InterfaceStats {
-  std::string name;     // config interface name
-  std::string os_name;  // Linux interface it is bound to
-  std::string role;     // "lan" or "wan"
-  std::string xdp_mode;  // attach mode of the gate obtained from the kernel: "native" or "skb"
+  std::string name;        // config interface name
+  std::string os_name;     // Linux interface it is bound to
+  std::string role;        // "lan" or "wan"
+  std::string xdp_mode;    // attach mode of the gate obtained from the kernel: "native" or "skb"
   bool zero_copy = false;  // AF_XDP sockets bound zero-copy (false: copy mode)
   uint32_t queues = 0;     // AF_XDP sockets (one per worker)
   std::vector<CounterValue> counters;  // AF_XDP socket counters ("xsk_rx_packets", ...)
@@ -41,8 +41,8 @@ struct InterfaceStats {
 // One configured peer of the router.
 struct PeerStats {
   std::string name;
-  std::string interface;                 // config name of the WAN interface
-  std::vector<std::string> addresses;    // the peer's waypoint addresses
+  std::string interface;               // config name of the WAN interface
+  std::vector<std::string> addresses;  // the peer's waypoint addresses
   // Live sessions toward this peer, counted by each worker's background sweep of its session
   // table (refreshed about once per second; exact only when the table is idle).
   uint64_t sessions = 0;
@@ -50,11 +50,11 @@ struct PeerStats {
 
 struct WorkerStats {
   uint32_t id = 0;
-  int cpu = -1;          // CPU the worker is pinned to, -1 when not pinned
+  int cpu = -1;  // CPU the worker is pinned to, -1 when not pinned
   uint64_t rx_packets = 0;
   uint64_t tx_packets = 0;
-  uint64_t sessions = 0;  // live sessions in this worker's table
-  uint64_t polls = 0;     // loop iterations
+  uint64_t sessions = 0;     // live sessions in this worker's table
+  uint64_t polls = 0;        // loop iterations
   uint64_t idle_sleeps = 0;  // times the worker slept waiting for packets
 };
 

@@ -48,7 +48,8 @@ absl::StatusOr<int> InterfaceIndex(const std::string& name) {
 
 absl::StatusOr<packet::MacAddress> InterfaceMac(const std::string& name) {
   ifreq ifr;
-  if (!FillIfreq(name, &ifr)) return absl::InvalidArgumentError(absl::StrCat("bad interface name \"", name, "\""));
+  if (!FillIfreq(name, &ifr))
+    return absl::InvalidArgumentError(absl::StrCat("bad interface name \"", name, "\""));
   io::UniqueFd fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return absl::InternalError(absl::StrCat("socket: ", Errno(errno)));
   if (ioctl(fd.get(), SIOCGIFHWADDR, &ifr) != 0) {
@@ -84,7 +85,8 @@ absl::Status DetachAllXdp(const std::string& name) {
   bpf_xdp_query_opts q{};
   q.sz = sizeof(q);
   if (bpf_xdp_query(*ifindex, 0, &q) != 0) {
-    return absl::InternalError(absl::StrCat("interface \"", name, "\": bpf_xdp_query: ", Errno(errno)));
+    return absl::InternalError(
+        absl::StrCat("interface \"", name, "\": bpf_xdp_query: ", Errno(errno)));
   }
   struct ModeFlag {
     uint32_t prog_id;
@@ -125,8 +127,8 @@ absl::StatusOr<std::vector<KernelNeighbor>> DumpKernelNeighbors() {
   if (send(fd.get(), &req, req.nh.nlmsg_len, 0) < 0) {
     return absl::InternalError(absl::StrCat("netlink send: ", Errno(errno)));
   }
-  constexpr uint16_t kUsable = NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT |
-                               NUD_NOARP;
+  constexpr uint16_t kUsable =
+      NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP;
   std::vector<KernelNeighbor> out;
   std::vector<char> buf(1 << 16);
   for (;;) {
@@ -197,8 +199,8 @@ absl::Status KickNeighborResolution(const std::string& name, const util::IpAddre
   }
   const char byte = 0;
   if (sendto(fd.get(), &byte, 1, 0, reinterpret_cast<sockaddr*>(&ss), sl) < 0) {
-    return absl::UnavailableError(absl::StrCat("resolving ", address.ToString(), " on ", name,
-                                               ": ", Errno(errno)));
+    return absl::UnavailableError(
+        absl::StrCat("resolving ", address.ToString(), " on ", name, ": ", Errno(errno)));
   }
   return absl::OkStatus();
 }

@@ -25,8 +25,7 @@ absl::StatusOr<Config> Config::Parse(std::string_view text, ConfigFormat format)
 
 Config Config::Default() {
   const std::string_view text = config::DefaultConfigText();
-  auto loaded = config::LoadConfigString(text,
-                                         config::ConfigFormat::kText);
+  auto loaded = config::LoadConfigString(text, config::ConfigFormat::kText);
   if (!loaded.ok()) {
     // The default config is validated by the config tests; failing here is a build defect.
     Log(LogSeverity::kError, "config", "the built-in default config does not validate");

@@ -43,25 +43,34 @@ constexpr uint32_t kTailReserve = 256;  // SVR metadata and trailers the pipelin
 
 io::XdpMode ToIo(XdpMode m) {
   switch (m) {
-    case XdpMode::kNative: return io::XdpMode::kNative;
-    case XdpMode::kSkb: return io::XdpMode::kSkb;
-    case XdpMode::kAuto: break;
+    case XdpMode::kNative:
+      return io::XdpMode::kNative;
+    case XdpMode::kSkb:
+      return io::XdpMode::kSkb;
+    case XdpMode::kAuto:
+      break;
   }
   return io::XdpMode::kAuto;
 }
 gate::AttachMode ToGate(XdpMode m) {
   switch (m) {
-    case XdpMode::kNative: return gate::AttachMode::kNative;
-    case XdpMode::kSkb: return gate::AttachMode::kSkb;
-    case XdpMode::kAuto: break;
+    case XdpMode::kNative:
+      return gate::AttachMode::kNative;
+    case XdpMode::kSkb:
+      return gate::AttachMode::kSkb;
+    case XdpMode::kAuto:
+      break;
   }
   return gate::AttachMode::kAuto;
 }
 io::ZeroCopyMode ToIo(ZeroCopy z) {
   switch (z) {
-    case ZeroCopy::kRequire: return io::ZeroCopyMode::kRequire;
-    case ZeroCopy::kOff: return io::ZeroCopyMode::kOff;
-    case ZeroCopy::kAuto: break;
+    case ZeroCopy::kRequire:
+      return io::ZeroCopyMode::kRequire;
+    case ZeroCopy::kOff:
+      return io::ZeroCopyMode::kOff;
+    case ZeroCopy::kAuto:
+      break;
   }
   return io::ZeroCopyMode::kAuto;
 }
@@ -156,7 +165,7 @@ struct Router::Impl {
     StopThreads();
     workers.clear();  // sockets and UMEMs before the gate (XSKMAP, program)
     std::lock_guard<std::mutex> lock(gate_mu);
-    gate.reset();     // detaches from every interface
+    gate.reset();  // detaches from every interface
   }
 
   void StopThreads() {
@@ -221,13 +230,15 @@ struct Router::Impl {
   int RefreshNeighbors(bool running_now) {
     auto dump = router::DumpKernelNeighbors();
     if (!dump.ok()) {
-      Log(LogSeverity::kWarning, "router", absl::StrCat("kernel neighbours: ", dump.status().message()));
+      Log(LogSeverity::kWarning, "router",
+          absl::StrCat("kernel neighbours: ", dump.status().message()));
       return 0;
     }
     std::vector<NeighborEntry> list;
     for (const router::KernelNeighbor& kn : *dump) {
       for (size_t i = 0; i < ifindexes.size(); ++i) {
-        if (ifindexes[i] == kn.ifindex) list.push_back({static_cast<uint16_t>(i), kn.address, kn.mac});
+        if (ifindexes[i] == kn.ifindex)
+          list.push_back({static_cast<uint16_t>(i), kn.address, kn.mac});
       }
     }
     std::vector<NextHop> hops;
@@ -357,9 +368,9 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
   if (r == nullptr) {
     std::vector<std::string> names;
     for (const config::Router& x : cfg->routers) names.push_back(absl::StrCat("\"", x.name, "\""));
-    return absl::NotFoundError(absl::StrCat("router: \"", options.router,
-                                            "\" is not a router of the config (routers: ",
-                                            absl::StrJoin(names, ", "), ")"));
+    return absl::NotFoundError(absl::StrCat(
+        "router: \"", options.router,
+        "\" is not a router of the config (routers: ", absl::StrJoin(names, ", "), ")"));
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
@@ -371,13 +382,13 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     const InterfaceBinding& b = options.interfaces[i];
     const auto idx = r->InterfaceIndex(b.config_name);
     if (!idx.has_value()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "interfaces[", i, "]: \"", b.config_name, "\" is not an interface of router \"",
-          options.router, "\""));
+      return absl::InvalidArgumentError(absl::StrCat("interfaces[", i, "]: \"", b.config_name,
+                                                     "\" is not an interface of router \"",
+                                                     options.router, "\""));
     }
     if (b.os_name.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("interfaces[", i, "]: no Linux interface given for \"", b.config_name, "\""));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "interfaces[", i, "]: no Linux interface given for \"", b.config_name, "\""));
     }
     if (!impl->os_names[*idx].empty()) {
       return absl::InvalidArgumentError(
@@ -385,9 +396,9 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     }
     for (size_t j = 0; j < i; ++j) {
       if (options.interfaces[j].os_name == b.os_name) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "interfaces[", i, "]: Linux interface \"", b.os_name, "\" is already bound to \"",
-            options.interfaces[j].config_name, "\""));
+        return absl::InvalidArgumentError(absl::StrCat("interfaces[", i, "]: Linux interface \"",
+                                                       b.os_name, "\" is already bound to \"",
+                                                       options.interfaces[j].config_name, "\""));
       }
     }
     impl->os_names[*idx] = b.os_name;
@@ -417,8 +428,8 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     const std::string& os = impl->os_names[i];
     auto ifindex = router::InterfaceIndex(os);
     if (!ifindex.ok()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "interface ", r->interfaces[i].name, ": ", ifindex.status().message()));
+      return absl::FailedPreconditionError(
+          absl::StrCat("interface ", r->interfaces[i].name, ": ", ifindex.status().message()));
     }
     impl->ifindexes.push_back(*ifindex);
     SSR_ASSIGN_OR_RETURN(packet::MacAddress mac, router::InterfaceMac(os));
@@ -553,8 +564,9 @@ absl::Status Router::Reload(const Config& config) {
   if (cfg == nullptr) return reject(absl::InvalidArgumentError("Reload: empty Config"));
   const config::Router* next = cfg->FindRouter(m.router_name);
   if (next == nullptr) {
-    return reject(absl::NotFoundError(absl::StrCat(
-        "Reload: router \"", m.router_name, "\" is not in the new config; the old config keeps running")));
+    return reject(absl::NotFoundError(
+        absl::StrCat("Reload: router \"", m.router_name,
+                     "\" is not in the new config; the old config keeps running")));
   }
   const config::Router* now = m.config.internal()->FindRouter(m.router_name);
   bool same = next->interfaces.size() == now->interfaces.size();
@@ -563,9 +575,9 @@ absl::Status Router::Reload(const Config& config) {
            next->interfaces[i].role == now->interfaces[i].role;
   }
   if (!same) {
-    return reject(absl::FailedPreconditionError(absl::StrCat(
-        "Reload: the interfaces of router \"", m.router_name,
-        "\" changed (names, roles or order); restart the router to change them")));
+    return reject(absl::FailedPreconditionError(
+        absl::StrCat("Reload: the interfaces of router \"", m.router_name,
+                     "\" changed (names, roles or order); restart the router to change them")));
   }
   // Trial: everything a worker will build from the config, without touching the running ones.
   {
@@ -684,7 +696,8 @@ RouterStats Router::Stats() const {
     for (size_t i = 0; i < util::CounterCount<Enum>(); ++i) {
       const Enum e = static_cast<Enum>(i);
       const std::string_view help = CounterHelp(e);
-      out->push_back({std::string(CounterName(e)), counters.Get(e), help.substr(0, 8) == "dropped:"});
+      out->push_back(
+          {std::string(CounterName(e)), counters.Get(e), help.substr(0, 8) == "dropped:"});
     }
   };
   add(&s.pipeline, sum.pipeline, [](int) { return pipeline::PipelineCounter{}; });

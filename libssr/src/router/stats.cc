@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // RouterStats helpers (ssr/stats.h): flat names, lookups and drop totals.
+#include "ssr/stats.h"
+
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "ssr/stats.h"
 
 namespace ssr {
 
 std::vector<CounterValue> RouterStats::Flatten() const {
   std::vector<CounterValue> out;
   auto group = [&out](const std::string& prefix, const std::vector<CounterValue>& list) {
-    for (const CounterValue& c : list) out.push_back({absl::StrCat(prefix, ".", c.name), c.value, c.is_drop});
+    for (const CounterValue& c : list)
+      out.push_back({absl::StrCat(prefix, ".", c.name), c.value, c.is_drop});
   };
   group("gate", gate);
   group("pipeline", pipeline);
@@ -21,7 +23,8 @@ std::vector<CounterValue> RouterStats::Flatten() const {
   group("decode", decode);
   out.push_back({"sessions.live", sessions_live, false});
   for (const InterfaceStats& i : interfaces) group(absl::StrCat("xsk.", i.name), i.counters);
-  for (const PeerStats& p : peers) out.push_back({absl::StrCat("peer.", p.name, ".sessions"), p.sessions, false});
+  for (const PeerStats& p : peers)
+    out.push_back({absl::StrCat("peer.", p.name, ".sessions"), p.sessions, false});
   for (const WorkerStats& w : workers) {
     const std::string p = absl::StrCat("worker.", w.id, ".");
     out.push_back({p + "rx_packets", w.rx_packets, false});
@@ -62,7 +65,8 @@ std::vector<CounterValue> RouterStats::NonZeroDrops() const {
     if (c.is_drop && c.value != 0) out.push_back({absl::StrCat("gate_", c.name), c.value, true});
   }
   for (const CounterValue& c : pipeline) {
-    if (c.is_drop && c.value != 0) out.push_back({absl::StrCat("pipeline_", c.name), c.value, true});
+    if (c.is_drop && c.value != 0)
+      out.push_back({absl::StrCat("pipeline_", c.name), c.value, true});
   }
   return out;
 }

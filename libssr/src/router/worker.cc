@@ -21,8 +21,8 @@ uint64_t NowMs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
 }
 
-constexpr uint64_t kSlowPathMs = 10;      // expiry / sweep step
-constexpr uint32_t kSweepSteps = 100;     // steps per full table visit (~1 s)
+constexpr uint64_t kSlowPathMs = 10;   // expiry / sweep step
+constexpr uint32_t kSweepSteps = 100;  // steps per full table visit (~1 s)
 constexpr uint32_t kIdlePollsBeforeSleep = 64;
 constexpr int kIdleSleepMs = 1;
 
@@ -55,9 +55,8 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& opti
     auto port = io::XskPort::Create(w->umem_.get(), po);
     if (!port.ok()) {
       return absl::Status(port.status().code(),
-                          absl::StrCat("worker ", options.id, ": AF_XDP socket on ",
-                                       po.interface, " queue ", po.queue_id, ": ",
-                                       port.status().message()));
+                          absl::StrCat("worker ", options.id, ": AF_XDP socket on ", po.interface,
+                                       " queue ", po.queue_id, ": ", port.status().message()));
     }
     w->ports_.push_back(std::move(*port));
   }
