@@ -1,10 +1,36 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "crypto/key_store.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <utility>
 
 namespace ssr::crypto {
+
+void KeyMaterial::Wipe() noexcept {
+  if (!hmac_key.empty()) OPENSSL_cleanse(hmac_key.data(), hmac_key.size());
+  if (!cipher_key.empty()) OPENSSL_cleanse(cipher_key.data(), cipher_key.size());
+}
+
+KeyMaterial& KeyMaterial::operator=(const KeyMaterial& other) {
+  if (this != &other) {
+    Wipe();
+    hmac_key = other.hmac_key;
+    cipher_key = other.cipher_key;
+  }
+  return *this;
+}
+
+KeyMaterial& KeyMaterial::operator=(KeyMaterial&& other) noexcept {
+  if (this != &other) {
+    Wipe();
+    hmac_key = std::move(other.hmac_key);
+    cipher_key = std::move(other.cipher_key);
+  }
+  return *this;
+}
+
 
 const KeyEntry& KeySnapshot::current() const { return entries_.front(); }
 

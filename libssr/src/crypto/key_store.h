@@ -39,9 +39,21 @@ namespace ssr::crypto {
 inline constexpr size_t kMaxKeysPerStore = 4;
 inline constexpr uint64_t kForever = ~uint64_t{0};
 
+// Key bytes are wiped (OPENSSL_cleanse) when a KeyMaterial is destroyed or assigned over, so
+// rotated-out keys do not linger in freed heap memory. Moving leaves the source empty.
 struct KeyMaterial {
   std::vector<uint8_t> hmac_key;    // empty if the policy has no HMAC
   std::vector<uint8_t> cipher_key;  // empty if the policy has no cipher
+
+  KeyMaterial() = default;
+  KeyMaterial(std::vector<uint8_t> hmac, std::vector<uint8_t> cipher)
+      : hmac_key(std::move(hmac)), cipher_key(std::move(cipher)) {}
+  KeyMaterial(const KeyMaterial&) = default;
+  KeyMaterial(KeyMaterial&&) noexcept = default;
+  KeyMaterial& operator=(const KeyMaterial& other);
+  KeyMaterial& operator=(KeyMaterial&& other) noexcept;
+  ~KeyMaterial() { Wipe(); }
+  void Wipe() noexcept;
 };
 
 enum class KeyRole : uint8_t {
