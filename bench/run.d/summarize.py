@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+# bench/run's last step: results.tsv -> summary.md (table, ratios, the command), plot.dat and a
+# gnuplot PNG (Mpps per scenario and packet size); with a third argument, the summary replaces
+# the "## Side-by-side (bench/run)" section at the end of that RESULTS.md.
+#   summarize.py OUT_DIR "COMMAND" [RESULTS_MD]
+import os
+import shutil
+import subprocess
+import sys
+
+out, command = sys.argv[1], sys.argv[2]
+results_md = sys.argv[3] if len(sys.argv) > 3 else None
+SECTION = "## Side-by-side (bench/run)"
+ORDER = ["xdp_drop", "afxdp_fwd", "ssr_plain", "ssr_hmac", "ssr_cbc", "ssr_gcm", "gate_drop",
+         "kernel_nft", "wireguard", "session_rate", "ssr_hmac_2w"]
+SIZES = ["64", "512", "1400", "imix"]
+
+rows = {}
+for line in open(os.path.join(out, "results.tsv")):
+    f = line.rstrip("\n").split("\t")
+    if len(f) < 10:
+        continue
+    rows[(f[0], f[1])] = dict(zip(["scen", "size", "rx", "tx", "loss", "p50", "p99", "ndr", "pdr",
+                                   "note"], f))
+scens = [s for s in ORDER if any(k[0] == s for k in rows)] + \
+        sorted({k[0] for k in rows} - set(ORDER))
+sizes = [s for s in SIZES if any(k[1] == s for k in rows)]
+
+
+def mpps(scen, size):
+    r = rows.get((scen, size))
+    try:
+        return float(r["rx"]) if r else None
+    except ValueError:
+        return None
+
+
+lines = [SECTION, ""]
+info = open(os.path.join(out, "run-info.txt")).read().strip().splitlines()
+lines += ["Measured in one run by `%s` (%s)." % (command, "; ".join(info[1:])), "",
+          "Received Mpps per scenario and frame size (RFC 2544 sizes, FCS included; IMIX 7:4:1 of "
+          "64/576/1500). One 2-vCPU VM runs the generator, the routers and the sink at once, so "
+          "absolute figures are low and noisy; compare within a run. JSON per measurement in "
+          "`bench/results/latest/json/`.", ""]
+head = "| scenario | " + " | ".join("%s B" % s if s != "imix" else "IMIX" for s in sizes) + \
+       " | loss % @64 | latency p50 / p99 µs @64 | NDR / PDR Mpps @64 | what |"
+lines += [head, "|" + " --- |" * (len(sizes) + 5)]
+reasons = []
+for s in scens:
+    cells = []
+    for z in sizes:
+        r = rows.get((s, z))
+        if r is None:
+            cells.append("")
+        elif r["rx"] == "n/a":
+            cells.append("n/a")
+            reasons.append("%s %s: %s" % (s, z, r["note"]))
+        else:
+            cells.append(r["rx"])
+    r64 = rows.get((s, "64")) or next((rows[k] for k in rows if k[0] == s), {})
+    ok = r64 and r64.get("rx") != "n/a"
+    lat = "%s / %s" % (r64["p50"], r64["p99"]) if ok and r64.get("p50") else ""
+    srch = "%s / %s" % (r64["ndr"], r64["pdr"]) if ok and r64.get("ndr") else ""
+    note = r64.get("note", "") if ok else ""
+    lines.append("| %s | %s | %s | %s | %s | %s |" % (s, " | ".join(cells), r64.get("loss", "") if ok else "",
+                                                      lat, srch, note.replace("|", "/")))
+if reasons:
+    lines += ["", "n/a:"] + ["- " + r for r in reasons]
+
+
+def ratio(name, num, den, goal):
+    a, b = mpps(*num), mpps(*den)
+    if a is None or b is None or b == 0:
+        val = "n/a (%s)" % ("missing " + (("%s %s" % num) if a is None else ("%s %s" % den)))
+        met = ""
+    else:
+        val = "%.2f" % (a / b)
+        met = " — goal met" if a / b >= goal else " — goal not met"
+    return "| %s | %s %s B ÷ %s %s B | %s | ≥ %g%s |" % (name, num[0], num[1], den[0], den[1], val, goal, met)
+
+
+lines += ["", "Ratios (same run; benchmark goals, never test assertions):", "",
+          "| ratio | measured | value | goal |", "| --- | --- | --- | --- |",
+          ratio("SVR+HMAC vs raw AF_XDP forwarding", ("ssr_hmac", "64"), ("afxdp_fwd", "64"), 0.8),
+          ratio("encrypted SVR vs wireguard-go", ("ssr_cbc", "1400"), ("wireguard", "1400"), 10),
+          ratio("gate drop of non-members vs raw XDP_DROP", ("gate_drop", "64"), ("xdp_drop", "64"), 0.9)]
+extra = []
+if mpps("session_rate", "64") is not None:
+    extra.append("- new-session setup through both routers: %.4f M sessions/s (every packet a new "
+                 "flow, delivered at the sink)" % mpps("session_rate", "64"))
+if mpps("ssr_hmac_2w", "64") is not None and mpps("ssr_hmac", "64"):
+    extra.append("- 2 workers ÷ 1 worker (HMAC, 64 B): %.2f" % (mpps("ssr_hmac_2w", "64") / mpps("ssr_hmac", "64")))
+if extra:
+    lines += [""] + extra
+png = os.path.join(out, "side-by-side.png")
+
+# gnuplot: clustered bars, one cluster per scenario, one bar per size.
+dat = os.path.join(out, "plot.dat")
+with open(dat, "w") as f:
+    f.write("scenario " + " ".join(sizes) + "\n")
+    for s in scens:
+        f.write(s + " " + " ".join("%s" % (mpps(s, z) if mpps(s, z) is not None else "-") for z in sizes) + "\n")
+if shutil.which("gnuplot"):
+    cols = " , ".join("'%s' using %d:xtic(1) title '%s'" % (dat, i + 2, (z + " B") if z != "imix" else "IMIX")
+                      if i == 0 else "'' using %d title '%s'" % (i + 2, (z + " B") if z != "imix" else "IMIX")
+                      for i, z in enumerate(sizes))
+    script = """set terminal png size 1200,600
+set output '%s'
+set title 'bench/run: received Mpps per scenario and frame size'
+set ylabel 'Mpps'
+set style data histogram
+set style histogram cluster gap 1
+set style fill solid border -1
+set boxwidth 0.9
+set datafile missing '-'
+set xtics rotate by -30
+set key top right
+set grid ytics
+plot %s
+""" % (png, cols)
+    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if r.returncode != 0:
+        print("summarize: gnuplot failed: " + r.stderr.strip(), file=sys.stderr)
+    else:
+        lines += ["", "![Mpps per scenario and size](results/latest/side-by-side.png)"]
+else:
+    lines += ["", "(no plot: gnuplot is not installed)"]
+
+text = "\n".join(lines) + "\n"
+open(os.path.join(out, "summary.md"), "w").write(text)
+print(text)
+if results_md:
+    old = open(results_md).read() if os.path.exists(results_md) else ""
+    i = old.find(SECTION)
+    if i >= 0:
+        old = old[:i]
+    if old and not old.endswith("\n\n"):
+        old = old.rstrip("\n") + "\n\n"
+    open(results_md, "w").write(old + text)
