@@ -16,8 +16,10 @@ namespace ssr::test {
 namespace {
 
 std::unique_ptr<ssr::Router> CreateIn(const std::string& netns, const std::string& router,
-                                      ssr::SessionCallback on_session = nullptr) {
+                                      ssr::SessionCallback on_session = nullptr,
+                                      uint32_t workers = 0) {
   ssr::RouterOptions o;
+  o.workers = workers;
   o.router = router;
   o.interfaces = {{"lan0", "lan0"}, {"wan0", "wan0"}};
   o.max_sessions_per_worker = 4096;
@@ -161,6 +163,32 @@ TEST_CASE("Router reports the session a ping opens with its tenant, service and 
     CHECK(e.uuid.size() == 36);
   }
   CHECK(branch->Stats().session_events_dropped == 0);
+}
+
+TEST_CASE("Router runs one worker per RX queue by default and forwards with two workers") {
+  RequireNetnsSupport();
+  NetnsTopology topo;
+  const DemoTopology t = BuildDemoTopology(topo, 2);
+  auto branch = CreateIn(t.branch, "branch");
+  auto datacenter = CreateIn(t.datacenter, "datacenter");
+  REQUIRE(branch->Stats().workers.size() == 2);
+  REQUIRE(datacenter->Stats().workers.size() == 2);
+  REQUIRE(branch->Start().ok());
+  REQUIRE(datacenter->Start().ok());
+  Ping(t, 1);
+  CHECK(Ping(t, 5) == 5);
+  branch->Stop();
+  datacenter->Stop();
+  const ssr::RouterStats s = branch->Stats();
+  CHECK(s.Get("pipeline.tx_packets") >= 10);
+  CHECK(s.Get("worker.0.rx_packets") + s.Get("worker.1.rx_packets") ==
+        s.Get("pipeline.rx_packets"));
+  REQUIRE(s.interfaces.size() == 2);
+  CHECK(s.interfaces[0].queues == 2);
+  if (std::thread::hardware_concurrency() >= 2) {
+    CHECK(s.workers[0].cpu >= 0);  // pinned when workers <= CPUs
+    CHECK(s.workers[0].cpu != s.workers[1].cpu);
+  }
 }
 
 }  // namespace ssr::test

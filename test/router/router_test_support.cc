@@ -16,16 +16,18 @@
 
 namespace ssr::test {
 
-DemoTopology BuildDemoTopology(NetnsTopology& topo) {
+DemoTopology BuildDemoTopology(NetnsTopology& topo, int queues) {
   DemoTopology t;
   t.client = topo.AddNamespace();
   t.branch = topo.AddNamespace();
   t.datacenter = topo.AddNamespace();
   t.server = topo.AddNamespace();
   auto ex = [](const std::string& ns, const std::string& cmd) { NetnsTopology::Exec(ns, cmd); };
-  ex(t.client, "ip link add c0 type veth peer name lan0 netns " + t.branch);
-  ex(t.branch, "ip link add wan0 type veth peer name wan0 netns " + t.datacenter);
-  ex(t.datacenter, "ip link add lan0 type veth peer name s0 netns " + t.server);
+  const std::string q =
+      " numtxqueues " + std::to_string(queues) + " numrxqueues " + std::to_string(queues);
+  ex(t.client, "ip link add c0" + q + " type veth peer name lan0" + q + " netns " + t.branch);
+  ex(t.branch, "ip link add wan0" + q + " type veth peer name wan0" + q + " netns " + t.datacenter);
+  ex(t.datacenter, "ip link add lan0" + q + " type veth peer name s0" + q + " netns " + t.server);
   for (const auto& [ns, ifname] :
        std::vector<std::pair<std::string, std::string>>{{t.client, "c0"},
                                                         {t.branch, "lan0"},

@@ -26,8 +26,9 @@ struct DemoTopology {
   std::string datacenter;
   std::string server;
 };
-// Builds the four namespaces and three veth pairs inside `topo` (removed with it).
-DemoTopology BuildDemoTopology(NetnsTopology& topo);
+// Builds the four namespaces and three veth pairs (`queues` RX/TX queues each) inside `topo`
+// (removed with it).
+DemoTopology BuildDemoTopology(NetnsTopology& topo, int queues = 1);
 
 // Runs `argv` (argv[0] a path) inside `netns` (through `ip netns exec`, so the child has the
 // namespace's /sys), stdout and stderr to `out_file`. Returns the pid.
