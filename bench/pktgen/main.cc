@@ -338,7 +338,9 @@ class LiveGenerator {
                   .repeat = static_cast<int>(repeat), .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
                   .batch_size = kBatch);
       if (bpf_prog_test_run_opts(prog_fd_, &opts) != 0) {
-        errors_.fetch_add(1);
+        if (errors_.fetch_add(1) == 0) {
+          std::fprintf(stderr, "ssr-pktgen: BPF_PROG_RUN (live frames): %s\n", std::strerror(errno));
+        }
         if (errors_.load() > 100) break;
         continue;
       }
@@ -848,6 +850,12 @@ int CmdRun(int argc, char** argv) {
   Harness h(o, &gen, sink.get());
   TrialReport main = h.Trial(o.rate, o.duration, true);
   PrintTotals("total", main, avg);
+  if (main.result.tx == 0 && !g_interrupted) {
+    std::fprintf(stderr, "ssr-pktgen: the generator sent nothing in %.1f s (%llu BPF_PROG_RUN errors)\n",
+                 main.seconds, static_cast<unsigned long long>(gen.errors()));
+    if (sink) sink->Shutdown();
+    return 1;
+  }
 
   std::optional<SearchResult> ndr, pdr;
   auto search = [&](double threshold, const char* name) {
