@@ -117,11 +117,11 @@ ssr_case_non_member() {
   _ssr_snap b || return 1
   _ssr_show_counters a b
   drops="$(_ssr_d branch gate.drop_non_member)"
-  seen="$(_ssr_d datacenter gate.wan_waypoint)"
-  echo "    branch gate.drop_non_member +$drops (3 echo requests sent); datacenter received +$seen SVR packets"
+  seen="$(_ssr_d datacenter pipeline.session_created)"
+  echo "    branch gate.drop_non_member +$drops (3 echo requests sent); datacenter sessions created +$seen"
   [ "${n:-0}" = 0 ] || why+=("the non-member got ${n} replies")
   [ "$drops" -ge 3 ] || why+=("branch gate.drop_non_member moved by $drops, expected >= 3")
-  [ "$seen" = 0 ] || why+=("datacenter received $seen SVR packets")
+  [ "$seen" = 0 ] || why+=("datacenter created $seen sessions")
   _ssr_verdict "[2] non-member 10.10.7.7 dropped at XDP on branch (gate.drop_non_member +$drops)" "${why[@]}"
 }
 

@@ -4,7 +4,9 @@
 # scripts/demo.sh and the netns integration tests (test/netns). Source this file, then:
 #
 #   ssr_topo_up PREFIX      creates PREFIX{client,branch,dc,server} (sets SSR_NS_CLIENT,
-#                           SSR_NS_BRANCH, SSR_NS_DC, SSR_NS_SERVER); SSR_KERNEL_FORWARD=1 turns IP
+#                           SSR_NS_BRANCH, SSR_NS_DC, SSR_NS_SERVER); SSR_WAN_TAP=1 puts a bridge
+#                           in a fifth namespace PREFIXwan (SSR_NS_WAN, bridge "br0") between the
+#                           two wan0s, for captures (see below); SSR_KERNEL_FORWARD=1 turns IP
 #                           forwarding on in the router namespaces (to check the traffic
 #                           programs without ssr-router), otherwise it is off, so that whatever
 #                           reaches the other side went through ssr-router.
@@ -29,6 +31,11 @@
 # (16-byte HMAC tag, plus IV and padding for encrypted services, metadata on first packets) and the
 # pipeline does not fragment yet: it drops what would exceed the WAN MTU (pipeline.exceeds_mtu),
 # so full-size 1500-byte LAN packets would not get through (an SD-WAN LAN clamps MSS likewise).
+#
+# Capturing the WAN: a capture on a router's own wan0 sees nothing SVR, because the frames
+# ssr-router sends leave through AF_XDP (copy mode: straight to the driver, past the packet taps)
+# and the frames it receives are taken by XDP before any tap. With SSR_WAN_TAP=1 the WAN is a
+# bridge in its own namespace where a capture on br0 sees both directions.
 #
 # Router processes: ssr_router_start / ssr_router_wait_ready / ssr_router_dump / ssr_stat /
 # ssr_router_stop, below.
@@ -69,13 +76,27 @@ ssr_topo_up() {
     ip -n "$ns" link set lo up
   done
   ip -n "$SSR_NS_CLIENT" link add c0 type veth peer name lan0 netns "$SSR_NS_BRANCH"
-  ip -n "$SSR_NS_BRANCH" link add wan0 type veth peer name wan0 netns "$SSR_NS_DC"
+  SSR_NS_WAN=""
+  if [ "${SSR_WAN_TAP:-0}" = 1 ]; then
+    SSR_NS_WAN="${p}wan"
+    ip netns add "$SSR_NS_WAN"
+    ip -n "$SSR_NS_WAN" link add br0 type bridge
+    ip -n "$SSR_NS_BRANCH" link add wan0 type veth peer name wa netns "$SSR_NS_WAN"
+    ip -n "$SSR_NS_DC" link add wan0 type veth peer name wb netns "$SSR_NS_WAN"
+    for dev in br0 wa wb; do
+      ssr_ns "$SSR_NS_WAN" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+      [ "$dev" = br0 ] || ip -n "$SSR_NS_WAN" link set "$dev" master br0
+      ip -n "$SSR_NS_WAN" link set "$dev" up
+    done
+  else
+    ip -n "$SSR_NS_BRANCH" link add wan0 type veth peer name wan0 netns "$SSR_NS_DC"
+  fi
   ip -n "$SSR_NS_DC" link add lan0 type veth peer name s0 netns "$SSR_NS_SERVER"
-  local pair
+  local pair dev
   for pair in "$SSR_NS_CLIENT:c0" "$SSR_NS_BRANCH:lan0" "$SSR_NS_BRANCH:wan0" "$SSR_NS_DC:wan0" \
               "$SSR_NS_DC:lan0" "$SSR_NS_SERVER:s0"; do
     ns="${pair%%:*}"
-    local dev="${pair#*:}"
+    dev="${pair#*:}"
     ssr_ns "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
     ip -n "$ns" link set "$dev" up
   done
@@ -131,7 +152,7 @@ ssr_topo_down() {
   SSR_TOPO_PIDS=()
   if [ -n "$SSR_TOPO_PREFIX" ]; then
     local ns
-    for ns in client branch dc server; do
+    for ns in client branch dc server wan; do
       ip netns del "${SSR_TOPO_PREFIX}$ns" 2>/dev/null || true
     done
   fi

@@ -6,8 +6,9 @@
   udp-echo ADDR PORT --bind SRC [--count N] [--timeout S]
                                        send N numbered datagrams, wait for each echo
   tcp-sink ADDR PORT                   per connection: read to EOF, answer "<bytes> <sha256>\n"
-  tcp-send ADDR PORT --bind SRC --bytes N [--timeout S]
-                                       send N random bytes, compare the sink's sha256 with ours
+  tcp-send ADDR PORT --bind SRC (--bytes N | --seconds S) [--timeout S]
+                                       send N random bytes (or 16 KiB every 10 ms for S seconds),
+                                       compare the sink's sha256 with ours
   tcp-connect ADDR PORT --bind SRC [--timeout S]
                                        exit 0 if a TCP connection is established, 1 if not
 
@@ -85,15 +86,27 @@ def tcp_sink(a):
 
 
 def tcp_send(a):
-    data = os.urandom(a.bytes)
-    mine = hashlib.sha256(data).hexdigest()
+    h = hashlib.sha256()
+    sent = 0
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind((a.bind, 0))
     s.settimeout(a.timeout)
     t0 = time.monotonic()
     try:
         s.connect((a.addr, a.port))
-        s.sendall(data)
+        if a.seconds:  # a paced stream that stays open across whatever the caller does meanwhile
+            end = t0 + a.seconds
+            while time.monotonic() < end:
+                chunk = os.urandom(16384)
+                s.sendall(chunk)
+                h.update(chunk)
+                sent += len(chunk)
+                time.sleep(0.01)
+        else:
+            data = os.urandom(a.bytes)
+            s.sendall(data)
+            h.update(data)
+            sent = len(data)
         s.shutdown(socket.SHUT_WR)
         reply = b""
         while not reply.endswith(b"\n"):
@@ -105,10 +118,11 @@ def tcp_send(a):
         print(f"tcp {a.bind} -> {a.addr}:{a.port}: {e}", flush=True)
         return 1
     dt = time.monotonic() - t0
+    mine = h.hexdigest()
     fields = reply.decode(errors="replace").split()
     theirs_n, theirs = (int(fields[0]), fields[1]) if len(fields) == 2 else (-1, "(none)")
-    same = theirs_n == a.bytes and theirs == mine
-    print(f"tcp {a.bind} -> {a.addr}:{a.port}: sent {a.bytes} bytes in {dt:.2f} s, "
+    same = theirs_n == sent and theirs == mine
+    print(f"tcp {a.bind} -> {a.addr}:{a.port}: sent {sent} bytes in {dt:.2f} s, "
           f"sha256 sender {mine[:16]}... receiver {theirs[:16]}... "
           f"({theirs_n} bytes): {'match' if same else 'MISMATCH'}", flush=True)
     return 0 if same else 1
@@ -145,6 +159,7 @@ def main():
             q.add_argument("--interval", type=float, default=0.0)
         if name == "tcp-send":
             q.add_argument("--bytes", type=int, default=1 << 20)
+            q.add_argument("--seconds", type=float, default=0.0)
     a = p.parse_args()
     fn = {"udp-echo-server": udp_echo_server, "udp-echo": udp_echo, "tcp-sink": tcp_sink,
           "tcp-send": tcp_send, "tcp-connect": tcp_connect}[a.cmd]

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# ctest FIXTURES_CLEANUP for the netns tests and the demo: deletes the namespaces (veths go with
+# them) of a test or demo process that no longer runs. Names: ssrnt<pid>-... (tests),
+# ssr-demo-<pid>-... (scripts/demo.sh); those of a live process belong to a concurrent run.
+[ "$(id -u)" = 0 ] || exit 0
+command -v ip >/dev/null 2>&1 || exit 0
+source "$(dirname "$0")/../../scripts/netns/topology.sh"
+ssr_topo_cleanup_stale ssrnt
+ssr_topo_cleanup_stale ssr-demo-
+exit 0

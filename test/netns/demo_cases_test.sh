@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The demo's four outcomes in one XDP mode (native or skb), each with the counters that prove
+# where packets went or were dropped; then a clean stop (exit 0, no XDP program left).
+#   demo_cases_test.sh SSR_ROUTER XDP_PASS_OBJ MODE
+source "$(dirname "$0")/lib.sh"
+mode="${3:?mode}"
+ssr_test_require "$mode"
+ssr_test_up
+ssr_servers_start || fail "traffic programs did not start"
+ssr_test_routers "$mode"
+ssr_router_dump branch "$SSR_TOPO_DIR/mode" || fail "no stats dump"
+got="$(ssr_stat "$SSR_TOPO_DIR/mode" mode.lan0) $(ssr_stat "$SSR_TOPO_DIR/mode" mode.wan0)"
+[ "$got" = "$mode $mode" ] || fail "routers run in XDP mode \"$got\", asked for $mode"
+echo "XDP mode: $got"
+
+failed=()
+for c in ssr_case_allowed ssr_case_non_member ssr_case_denied ssr_case_server_opens; do
+  "$c" || failed+=("$c")
+done
+for r in branch datacenter; do
+  ssr_router_stop "$r" TERM
+  [ "$SSR_RC" = 0 ] || failed+=("ssr-router $r exited with $SSR_RC on SIGTERM")
+done
+ssr_test_elapsed
+[ ${#failed[@]} = 0 ] || fail "${failed[*]}"
+echo "PASS: all four outcomes in $mode mode"
