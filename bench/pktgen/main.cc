@@ -858,7 +858,7 @@ int CmdRun(int argc, char** argv) {
   }
 
   std::optional<SearchResult> ndr, pdr;
-  auto search = [&](double threshold, const char* name) {
+  auto search = [&](double threshold, const char* name, double known_good) {
     SearchResult sr = FindMaxRate(threshold, o.precision, o.max_trials, [&](double rate) {
       TrialReport t = h.Trial(rate, o.trial_duration, false);
       if (!o.quiet) {
@@ -868,14 +868,14 @@ int CmdRun(int argc, char** argv) {
         std::fflush(stdout);
       }
       return t.result;
-    });
+    }, known_good);
     std::printf("%s (loss <= %.2f %%): %.4f Mpps  L1 %.3f Gbit/s  (%zu trials of %.1fs%s)\n", name,
                 threshold * 100, sr.rate_pps / 1e6, L1BitsPerSecond(sr.rate_pps, avg) / 1e9,
                 sr.trials.size(), o.trial_duration, sr.generator_bound ? "; generator-bound" : "");
     return sr;
   };
-  if (!g_interrupted && (o.search == "ndr" || o.search == "both")) ndr = search(0.0, "NDR");
-  if (!g_interrupted && (o.search == "pdr" || o.search == "both")) pdr = search(0.005, "PDR");
+  if (!g_interrupted && (o.search == "ndr" || o.search == "both")) ndr = search(0.0, "NDR", 0);
+  if (!g_interrupted && (o.search == "pdr" || o.search == "both")) pdr = search(0.005, "PDR", ndr ? ndr->rate_pps : 0);
   std::printf("RESULT tx_mpps=%.4f rx_mpps=%.4f loss_pct=%.4f ndr_mpps=%s pdr_mpps=%s\n",
               main.result.tx_pps / 1e6, main.result.rx_pps / 1e6, main.result.LossFraction() * 100,
               ndr ? std::to_string(ndr->rate_pps / 1e6).c_str() : "na",

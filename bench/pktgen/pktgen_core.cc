@@ -154,7 +154,8 @@ void SequenceTracker::Record(uint32_t seq32) {
 
 // ---- search ----
 SearchResult FindMaxRate(double loss_threshold, double precision, int max_trials,
-                         const std::function<TrialResult(double rate_pps)>& trial) {
+                         const std::function<TrialResult(double rate_pps)>& trial,
+                         double known_good_pps) {
   SearchResult result;
   TrialResult first = trial(0);
   first.offered_pps = 0;
@@ -166,8 +167,9 @@ SearchResult FindMaxRate(double loss_threshold, double precision, int max_trials
     result.generator_bound = true;
     return result;
   }
-  double lo = 0;
+  double lo = known_good_pps < max_rate ? known_good_pps : 0;
   double hi = max_rate;
+  if (lo > 0) result.rate_pps = lo;  // at_rate stays empty: no trial of this search ran there
   while (static_cast<int>(result.trials.size()) < max_trials && hi - lo > precision * max_rate) {
     const double mid = (lo + hi) / 2;
     TrialResult r = trial(mid);

@@ -156,9 +156,12 @@ struct SearchResult {
   bool generator_bound = false;  // the max-rate trial passed: the device is faster than us
   std::vector<TrialResult> trials;
 };
-// `trial(rate)` runs one trial at `rate` pps (0 = as fast as possible).
+// `trial(rate)` runs one trial at `rate` pps (0 = as fast as possible). `known_good_pps` is a
+// rate already shown to pass (e.g. the NDR when searching the PDR, which cannot be lower): the
+// search starts its interval there instead of at 0.
 SearchResult FindMaxRate(double loss_threshold, double precision, int max_trials,
-                         const std::function<TrialResult(double rate_pps)>& trial);
+                         const std::function<TrialResult(double rate_pps)>& trial,
+                         double known_good_pps = 0);
 
 // ---- small JSON writer (objects of numbers, strings and nested objects/arrays) ----
 class JsonWriter {

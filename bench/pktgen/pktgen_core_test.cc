@@ -235,6 +235,22 @@ TEST_CASE("PDR search accepts up to half a percent of loss", "[search]") {
   CHECK(pdr.at_rate.LossFraction() <= 0.005);
 }
 
+TEST_CASE("PDR search starting from the NDR never reports less than the NDR", "[search]") {
+  // A device that loses 1 % at every rate above 1 Mpps and nothing below: PDR (0.5 %) = NDR.
+  auto dev = [](double rate) {
+    TrialResult r;
+    r.tx_pps = rate > 0 ? rate : 4e6;
+    r.tx = static_cast<uint64_t>(r.tx_pps);
+    r.rx = r.tx_pps > 1e6 ? static_cast<uint64_t>(r.tx_pps * 0.99) : r.tx;
+    r.rx_pps = static_cast<double>(r.rx);
+    return r;
+  };
+  const SearchResult pdr = FindMaxRate(0.005, 0.01, 4, dev, 0.95e6);
+  CHECK(pdr.rate_pps >= 0.95e6);
+  CHECK(pdr.rate_pps <= 1e6);
+  CHECK(pdr.trials.size() == 4);
+}
+
 TEST_CASE("search reports a generator-bound device after one trial", "[search]") {
   SimDevice dev{.capacity = 10'000'000, .gen_max = 3'900'000};
   const SearchResult r = FindMaxRate(0.0, 0.01, 20, std::ref(dev));
