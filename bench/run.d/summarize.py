@@ -41,8 +41,12 @@ info = open(os.path.join(out, "run-info.txt")).read().strip().splitlines()
 lines += ["Measured in one run by `%s` (%s)." % (command, "; ".join(info[1:])), "",
           "Received Mpps per scenario and frame size (RFC 2544 sizes, FCS included; IMIX 7:4:1 of "
           "64/576/1500). One 2-vCPU VM runs the generator, the routers and the sink at once, so "
-          "absolute figures are low and noisy; compare within a run. JSON per measurement in "
-          "`bench/results/latest/json/`.", ""]
+          "absolute figures are low and noisy; compare within a run. The size columns are the "
+          "received rate with the generator at full speed (forwarding paths are then overloaded, "
+          "hence the loss column); NDR (0 loss) and PDR (<= 0.5 % loss) come from a binary search "
+          "of 1-second trials at 64 B (`--search`), where one disturbed trial moves the result a "
+          "lot. JSON per measurement (header with every mode, per-second lines, latency "
+          "histogram, drops by reason, search trials) in `bench/results/latest/json/`.", ""]
 head = "| scenario | " + " | ".join("%s B" % s if s != "imix" else "IMIX" for s in sizes) + \
        " | loss % @64 | latency p50 / p99 µs @64 | NDR / PDR Mpps @64 | what |"
 lines += [head, "|" + " --- |" * (len(sizes) + 5)]
@@ -109,17 +113,18 @@ png = os.path.join(out, "side-by-side.png")
 # gnuplot: clustered bars, one cluster per scenario, one bar per size.
 dat = os.path.join(out, "plot.dat")
 with open(dat, "w") as f:
-    f.write("scenario " + " ".join(sizes) + "\n")
+    f.write("# scenario " + " ".join(sizes) + "\n")
     for s in scens:
         f.write(s + " " + " ".join("%s" % (mpps(s, z) if mpps(s, z) is not None else "-") for z in sizes) + "\n")
 if shutil.which("gnuplot"):
     cols = " , ".join("'%s' using %d:xtic(1) title '%s'" % (dat, i + 2, (z + " B") if z != "imix" else "IMIX")
                       if i == 0 else "'' using %d title '%s'" % (i + 2, (z + " B") if z != "imix" else "IMIX")
                       for i, z in enumerate(sizes))
-    script = """set terminal png size 1200,600
+    script = """set terminal png size 1200,600 noenhanced
 set output '%s'
-set title 'bench/run: received Mpps per scenario and frame size'
+set title 'bench/run: received Mpps per scenario and frame size (log scale)'
 set ylabel 'Mpps'
+set logscale y
 set style data histogram
 set style histogram cluster gap 1
 set style fill solid border -1
