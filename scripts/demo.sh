@@ -26,7 +26,9 @@ SSR_ROUTER_BIN="${SSR_ROUTER:-build/release/examples/ssr-router/ssr-router}"
 SSR_ROUTER_BIN="$(realpath "$SSR_ROUTER_BIN")"
 mode="${SSR_XDP_MODE:-native}"
 
+# shellcheck source=scripts/netns/topology.sh
 source scripts/netns/topology.sh
+# shellcheck source=scripts/netns/cases.sh
 source scripts/netns/cases.sh
 
 if [ "$(id -u)" != 0 ]; then

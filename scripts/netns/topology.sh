@@ -40,6 +40,8 @@
 # Router processes: ssr_router_start / ssr_router_wait_ready / ssr_router_dump / ssr_stat /
 # ssr_router_stop, below.
 
+# Variables set here are read by the scripts that source this file.
+# shellcheck disable=SC2034
 SSR_TOPO_PREFIX=""
 SSR_TOPO_PIDS=()
 SSR_TOPO_DIR=""
@@ -53,7 +55,7 @@ ssr_topo_require() {
   for t in ip python3 sha256sum; do
     command -v "$t" >/dev/null 2>&1 || { echo "SKIPPED: $t is not installed"; exit 77; }
   done
-  local probe="ssrprobe$$"
+  local probe="ssrnt$$-probe0"
   if ! ip netns add "$probe" 2>/dev/null; then
     echo "SKIPPED: cannot create a network namespace"; exit 77
   fi
@@ -144,8 +146,7 @@ ssr_topo_down() {
     kill -TERM "$pid" 2>/dev/null || true
   done
   for pid in "${SSR_TOPO_PIDS[@]}"; do
-    local i
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -236,7 +237,7 @@ ssr_router_dump() {
   local pid="${!pidvar}" f="$SSR_TOPO_DIR/$1.stats" i
   rm -f "$f"
   kill -USR1 "$pid" || return 1
-  for i in $(seq 1 200); do
+  for _ in $(seq 1 200); do
     if [ -s "$f" ]; then cp "$f" "$out"; return 0; fi
     sleep 0.02
   done
@@ -257,10 +258,10 @@ ssr_delta() {
 # ssr_router_stop NAME [SIGNAL]: signals the router (TERM) and waits (10 s, then KILL); sets
 # SSR_RC to its exit status. Not in a $(...) subshell: only the parent shell can wait for it.
 ssr_router_stop() {
-  local name="$1" sig="${2:-TERM}" pidvar="SSR_PID_$1"
-  local pid="${!pidvar}" i
+  local sig="${2:-TERM}" pidvar="SSR_PID_$1"
+  local pid="${!pidvar}"
   kill -"$sig" "$pid" 2>/dev/null || true
-  for i in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
   SSR_RC=0
   wait "$pid" 2>/dev/null || SSR_RC=$?

@@ -5,6 +5,7 @@
 # ssr-demo-<pid>-... (scripts/demo.sh); those of a live process belong to a concurrent run.
 [ "$(id -u)" = 0 ] || exit 0
 command -v ip >/dev/null 2>&1 || exit 0
+# shellcheck source=scripts/netns/topology.sh
 source "$(dirname "$0")/../../scripts/netns/topology.sh"
 ssr_topo_cleanup_stale ssrnt
 ssr_topo_cleanup_stale ssr-demo-

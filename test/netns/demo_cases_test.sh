@@ -3,6 +3,7 @@
 # The demo's four outcomes in one XDP mode (native or skb), each with the counters that prove
 # where packets went or were dropped; then a clean stop (exit 0, no XDP program left).
 #   demo_cases_test.sh SSR_ROUTER XDP_PASS_OBJ MODE
+# shellcheck source=test/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
 mode="${3:?mode}"
 ssr_test_require "$mode"

@@ -8,7 +8,9 @@ set -uo pipefail
 
 SSR_NETNS_TEST_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SSR_SOURCE_ROOT="$(cd "$SSR_NETNS_TEST_DIR/../.." && pwd)"
+# shellcheck source=scripts/netns/topology.sh
 source "$SSR_SOURCE_ROOT/scripts/netns/topology.sh"
+# shellcheck source=scripts/netns/cases.sh
 source "$SSR_SOURCE_ROOT/scripts/netns/cases.sh"
 
 SSR_ROUTER_BIN="${1:?usage: $0 SSR_ROUTER XDP_PASS_OBJ ...}"
@@ -32,6 +34,7 @@ fail() {
 ssr_test_require() {
   ssr_topo_require
   [ -x "$SSR_ROUTER_BIN" ] || fail "ssr-router not built: $SSR_ROUTER_BIN"
+  [ -s "$SSR_XDP_PASS_OBJ" ] || fail "XDP probe object not built: $SSR_XDP_PASS_OBJ"
   local probe="ssrnt$$-probe" mode flag err
   ip netns add "$probe" || { echo "SKIPPED: cannot create a network namespace"; exit 77; }
   ip -n "$probe" link add p0 type veth peer name p1

@@ -7,15 +7,16 @@
 # TCP stream arrives intact (sha256 at both ends), and no session was created again (the branch
 # created exactly one session per flow).
 #   reload_test.sh SSR_ROUTER XDP_PASS_OBJ
+# shellcheck source=test/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
 ssr_test_require native
 ssr_test_up
 ssr_servers_start || fail "traffic programs did not start"
 ip -n "$SSR_NS_CLIENT" addr add 10.10.5.5/16 dev c0
 
-cfg="$SSR_TOPO_DIR/config.textproto"
-cp "$SSR_SOURCE_ROOT/examples/configs/default.textproto" "$cfg"
-ssr_test_routers native --config "$cfg"
+config_file="$SSR_TOPO_DIR/config.textproto"
+cp "$SSR_SOURCE_ROOT/examples/configs/default.textproto" "$config_file"
+ssr_test_routers native --config "$config_file"
 
 pings=120
 ssr_bg ip netns exec "$SSR_NS_CLIENT" ping -n -q -i 0.05 -c "$pings" -W 2 -I 10.10.9.20 10.20.3.10 \
@@ -31,7 +32,7 @@ n="$(_ssr_ping_received "$out")"
 echo "before reload: lab 10.10.5.5 -> web: ${n:-0}/1 replies"
 [ "${n:-0}" = 0 ] || fail "10.10.5.5 reached web before it was a tenant member"
 
-python3 - "$cfg" <<'PY' || fail "could not edit the config"
+python3 - "$config_file" <<'PY' || fail "could not edit the config"
 import sys
 p = sys.argv[1]
 s = open(p).read()
@@ -41,6 +42,7 @@ s = s.replace(anchor, anchor + '  access_policies { tenant: "lab" }\n')
 s += '\ntenants {\n  name: "lab"\n  members { router: "branch" interface: "lan0" prefixes: "10.10.5.0/24" }\n}\n'
 open(p, "w").write(s)
 PY
+# shellcheck disable=SC2154  # set by ssr_router_start
 kill -HUP "$SSR_PID_branch" "$SSR_PID_datacenter"
 for r in branch datacenter; do
   ssr_wait_file_line "$SSR_TOPO_DIR/$r.err" 'config reloaded \(generation 2\)' 10 ||

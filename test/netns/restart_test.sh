@@ -4,6 +4,7 @@
 # started again they forward again; after a SIGKILL (crash) `ssr-router --cleanup` leaves no XDP
 # program and a third start forwards; at the end the topology teardown leaves no namespace.
 #   restart_test.sh SSR_ROUTER XDP_PASS_OBJ
+# shellcheck source=test/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
 ssr_test_require native
 ssr_test_up

@@ -7,12 +7,13 @@
 # every packet ends with a valid time-based HMAC-SHA256-128 tag under the default config's hop
 # key; tshark counts the cookie packets independently of the Python parser.
 #   wan_capture_test.sh SSR_ROUTER XDP_PASS_OBJ
+# shellcheck source=test/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
 ssr_test_require native
 for t in dumpcap tshark; do
   command -v "$t" >/dev/null 2>&1 || { echo "SKIPPED: $t is not installed (tshark package)"; exit 77; }
 done
-SSR_WAN_TAP=1
+export SSR_WAN_TAP=1
 ssr_test_up
 ssr_servers_start || fail "traffic programs did not start"
 ssr_test_routers native
