@@ -107,3 +107,37 @@ TEST_CASE("Reload refuses a config that changes the router's interfaces or lacks
 
 }  // namespace
 }  // namespace ssr::pipeline::testing
+
+namespace ssr::pipeline::testing {
+namespace {
+
+TEST_CASE("The session observer sees every session open and close, with the record intact",
+          "[pipeline]") {
+  struct Seen {
+    int opened = 0;
+    int closed = 0;
+    svr::Uuid last_uuid{};
+  } seen;
+  Rig rig;
+  rig.AddServer("10.20.2.5");
+  rig.b().SetSessionObserver(
+      [](void* ctx, const session::Session& s, bool opened) {
+        auto& v = *static_cast<Seen*>(ctx);
+        (opened ? v.opened : v.closed) += 1;
+        v.last_uuid = s.uuid;
+        CHECK(s.service < 5);
+      },
+      &seen);
+  Establish(rig, 40000);
+  CHECK(seen.opened == 1);
+  CHECK(seen.closed == 0);
+  const svr::Uuid uuid = rig.b().sessions().at(0).uuid;
+  CHECK(seen.last_uuid == uuid);
+  rig.Advance(200'000);
+  rig.Expire();  // A times out and sends Delete Session; B removes its session
+  CHECK(seen.closed == 1);
+  CHECK(seen.last_uuid == uuid);
+}
+
+}  // namespace
+}  // namespace ssr::pipeline::testing

@@ -40,9 +40,9 @@
 // its errors and the old config keeps running unchanged.
 //
 // Limits of this version: peer liveness (BFD) is not run by the Router (peers are treated as
-// reachable); session open/close events are found by a background sweep of each worker's session
-// table (every slot about once per second), so a session that opens and closes between two visits
-// of its slot is never reported (the counters still count it).
+// reachable). Session open/close events are reported as they happen by the workers' pipelines
+// and delivered from a control thread (never on a worker); if a worker's event queue is full the
+// event is dropped and counted (RouterStats, router.events_dropped), never waited for.
 #ifndef SSR_ROUTER_H_
 #define SSR_ROUTER_H_
 
@@ -77,8 +77,7 @@ struct SessionEvent {
   Kind kind = Kind::kOpened;
   uint32_t worker = 0;
   std::string uuid;  // RFC 4122 text; the same in the kOpened and kClosed event of a session
-  // The fields below are filled for kOpened, and for kClosed when the closed session's record
-  // was still intact when the sweep found it gone (otherwise empty / 0).
+  // The fields below are filled for both kinds (local-breakout sessions have no UUID: empty).
   std::string tenant;
   std::string service;
   std::string peer;      // empty for local breakout (next hop on a LAN)
@@ -114,7 +113,7 @@ struct RouterOptions {
   bool busy_poll = false;
   // How often each worker copies its counters for Stats().
   std::chrono::milliseconds stats_period{100};
-  // Session events (see SessionCallback). Empty: no events, and no sweep memory is allocated.
+  // Session events (see SessionCallback). Empty: no events are recorded.
   SessionCallback on_session;
   size_t session_event_queue = 4096;  // per worker
 };

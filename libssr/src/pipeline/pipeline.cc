@@ -562,6 +562,7 @@ Disposition Pipeline::FirstPacket(size_t interface, Packet& pkt, uint64_t now_ms
   ++tenant_sessions_[tenant];
   Count(PipelineCounter::kSessionCreated);
   Session& s = *ins.session;
+  Notify(s, true);
   if ((s.flags & session::kLocalBreakout) != 0) return LocalForward(s, Direction::kForward, pkt, now_ms);
   return ToPeer(s, Direction::kForward, pkt, now_ms);
 }
@@ -1091,6 +1092,7 @@ Disposition Pipeline::EgressFirst(size_t interface, PeerState& peer, Packet& pkt
   s.reserved0 = 1;
   s.flags |= session::kIndexedByUuid;
   uuids_->Insert(sessions_->IndexOf(s), *sessions_);
+  Notify(s, true);
   return ToLan(s, Direction::kForward, pkt, md_total, l4_len, now_ms);
 }
 
@@ -1149,6 +1151,7 @@ Disposition Pipeline::HandleControl(PeerState& peer, Packet& pkt, const svr::Met
 }
 
 void Pipeline::Forget(Session& s, uint64_t now_ms) {
+  Notify(s, false);
   if (s.tenant < tenant_sessions_.size() && tenant_sessions_[s.tenant] > 0) --tenant_sessions_[s.tenant];
   if ((s.flags & session::kIndexedByUuid) != 0) uuids_->Erase(sessions_->IndexOf(s), *sessions_);
   sessions_->Erase(s, now_ms);
@@ -1245,6 +1248,7 @@ Disposition Pipeline::TransitFirst(PeerState& from, const config::ServiceRoute& 
   ins.session->reserved0 = 1;
   ins.session->flags |= session::kIndexedByUuid;
   uuids_->Insert(sessions_->IndexOf(*ins.session), *sessions_);
+  Notify(*ins.session, true);
   return Relay(*ins.session, Direction::kForward, pkt, &md, md_total, l4_len, now_ms);
 }
 
@@ -1506,6 +1510,7 @@ void Pipeline::RemovalThunk(void* self, const Session& s, session::RemovalReason
 
 void Pipeline::OnRemoved(const Session& s, session::RemovalReason reason) {
   (void)reason;
+  Notify(s, false);
   if (s.tenant < tenant_sessions_.size() && tenant_sessions_[s.tenant] > 0) --tenant_sessions_[s.tenant];
   if ((s.flags & session::kIndexedByUuid) != 0) uuids_->Erase(sessions_->IndexOf(s), *sessions_);
   // The ingress tells the peer (§2.10): its state would otherwise live until its own timeout.

@@ -159,6 +159,12 @@ struct PipelineOptions {
   size_t neighbor_capacity = 4096;
 };
 
+// Called when the pipeline creates a session (opened = true) and when a session ends for any
+// reason (timeout, eviction, Delete Session, replaced, reload; opened = false), with the record
+// still intact. Runs on the worker thread inside packet processing: it must be short, must not
+// block, allocate or call back into the pipeline (copy what you need into a queue).
+using SessionObserver = void (*)(void* context, const session::Session& session, bool opened);
+
 // What happened to one received frame (for tests and statistics; the counters have the detail).
 enum class Disposition : uint8_t { kForwarded, kDropped, kConsumed };
 
@@ -173,6 +179,10 @@ class Pipeline {
   void Bind(size_t interface, io::Port* port) { ports_.at(interface) = port; }
   void SetPool(io::FramePool* pool) { pool_ = pool; }
   NeighborTable& neighbors() { return neighbors_; }
+  void SetSessionObserver(SessionObserver observer, void* context) {
+    observer_ = observer;
+    observer_context_ = context;
+  }
 
   // Processes frames received on `interface`. Each frame is transmitted (queued per egress port
   // and handed to it before return), or freed. `dispositions`, if not empty, receives one entry
@@ -289,7 +299,12 @@ class Pipeline {
   std::vector<io::Port*> ports_;
   io::FramePool* pool_ = nullptr;
   uint64_t now_ms_ = 0;  // clock of the burst / sweep in progress (for callbacks)
-  uint32_t keep_alive_cursor_ = 0;  // next slot the NAT keep-alive sweep looks at
+  uint32_t keep_alive_cursor_ = 0;
+  SessionObserver observer_ = nullptr;
+  void* observer_context_ = nullptr;
+  void Notify(const session::Session& s, bool opened) {
+    if (observer_ != nullptr) observer_(observer_context_, s, opened);
+  }  // next slot the NAT keep-alive sweep looks at
   NeighborTable neighbors_;
   std::optional<crypto::IvGenerator> uuid_source_;
 

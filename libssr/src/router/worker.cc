@@ -26,10 +26,6 @@ constexpr uint32_t kSweepSteps = 100;  // steps per full table visit (~1 s)
 constexpr uint32_t kIdlePollsBeforeSleep = 64;
 constexpr int kIdleSleepMs = 1;
 
-bool IsZero(const std::array<uint8_t, 16>& a) {
-  return std::all_of(a.begin(), a.end(), [](uint8_t b) { return b == 0; });
-}
-
 }  // namespace
 
 Worker::Worker(const WorkerOptions& options)
@@ -73,7 +69,7 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& opti
   const size_t peers = w->pipeline_->router().peers.size();
   w->peer_count_.assign(peers, 0);
   w->peer_sessions_.assign(peers, 0);
-  if (options.session_events) w->shadow_.assign(w->pipeline_->sessions().capacity(), {});
+  if (options.session_events) w->pipeline_->SetSessionObserver(&Worker::OnSession, w.get());
   w->shared_.snapshot.xsk.resize(w->ports_.size());
   w->shared_.snapshot.peer_sessions.assign(peers, 0);
   return w;
@@ -136,42 +132,24 @@ void Worker::Sweep(uint32_t budget) {
     if (live && (s.flags & session::kLocalBreakout) == 0 && s.peer < peer_count_.size()) {
       ++peer_count_[s.peer];
     }
-    if (shadow_.empty()) continue;
-    std::array<uint8_t, 16>& seen = shadow_[i];
-    if (live && seen == s.uuid) continue;
-    if (!live && IsZero(seen)) continue;
-    if (!IsZero(seen)) {  // the session we saw here is gone (removed, or replaced)
-      RawSessionEvent e;
-      e.opened = false;
-      e.uuid = seen;
-      e.detailed = !live && s.uuid == seen;  // record still intact
-      if (e.detailed) {
-        e.tenant = s.tenant;
-        e.service = s.service;
-        e.peer = s.peer;
-        e.flags = s.flags;
-        e.forward = s.forward;
-        e.created_ms = s.created_ms;
-      }
-      e.config_generation = config_generation_;
-      Emit(e);
-      seen = {};
-    }
-    if (live) {
-      RawSessionEvent e;
-      e.opened = true;
-      e.uuid = s.uuid;
-      e.tenant = s.tenant;
-      e.service = s.service;
-      e.peer = s.peer;
-      e.flags = s.flags;
-      e.forward = s.forward;
-      e.created_ms = s.created_ms;
-      e.config_generation = config_generation_;
-      Emit(e);
-      seen = s.uuid;
-    }
   }
+}
+
+// Session events come from the pipeline as they happen (pipeline.h SessionObserver): copied into
+// the bounded queue, never blocking the worker (a full queue counts events_dropped).
+void Worker::OnSession(void* self, const session::Session& s, bool opened) {
+  Worker& w = *static_cast<Worker*>(self);
+  RawSessionEvent e;
+  e.opened = opened;
+  e.uuid = s.uuid;
+  e.tenant = s.tenant;
+  e.service = s.service;
+  e.peer = s.peer;
+  e.flags = s.flags;
+  e.forward = s.forward;
+  e.created_ms = s.created_ms;
+  e.config_generation = w.config_generation_;
+  w.Emit(e);
 }
 
 void Worker::SlowPath(uint64_t now_ms) {

@@ -3,14 +3,14 @@
 // the worker's queue, and a Pipeline, driven by a run-to-completion loop.
 //
 // Design note. The loop polls every port through Pipeline::Poll (a burst each), and between
-// bursts does the slow work on a clock: session expiry and the session sweep (each visits
-// capacity / 100 slots every 10 ms, so the table is covered about once per second), applying a
+// bursts does the slow work on a clock: session expiry and the per-peer session count sweep (each
+// visits capacity / 100 slots every 10 ms, so the table is covered about once per second), applying a
 // new config snapshot or neighbour list the control thread published, and copying the counters
 // into the snapshot slot every stats period. Everything the control thread and the worker share
 // lives in WorkerShared, behind one mutex that the packet path never takes: the worker checks two
 // atomic generation numbers per loop iteration and locks only when one moved (or try-locks when
-// publishing counters, skipping a period rather than waiting). Session events go through a
-// bounded SPSC ring; when it is full the event is dropped and counted, never waited for.
+// publishing counters, skipping a period rather than waiting). Session events (the pipeline's
+// SessionObserver, called as sessions open and close) go through a bounded SPSC ring; when it is full the event is dropped and counted, never waited for.
 // When idle and not busy-polling, the worker sleeps in poll() on its sockets for at most 1 ms.
 //
 // Thread-safety: Run() on one thread at a time; Shared() is for the control thread. Everything
@@ -143,6 +143,7 @@ class Worker {
   void SlowPath(uint64_t now_ms);
   void Sweep(uint32_t budget);
   void Emit(const RawSessionEvent& e);
+  static void OnSession(void* self, const session::Session& s, bool opened);
 
   WorkerOptions options_;
   // Destruction order matters: the pipeline refers to the ports, the ports to the Umem.
@@ -164,7 +165,7 @@ class Worker {
   std::vector<uint64_t> peer_count_;
   std::vector<uint64_t> peer_sessions_;
   // uuid of the live session seen in each slot at the last visit (only with session events).
-  std::vector<std::array<uint8_t, 16>> shadow_;
+
 
   SpscRing<RawSessionEvent> events_;
   mutable WorkerShared shared_;
