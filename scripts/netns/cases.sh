@@ -150,7 +150,7 @@ ssr_case_denied() {
 }
 
 ssr_case_server_opens() {
-  local why=() out drops
+  local why=() out drops refused created
   echo "[4] the server cannot open a session towards the client"
   _ssr_snap a || return 1
   if out="$(ssr_in_server python3 "$SSR_TRAFFIC" tcp-connect 10.10.1.10 5001 --bind 10.20.3.10 --timeout 2 2>&1)"; then
@@ -160,10 +160,23 @@ ssr_case_server_opens() {
   _ssr_snap b || return 1
   _ssr_show_counters a b
   drops="$(_ssr_d datacenter gate.drop_non_member)"
-  local created
   created="$(_ssr_d datacenter pipeline.session_created)"
   echo "    datacenter gate.drop_non_member +$drops (servers are members of no tenant), sessions created +$created"
   [ "$drops" -ge 1 ] || why+=("datacenter gate.drop_non_member did not move")
   [ "$created" = 0 ] || why+=("datacenter created $created sessions")
-  _ssr_verdict "[4] server 10.20.3.10 -> client 10.10.1.10:5001 dropped at XDP on datacenter (gate.drop_non_member +$drops)" "${why[@]}"
+  # The same from web's own service port (UDP 7): it passes the gate as a possible reply
+  # (lan_service_reply), and the pipeline refuses it: no session, and a server opens none.
+  _ssr_snap a || return 1
+  out="$(ssr_in_server python3 "$SSR_TRAFFIC" udp-send 10.10.1.10 5001 --bind 10.20.3.10 --sport 7 --count 3 2>&1)"
+  echo "    $out (looks like a reply of web's UDP echo)"
+  _ssr_snap b || return 1
+  _ssr_show_counters a b
+  refused="$(_ssr_d datacenter pipeline.policy_drop)"
+  created="$(_ssr_d datacenter pipeline.session_created)"
+  echo "    datacenter gate.lan_service_reply +$(_ssr_d datacenter gate.lan_service_reply)," \
+       "pipeline.policy_drop +$refused (policy.policy_non_member +$(_ssr_d datacenter policy.policy_non_member))," \
+       "sessions created +$created"
+  [ "$refused" -ge 3 ] || why+=("datacenter pipeline.policy_drop moved by $refused for 3 disguised datagrams")
+  [ "$created" = 0 ] || why+=("datacenter created $created sessions for the disguised datagrams")
+  _ssr_verdict "[4] server 10.20.3.10 -> client 10.10.1.10 refused on datacenter (TCP: gate.drop_non_member +$drops; UDP from port 7: pipeline.policy_drop +$refused)" "${why[@]}"
 }

@@ -5,6 +5,9 @@
   udp-echo-server ADDR PORT            echo every datagram back (runs until killed)
   udp-echo ADDR PORT --bind SRC [--count N] [--timeout S]
                                        send N numbered datagrams, wait for each echo
+  udp-send ADDR PORT --bind SRC [--sport P] [--count N]
+                                       send N datagrams from SRC:P (SO_REUSEADDR, so P may be a
+                                       port an echo server holds: a packet that looks like a reply)
   tcp-sink ADDR PORT                   per connection: read to EOF, answer "<bytes> <sha256>\n"
   tcp-send ADDR PORT --bind SRC (--bytes N | --seconds S) [--timeout S]
                                        send N random bytes (or 16 KiB every 10 ms for S seconds),
@@ -54,6 +57,17 @@ def udp_echo(a):
             time.sleep(a.interval)
     print(f"udp echo {a.bind} -> {a.addr}:{a.port}: {ok}/{a.count} echoed", flush=True)
     return 0 if ok == a.count else 1
+
+
+def udp_send(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a.bind, a.sport))
+    for i in range(a.count):
+        s.sendto(f"ssr udp probe {i}".encode(), (a.addr, a.port))
+        time.sleep(0.05)
+    print(f"udp {a.bind}:{a.sport} -> {a.addr}:{a.port}: sent {a.count} datagrams", flush=True)
+    return 0
 
 
 def _sink_conn(c, peer):
@@ -146,22 +160,25 @@ def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("udp-echo-server", "udp-echo", "tcp-sink", "tcp-send", "tcp-connect"):
+    for name in ("udp-echo-server", "udp-echo", "udp-send", "tcp-sink", "tcp-send", "tcp-connect"):
         q = sub.add_parser(name)
         q.add_argument("addr")
         q.add_argument("port", type=int)
-        if name in ("udp-echo", "tcp-send", "tcp-connect"):
+        if name in ("udp-echo", "udp-send", "tcp-send", "tcp-connect"):
             q.add_argument("--bind", required=True)
             q.add_argument("--timeout", type=float, default=3.0)
         if name == "udp-echo":
             q.add_argument("--count", type=int, default=3)
             q.add_argument("--size", type=int, default=32)
             q.add_argument("--interval", type=float, default=0.0)
+        if name == "udp-send":
+            q.add_argument("--sport", type=int, default=0)
+            q.add_argument("--count", type=int, default=3)
         if name == "tcp-send":
             q.add_argument("--bytes", type=int, default=1 << 20)
             q.add_argument("--seconds", type=float, default=0.0)
     a = p.parse_args()
-    fn = {"udp-echo-server": udp_echo_server, "udp-echo": udp_echo, "tcp-sink": tcp_sink,
+    fn = {"udp-echo-server": udp_echo_server, "udp-echo": udp_echo, "udp-send": udp_send, "tcp-sink": tcp_sink,
           "tcp-send": tcp_send, "tcp-connect": tcp_connect}[a.cmd]
     try:
         return fn(a) or 0
