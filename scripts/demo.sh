@@ -18,6 +18,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if [ "$(id -u)" != 0 ]; then
+  echo "demo: needs root (network namespaces and XDP); run: sudo bash scripts/demo.sh" >&2
+  exit 1
+fi
+
 if [ -z "${SSR_DEMO_SKIP_BUILD:-}" ]; then
   bash scripts/setup-deps.sh
   bash scripts/build.sh release
@@ -30,11 +35,6 @@ mode="${SSR_XDP_MODE:-native}"
 source scripts/netns/topology.sh
 # shellcheck source=scripts/netns/cases.sh
 source scripts/netns/cases.sh
-
-if [ "$(id -u)" != 0 ]; then
-  echo "demo: needs root (network namespaces and XDP); run: sudo bash scripts/demo.sh" >&2
-  exit 1
-fi
 
 echo
 echo "== libssr demo: branch and datacenter routers (built-in default config) in network namespaces =="
