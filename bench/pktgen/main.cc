@@ -556,7 +556,7 @@ class Harness {
     const uint64_t rx0 = RxCounter();
     const uint64_t t0 = NowNs();
     gen_->Start(duration);
-    uint64_t last_tx = 0, last_tx_bytes = 0, last_rx = rx0;
+    uint64_t last_tx = 0, last_rx = rx0;
     uint64_t last_t = t0;
     const double avg = gen_->mix().AverageSize();
     for (int sec = 1; per_second && sec <= static_cast<int>(std::ceil(duration)); ++sec) {
@@ -566,7 +566,6 @@ class Harness {
       }
       const uint64_t now = NowNs();
       const uint64_t tx = gen_->sent();
-      const uint64_t txb = gen_->sent_bytes();
       TrialReport::Second s{};
       const double dt = static_cast<double>(now - last_t) * 1e-9;
       s.t = static_cast<double>(now - t0) * 1e-9;
@@ -590,9 +589,7 @@ class Harness {
       s.l2_gbps = rx_bytes * 8 / dt / 1e9;
       s.l1_gbps = (rx_bytes + static_cast<double>(rxd) * kL1OverheadBytes) * 8 / dt / 1e9;
       s.loss_pct = tx > last_tx ? 100.0 * (1.0 - static_cast<double>(rxd) / static_cast<double>(tx - last_tx)) : 0;
-      (void)txb;
       last_tx = tx;
-      last_tx_bytes = txb;
       last_t = now;
       r.per_second.push_back(s);
       if (!o_.quiet) {
@@ -606,7 +603,6 @@ class Harness {
         std::fflush(stdout);
       }
     }
-    (void)last_tx_bytes;
     gen_->Join();
     const uint64_t t1 = NowNs();
     // Drain: wait until the receive count stops moving (at most 1 s).
@@ -904,9 +900,12 @@ int CmdRun(int argc, char** argv) {
         .String("modes", o.note)
         .EndObject();
     TrialJson(j, "total", main, avg);
-    for (auto* sr : {ndr ? &*ndr : nullptr, pdr ? &*pdr : nullptr}) {
-      if (sr == nullptr) continue;
-      j.BeginObject(sr == (ndr ? &*ndr : nullptr) ? "ndr" : "pdr")
+    const std::pair<const char*, const std::optional<SearchResult>*> searches[] = {{"ndr", &ndr},
+                                                                                  {"pdr", &pdr}};
+    for (const auto& [key, opt] : searches) {
+      if (!opt->has_value()) continue;
+      const SearchResult* sr = &**opt;
+      j.BeginObject(key)
           .Number("rate_pps", sr->rate_pps)
           .Number("gbps_l1", L1BitsPerSecond(sr->rate_pps, avg) / 1e9)
           .Bool("generator_bound", sr->generator_bound);
