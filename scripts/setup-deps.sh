@@ -16,6 +16,11 @@ PACKAGES=(
   tshark                                 # tests check that captures we write decode
 )
 
+# `--bench`: also what bench/run's comparison scenarios use (kernel forwarding with nftables,
+# wireguard-go, iperf3, the gnuplot plot, ethtool for veth counters).
+BENCH_PACKAGES=(nftables wireguard-go wireguard-tools iperf3 gnuplot-nox ethtool)
+if [ "${1:-}" = "--bench" ]; then PACKAGES+=("${BENCH_PACKAGES[@]}"); fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -189,3 +189,36 @@ TEST_CASE("With the hop policy on AES-GCM (no HMAC) sessions work end to end and
 
 }  // namespace
 }  // namespace ssr::pipeline::testing
+
+namespace ssr::pipeline::testing {
+namespace {
+
+TEST_CASE("A hop policy without HMAC and without encryption forwards sessions with no trailer",
+          "[pipeline]") {
+  std::string text(config::DefaultConfigText());
+  text = Replace(text,
+                 "  hmac: \"sha256-128\"\n  hmac_mode: TIME_BASED\n  encryption_cipher: \"aes-256-cbc\"\n"
+                 "  hmac_keys: \"hop-hmac\"\n  encryption_keys: \"hop-aes\"\n",
+                 "  hmac: \"none\"\n  encryption_cipher: \"none\"\n");
+  RigOptions o;
+  o.config = LoadConfig(text);
+  Rig rig(o);
+  rig.AddServer("10.20.2.5");
+  const PacketSpec req = Voice({5, 6, 7});
+  rig.FromClient(rig.ClientFrame(req));
+  rig.Step();
+  REQUIRE(rig.to_server_.size() == 1);
+  CHECK(rig.to_server_[0] == rig.AtServer(req));
+  rig.FromClient(rig.ClientFrame(req));
+  rig.Step();
+  packet::PacketInfo info;
+  REQUIRE(packet::ParseFrame(rig.wire_a_to_b_.back(), &info) == packet::ParseResult::kOk);
+  // Still in SEND_MD (no answer yet), so metadata; the payload follows it with no tag after.
+  const WireView w = ViewWire(rig.wire_a_to_b_.back(), 0);
+  REQUIRE(w.has_metadata);
+  CHECK(info.payload_length == w.layout.total() + 3);
+  CHECK(rig.to_server_.size() == 2);
+}
+
+}  // namespace
+}  // namespace ssr::pipeline::testing

@@ -60,6 +60,13 @@ crypto::KeySnapshot ToKeySnapshot(const config::Config& cfg, const config::Secur
     }
     entries.push_back(std::move(e));
   }
+  if (entries.empty()) {
+    // A policy without HMAC and cipher has no keys; the crypto layer still wants one (keyless)
+    // entry, whose Security ID 1 goes on the wire and is never looked up.
+    crypto::KeyEntry e;
+    e.id = 1;
+    entries.push_back(std::move(e));
+  }
   return crypto::KeySnapshot(0, std::move(entries));
 }
 
