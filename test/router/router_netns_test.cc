@@ -2,6 +2,7 @@
 // ssr::Router in-process, on veths inside network namespaces the test creates (label netns):
 // the branch and datacenter routers of the built-in config forward a ping from the guest client
 // to the web service; reloads and session events are checked around it.
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -185,6 +186,11 @@ TEST_CASE("Router runs one worker per RX queue by default and forwards with two 
         s.Get("pipeline.rx_packets"));
   REQUIRE(s.interfaces.size() == 2);
   CHECK(s.interfaces[0].queues == 2);
+  // The kernel's socket counters are exported next to ours (drops a socket never saw).
+  const std::vector<ssr::CounterValue> flat = s.Flatten();
+  CHECK(std::any_of(flat.begin(), flat.end(), [](const ssr::CounterValue& c) {
+    return c.name == "xsk.lan0.kernel_rx_ring_full" && c.is_drop;
+  }));
   if (std::thread::hardware_concurrency() >= 2) {
     CHECK(s.workers[0].cpu >= 0);  // pinned when workers <= CPUs
     CHECK(s.workers[0].cpu != s.workers[1].cpu);

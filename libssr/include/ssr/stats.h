@@ -35,7 +35,10 @@ struct InterfaceStats {
   std::string xdp_mode;    // attach mode of the gate obtained from the kernel: "native" or "skb"
   bool zero_copy = false;  // AF_XDP sockets bound zero-copy (false: copy mode)
   uint32_t queues = 0;     // AF_XDP sockets (one per worker)
-  std::vector<CounterValue> counters;  // AF_XDP socket counters ("xsk_rx_packets", ...)
+  // AF_XDP socket counters ("xsk_rx_packets", ...) and the kernel's own socket counters
+  // ("kernel_rx_dropped", "kernel_rx_ring_full", ...: frames redirected to a socket that did not
+  // take them; counted as drops).
+  std::vector<CounterValue> counters;
 };
 
 // One configured peer of the router.

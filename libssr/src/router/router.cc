@@ -722,6 +722,27 @@ RouterStats Router::Stats() const {
                    m.workers[0]->ports()[i]->mode().zero_copy;
     add(&is.counters, sum.xsk[i], [](int) { return io::XskCounter{}; });
     for (CounterValue& c : is.counters) c.is_drop = false;
+    // The kernel's own AF_XDP socket counters (XDP_STATISTICS), summed over the workers: frames
+    // the gate redirected that never reached a socket (RX ring full, no fill-ring frame) show up
+    // only here. getsockopt on the control thread; the workers are not disturbed.
+    xdp_statistics k{};
+    for (const auto& w : m.workers) {
+      if (w->ports().size() <= i) continue;
+      const absl::StatusOr<xdp_statistics> ks = w->ports()[i]->KernelStatistics();
+      if (!ks.ok()) continue;
+      k.rx_dropped += ks->rx_dropped;
+      k.rx_invalid_descs += ks->rx_invalid_descs;
+      k.tx_invalid_descs += ks->tx_invalid_descs;
+      k.rx_ring_full += ks->rx_ring_full;
+      k.rx_fill_ring_empty_descs += ks->rx_fill_ring_empty_descs;
+      k.tx_ring_empty_descs += ks->tx_ring_empty_descs;
+    }
+    is.counters.push_back({"kernel_rx_dropped", k.rx_dropped, true});
+    is.counters.push_back({"kernel_rx_ring_full", k.rx_ring_full, true});
+    is.counters.push_back({"kernel_rx_invalid_descs", k.rx_invalid_descs, true});
+    is.counters.push_back({"kernel_tx_invalid_descs", k.tx_invalid_descs, true});
+    is.counters.push_back({"kernel_rx_fill_ring_empty", k.rx_fill_ring_empty_descs, false});
+    is.counters.push_back({"kernel_tx_ring_empty", k.tx_ring_empty_descs, false});
     s.interfaces.push_back(std::move(is));
   }
   for (size_t p = 0; p < r->peers.size(); ++p) {

@@ -56,6 +56,11 @@ uint64_t RouterStats::TotalDrops() const {
       if (c.is_drop) sum += c.value;
     }
   }
+  for (const InterfaceStats& i : interfaces) {  // frames the kernel dropped at a socket
+    for (const CounterValue& c : i.counters) {
+      if (c.is_drop) sum += c.value;
+    }
+  }
   return sum;
 }
 
@@ -67,6 +72,13 @@ std::vector<CounterValue> RouterStats::NonZeroDrops() const {
   for (const CounterValue& c : pipeline) {
     if (c.is_drop && c.value != 0)
       out.push_back({absl::StrCat("pipeline_", c.name), c.value, true});
+  }
+  for (const InterfaceStats& i : interfaces) {
+    for (const CounterValue& c : i.counters) {
+      if (c.is_drop && c.value != 0) {
+        out.push_back({absl::StrCat("xsk_", i.name, "_", c.name), c.value, true});
+      }
+    }
   }
   return out;
 }
