@@ -7,7 +7,8 @@
 #
 # with IP forwarding off in both router namespaces, so whatever crosses went through ssr-router.
 # It then shows four outcomes with real programs and the routers' counters (SIGUSR1 dumps):
-#   1. members reach allowed services through SVR (ping, UDP echo, 1 MiB TCP with sha256 checked)
+#   1. members reach allowed services through SVR (ping, UDP echo, 1 MiB TCP to web and to crm,
+#      whose payload is AES-encrypted end to end, with sha256 compared at both ends)
 #   2. a non-member is dropped at the branch's XDP gate
 #   3. a member is refused a service its tenant is denied (contractors -> erp)
 #   4. the server cannot open a session towards the client (servers are no tenant's members)

@@ -4,7 +4,8 @@
 # topology.sh, with the topology up and both routers ready (ssr_router_start/ssr_router_wait_ready).
 #
 #   ssr_servers_start      traffic programs in the server and client namespaces
-#   ssr_case_allowed       1. members reach allowed services through SVR (ping, UDP echo, TCP)
+#   ssr_case_allowed       1. members reach allowed services through SVR (ping, UDP echo, TCP,
+#                             TCP to crm whose payload is AES-256-CBC encrypted end to end)
 #   ssr_case_non_member    2. a non-member is dropped at the branch's XDP gate
 #   ssr_case_denied        3. a member is refused a service its tenant is denied
 #   ssr_case_server_opens  4. the server cannot open a session towards the client
@@ -37,9 +38,10 @@ ssr_servers_start() {
   ssr_bg ip netns exec "$SSR_NS_SERVER" python3 "$SSR_TRAFFIC" udp-echo-server 10.20.3.10 7 >"$d/srv-udp7.log" 2>&1
   ssr_bg ip netns exec "$SSR_NS_SERVER" python3 "$SSR_TRAFFIC" tcp-sink 10.20.3.10 80 >"$d/srv-tcp80.log" 2>&1
   ssr_bg ip netns exec "$SSR_NS_SERVER" python3 "$SSR_TRAFFIC" tcp-sink 10.20.1.20 443 >"$d/srv-erp443.log" 2>&1
+  ssr_bg ip netns exec "$SSR_NS_SERVER" python3 "$SSR_TRAFFIC" tcp-sink 10.20.1.10 443 >"$d/srv-crm443.log" 2>&1
   ssr_bg ip netns exec "$SSR_NS_CLIENT" python3 "$SSR_TRAFFIC" tcp-sink 10.10.1.10 5001 >"$d/cli-tcp5001.log" 2>&1
   local f
-  for f in srv-udp7 srv-tcp80 srv-erp443 cli-tcp5001; do
+  for f in srv-udp7 srv-tcp80 srv-erp443 srv-crm443 cli-tcp5001; do
     ssr_wait_file_line "$d/$f.log" ' on ' || return 1
   done
 }
@@ -104,7 +106,22 @@ ssr_case_allowed() {
   [ "$created_a" -ge 3 ] || why+=("branch created $created_a sessions, expected 3")
   [ "$created_b" -ge 3 ] || why+=("datacenter created $created_b sessions, expected 3")
   [ "$verified" -gt 0 ] || why+=("datacenter verified no HMAC")
-  _ssr_verdict "[1] member -> allowed service through SVR (ICMP, UDP, TCP ${SSR_TCP_BYTES} B sha256)" "${why[@]}"
+  # crm's security policy encrypts the payload end to end (AES-256-CBC): more seals on the branch
+  # than metadata blocks, and as many opens on the datacenter.
+  _ssr_snap c || return 1
+  out="$(ssr_in_client python3 "$SSR_TRAFFIC" tcp-send 10.20.1.10 443 --bind 10.10.2.10 \
+           --bytes "$SSR_TCP_BYTES" --timeout 10 2>&1)" || why+=("TCP transfer to crm failed")
+  echo "    $out (crm: payload AES-256-CBC)"
+  _ssr_snap d || return 1
+  local sealed md opened
+  sealed="$(ssr_delta "$SSR_TOPO_DIR/branch.c" "$SSR_TOPO_DIR/branch.d" crypto.crypto_sealed)"
+  md="$(ssr_delta "$SSR_TOPO_DIR/branch.c" "$SSR_TOPO_DIR/branch.d" pipeline.md_sent_forward)"
+  opened="$(ssr_delta "$SSR_TOPO_DIR/datacenter.c" "$SSR_TOPO_DIR/datacenter.d" crypto.crypto_opened)"
+  echo "    crm: branch crypto.crypto_sealed +$sealed (metadata blocks sent +$md)," \
+       "datacenter crypto.crypto_opened +$opened"
+  [ "$sealed" -gt "$md" ] || why+=("crm payload not encrypted on the branch (sealed +$sealed)")
+  [ "$opened" -gt "$md" ] || why+=("crm payload not decrypted on the datacenter (opened +$opened)")
+  _ssr_verdict "[1] members -> allowed services through SVR (ICMP, UDP, TCP ${SSR_TCP_BYTES} B to web and to crm encrypted, sha256 equal)" "${why[@]}"
 }
 
 ssr_case_non_member() {
