@@ -25,8 +25,10 @@
 #
 # The router namespaces carry the config's interface addresses in the kernel too: the XDP gate
 # passes ARP and traffic to its own addresses to the kernel. IPv6 is off on every veth (no DAD,
-# RS or MLD noise on the WAN capture). GSO/TSO are off on the end hosts so that every TCP segment
-# fits a frame (the routers see real MTU-sized packets, as on a physical link). The end hosts use
+# RS or MLD noise on the WAN capture). The end hosts build no GSO super-packets (gso_max_segs 1):
+# every TCP segment is a real MTU-sized frame, as on a physical link. Without it a veth passes
+# 64 KiB GSO packets on, which skb-mode XDP sees as one frame no AF_XDP frame can hold (measured:
+# TCP through the routers stalled in skb mode without it). The end hosts use
 # MTU $SSR_HOST_MTU (default 1400) while the WAN keeps 1500: SVR adds bytes to every packet
 # (16-byte HMAC tag, plus IV and padding for encrypted services, metadata on first packets) and the
 # pipeline does not fragment yet: it drops what would exceed the WAN MTU (pipeline.exceeds_mtu),
@@ -126,7 +128,7 @@ ssr_topo_up() {
   fi
   for pair in "$SSR_NS_CLIENT:c0" "$SSR_NS_SERVER:s0"; do
     ns="${pair%%:*}"
-    ssr_ns "$ns" ethtool -K "${pair#*:}" tso off gso off gro off >/dev/null 2>&1 || true
+    ip -n "$ns" link set dev "${pair#*:}" gso_max_segs 1
     ip -n "$ns" link set "${pair#*:}" mtu "${SSR_HOST_MTU:-1400}"
   done
   SSR_TOPO_DIR="$(mktemp -d "/tmp/${p}XXXXXX")"
