@@ -82,6 +82,18 @@ bool IsTcpOrUdp(uint8_t protocol) {
   return protocol == packet::kIpProtoTcp || protocol == packet::kIpProtoUdp;
 }
 
+// The header fields every forwarded packet inherits from the received one (one router hop).
+ComposeSpec ForwardedSpec(const PacketInfo& info, const L2Header& l2, const FlowKey& tuple) {
+  ComposeSpec spec;
+  spec.l2 = l2;
+  spec.tuple = tuple;
+  spec.ttl = static_cast<uint8_t>(info.ttl - 1);
+  spec.tos = info.tos;
+  spec.ipv4_id = static_cast<uint16_t>(info.fragment_id);
+  spec.dont_fragment = info.dont_fragment;
+  return spec;
+}
+
 }  // namespace
 
 struct Pipeline::PeerState {
@@ -590,13 +602,7 @@ Disposition Pipeline::LocalForward(Session& s, Direction d, Packet& pkt, uint64_
   if (d == Direction::kForward && route != nullptr && route->gateway) next_hop = *route->gateway;
   L2Header l2;
   if (!ResolveL2(out.side, next_hop, out.vlan, &l2)) return Disposition::kDropped;
-  ComposeSpec spec;
-  spec.l2 = l2;
-  spec.tuple = out;
-  spec.ttl = static_cast<uint8_t>(info.ttl - 1);
-  spec.tos = info.tos;
-  spec.ipv4_id = static_cast<uint16_t>(info.fragment_id);
-  spec.dont_fragment = info.dont_fragment;
+  ComposeSpec spec = ForwardedSpec(info, l2, out);
   const bool ports = IsTcpOrUdp(info.l4_protocol) && info.has_l4;
   spec.l4 = ports ? L4Source::kKeep : L4Source::kNone;
   spec.body_offset = ports ? info.payload_offset : info.l4_offset;
@@ -667,12 +673,7 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
     Count(PipelineCounter::kFalsePositiveAdded);
   }
 
-  ComposeSpec spec;
-  spec.l2 = l2;
-  spec.tuple = outer;
-  spec.ttl = static_cast<uint8_t>(info.ttl - 1);
-  spec.tos = info.tos;
-  spec.ipv4_id = static_cast<uint16_t>(info.fragment_id);
+  ComposeSpec spec = ForwardedSpec(info, l2, outer);
   spec.l4 = keep_l4 ? L4Source::kKeep : L4Source::kFreshUdp;
   spec.metadata = std::span<const uint8_t>(md_buf_.data(), md_len);
   spec.body_offset = keep_l4 ? info.payload_offset : info.l4_offset;
@@ -694,18 +695,24 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
       return Disposition::kDropped;
     }
   }
+  return HopSealAndSend(peer, *pkt.frame, lay, len, now_ms);
+}
+
+Disposition Pipeline::HopSealAndSend(PeerState& peer, io::Frame& frame, const ComposedLayout& lay,
+                                     size_t len, uint64_t now_ms) {
+  std::span<uint8_t> region = frame.buffer().subspan(lay.payload_offset);
   const crypto::CryptoResult hr = peer.gcm_send ? peer.send->SealPayload(region, len, 0, now_ms, &len)
                                                 : peer.send->Sign(region, len, now_ms, &len);
   if (hr != crypto::CryptoResult::kOk) {
     Count(PipelineCounter::kCryptoFail);
     return Disposition::kDropped;
   }
-  pkt.frame->length = FinalizeFrame(pkt.buffer(), lay, static_cast<uint32_t>(len));
-  if (pkt.frame->length - lay.l3_offset > router().interfaces[peer.wan].mtu) {
+  frame.length = FinalizeFrame(frame.buffer(), lay, static_cast<uint32_t>(len));
+  if (frame.length - lay.l3_offset > router().interfaces[peer.wan].mtu) {
     Count(PipelineCounter::kExceedsMtu);
     return Disposition::kDropped;
   }
-  Transmit(peer.wan, *pkt.frame);
+  Transmit(peer.wan, frame);
   return Disposition::kForwarded;
 }
 
@@ -755,12 +762,7 @@ Disposition Pipeline::ToLan(Session& s, Direction d, Packet& pkt, size_t md_tota
   }
   L2Header l2;
   if (!ResolveL2(inner.side, next_hop, inner.vlan, &l2)) return Disposition::kDropped;
-  ComposeSpec spec;
-  spec.l2 = l2;
-  spec.tuple = inner;
-  spec.ttl = static_cast<uint8_t>(info.ttl - 1);
-  spec.tos = info.tos;
-  spec.ipv4_id = static_cast<uint16_t>(info.fragment_id);
+  ComposeSpec spec = ForwardedSpec(info, l2, inner);
   spec.l4 = keep_l4 ? L4Source::kKeep : L4Source::kNone;
   spec.body_offset = static_cast<uint32_t>(info.payload_offset + md_total);
   spec.body_length = static_cast<uint32_t>(body_len);
@@ -1328,12 +1330,7 @@ Disposition Pipeline::Relay(Session& s, Direction d, Packet& pkt, const svr::Met
     svr::WriteFalsePositiveMarker(md_buf_);
     md_len = svr::kMetadataHeaderSize;
   }
-  ComposeSpec spec;
-  spec.l2 = l2;
-  spec.tuple = outer;
-  spec.ttl = static_cast<uint8_t>(info.ttl - 1);
-  spec.tos = info.tos;
-  spec.ipv4_id = static_cast<uint16_t>(info.fragment_id);
+  ComposeSpec spec = ForwardedSpec(info, l2, outer);
   spec.l4 = L4Source::kKeep;
   spec.metadata = std::span<const uint8_t>(md_buf_.data(), md_len);
   spec.body_offset = static_cast<uint32_t>(info.payload_offset + md_total);
@@ -1346,22 +1343,9 @@ Disposition Pipeline::Relay(Session& s, Direction d, Packet& pkt, const svr::Met
   }
   // The payload (and its IV trailer, when encrypted end to end) passes through untouched; only
   // the hop authentication is new.
-  std::span<uint8_t> region = pkt.buffer().subspan(lay.payload_offset);
-  size_t len = md_len + spec.body_length;
-  const crypto::CryptoResult hr = next.gcm_send ? next.send->SealPayload(region, len, 0, now_ms, &len)
-                                                : next.send->Sign(region, len, now_ms, &len);
-  if (hr != crypto::CryptoResult::kOk) {
-    Count(PipelineCounter::kCryptoFail);
-    return Disposition::kDropped;
-  }
-  pkt.frame->length = FinalizeFrame(pkt.buffer(), lay, static_cast<uint32_t>(len));
-  if (pkt.frame->length - lay.l3_offset > router().interfaces[next.wan].mtu) {
-    Count(PipelineCounter::kExceedsMtu);
-    return Disposition::kDropped;
-  }
-  Count(PipelineCounter::kTransitRelayed);
-  Transmit(next.wan, *pkt.frame);
-  return Disposition::kForwarded;
+  const Disposition out = HopSealAndSend(next, *pkt.frame, lay, md_len + spec.body_length, now_ms);
+  if (out == Disposition::kForwarded) Count(PipelineCounter::kTransitRelayed);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -260,6 +260,10 @@ class Pipeline {
   Disposition Relay(session::Session& s, session::Direction d, Packet& pkt,
                     const svr::Metadata* md_in, size_t md_total, size_t l4_len, uint64_t now_ms);
   Disposition SendReset(size_t interface, Packet& pkt);
+  // Appends the hop authentication to the L4 payload of a composed frame (len bytes so far),
+  // finalizes lengths and checksums, checks the WAN MTU and queues the frame toward `peer`.
+  Disposition HopSealAndSend(PeerState& peer, io::Frame& frame, const ComposedLayout& lay,
+                             size_t len, uint64_t now_ms);
 
   // Control packets (§2.16) on the outer tuple `outer` (as sent), always UDP (O-9).
   void SendControl(PeerState& peer, const session::FlowKey& outer, svr::ControlMessage reason,
