@@ -222,3 +222,26 @@ TEST_CASE("A hop policy without HMAC and without encryption forwards sessions wi
 
 }  // namespace
 }  // namespace ssr::pipeline::testing
+
+namespace ssr::pipeline::testing {
+namespace {
+
+TEST_CASE("Time-based HMAC windows follow the wall-clock offset, not the clock passed in",
+          "[pipeline][svr-7.54]") {
+  for (const bool same_wall_time : {true, false}) {
+    DYNAMIC_SECTION((same_wall_time ? "routers agree on wall time" : "A's wall clock 60 s ahead")) {
+      Rig rig;
+      rig.AddServer("10.20.2.5");
+      // Both routers get the same monotonic clock; their wall-clock offsets decide the window.
+      rig.a().SetWallClockOffset(same_wall_time ? 5'000'000 : 5'060'000);
+      rig.b().SetWallClockOffset(5'000'000);
+      rig.FromClient(rig.ClientFrame(Voice({1})));
+      rig.Step();
+      CHECK(rig.to_server_.size() == (same_wall_time ? 1u : 0u));
+      CHECK(Get(rig.b(), PipelineCounter::kAuthFail) == (same_wall_time ? 0u : 1u));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ssr::pipeline::testing

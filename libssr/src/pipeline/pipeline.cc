@@ -690,7 +690,7 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
   if ((s.flags & session::kPayloadEncrypted) != 0) {
     crypto::PacketCrypto* pc = services_[s.service]->payload.get();
     if (pc == nullptr ||
-        pc->SealPayload(region, md_len, spec.body_length, now_ms, &len) != crypto::CryptoResult::kOk) {
+        pc->SealPayload(region, md_len, spec.body_length, CryptoNow(now_ms), &len) != crypto::CryptoResult::kOk) {
       Count(PipelineCounter::kCryptoFail);
       return Disposition::kDropped;
     }
@@ -701,8 +701,8 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
 Disposition Pipeline::HopSealAndSend(PeerState& peer, io::Frame& frame, const ComposedLayout& lay,
                                      size_t len, uint64_t now_ms) {
   std::span<uint8_t> region = frame.buffer().subspan(lay.payload_offset);
-  const crypto::CryptoResult hr = peer.gcm_send ? peer.send->SealPayload(region, len, 0, now_ms, &len)
-                                                : peer.send->Sign(region, len, now_ms, &len);
+  const crypto::CryptoResult hr = peer.gcm_send ? peer.send->SealPayload(region, len, 0, CryptoNow(now_ms), &len)
+                                                : peer.send->Sign(region, len, CryptoNow(now_ms), &len);
   if (hr != crypto::CryptoResult::kOk) {
     Count(PipelineCounter::kCryptoFail);
     return Disposition::kDropped;
@@ -730,7 +730,7 @@ Disposition Pipeline::ToLan(Session& s, Direction d, Packet& pkt, size_t md_tota
     size_t plain = 0;
     if (pc == nullptr ||
         pc->OpenPayload(pc->send_key_id(), pkt.buffer().subspan(info.payload_offset), md_total,
-                        l4_payload_len, now_ms, &plain) != crypto::CryptoResult::kOk) {
+                        l4_payload_len, CryptoNow(now_ms), &plain) != crypto::CryptoResult::kOk) {
       Count(PipelineCounter::kPayloadDecryptFail);
       return Disposition::kDropped;
     }
@@ -853,8 +853,8 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
                      ? crypto::CryptoResult::kTooShort
                      : peer->recv->OpenPayload(peer->recv->send_key_id(), payload,
                                                payload.size() - kGcmTrailer, payload.size(),
-                                               now_ms, &l))
-              : peer->recv->Verify(peer->recv->send_key_id(), payload, now_ms, &l);
+                                               CryptoNow(now_ms), &l))
+              : peer->recv->Verify(peer->recv->send_key_id(), payload, CryptoNow(now_ms), &l);
       if (vr != crypto::CryptoResult::kOk) {
         Count(PipelineCounter::kAuthFail);
         return Disposition::kDropped;
@@ -905,9 +905,9 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
   }
   size_t l4_len = 0;
   const crypto::CryptoResult vr =
-      peer->gcm_recv ? peer->recv->OpenPayload(security_id, payload, l_max, payload.size(), now_ms,
+      peer->gcm_recv ? peer->recv->OpenPayload(security_id, payload, l_max, payload.size(), CryptoNow(now_ms),
                                                &l4_len)
-                     : peer->recv->Verify(security_id, payload, now_ms, &l4_len);
+                     : peer->recv->Verify(security_id, payload, CryptoNow(now_ms), &l4_len);
   if (vr != crypto::CryptoResult::kOk) {
     Count(PipelineCounter::kAuthFail);
     return Disposition::kDropped;
@@ -927,7 +927,7 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
       std::span<uint8_t> section = payload.subspan(layout.header_length, layout.payload_length);
       size_t off = 0;
       size_t tlen = 0;
-      if (peer->recv->OpenMetadata(security_id, section, now_ms, &off, &tlen) !=
+      if (peer->recv->OpenMetadata(security_id, section, CryptoNow(now_ms), &off, &tlen) !=
           crypto::CryptoResult::kOk) {
         Count(PipelineCounter::kMdDecryptFail);
         return Disposition::kDropped;
@@ -1476,8 +1476,8 @@ void Pipeline::SendControl(PeerState& peer, const FlowKey& outer_in, svr::Contro
   }
   std::span<uint8_t> region = f.buffer().subspan(lay.payload_offset);
   size_t len = md_len;
-  const crypto::CryptoResult hr = peer.gcm_send ? peer.send->SealPayload(region, len, 0, now_ms, &len)
-                                                : peer.send->Sign(region, len, now_ms, &len);
+  const crypto::CryptoResult hr = peer.gcm_send ? peer.send->SealPayload(region, len, 0, CryptoNow(now_ms), &len)
+                                                : peer.send->Sign(region, len, CryptoNow(now_ms), &len);
   if (hr != crypto::CryptoResult::kOk) {
     pool_->Free({&f, 1});
     Count(PipelineCounter::kCryptoFail);

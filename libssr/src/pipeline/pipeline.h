@@ -179,6 +179,13 @@ class Pipeline {
   void Bind(size_t interface, io::Port* port) { ports_.at(interface) = port; }
   void SetPool(io::FramePool* pool) { pool_ = pool; }
   NeighborTable& neighbors() { return neighbors_; }
+  // Time-based HMAC windows and GCM window hints are computed from unix time (§4.4: routers
+  // share wall-clock time, not uptime), while sessions time out on the caller's monotonic clock.
+  // The caller passes monotonic milliseconds everywhere and sets the offset unix - monotonic (in
+  // ms) here, refreshed from its slow path so clock adjustments are followed. Default 0: the
+  // clock passed in is unix time already (tests).
+  void SetWallClockOffset(int64_t unix_minus_monotonic_ms) { wall_offset_ms_ = unix_minus_monotonic_ms; }
+
   void SetSessionObserver(SessionObserver observer, void* context) {
     observer_ = observer;
     observer_context_ = context;
@@ -304,6 +311,10 @@ class Pipeline {
   io::FramePool* pool_ = nullptr;
   uint64_t now_ms_ = 0;  // clock of the burst / sweep in progress (for callbacks)
   uint32_t keep_alive_cursor_ = 0;
+  int64_t wall_offset_ms_ = 0;
+  uint64_t CryptoNow(uint64_t now_ms) const {
+    return static_cast<uint64_t>(static_cast<int64_t>(now_ms) + wall_offset_ms_);
+  }
   SessionObserver observer_ = nullptr;
   void* observer_context_ = nullptr;
   void Notify(const session::Session& s, bool opened) {

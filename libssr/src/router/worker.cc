@@ -15,10 +15,15 @@
 namespace ssr::router {
 namespace {
 
-uint64_t NowMs() {
+uint64_t ClockMs(clockid_t clock) {
   timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
+uint64_t NowMs() { return ClockMs(CLOCK_MONOTONIC); }
+// unix - monotonic, for the pipeline's time-based HMAC windows (§4.4: wall-clock time).
+int64_t WallOffsetMs() {
+  return static_cast<int64_t>(ClockMs(CLOCK_REALTIME)) - static_cast<int64_t>(NowMs());
 }
 
 constexpr uint64_t kSlowPathMs = 10;   // expiry / sweep step
@@ -153,6 +158,7 @@ void Worker::OnSession(void* self, const session::Session& s, bool opened) {
 }
 
 void Worker::SlowPath(uint64_t now_ms) {
+  pipeline_->SetWallClockOffset(WallOffsetMs());  // follows clock adjustments (NTP)
   const uint32_t capacity = pipeline_->sessions().capacity();
   const uint32_t budget = std::max<uint32_t>(64, capacity / kSweepSteps);
   pipeline_->Expire(now_ms, budget);
@@ -174,6 +180,7 @@ void Worker::Run(const std::atomic<bool>& stop) {
   std::vector<pollfd> fds;
   for (const auto& p : ports_) fds.push_back(pollfd{p->fd(), POLLIN, 0});
   uint32_t idle = 0;
+  pipeline_->SetWallClockOffset(WallOffsetMs());
   last_slow_ms_ = last_publish_ms_ = NowMs();
   while (!stop.load(std::memory_order_relaxed)) {
     const uint64_t now = NowMs();
