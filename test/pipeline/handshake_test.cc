@@ -42,6 +42,14 @@ PacketSpec Answer(PacketSpec s) {
   return s;
 }
 
+// The router forgets every session behind the pipeline's back (a restart, a failover).
+void LoseAllSessions(Pipeline& p, uint64_t now_ms) {
+  session::SessionTable& t = p.sessions();
+  for (uint32_t i = 0; i < t.capacity(); ++i) {
+    if (t.at(i).live()) t.Erase(t.at(i), now_ms);
+  }
+}
+
 // Full metadata (both sections, in clear) of a wire frame with a 16-byte tag.
 svr::Metadata ClearMetadata(const Bytes& frame) {
   const WireView w = ViewWire(frame, 16);
@@ -191,10 +199,7 @@ TEST_CASE("An egress that lost the session answers a fast-path packet with Enabl
   rig.Step();  // handshake complete
   REQUIRE(rig.b().sessions().size() == 1);
   // B loses its state (e.g. restart): erase its session behind the pipeline's back.
-  session::SessionTable& tb = rig.b().sessions();
-  for (uint32_t i = 0; i < tb.capacity(); ++i) {
-    if (tb.at(i).live()) tb.Erase(tb.at(i), rig.now());
-  }
+  LoseAllSessions(rig.b(), rig.now());
   const size_t server_before = rig.to_server_.size();
   // Two fast-path packets arrive for the unknown tuple: one Enable reply (rate limit 1/s), both
   // dropped.
@@ -271,10 +276,7 @@ TEST_CASE("Inactivity-based recovery: after 5 s idle the next packet carries a h
   CHECK(rig.to_server_.back() == rig.AtServer(Voice()));  // the data still got through
 
   // Now B lacks the session: the health check is answered with Enable SVR Metadata.
-  session::SessionTable& tb = rig.b().sessions();
-  for (uint32_t i = 0; i < tb.capacity(); ++i) {
-    if (tb.at(i).live()) tb.Erase(tb.at(i), rig.now());
-  }
+  LoseAllSessions(rig.b(), rig.now());
   rig.Advance(6000);
   rig.FromClient(rig.ClientFrame(Voice()));
   rig.Step();
