@@ -133,6 +133,15 @@ std::string CpuModel() {
   return model + " x" + std::to_string(sysconf(_SC_NPROCESSORS_ONLN));
 }
 
+std::string CpuList(const std::vector<int>& cpus) {
+  std::string s;
+  for (int c : cpus) {
+    if (!s.empty()) s.push_back(',');
+    s.append(std::to_string(c));
+  }
+  return s;
+}
+
 std::string RunCommand(const std::string& cmd) {
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
@@ -239,10 +248,23 @@ class LiveGenerator {
       weights_.push_back(weight);
     }
     threads_ = std::max(1, o.threads);
-    if (threads_ > sysconf(_SC_NPROCESSORS_ONLN)) {
-      *error = "--threads " + std::to_string(threads_) + ": more than the online CPUs";
+    // Thread t runs on the t-th CPU the process may use, so `taskset -c 1 ssr-pktgen run ...`
+    // places the generator (bench/run keeps it off the device under test's CPU).
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
+      *error = std::string("sched_getaffinity: ") + std::strerror(errno);
       return false;
     }
+    for (int c = 0; c < CPU_SETSIZE; ++c) {
+      if (CPU_ISSET(c, &allowed)) cpus_.push_back(c);
+    }
+    if (threads_ > static_cast<int>(cpus_.size())) {
+      *error = "--threads " + std::to_string(threads_) + ": more than the " +
+               std::to_string(cpus_.size()) + " CPUs this process may run on";
+      return false;
+    }
+    cpus_.resize(static_cast<size_t>(threads_));
     return true;
   }
   ~LiveGenerator() {
@@ -288,6 +310,7 @@ class LiveGenerator {
   uint64_t errors() const { return errors_.load(); }
   const SizeMix& mix() const { return mix_; }
   int threads() const { return threads_; }
+  const std::vector<int>& cpus() const { return cpus_; }
 
   static constexpr uint32_t kBatch = 64;
 
@@ -305,7 +328,7 @@ class LiveGenerator {
   }
 
   void Worker(int t, uint64_t end) {
-    const int cpu = t % static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+    const int cpu = cpus_[static_cast<size_t>(t)];
     cpu_set_t cs;
     CPU_ZERO(&cs);
     CPU_SET(cpu, &cs);
@@ -364,6 +387,7 @@ class LiveGenerator {
   std::vector<std::vector<uint8_t>> frames_;
   std::vector<uint32_t> weights_;
   int threads_ = 1;
+  std::vector<int> cpus_;  // CPU of each generator thread
   std::vector<std::thread> workers_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> errors_{0};
@@ -827,7 +851,8 @@ int CmdRun(int argc, char** argv) {
                                    : (o.rx_counter_cmd.empty() ? "none" : "counter command: " + o.rx_counter_cmd);
   const std::string gen_desc = "live-frame BPF_PROG_RUN (XDP_REDIRECT via devmap) batch=" +
                                std::to_string(LiveGenerator::kBatch) + " threads=" +
-                               std::to_string(gen.threads()) + " tx-if=" + o.tx_netns + "/" + o.tx_if;
+                               std::to_string(gen.threads()) + " cpus=" + CpuList(gen.cpus()) +
+                               " tx-if=" + o.tx_netns + "/" + o.tx_if;
   const std::string flows_desc = o.flows == 0 ? "new flow per packet" : std::to_string(o.flows);
   char rate_desc[64];
   if (o.rate > 0) std::snprintf(rate_desc, sizeof(rate_desc), "%.0f pps", o.rate);

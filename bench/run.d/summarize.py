@@ -12,7 +12,7 @@ import sys
 out, command = sys.argv[1], sys.argv[2]
 results_md = sys.argv[3] if len(sys.argv) > 3 else None
 SECTION = "## Side-by-side (bench/run)"
-ORDER = ["xdp_drop", "afxdp_fwd", "ssr_plain", "ssr_hmac", "ssr_cbc", "ssr_gcm", "gate_drop",
+ORDER = ["xdp_drop", "afxdp_fwd", "afxdp_fwd2", "ssr_plain", "ssr_hmac", "ssr_cbc", "ssr_gcm", "gate_drop",
          "kernel_nft", "wireguard", "session_rate", "ssr_hmac_2w"]
 SIZES = ["64", "512", "1400", "imix"]
 
@@ -22,7 +22,7 @@ for line in open(os.path.join(out, "results.tsv")):
     if len(f) < 10:
         continue
     rows[(f[0], f[1])] = dict(zip(["scen", "size", "rx", "tx", "loss", "p50", "p99", "ndr", "pdr",
-                                   "note"], f))
+                                   "note", "runs"], f))
 scens = [s for s in ORDER if any(k[0] == s for k in rows)] + \
         sorted({k[0] for k in rows} - set(ORDER))
 sizes = [s for s in SIZES if any(k[1] == s for k in rows)]
@@ -40,16 +40,21 @@ lines = [SECTION, ""]
 info = open(os.path.join(out, "run-info.txt")).read().strip().splitlines()
 lines += ["Measured in one run by `%s` (%s)." % (command, "; ".join(info[1:])), "",
           "Received Mpps per scenario and frame size (RFC 2544 sizes, FCS included; IMIX 7:4:1 of "
-          "64/576/1500). One 2-vCPU VM runs the generator, the routers and the sink at once, so "
-          "absolute figures are low and noisy; compare within a run. The size columns are the "
-          "received rate with the generator at full speed (forwarding paths are then overloaded, "
-          "hence the loss column); NDR (0 loss) and PDR (<= 0.5 % loss) come from a binary search "
-          "of 1-second trials at 64 B (`--search`), where one disturbed trial moves the result a "
-          "lot. JSON per measurement (header with every mode, per-second lines, latency "
-          "histogram, drops by reason, search trials) in `bench/results/latest/json/`.", ""]
+          "64/576/1500). One 2-vCPU VM runs the generator, the devices under test and the sink at "
+          "once: the forwarding work of every scenario (AF_XDP forwarder(s), both ssr-routers, "
+          "nftables forwarding, both wireguard-go endpoints) is confined to one CPU and the "
+          "generator and sink (or iperf3) to the other, so the table compares work per core. "
+          "Absolute figures are low and noisy; compare within a run. Each cell is the median of "
+          "the runs listed under \"runs @64\" (Mpps of every run at 64 B, the spread tells how far "
+          "to trust a cell). The size columns are the received rate with the generator at full "
+          "speed (forwarding paths are then overloaded, hence the loss column); NDR (0 loss) and "
+          "PDR (<= 0.5 % loss) come from a binary search of 1-second trials at 64 B (`--search`, "
+          "first run only), where one disturbed trial moves the result a lot. JSON per measurement "
+          "(header with every mode, per-second lines, latency histogram, drops by reason, search "
+          "trials; `.rN` for every run) in `bench/results/latest/json/`.", ""]
 head = "| scenario | " + " | ".join("%s B" % s if s != "imix" else "IMIX" for s in sizes) + \
-       " | loss % @64 | latency p50 / p99 µs @64 | NDR / PDR Mpps @64 | what |"
-lines += [head, "|" + " --- |" * (len(sizes) + 5)]
+       " | runs @64 | loss % @64 | latency p50 / p99 µs @64 | NDR / PDR Mpps @64 | what |"
+lines += [head, "|" + " --- |" * (len(sizes) + 6)]
 reasons = []
 for s in scens:
     cells = []
@@ -67,8 +72,10 @@ for s in scens:
     lat = "%s / %s" % (r64["p50"], r64["p99"]) if ok and r64.get("p50") else ""
     srch = "%s / %s" % (r64["ndr"], r64["pdr"]) if ok and r64.get("ndr") else ""
     note = r64.get("note", "") if ok else ""
-    lines.append("| %s | %s | %s | %s | %s | %s |" % (s, " | ".join(cells), r64.get("loss", "") if ok else "",
-                                                      lat, srch, note.replace("|", "/")))
+    runs = r64.get("runs", "").replace(",", " / ") if ok else ""
+    lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (s, " | ".join(cells), runs,
+                                                           r64.get("loss", "") if ok else "",
+                                                           lat, srch, note.replace("|", "/")))
 if reasons:
     lines += ["", "n/a:"] + ["- " + r for r in reasons]
 
@@ -95,9 +102,14 @@ def ratio(name, num, den, goal):
 
 lines += ["", "Ratios (same run; benchmark goals, never test assertions). \"max offered\" divides the "
           "received rates of the table (generator at full speed, so overloaded paths show their "
-          "overload behaviour); \"NDR\" divides the zero-loss rates of the search.", "",
+          "overload behaviour); \"NDR\" divides the zero-loss rates of the search. "
+          "The SVR path is two AF_XDP hops (ingress and egress router, both on the one DUT core), "
+          "so the single-forwarder row charges SVR for a second hop; the \"same hops\" row compares "
+          "it with two raw forwarders in series on that core.", "",
           "| ratio | measured | at max offered | at NDR | goal |", "| --- | --- | --- | --- | --- |",
           ratio("SVR+HMAC vs raw AF_XDP forwarding", ("ssr_hmac", "64"), ("afxdp_fwd", "64"), 0.8),
+          ratio("SVR+HMAC vs raw AF_XDP forwarding, same hops (2) on the same core", ("ssr_hmac", "64"),
+                ("afxdp_fwd2", "64"), 0.8),
           ratio("encrypted SVR vs wireguard-go", ("ssr_cbc", "1400"), ("wireguard", "1400"), 10),
           ratio("gate drop of non-members vs raw XDP_DROP", ("gate_drop", "64"), ("xdp_drop", "64"), 0.9)]
 extra = []
