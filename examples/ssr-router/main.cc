@@ -4,7 +4,10 @@
 //   ssr-router (--config FILE | --default) --router NAME
 //              --interface CONFIG_IFACE=OS_IFNAME   (repeat for every interface of the router)
 //              [--xdp-mode native|skb|auto] [--zero-copy auto|require|off] [--workers N]
-//              [--stats-interval SECONDS] [--stats-file PATH] [--cleanup]
+//              [--stats-interval SECONDS] [--stats-file PATH] [--busy-poll] [--cleanup]
+//
+// --busy-poll: workers never sleep in poll() when their rings are empty (lowest latency, one
+// core per worker at 100 %); by default a worker sleeps up to 1 ms after 64 empty polls.
 //
 // Signals: SIGHUP reloads the config file (errors are printed, the old config keeps running);
 // SIGUSR1 writes the full stats dump to --stats-file; SIGINT / SIGTERM stop cleanly (the XDP gate
@@ -40,6 +43,7 @@ constexpr char kUsage[] =
     "                  --interface CONFIG_IFACE=OS_IFNAME   (repeat for every interface)\n"
     "                  [--xdp-mode native|skb|auto] [--zero-copy auto|require|off]\n"
     "                  [--workers N] [--stats-interval SECONDS] [--stats-file PATH]\n"
+    "                  [--busy-poll]\n"
     "       ssr-router --cleanup --interface [CONFIG_IFACE=]OS_IFNAME ...\n";
 
 int UsageError(const std::string& message) {
@@ -69,6 +73,7 @@ struct Args {
   double stats_interval = 1.0;
   std::string stats_file;
   bool cleanup = false;
+  bool busy_poll = false;
 };
 
 // Returns an exit code when the program must stop (usage error), nullopt to go on.
@@ -84,6 +89,7 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
     kStatsInterval,
     kStatsFile,
     kCleanup,
+    kBusyPoll,
     kHelp
   };
   static const option kOptions[] = {
@@ -97,6 +103,7 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
       {"stats-interval", required_argument, nullptr, kStatsInterval},
       {"stats-file", required_argument, nullptr, kStatsFile},
       {"cleanup", no_argument, nullptr, kCleanup},
+      {"busy-poll", no_argument, nullptr, kBusyPoll},
       {"help", no_argument, nullptr, kHelp},
       {nullptr, 0, nullptr, 0},
   };
@@ -172,6 +179,9 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
         break;
       case kCleanup:
         args->cleanup = true;
+        break;
+      case kBusyPoll:
+        args->busy_poll = true;
         break;
       case kHelp:
         std::fputs(kUsage, stdout);
@@ -286,6 +296,7 @@ int main(int argc, char** argv) {
   options.xdp_mode = args.xdp_mode;
   options.zero_copy = args.zero_copy;
   options.workers = args.workers;
+  options.busy_poll = args.busy_poll;
   absl::StatusOr<std::unique_ptr<ssr::Router>> router = ssr::Router::Create(options, *config);
   if (!router.ok()) {
     const absl::StatusCode code = router.status().code();
