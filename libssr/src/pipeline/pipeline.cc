@@ -371,6 +371,14 @@ size_t Pipeline::Poll(uint64_t now_ms) {
 void Pipeline::ProcessBurst(size_t interface, std::span<io::Frame> frames, uint64_t now_ms,
                             std::span<Disposition> dispositions) {
   now_ms_ = now_ms;
+  // The kernel copied these frames into the Umem, often on another CPU (the veth receive runs
+  // where the sender runs): the first read of each header is a cache miss that costs more than
+  // parsing it. Asking for all headers of the burst up front overlaps those misses. Two lines
+  // cover Ethernet + IP + L4 + the SVR cookie; the headers are rewritten, hence "for write".
+  for (const io::Frame& f : frames) {
+    __builtin_prefetch(f.data, 1, 3);
+    __builtin_prefetch(f.data + 64, 1, 3);
+  }
   for (size_t i = 0; i < frames.size(); ++i) {
     counters_.Increment(PipelineCounter::kRxPackets);
     const Disposition d = Handle(interface, frames[i], now_ms);
