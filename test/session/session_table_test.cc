@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <vector>
+
 #include "session_test_util.h"
 
 namespace ssr::session {
@@ -28,7 +31,64 @@ TEST_CASE("Session record is three cache lines and the table reports its memory"
   auto table = MakeTable(1000);
   CHECK(table->capacity() == 1000);
   // 1000 sessions -> 2000 flows -> 4096 index slots of 8 bytes.
-  CHECK(table->MemoryBytes() == 1000 * 192 + 4096 * 8);
+  // + the occupancy bitmap: 16 words of 64 slots.
+  CHECK(table->MemoryBytes() == 1000 * 192 + 4096 * 8 + 16 * 8);
+}
+
+TEST_CASE("VisitOccupied visits exactly the live and quarantined slots, in budgets, and reports "
+          "the end of each full visit",
+          "[session]") {
+  constexpr uint32_t kCapacity = 200;  // not a multiple of 64: the last bitmap word is partial
+  auto table = MakeTable(kCapacity, /*quarantine_ms=*/testing::Seconds(60));
+  std::vector<uint32_t> expected;
+  for (uint32_t n = 0; n < kCapacity; ++n) {
+    SessionInit init = Init(n);
+    if (n % 5 == 0) init.flags |= kWaypointsAllocated;  // quarantined when erased
+    InsertOutcome out = table->Insert(init, 1000);
+    REQUIRE(out.result == InsertResult::kOk);
+    const uint32_t index = table->IndexOf(*out.session);
+    if (n % 3 == 0) {
+      table->Erase(*out.session, 2000);
+      if (n % 5 != 0) continue;  // freed
+    }
+    expected.push_back(index);
+  }
+  std::sort(expected.begin(), expected.end());
+  REQUIRE(table->quarantined() == 14);  // n % 15 == 0 below 200
+
+  for (uint32_t budget : {1u, 37u, 64u, 200u, 1000u}) {
+    INFO("budget " << budget);
+    uint32_t cursor = 0;
+    std::vector<uint32_t> seen;
+    int calls = 0;
+    bool wrapped = false;
+    while (!wrapped) {
+      REQUIRE(++calls <= static_cast<int>(kCapacity));
+      wrapped = table->VisitOccupied(&cursor, budget, [&](uint32_t i) { seen.push_back(i); });
+      if (!wrapped) CHECK(cursor == std::min<uint32_t>(calls * budget, kCapacity));
+    }
+    CHECK(cursor == 0);
+    CHECK(calls == static_cast<int>((kCapacity + budget - 1) / budget));
+    CHECK(seen == expected);
+  }
+
+  // The visitor may remove what it is given: every live session erased in one pass.
+  uint32_t cursor = 0;
+  uint32_t erased = 0;
+  CHECK(table->VisitOccupied(&cursor, kCapacity, [&](uint32_t i) {
+    if (table->at(i).live()) {
+      table->Erase(table->at(i), 3000);
+      ++erased;
+    }
+  }));
+  CHECK(erased == expected.size() - 14);
+  CHECK(table->size() == 0);
+  // Freed slots are no longer visited; quarantined ones still are.
+  std::vector<uint32_t> left;
+  cursor = 0;
+  table->VisitOccupied(&cursor, kCapacity, [&](uint32_t i) { left.push_back(i); });
+  CHECK(left.size() == table->quarantined());
+  for (uint32_t i : left) CHECK(table->at(i).slot_state == SlotState::kQuarantined);
 }
 
 TEST_CASE("Lookup finds a session by its forward key", "[session]") {

@@ -124,19 +124,15 @@ void Worker::Emit(const RawSessionEvent& e) {
 
 void Worker::Sweep(uint32_t budget) {
   session::SessionTable& table = pipeline_->sessions();
-  const uint32_t capacity = table.capacity();
-  for (uint32_t n = 0; n < budget; ++n) {
-    if (sweep_cursor_ >= capacity) {
-      sweep_cursor_ = 0;
-      peer_sessions_.swap(peer_count_);
-      std::fill(peer_count_.begin(), peer_count_.end(), 0);
-    }
-    const uint32_t i = sweep_cursor_++;
+  const bool visit_done = table.VisitOccupied(&sweep_cursor_, budget, [&](uint32_t i) {
     const session::Session& s = table.at(i);
-    const bool live = s.live();
-    if (live && (s.flags & session::kLocalBreakout) == 0 && s.peer < peer_count_.size()) {
+    if (s.live() && (s.flags & session::kLocalBreakout) == 0 && s.peer < peer_count_.size()) {
       ++peer_count_[s.peer];
     }
+  });
+  if (visit_done) {
+    peer_sessions_.swap(peer_count_);
+    std::fill(peer_count_.begin(), peer_count_.end(), 0);
   }
 }
 

@@ -71,7 +71,8 @@ SessionTable::SessionTable(const SessionTableOptions& options)
     : capacity_(options.max_sessions),
       max_waypoint_probes_(std::max<uint32_t>(options.max_waypoint_probes, 1)),
       sessions_(options.max_sessions),
-      index_(size_t{options.max_sessions} * 2) {
+      index_(size_t{options.max_sessions} * 2),
+      occupied_((size_t{options.max_sessions} + 63) / 64, 0) {
   const config::Timeouts& t = options.timeouts;
   timeout_ms_[kTcpEmbryonic] = Ms(t.tcp_embryonic);
   timeout_ms_[kTcpEstablished] = Ms(t.tcp_established);
@@ -127,6 +128,7 @@ uint32_t SessionTable::PopFreeSlot() {
 void SessionTable::PushFreeSlot(uint32_t index) {
   Session& s = sessions_[index];
   s.slot_state = SlotState::kFree;
+  MarkFree(index);
   s.prev = kNil;
   s.next = free_head_;
   free_head_ = index;
@@ -183,6 +185,7 @@ InsertOutcome SessionTable::Insert(const SessionInit& init, uint64_t now_ms) {
           ? init.protocol_class
           : ClassifyProtocol(init.forward.protocol, init.forward.src_port, init.forward.dst_port);
   s.slot_state = SlotState::kLive;
+  MarkOccupied(index);
   s.flags = init.flags;
   s.last_activity_ms = now_ms;
   s.tenant = init.tenant;
@@ -360,15 +363,12 @@ uint32_t SessionTable::Expire(uint64_t now_ms, uint32_t budget) {
       SessionCounter::kExpiredOther};
 
   uint32_t expired = 0;
-  const uint32_t n = std::min(budget, capacity_);
-  for (uint32_t i = 0; i < n; ++i) {
-    const uint32_t index = sweep_cursor_;
-    sweep_cursor_ = sweep_cursor_ + 1 == capacity_ ? 0 : sweep_cursor_ + 1;
+  VisitOccupied(&sweep_cursor_, budget, [&](uint32_t index) {
     Session& s = sessions_[index];
     if (s.slot_state == SlotState::kLive) {
       const TimeoutSlot slot = TimeoutSlotOf(s);
       // A clock that went backwards (now < last activity) never expires anything.
-      if (now_ms < s.last_activity_ms || now_ms - s.last_activity_ms < timeout_ms_[slot]) continue;
+      if (now_ms < s.last_activity_ms || now_ms - s.last_activity_ms < timeout_ms_[slot]) return;
       counters_.Increment(kCounters[slot]);
       if (callback_ != nullptr) callback_(callback_context_, s, kReasons[slot]);
       Remove(index, now_ms, /*allow_quarantine=*/true);
@@ -377,7 +377,7 @@ uint32_t SessionTable::Expire(uint64_t now_ms, uint32_t budget) {
       counters_.Increment(SessionCounter::kQuarantineReleased);
       ReleaseQuarantine(index);
     }
-  }
+  });
   return expired;
 }
 

@@ -34,12 +34,14 @@
 #ifndef SSR_SESSION_SESSION_TABLE_H_
 #define SSR_SESSION_SESSION_TABLE_H_
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "config/model.h"
@@ -208,6 +210,34 @@ class SessionTable {
   // number of sessions expired.
   uint32_t Expire(uint64_t now_ms, uint32_t budget);
 
+  // Calls f(index) for every occupied slot (a live or quarantined session) among the next
+  // `budget` slots from *cursor, in index order, and moves *cursor past them. A scan stops at
+  // the end of the table: *cursor is then 0 and the result true (a full visit ended), so callers
+  // that count per visit can start the next one. f may remove the session it is given. Empty
+  // slots cost one bit each (an occupancy bitmap, 64 slots per word): sweeping a large, mostly
+  // empty table reads 128 KiB per million slots instead of every session's cache line.
+  template <class F>
+  bool VisitOccupied(uint32_t* cursor, uint32_t budget, F&& f) {
+    uint32_t i = *cursor < capacity_ ? *cursor : 0;
+    uint32_t left = std::min(budget, capacity_ - i);
+    while (left > 0) {
+      const uint32_t bit = i & 63u;
+      const uint32_t span = std::min(64u - bit, left);
+      uint64_t word = occupied_[i >> 6] >> bit;
+      if (span < 64) word &= (uint64_t{1} << span) - 1;
+      while (word != 0) {
+        const uint32_t b = static_cast<uint32_t>(__builtin_ctzll(word));
+        word &= word - 1;
+        f(i + b);
+      }
+      i += span;
+      left -= span;
+    }
+    const bool wrapped = i == capacity_;
+    *cursor = wrapped ? 0 : i;
+    return wrapped;
+  }
+
   // Picks the next free (local, remote) waypoint port pair of `pool` round-robin and writes the
   // reverse key it implies to *reverse (for SessionInit::reverse; set kWaypointsAllocated in
   // SessionInit::flags). A pair is free when no live or quarantined session has that reverse
@@ -228,9 +258,13 @@ class SessionTable {
   Session& at(uint32_t index) { return sessions_[index]; }
   const Session& at(uint32_t index) const { return sessions_[index]; }
 
-  // Bytes held by the table, computed from capacities: session array + flow index slots (the
-  // object itself and allocator overhead are not counted; both are constant).
-  size_t MemoryBytes() const { return size_t{capacity_} * sizeof(Session) + index_.MemoryBytes(); }
+  // Bytes held by the table, computed from capacities: session array + flow index slots +
+  // occupancy bitmap (the object itself and allocator overhead are not counted; both are
+  // constant).
+  size_t MemoryBytes() const {
+    return size_t{capacity_} * sizeof(Session) + index_.MemoryBytes() +
+           occupied_.size() * sizeof(uint64_t);
+  }
   const FlowIndex& index() const { return index_; }
 
   const util::CounterArray<SessionCounter>& counters() const { return counters_; }
@@ -282,6 +316,10 @@ class SessionTable {
 
   HugeArray<Session> sessions_;
   FlowIndex index_;
+  // Bit i set while slot i holds a live or quarantined session (VisitOccupied).
+  std::vector<uint64_t> occupied_;
+  void MarkOccupied(uint32_t index) { occupied_[index >> 6] |= uint64_t{1} << (index & 63u); }
+  void MarkFree(uint32_t index) { occupied_[index >> 6] &= ~(uint64_t{1} << (index & 63u)); }
 
   uint32_t free_head_ = kNil;
   List embryonic_;
