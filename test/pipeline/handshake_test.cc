@@ -27,20 +27,9 @@ std::shared_ptr<const config::Config> ClearMetadataConfig() {
 }
 
 PacketSpec Voice(uint16_t sport = 40000, const Bytes& payload = kPing) {
-  PacketSpec s;
-  s.src = Ip("10.10.2.10");
-  s.dst = Ip("10.20.2.5");
-  s.protocol = packet::kIpProtoUdp;
-  s.src_port = sport;
-  s.dst_port = 5060;
-  s.payload = Keep(payload);
-  return s;
+  return VoiceSpec(sport, Keep(payload));
 }
-PacketSpec Answer(PacketSpec s) {
-  std::swap(s.src, s.dst);
-  std::swap(s.src_port, s.dst_port);
-  return s;
-}
+PacketSpec Answer(PacketSpec s) { return Reversed(s); }
 
 // The router forgets every session behind the pipeline's back (a restart, a failover).
 void LoseAllSessions(Pipeline& p, uint64_t now_ms) {

@@ -16,7 +16,9 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -47,6 +49,25 @@ inline std::span<const uint8_t> Keep(Bytes payload) {
   static std::deque<Bytes> kept;
   kept.push_back(std::move(payload));
   return kept.back();
+}
+
+// The flow most pipeline tests use: a sales host to the voice service of the default config
+// (10.10.2.10:sport -> 10.20.2.5:5060 UDP, routed to the datacenter, no payload encryption).
+inline packet::PacketSpec VoiceSpec(uint16_t sport, std::span<const uint8_t> payload) {
+  packet::PacketSpec s;
+  s.src = Ip("10.10.2.10");
+  s.dst = Ip("10.20.2.5");
+  s.protocol = packet::kIpProtoUdp;
+  s.src_port = sport;
+  s.dst_port = 5060;
+  s.payload = payload;
+  return s;
+}
+// The same packet spec in the other direction (addresses and ports swapped).
+inline packet::PacketSpec Reversed(packet::PacketSpec s) {
+  std::swap(s.src, s.dst);
+  std::swap(s.src_port, s.dst_port);
+  return s;
 }
 
 inline std::shared_ptr<const config::Config> LoadConfig(std::string_view text) {

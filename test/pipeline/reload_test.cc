@@ -10,16 +10,7 @@ namespace {
 
 using packet::PacketSpec;
 
-PacketSpec Voice(uint16_t sport) {
-  PacketSpec s;
-  s.src = Ip("10.10.2.10");
-  s.dst = Ip("10.20.2.5");
-  s.protocol = packet::kIpProtoUdp;
-  s.src_port = sport;
-  s.dst_port = 5060;
-  s.payload = Keep({'r', 'l'});
-  return s;
-}
+PacketSpec Voice(uint16_t sport) { return VoiceSpec(sport, Keep({'r', 'l'})); }
 
 // Starts a voice session and completes its handshake.
 void Establish(Rig& rig, uint16_t sport) {

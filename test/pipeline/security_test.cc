@@ -12,16 +12,7 @@ namespace {
 
 using packet::PacketSpec;
 
-PacketSpec Voice(const Bytes& payload) {
-  PacketSpec s;
-  s.src = Ip("10.10.2.10");
-  s.dst = Ip("10.20.2.5");
-  s.protocol = packet::kIpProtoUdp;
-  s.src_port = 40000;
-  s.dst_port = 5060;
-  s.payload = Keep(payload);
-  return s;
-}
+PacketSpec Voice(const Bytes& payload) { return VoiceSpec(40000, Keep(payload)); }
 
 uint64_t CryptoGet(const Pipeline& p, crypto::CryptoCounter c) { return p.CryptoCounters().Get(c); }
 

@@ -14,20 +14,9 @@ const Bytes kHello = {'h', 'e', 'l', 'l', 'o'};
 const Bytes kWorld = {'w', 'o', 'r', 'l', 'd', '!'};
 
 // sales host -> voice service (UDP 5060, routed to the datacenter, no payload encryption).
-PacketSpec VoiceRequest(const Bytes& payload = kHello) {
-  PacketSpec s;
-  s.src = Ip("10.10.2.10");
-  s.dst = Ip("10.20.2.5");
-  s.protocol = packet::kIpProtoUdp;
-  s.src_port = 40000;
-  s.dst_port = 5060;
-  s.ttl = 64;
-  s.payload = payload;
-  return s;
-}
+PacketSpec VoiceRequest(const Bytes& payload = kHello) { return VoiceSpec(40000, payload); }
 PacketSpec Reply(PacketSpec s, const Bytes& payload) {
-  std::swap(s.src, s.dst);
-  std::swap(s.src_port, s.dst_port);
+  s = Reversed(s);
   s.payload = payload;
   return s;
 }

@@ -25,6 +25,15 @@ using svr::TlvField;
 
 namespace {
 
+// Whether the §2.6 handshake still wants metadata on this direction's packets (forward: until
+// reverse metadata arrived; reverse: until a forward packet without metadata arrived). ToPeer
+// and Relay apply their own further rules (TCP only on SYN / SYN-ACK, relay only what arrived).
+bool MetadataPending(const Session& s, Direction d) {
+  const uint16_t flag =
+      d == Direction::kForward ? session::kSendForwardMetadata : session::kSendReverseMetadata;
+  return (s.flags & flag) != 0;
+}
+
 // Tail room reserved for trailers: CBC payload (16 IV + up to 16 padding) or GCM (8 + 16),
 // plus a hop tag (HMAC up to 32, or a GCM trailer of 24).
 constexpr uint32_t kTrailerReserve = 32 + 32 + 32;
@@ -395,21 +404,19 @@ uint32_t Pipeline::Expire(uint64_t now_ms, uint32_t budget) {
   for (const auto& p : peers_) any_keep_alive |= p->config->nat_keep_alive.count() != 0;
   if (any_keep_alive) {
     // Session::reserved1 holds the second of the last keep-alive (ingress sessions only).
-    const uint32_t capacity = sessions_->capacity();
     const uint32_t now_s = static_cast<uint32_t>(now_ms / 1000);
-    for (uint32_t k = 0; k < budget && k < capacity; ++k) {
-      Session& s = sessions_->at(keep_alive_cursor_);
-      keep_alive_cursor_ = keep_alive_cursor_ + 1 == capacity ? 0 : keep_alive_cursor_ + 1;
-      if (!s.live() || (s.flags & session::kWaypointsAllocated) == 0) continue;
+    sessions_->VisitOccupied(&keep_alive_cursor_, budget, [&](uint32_t index) {
+      Session& s = sessions_->at(index);
+      if (!s.live() || (s.flags & session::kWaypointsAllocated) == 0) return;
       PeerState& peer = *peers_[s.peer];
       const uint64_t interval_ms =
           static_cast<uint64_t>(peer.config->nat_keep_alive.count()) * 1000;
-      if (interval_ms == 0 || now_ms - std::min(now_ms, s.last_activity_ms) < interval_ms) continue;
-      if (s.reserved1 != 0 && uint64_t{now_s - s.reserved1} * 1000 < interval_ms) continue;
+      if (interval_ms == 0 || now_ms - std::min(now_ms, s.last_activity_ms) < interval_ms) return;
+      if (s.reserved1 != 0 && uint64_t{now_s - s.reserved1} * 1000 < interval_ms) return;
       SendControl(peer, session::TranslatedTuple(s, Direction::kForward),
                   svr::ControlMessage::kKeepAlive, &s, now_ms);
       s.reserved1 = now_s;
-    }
+    });
   }
   FlushTx();
   return n;
@@ -646,9 +653,7 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
 
   // Metadata (§2.6): forward until reverse metadata arrived; reverse until a forward packet
   // without metadata arrived. TCP only on SYN / SYN-ACK (O-9).
-  const uint16_t want_flag =
-      d == Direction::kForward ? session::kSendForwardMetadata : session::kSendReverseMetadata;
-  bool want_md = (s.flags & want_flag) != 0;
+  bool want_md = MetadataPending(s, d);
   const bool transform = (s.flags & session::kUdpTransform) != 0;
   if (want_md && info.is_tcp() && !transform && (s.flags & session::kResignal) == 0 &&
       (info.tcp_flags & packet::kTcpSyn) == 0) {
@@ -1291,10 +1296,8 @@ Disposition Pipeline::Relay(Session& s, Direction d, Packet& pkt, const svr::Met
   if (!ResolveL2(next.wan, outer.dst, outer.vlan, &l2)) return Disposition::kDropped;
   // Metadata for the next hop, rebuilt from what arrived (§2.5 step 7): the session attributes
   // travel on, this router names itself as the source and its own path; header TLVs are new.
-  const uint16_t want_flag =
-      d == Direction::kForward ? session::kSendForwardMetadata : session::kSendReverseMetadata;
   size_t md_len = 0;
-  if ((s.flags & want_flag) != 0 && md_in != nullptr) {
+  if (MetadataPending(s, d) && md_in != nullptr) {
     svr::Metadata md;
     md.security_id = next.send->send_key_id();
     md.Set(TlvField::kSecurityId);
@@ -1482,16 +1485,11 @@ void Pipeline::SendControl(PeerState& peer, const FlowKey& outer_in, svr::Contro
     Count(PipelineCounter::kNoRoom);
     return;
   }
-  std::span<uint8_t> region = f.buffer().subspan(lay.payload_offset);
-  size_t len = md_len;
-  const crypto::CryptoResult hr = peer.gcm_send ? peer.send->SealPayload(region, len, 0, CryptoNow(now_ms), &len)
-                                                : peer.send->Sign(region, len, CryptoNow(now_ms), &len);
-  if (hr != crypto::CryptoResult::kOk) {
+  // The frame is ours: HopSealAndSend counts a failure and leaves the frame to us.
+  if (HopSealAndSend(peer, f, lay, md_len, now_ms) != Disposition::kForwarded) {
     pool_->Free({&f, 1});
-    Count(PipelineCounter::kCryptoFail);
     return;
   }
-  f.length = FinalizeFrame(f.buffer(), lay, static_cast<uint32_t>(len));
   switch (reason) {
     case svr::ControlMessage::kEnableMetadata: Count(PipelineCounter::kCtrlSentEnable); break;
     case svr::ControlMessage::kDisableMetadata: Count(PipelineCounter::kCtrlSentDisable); break;
@@ -1500,7 +1498,6 @@ void Pipeline::SendControl(PeerState& peer, const FlowKey& outer_in, svr::Contro
     case svr::ControlMessage::kHealthCheckStateExists: Count(PipelineCounter::kCtrlSentHealthAck); break;
     default: break;
   }
-  Transmit(peer.wan, f);
 }
 
 void Pipeline::RemovalThunk(void* self, const Session& s, session::RemovalReason r) {

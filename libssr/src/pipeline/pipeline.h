@@ -269,6 +269,7 @@ class Pipeline {
   Disposition SendReset(size_t interface, Packet& pkt);
   // Appends the hop authentication to the L4 payload of a composed frame (len bytes so far),
   // finalizes lengths and checksums, checks the WAN MTU and queues the frame toward `peer`.
+  // kDropped (counted) leaves the frame untransmitted: the caller still owns it.
   Disposition HopSealAndSend(PeerState& peer, io::Frame& frame, const ComposedLayout& lay,
                              size_t len, uint64_t now_ms);
 
