@@ -7,6 +7,7 @@
 #   hmac   HMAC-SHA256-128 (time-based), no encryption
 #   cbc    HMAC-SHA256-128 + AES-256-CBC metadata (the default) + AES-256-CBC payload for voice
 #   gcm    AES-256-GCM hop authentication and metadata encryption, no HMAC
+#   gcm_enc  gcm + AES-256-GCM payload encryption (end to end) for voice: AEAD like WireGuard
 import re
 import sys
 
@@ -20,14 +21,22 @@ policies = {
     "gcm": 'name: "peer-hop"\n  hmac: "none"\n  encryption_cipher: "aes-256-gcm"\n'
            '  encryption_keys: "hop-aes"\n',
 }
+policies["gcm_enc"] = policies["gcm"]
 if variant not in policies:
-    sys.exit(f"make_config.py: unknown variant {variant!r} (plain, hmac, cbc, gcm)")
+    sys.exit(f"make_config.py: unknown variant {variant!r} (plain, hmac, cbc, gcm, gcm_enc)")
 block = re.compile(r'security_policies \{\n  name: "peer-hop"\n.*?\n\}', re.S)
 if not block.search(text):
     sys.exit("make_config.py: no peer-hop security policy in " + src)
 if policies[variant] is not None:
     text = block.sub("security_policies {\n  " + policies[variant] + "}", text, count=1)
-if variant == "cbc":
+if variant == "gcm_enc":
+    payload = re.compile(r'security_policies \{\n  name: "payload-aes"\n.*?\n\}', re.S)
+    if not payload.search(text):
+        sys.exit("make_config.py: no payload-aes security policy in " + src)
+    text = payload.sub('security_policies {\n  name: "payload-aes"\n  hmac: "none"\n'
+                       '  encryption_cipher: "aes-256-gcm"\n  encryption_keys: "payload-aes"\n}',
+                       text, count=1)
+if variant in ("cbc", "gcm_enc"):
     voice = re.compile(r'(services \{\n  name: "voice"\n.*?)(\n\})', re.S)
     text = voice.sub(r'\1\n  security_policy: "payload-aes"\2', text, count=1)
 open(out, "w").write(text)
