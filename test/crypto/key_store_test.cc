@@ -56,7 +56,7 @@ TEST_CASE("Unknown security id is not found", "[crypto][svr-7.65]") {
   CHECK(store->Snapshot()->Find(99, 0) == nullptr);
 }
 
-TEST_CASE("Every change publishes a new snapshot and generation; old snapshots stay intact",
+TEST_CASE("Every change publishes a new snapshot and generation, old snapshots stay intact",
           "[crypto][svr-7.64]") {
   auto store = MakeStore(30'000);
   const uint64_t g1 = store->generation();

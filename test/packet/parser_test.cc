@@ -244,7 +244,7 @@ TEST_CASE("The AH length is counted in 4-byte units", "[packet]") {
   CHECK(info.tcp_seq == 0x01020304u);
 }
 
-TEST_CASE("Exactly kMaxIpv6ExtensionHeaders headers parse; one more is rejected", "[packet]") {
+TEST_CASE("Exactly kMaxIpv6ExtensionHeaders headers parse, one more is rejected", "[packet]") {
   std::array<Ipv6ExtensionSpec, kMaxIpv6ExtensionHeaders + 1> exts;
   exts.fill({kIpProtoDstOpts, kPad6});
   exts[0].type = kIpProtoHopByHop;

@@ -247,7 +247,7 @@ TEST_CASE("New sessions avoid a down path and, with the filter, a path over max-
   CHECK(net.west->ChoosePath(7, plain).reason == PathChoiceReason::kNoPathUp);
 }
 
-TEST_CASE("Paths with matching HMAC keys come up; a wrong key keeps them down", "[peer][paths]") {
+TEST_CASE("Paths with matching HMAC keys come up, a wrong key keeps them down", "[peer][paths]") {
   for (const bool same_key : {true, false}) {
     INFO("same key: " << same_key);
     Network net(FastOptions());

@@ -50,8 +50,8 @@ svr::Metadata ClearMetadata(const Bytes& frame) {
   return md;
 }
 
-TEST_CASE("Forward metadata rides on every forward packet until reverse metadata arrives; reverse "
-          "metadata until a forward packet without it; then none in either direction",
+TEST_CASE("Forward metadata rides on every forward packet until reverse metadata arrives, reverse "
+          "metadata until a forward packet without it, then none in either direction",
           "[pipeline][svr-7.31][svr-7.32][svr-7.33]") {
   Rig rig;
   rig.AddServer("10.20.2.5");
@@ -89,7 +89,7 @@ TEST_CASE("Forward metadata rides on every forward packet until reverse metadata
   CHECK(rig.to_client_.size() == 5);
 }
 
-TEST_CASE("Forward and reverse metadata carry the same session UUID; reverse metadata has TLV 18 "
+TEST_CASE("Forward and reverse metadata carry the same session UUID, reverse metadata has TLV 18 "
           "and the server-side reverse context",
           "[pipeline][svr-7.13][svr-7.34]") {
   RigOptions o;
@@ -144,7 +144,7 @@ TEST_CASE("A lost first packet: the next forward packet carries the same metadat
   CHECK(rig.b().sessions().size() == 1);
 }
 
-TEST_CASE("A retransmitted SYN carries the same forward metadata; the egress keeps one session",
+TEST_CASE("A retransmitted SYN carries the same forward metadata, the egress keeps one session",
           "[pipeline][svr-7.37]") {
   RigOptions o;
   o.config = ClearMetadataConfig();
@@ -174,7 +174,7 @@ TEST_CASE("A retransmitted SYN carries the same forward metadata; the egress kee
 }
 
 TEST_CASE("An egress that lost the session answers a fast-path packet with Enable SVR Metadata "
-          "(rate limited); the ingress then re-sends full metadata and the session is rebuilt",
+          "(rate limited), the ingress then re-sends full metadata and the session is rebuilt",
           "[pipeline][svr-7.38][svr-7.39]") {
   RigOptions o;
   o.base.control_replies_per_second = 1;
@@ -217,7 +217,7 @@ TEST_CASE("An egress that lost the session answers a fast-path packet with Enabl
 }
 
 TEST_CASE("A one-way flow: the egress sends Disable SVR Metadata and the ingress stops sending "
-          "forward metadata; control packets are never forwarded",
+          "forward metadata, control packets are never forwarded",
           "[pipeline][svr-7.40][svr-7.43]") {
   Rig rig;
   rig.AddServer("10.20.2.5");
@@ -235,7 +235,7 @@ TEST_CASE("A one-way flow: the egress sends Disable SVR Metadata and the ingress
   CHECK(rig.to_server_.back() == rig.AtServer(Voice()));
 }
 
-TEST_CASE("Inactivity-based recovery: after 5 s idle the next packet carries a health check; a "
+TEST_CASE("Inactivity-based recovery: after 5 s idle the next packet carries a health check, a "
           "router holding the session answers state-exists, one lacking it Enable SVR Metadata",
           "[pipeline][svr-7.41][svr-7.42]") {
   RigOptions o;

@@ -74,7 +74,7 @@ TEST_CASE("Reload removes sessions whose service disappeared, and counts them", 
   CHECK(rig.a().policy_counters().Get(policy::Verdict::kNoService) == 1);
 }
 
-TEST_CASE("Reload refuses a config that changes the router's interfaces or lacks the router; the "
+TEST_CASE("Reload refuses a config that changes the router's interfaces or lacks the router, the "
           "old config keeps running",
           "[pipeline][reload]") {
   Rig rig;

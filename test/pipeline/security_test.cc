@@ -67,7 +67,7 @@ TEST_CASE("A captured packet replayed after the acceptance window is dropped as 
 }
 
 TEST_CASE("Garbage to a waypoint without a session and without the cookie is dropped before any "
-          "HMAC work; traffic from a non-peer is dropped",
+          "HMAC work, traffic from a non-peer is dropped",
           "[pipeline][svr-7.53]") {
   RigOptions o;
   o.base.control_replies_per_second = 0;  // no recovery probe: nothing may be verified
@@ -95,7 +95,7 @@ TEST_CASE("Garbage to a waypoint without a session and without the cookie is dro
 }
 
 TEST_CASE("Header TLVs are in clear, the payload-TLV section is encrypted when the hop policy "
-          "encrypts; the payload is encrypted end to end only for services with a security "
+          "encrypts, the payload is encrypted end to end only for services with a security "
           "policy (TLV 11)",
           "[pipeline][svr-7.59][svr-7.60]") {
   Rig rig;

@@ -81,8 +81,8 @@ PacketSpec Tcp(const char* src, const char* dst, uint16_t sport, uint16_t dport,
   return s;
 }
 
-TEST_CASE("TCP: handshake, data both ways and FIN arrive byte-identical; metadata rides only on "
-          "SYN and SYN-ACK; the encrypted payload is not readable on the wire",
+TEST_CASE("TCP: handshake, data both ways and FIN arrive byte-identical, metadata rides only on "
+          "SYN and SYN-ACK, the encrypted payload is not readable on the wire",
           "[pipeline][svr-7.25][svr-7.60]") {
   Rig rig;
   rig.AddServer("10.20.1.20");
@@ -251,7 +251,7 @@ TEST_CASE("When the session table is full, a new session is refused with a count
   CHECK(rig.to_server_.size() == 3);
 }
 
-TEST_CASE("Idle sessions time out per protocol at both routers; the ingress tells the egress "
+TEST_CASE("Idle sessions time out per protocol at both routers, the ingress tells the egress "
           "with Delete Session",
           "[pipeline][svr-7.44]") {
   struct Case {
@@ -367,7 +367,7 @@ TEST_CASE("IPv6 sessions cross an IPv4 or an IPv6 peer path and arrive byte-iden
 namespace ssr::pipeline::testing {
 namespace {
 
-TEST_CASE("A session moved to another peer path keeps its UUID; the far router rebinds its one "
+TEST_CASE("A session moved to another peer path keeps its UUID, the far router rebinds its one "
           "session and keeps the TCP state",
           "[pipeline][svr-7.47]") {
   std::string text(config::DefaultConfigText());
