@@ -7,7 +7,8 @@
 //              [--stats-interval SECONDS] [--stats-file PATH] [--busy-poll] [--cleanup]
 //
 // --busy-poll: workers never sleep in poll() when their rings are empty (lowest latency, one
-// core per worker at 100 %); by default a worker sleeps up to 1 ms after 64 empty polls.
+// core per worker at 100 %); by default a worker yields its CPU for 2 ms after the last packet,
+// then sleeps in poll() (up to 1 ms at a time) until traffic resumes.
 //
 // Signals: SIGHUP reloads the config file (errors are printed, the old config keeps running);
 // SIGUSR1 writes the full stats dump to --stats-file; SIGINT / SIGTERM stop cleanly (the XDP gate

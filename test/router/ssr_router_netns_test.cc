@@ -141,6 +141,38 @@ TEST_CASE(
   std::system(("rm -rf " + dir).c_str());
 }
 
+TEST_CASE("ssr-router --busy-poll workers never sleep, default workers sleep once idle") {
+  RequireNetnsSupport();
+  NetnsTopology topo;
+  const DemoTopology t = BuildDemoTopology(topo);
+  const std::string dir = MakeTempDir();
+  const pid_t b = SpawnInNetns(t.branch, RouterArgs("branch", dir, {"--default", "--busy-poll"}),
+                               dir + "/branch.out");
+  const pid_t d =
+      SpawnInNetns(t.datacenter, RouterArgs("datacenter", dir), dir + "/datacenter.out");
+  const bool ready = WaitForLine(dir + "/branch.out", "ready", 60000) &&
+                     WaitForLine(dir + "/datacenter.out", "ready", 60000);
+  if (!ready) {
+    StopChild(b, SIGKILL, 1000);
+    StopChild(d, SIGKILL, 1000);
+    FAIL("not ready:\n" << ReadFile(dir + "/branch.out") << ReadFile(dir + "/datacenter.out"));
+  }
+  PingReplies(t, 1);
+  const int replies = PingReplies(t, 5);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // idle: well past the 2 ms yield
+  CHECK(StopChild(b, SIGTERM, 20000) == 0);
+  CHECK(StopChild(d, SIGTERM, 20000) == 0);
+  INFO(ReadFile(dir + "/branch.out") << ReadFile(dir + "/datacenter.out"));
+  CHECK(replies == 5);  // a spinning worker forwards like a sleeping one
+  const auto bs = ReadStatsFile(dir + "/branch.stats");
+  const auto ds = ReadStatsFile(dir + "/datacenter.stats");
+  CHECK(Num(bs, "worker.0.polls") > 0);
+  CHECK(Num(bs, "worker.0.idle_sleeps") == 0);
+  // Seconds of mostly idle time: the default worker slept (in 1 ms polls), it did not spin.
+  CHECK(Num(ds, "worker.0.idle_sleeps") > 100);
+  std::system(("rm -rf " + dir).c_str());
+}
+
 TEST_CASE(
     "ssr-router keeps the old config after a SIGHUP with a broken file and applies a good one") {
   RequireNetnsSupport();

@@ -108,8 +108,10 @@ struct RouterOptions {
   uint32_t max_sessions_per_worker = 0;
   // Frames in each worker's AF_XDP memory (4096-byte frames).
   uint32_t frames_per_worker = 4096;
-  // false: an idle worker sleeps in poll() on its sockets (up to 1 ms) after a few empty polls;
-  // true: workers spin (lowest latency, 100% CPU).
+  // false: a worker without packets yields its CPU (sched_yield) for 2 ms after the last packet,
+  // then sleeps in poll() on its sockets (up to 1 ms at a time) until traffic resumes; an idle
+  // router thus uses no CPU, and a busy one sharing a core is not woken per burst.
+  // true: workers spin (lowest latency, 100% of a core each, even when idle).
   bool busy_poll = false;
   // How often each worker copies its counters for Stats().
   std::chrono::milliseconds stats_period{100};

@@ -11,7 +11,8 @@
 // atomic generation numbers per loop iteration and locks only when one moved (or try-locks when
 // publishing counters, skipping a period rather than waiting). Session events (the pipeline's
 // SessionObserver, called as sessions open and close) go through a bounded SPSC ring; when it is full the event is dropped and counted, never waited for.
-// When idle and not busy-polling, the worker sleeps in poll() on its sockets for at most 1 ms.
+// When idle and not busy-polling, the worker yields the CPU for 2 ms after its last packet, then
+// sleeps in poll() on its sockets for at most 1 ms at a time (worker.cc, "Idle policy").
 //
 // Thread-safety: Run() on one thread at a time; Shared() is for the control thread. Everything
 // else (pipeline(), Apply*) only while the worker is not running.
