@@ -101,8 +101,10 @@ def ratio(name, num, den, goal):
         a, b = get(*num), get(*den)
         if get is not mpps and (num[1] != "64" or den[1] != "64"):
             cells.append("n/a (search at 64 B only)")
-        elif a is None or b is None or b == 0:
+        elif a is None or b is None:
             cells.append("n/a (no %s)" % (("%s %s" % num) if a is None else ("%s %s" % den)))
+        elif b == 0:
+            cells.append("n/a (%s %s: the search found no rate meeting its loss bound)" % den)
         else:
             cells.append("%.2f (%s)" % (a / b, "met" if a / b >= goal else "not met"))
     return "| %s | %s %s B ÷ %s %s B | %s | %s | %s | ≥ %g |" % (name, num[0], num[1], den[0], den[1],
