@@ -17,6 +17,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "io/netns_fixture.h"
 #include "router_test_support.h"
@@ -33,6 +34,25 @@ std::vector<std::string> RouterArgs(const std::string& router, const std::string
   if (extra.empty()) a.push_back("--default");
   a.insert(a.end(), extra.begin(), extra.end());
   return a;
+}
+
+// Starts branch and datacenter on the demo topology (datacenter on the default config; branch
+// with `branch_extra`, or the default config when empty) and waits until both are ready; on a
+// timeout both are killed and the test fails with their output.
+std::pair<pid_t, pid_t> StartRouters(const DemoTopology& t, const std::string& dir,
+                                     const std::vector<std::string>& branch_extra = {}) {
+  const pid_t b =
+      SpawnInNetns(t.branch, RouterArgs("branch", dir, branch_extra), dir + "/branch.out");
+  const pid_t d =
+      SpawnInNetns(t.datacenter, RouterArgs("datacenter", dir), dir + "/datacenter.out");
+  const bool ready = WaitForLine(dir + "/branch.out", "ready", 60000) &&
+                     WaitForLine(dir + "/datacenter.out", "ready", 60000);
+  if (!ready) {
+    StopChild(b, SIGKILL, 1000);
+    StopChild(d, SIGKILL, 1000);
+    FAIL("not ready:\n" << ReadFile(dir + "/branch.out") << ReadFile(dir + "/datacenter.out"));
+  }
+  return {b, d};
 }
 
 uint64_t Num(const std::map<std::string, std::string>& stats, const std::string& name) {
@@ -93,16 +113,7 @@ TEST_CASE(
   NetnsTopology topo;
   const DemoTopology t = BuildDemoTopology(topo);
   const std::string dir = MakeTempDir();
-  const pid_t b = SpawnInNetns(t.branch, RouterArgs("branch", dir), dir + "/branch.out");
-  const pid_t d =
-      SpawnInNetns(t.datacenter, RouterArgs("datacenter", dir), dir + "/datacenter.out");
-  const bool ready = WaitForLine(dir + "/branch.out", "ready", 60000) &&
-                     WaitForLine(dir + "/datacenter.out", "ready", 60000);
-  if (!ready) {
-    StopChild(b, SIGKILL, 1000);
-    StopChild(d, SIGKILL, 1000);
-    FAIL("not ready:\n" << ReadFile(dir + "/branch.out") << ReadFile(dir + "/datacenter.out"));
-  }
+  const auto [b, d] = StartRouters(t, dir);
   PingReplies(t, 1);  // warm-up: neighbour resolution may cost the first packet
   const int replies = PingReplies(t, 10);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // two stats lines, fresh counters
@@ -146,17 +157,7 @@ TEST_CASE("ssr-router --busy-poll workers never sleep, default workers sleep onc
   NetnsTopology topo;
   const DemoTopology t = BuildDemoTopology(topo);
   const std::string dir = MakeTempDir();
-  const pid_t b = SpawnInNetns(t.branch, RouterArgs("branch", dir, {"--default", "--busy-poll"}),
-                               dir + "/branch.out");
-  const pid_t d =
-      SpawnInNetns(t.datacenter, RouterArgs("datacenter", dir), dir + "/datacenter.out");
-  const bool ready = WaitForLine(dir + "/branch.out", "ready", 60000) &&
-                     WaitForLine(dir + "/datacenter.out", "ready", 60000);
-  if (!ready) {
-    StopChild(b, SIGKILL, 1000);
-    StopChild(d, SIGKILL, 1000);
-    FAIL("not ready:\n" << ReadFile(dir + "/branch.out") << ReadFile(dir + "/datacenter.out"));
-  }
+  const auto [b, d] = StartRouters(t, dir, {"--default", "--busy-poll"});
   PingReplies(t, 1);
   const int replies = PingReplies(t, 5);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // idle: well past the 2 ms yield
