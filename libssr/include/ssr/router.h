@@ -110,7 +110,9 @@ struct RouterOptions {
   uint32_t frames_per_worker = 4096;
   // false: a worker without packets yields its CPU (sched_yield) for 2 ms after the last packet,
   // then sleeps in poll() on its sockets (up to 1 ms at a time) until traffic resumes; an idle
-  // router thus uses no CPU, and a busy one sharing a core is not woken per burst.
+  // router thus uses no CPU, and a busy one sharing a core is not woken per burst. (A worker
+  // that sees a packet at least every 2 ms, e.g. above ~500 packets/s, never sleeps: it shows as
+  // busy in top while giving the CPU to any other runnable thread.)
   // true: workers spin (lowest latency, 100% of a core each, even when idle).
   bool busy_poll = false;
   // How often each worker copies its counters for Stats().
