@@ -106,8 +106,8 @@ struct RouterOptions {
   bool pin_workers = true;
   // Session table size of each worker. 0: the config's limits.max_sessions.
   uint32_t max_sessions_per_worker = 0;
-  // Frames in each worker's AF_XDP memory (4096-byte frames; 8192 = 32 MiB per worker).
-  uint32_t frames_per_worker = 8192;
+  // Frames in each worker's AF_XDP memory (4096-byte frames).
+  uint32_t frames_per_worker = 4096;
   // false: a worker without packets yields its CPU (sched_yield) for 2 ms after the last packet,
   // then sleeps in poll() on its sockets (up to 1 ms at a time) until traffic resumes; an idle
   // router thus uses no CPU, and a busy one sharing a core is not woken per burst. (A worker

@@ -54,14 +54,10 @@ namespace ssr::io {
 inline constexpr uint32_t kFrameHeadroom = 256;
 
 struct UmemOptions {
-  // Deep enough that a fill ring can hold as many frames as an RX ring: with 1024 frames in the
-  // kernel per socket (the old 4096 / 2048 defaults) a worker that lost its core for a moment
-  // found the ring dry and dropped; bench/run measured 0.24 -> 0.38 Mpps for ssr_hmac at 64 B
-  // and a higher PDR with these. 32 MiB per Umem.
-  uint32_t frame_count = 8192;  // frames in the area (8192 x 4096 B = 32 MiB)
+  uint32_t frame_count = 4096;  // frames in the area (4096 x 4096 B = 16 MiB)
   uint32_t frame_size = 4096;   // 4096 (default) or 2048
   // Size of each fill / completion ring (one pair per interface and queue); powers of two.
-  uint32_t fill_ring_size = 4096;
+  uint32_t fill_ring_size = 2048;
   uint32_t completion_ring_size = 2048;
 };
 
