@@ -274,12 +274,6 @@ TEST_CASE("Inactivity-based recovery: after 5 s idle the next packet carries a h
   CHECK(Get(rig.a(), PipelineCounter::kCtrlEnable) == 1);
 }
 
-}  // namespace
-}  // namespace ssr::pipeline::testing
-
-namespace ssr::pipeline::testing {
-namespace {
-
 // The default config with `extra` added to branch's peer entry (and metadata in clear).
 std::shared_ptr<const config::Config> BranchPeerOption(std::string_view extra) {
   std::string text(config::DefaultConfigText());

@@ -96,12 +96,6 @@ TEST_CASE("Reload refuses a config that changes the router's interfaces or lacks
   CHECK(rig.to_server_.back() == rig.AtServer(Voice(40000)));
 }
 
-}  // namespace
-}  // namespace ssr::pipeline::testing
-
-namespace ssr::pipeline::testing {
-namespace {
-
 TEST_CASE("The session observer sees every session open and close, with the record intact",
           "[pipeline]") {
   struct Seen {

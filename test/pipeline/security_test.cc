@@ -178,12 +178,6 @@ TEST_CASE("With the hop policy on AES-GCM (no HMAC) sessions work end to end and
   CHECK(rig.to_server_.size() == 2);
 }
 
-}  // namespace
-}  // namespace ssr::pipeline::testing
-
-namespace ssr::pipeline::testing {
-namespace {
-
 TEST_CASE("A hop policy without HMAC and without encryption forwards sessions with no trailer",
           "[pipeline]") {
   std::string text(config::DefaultConfigText());
@@ -210,12 +204,6 @@ TEST_CASE("A hop policy without HMAC and without encryption forwards sessions wi
   CHECK(info.payload_length == w.layout.total() + 3);
   CHECK(rig.to_server_.size() == 2);
 }
-
-}  // namespace
-}  // namespace ssr::pipeline::testing
-
-namespace ssr::pipeline::testing {
-namespace {
 
 TEST_CASE("Time-based HMAC windows follow the wall-clock offset, not the clock passed in",
           "[pipeline][svr-7.54]") {

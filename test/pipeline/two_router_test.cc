@@ -60,12 +60,6 @@ TEST_CASE("UDP: the outer packet uses waypoint addresses and an even/odd waypoin
   CHECK(w.has_metadata);
 }
 
-}  // namespace
-}  // namespace ssr::pipeline::testing
-
-namespace ssr::pipeline::testing {
-namespace {
-
 PacketSpec Tcp(const char* src, const char* dst, uint16_t sport, uint16_t dport, uint8_t flags,
                uint32_t seq, uint32_t ack, std::span<const uint8_t> payload = {}) {
   PacketSpec s;
@@ -296,12 +290,6 @@ TEST_CASE("Idle sessions time out per protocol at both routers, the ingress tell
   }
 }
 
-}  // namespace
-}  // namespace ssr::pipeline::testing
-
-namespace ssr::pipeline::testing {
-namespace {
-
 // The default config plus IPv6 LAN prefixes for sales and the voice service; with
 // `v6_wan` the routers peer over IPv6 too.
 std::shared_ptr<const config::Config> DualStackConfig(bool v6_wan) {
@@ -360,12 +348,6 @@ TEST_CASE("IPv6 sessions cross an IPv4 or an IPv6 peer path and arrive byte-iden
     }
   }
 }
-
-}  // namespace
-}  // namespace ssr::pipeline::testing
-
-namespace ssr::pipeline::testing {
-namespace {
 
 TEST_CASE("A session moved to another peer path keeps its UUID, the far router rebinds its one "
           "session and keeps the TCP state",
