@@ -13,22 +13,27 @@
 //                    [--drops-cmd CMD]        shell command printing "name value" counter lines
 //                    [--search ndr|pdr|both] [--trial-duration S] [--precision F] [--max-trials N]
 //                    [--label TEXT] [--crypto TEXT] [--note TEXT] [--json PATH] [--quiet]
+//                    [--generator auto|live|afxdp]   frame generator (generator.h); auto: live
+//                                             frames when the kernel allows them, else AF_XDP TX
+//                    [--cost-cpu N]           CPU-time cost of every trial on CPU N (the device
+//                                             under test's): busy time from /proc/stat per
+//                                             received packet, in the totals and the JSON
 //   ssr-pktgen fwd   --in IF --out IF --dst-mac MAC [--src-mac MAC] [--netns NS]
-//                    [--xdp-mode native|skb|auto] [--batch N] [--no-wakeup]
+//                    [--xdp-mode native|skb|auto] [--batch N] [--no-wakeup] [--idle-yield-us N]
 //   ssr-pktgen drop  --if IF [--netns NS] [--xdp-mode native|skb]
 //
 // Design note. `run` is one process: the main thread enters the generator's namespace and
-// drives trials; the generator threads (one per CPU) call BPF_PROG_RUN with
-// BPF_F_TEST_XDP_LIVE_FRAMES on pktgen_gen (pktgen.bpf.c), which stamps every frame with a probe
-// (trial, stream = CPU, sequence number, CLOCK_MONOTONIC ns) and redirects it out of --tx-if;
-// the sink thread enters the receiver's namespace and reads frames from an AF_XDP socket
-// (io::XskPort with its own redirect program), so every frame is a latency probe. Each
-// BPF_PROG_RUN call costs ~2 ms of set-up here, so calls are long (~20 ms) and fixed rates are
-// paced frame by frame inside the program (FramePacer, pktgen_core.h); frames sent are read from
-// the program's per-CPU sequence counter. When the receiver is not an AF_XDP sink (XDP_DROP baselines,
-// the gate dropping non-members), --rx-counter-cmd gives the received count, read before and
-// after each trial. --drops-cmd (e.g. SIGUSR1 to ssr-router, then its --stats-file) gives drops
-// by reason as the delta of every counter whose name contains "drop".
+// drives trials; the generator threads (one per CPU, or per queue) send frames stamped with a
+// probe (trial, stream, sequence number, CLOCK_MONOTONIC ns) out of --tx-if, with the live-frame
+// BPF_PROG_RUN generator or the AF_XDP TX generator (generator.h says how each works and how
+// `auto` chooses; the one used is named in the header and the JSON, with the reason of a
+// fallback). The sink thread enters the receiver's namespace and reads frames from an AF_XDP
+// socket (io::XskPort with its own redirect program), so every frame is a latency probe. When the
+// receiver is not an AF_XDP sink (XDP_DROP baselines, the gate dropping non-members),
+// --rx-counter-cmd gives the received count, read before and after each trial. --drops-cmd (e.g.
+// SIGUSR1 to ssr-router, then its --stats-file) gives drops by reason as the delta of every
+// counter whose name contains "drop". A run whose generator cannot start, or that sends nothing,
+// exits 1 with the generator's first error on stderr.
 // Outputs: text on stdout (header naming every mode, one line per second, totals, the
 // latency histogram, NDR/PDR) and the same as JSON with --json.
 #include <fcntl.h>
@@ -63,22 +68,17 @@
 #include "io/umem.h"
 #include "io/xsk_port.h"
 #include "packet/builder.h"
+#include "generator.h"
 #include "pktgen_core.h"
 #include "probe.h"
 #include "ssr/ssr_pktgen.skel.h"
-#include "util/ip_address.h"
 
 namespace ssr::pktgen {
 namespace {
 
-std::atomic<bool> g_interrupted{false};
 void OnSignal(int) { g_interrupted.store(true); }
 
-uint64_t NowNs() {
-  timespec t{};
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return static_cast<uint64_t>(t.tv_sec) * 1000000000ULL + static_cast<uint64_t>(t.tv_nsec);
-}
+uint64_t NowNs() { return MonotonicNs(); }
 
 [[noreturn]] void Die(const std::string& msg) {
   std::fprintf(stderr, "ssr-pktgen: %s\n", msg.c_str());
@@ -135,15 +135,6 @@ std::string CpuModel() {
   return model + " x" + std::to_string(sysconf(_SC_NPROCESSORS_ONLN));
 }
 
-std::string CpuList(const std::vector<int>& cpus) {
-  std::string s;
-  for (int c : cpus) {
-    if (!s.empty()) s.push_back(',');
-    s.append(std::to_string(c));
-  }
-  return s;
-}
-
 std::string RunCommand(const std::string& cmd) {
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
@@ -170,6 +161,18 @@ std::map<std::string, uint64_t> ParseCounters(const std::string& text) {
   return m;
 }
 
+bool ReadCpuTimes(int cpu, CpuTimes* out) {
+  FILE* f = std::fopen("/proc/stat", "r");
+  if (f == nullptr) return false;
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  return ParseProcStatCpu(text, cpu, out);
+}
+double NsPerJiffy() { return 1e9 / static_cast<double>(sysconf(_SC_CLK_TCK)); }
+
 // ---------------------------------------------------------------------------------------------
 struct Options {
   std::string tx_netns, tx_if, rx_netns, rx_if;
@@ -190,212 +193,8 @@ struct Options {
   int max_trials = 10;
   std::string label, crypto = "none", note, json;
   bool quiet = false;
-};
-
-// ---------------------------------------------------------------------------------------------
-// Generator: BPF_PROG_RUN live frames.
-class LiveGenerator {
- public:
-  bool Setup(const Options& o, std::string* error) {
-    skel_ = ssr_pktgen__open();
-    if (skel_ == nullptr) {
-      *error = "open BPF skeleton failed";
-      return false;
-    }
-    skel_->rodata->flows = o.flows;
-    skel_->rodata->base_sport = o.sport;
-    if (ssr_pktgen__load(skel_) != 0) {
-      *error = std::string("load pktgen.bpf.o: ") + std::strerror(errno);
-      return false;
-    }
-    const unsigned ifindex = if_nametoindex(o.tx_if.c_str());
-    if (ifindex == 0) {
-      *error = "--tx-if " + o.tx_if + ": no such interface";
-      return false;
-    }
-    const uint32_t key = 0;
-    const uint32_t value = ifindex;
-    if (bpf_map_update_elem(bpf_map__fd(skel_->maps.tx_port), &key, &value, 0) != 0) {
-      *error = "--tx-if " + o.tx_if + ": devmap update: " + std::strerror(errno);
-      return false;
-    }
-    prog_fd_ = bpf_program__fd(skel_->progs.pktgen_gen);
-    mix_ = ParseSizeMix(o.size);
-    auto src = util::IpAddress::Parse(o.src_ip);
-    auto dst = util::IpAddress::Parse(o.dst_ip);
-    if (!src || !dst || !src->is_v4() || !dst->is_v4()) {
-      *error = "--src-ip/--dst-ip: IPv4 addresses expected";
-      return false;
-    }
-    for (const auto& [size, weight] : mix_.sizes) {
-      packet::PacketSpec spec;
-      spec.dst_mac = o.dst_mac;
-      spec.src_mac = o.src_mac;
-      spec.src = *src;
-      spec.dst = *dst;
-      spec.protocol = packet::kIpProtoUdp;
-      spec.src_port = o.sport;
-      spec.dst_port = o.dport;
-      const size_t frame_len = size - kFcsBytes;
-      std::vector<uint8_t> payload(frame_len - kProbeOffset, 0);
-      spec.payload = payload;
-      std::vector<uint8_t> frame(frame_len);
-      if (packet::BuildFrame(spec, frame) != frame_len) {
-        *error = "cannot build a frame of " + std::to_string(size) + " bytes";
-        return false;
-      }
-      // UDP checksum 0 (not computed): pktgen_gen rewrites ports and the probe per frame.
-      frame[kProbeOffset - 2] = 0;
-      frame[kProbeOffset - 1] = 0;
-      frames_.push_back(std::move(frame));
-      weights_.push_back(weight);
-    }
-    threads_ = std::max(1, o.threads);
-    // Thread t runs on the t-th CPU the process may use, so `taskset -c 1 ssr-pktgen run ...`
-    // places the generator (bench/run keeps it off the device under test's CPU).
-    cpu_set_t allowed;
-    CPU_ZERO(&allowed);
-    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
-      *error = std::string("sched_getaffinity: ") + std::strerror(errno);
-      return false;
-    }
-    for (int c = 0; c < CPU_SETSIZE; ++c) {
-      if (CPU_ISSET(c, &allowed)) cpus_.push_back(c);
-    }
-    if (threads_ > static_cast<int>(cpus_.size())) {
-      *error = "--threads " + std::to_string(threads_) + ": more than the " +
-               std::to_string(cpus_.size()) + " CPUs this process may run on";
-      return false;
-    }
-    cpus_.resize(static_cast<size_t>(threads_));
-    return true;
-  }
-  ~LiveGenerator() {
-    if (skel_ != nullptr) ssr_pktgen__destroy(skel_);
-  }
-
-  // Resets the per-CPU sequence numbers and sets the pacing interval of every thread.
-  void BeginTrial(uint8_t trial_id, double rate) {
-    skel_->bss->trial_id = trial_id;
-    const int ncpu = libbpf_num_possible_cpus();
-    std::vector<GenState> states(static_cast<size_t>(ncpu));
-    for (auto& st : states) st.interval_ps = PacingIntervalPs(rate / threads_);
-    const uint32_t key = 0;
-    bpf_map_update_elem(bpf_map__fd(skel_->maps.gen_state), &key, states.data(), 0);
-    for (auto& c : sent_) c.store(0);
-    for (auto& b : bytes_) b.store(0);
-  }
-
-  // Runs `duration` seconds at `rate` (0 = max) on all threads; returns when done.
-  void Start(double duration) {
-    stop_.store(false);
-    errors_.store(0);
-    const uint64_t end = NowNs() + static_cast<uint64_t>(duration * 1e9);
-    for (int t = 0; t < threads_; ++t) {
-      workers_.emplace_back([this, t, end] { Worker(t, end); });
-    }
-  }
-  void Join() {
-    for (auto& w : workers_) w.join();
-    workers_.clear();
-  }
-  void Stop() { stop_.store(true); }
-  uint64_t sent() const {
-    uint64_t s = 0;
-    for (int t = 0; t < threads_; ++t) s += sent_[static_cast<size_t>(t)].load(std::memory_order_relaxed);
-    return s;
-  }
-  uint64_t sent_bytes() const {
-    uint64_t s = 0;
-    for (int t = 0; t < threads_; ++t) s += bytes_[static_cast<size_t>(t)].load(std::memory_order_relaxed);
-    return s;
-  }
-  uint64_t errors() const { return errors_.load(); }
-  const SizeMix& mix() const { return mix_; }
-  int threads() const { return threads_; }
-  const std::vector<int>& cpus() const { return cpus_; }
-
-  static constexpr uint32_t kBatch = 64;
-
- private:
-  struct GenState {  // struct gen_state of pktgen.bpf.c
-    uint64_t seq = 0;
-    uint64_t next_ps = 0;
-    uint64_t interval_ps = 0;
-  };
-  uint64_t SentOnCpu(int cpu) const {
-    std::vector<GenState> states(static_cast<size_t>(libbpf_num_possible_cpus()));
-    const uint32_t key = 0;
-    if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.gen_state), &key, states.data()) != 0) return 0;
-    return states[static_cast<size_t>(cpu)].seq;
-  }
-
-  void Worker(int t, uint64_t end) {
-    const int cpu = cpus_[static_cast<size_t>(t)];
-    cpu_set_t cs;
-    CPU_ZERO(&cs);
-    CPU_SET(cpu, &cs);
-    pthread_setaffinity_np(pthread_self(), sizeof(cs), &cs);
-    std::vector<uint64_t> per_size(frames_.size(), 0);
-    uint32_t weight_sum = 0;
-    for (uint32_t w : weights_) weight_sum += w;
-    uint64_t repeat = 16384;  // adapted so that one call lasts ~20 ms
-    uint64_t seq = SentOnCpu(cpu);
-    while (!stop_.load(std::memory_order_relaxed) && !g_interrupted.load(std::memory_order_relaxed)) {
-      const uint64_t now = NowNs();
-      if (now >= end) break;
-      // Size with the largest deficit against its weight (IMIX); the only size otherwise.
-      size_t pick = 0;
-      if (frames_.size() > 1) {
-        uint64_t total = 0;
-        for (uint64_t c : per_size) total += c;
-        double best = -1e18;
-        for (size_t i = 0; i < frames_.size(); ++i) {
-          const double deficit = static_cast<double>(total + 1000) * weights_[i] / weight_sum -
-                                 static_cast<double>(per_size[i]);
-          if (deficit > best) {
-            best = deficit;
-            pick = i;
-          }
-        }
-      }
-      LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frames_[pick].data(),
-                  .data_size_in = static_cast<uint32_t>(frames_[pick].size()),
-                  .repeat = static_cast<int>(repeat), .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
-                  .batch_size = kBatch);
-      if (bpf_prog_test_run_opts(prog_fd_, &opts) != 0) {
-        if (errors_.fetch_add(1) == 0) {
-          std::fprintf(stderr, "ssr-pktgen: BPF_PROG_RUN (live frames): %s\n", std::strerror(errno));
-        }
-        if (errors_.load() > 100) break;
-        continue;
-      }
-      const uint64_t after = NowNs();
-      const uint64_t seq_now = SentOnCpu(cpu);
-      const uint64_t n = seq_now - seq;
-      seq = seq_now;
-      per_size[pick] += n;
-      sent_[static_cast<size_t>(t)].fetch_add(n, std::memory_order_relaxed);
-      bytes_[static_cast<size_t>(t)].fetch_add(n * (frames_[pick].size() + kFcsBytes),
-                                               std::memory_order_relaxed);
-      const double call_ns = static_cast<double>(std::max<uint64_t>(after - now, 1));
-      repeat = std::clamp<uint64_t>(static_cast<uint64_t>(static_cast<double>(repeat) * 20e6 / call_ns),
-                                    1024, uint64_t{1} << 22);
-    }
-  }
-
-  ssr_pktgen* skel_ = nullptr;
-  int prog_fd_ = -1;
-  SizeMix mix_;
-  std::vector<std::vector<uint8_t>> frames_;
-  std::vector<uint32_t> weights_;
-  int threads_ = 1;
-  std::vector<int> cpus_;  // CPU of each generator thread
-  std::vector<std::thread> workers_;
-  std::atomic<bool> stop_{false};
-  std::atomic<uint64_t> errors_{0};
-  std::array<std::atomic<uint64_t>, 64> sent_{};
-  std::array<std::atomic<uint64_t>, 64> bytes_{};
+  std::string generator = "auto";  // auto, live, afxdp
+  int cost_cpu = -1;               // >= 0: CPU-time cost of every trial on this CPU
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -568,6 +367,8 @@ struct TrialReport {
   bool have_latency = false;
   LatencyHistogram latency;
   std::map<std::string, uint64_t> drops;
+  bool have_cost = false;  // --cost-cpu
+  CpuCost cost;
   struct Second {
     double t, tx_pps, rx_pps, l1_gbps, l2_gbps, loss_pct;
     uint64_t p50, p99, max;
@@ -577,7 +378,7 @@ struct TrialReport {
 
 class Harness {
  public:
-  Harness(const Options& o, LiveGenerator* gen, Sink* sink) : o_(o), gen_(gen), sink_(sink) {}
+  Harness(const Options& o, Generator* gen, Sink* sink) : o_(o), gen_(gen), sink_(sink) {}
 
   uint64_t RxCounter() {
     if (sink_ != nullptr) return 0;
@@ -593,6 +394,10 @@ class Harness {
     std::map<std::string, uint64_t> drops0;
     if (!o_.drops_cmd.empty()) drops0 = ParseCounters(RunCommand(o_.drops_cmd));
     const uint64_t rx0 = RxCounter();
+    // After the counter command (it may signal a process on the measured CPU), before the
+    // generator starts.
+    CpuTimes cpu0{}, cpu1{};
+    const bool cost = o_.cost_cpu >= 0 && ReadCpuTimes(o_.cost_cpu, &cpu0);
     const uint64_t t0 = NowNs();
     gen_->Start(duration);
     uint64_t last_tx = 0, last_rx = rx0;
@@ -656,6 +461,7 @@ class Harness {
       if (cur == prev && i >= 2) break;
       prev = cur;
     }
+    r.have_cost = cost && ReadCpuTimes(o_.cost_cpu, &cpu1);
     r.seconds = static_cast<double>(t1 - t0) * 1e-9;
     r.result.tx = gen_->sent();
     r.tx_bytes = gen_->sent_bytes();
@@ -684,6 +490,7 @@ class Harness {
         if (v > before) r.drops[name] = v - before;
       }
     }
+    if (r.have_cost) r.cost = ComputeCpuCost(cpu0, cpu1, r.result.rx, NsPerJiffy());
     r.result.offered_pps = rate;
     r.result.tx_pps = static_cast<double>(r.result.tx) / r.seconds;
     r.result.rx_pps = static_cast<double>(r.result.rx) / r.seconds;
@@ -692,7 +499,7 @@ class Harness {
 
  private:
   const Options& o_;
-  LiveGenerator* gen_;
+  Generator* gen_;
   Sink* sink_;
   uint8_t trial_id_ = 0;
 };
@@ -728,6 +535,10 @@ void PrintTotals(const char* title, const TrialReport& r, double avg) {
       }
     }
     std::printf("\n");
+  }
+  if (r.have_cost) {
+    std::printf("  DUT CPU time: %.1f %% busy, %.1f ns per received packet (/proc/stat, %.0f ms ticks)\n",
+                r.cost.busy_fraction * 100, r.cost.ns_per_packet, NsPerJiffy() / 1e6);
   }
   if (!r.drops.empty()) {
     std::printf("  drops by reason:");
@@ -770,6 +581,14 @@ void TrialJson(JsonWriter& j, const std::string& key, const TrialReport& r, doub
       j.BeginObject().Integer("le_ns", b.upper_ns == UINT64_MAX ? 0 : b.upper_ns).Integer("count", b.count).EndObject();
     }
     j.EndArray().EndObject();
+  }
+  if (r.have_cost) {
+    j.BeginObject("dut_cpu")
+        .Number("busy_ns", r.cost.busy_ns)
+        .Number("busy_pct", r.cost.busy_fraction * 100)
+        .Number("ns_per_packet", r.cost.ns_per_packet)
+        .Number("tick_ns", NsPerJiffy())
+        .EndObject();
   }
   j.BeginObject("drops");
   for (const auto& [name, v] : r.drops) j.Integer(name, v);
@@ -844,6 +663,17 @@ int CmdRun(int argc, char** argv) {
     else if (a == "--note") o.note = next();
     else if (a == "--json") o.json = next();
     else if (a == "--quiet") o.quiet = true;
+    else if (a == "--generator") {
+      o.generator = next();
+      if (o.generator != "auto" && o.generator != "live" && o.generator != "afxdp") {
+        Die("--generator: \"" + o.generator + "\" is not auto, live or afxdp");
+      }
+    }
+    else if (a == "--cost-cpu") {
+      const double c = num(next());
+      if (c != std::floor(c) || c >= CPU_SETSIZE) Die("--cost-cpu: \"" + std::string(argv[i]) + "\" is not a CPU number");
+      o.cost_cpu = static_cast<int>(c);
+    }
     else Die("run: unknown option " + a);
   }
   if (o.tx_if.empty()) Die("run: --tx-if is required");
@@ -856,8 +686,29 @@ int CmdRun(int argc, char** argv) {
   }
   std::string err;
   if (!EnterNetns(o.tx_netns, &err)) Die(err);
-  LiveGenerator gen;
-  if (!gen.Setup(o, &err)) Die(err);
+  if (o.cost_cpu >= 0) {
+    CpuTimes probe;
+    if (!ReadCpuTimes(o.cost_cpu, &probe)) Die("--cost-cpu " + std::to_string(o.cost_cpu) + ": no such CPU in /proc/stat");
+  }
+  GeneratorConfig gc;
+  gc.tx_if = o.tx_if;
+  gc.tx_netns = o.tx_netns;
+  gc.dst_mac = o.dst_mac;
+  gc.src_mac = o.src_mac;
+  gc.src_ip = o.src_ip;
+  gc.dst_ip = o.dst_ip;
+  gc.sport = o.sport;
+  gc.dport = o.dport;
+  gc.size = o.size;
+  gc.flows = o.flows;
+  gc.threads = o.threads;
+  std::string fallback;
+  std::unique_ptr<Generator> gen_owner = CreateGenerator(o.generator, gc, &fallback, &err);
+  if (gen_owner == nullptr) Die(err);
+  Generator& gen = *gen_owner;
+  if (!fallback.empty()) {
+    std::fprintf(stderr, "ssr-pktgen: %s; using the %s generator\n", fallback.c_str(), gen.kind());
+  }
   std::unique_ptr<Sink> sink;
   if (!o.rx_if.empty()) {
     sink = std::make_unique<Sink>();
@@ -869,10 +720,8 @@ int CmdRun(int argc, char** argv) {
   const double avg = gen.mix().AverageSize();
   const std::string rx_desc = sink ? sink->mode() + " rx-if=" + o.rx_netns + "/" + o.rx_if
                                    : (o.rx_counter_cmd.empty() ? "none" : "counter command: " + o.rx_counter_cmd);
-  const std::string gen_desc = "live-frame BPF_PROG_RUN (XDP_REDIRECT via devmap) batch=" +
-                               std::to_string(LiveGenerator::kBatch) + " threads=" +
-                               std::to_string(gen.threads()) + " cpus=" + CpuList(gen.cpus()) +
-                               " tx-if=" + o.tx_netns + "/" + o.tx_if;
+  const std::string gen_desc = std::string(gen.kind()) + ": " + gen.Describe() +
+                               (fallback.empty() ? "" : " [" + o.generator + ": " + fallback + "]");
   const std::string flows_desc = o.flows == 0 ? "new flow per packet" : std::to_string(o.flows);
   char rate_desc[64];
   if (o.rate > 0) std::snprintf(rate_desc, sizeof(rate_desc), "%.0f pps", o.rate);
@@ -892,8 +741,8 @@ int CmdRun(int argc, char** argv) {
   TrialReport main = h.Trial(o.rate, o.duration, true);
   PrintTotals("total", main, avg);
   if (main.result.tx == 0 && !g_interrupted) {
-    std::fprintf(stderr, "ssr-pktgen: the generator sent nothing in %.1f s (%llu BPF_PROG_RUN errors)\n",
-                 main.seconds, static_cast<unsigned long long>(gen.errors()));
+    std::fprintf(stderr, "ssr-pktgen: the %s generator sent nothing in %.1f s (%llu errors)\n",
+                 gen.kind(), main.seconds, static_cast<unsigned long long>(gen.errors()));
     if (sink) sink->Shutdown();
     return 1;
   }
@@ -922,8 +771,8 @@ int CmdRun(int argc, char** argv) {
               ndr ? std::to_string(ndr->rate_pps / 1e6).c_str() : "na",
               pdr ? std::to_string(pdr->rate_pps / 1e6).c_str() : "na");
   std::fflush(stdout);
-  if (gen.errors() > 0) std::fprintf(stderr, "ssr-pktgen: %llu BPF_PROG_RUN errors\n",
-                                     static_cast<unsigned long long>(gen.errors()));
+  if (gen.errors() > 0) std::fprintf(stderr, "ssr-pktgen: %llu %s generator errors\n",
+                                     static_cast<unsigned long long>(gen.errors()), gen.kind());
 
   if (!o.json.empty()) {
     JsonWriter j;
@@ -939,7 +788,11 @@ int CmdRun(int argc, char** argv) {
         .Number("rate_pps", o.rate)
         .Number("duration_s", o.duration)
         .Integer("threads", static_cast<uint64_t>(gen.threads()))
-        .Integer("batch", LiveGenerator::kBatch)
+        .String("generator_kind", gen.kind())
+        .String("generator_fallback", fallback)
+        .Integer("cost_cpu", o.cost_cpu < 0 ? 0 : static_cast<uint64_t>(o.cost_cpu))
+        .Bool("cost_measured", o.cost_cpu >= 0)
+        .Integer("batch", Generator::kBatch)
         .String("crypto", o.crypto)
         .String("cpu", cpu)
         .String("modes", o.note)
@@ -1012,6 +865,7 @@ int CmdFwd(int argc, char** argv) {
   packet::MacAddress dst{}, src{};
   bool have_dst = false, have_src = false, wakeup = true;
   uint32_t batch = 64;
+  uint64_t idle_yield_ns = kFwdYieldNs;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--no-wakeup") { wakeup = false; continue; }
@@ -1022,6 +876,12 @@ int CmdFwd(int argc, char** argv) {
     else if (a == "--out") out_if = v;
     else if (a == "--xdp-mode") mode = v;
     else if (a == "--batch") batch = static_cast<uint32_t>(std::atoi(v.c_str()));
+    else if (a == "--idle-yield-us") {
+      char* end = nullptr;
+      const unsigned long long us = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || v[0] == '-' || us > 1'000'000) Die("--idle-yield-us: \"" + v + "\" is not 0..1000000");
+      idle_yield_ns = us * 1000;
+    }
     else if (a == "--dst-mac" || a == "--src-mac") {
       auto m = ParseMac(v);
       if (!m) Die(a + ": \"" + v + "\" is not a MAC address");
@@ -1043,8 +903,9 @@ int CmdFwd(int argc, char** argv) {
   po.interface = out_if;
   auto out = io::XskPort::Create(umem->get(), po);
   if (!out.ok()) Die("--out " + out_if + ": " + std::string(out.status().message()));
-  std::fprintf(stderr, "ssr-pktgen fwd: %s -> %s, %s batch=%u\n", in_if.c_str(), out_if.c_str(),
-               io::XskModeString((*in)->mode()).c_str(), po.batch_size);
+  std::fprintf(stderr, "ssr-pktgen fwd: %s -> %s, %s batch=%u idle_yield=%llu us\n", in_if.c_str(),
+               out_if.c_str(), io::XskModeString((*in)->mode()).c_str(), po.batch_size,
+               static_cast<unsigned long long>(idle_yield_ns / 1000));
   WaitForSignal();
   io::Frame frames[io::kMaxBurst];
   uint64_t fwd = 0, dropped = 0;
@@ -1056,8 +917,8 @@ int CmdFwd(int argc, char** argv) {
       (*out)->Flush();
       (*in)->Flush();
       // The ssr-router worker's idle policy (libssr/src/router/worker.cc), so the comparison is
-      // like for like: yield for 2 ms after the last frame, then sleep in poll().
-      if (NowNs() - last_rx_ns < kFwdYieldNs) {
+      // like for like: yield for 2 ms (--idle-yield-us) after the last frame, then sleep in poll().
+      if (NowNs() - last_rx_ns < idle_yield_ns) {
         sched_yield();
       } else {
         poll(&pfd, 1, 1);

@@ -46,6 +46,96 @@ uint64_t PacingIntervalPs(double rate_pps) {
   return ps < 1 ? 1 : static_cast<uint64_t>(std::llround(ps));
 }
 
+SizePicker::SizePicker(const SizeMix& mix) {
+  for (const auto& [size, weight] : mix.sizes) {
+    weights_.push_back(weight);
+    weight_sum_ += weight;
+  }
+  counts_.assign(weights_.size(), 0);
+}
+
+size_t SizePicker::Next() {
+  size_t pick = 0;
+  if (weights_.size() > 1) {
+    double best = -1e300;
+    for (size_t i = 0; i < weights_.size(); ++i) {
+      const double deficit = static_cast<double>(total_ + 1) * weights_[i] / weight_sum_ -
+                             static_cast<double>(counts_[i]);
+      if (deficit > best) {
+        best = deficit;
+        pick = i;
+      }
+    }
+  }
+  if (!counts_.empty()) ++counts_[pick];
+  ++total_;
+  return pick;
+}
+
+// ---- flows ----
+void ApplyFlow(uint8_t* p, uint64_t seq, uint32_t flows, uint16_t base_sport) {
+  constexpr size_t kIpOff = 14;
+  constexpr size_t kUdpOff = 14 + 20;
+  auto put16 = [](uint8_t* at, uint16_t v) {
+    at[0] = static_cast<uint8_t>(v >> 8);
+    at[1] = static_cast<uint8_t>(v);
+  };
+  if (flows > 0) {
+    put16(p + kUdpOff, static_cast<uint16_t>(base_sport + static_cast<uint32_t>(seq % flows)));
+    return;
+  }
+  const uint32_t n = static_cast<uint32_t>(seq);
+  put16(p + kUdpOff, static_cast<uint16_t>(1024 + n % 64512));
+  // The 16-bit word holding source address bytes 2..3 changes; RFC 1624: HC' = ~(~HC + ~m + m').
+  const uint16_t old_word = static_cast<uint16_t>(p[kIpOff + 14] << 8 | p[kIpOff + 15]);
+  p[kIpOff + 15] = static_cast<uint8_t>(1 + (n / 64512) % 254);
+  const uint16_t new_word = static_cast<uint16_t>(p[kIpOff + 14] << 8 | p[kIpOff + 15]);
+  const uint16_t check = static_cast<uint16_t>(p[kIpOff + 10] << 8 | p[kIpOff + 11]);
+  uint32_t sum = static_cast<uint16_t>(~check);
+  sum += static_cast<uint16_t>(~old_word);
+  sum += new_word;
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  put16(p + kIpOff + 10, static_cast<uint16_t>(~sum));
+}
+
+// ---- CPU time ----
+bool ParseProcStatCpu(const std::string& text, int cpu, CpuTimes* out) {
+  const std::string tag = "cpu" + std::to_string(cpu) + " ";
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string::npos) eol = text.size();
+    if (text.compare(pos, tag.size(), tag) == 0) {
+      // user nice system idle iowait irq softirq steal [guest guest_nice]
+      unsigned long long v[8] = {};
+      const std::string line = text.substr(pos + tag.size(), eol - pos - tag.size());
+      if (std::sscanf(line.c_str(), "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                      &v[3], &v[4], &v[5], &v[6], &v[7]) != 8) {
+        return false;
+      }
+      uint64_t total = 0;
+      for (unsigned long long x : v) total += x;
+      out->total = total;
+      out->busy = total - v[3] - v[4];
+      return true;
+    }
+    pos = eol + 1;
+  }
+  return false;
+}
+
+CpuCost ComputeCpuCost(const CpuTimes& before, const CpuTimes& after, uint64_t packets,
+                       double ns_per_jiffy) {
+  CpuCost c;
+  const uint64_t busy = after.busy > before.busy ? after.busy - before.busy : 0;
+  const uint64_t total = after.total > before.total ? after.total - before.total : 0;
+  c.busy_ns = static_cast<double>(busy) * ns_per_jiffy;
+  c.busy_fraction = total > 0 ? static_cast<double>(busy) / static_cast<double>(total) : 0;
+  c.ns_per_packet = packets > 0 ? c.busy_ns / static_cast<double>(packets) : 0;
+  return c;
+}
+
 // ---- latency ----
 int LatencyHistogram::BucketOf(uint64_t v) {
   if (v < static_cast<uint64_t>(kExact)) return static_cast<int>(v);

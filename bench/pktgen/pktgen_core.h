@@ -80,6 +80,51 @@ class FramePacer {
   uint64_t next_ps_ = 0;
 };
 
+// Picks the frame size of each generated frame so that the counts follow the mix's weights
+// (the size with the largest deficit against its share; with one size, always that one).
+class SizePicker {
+ public:
+  explicit SizePicker(const SizeMix& mix);
+  size_t Next();  // index into mix.sizes
+  uint64_t count(size_t i) const { return counts_[i]; }
+
+ private:
+  std::vector<uint32_t> weights_;
+  uint32_t weight_sum_ = 0;
+  std::vector<uint64_t> counts_;
+  uint64_t total_ = 0;
+};
+
+// ---- per-frame flow variation ----
+// What pktgen_gen (pktgen.bpf.c) does to a frame's flow, for generators that build frames in
+// user space (the AF_XDP generator); the two are kept line by line alike and both follow this
+// description. Frame layout: Ethernet / IPv4 (20 bytes) / UDP.
+//   flows > 0: the UDP source port cycles over base_sport .. base_sport + flows - 1.
+//   flows = 0: a new flow per frame: source port 1024 + seq % 64512, the last byte of the source
+//              address 1 + (seq / 64512) % 254 (16.4 M flows inside the source /24), with the
+//              IPv4 header checksum patched incrementally (RFC 1624).
+// The UDP checksum stays 0 (not computed).
+void ApplyFlow(uint8_t* frame, uint64_t seq, uint32_t flows, uint16_t base_sport);
+
+// ---- CPU time of one CPU (cost per packet) ----
+// Busy and total time of one CPU from /proc/stat (jiffies of USER_HZ). Busy is everything but
+// idle and iowait (guest time is already inside user, so it is not added twice).
+struct CpuTimes {
+  uint64_t busy = 0;
+  uint64_t total = 0;
+};
+// The `cpuN` line of a /proc/stat text; false when it is missing or malformed.
+bool ParseProcStatCpu(const std::string& proc_stat, int cpu, CpuTimes* out);
+// CPU-time cost of a trial on the device-under-test CPU: busy time between two readings,
+// per packet. `ns_per_jiffy` is 1e9 / sysconf(_SC_CLK_TCK).
+struct CpuCost {
+  double busy_ns = 0;
+  double busy_fraction = 0;  // busy / total over the interval (0..1)
+  double ns_per_packet = 0;  // busy_ns / packets (0 when no packets)
+};
+CpuCost ComputeCpuCost(const CpuTimes& before, const CpuTimes& after, uint64_t packets,
+                       double ns_per_jiffy);
+
 // ---- latency ----
 class LatencyHistogram {
  public:

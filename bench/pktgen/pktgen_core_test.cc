@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -195,6 +196,116 @@ TEST_CASE("probe parser reads a generated frame and ignores others", "[probe]") 
   f[23] = 17;
   f[kProbeOffset] ^= 1;  // wrong magic
   CHECK_FALSE(ParseProbe(f).has_value());
+}
+
+TEST_CASE("written probes are read back by the probe parser", "[probe]") {
+  std::vector<uint8_t> f(64, 0);
+  f[12] = 0x08;
+  f[14] = 0x45;
+  f[23] = 17;
+  WriteProbe(f.data(), Probe{.trial = 7, .stream = 2, .seq = 0xdeadbeef, .tx_ns = 99887766554433});
+  const auto p = ParseProbe(f);
+  REQUIRE(p.has_value());
+  CHECK(p->trial == 7);
+  CHECK(p->stream == 2);
+  CHECK(p->seq == 0xdeadbeef);
+  CHECK(p->tx_ns == 99887766554433ULL);
+}
+
+TEST_CASE("size picker follows the IMIX weights exactly over whole cycles", "[sizes]") {
+  SizePicker picker(ParseSizeMix("imix"));
+  std::vector<uint64_t> n(3, 0);
+  for (int i = 0; i < 12 * 1000; ++i) ++n[picker.Next()];
+  CHECK(n[0] == 7000);
+  CHECK(n[1] == 4000);
+  CHECK(n[2] == 1000);
+  SizePicker fixed(ParseSizeMix("1400"));
+  for (int i = 0; i < 10; ++i) CHECK(fixed.Next() == 0);
+}
+
+// IPv4 header checksum computed from scratch (RFC 791), to check the incremental update.
+uint16_t Ipv4Checksum(const uint8_t* ip) {
+  uint32_t sum = 0;
+  for (int i = 0; i < 20; i += 2) {
+    if (i == 10) continue;
+    sum += static_cast<uint32_t>(ip[i] << 8 | ip[i + 1]);
+  }
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+std::vector<uint8_t> UdpFrame() {
+  std::vector<uint8_t> f(64, 0);
+  f[12] = 0x08;
+  uint8_t* ip = &f[14];
+  ip[0] = 0x45;
+  ip[3] = 46;
+  ip[8] = 64;
+  ip[9] = 17;
+  const uint8_t src[4] = {10, 10, 2, 10}, dst[4] = {10, 20, 2, 10};
+  std::memcpy(ip + 12, src, 4);
+  std::memcpy(ip + 16, dst, 4);
+  const uint16_t c = Ipv4Checksum(ip);
+  ip[10] = static_cast<uint8_t>(c >> 8);
+  ip[11] = static_cast<uint8_t>(c);
+  return f;
+}
+
+TEST_CASE("flow variation cycles the source port over the configured flows", "[flows]") {
+  auto f = UdpFrame();
+  const auto before = f;
+  for (uint64_t seq : {0ULL, 1ULL, 3ULL, 4ULL, 1001ULL}) {
+    ApplyFlow(f.data(), seq, 4, 1024);
+    CHECK((f[34] << 8 | f[35]) == static_cast<int>(1024 + seq % 4));
+  }
+  // Nothing but the source port moved.
+  f[34] = before[34];
+  f[35] = before[35];
+  CHECK(f == before);
+}
+
+TEST_CASE("a new flow per frame keeps the IPv4 checksum valid and the source in its /24",
+          "[flows]") {
+  auto f = UdpFrame();
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 5000; ++i) {
+    const uint64_t seq = i < 100 ? static_cast<uint64_t>(i) * 64512 : rng() % (64512ULL * 300);
+    ApplyFlow(f.data(), seq, 0, 1024);
+    const uint8_t* ip = &f[14];
+    REQUIRE((ip[10] << 8 | ip[11]) == Ipv4Checksum(ip));
+    CHECK(ip[12] == 10);
+    CHECK(ip[13] == 10);
+    CHECK(ip[14] == 2);
+    CHECK(ip[15] == 1 + (seq / 64512) % 254);
+    CHECK((f[34] << 8 | f[35]) == static_cast<int>(1024 + seq % 64512));
+  }
+}
+
+TEST_CASE("proc stat parser reads one CPU's busy and total time", "[cpu]") {
+  const std::string text =
+      "cpu  300 0 100 5000 10 0 5 0 0 0\n"
+      "cpu0 100 2 50 2500 5 1 3 4 7 0\n"
+      "cpu1 200 0 50 2500 5 0 2 0 0 0\n"
+      "intr 12345\n";
+  CpuTimes t;
+  REQUIRE(ParseProcStatCpu(text, 0, &t));
+  CHECK(t.total == 100 + 2 + 50 + 2500 + 5 + 1 + 3 + 4);  // guest is inside user
+  CHECK(t.busy == t.total - 2500 - 5);
+  REQUIRE(ParseProcStatCpu(text, 1, &t));
+  CHECK(t.busy == 252);
+  CHECK_FALSE(ParseProcStatCpu(text, 2, &t));
+  CHECK_FALSE(ParseProcStatCpu("cpu0 1 2 3\n", 0, &t));
+}
+
+TEST_CASE("cpu cost divides the busy time of the interval by the packets", "[cpu]") {
+  const CpuTimes a{.busy = 1000, .total = 4000};
+  const CpuTimes b{.busy = 1050, .total = 4200};  // 50 of 200 jiffies busy
+  const CpuCost c = ComputeCpuCost(a, b, 1'000'000, 1e7);  // 10 ms jiffies
+  CHECK(c.busy_ns == Approx(5e8));
+  CHECK(c.busy_fraction == Approx(0.25));
+  CHECK(c.ns_per_packet == Approx(500));
+  CHECK(ComputeCpuCost(a, b, 0, 1e7).ns_per_packet == 0);
+  CHECK(ComputeCpuCost(b, a, 10, 1e7).busy_ns == 0);  // a counter that went back counts nothing
 }
 
 // A simulated device forwarding at most `capacity` pps; the generator reaches `gen_max`.

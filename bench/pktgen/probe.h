@@ -18,10 +18,22 @@ inline constexpr uint32_t kProbeOffset = 14 + 20 + 8;  // in generated frames
 
 struct Probe {
   uint8_t trial = 0;   // trial id (frames of an earlier trial are ignored)
-  uint8_t stream = 0;  // generator CPU
+  uint8_t stream = 0;  // generator thread (live frames: its CPU; AF_XDP: its queue)
   uint32_t seq = 0;
   uint64_t tx_ns = 0;
 };
+
+// Writes the probe at kProbeOffset of a generated frame (what pktgen_gen in pktgen.bpf.c writes:
+// magic, trial << 8 | stream, sequence number, transmit time), for the AF_XDP generator.
+inline void WriteProbe(uint8_t* frame, const Probe& p) {
+  uint8_t* at = frame + kProbeOffset;
+  const uint16_t magic = kProbeMagic;
+  const uint16_t stream = static_cast<uint16_t>(p.trial << 8 | p.stream);
+  std::memcpy(at, &magic, 2);
+  std::memcpy(at + 2, &stream, 2);
+  std::memcpy(at + 4, &p.seq, 4);
+  std::memcpy(at + 8, &p.tx_ns, 8);
+}
 
 // Finds the probe in an Ethernet/IPv4/UDP frame (any IPv4 header length, optional one VLAN
 // tag); nullopt when the frame is not a generated one.
