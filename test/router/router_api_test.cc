@@ -2,6 +2,7 @@
 // Public API checks that need no kernel objects: config errors, Router::Create's validation of
 // its options (done before any interface is touched), RouterStats helpers, the event ring.
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <string>
 
 #include "router/spsc_ring.h"
@@ -100,6 +101,36 @@ TEST_CASE("Router::Create rejects more workers than the gate has queue slots") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK_THAT(Message(r.status()), Catch::Contains("workers: 65"));
+}
+
+TEST_CASE("Router::Create rejects an idle_yield below 0 or above 1 s, naming it and the value") {
+  ssr::RouterOptions o = BranchOptions();
+  o.idle_yield = std::chrono::microseconds(-1);
+  auto r = ssr::Router::Create(o, ssr::Config::Default());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(Message(r.status()), Catch::Contains("idle_yield: -1 us"));
+
+  o.idle_yield = std::chrono::microseconds(1'000'001);
+  r = ssr::Router::Create(o, ssr::Config::Default());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(Message(r.status()), Catch::Contains("idle_yield: 1000001 us"));
+  CHECK_THAT(Message(r.status()), Catch::Contains("maximum of 1000000 us"));
+}
+
+TEST_CASE("Router::Create accepts idle_yield from 0 to 1 s") {
+  ssr::RouterOptions o = BranchOptions();
+  CHECK(o.idle_yield == std::chrono::microseconds(2000));  // the documented default
+  for (const auto us : {std::chrono::microseconds(0), std::chrono::microseconds(1'000'000)}) {
+    o.idle_yield = us;
+    const auto r = ssr::Router::Create(o, ssr::Config::Default());
+    // Past the option checks: it fails later, on the Linux interfaces that do not exist.
+    REQUIRE_FALSE(r.ok());
+    INFO(Message(r.status()));
+    CHECK_THAT(Message(r.status()), !Catch::Contains("idle_yield"));
+    CHECK_THAT(Message(r.status()), Catch::Contains("ssr-no-such-"));
+  }
 }
 
 TEST_CASE("RouterStats::Flatten names values by group and Get finds them") {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // ssr-router as a process on veths inside network namespaces the test creates (label netns):
-// forwarding through two routers with the stats dump checked, SIGHUP reloads, SIGTERM clean-up,
-// and --cleanup of an XDP program a crashed process left attached.
+// forwarding through two routers with the stats dump checked, the idle policy (--busy-poll,
+// --idle-yield-us), SIGHUP reloads, SIGTERM clean-up, and --cleanup of an XDP program a crashed
+// process left attached.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -171,6 +172,28 @@ TEST_CASE("ssr-router --busy-poll workers never sleep, default workers sleep onc
   CHECK(Num(bs, "worker.0.idle_sleeps") == 0);
   // Seconds of mostly idle time: the default worker slept (in 1 ms polls), it did not spin.
   CHECK(Num(ds, "worker.0.idle_sleeps") > 100);
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("ssr-router --idle-yield-us 0 workers sleep whenever their rings are empty") {
+  RequireNetnsSupport();
+  NetnsTopology topo;
+  const DemoTopology t = BuildDemoTopology(topo);
+  const std::string dir = MakeTempDir();
+  const auto [b, d] = StartRouters(t, dir, {"--default", "--idle-yield-us", "0"});
+  PingReplies(t, 1);
+  const int replies = PingReplies(t, 5);
+  CHECK(StopChild(b, SIGTERM, 20000) == 0);
+  CHECK(StopChild(d, SIGTERM, 20000) == 0);
+  INFO(ReadFile(dir + "/branch.out") << ReadFile(dir + "/datacenter.out"));
+  CHECK(replies == 5);  // a worker that never yields forwards like the default one
+  const auto bs = ReadStatsFile(dir + "/branch.stats");
+  // Every poll either received packets or was followed by a sleep: no yielding polls in between.
+  const uint64_t polls = Num(bs, "worker.0.polls");
+  const uint64_t sleeps = Num(bs, "worker.0.idle_sleeps");
+  CHECK(sleeps > 100);
+  CHECK(polls >= sleeps);
+  CHECK(polls - sleeps <= Num(bs, "pipeline.rx_packets"));
   std::system(("rm -rf " + dir).c_str());
 }
 

@@ -108,13 +108,19 @@ struct RouterOptions {
   uint32_t max_sessions_per_worker = 0;
   // Frames in each worker's AF_XDP memory (4096-byte frames).
   uint32_t frames_per_worker = 4096;
-  // false: a worker without packets yields its CPU (sched_yield) for 2 ms after the last packet,
-  // then sleeps in poll() on its sockets (up to 1 ms at a time) until traffic resumes; an idle
-  // router thus uses no CPU, and a busy one sharing a core is not woken per burst. (A worker
-  // that sees a packet at least every 2 ms, e.g. above ~500 packets/s, never sleeps: it shows as
-  // busy in top while giving the CPU to any other runnable thread.)
+  // false: a worker without packets yields its CPU (sched_yield) for `idle_yield` (2 ms by
+  // default) after the last packet, then sleeps in poll() on its sockets (up to 1 ms at a time)
+  // until traffic resumes; an idle router thus uses no CPU, and a busy one sharing a core is not
+  // woken per burst. (A worker that sees a packet at least every `idle_yield`, e.g. above ~500
+  // packets/s with the default, never sleeps: it shows as busy in top while giving the CPU to
+  // any other runnable thread.)
   // true: workers spin (lowest latency, 100% of a core each, even when idle).
   bool busy_poll = false;
+  // How long an idle worker yields its CPU after the last received packet before sleeping in
+  // poll() (see busy_poll; ignored when busy_poll is true). 0: sleep in poll() as soon as the
+  // rings are empty, so an idle core is really idle (what a CPU-time-per-packet measurement
+  // needs), at the cost of a kernel wake-up for each burst. From 0 to 1 s.
+  std::chrono::microseconds idle_yield{2000};
   // How often each worker copies its counters for Stats().
   std::chrono::milliseconds stats_period{100};
   // Session events (see SessionCallback). Empty: no events are recorded.
@@ -126,9 +132,10 @@ class Router {
  public:
   // Checks the options against `config` and builds the router without starting it. Errors:
   // NotFound (no such router: the message lists the routers there are), InvalidArgument (an
-  // interface binding missing, unknown or duplicated, workers out of range), FailedPrecondition
-  // (a Linux interface missing or with too few queues), PermissionDenied / Unavailable (no
-  // CAP_BPF / CAP_NET_ADMIN, no AF_XDP, the kernel refused the XDP mode or zero-copy).
+  // interface binding missing, unknown or duplicated, workers or idle_yield out of range),
+  // FailedPrecondition (a Linux interface missing or with too few queues), PermissionDenied /
+  // Unavailable (no CAP_BPF / CAP_NET_ADMIN, no AF_XDP, the kernel refused the XDP mode or
+  // zero-copy).
   static absl::StatusOr<std::unique_ptr<Router>> Create(const RouterOptions& options,
                                                         const Config& config);
   // Stops if running, detaches the gate, frees sockets and memory.

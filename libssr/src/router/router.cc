@@ -39,6 +39,7 @@ using router::NeighborEntry;
 using router::Worker;
 
 constexpr uint32_t kMaxWorkers = SSR_GATE_MAX_QUEUES;
+constexpr std::chrono::microseconds kMaxIdleYield{1'000'000};  // RouterOptions::idle_yield
 constexpr uint32_t kTailReserve = 256;  // SVR metadata and trailers the pipeline may append
 
 io::XdpMode ToIo(XdpMode m) {
@@ -418,6 +419,15 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     return absl::InvalidArgumentError(
         absl::StrCat("workers: ", options.workers, " is above the maximum of ", kMaxWorkers));
   }
+  if (options.idle_yield < std::chrono::microseconds::zero()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("idle_yield: ", options.idle_yield.count(), " us is negative"));
+  }
+  if (options.idle_yield > kMaxIdleYield) {
+    return absl::InvalidArgumentError(absl::StrCat("idle_yield: ", options.idle_yield.count(),
+                                                   " us is above the maximum of ",
+                                                   kMaxIdleYield.count(), " us (1 s)"));
+  }
   if (options.on_session && options.session_event_queue == 0) {
     return absl::InvalidArgumentError("session_event_queue: must be at least 1");
   }
@@ -499,6 +509,7 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     wo.max_sessions = options.max_sessions_per_worker;
     wo.frames = options.frames_per_worker;
     wo.busy_poll = options.busy_poll;
+    wo.idle_yield_us = static_cast<uint64_t>(options.idle_yield.count());
     wo.stats_period_ms = static_cast<uint64_t>(std::max<int64_t>(1, options.stats_period.count()));
     wo.session_events = static_cast<bool>(options.on_session);
     wo.event_queue = options.session_event_queue;

@@ -15,11 +15,13 @@
 namespace ssr::router {
 namespace {
 
-uint64_t ClockMs(clockid_t clock) {
+uint64_t ClockUs(clockid_t clock) {
   timespec ts{};
   clock_gettime(clock, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
 }
+uint64_t ClockMs(clockid_t clock) { return ClockUs(clock) / 1000; }
+uint64_t NowUs() { return ClockUs(CLOCK_MONOTONIC); }
 uint64_t NowMs() { return ClockMs(CLOCK_MONOTONIC); }
 // unix - monotonic, for the pipeline's time-based HMAC windows (§4.4: wall-clock time).
 int64_t WallOffsetMs() {
@@ -28,13 +30,13 @@ int64_t WallOffsetMs() {
 
 constexpr uint64_t kSlowPathMs = 10;   // expiry / sweep step
 constexpr uint32_t kSweepSteps = 100;  // steps per full table visit (~1 s)
-// Idle policy (not busy_poll): for kIdleYieldMs after the last received packet an empty poll
-// yields the CPU (sched_yield) instead of sleeping; after that the worker sleeps in poll() for at
-// most kIdleSleepMs at a time. A sleeping worker must be woken by the kernel for the next burst,
-// and on a shared core (an embedding appliance, or both routers of bench/run) that wake-up on
-// every burst costs more than the packets; yielding keeps the thread runnable without taking the
-// CPU from anyone who needs it.
-constexpr uint64_t kIdleYieldMs = 2;
+// Idle policy (not busy_poll): for WorkerOptions::idle_yield_us (RouterOptions::idle_yield,
+// 2 ms by default) after the last received packet an empty poll yields the CPU (sched_yield)
+// instead of sleeping; after that the worker sleeps in poll() for at most kIdleSleepMs at a time.
+// A sleeping worker must be woken by the kernel for the next burst, and on a shared core (an
+// embedding appliance, or both routers of bench/run) that wake-up on every burst costs more than
+// the packets; yielding keeps the thread runnable without taking the CPU from anyone who needs
+// it. idle_yield_us = 0 sleeps as soon as the rings are empty (an idle core is really idle).
 constexpr int kIdleSleepMs = 1;
 
 }  // namespace
@@ -181,14 +183,15 @@ void Worker::Run(const std::atomic<bool>& stop) {
 
   std::vector<pollfd> fds;
   for (const auto& p : ports_) fds.push_back(pollfd{p->fd(), POLLIN, 0});
-  uint64_t last_rx_ms = 0;
+  uint64_t last_rx_us = 0;
   pipeline_->SetWallClockOffset(WallOffsetMs());
   last_slow_ms_ = last_publish_ms_ = NowMs();
   while (!stop.load(std::memory_order_relaxed)) {
-    const uint64_t now = NowMs();
+    const uint64_t now_us = NowUs();  // the loop's one clock read
+    const uint64_t now = now_us / 1000;
     const size_t n = pipeline_->Poll(now);
     ++polls_;
-    if (n != 0) last_rx_ms = now;
+    if (n != 0) last_rx_us = now_us;
 
     // Control-thread requests: two relaxed loads per iteration, a lock only when one moved.
     const uint64_t creq = shared_.config_request.load(std::memory_order_acquire);
@@ -228,7 +231,7 @@ void Worker::Run(const std::atomic<bool>& stop) {
       Publish(false);
     }
     if (!options_.busy_poll && n == 0) {
-      if (now - last_rx_ms < kIdleYieldMs) {
+      if (now_us - last_rx_us < options_.idle_yield_us) {
         sched_yield();
       } else {
         ++idle_sleeps_;

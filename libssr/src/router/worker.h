@@ -4,15 +4,17 @@
 //
 // Design note. The loop polls every port through Pipeline::Poll (a burst each), and between
 // bursts does the slow work on a clock: session expiry and the per-peer session count sweep (each
-// visits capacity / 100 slots every 10 ms, so the table is covered about once per second), applying a
-// new config snapshot or neighbour list the control thread published, and copying the counters
-// into the snapshot slot every stats period. Everything the control thread and the worker share
-// lives in WorkerShared, behind one mutex that the packet path never takes: the worker checks two
-// atomic generation numbers per loop iteration and locks only when one moved (or try-locks when
-// publishing counters, skipping a period rather than waiting). Session events (the pipeline's
-// SessionObserver, called as sessions open and close) go through a bounded SPSC ring; when it is full the event is dropped and counted, never waited for.
-// When idle and not busy-polling, the worker yields the CPU for 2 ms after its last packet, then
-// sleeps in poll() on its sockets for at most 1 ms at a time (worker.cc, "Idle policy").
+// visits capacity / 100 slots every 10 ms, so the table is covered about once per second),
+// applying a new config snapshot or neighbour list the control thread published, and copying the
+// counters into the snapshot slot every stats period. Everything the control thread and the worker
+// share lives in WorkerShared, behind one mutex that the packet path never takes: the worker checks
+// two atomic generation numbers per loop iteration and locks only when one moved (or try-locks
+// when publishing counters, skipping a period rather than waiting). Session events (the pipeline's
+// SessionObserver, called as sessions open and close) go through a bounded SPSC ring; when it is
+// full the event is dropped and counted, never waited for.
+// When idle and not busy-polling, the worker yields the CPU for idle_yield_us (2 ms by default)
+// after its last packet, then sleeps in poll() on its sockets for at most 1 ms at a time (0: it
+// sleeps as soon as its rings are empty; worker.cc, "Idle policy").
 //
 // Thread-safety: Run() on one thread at a time; Shared() is for the control thread. Everything
 // else (pipeline(), Apply*) only while the worker is not running.
@@ -112,6 +114,7 @@ struct WorkerOptions {
   uint32_t max_sessions = 0;
   uint32_t frames = 4096;
   bool busy_poll = false;
+  uint64_t idle_yield_us = 2000;  // RouterOptions::idle_yield (not busy_poll)
   uint64_t stats_period_ms = 100;
   bool session_events = false;
   size_t event_queue = 4096;
