@@ -14,11 +14,12 @@ PACKAGES=(
   catch2 libbenchmark-dev                # tests, micro-benchmarks
   iproute2 iputils-ping socat python3    # namespaces, veth, ping, UDP echo / TCP transfer (demo, netns tests)
   tshark                                 # tests check that captures we write decode
+  ethtool                                # bench/run (smoke in ctest): veth NAPI threads, XDP counters
 )
 
 # `--bench`: also what bench/run's comparison scenarios use (kernel forwarding with nftables,
-# wireguard-go, iperf3, the gnuplot plot, ethtool for veth counters).
-BENCH_PACKAGES=(nftables wireguard-go wireguard-tools iperf3 gnuplot-nox ethtool)
+# wireguard-go, iperf3, the gnuplot plot).
+BENCH_PACKAGES=(nftables wireguard-go wireguard-tools iperf3 gnuplot-nox)
 if [ "${1:-}" = "--bench" ]; then PACKAGES+=("${BENCH_PACKAGES[@]}"); fi
 
 missing=()

@@ -300,7 +300,7 @@ class XskGenerator final : public Generator {
     return "AF_XDP TX " + mode_ + " batch=" + std::to_string(kBatch) + " frames=" +
            std::to_string(kFrames) + " threads=" + std::to_string(threads_) + " (queues 0.." +
            std::to_string(threads_ - 1) + ") cpus=" + CpuList(cpus_) + " tx-if=" + config_.tx_netns +
-           "/" + config_.tx_if + " pacing=user space";
+           "/" + config_.tx_if + " pacing=user space burst=" + std::to_string(config_.burst);
   }
 
   bool Setup(const GeneratorConfig& c, std::string* error) {
@@ -358,15 +358,17 @@ class XskGenerator final : public Generator {
     io::Frame frames[kBatch];
     uint32_t lengths[kBatch];
     uint32_t seq = 0;
+    // Frames admitted by the pacer and not sent yet (bursts: held until `burst` are due).
+    size_t due = 0;
+    const size_t burst = interval_ps_ == 0 ? 1 : std::clamp<size_t>(config_.burst, 1, kBatch);
     while (!stopping()) {
-      uint64_t now = MonotonicNs();
+      const uint64_t now = MonotonicNs();
       if (now >= end) break;
       if (const size_t rx = q.port->Receive(frames); rx > 0) {
         q.umem->Free(std::span<const io::Frame>(frames, rx));
       }
-      size_t due = 0;
       while (due < kBatch && pacer.Admit(now)) ++due;
-      if (due == 0) {
+      if (due < burst) {
         q.port->Flush();
         sched_yield();  // shares the CPU with the sink
         continue;
@@ -388,6 +390,7 @@ class XskGenerator final : public Generator {
         WriteProbe(d, Probe{.trial = trial_id_, .stream = static_cast<uint8_t>(t), .seq = seq, .tx_ns = now});
         ++seq;
       }
+      due -= n;
       const size_t accepted = q.port->Transmit(std::span<const io::Frame>(frames, n));
       if (accepted < n) {
         // TX ring full: those sequence numbers are used again by the next frames.

@@ -48,6 +48,10 @@ struct GeneratorConfig {
   std::string size = "64";
   uint32_t flows = 1;  // 0: a new flow per frame
   int threads = 1;
+  // AF_XDP generator, paced rates: frames leave in bursts of this many back to back (1..64), at
+  // the same average rate. Bursts let a device that sleeps when idle be woken once per burst, as
+  // a NIC's interrupt moderation does (cost-per-packet trials). 1: each frame when it is due.
+  uint32_t burst = 1;
 };
 
 class Generator {

@@ -15,6 +15,8 @@
 //                    [--label TEXT] [--crypto TEXT] [--note TEXT] [--json PATH] [--quiet]
 //                    [--generator auto|live|afxdp]   frame generator (generator.h); auto: live
 //                                             frames when the kernel allows them, else AF_XDP TX
+//                    [--burst N]              AF_XDP generator, paced: N frames back to back
+//                                             per burst at the same average rate (1..64)
 //                    [--cost-cpu N]           CPU-time cost of every trial on CPU N (the device
 //                                             under test's): busy time from /proc/stat per
 //                                             received packet, in the totals and the JSON
@@ -195,6 +197,7 @@ struct Options {
   bool quiet = false;
   std::string generator = "auto";  // auto, live, afxdp
   int cost_cpu = -1;               // >= 0: CPU-time cost of every trial on this CPU
+  uint32_t burst = 1;              // AF_XDP generator: frames per paced burst
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -669,6 +672,11 @@ int CmdRun(int argc, char** argv) {
         Die("--generator: \"" + o.generator + "\" is not auto, live or afxdp");
       }
     }
+    else if (a == "--burst") {
+      const double b = num(next());
+      if (b < 1 || b > Generator::kBatch || b != std::floor(b)) Die("--burst: \"" + std::string(argv[i]) + "\" is not 1..64");
+      o.burst = static_cast<uint32_t>(b);
+    }
     else if (a == "--cost-cpu") {
       const double c = num(next());
       if (c != std::floor(c) || c >= CPU_SETSIZE) Die("--cost-cpu: \"" + std::string(argv[i]) + "\" is not a CPU number");
@@ -702,6 +710,7 @@ int CmdRun(int argc, char** argv) {
   gc.size = o.size;
   gc.flows = o.flows;
   gc.threads = o.threads;
+  gc.burst = o.burst;
   std::string fallback;
   std::unique_ptr<Generator> gen_owner = CreateGenerator(o.generator, gc, &fallback, &err);
   if (gen_owner == nullptr) Die(err);

@@ -4,6 +4,7 @@
 # gnuplot PNG (Mpps per scenario and packet size); with a third argument, the summary replaces
 # the "## Side-by-side (bench/run)" section at the end of that RESULTS.md.
 #   summarize.py OUT_DIR "COMMAND" [RESULTS_MD]
+import json
 import os
 import shutil
 import subprocess
@@ -80,6 +81,99 @@ for s in scens:
                                                            lat, srch, note.replace("|", "/")))
 if reasons:
     lines += ["", "n/a:"] + ["- " + r for r in reasons]
+
+# Which generator sent the frames of each measurement (JSON headers), and why auto fell back.
+gens, fallbacks = {}, set()
+jdir = os.path.join(out, "json")
+for name in sorted(os.listdir(jdir)) if os.path.isdir(jdir) else []:
+    if not name.endswith(".json"):
+        continue
+    try:
+        h = json.load(open(os.path.join(jdir, name))).get("header", {})
+    except (ValueError, OSError):
+        continue
+    if "generator_kind" in h:
+        gens.setdefault(h["generator_kind"], []).append(name[:-5])
+        if h.get("generator_fallback"):
+            fallbacks.add(h["generator_fallback"])
+if gens:
+    desc = {"live": "live-frame BPF_PROG_RUN", "afxdp": "AF_XDP TX (copy mode)"}
+    lines += ["", "Generator: " + "; ".join("%s for %d measurement(s)" % (desc.get(k, k), len(v))
+                                             for k, v in sorted(gens.items())) +
+              "".join(" (auto fell back: %s)" % f for f in sorted(fallbacks)) + "."]
+
+# Cost per packet (cost.tsv, bpfcost.tsv): CPU time of the DUT CPU per packet at a fixed rate.
+cost = {}
+cost_path = os.path.join(out, "cost.tsv")
+if os.path.exists(cost_path):
+    for line in open(cost_path):
+        f = line.rstrip("\n").split("\t")
+        if len(f) >= 10:
+            cost[(f[0], f[1])] = dict(zip(["scen", "size", "ns", "busy", "offered", "rx", "loss", "note", "runs",
+                                           "gen"], f))
+prog = {}
+bpf_path = os.path.join(out, "bpfcost.tsv")
+if os.path.exists(bpf_path):
+    for line in open(bpf_path):
+        f = line.rstrip("\n").split("\t")
+        if len(f) >= 3:
+            prog[f[0]] = (float(f[1]), int(f[2]))
+
+
+def cost_ns(scen, size):
+    c = cost.get((scen, size))
+    try:
+        return float(c["ns"]) if c else None
+    except ValueError:
+        return None
+
+
+if cost:
+    csizes = [z for z in SIZES if any(k[1] == z for k in cost)]
+    cscens = [s for s in ORDER if any(k[0] == s for k in cost)] + sorted({k[0] for k in cost} - set(ORDER))
+    lines += ["", "### Cost per packet (CPU time of the device-under-test CPU)", "",
+              "ns of CPU %s busy time (/proc/stat, 10 ms ticks) per packet received, at a fixed offered rate "
+              "below saturation (see the header: rate, frame sizes, bursts of 64 from the AF_XDP generator). "
+              "The DUT works only when packets come: every veth receive of the DUT runs in a NAPI thread "
+              "pinned to its CPU with 20 µs interrupt moderation (the sink's on the generator CPU), and the "
+              "AF_XDP forwarders and ssr-routers sleep in poll() as soon as their rings are empty; so a figure "
+              "includes the kernel's receive path and wake-ups, not only the forwarding code. The two XDP "
+              "rows run with the kernel's BPF statistics on (~20-40 ns per run more), and give the XDP "
+              "program's own run time per packet next to it. Median of the runs listed." % "DUT", ""]
+    lines += ["| scenario | " + " | ".join("ns/pkt @%s B" % z for z in csizes) +
+              " | runs @%s | DUT busy % | rx Mpps | loss % | XDP program ns/run | what |" % csizes[0],
+              "|" + " --- |" * (len(csizes) + 6)]
+    for s in cscens:
+        first = cost.get((s, csizes[0]), {})
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            s, " | ".join(cost[(s, z)]["ns"] if (s, z) in cost else "" for z in csizes),
+            first.get("runs", "").replace(",", " / "), first.get("busy", ""), first.get("rx", ""),
+            first.get("loss", ""), ("%.1f" % prog[s][0]) if s in prog else "", first.get("note", "")))
+
+    def cratio(name, num, den, goal):
+        a, b = cost_ns(*num), cost_ns(*den)
+        if a is None or b is None:
+            cell = "n/a (no %s)" % (("%s %s" % num) if a is None else ("%s %s" % den))
+        else:
+            # Rate equivalent: work per packet of the baseline ÷ that of the measured path.
+            cell = "%.2f (%s)" % (b / a, "met" if b / a >= goal else "not met")
+        return "| %s | ns of %s %s B ÷ ns of %s %s B | %s | ≥ %g |" % (name, den[0], den[1], num[0], num[1], cell, goal)
+    lines += ["", "Cost ratios (the baseline's ns per packet ÷ the measured path's: a rate-equivalent ratio, "
+              "1.0 = as cheap as the baseline).", "",
+              "| ratio | measured | value | goal |", "| --- | --- | --- | --- |",
+              cratio("gate drop of non-members vs raw XDP_DROP", ("gate_drop", "64"), ("xdp_drop", "64"), 0.9),
+              cratio("SVR+HMAC vs two raw AF_XDP forwarders (same hops)", ("ssr_hmac", "64"), ("afxdp_fwd2", "64"), 0.9),
+              cratio("encrypted SVR (AES-256-CBC + HMAC) vs SVR+HMAC only", ("ssr_cbc", "1400"), ("ssr_hmac", "1400"), 0.9),
+              cratio("encrypted SVR (AES-256-GCM) vs SVR+HMAC only", ("ssr_gcm_enc", "1400"), ("ssr_hmac", "1400"), 0.9)]
+    if "xdp_drop" in prog and "gate_drop" in prog:
+        lines += ["", "XDP programs alone (kernel BPF statistics, per run): XDP_DROP %.1f ns, gate non-member "
+                  "drop %.1f ns: the gate's verdict costs %.1f ns more per packet." % (
+                      prog["xdp_drop"][0], prog["gate_drop"][0], prog["gate_drop"][0] - prog["xdp_drop"][0])]
+
+failed_path = os.path.join(out, "failed.txt")
+failed = [l.strip() for l in open(failed_path)] if os.path.exists(failed_path) else []
+if failed:
+    lines += ["", "**Measured nothing (bench/run exits 1):**"] + ["- " + f for f in failed if f]
 
 
 def searched(field):
