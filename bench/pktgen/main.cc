@@ -23,6 +23,9 @@
 //   ssr-pktgen fwd   --in IF --out IF --dst-mac MAC [--src-mac MAC] [--netns NS]
 //                    [--xdp-mode native|skb|auto] [--batch N] [--no-wakeup] [--idle-yield-us N]
 //   ssr-pktgen drop  --if IF [--netns NS] [--xdp-mode native|skb]
+//   ssr-pktgen relay --in IF --out IF [--netns NS]   attaches an XDP redirect from IF to IF and
+//                                             exits (the program stays until --detach or the
+//                                             namespace goes); --in IF --detach removes it
 //
 // Design note. `run` is one process: the main thread enters the generator's namespace and
 // drives trials; the generator threads (one per CPU, or per queue) send frames stamped with a
@@ -867,6 +870,45 @@ int CmdDrop(int argc, char** argv) {
   return 0;
 }
 
+// relay: pktgen_relay attached (native, through netlink, so it stays when this process exits)
+// to --in, redirecting every frame out of --out. Removed with the namespace or --detach.
+int CmdRelay(int argc, char** argv) {
+  std::string netns, in_if, out_if;
+  bool detach = false;
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--detach") { detach = true; continue; }
+    if (i + 1 >= argc) Die(a + ": missing value");
+    if (a == "--netns") netns = argv[++i];
+    else if (a == "--in") in_if = argv[++i];
+    else if (a == "--out") out_if = argv[++i];
+    else Die("relay: unknown option " + a);
+  }
+  if (in_if.empty() || (!detach && out_if.empty())) Die("relay: --in and --out are required");
+  std::string err;
+  if (!EnterNetns(netns, &err)) Die(err);
+  const int in_index = static_cast<int>(if_nametoindex(in_if.c_str()));
+  if (in_index == 0) Die("--in " + in_if + ": no such interface");
+  if (detach) {
+    if (bpf_xdp_detach(in_index, XDP_FLAGS_DRV_MODE, nullptr) != 0) Die("detach from " + in_if + ": " + std::strerror(errno));
+    return 0;
+  }
+  const uint32_t out_index = if_nametoindex(out_if.c_str());
+  if (out_index == 0) Die("--out " + out_if + ": no such interface");
+  ssr_pktgen* skel = ssr_pktgen__open_and_load();
+  if (skel == nullptr) Die("load pktgen.bpf.o failed");
+  const uint32_t key = 0;
+  if (bpf_map_update_elem(bpf_map__fd(skel->maps.tx_port), &key, &out_index, 0) != 0) {
+    Die("--out " + out_if + ": devmap update: " + std::strerror(errno));
+  }
+  if (bpf_xdp_attach(in_index, bpf_program__fd(skel->progs.pktgen_relay), XDP_FLAGS_DRV_MODE, nullptr) != 0) {
+    Die("attach the relay to " + in_if + " (native): " + std::strerror(errno));
+  }
+  ssr_pktgen__destroy(skel);  // the attached program keeps itself and its devmap alive
+  std::printf("relay %s -> %s\n", in_if.c_str(), out_if.c_str());
+  return 0;
+}
+
 constexpr uint64_t kFwdYieldNs = 2'000'000;
 
 int CmdFwd(int argc, char** argv) {
@@ -963,8 +1005,9 @@ int main(int argc, char** argv) {
   if (cmd == "run") return ssr::pktgen::CmdRun(argc, argv);
   if (cmd == "fwd") return ssr::pktgen::CmdFwd(argc, argv);
   if (cmd == "drop") return ssr::pktgen::CmdDrop(argc, argv);
+  if (cmd == "relay") return ssr::pktgen::CmdRelay(argc, argv);
   std::fprintf(stderr,
-               "usage: ssr-pktgen run|fwd|drop [options]   (see the comment at the top of "
+               "usage: ssr-pktgen run|fwd|drop|relay [options]   (see the comment at the top of "
                "bench/pktgen/main.cc)\n");
   return 2;
 }

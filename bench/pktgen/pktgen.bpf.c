@@ -6,6 +6,7 @@
 //                Pacing is here, not in user space, because every BPF_PROG_RUN call costs
 //                ~2 ms of set-up on this kernel (page pool per call): calls must be long.
 //   pktgen_drop  XDP_DROP (the raw drop baseline).
+//   pktgen_relay XDP_REDIRECT of every frame to `tx_port` (the generator-side relay).
 // Frame layout (built by ssr-pktgen): Ethernet / IPv4 (20 bytes) / UDP / probe. The probe layout
 // is struct pktgen_probe in probe.h.
 #include <linux/bpf.h>
@@ -100,5 +101,11 @@ SEC("xdp") int pktgen_gen(struct xdp_md *ctx) {
 }
 
 SEC("xdp") int pktgen_drop(struct xdp_md *ctx) { return XDP_DROP; }
+
+// The relay between the generator and the device under test (ssr-pktgen relay): every frame
+// that arrives is redirected out of the interface in `tx_port`. It turns what the AF_XDP
+// generator sends (socket buffers, in copy mode) into XDP frames on the generator's CPU, so the
+// device under test receives bulks of XDP frames, as from the live-frame generator or a NIC.
+SEC("xdp") int pktgen_relay(struct xdp_md *ctx) { return bpf_redirect_map(&tx_port, 0, 0); }
 
 char _license[] SEC("license") = "GPL";

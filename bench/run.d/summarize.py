@@ -132,17 +132,19 @@ if cost:
     csizes = [z for z in SIZES if any(k[1] == z for k in cost)]
     cscens = [s for s in ORDER if any(k[0] == s for k in cost)] + sorted({k[0] for k in cost} - set(ORDER))
     lines += ["", "### Cost per packet (CPU time of the device-under-test CPU)", "",
-              "ns of CPU %s busy time (/proc/stat, 10 ms ticks) per packet received, at a fixed offered rate "
+              "Busy time of the DUT CPU (/proc/stat, 10 ms ticks) per packet received, in ns, at a fixed offered rate "
               "below saturation (see the header: rate, frame sizes, bursts of 64 from the AF_XDP generator). "
               "The DUT works only when packets come: every veth receive of the DUT runs in a NAPI thread "
               "pinned to its CPU with 20 µs interrupt moderation (the sink's on the generator CPU), and the "
               "AF_XDP forwarders and ssr-routers sleep in poll() as soon as their rings are empty; so a figure "
               "includes the kernel's receive path and wake-ups, not only the forwarding code. The two XDP "
               "rows run with the kernel's BPF statistics on (~20-40 ns per run more), and give the XDP "
-              "program's own run time per packet next to it. Median of the runs listed." % "DUT", ""]
+              "program's own run time per packet next to it. Median of the runs listed. A figure is a cost only "
+              "below saturation: a ratio is not computed from a trial with more than 0.5 % loss or the DUT CPU "
+              "over 90 % busy.", ""]
     lines += ["| scenario | " + " | ".join("ns/pkt @%s B" % z for z in csizes) +
-              " | runs @%s | DUT busy % | rx Mpps | loss % | XDP program ns/run | what |" % csizes[0],
-              "|" + " --- |" * (len(csizes) + 6)]
+              " | runs @%s | DUT busy %% | rx Mpps | loss %% | XDP program ns/run | what |" % csizes[0],
+              "|" + " --- |" * (len(csizes) + 7)]
     for s in cscens:
         first = cost.get((s, csizes[0]), {})
         lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
@@ -152,8 +154,13 @@ if cost:
 
     def cratio(name, num, den, goal):
         a, b = cost_ns(*num), cost_ns(*den)
+        saturated = [k for k in (num, den) if k in cost and
+                     (float(cost[k]["loss"]) > 0.5 or float(cost[k]["busy"]) > 90)]
         if a is None or b is None:
             cell = "n/a (no %s)" % (("%s %s" % num) if a is None else ("%s %s" % den))
+        elif saturated:
+            cell = "n/a (%s saturated: loss %s %%, busy %s %%)" % (
+                "%s %s" % saturated[0], cost[saturated[0]]["loss"], cost[saturated[0]]["busy"])
         else:
             # Rate equivalent: work per packet of the baseline ÷ that of the measured path.
             cell = "%.2f (%s)" % (b / a, "met" if b / a >= goal else "not met")
