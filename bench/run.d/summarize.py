@@ -132,15 +132,17 @@ if cost:
     csizes = [z for z in SIZES if any(k[1] == z for k in cost)]
     cscens = [s for s in ORDER if any(k[0] == s for k in cost)] + sorted({k[0] for k in cost} - set(ORDER))
     lines += ["", "### Cost per packet (CPU time of the device-under-test CPU)", "",
-              "Busy time of the DUT CPU (/proc/stat, 10 ms ticks) per packet received, in ns, at a fixed offered rate "
-              "below saturation (see the header: rate, frame sizes, bursts of 64 from the AF_XDP generator). "
-              "The DUT works only when packets come: every veth receive of the DUT runs in a NAPI thread "
-              "pinned to its CPU with 20 µs interrupt moderation (the sink's on the generator CPU), and the "
-              "AF_XDP forwarders and ssr-routers sleep in poll() as soon as their rings are empty; so a figure "
-              "includes the kernel's receive path and wake-ups, not only the forwarding code. The two XDP "
-              "rows run with the kernel's BPF statistics on (~20-40 ns per run more), and give the XDP "
-              "program's own run time per packet next to it. Median of the runs listed. A figure is a cost only "
-              "below saturation: a ratio is not computed from a trial with more than 0.5 % loss or the DUT CPU "
+              "Busy time of the DUT CPU (/proc/stat, 10 ms ticks) per packet received, in ns, at a fixed "
+              "offered rate below saturation: the \"cost per packet\" line of the header names the rates (one "
+              "for the forwarding paths, a higher one for XDP_DROP and the gate), the sizes and the NAPI "
+              "moderation; the AF_XDP generator sends bursts of 64 frames through the relay. The DUT works "
+              "only when packets come: every veth receive of the DUT runs in a NAPI thread pinned to its "
+              "CPU with interrupt moderation (the sink's on the generator CPU), and the AF_XDP forwarders "
+              "and ssr-routers sleep in poll() as soon as their rings are empty; so a figure includes the "
+              "kernel's receive path and wake-ups, not only the forwarding code. The two XDP rows run with "
+              "the kernel's BPF statistics on (~20-40 ns per run more), and give the XDP program's own run "
+              "time per packet next to it. Median of the runs listed. A figure is a cost only below "
+              "saturation: a ratio is not computed from a trial with more than 0.5 % loss or the DUT CPU "
               "over 90 % busy.", ""]
     lines += ["| scenario | " + " | ".join("ns/pkt @%s B" % z for z in csizes) +
               " | runs @%s | DUT busy %% | rx Mpps | loss %% | XDP program ns/run | what |" % csizes[0],
