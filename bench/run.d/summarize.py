@@ -17,11 +17,18 @@ ORDER = ["xdp_drop", "afxdp_fwd", "afxdp_fwd2", "ssr_plain", "ssr_hmac", "ssr_cb
          "kernel_nft", "wireguard", "session_rate", "ssr_hmac_2w"]
 SIZES = ["64", "512", "1400", "imix"]
 
+
+
+def read_tsv(name, min_fields):
+    """The rows of OUT/name with at least min_fields tab-separated fields ([] if it is missing)."""
+    path = os.path.join(out, name)
+    if not os.path.exists(path):
+        return []
+    return [f for f in (line.rstrip("\n").split("\t") for line in open(path)) if len(f) >= min_fields]
+
+
 rows = {}
-for line in open(os.path.join(out, "results.tsv")):
-    f = line.rstrip("\n").split("\t")
-    if len(f) < 10:
-        continue
+for f in read_tsv("results.tsv", 10):
     rows[(f[0], f[1])] = dict(zip(["scen", "size", "rx", "tx", "loss", "p50", "p99", "ndr", "pdr",
                                    "note", "runs"], f))
 scens = [s for s in ORDER if any(k[0] == s for k in rows)] + \
@@ -103,21 +110,9 @@ if gens:
               "".join(" (auto fell back: %s)" % f for f in sorted(fallbacks)) + "."]
 
 # Cost per packet (cost.tsv, bpfcost.tsv): CPU time of the DUT CPU per packet at a fixed rate.
-cost = {}
-cost_path = os.path.join(out, "cost.tsv")
-if os.path.exists(cost_path):
-    for line in open(cost_path):
-        f = line.rstrip("\n").split("\t")
-        if len(f) >= 10:
-            cost[(f[0], f[1])] = dict(zip(["scen", "size", "ns", "busy", "offered", "rx", "loss", "note", "runs",
-                                           "gen"], f))
-prog = {}
-bpf_path = os.path.join(out, "bpfcost.tsv")
-if os.path.exists(bpf_path):
-    for line in open(bpf_path):
-        f = line.rstrip("\n").split("\t")
-        if len(f) >= 3:
-            prog[f[0]] = (float(f[1]), int(f[2]))
+cost = {(f[0], f[1]): dict(zip(["scen", "size", "ns", "busy", "offered", "rx", "loss", "note", "runs", "gen"], f))
+        for f in read_tsv("cost.tsv", 10)}
+prog = {f[0]: (float(f[1]), int(f[2])) for f in read_tsv("bpfcost.tsv", 3)}
 
 
 def cost_ns(scen, size):
@@ -143,7 +138,7 @@ if cost:
               "the kernel's BPF statistics on (~20-40 ns per run more), and give the XDP program's own run "
               "time per packet next to it. Median of the runs listed. A figure is a cost only below "
               "saturation: a ratio is not computed from a trial with more than 0.5 % loss or the DUT CPU "
-              "over 90 % busy.", ""]
+              "99 % busy or more.", ""]
     lines += ["| scenario | " + " | ".join("ns/pkt @%s B" % z for z in csizes) +
               " | runs @%s | DUT busy %% | rx Mpps | loss %% | XDP program ns/run | what |" % csizes[0],
               "|" + " --- |" * (len(csizes) + 7)]
@@ -157,7 +152,7 @@ if cost:
     def cratio(name, num, den, goal):
         a, b = cost_ns(*num), cost_ns(*den)
         saturated = [k for k in (num, den) if k in cost and
-                     (float(cost[k]["loss"]) > 0.5 or float(cost[k]["busy"]) > 90)]
+                     (float(cost[k]["loss"]) > 0.5 or float(cost[k]["busy"]) >= 99)]
         if a is None or b is None:
             cell = "n/a (no %s)" % (("%s %s" % num) if a is None else ("%s %s" % den))
         elif saturated:
@@ -198,11 +193,26 @@ def searched(field):
 ndr, pdr = searched("ndr"), searched("pdr")
 
 
+def search_bound(get, key):
+    """True when the NDR (get is ndr) or PDR search of key's JSON found the generator the bound."""
+    try:
+        j = json.load(open(os.path.join(out, "json", "%s-%s.json" % key)))
+    except (OSError, ValueError):
+        return False
+    return bool(j.get("ndr" if get is ndr else "pdr", {}).get("generator_bound"))
+
+
 def ratio(name, num, den, goal):
     cells = []
     for get in (mpps, ndr, pdr):
         a, b = get(*num), get(*den)
-        if get is not mpps and (num[1] != "64" or den[1] != "64"):
+        rn, rd = rows.get(num), rows.get(den)
+        if get is mpps and rn and rd and rn["loss"] == "0.000" and rd["loss"] == "0.000":
+            # Neither side lost a packet at full offered load: both rates are the generator's.
+            cells.append("n/a (generator-bound, no loss on either side: see the cost ratios)")
+        elif get is not mpps and search_bound(get, num) and search_bound(get, den):
+            cells.append("n/a (generator-bound on both sides)")
+        elif get is not mpps and (num[1] != "64" or den[1] != "64"):
             cells.append("n/a (search at 64 B only)")
         elif a is None or b is None:
             cells.append("n/a (no %s)" % (("%s %s" % num) if a is None else ("%s %s" % den)))
