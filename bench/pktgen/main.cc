@@ -22,6 +22,8 @@
 //                                             received packet, in the totals and the JSON
 //   ssr-pktgen fwd   --in IF --out IF --dst-mac MAC [--src-mac MAC] [--netns NS]
 //                    [--xdp-mode native|skb|auto] [--batch N] [--no-wakeup] [--idle-yield-us N]
+//                    [--frames N] [--fill-ring N] [--rx-ring N]   Umem frames, fill/completion
+//                                             and RX/TX ring entries (defaults 4096 / 2048 / 2048)
 //   ssr-pktgen drop  --if IF [--netns NS] [--xdp-mode native|skb]
 //   ssr-pktgen relay --in IF --out IF [--netns NS]   attaches an XDP redirect from IF to IF and
 //                                             exits (the program stays until --detach or the
@@ -917,6 +919,16 @@ int CmdFwd(int argc, char** argv) {
   bool have_dst = false, have_src = false, wakeup = true;
   uint32_t batch = 64;
   uint64_t idle_yield_ns = kFwdYieldNs;
+  io::UmemOptions uo;
+  uint32_t rx_ring = 2048;
+  // A whole number for --frames / --fill-ring / --rx-ring (their ranges are checked by the Umem
+  // and the socket, which name the option).
+  auto count = [](const std::string& flag, const std::string& v) {
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || v[0] == '-' || n > UINT32_MAX) Die(flag + ": \"" + v + "\" is not a count");
+    return static_cast<uint32_t>(n);
+  };
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--no-wakeup") { wakeup = false; continue; }
@@ -926,7 +938,10 @@ int CmdFwd(int argc, char** argv) {
     else if (a == "--in") in_if = v;
     else if (a == "--out") out_if = v;
     else if (a == "--xdp-mode") mode = v;
-    else if (a == "--batch") batch = static_cast<uint32_t>(std::atoi(v.c_str()));
+    else if (a == "--batch") batch = count(a, v);
+    else if (a == "--frames") uo.frame_count = count(a, v);
+    else if (a == "--fill-ring") uo.fill_ring_size = uo.completion_ring_size = count(a, v);
+    else if (a == "--rx-ring") rx_ring = count(a, v);
     else if (a == "--idle-yield-us") {
       char* end = nullptr;
       const unsigned long long us = std::strtoull(v.c_str(), &end, 10);
@@ -942,21 +957,22 @@ int CmdFwd(int argc, char** argv) {
   if (in_if.empty() || out_if.empty() || !have_dst) Die("fwd: --in, --out and --dst-mac are required");
   std::string err;
   if (!EnterNetns(netns, &err)) Die(err);
-  auto umem = io::Umem::Create({});
-  if (!umem.ok()) Die("Umem: " + std::string(umem.status().message()));
+  auto umem = io::Umem::Create(uo);
+  if (!umem.ok()) Die("--frames/--fill-ring: " + std::string(umem.status().message()));
   io::XskPortOptions po;
   po.xdp_mode = mode == "skb" ? io::XdpMode::kSkb : mode == "auto" ? io::XdpMode::kAuto : io::XdpMode::kNative;
   po.need_wakeup = wakeup;
-  po.batch_size = std::clamp<uint32_t>(batch, 1, static_cast<uint32_t>(io::kMaxBurst));
+  po.batch_size = batch;  // XskPort::Create names it when out of 1..64
+  po.rx_ring_size = po.tx_ring_size = rx_ring;
   po.interface = in_if;
   auto in = io::XskPort::Create(umem->get(), po);
   if (!in.ok()) Die("--in " + in_if + ": " + std::string(in.status().message()));
   po.interface = out_if;
   auto out = io::XskPort::Create(umem->get(), po);
   if (!out.ok()) Die("--out " + out_if + ": " + std::string(out.status().message()));
-  std::fprintf(stderr, "ssr-pktgen fwd: %s -> %s, %s batch=%u idle_yield=%llu us\n", in_if.c_str(),
-               out_if.c_str(), io::XskModeString((*in)->mode()).c_str(), po.batch_size,
-               static_cast<unsigned long long>(idle_yield_ns / 1000));
+  std::fprintf(stderr, "ssr-pktgen fwd: %s -> %s, %s batch=%u frames=%u fill_ring=%u rx_ring=%u idle_yield=%llu us\n",
+               in_if.c_str(), out_if.c_str(), io::XskModeString((*in)->mode()).c_str(), po.batch_size,
+               uo.frame_count, uo.fill_ring_size, rx_ring, static_cast<unsigned long long>(idle_yield_ns / 1000));
   WaitForSignal();
   io::Frame frames[io::kMaxBurst];
   uint64_t fwd = 0, dropped = 0;

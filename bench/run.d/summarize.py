@@ -6,6 +6,7 @@
 #   summarize.py OUT_DIR "COMMAND" [RESULTS_MD]
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -174,6 +175,39 @@ if cost:
                   "drop %.1f ns: the gate's verdict costs %.1f ns more per packet." % (
                       prog["xdp_drop"][0], prog["gate_drop"][0], prog["gate_drop"][0] - prog["xdp_drop"][0])]
 
+# Ring depth / batch sweep (sweep.tsv): scenario names sweep_<path>_f<frames>_l<fill>_r<rx>_b<batch>.
+sweep = {(f[0], f[1]): f for f in read_tsv("sweep.tsv", 10)}
+if sweep:
+    def sweep_cell(path, tag, size, col):
+        f = sweep.get(("sweep_%s_%s" % (path, tag), size))
+        return f[col] if f and f[col] not in ("", "n/a") else None
+    tags = []
+    for scen, _ in sweep:
+        m = re.search(r"(f\d+_l\d+_r\d+_b\d+)$", scen)
+        if m and m.group(1) not in tags:
+            tags.append(m.group(1))
+    lines += ["", "### Ring depth and batch size (ring_sweep)", "",
+              "Received Mpps with the generator at full speed, and the PDR at 64 B, for each AF_XDP "
+              "configuration: frames per Umem / fill (and completion) ring entries / RX (and TX) ring "
+              "entries / RX batch. The first row is the default of ssr-router (RouterOptions) and of the "
+              "raw forwarder. \"Overload\" is the received rate at full offered load ÷ the PDR "
+              "(goal ≥ 0.9 for ssr-router: a flood must not push it below what it forwards cleanly).", "",
+              "| frames / fill / rx / batch | ssr_hmac 64 B | ssr_hmac 1400 B | ssr_hmac PDR @64 | overload | "
+              "afxdp_fwd2 64 B | afxdp_fwd2 1400 B | afxdp_fwd2 PDR @64 | ssr_hmac ÷ afxdp_fwd2 @64 |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for tag in tags:
+        parts = dict((p[0], p[1:]) for p in tag.split("_"))
+        name = "%s / %s / %s / %s" % (parts.get("f", "?"), parts.get("l", "?"), parts.get("r", "?"), parts.get("b", "?"))
+        h64, h1400, hpdr = (sweep_cell("ssr_hmac", tag, "64", 2), sweep_cell("ssr_hmac", tag, "1400", 2),
+                            sweep_cell("ssr_hmac", tag, "64", 8))
+        f64, f1400, fpdr = (sweep_cell("afxdp_fwd2", tag, "64", 2), sweep_cell("afxdp_fwd2", tag, "1400", 2),
+                            sweep_cell("afxdp_fwd2", tag, "64", 8))
+        over = ("%.2f (%s)" % (float(h64) / float(hpdr), "met" if float(h64) / float(hpdr) >= 0.9 else "not met")
+                if h64 and hpdr and float(hpdr) > 0 else "n/a")
+        rel = "%.2f" % (float(h64) / float(f64)) if h64 and f64 and float(f64) > 0 else "n/a"
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            name, h64 or "n/a", h1400 or "n/a", hpdr or "n/a", over, f64 or "n/a", f1400 or "n/a", fpdr or "n/a", rel))
+
 failed_path = os.path.join(out, "failed.txt")
 failed = [l.strip() for l in open(failed_path)] if os.path.exists(failed_path) else []
 if failed:
@@ -257,7 +291,9 @@ with open(dat, "w") as f:
     f.write("# scenario " + " ".join(sizes) + "\n")
     for s in scens:
         f.write(s + " " + " ".join("%s" % (mpps(s, z) if mpps(s, z) is not None else "-") for z in sizes) + "\n")
-if shutil.which("gnuplot"):
+if not scens or not sizes:
+    pass  # nothing measured at the sizes of the table: no plot
+elif shutil.which("gnuplot"):
     cols = " , ".join("'%s' using %d:xtic(1) title '%s'" % (dat, i + 2, (z + " B") if z != "imix" else "IMIX")
                       if i == 0 else "'' using %d title '%s'" % (i + 2, (z + " B") if z != "imix" else "IMIX")
                       for i, z in enumerate(sizes))

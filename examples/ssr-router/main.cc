@@ -5,7 +5,8 @@
 //              --interface CONFIG_IFACE=OS_IFNAME   (repeat for every interface of the router)
 //              [--xdp-mode native|skb|auto] [--zero-copy auto|require|off] [--workers N]
 //              [--stats-interval SECONDS] [--stats-file PATH] [--busy-poll]
-//              [--idle-yield-us N] [--cleanup]
+//              [--idle-yield-us N] [--frames N] [--fill-ring N] [--rx-ring N] [--batch N]
+//              [--cleanup]
 //
 // --busy-poll: workers never sleep in poll() when their rings are empty (lowest latency, one
 // core per worker at 100 %); by default a worker yields its CPU for 2 ms after the last packet,
@@ -13,6 +14,14 @@
 // --idle-yield-us N: that yield time in microseconds (0 to 1000000, default 2000; ignored with
 // --busy-poll). 0: a worker sleeps in poll() as soon as its rings are empty, so an idle core is
 // really idle (for CPU-time-per-packet measurements), at the cost of a wake-up per burst.
+// --frames N, --fill-ring N, --rx-ring N, --batch N: each worker's AF_XDP frames, fill and
+// completion ring entries per interface, RX and TX ring entries per socket, and RX descriptors
+// per receive (RouterOptions::frames_per_worker, fill_ring_size, rx_ring_size, rx_batch;
+// defaults 4096, 2048, 2048, 64). Deeper rings absorb bursts but cost cache footprint and
+// latency. Each takes a decimal integer below 2^32; the ranges are Router::Create's (frames
+// 256 to 1048576 and at least interfaces x fill ring / 2 + 64, ring sizes powers of two from 64
+// to 16384, the fill ring not more than the frames, batch 1 to 64), and a value outside them
+// exits 2 with its message, which names the RouterOptions field ("fill_ring_size: 3000 ...").
 //
 // Signals: SIGHUP reloads the config file (errors are printed, the old config keeps running);
 // SIGUSR1 writes the full stats dump to --stats-file; SIGINT / SIGTERM stop cleanly (the XDP gate
@@ -27,6 +36,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -50,6 +60,7 @@ constexpr char kUsage[] =
     "                  [--xdp-mode native|skb|auto] [--zero-copy auto|require|off]\n"
     "                  [--workers N] [--stats-interval SECONDS] [--stats-file PATH]\n"
     "                  [--busy-poll] [--idle-yield-us N]\n"
+    "                  [--frames N] [--fill-ring N] [--rx-ring N] [--batch N]\n"
     "       ssr-router --cleanup --interface [CONFIG_IFACE=]OS_IFNAME ...\n";
 
 int UsageError(const std::string& message) {
@@ -81,7 +92,24 @@ struct Args {
   bool cleanup = false;
   bool busy_poll = false;
   long idle_yield_us = 2000;
+  // Defaults of RouterOptions; Router::Create checks the ranges.
+  uint32_t frames = ssr::RouterOptions{}.frames_per_worker;
+  uint32_t fill_ring = ssr::RouterOptions{}.fill_ring_size;
+  uint32_t rx_ring = ssr::RouterOptions{}.rx_ring_size;
+  uint32_t batch = ssr::RouterOptions{}.rx_batch;
 };
+
+// A non-negative decimal integer that fits uint32_t ("--frames: \"x\" is not ..." otherwise).
+std::optional<uint32_t> ParseUint32(const std::string& value) {
+  if (value.empty() || value.size() > 10) return std::nullopt;
+  uint64_t n = 0;
+  for (const char ch : value) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(ch - '0');
+  }
+  if (n > UINT32_MAX) return std::nullopt;
+  return static_cast<uint32_t>(n);
+}
 
 // Returns an exit code when the program must stop (usage error), nullopt to go on.
 std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
@@ -98,6 +126,10 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
     kCleanup,
     kBusyPoll,
     kIdleYieldUs,
+    kFrames,
+    kFillRing,
+    kRxRing,
+    kBatch,
     kHelp
   };
   static const option kOptions[] = {
@@ -113,6 +145,10 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
       {"cleanup", no_argument, nullptr, kCleanup},
       {"busy-poll", no_argument, nullptr, kBusyPoll},
       {"idle-yield-us", required_argument, nullptr, kIdleYieldUs},
+      {"frames", required_argument, nullptr, kFrames},
+      {"fill-ring", required_argument, nullptr, kFillRing},
+      {"rx-ring", required_argument, nullptr, kRxRing},
+      {"batch", required_argument, nullptr, kBatch},
       {"help", no_argument, nullptr, kHelp},
       {nullptr, 0, nullptr, 0},
   };
@@ -201,6 +237,26 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
                             "\" is not a number of microseconds from 0 to 1000000");
         }
         args->idle_yield_us = n;
+        break;
+      }
+      case kFrames:
+      case kFillRing:
+      case kRxRing:
+      case kBatch: {
+        const std::optional<uint32_t> n = ParseUint32(value);
+        if (!n.has_value()) {
+          const char* flag = c == kFrames     ? "--frames"
+                             : c == kFillRing ? "--fill-ring"
+                             : c == kRxRing   ? "--rx-ring"
+                                              : "--batch";
+          return UsageError(std::string(flag) + ": \"" + value +
+                            "\" is not a non-negative integer below 2^32");
+        }
+        uint32_t* target = c == kFrames     ? &args->frames
+                           : c == kFillRing ? &args->fill_ring
+                           : c == kRxRing   ? &args->rx_ring
+                                            : &args->batch;
+        *target = *n;
         break;
       }
       case kHelp:
@@ -318,6 +374,10 @@ int main(int argc, char** argv) {
   options.workers = args.workers;
   options.busy_poll = args.busy_poll;
   options.idle_yield = std::chrono::microseconds(args.idle_yield_us);
+  options.frames_per_worker = args.frames;
+  options.fill_ring_size = args.fill_ring;
+  options.rx_ring_size = args.rx_ring;
+  options.rx_batch = args.batch;
   absl::StatusOr<std::unique_ptr<ssr::Router>> router = ssr::Router::Create(options, *config);
   if (!router.ok()) {
     const absl::StatusCode code = router.status().code();

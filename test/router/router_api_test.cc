@@ -133,6 +133,103 @@ TEST_CASE("Router::Create accepts idle_yield from 0 to 1 s") {
   }
 }
 
+TEST_CASE("Router::Create rejects frames and ring depths out of range, naming field and value") {
+  struct Row {
+    uint32_t frames, fill, rx, batch;
+    const char* message;
+  };
+  const Row rows[] = {
+      {255, 2048, 2048, 64, "frames_per_worker: 255 is not in 256..1048576"},
+      {1048577, 2048, 2048, 64, "frames_per_worker: 1048577 is not in 256..1048576"},
+      {4096, 3000, 2048, 64, "fill_ring_size: 3000 is not a power of two from 64 to 16384"},
+      {4096, 0, 2048, 64, "fill_ring_size: 0 is not a power of two from 64 to 16384"},
+      {4096, 32, 2048, 64, "fill_ring_size: 32 is not a power of two from 64 to 16384"},
+      {65536, 32768, 2048, 64, "fill_ring_size: 32768 is not a power of two from 64 to 16384"},
+      {4096, 8192, 2048, 64, "fill_ring_size: 8192 is more than frames_per_worker 4096"},
+      // Two interfaces keep 2 x 4096 / 2 frames in their fill rings, plus a burst of 64.
+      {4096, 4096, 2048, 64, "frames_per_worker: 4096 is less than the 4160 frames"},
+      {4159, 4096, 2048, 64, "frames_per_worker: 4159 is less than the 4160 frames"},
+      {4096, 2048, 100, 64, "rx_ring_size: 100 is not a power of two from 64 to 16384"},
+      {4096, 2048, 32, 64, "rx_ring_size: 32 is not a power of two from 64 to 16384"},
+      {4096, 2048, 32768, 64, "rx_ring_size: 32768 is not a power of two from 64 to 16384"},
+      {4096, 2048, 2048, 0, "rx_batch: 0 is not in 1..64"},
+      {4096, 2048, 2048, 65, "rx_batch: 65 is not in 1..64"},
+  };
+  for (const Row& row : rows) {
+    ssr::RouterOptions o = BranchOptions();
+    o.frames_per_worker = row.frames;
+    o.fill_ring_size = row.fill;
+    o.rx_ring_size = row.rx;
+    o.rx_batch = row.batch;
+    const auto r = ssr::Router::Create(o, ssr::Config::Default());
+    REQUIRE_FALSE(r.ok());
+    INFO(row.message << "\n" << Message(r.status()));
+    CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(Message(r.status()), Catch::Contains(row.message));
+  }
+}
+
+TEST_CASE("Router::Create accepts frames and ring depths at the ends of their ranges") {
+  ssr::RouterOptions o = BranchOptions();
+  // The documented defaults.
+  CHECK(o.frames_per_worker == 4096);
+  CHECK(o.fill_ring_size == 2048);
+  CHECK(o.rx_ring_size == 2048);
+  CHECK(o.rx_batch == 64);
+  struct Row {
+    uint32_t frames, fill, rx, batch;
+  };
+  const Row rows[] = {
+      {256, 64, 64, 1},             // smallest of everything
+      {4160, 4096, 2048, 64},       // exactly 2 x 4096 / 2 + 64 frames
+      {16448, 16384, 64, 32},       // exactly 2 x 16384 / 2 + 64 frames
+      {1048576, 16384, 16384, 64},  // largest of everything
+      {8192, 4096, 4096, 32},       // the netns test's values
+  };
+  for (const Row& row : rows) {
+    o.frames_per_worker = row.frames;
+    o.fill_ring_size = row.fill;
+    o.rx_ring_size = row.rx;
+    o.rx_batch = row.batch;
+    const auto r = ssr::Router::Create(o, ssr::Config::Default());
+    // Past the option checks: it fails later, on the Linux interfaces that do not exist.
+    REQUIRE_FALSE(r.ok());
+    INFO(row.frames << " " << row.fill << " " << row.rx << " " << row.batch << ": "
+                    << Message(r.status()));
+    for (const char* field : {"frames_per_worker", "fill_ring_size", "rx_ring_size", "rx_batch"}) {
+      CHECK_THAT(Message(r.status()), !Catch::Contains(field));
+    }
+    CHECK_THAT(Message(r.status()), Catch::Contains("ssr-no-such-"));
+  }
+}
+
+TEST_CASE("Router::Create keeps a one-interface router's fill ring within frames_per_worker") {
+  // One interface needs only fill_ring_size / 2 + 64 frames, so the fill ring's own bound shows.
+  const auto cfg = ssr::Config::Parse(R"(
+    organization: "o"
+    routers { name: "r" interfaces { name: "lan0" role: LAN addresses: "10.0.0.1/24" } }
+  )");
+  REQUIRE(cfg.ok());
+  ssr::RouterOptions o;
+  o.router = "r";
+  o.interfaces = {{"lan0", "ssr-no-such-lan"}};
+  o.frames_per_worker = 2112;  // 4096 / 2 + 64
+  o.fill_ring_size = 4096;
+  auto r = ssr::Router::Create(o, *cfg);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(Message(r.status()), Catch::Contains("fill_ring_size: 4096 is more than "
+                                                  "frames_per_worker 2112"));
+
+  o.frames_per_worker = 4096;  // a fill ring as deep as the frames
+  r = ssr::Router::Create(o, *cfg);
+  REQUIRE_FALSE(r.ok());
+  INFO(Message(r.status()));
+  CHECK_THAT(Message(r.status()), !Catch::Contains("fill_ring_size"));
+  CHECK_THAT(Message(r.status()), !Catch::Contains("frames_per_worker"));
+  CHECK_THAT(Message(r.status()), Catch::Contains("ssr-no-such-lan"));
+}
+
 TEST_CASE("RouterStats::Flatten names values by group and Get finds them") {
   ssr::RouterStats s;
   s.gate = {{"lan_allow", 7, false}, {"drop_non_member", 2, true}};

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // ssr-router as a process on veths inside network namespaces the test creates (label netns):
 // forwarding through two routers with the stats dump checked, the idle policy (--busy-poll,
-// --idle-yield-us), SIGHUP reloads, SIGTERM clean-up, and --cleanup of an XDP program a crashed
-// process left attached.
+// --idle-yield-us), deeper rings and a smaller batch (--frames, --fill-ring, --rx-ring, --batch),
+// SIGHUP reloads, SIGTERM clean-up, and --cleanup of an XDP program a crashed process left
+// attached.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -194,6 +195,32 @@ TEST_CASE("ssr-router --idle-yield-us 0 workers sleep whenever their rings are e
   CHECK(sleeps > 100);
   CHECK(polls >= sleeps);
   CHECK(polls - sleeps <= Num(bs, "pipeline.rx_packets"));
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE(
+    "ssr-router forwards with deeper rings and a smaller batch (--frames 8192 --fill-ring "
+    "4096 --rx-ring 4096 --batch 32)") {
+  RequireNetnsSupport();
+  NetnsTopology topo;
+  const DemoTopology t = BuildDemoTopology(topo);
+  const std::string dir = MakeTempDir();
+  const auto [b, d] = StartRouters(t, dir,
+                                   {"--default", "--frames", "8192", "--fill-ring", "4096",
+                                    "--rx-ring", "4096", "--batch", "32"});
+  PingReplies(t, 1);
+  const int replies = PingReplies(t, 5);
+  CHECK(StopChild(b, SIGTERM, 20000) == 0);
+  CHECK(StopChild(d, SIGTERM, 20000) == 0);
+  INFO(ReadFile(dir + "/branch.out") << ReadFile(dir + "/datacenter.out"));
+  CHECK(replies == 5);
+  const auto bs = ReadStatsFile(dir + "/branch.stats");
+  CHECK(Num(bs, "pipeline.rx_packets") >= 10);
+  CHECK(Num(bs, "pipeline.tx_packets") >= 10);
+  // 8192 frames cover both 4096-entry fill rings at half depth (2 x 2048) with room to spare:
+  // every refill found its frames.
+  CHECK(Num(bs, "xsk.lan0.xsk_fill_no_frame") == 0);
+  CHECK(Num(bs, "xsk.wan0.xsk_fill_no_frame") == 0);
   std::system(("rm -rf " + dir).c_str());
 }
 

@@ -106,8 +106,31 @@ struct RouterOptions {
   bool pin_workers = true;
   // Session table size of each worker. 0: the config's limits.max_sessions.
   uint32_t max_sessions_per_worker = 0;
-  // Frames in each worker's AF_XDP memory (4096-byte frames).
+  // AF_XDP memory and ring depths of each worker. Deeper rings absorb longer bursts (fewer
+  // frames dropped when a worker falls behind for a moment) and raised raw AF_XDP forwarding in
+  // earlier measurements (8192 frames with 4096-entry fill rings doubled it), but every frame
+  // and descriptor in flight is cache footprint, and a deep ring is a long queue: SVR gained
+  // nothing and encrypted SVR at 1400 B lost. The defaults stay 4096 / 2048 / 2048 / 64.
+  // Router::Create checks each one (InvalidArgument naming the field and the value).
+  //
+  // Frames in each worker's AF_XDP memory (4096-byte frames: frames_per_worker x 4 KiB that the
+  // kernel pins, per worker), 256 to 1048576. Every interface keeps half its fill ring
+  // (fill_ring_size / 2 frames) given to the kernel for receiving, and a received burst (up to
+  // 64 frames) is in the pipeline while the fill rings are topped up again, so at least
+  // interfaces x fill_ring_size / 2 + 64 frames (2 x 1024 + 64 = 2112 with the defaults); with
+  // fewer, the last interfaces' fill rings would start short or empty. Frames beyond that are
+  // what transmits in flight (TX and completion rings) draw on.
   uint32_t frames_per_worker = 4096;
+  // Fill and completion ring entries of each interface (per worker), a power of two from 64 to
+  // 16384 and not more than frames_per_worker. Half of it is kept filled (see above).
+  uint32_t fill_ring_size = 2048;
+  // RX and TX ring entries of each AF_XDP socket (one per interface and worker), a power of two
+  // from 64 to 16384.
+  uint32_t rx_ring_size = 2048;
+  // RX descriptors a worker takes from a socket per receive (its burst), 1 to 64. Smaller bursts
+  // send the first packets of a burst on sooner but spread each poll's fixed cost over fewer
+  // packets.
+  uint32_t rx_batch = 64;
   // false: a worker without packets yields its CPU (sched_yield) for `idle_yield` (2 ms by
   // default) after the last packet, then sleeps in poll() on its sockets (up to 1 ms at a time)
   // until traffic resumes; an idle router thus uses no CPU, and a busy one sharing a core is not
@@ -132,7 +155,8 @@ class Router {
  public:
   // Checks the options against `config` and builds the router without starting it. Errors:
   // NotFound (no such router: the message lists the routers there are), InvalidArgument (an
-  // interface binding missing, unknown or duplicated, workers or idle_yield out of range),
+  // interface binding missing, unknown or duplicated, workers, frames_per_worker, a ring size,
+  // rx_batch or idle_yield out of range),
   // FailedPrecondition (a Linux interface missing or with too few queues), PermissionDenied /
   // Unavailable (no CAP_BPF / CAP_NET_ADMIN, no AF_XDP, the kernel refused the XDP mode or
   // zero-copy).

@@ -25,6 +25,7 @@
 #include "gate/gate.h"
 #include "gate/gate_contents.h"
 #include "io/afxdp_probe.h"
+#include "io/port.h"
 #include "io/unique_fd.h"
 #include "io/xdp_mode.h"
 #include "router/netdev.h"
@@ -40,6 +41,11 @@ using router::Worker;
 
 constexpr uint32_t kMaxWorkers = SSR_GATE_MAX_QUEUES;
 constexpr std::chrono::microseconds kMaxIdleYield{1'000'000};  // RouterOptions::idle_yield
+// RouterOptions::frames_per_worker, fill_ring_size and rx_ring_size (router.h).
+constexpr uint32_t kMinFrames = 256;
+constexpr uint32_t kMaxFrames = 1u << 20;
+constexpr uint32_t kMinRing = 64;
+constexpr uint32_t kMaxRing = 16384;
 constexpr uint32_t kTailReserve = 256;  // SVR metadata and trailers the pipeline may append
 
 io::XdpMode ToIo(XdpMode m) {
@@ -121,6 +127,47 @@ std::vector<NextHop> NextHopsOf(const config::Config& cfg, const config::Router&
     }
   }
   return out;
+}
+
+bool IsRingSize(uint32_t v) { return v >= kMinRing && v <= kMaxRing && (v & (v - 1)) == 0; }
+
+// RouterOptions::frames_per_worker, fill_ring_size, rx_ring_size and rx_batch (router.h).
+// Each port keeps fill_ring_size / 2 frames in the kernel (io::XskPortOptions::fill_frames = 0)
+// and a received burst is in the pipeline while the ports refill, so a worker's Umem needs
+// interfaces x fill_ring_size / 2 + io::kMaxBurst frames; with fewer, the ports created last
+// would start with short or empty fill rings.
+absl::Status CheckRings(const RouterOptions& options, size_t interfaces) {
+  const uint32_t frames = options.frames_per_worker;
+  if (frames < kMinFrames || frames > kMaxFrames) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("frames_per_worker: ", frames, " is not in ", kMinFrames, "..", kMaxFrames));
+  }
+  const uint32_t fill = options.fill_ring_size;
+  if (!IsRingSize(fill)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "fill_ring_size: ", fill, " is not a power of two from ", kMinRing, " to ", kMaxRing));
+  }
+  if (fill > frames) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("fill_ring_size: ", fill, " is more than frames_per_worker ", frames));
+  }
+  const uint64_t needed = static_cast<uint64_t>(interfaces) * (fill / 2) + io::kMaxBurst;
+  if (frames < needed) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("frames_per_worker: ", frames, " is less than the ", needed, " frames that ",
+                     interfaces, " interface(s) with fill_ring_size ", fill, " need (", interfaces,
+                     " x ", fill, " / 2 + ", io::kMaxBurst, ")"));
+  }
+  if (!IsRingSize(options.rx_ring_size)) {
+    return absl::InvalidArgumentError(absl::StrCat("rx_ring_size: ", options.rx_ring_size,
+                                                   " is not a power of two from ", kMinRing, " to ",
+                                                   kMaxRing));
+  }
+  if (options.rx_batch < 1 || options.rx_batch > io::kMaxBurst) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rx_batch: ", options.rx_batch, " is not in 1..", io::kMaxBurst));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -419,6 +466,7 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     return absl::InvalidArgumentError(
         absl::StrCat("workers: ", options.workers, " is above the maximum of ", kMaxWorkers));
   }
+  SSR_RETURN_IF_ERROR(CheckRings(options, r->interfaces.size()));
   if (options.idle_yield < std::chrono::microseconds::zero()) {
     return absl::InvalidArgumentError(
         absl::StrCat("idle_yield: ", options.idle_yield.count(), " us is negative"));
@@ -508,6 +556,9 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     }
     wo.max_sessions = options.max_sessions_per_worker;
     wo.frames = options.frames_per_worker;
+    wo.fill_ring_size = options.fill_ring_size;
+    wo.rx_ring_size = options.rx_ring_size;
+    wo.rx_batch = options.rx_batch;
     wo.busy_poll = options.busy_poll;
     wo.idle_yield_us = static_cast<uint64_t>(options.idle_yield.count());
     wo.stats_period_ms = static_cast<uint64_t>(std::max<int64_t>(1, options.stats_period.count()));

@@ -52,6 +52,8 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& opti
   std::unique_ptr<Worker> w(new Worker(options));
   io::UmemOptions uo;
   uo.frame_count = options.frames;
+  uo.fill_ring_size = options.fill_ring_size;
+  uo.completion_ring_size = options.fill_ring_size;
   SSR_ASSIGN_OR_RETURN(w->umem_, io::Umem::Create(uo));
   for (size_t i = 0; i < options.os_interfaces.size(); ++i) {
     io::XskPortOptions po;
@@ -59,6 +61,9 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& opti
     po.queue_id = options.id;
     po.xdp_mode = options.xdp_mode;
     po.zero_copy = options.zero_copy;
+    po.rx_ring_size = options.rx_ring_size;
+    po.tx_ring_size = options.rx_ring_size;
+    po.batch_size = options.rx_batch;
     po.xskmap_fd = options.xskmap_fd;
     po.xskmap_key = options.xskmap_keys.at(i);
     auto port = io::XskPort::Create(w->umem_.get(), po);

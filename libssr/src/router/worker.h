@@ -112,7 +112,13 @@ struct WorkerOptions {
   int xskmap_fd = -1;
   std::vector<uint32_t> xskmap_keys;  // by config interface index
   uint32_t max_sessions = 0;
+  // RouterOptions::frames_per_worker, fill_ring_size, rx_ring_size, rx_batch (checked there):
+  // the Umem's frame_count and fill / completion ring sizes, each socket's RX / TX ring sizes and
+  // batch_size.
   uint32_t frames = 4096;
+  uint32_t fill_ring_size = 2048;
+  uint32_t rx_ring_size = 2048;
+  uint32_t rx_batch = 64;
   bool busy_poll = false;
   uint64_t idle_yield_us = 2000;  // RouterOptions::idle_yield (not busy_poll)
   uint64_t stats_period_ms = 100;
