@@ -236,7 +236,7 @@ class LiveGenerator final : public Generator {
     while (!stopping()) {
       const uint64_t now = MonotonicNs();
       if (now >= end) break;
-      const size_t pick = picker.Next();
+      const size_t pick = picker.Pick();
       const int rc = RunLive(pick, repeat);
       if (rc != 0) {
         RecordError(std::string("BPF_PROG_RUN (live frames): ") + std::strerror(rc));
@@ -247,6 +247,7 @@ class LiveGenerator final : public Generator {
       const uint64_t seq_now = SentOnCpu(cpu);
       const uint64_t n = seq_now - seq;
       seq = seq_now;
+      picker.Add(pick, n);  // the mix follows frames sent, not calls
       AddSent(t, n, n * (frames_[pick].size() + kFcsBytes));
       const double call_ns = static_cast<double>(std::max<uint64_t>(after - now, 1));
       repeat = std::clamp<uint64_t>(static_cast<uint64_t>(static_cast<double>(repeat) * 20e6 / call_ns),

@@ -54,7 +54,7 @@ SizePicker::SizePicker(const SizeMix& mix) {
   counts_.assign(weights_.size(), 0);
 }
 
-size_t SizePicker::Next() {
+size_t SizePicker::Pick() const {
   size_t pick = 0;
   if (weights_.size() > 1) {
     double best = -1e300;
@@ -67,9 +67,12 @@ size_t SizePicker::Next() {
       }
     }
   }
-  if (!counts_.empty()) ++counts_[pick];
-  ++total_;
   return pick;
+}
+
+void SizePicker::Add(size_t i, uint64_t frames) {
+  if (i < counts_.size()) counts_[i] += frames;
+  total_ += frames;
 }
 
 // ---- flows ----

@@ -80,12 +80,22 @@ class FramePacer {
   uint64_t next_ps_ = 0;
 };
 
-// Picks the frame size of each generated frame so that the counts follow the mix's weights
-// (the size with the largest deficit against its share; with one size, always that one).
+// Picks the frame size of each generated frame (or call) so that the frame counts follow the
+// mix's weights (the size with the largest deficit against its share; with one size, always it).
 class SizePicker {
  public:
   explicit SizePicker(const SizeMix& mix);
-  size_t Next();  // index into mix.sizes
+  // The size to send next (index into mix.sizes), without counting it.
+  size_t Pick() const;
+  // Counts `frames` frames sent at size `i` (the live-frame generator sends a whole call of one
+  // size and learns afterwards how many frames left).
+  void Add(size_t i, uint64_t frames);
+  // Pick and count one frame.
+  size_t Next() {
+    const size_t i = Pick();
+    Add(i, 1);
+    return i;
+  }
   uint64_t count(size_t i) const { return counts_[i]; }
 
  private:

@@ -219,6 +219,19 @@ TEST_CASE("size picker follows the IMIX weights exactly over whole cycles", "[si
   CHECK(n[0] == 7000);
   CHECK(n[1] == 4000);
   CHECK(n[2] == 1000);
+  // Counted by frames, not by picks: a pick that sent many frames is not picked again soon.
+  SizePicker calls(ParseSizeMix("imix"));
+  std::vector<uint64_t> frames(3, 0);
+  for (int i = 0; i < 3000; ++i) {
+    const size_t k = calls.Pick();
+    const uint64_t sent = k == 2 ? 50 : 10;  // the 1500-byte calls send more frames each
+    calls.Add(k, sent);
+    frames[k] += sent;
+  }
+  const double total = static_cast<double>(frames[0] + frames[1] + frames[2]);
+  CHECK(static_cast<double>(frames[0]) / total == Approx(7.0 / 12).epsilon(0.01));
+  CHECK(static_cast<double>(frames[1]) / total == Approx(4.0 / 12).epsilon(0.01));
+  CHECK(static_cast<double>(frames[2]) / total == Approx(1.0 / 12).epsilon(0.02));
   SizePicker fixed(ParseSizeMix("1400"));
   for (int i = 0; i < 10; ++i) CHECK(fixed.Next() == 0);
 }
