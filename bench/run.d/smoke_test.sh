@@ -6,6 +6,8 @@
 #       why in the JSON header and the summary
 #   smoke_test.sh fails BUILD_DIR OUT_DIR      every generator fails: bench/run --smoke exits 1
 #       and prints the generator's first error line
+#   smoke_test.sh costfails BUILD_DIR OUT_DIR  the AF_XDP generator fails: the cost trial (always
+#       that generator) measures nothing, and bench/run --smoke exits 1 naming it
 # Exit 77 (SKIP) when bench/run cannot run here (not root, no network namespaces).
 set -u
 mode=$1 build=$2 out=$3
@@ -39,5 +41,15 @@ fails)
 		{ echo "FAIL: the generator's first error line is not shown"; exit 1; }
 	echo "PASS: a run that measures nothing fails and says why"
 	;;
-*) echo "usage: smoke_test.sh fallback|fails BUILD_DIR OUT_DIR" >&2; exit 2 ;;
+costfails)
+	SSR_PKTGEN_FAULT=afxdp "$run" --smoke --scenarios afxdp_fwd --build-dir "$build" --out "$out" > "$out.log" 2>&1
+	rc=$?
+	[ $rc = 77 ] && exit 77
+	cat "$out.log"
+	[ $rc = 1 ] || { echo "FAIL: bench/run exited $rc although the cost trial measured nothing (expected 1)"; exit 1; }
+	grep -q '^  afxdp_fwd cost 64: ssr-pktgen: AF_XDP generator: AF_XDP socket on "g0": Operation not permitted' "$out.log" ||
+		{ echo "FAIL: the cost trial's failure is not listed with the generator's error"; exit 1; }
+	echo "PASS: a cost trial that measures nothing fails the run"
+	;;
+*) echo "usage: smoke_test.sh fallback|fails|costfails BUILD_DIR OUT_DIR" >&2; exit 2 ;;
 esac
