@@ -357,7 +357,6 @@ class XskGenerator final : public Generator {
     FramePacer pacer(interval_ps_);
     SizePicker picker(mix_);
     io::Frame frames[kBatch];
-    uint32_t lengths[kBatch];
     uint32_t seq = 0;
     // Frames admitted by the pacer and not sent yet (bursts: held until `burst` are due).
     size_t due = 0;
@@ -386,7 +385,6 @@ class XskGenerator final : public Generator {
         // mmap, or a frame received on this interface); the UDP checksum is 0.
         std::memcpy(d, tmpl.data(), kProbeOffset + kProbeLength);
         frames[i].length = static_cast<uint32_t>(tmpl.size());
-        lengths[i] = frames[i].length;
         ApplyFlow(d, seq, config_.flows, config_.sport);
         WriteProbe(d, Probe{.trial = trial_id_, .stream = static_cast<uint8_t>(t), .seq = seq, .tx_ns = now});
         ++seq;
@@ -400,7 +398,7 @@ class XskGenerator final : public Generator {
       }
       q.port->Flush();
       uint64_t bytes = 0;
-      for (size_t i = 0; i < accepted; ++i) bytes += lengths[i] + kFcsBytes;
+      for (size_t i = 0; i < accepted; ++i) bytes += frames[i].length + kFcsBytes;
       AddSent(t, accepted, bytes);
       if (q.port->counters().Get(io::XskCounter::kTxWakeupErrors) != wakeup_errors_seen_[t]) {
         wakeup_errors_seen_[t] = q.port->counters().Get(io::XskCounter::kTxWakeupErrors);
