@@ -37,12 +37,17 @@ scens = [s for s in ORDER if any(k[0] == s for k in rows)] + \
 sizes = [s for s in SIZES if any(k[1] == s for k in rows)]
 
 
-def mpps(scen, size):
-    r = rows.get((scen, size))
+def number(table, scen, size, field):
+    """table[(scen, size)][field] as a float; None when the row, the field or a number is missing."""
+    r = table.get((scen, size))
     try:
-        return float(r["rx"]) if r else None
+        return float(r[field]) if r and r.get(field) else None
     except ValueError:
         return None
+
+
+def mpps(scen, size):
+    return number(rows, scen, size, "rx")
 
 
 lines = [SECTION, ""]
@@ -117,11 +122,7 @@ prog = {f[0]: (float(f[1]), int(f[2])) for f in read_tsv("bpfcost.tsv", 3)}
 
 
 def cost_ns(scen, size):
-    c = cost.get((scen, size))
-    try:
-        return float(c["ns"]) if c else None
-    except ValueError:
-        return None
+    return number(cost, scen, size, "ns")
 
 
 if cost:
@@ -216,11 +217,7 @@ if failed:
 
 def searched(field):
     def get(scen, size):
-        r = rows.get((scen, size))
-        try:
-            return float(r[field]) if r and r.get(field) else None
-        except ValueError:
-            return None
+        return number(rows, scen, size, field)
     return get
 
 
