@@ -7,7 +7,8 @@
 // Packets: (1) UDP first packet with forward metadata, (2) the reverse first packet with reverse
 // metadata (TLV 18), (3) a fast-path UDP packet without metadata, (4) a UDP packet whose payload
 // starts with the cookie, carrying the 12-byte false-positive marker, (5) a TCP SYN with forward
-// metadata, (6) a Delete Session control packet. Exit status 0 on success, 1 on error.
+// metadata, (6) a Delete Session control packet. Exit status 0 on success, 1 on error, 2 on bad usage
+// (`-h` / `--help` print the usage on stdout and exit 0).
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -59,10 +60,24 @@ std::vector<uint8_t> Frame(const PacketSpec& spec, const Metadata* md) {
 
 }  // namespace
 
+constexpr char kUsage[] =
+    "usage: ssr-pcap OUT.pcap\n"
+    "Writes six example SVR packets (first packets with forward and reverse metadata, a fast-path\n"
+    "packet, a false-positive marker, a TCP SYN with metadata, a Delete Session control packet)\n"
+    "to the pcap file OUT.pcap, for Wireshark or tshark. OUT.pcap may not start with '-'\n"
+    "(write ./-name for such a file).\n"
+    "  -h, --help   this text\n";
+
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: ssr-pcap OUT.pcap\n");
-    return 1;
+  if (argc == 2 && (std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help")) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  // Anything else that looks like an option is refused rather than taken as a file name.
+  if (argc != 2 || argv[1][0] == '-' || argv[1][0] == '\0') {
+    if (argc >= 2 && argv[1][0] == '-') std::fprintf(stderr, "ssr-pcap: unknown option %s\n", argv[1]);
+    std::fputs(kUsage, stderr);
+    return 2;
   }
   const std::vector<uint8_t> dns_query = {0x12, 0x34, 0x01, 0x00};
   std::vector<uint8_t> cookie_payload = {0x4C, 0x48, 0xDB, 0xC6, 0xDD, 0xF6, 0x67, 0x0C, 0x99};

@@ -275,3 +275,12 @@ TEST_CASE("SpscRing refuses items when full and returns them in order") {
   CHECK_FALSE(ring.TryPop(&v));
   CHECK(ring.TryPush(5));  // room again after the pops
 }
+
+TEST_CASE("Version() is project(VERSION), and the version macros agree with it") {
+  CHECK(ssr::Version() == SSR_TEST_PROJECT_VERSION);
+  CHECK(ssr::Version() == SSR_VERSION_STRING);
+  const std::string composed = std::to_string(SSR_VERSION_MAJOR) + "." +
+                               std::to_string(SSR_VERSION_MINOR) + "." +
+                               std::to_string(SSR_VERSION_PATCH);
+  CHECK(composed == SSR_TEST_PROJECT_VERSION);
+}

@@ -4,9 +4,21 @@
 # the metadata bytes where they belong. Exit 77 (ctest SKIP) when tshark is not installed.
 set -euo pipefail
 tool="$1"
-command -v tshark >/dev/null || { echo "tshark not installed: SKIP"; exit 77; }
+# Usage first (needs no tshark): --help prints the usage and writes no file; an unknown option and
+# a missing argument are usage errors (exit 2), never a capture file named like an option.
+scratch="$(mktemp -d)"
 out="$(mktemp --suffix=.pcap)"
-trap 'rm -f "$out"' EXIT
+trap 'rm -rf "$out" "$scratch"' EXIT
+for opt in --help -h; do
+  help="$(cd "$scratch" && "$tool" "$opt")" || { echo "FAIL: $opt exited non-zero"; exit 1; }
+  case "$help" in usage:*) ;; *) echo "FAIL: $opt printed: $help"; exit 1 ;; esac
+done
+rc=0; (cd "$scratch" && "$tool" --bogus 2>/dev/null) || rc=$?
+[ "$rc" -eq 2 ] || { echo "FAIL: --bogus exited $rc, expected 2"; exit 1; }
+rc=0; (cd "$scratch" && "$tool" 2>/dev/null) || rc=$?
+[ "$rc" -eq 2 ] || { echo "FAIL: no argument exited $rc, expected 2"; exit 1; }
+[ -z "$(ls -A "$scratch")" ] || { echo "FAIL: usage runs wrote files: $(ls -A "$scratch")"; exit 1; }
+command -v tshark >/dev/null || { echo "tshark not installed: SKIP"; exit 77; }
 "$tool" "$out"
 fields=(-T fields -e frame.number -e ip.checksum.status -e udp.checksum.status
         -e tcp.checksum.status -e data.data)

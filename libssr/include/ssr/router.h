@@ -58,6 +58,7 @@
 #include "absl/status/statusor.h"
 #include "ssr/config.h"
 #include "ssr/stats.h"
+#include "ssr/version.h"
 
 namespace ssr {
 
@@ -203,7 +204,8 @@ class Router {
 // interface is (NotFound, named). All interfaces are tried; the first error is returned.
 absl::Status DetachXdp(const std::vector<std::string>& os_interfaces);
 
-// "0.1.0"
+// The library's version, "MAJOR.MINOR.PATCH" (SSR_VERSION_STRING of ssr/version.h, generated
+// from project(VERSION)). Compare with SSR_VERSION_STRING to detect a header/library mismatch.
 std::string_view Version();
 
 }  // namespace ssr

@@ -836,6 +836,6 @@ absl::Status DetachXdp(const std::vector<std::string>& os_interfaces) {
   return first;
 }
 
-std::string_view Version() { return "0.1.0"; }
+std::string_view Version() { return SSR_VERSION_STRING; }
 
 }  // namespace ssr
