@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Config parsing and validation.
+// Config validation (parsing and file reading: config/parse.cc).
 //
 // Validation runs in passes so that references resolve whatever the order of the lists:
 //   1. names of every list are indexed (first occurrence wins; later duplicates are errors);
@@ -11,13 +11,9 @@
 #include "config/loader.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -27,15 +23,8 @@
 #include "absl/strings/str_split.h"
 #include "config/key_derivation.h"
 #include "util/strings.h"
-#include "google/protobuf/io/tokenizer.h"
-#include "google/protobuf/text_format.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace ssr::config {
-
-std::string ConfigError::ToString() const {
-  return path.empty() ? message : absl::StrCat(path, ": ", message);
-}
 
 namespace {
 
@@ -116,7 +105,7 @@ class Builder {
     CheckTimeouts();
     CheckLimits();
     ValidationResult result;
-    result.errors = std::move(errors_);
+    result.errors = errors_.Take();
     if (result.errors.empty()) {
       c_->BuildIndexes();
       result.config = std::move(config);
@@ -127,7 +116,7 @@ class Builder {
  private:
   void Error(std::string path, std::string message,
              absl::StatusCode code = absl::StatusCode::kInvalidArgument) {
-    errors_.push_back(ConfigError{code, std::move(path), std::move(message)});
+    errors_.Add(std::move(path), std::move(message), code);
   }
 
   // ---- name indexes ---------------------------------------------------------------------------
@@ -1300,75 +1289,14 @@ class Builder {
   const v1::Config& p_;
   const LoadOptions& options_;
   Config* c_ = nullptr;
-  std::vector<ConfigError> errors_;
+  ErrorSink errors_;
   absl::flat_hash_map<std::string, size_t> keys_, policies_, routers_, tenants_, services_;
 };
 
-// Collects text-format parser errors with line and column (1-based for people).
-class TextErrorCollector : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    errors.push_back(absl::StrCat("line ", line + 1, ", column ", column + 1, ": ", message));
-  }
-  void AddWarning(int line, google::protobuf::io::ColumnNumber column,
-                  const std::string& message) override {
-    errors.push_back(absl::StrCat("line ", line + 1, ", column ", column + 1, ": ", message));
-  }
-  std::vector<std::string> errors;
-};
-
-bool LooksLikeJson(std::string_view text) {
-  for (char ch : text) {
-    if (absl::ascii_isspace(static_cast<unsigned char>(ch))) continue;
-    return ch == '{';
-  }
-  return false;
-}
-
 }  // namespace
-
-absl::StatusOr<v1::Config> ParseConfig(std::string_view text, ConfigFormat format) {
-  if (format == ConfigFormat::kAuto) {
-    format = LooksLikeJson(text) ? ConfigFormat::kJson : ConfigFormat::kText;
-  }
-  v1::Config config;
-  if (format == ConfigFormat::kJson) {
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = false;
-    auto status = google::protobuf::util::JsonStringToMessage(
-        google::protobuf::StringPiece(text.data(), text.size()), &config, options);
-    if (!status.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("JSON: ", status.message().ToString()));
-    }
-    return config;
-  }
-  google::protobuf::TextFormat::Parser parser;
-  TextErrorCollector collector;
-  parser.RecordErrorsTo(&collector);
-  parser.AllowUnknownField(false);
-  parser.AllowUnknownExtension(false);
-  if (!parser.ParseFromString(std::string(text), &config) || !collector.errors.empty()) {
-    if (collector.errors.empty()) collector.errors.push_back("text format parse error");
-    return absl::InvalidArgumentError(absl::StrJoin(collector.errors, "\n"));
-  }
-  return config;
-}
 
 ValidationResult Validate(const v1::Config& proto, const LoadOptions& options) {
   return Builder(proto, options).Run();
-}
-
-absl::Status ErrorsToStatus(const std::vector<ConfigError>& errors) {
-  if (errors.empty()) return absl::OkStatus();
-  absl::StatusCode code = errors.front().code;
-  for (const ConfigError& e : errors) {
-    if (e.code != code) code = absl::StatusCode::kInvalidArgument;
-  }
-  std::vector<std::string> lines;
-  lines.reserve(errors.size());
-  for (const ConfigError& e : errors) lines.push_back(e.ToString());
-  return absl::Status(code, absl::StrJoin(lines, "\n"));
 }
 
 absl::StatusOr<std::shared_ptr<const Config>> LoadConfigString(std::string_view text,
@@ -1381,54 +1309,13 @@ absl::StatusOr<std::shared_ptr<const Config>> LoadConfigString(std::string_view 
   return std::move(result.config);
 }
 
-absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
-  // Check the file type before opening: opening a FIFO would block, and /dev/zero never ends.
-  std::error_code ec;
-  const std::filesystem::file_status st = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(st)) {
-    if (ec == std::errc::permission_denied) {
-      return absl::PermissionDeniedError(absl::StrCat(path, ": ", ec.message()));
-    }
-    return absl::NotFoundError(absl::StrCat(path, ": No such file or directory"));
-  }
-  if (std::filesystem::is_directory(st)) {
-    return absl::FailedPreconditionError(absl::StrCat(path, ": is a directory"));
-  }
-  if (!std::filesystem::is_regular_file(st)) {
-    return absl::FailedPreconditionError(absl::StrCat(path, ": is not a regular file"));
-  }
-  const uintmax_t size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxConfigFileBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", size, " bytes is larger than the ",
-                                                   kMaxConfigFileBytes, "-byte limit"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    const std::string why = err != 0 ? std::strerror(err) : "cannot open";
-    if (err == EACCES) return absl::PermissionDeniedError(absl::StrCat(path, ": ", why));
-    return absl::FailedPreconditionError(absl::StrCat(path, ": ", why));
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
-  return ss.str();
-}
-
 absl::StatusOr<std::shared_ptr<const Config>> LoadConfigFile(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFileToString(path);
   if (!text.ok()) return text.status();
-  ConfigFormat format = ConfigFormat::kAuto;
-  const std::filesystem::path fs_path(path);
-  if (fs_path.extension() == ".json") {
-    format = ConfigFormat::kJson;
-  } else if (fs_path.extension() == ".textproto" || fs_path.extension() == ".txtpb" ||
-             fs_path.extension() == ".pbtxt") {
-    format = ConfigFormat::kText;
-  }
   LoadOptions options;
-  options.base_dir = fs_path.parent_path().string();
-  absl::StatusOr<std::shared_ptr<const Config>> config = LoadConfigString(*text, format, options);
+  options.base_dir = std::filesystem::path(path).parent_path().string();
+  absl::StatusOr<std::shared_ptr<const Config>> config =
+      LoadConfigString(*text, FormatForPath(path), options);
   if (!config.ok()) {
     return absl::Status(config.status().code(),
                         absl::StrCat(path, ":\n", config.status().message()));
