@@ -8,8 +8,19 @@
 //   tenants[2].members[0].prefixes[0]: "10.0.0.0/33" is not a valid IPv4 prefix (length must be 0-32)
 // Key values are the one exception: errors about keys never echo the key text.
 //
-// Parsing and file reading are in config/parse.h, the error list in config/error_sink.h; this
-// header includes both.
+// Where things are (this header is the entry point and includes the first two):
+//   parse.h/.cc           reading files, format detection, protobuf text and JSON parsing
+//   error_sink.h/.cc      ConfigError, ErrorSink (the one error list every validator fills),
+//                         ErrorsToStatus
+//   validate.h/.cc        Validate(): name indexes, then one pass per section in a fixed order
+//   validate_security.cc  keys and security policies
+//   validate_routers.cc   routers, interfaces, management addresses, peers, service routes
+//   validate_tenants.cc   tenants and members
+//   validate_services.cc  services, transports, access policies
+//   validate_limits.cc    timeouts and limits
+//   validate_fields.h/.cc rules shared by sections (names, addresses, prefixes, ports, quoting)
+// Checks for a new section of proto/ssr/config/v1/config.proto go in a new validate_<section>.cc
+// declared in validate.h and called from Validate() (see validate.h).
 #ifndef SSR_CONFIG_LOADER_H_
 #define SSR_CONFIG_LOADER_H_
 
