@@ -197,8 +197,9 @@ void CheckPeer(const v1::Peer& pp, const std::string& path, size_t self,
       bool found = false;
       const std::vector<Interface>& remote_itfs = (*routers)[peer.router].interfaces;
       for (size_t k = 0; k < remote_itfs.size(); ++k) {
-        if (remote_itfs[k].role != InterfaceRole::kWan && RoleKnown(p_routers, peer.router, k))
+        if (remote_itfs[k].role != InterfaceRole::kWan && RoleKnown(p_routers, peer.router, k)) {
           continue;
+        }
         for (const InterfaceAddress& ia : remote_itfs[k].addresses) found |= ia.address == *addr;
       }
       if (!found) {

@@ -46,8 +46,9 @@ std::vector<Service> ValidateServices(const ProtoList<v1::Service>& p_services,
     Service& service = result[static_cast<size_t>(s)];
     service.name = ps.name();
     service.description = ps.description();
-    if (ps.prefixes_size() == 0)
+    if (ps.prefixes_size() == 0) {
       errors.Add(Field(path, "prefixes"), "at least one prefix is required");
+    }
     for (int i = 0; i < ps.prefixes_size(); ++i) {
       if (auto prefix = ParsePrefix(ps.prefixes(i),
                                     Idx(Field(path, "prefixes"), static_cast<size_t>(i)), errors)) {

@@ -70,8 +70,9 @@ Member CheckMember(const v1::Member& pm, const std::string& path, const NameInde
       }
     }
   }
-  if (pm.prefixes_size() == 0)
+  if (pm.prefixes_size() == 0) {
     errors.Add(Field(path, "prefixes"), "at least one prefix is required");
+  }
   for (int i = 0; i < pm.prefixes_size(); ++i) {
     if (auto prefix = ParsePrefix(pm.prefixes(i),
                                   Idx(Field(path, "prefixes"), static_cast<size_t>(i)), errors)) {
