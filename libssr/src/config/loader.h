@@ -3,10 +3,24 @@
 //
 // Every error found is reported, not only the first. Errors come in the order the validator's
 // passes run (keys, security policies, routers, tenants, services, cross references, timeouts,
-// limits), and in list order within a pass, not in the order of the lines of the file. Each error names the path of the field at
-// fault and the value, e.g.
+// limits), and in list order within a pass, not in the order of the lines of the file. Each error
+// names the path of the field at fault and the value, e.g.
 //   tenants[2].members[0].prefixes[0]: "10.0.0.0/33" is not a valid IPv4 prefix (length must be 0-32)
 // Key values are the one exception: errors about keys never echo the key text.
+//
+// Where things are (this header is the entry point and includes the first two):
+//   parse.h/.cc           reading files, format detection, protobuf text and JSON parsing
+//   error_sink.h/.cc      ConfigError, ErrorSink (the one error list every validator fills),
+//                         ErrorsToStatus
+//   validate.h/.cc        Validate(): name indexes, then one pass per section in a fixed order
+//   validate_security.cc  keys and security policies
+//   validate_routers.cc   routers, interfaces, management addresses, peers, service routes
+//   validate_tenants.cc   tenants and members
+//   validate_services.cc  services, transports, access policies
+//   validate_limits.cc    timeouts and limits
+//   validate_fields.h/.cc rules shared by sections (names, addresses, prefixes, ports, quoting)
+// Checks for a new section of proto/ssr/config/v1/config.proto go in a new validate_<section>.cc
+// declared in validate.h and called from Validate() (see validate.h).
 #ifndef SSR_CONFIG_LOADER_H_
 #define SSR_CONFIG_LOADER_H_
 
@@ -18,30 +32,17 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "config/error_sink.h"
 #include "config/model.h"
+#include "config/parse.h"
 #include "ssr/config/v1/config.pb.h"
 
 namespace ssr::config {
-
-enum class ConfigFormat {
-  kAuto,  // JSON if the first non-blank character is '{', otherwise text format
-  kText,  // protobuf text format
-  kJson,  // proto3 JSON mapping
-};
 
 struct LoadOptions {
   // Directory that relative key file paths (Key.file) are resolved against. Empty: the current
   // working directory. LoadConfigFile() sets it to the config file's directory.
   std::string base_dir;
-};
-
-// One problem in a config.
-struct ConfigError {
-  absl::StatusCode code = absl::StatusCode::kInvalidArgument;
-  std::string path;     // field path, e.g. "tenants[2].members[0].prefixes[0]"; "" for the file
-  std::string message;  // what is wrong, naming the value
-  // "path: message" (or just the message when there is no path).
-  std::string ToString() const;
 };
 
 // The outcome of validation: either a config (errors empty) or the full list of errors.
@@ -51,33 +52,17 @@ struct ValidationResult {
   bool ok() const { return errors.empty(); }
 };
 
-// Parses text in the given format. Syntax errors and unknown fields are reported with line and
-// column (text format) or the JSON parser's message.
-absl::StatusOr<v1::Config> ParseConfig(std::string_view text, ConfigFormat format);
-
 // Checks every field and reference of `proto` and builds the model.
 ValidationResult Validate(const v1::Config& proto, const LoadOptions& options = {});
-
-// Turns a failed ValidationResult into one status: the code of the errors if they all share one
-// (InvalidArgument otherwise) and a message listing every error, one per line.
-absl::Status ErrorsToStatus(const std::vector<ConfigError>& errors);
 
 // Parse + Validate. On failure the status message lists every error, one per line.
 absl::StatusOr<std::shared_ptr<const Config>> LoadConfigString(std::string_view text,
                                                                ConfigFormat format,
                                                                const LoadOptions& options = {});
 
-// Reads `path` (format from the extension: .json is JSON, anything else is text format, with
-// content sniffing as fallback) and loads it. Relative key files resolve against its directory.
+// Reads `path` (format from the extension, see FormatForPath(); content sniffing otherwise) and
+// loads it. Relative key files resolve against its directory.
 absl::StatusOr<std::shared_ptr<const Config>> LoadConfigFile(const std::string& path);
-
-// Largest config file ReadFileToString accepts.
-inline constexpr uintmax_t kMaxConfigFileBytes = 16u << 20;
-
-// Reads a regular file of at most kMaxConfigFileBytes in full (used by the tools); errors name the
-// path: NotFound, PermissionDenied, FailedPrecondition (directory, FIFO, device), InvalidArgument
-// (too large).
-absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
 // The built-in default config (examples/configs/default.textproto compiled into the library):
 // the two-router branch/data-center organisation of the README demo.
