@@ -1008,7 +1008,7 @@ TEST_CASE("edge configs the proto documents as allowed load", "[config]") {
 TEST_CASE("a config with many errors reports all of them in validation order", "[config]") {
   Config c = Base();
   // One error in each section, written in file order; validation reports names, keys, policies,
-  // routers, tenants, services, peers/routes, overlaps, timeouts, limits (loader.cc passes).
+  // routers, tenants, services, peers/routes, overlaps, timeouts, limits (validate.cc passes).
   c.mutable_routers(0)->mutable_interfaces(0)->set_mtu(100);
   c.mutable_routers(0)->mutable_peers(0)->set_interface("wan9");
   c.mutable_tenants(0)->mutable_members(0)->set_prefixes(0, "10.1.1.0/33");
