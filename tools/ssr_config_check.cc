@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
     }
     text = std::move(*read);
     options.base_dir = std::filesystem::path(file).parent_path().string();
-    if (file.ends_with(".json")) format = ssr::config::ConfigFormat::kJson;
+    format = ssr::config::FormatForPath(file);  // the same rule as LoadConfigFile
   }
 
   absl::StatusOr<ssr::config::v1::Config> proto = ssr::config::ParseConfig(text, format);
