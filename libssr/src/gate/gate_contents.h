@@ -23,16 +23,21 @@
 //    not policy: from config::Router::peers);
 //  * locals: own interface addresses and management addresses, with the interfaces owning them.
 //
-// What the gate enforces, per LAN first packet: the complete Decide verdict except the route --
-// non-member, no service and denied are dropped, allowed goes to AF_XDP. What remains for the
-// pipeline (the gate only passes such packets up, and the pipeline decides):
-//  * packets whose source is a service (possible session replies): the session table decides;
-//  * non-first fragments from a member or a service address: matched to their session;
-//  * the route of an allowed service (no route = drop with a no_route counter), sessions, NAT,
-//    SVR metadata and everything on WAN interfaces beyond "TCP/UDP from a configured peer to an
-//    own address and waypoint port" (authentication, peer state, security policy);
-//  * packets on interfaces the gate does not know, ARP, neighbour discovery and traffic to own or
-//    management addresses go to the kernel.
+// What the gate enforces (on every packet, statelessly): on LAN interfaces, the verdict of
+// RouterPolicy::Decide without the route -- a source that is a member of no tenant, a destination
+// that matches no service, a tenant that may not use the service: dropped under the reason
+// Decide gives (unless a possible reply, below); allowed: to AF_XDP. On WAN interfaces, only
+// TCP/UDP from a configured peer of the interface to its own address, on a waypoint port or the
+// liveness port, goes to AF_XDP. What remains for the pipeline (the gate passes it up):
+//  * the route of an allowed service (none: dropped there, counter no_route), sessions, NAT and
+//    SVR metadata;
+//  * packets whose source is a service (source port in one of its transports, or an echo reply):
+//    possible session replies, which the session table accepts or drops;
+//  * non-first fragments from a member or a service address, matched to their session;
+//  * on WAN: authentication and decryption (security policies), peer state, and which waypoint
+//    ports a peer actually uses.
+// The kernel gets ARP, neighbour discovery, traffic to own or management addresses that is not
+// waypoint traffic, and packets on interfaces the gate does not know (a load-time knob).
 // Keys carry generation 0; the loader stamps the generation it writes (see bpf_shared.h).
 // Interfaces are named, not numbered: ifindexes are resolved by the loader when it attaches.
 #ifndef SSR_GATE_GATE_CONTENTS_H_
