@@ -127,60 +127,62 @@ TEST_CASE("allowed traffic without an AF_XDP socket on the queue is dropped as d
   CHECK(ActionName(RunGate(*gate, "lan0", frame).action) == "XDP_DROP");
 }
 
-// The gate never drops what policy allows, and drops every non-member / no-service / denied first
-// packet for the reason Decide gives -- except a packet whose *source* is a service (address and
-// source port in its transport, or an ICMP echo reply), which goes to userspace as a possible
-// session reply.
-TEST_CASE("gate verdicts agree with RouterPolicy::Decide over a grid from the default config",
-          "[bpf]") {
-  auto config = DefaultConfig();
-  for (const std::string router : {"branch", "datacenter"}) {
-    INFO("router " << router);
-    auto policy = policy::RouterPolicy::Build(config, router);
-    REQUIRE(policy.ok());
-    std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, router);
-    auto sockets = AddSocketsOrSkip(*gate);
-    const size_t lan = *(*policy)->router().InterfaceIndex("lan0");
+namespace {
 
-    // Addresses: inside/at the edges of every member prefix and service prefix, and outside.
-    std::vector<std::string> addresses = {"10.10.5.5", "10.20.9.9", "172.16.0.1", "10.10.1.127",
-                                          "10.10.1.128", "10.10.1.255", "10.20.2.0",
-                                          "10.20.2.255", "10.20.1.11"};
-    for (const config::Tenant& t : config->tenants) {
-      for (const config::Member& m : t.members) {
-        for (const util::IpPrefix& p : m.prefixes) addresses.push_back(p.address().ToString());
-      }
+struct GridResult {
+  std::vector<uint64_t> expected = std::vector<uint64_t>(SSR_GATE_REASON_COUNT, 0);  // by reason
+  size_t runs = 0, allowed = 0, replies = 0;
+};
+
+// Runs a grid of LAN packets (tagged with each of `vlans`, 0 = untagged) through the gate of
+// `router` loaded from `config` and checks every action, and every counter, against what
+// RouterPolicy::Decide says (see the test below).
+GridResult CheckGridAgainstDecide(const std::shared_ptr<const config::Config>& config,
+                                  const std::string& router, const std::vector<uint16_t>& vlans,
+                                  const std::vector<uint16_t>& source_ports) {
+  GridResult result;
+  auto policy = policy::RouterPolicy::Build(config, router);
+  REQUIRE(policy.ok());
+  std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, router);
+  auto sockets = AddSocketsOrSkip(*gate);
+  const size_t lan = *(*policy)->router().InterfaceIndex("lan0");
+
+  // Addresses: inside/at the edges of every member prefix and service prefix, and outside.
+  std::vector<std::string> addresses = {"10.10.5.5",   "10.20.9.9",   "172.16.0.1",
+                                        "10.10.1.127", "10.10.1.128", "10.10.1.255",
+                                        "10.20.2.0",   "10.20.2.255", "10.20.1.11"};
+  for (const config::Tenant& t : config->tenants) {
+    for (const config::Member& m : t.members) {
+      for (const util::IpPrefix& p : m.prefixes) addresses.push_back(p.address().ToString());
     }
-    for (const config::Service& s : config->services) {
-      for (const util::IpPrefix& p : s.prefixes) addresses.push_back(p.address().ToString());
-    }
-    // Ports: the edges of every configured range and their neighbours.
-    std::set<uint16_t> port_set = {1, 22, 80, 443, 40000, 65535};
-    for (const config::Service& s : config->services) {
-      for (const config::Transport& t : s.transports) {
-        for (const config::PortRange& r : t.ports) {
-          for (int p : {r.first - 1, int{r.first}, int{r.last}, r.last + 1}) {
-            if (p > 0 && p <= 65535) port_set.insert(static_cast<uint16_t>(p));
-          }
+  }
+  for (const config::Service& s : config->services) {
+    for (const util::IpPrefix& p : s.prefixes) addresses.push_back(p.address().ToString());
+  }
+  // Ports: the edges of every configured range and their neighbours.
+  std::set<uint16_t> port_set = {1, 22, 80, 443, 40000, 65535};
+  for (const config::Service& s : config->services) {
+    for (const config::Transport& t : s.transports) {
+      for (const config::PortRange& r : t.ports) {
+        for (int p : {r.first - 1, int{r.first}, int{r.last}, r.last + 1}) {
+          if (p > 0 && p <= 65535) port_set.insert(static_cast<uint16_t>(p));
         }
       }
     }
-    const std::vector<uint16_t> ports(port_set.begin(), port_set.end());
-    // Source ports: a client's, and service ports (replies from servers).
-    const std::vector<uint16_t> source_ports = {40000, 7, 25, 80, 443, 5060, 8443,
-                                                10000, 20000, 20001};
-    std::set<std::string> own;
-    for (const config::Interface& itf : (*policy)->router().interfaces) {
-      for (const config::InterfaceAddress& a : itf.addresses) {
-        own.insert(a.address.ToString());
-        addresses.push_back(a.address.ToString());
-      }
+  }
+  const std::vector<uint16_t> ports(port_set.begin(), port_set.end());
+  std::set<std::string> own;
+  for (const config::Interface& itf : (*policy)->router().interfaces) {
+    for (const config::InterfaceAddress& a : itf.addresses) {
+      own.insert(a.address.ToString());
+      addresses.push_back(a.address.ToString());
     }
-    const uint8_t protocols[] = {packet::kIpProtoTcp, packet::kIpProtoUdp, packet::kIpProtoIcmp};
+  }
+  const uint8_t protocols[] = {packet::kIpProtoTcp, packet::kIpProtoUdp, packet::kIpProtoIcmp};
 
-    std::vector<uint64_t> expected(SSR_GATE_REASON_COUNT, 0);
-    const std::vector<uint64_t> before = CounterPackets(*gate);
-    size_t runs = 0, allowed = 0, replies = 0, mismatches = 0;
+  const std::vector<uint64_t> before = CounterPackets(*gate);
+  size_t mismatches = 0;
+  for (uint16_t vlan : vlans) {
     for (const std::string& src : addresses) {
       for (const std::string& dst : addresses) {
         if (src == dst) continue;
@@ -193,8 +195,13 @@ TEST_CASE("gate verdicts agree with RouterPolicy::Decide over a grid from the de
                                           : proto == packet::kIpProtoUdp
                                               ? Udp(src, sport, dst, dport)
                                               : Icmp(src, dst, icmp_type);
+                if (vlan != 0) {
+                  spec.vlans[0].tci = vlan;
+                  spec.vlan_count = 1;
+                }
                 policy::FlowKey key;
                 key.interface = lan;
+                key.vlan = vlan;
                 key.source = Ip(src);
                 key.destination = Ip(dst);
                 key.protocol = proto;
@@ -209,27 +216,27 @@ TEST_CASE("gate verdicts agree with RouterPolicy::Decide over a grid from the de
                 } else if (d.verdict == policy::Verdict::kAllow) {
                   want_action = XDP_REDIRECT;
                   want_reason = SSR_GATE_LAN_ALLOW;
-                  ++allowed;
+                  ++result.allowed;
                 } else if ((!icmp || icmp_type == 0) &&
                            (*policy)->MatchService(key.source, proto, sport).has_value()) {
                   want_action = XDP_REDIRECT;
                   want_reason = SSR_GATE_LAN_SERVICE_REPLY;
-                  ++replies;
+                  ++result.replies;
                 } else {
                   want_action = XDP_DROP;
                   want_reason = DropReasonOf(d.verdict);
                 }
                 const RunResult r = RunGate(*gate, "lan0", Frame(spec));
-                ++runs;
-                ++expected[want_reason];
+                ++result.runs;
+                ++result.expected[want_reason];
                 if (r.err != 0 || r.action != want_action) {
                   ++mismatches;
                   if (mismatches <= 10) {
-                    FAIL_CHECK(src << ":" << sport << " -> " << dst << ":" << dport << " proto "
-                                   << int{proto} << " icmp type " << icmp_type << ": gate "
-                                   << ActionName(r.action) << ", expected "
-                                   << ActionName(want_action) << " ("
-                                   << ssr_gate_reason_name(want_reason) << ")");
+                    FAIL_CHECK("vlan " << vlan << " " << src << ":" << sport << " -> " << dst << ":"
+                                       << dport << " proto " << int{proto} << " icmp type "
+                                       << icmp_type << ": gate " << ActionName(r.action)
+                                       << ", expected " << ActionName(want_action) << " ("
+                                       << ssr_gate_reason_name(want_reason) << ")");
                   }
                 }
               }
@@ -238,22 +245,80 @@ TEST_CASE("gate verdicts agree with RouterPolicy::Decide over a grid from the de
         }
       }
     }
-    CHECK(mismatches == 0);
-    // Each packet counted under exactly the reason expected.
-    const std::vector<uint64_t> after = CounterPackets(*gate);
-    for (uint32_t i = 0; i < SSR_GATE_REASON_COUNT; ++i) {
-      INFO("counter " << ssr_gate_reason_name(i));
-      CHECK(after[i] - before[i] == expected[i]);
-    }
-    INFO(runs << " packets, " << allowed << " allowed, " << replies << " replies");
-    if (router == "branch") CHECK(allowed > 0);
-    CHECK(replies > 0);
-    CHECK(expected[SSR_GATE_DROP_NON_MEMBER] > 0);
+  }
+  CHECK(mismatches == 0);
+  // Each packet counted under exactly the reason expected.
+  const std::vector<uint64_t> after = CounterPackets(*gate);
+  for (uint32_t i = 0; i < SSR_GATE_REASON_COUNT; ++i) {
+    INFO("counter " << ssr_gate_reason_name(i));
+    CHECK(after[i] - before[i] == result.expected[i]);
+  }
+  return result;
+}
+
+}  // namespace
+
+// The gate never drops what policy allows, and drops every non-member / no-service / denied first
+// packet for the reason Decide gives -- except a packet whose *source* is a service (address and
+// source port in its transport, or an ICMP echo reply), which goes to userspace as a possible
+// session reply.
+TEST_CASE("gate verdicts agree with RouterPolicy::Decide over a grid from the default config",
+          "[bpf]") {
+  auto config = DefaultConfig();
+  for (const std::string router : {"branch", "datacenter"}) {
+    INFO("router " << router);
+    // Source ports: a client's, and service ports (replies from servers).
+    const GridResult g = CheckGridAgainstDecide(
+        config, router, {0}, {40000, 7, 25, 80, 443, 5060, 8443, 10000, 20000, 20001});
+    INFO(g.runs << " packets, " << g.allowed << " allowed, " << g.replies << " replies");
+    if (router == "branch") CHECK(g.allowed > 0);
+    CHECK(g.replies > 0);
+    CHECK(g.expected[SSR_GATE_DROP_NON_MEMBER] > 0);
     if (router == "branch") {
-      CHECK(expected[SSR_GATE_DROP_DENIED] > 0);
-      CHECK(expected[SSR_GATE_DROP_NO_SERVICE] > 0);
+      CHECK(g.expected[SSR_GATE_DROP_DENIED] > 0);
+      CHECK(g.expected[SSR_GATE_DROP_NO_SERVICE] > 0);
     }
   }
+}
+
+// The same comparison where the lowering does more than copy: members scoped to a VLAN, to an
+// interface or to nothing (expanded to every scope), and service prefixes nested in others (the
+// gate's rule lists carry the outer prefixes' rules).
+TEST_CASE("gate verdicts agree with RouterPolicy::Decide on VLAN members and nested services",
+          "[bpf]") {
+  std::string text(config::DefaultConfigText());
+  auto insert_after = [&](const std::string& anchor, const std::string& line) {
+    const size_t at = text.find(anchor);
+    REQUIRE(at != std::string::npos);
+    text.insert(text.find('\n', at) + 1, line + "\n");
+  };
+  insert_after("name: \"branch\"",
+               "  interfaces { name: \"lan0\" role: LAN addresses: \"10.10.0.1/16\" vlans: 100 "
+               "vlans: 200 }");
+  const std::string plain_lan0 =
+      "  interfaces { name: \"lan0\" role: LAN addresses: \"10.10.0.1/16\" }\n";
+  text.erase(text.find(plain_lan0), plain_lan0.size());
+  insert_after("name: \"engineering\"",
+               "  members { router: \"branch\" vlan: 100 prefixes: \"10.10.3.0/24\" }");
+  insert_after("name: \"guest\"",
+               "  members { router: \"branch\" interface: \"lan0\" vlan: 200 prefixes: "
+               "\"10.10.4.0/24\" }");
+  insert_after("name: \"sales\"", "  members { prefixes: \"10.10.6.0/24\" }");
+  text +=
+      "services { name: \"wide\" prefixes: \"10.20.0.0/16\" access_policies { tenant: "
+      "\"guest\" } }\n"
+      "services { name: \"dns\" prefixes: \"10.20.2.53/32\" transports { protocol: UDP ports { "
+      "start: 53 } } transports { protocol: TCP } access_policies { tenant: \"engineering\" } }\n";
+  auto loaded = config::LoadConfigString(text, config::ConfigFormat::kText);
+  if (!loaded.ok()) FAIL(loaded.status().ToString());
+  std::shared_ptr<const config::Config> config = *loaded;
+  const GridResult g = CheckGridAgainstDecide(config, "branch", {0, 100, 200, 300}, {40000, 53});
+  INFO(g.runs << " packets, " << g.allowed << " allowed, " << g.replies << " replies");
+  CHECK(g.allowed > 0);
+  CHECK(g.replies > 0);
+  CHECK(g.expected[SSR_GATE_DROP_NON_MEMBER] > 0);
+  CHECK(g.expected[SSR_GATE_DROP_DENIED] > 0);
+  CHECK(g.expected[SSR_GATE_DROP_NO_SERVICE] > 0);
 }
 
 namespace {

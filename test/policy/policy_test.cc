@@ -148,4 +148,68 @@ TEST_CASE("Members scoped to a VLAN classify only tagged traffic of that VLAN", 
   CHECK(Name(rp, rp.ClassifyTenant(0, 20, Ip("10.1.5.1"))) == "any");     // on every VLAN
 }
 
+TEST_CASE("The compiled member entries are the scopes ClassifyTenant answers from", "[policy]") {
+  auto c = config::LoadConfigString(R"pb(
+    routers {
+      name: "r1"
+      interfaces { name: "lan0" role: LAN addresses: "10.0.0.1/16" vlans: 10 vlans: 20 }
+      interfaces { name: "lan1" role: LAN addresses: "10.2.0.1/16" }
+    }
+    tenants { name: "voice" members { interface: "lan0" vlan: 10 prefixes: "10.0.0.0/16" } }
+    tenants { name: "any" members { prefixes: "10.1.0.0/16" } }
+  )pb", config::ConfigFormat::kText);
+  REQUIRE(c.ok());
+  auto p = RouterPolicy::Build(*c, "r1");
+  REQUIRE(p.ok());
+  std::vector<std::string> got;
+  for (const MemberEntry& e : (*p)->member_entries()) {
+    got.push_back((*p)->router().interfaces[e.interface].name + "/" + std::to_string(e.vlan) +
+                  " " + e.prefix.ToString() + " " + (*c)->tenants[e.tenant].name);
+  }
+  // By interface, then VLAN (untagged first), then tenant.
+  const std::vector<std::string> want = {"lan0/0 10.1.0.0/16 any", "lan0/10 10.0.0.0/16 voice",
+                                         "lan0/10 10.1.0.0/16 any", "lan0/20 10.1.0.0/16 any",
+                                         "lan1/0 10.1.0.0/16 any"};
+  CHECK(got == want);
+}
+
+TEST_CASE("Service rules: compiled per port range, tried longest prefix first", "[policy]") {
+  const std::string text = std::string(config::DefaultConfigText()) +
+                           "services { name: \"wide\" prefixes: \"10.20.0.0/16\" }\n";
+  auto c = config::LoadConfigString(text, config::ConfigFormat::kText);
+  REQUIRE(c.ok());
+  auto p = RouterPolicy::Build(*c, "branch");
+  REQUIRE(p.ok());
+  const size_t voice = *(*c)->ServiceIndex("voice");
+  const size_t wide = *(*c)->ServiceIndex("wide");
+  const std::vector<ServiceRule> rules =
+      (*p)->RulesTriedWithin(*util::IpPrefix::Parse("10.20.2.0/24"));
+  REQUIRE(rules.size() == 3);
+  CHECK(rules[0].service == voice);
+  CHECK(rules[0].protocol == config::Protocol::kUdp);
+  CHECK((rules[0].port_first == 5060 && rules[0].port_last == 5060));
+  CHECK((rules[1].port_first == 10000 && rules[1].port_last == 20000));
+  CHECK(rules[2].service == wide);
+  CHECK_FALSE(rules[2].protocol.has_value());
+  // A prefix no service claims gets the rules of the service prefixes containing it.
+  const std::vector<ServiceRule> inside =
+      (*p)->RulesTriedWithin(*util::IpPrefix::Parse("10.20.7.0/24"));
+  REQUIRE(inside.size() == 1);
+  CHECK(inside[0].service == wide);
+  CHECK((*p)->RulesTriedWithin(*util::IpPrefix::Parse("10.30.0.0/24")).empty());
+
+  // Matching: ICMPv6 counts as ICMP; a rule without protocol takes any protocol and port.
+  const ServiceRule icmp{config::Protocol::kIcmp, 0, 0xffff, 0};
+  CHECK(icmp.Matches(packet::kIpProtoIcmp, 0));
+  CHECK(icmp.Matches(packet::kIpProtoIcmpv6, 0));
+  CHECK_FALSE(icmp.Matches(packet::kIpProtoTcp, 0));
+  CHECK(rules[2].Matches(47, 0));
+  CHECK_FALSE(rules[0].Matches(47, 5060));
+  CHECK_FALSE(rules[0].Matches(packet::kIpProtoUdp, 5061));
+  CHECK(rules[1].Matches(packet::kIpProtoUdp, 20000));
+  // The walk is the one MatchService makes: voice for its ports, wide for everything else.
+  CHECK((*p)->MatchService(Ip("10.20.2.9"), packet::kIpProtoUdp, 5060) == voice);
+  CHECK((*p)->MatchService(Ip("10.20.2.9"), packet::kIpProtoTcp, 5060) == wide);
+}
+
 }  // namespace ssr::policy

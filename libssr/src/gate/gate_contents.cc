@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "gate/gate_contents.h"
 
-#include <algorithm>
 #include <cstring>
 #include <map>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "util/status_macros.h"
 
 namespace ssr::gate {
 namespace {
 
 using config::Config;
-using config::InterfaceRole;
 
 uint8_t FamilyOf(const util::IpAddress& a) {
   return a.is_v4() ? SSR_GATE_FAMILY_IPV4 : SSR_GATE_FAMILY_IPV6;
@@ -25,37 +25,29 @@ void CopyAddress(const util::IpAddress& a, uint8_t (&out)[16]) {
 
 std::string Name(std::string_view s) { return std::string(s); }
 
-// Same rule as policy::RouterPolicy::Build (MemberApplies).
-bool MemberApplies(const config::Member& m, size_t router, const config::Interface& itf,
-                   uint16_t vlan) {
-  if (m.router && *m.router != router) return false;
-  if (!m.interface.empty() && m.interface != itf.name) return false;
-  return m.vlan == 0 || m.vlan == vlan;
-}
-
-void AppendRules(const config::Service& s, uint16_t index, std::vector<ssr_service_rule>* rules) {
-  auto add = [&](uint8_t proto, uint16_t first, uint16_t last) {
-    ssr_service_rule r{};
-    r.port_first = first;
-    r.port_last = last;
-    r.proto = proto;
-    r.service = index;
-    rules->push_back(r);
-  };
-  if (s.transports.empty()) {
-    add(SSR_GATE_PROTO_ANY, 0, 0xffff);
-    return;
+// A policy rule in the service map's layout (the service index fits: checked against
+// SSR_GATE_MAX_SERVICES before).
+ssr_service_rule GateRule(const policy::ServiceRule& rule) {
+  ssr_service_rule r{};
+  r.port_first = rule.port_first;
+  r.port_last = rule.port_last;
+  r.service = static_cast<uint16_t>(rule.service);
+  if (!rule.protocol) {
+    r.proto = SSR_GATE_PROTO_ANY;
+    return r;
   }
-  for (const config::Transport& t : s.transports) {
-    const uint8_t proto = t.protocol == config::Protocol::kIcmp  ? SSR_GATE_PROTO_ICMP
-                          : t.protocol == config::Protocol::kTcp ? SSR_GATE_PROTO_TCP
-                                                                 : SSR_GATE_PROTO_UDP;
-    if (t.ports.empty() || proto == SSR_GATE_PROTO_ICMP) {
-      add(proto, 0, 0xffff);
-      continue;
-    }
-    for (const config::PortRange& r : t.ports) add(proto, r.first, r.last);
+  switch (*rule.protocol) {
+    case config::Protocol::kIcmp:
+      r.proto = SSR_GATE_PROTO_ICMP;
+      break;
+    case config::Protocol::kTcp:
+      r.proto = SSR_GATE_PROTO_TCP;
+      break;
+    case config::Protocol::kUdp:
+      r.proto = SSR_GATE_PROTO_UDP;
+      break;
   }
+  return r;
 }
 
 }  // namespace
@@ -100,28 +92,20 @@ const GateInterface* GateContents::FindInterface(std::string_view name) const {
   return nullptr;
 }
 
-absl::StatusOr<GateContents> ComputeGateContents(const Config& config,
-                                                 std::string_view router_name) {
-  const std::optional<size_t> router_index = config.RouterIndex(router_name);
-  if (!router_index) {
-    return absl::NotFoundError(
-        absl::StrCat("gate: router \"", Name(router_name), "\" is not defined in the config"));
-  }
-  const config::Router& router = config.routers[*router_index];
+absl::StatusOr<GateContents> ComputeGateContents(const policy::RouterPolicy& policy) {
+  const config::Router& router = policy.router();
   if (router.interfaces.size() > SSR_GATE_MAX_INTERFACES) {
     return absl::ResourceExhaustedError(
         absl::StrCat("gate: router \"", router.name, "\" has ", router.interfaces.size(),
                      " interfaces; the gate supports ", SSR_GATE_MAX_INTERFACES));
   }
-  if (config.tenants.size() > SSR_GATE_MAX_TENANTS) {
-    return absl::ResourceExhaustedError(absl::StrCat("gate: ", config.tenants.size(),
-                                                     " tenants; the gate supports ",
-                                                     SSR_GATE_MAX_TENANTS));
+  if (policy.tenant_count() > SSR_GATE_MAX_TENANTS) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "gate: ", policy.tenant_count(), " tenants; the gate supports ", SSR_GATE_MAX_TENANTS));
   }
-  if (config.services.size() > SSR_GATE_MAX_SERVICES) {
-    return absl::ResourceExhaustedError(absl::StrCat("gate: ", config.services.size(),
-                                                     " services; the gate supports ",
-                                                     SSR_GATE_MAX_SERVICES));
+  if (policy.service_count() > SSR_GATE_MAX_SERVICES) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "gate: ", policy.service_count(), " services; the gate supports ", SSR_GATE_MAX_SERVICES));
   }
 
   GateContents out;
@@ -133,7 +117,7 @@ absl::StatusOr<GateContents> ComputeGateContents(const Config& config,
     GateInterface gi;
     gi.name = itf.name;
     gi.value = ssr_iface_value{};
-    gi.value.role = itf.role == InterfaceRole::kLan ? SSR_GATE_ROLE_LAN : SSR_GATE_ROLE_WAN;
+    gi.value.role = policy.IsLanInterface(i) ? SSR_GATE_ROLE_LAN : SSR_GATE_ROLE_WAN;
     gi.value.itf = static_cast<uint16_t>(i);
     out.interfaces.push_back(gi);
     for (const config::InterfaceAddress& a : itf.addresses) {
@@ -154,83 +138,49 @@ absl::StatusOr<GateContents> ComputeGateContents(const Config& config,
     out.locals.push_back({LocalKey(address), value});
   }
 
-  // Tenant classification: every (LAN interface, VLAN) scope, as RouterPolicy::Build.
-  for (size_t i = 0; i < router.interfaces.size(); ++i) {
-    const config::Interface& itf = router.interfaces[i];
-    if (itf.role != InterfaceRole::kLan) continue;
-    std::vector<uint16_t> vlans = {0};
-    vlans.insert(vlans.end(), itf.vlans.begin(), itf.vlans.end());
-    for (uint16_t vlan : vlans) {
-      for (size_t t = 0; t < config.tenants.size(); ++t) {
-        for (const config::Member& m : config.tenants[t].members) {
-          if (!MemberApplies(m, *router_index, itf, vlan)) continue;
-          for (const util::IpPrefix& p : m.prefixes) {
-            ssr_tenant_value v{};
-            v.tenant = static_cast<uint32_t>(t);
-            out.tenants.push_back({TenantKey(static_cast<uint16_t>(i), vlan, p), v});
-          }
-        }
-      }
-    }
-  }
-  if (out.tenants.size() > SSR_GATE_MAX_TENANT_PREFIXES) {
+  // Tenant classification: one LPM entry per compiled member entry of the policy.
+  if (policy.member_entries().size() > SSR_GATE_MAX_TENANT_PREFIXES) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("gate: router \"", router.name, "\" needs ", out.tenants.size(),
+        absl::StrCat("gate: router \"", router.name, "\" needs ", policy.member_entries().size(),
                      " tenant prefix entries (member prefixes x LAN interfaces x VLANs); the "
                      "gate supports ",
                      SSR_GATE_MAX_TENANT_PREFIXES));
   }
-
-  // Services: distinct prefixes with their candidates in config order, then flattened.
-  std::map<util::IpPrefix, std::vector<uint16_t>> by_prefix;
-  for (size_t s = 0; s < config.services.size(); ++s) {
-    for (const util::IpPrefix& p : config.services[s].prefixes) {
-      by_prefix[p].push_back(static_cast<uint16_t>(s));
-    }
+  for (const policy::MemberEntry& e : policy.member_entries()) {
+    ssr_tenant_value v{};
+    v.tenant = static_cast<uint32_t>(e.tenant);
+    out.tenants.push_back({TenantKey(static_cast<uint16_t>(e.interface), e.vlan, e.prefix), v});
   }
-  if (by_prefix.size() > SSR_GATE_MAX_SERVICE_PREFIXES) {
-    return absl::ResourceExhaustedError(absl::StrCat("gate: ", by_prefix.size(),
+
+  // Services: the kernel's LPM gives only the longest prefix, so each prefix's entry carries
+  // every rule the policy tries for it, shorter containing prefixes' included.
+  const std::vector<policy::ServicePrefix>& prefixes = policy.service_prefixes();
+  if (prefixes.size() > SSR_GATE_MAX_SERVICE_PREFIXES) {
+    return absl::ResourceExhaustedError(absl::StrCat("gate: ", prefixes.size(),
                                                      " distinct service prefixes; the gate "
                                                      "supports ",
                                                      SSR_GATE_MAX_SERVICE_PREFIXES));
   }
-  for (const auto& [prefix, unused] : by_prefix) {
-    // Every service prefix containing `prefix` (itself included), longest first.
-    std::vector<const std::pair<const util::IpPrefix, std::vector<uint16_t>>*> containing;
-    for (const auto& entry : by_prefix) {
-      const util::IpPrefix& q = entry.first;
-      if (q.family() == prefix.family() && q.length() <= prefix.length() &&
-          q.Contains(prefix.address())) {
-        containing.push_back(&entry);
-      }
-    }
-    std::stable_sort(containing.begin(), containing.end(), [](const auto* a, const auto* b) {
-      return a->first.length() > b->first.length();
-    });
-    std::vector<ssr_service_rule> rules;
-    for (const auto* entry : containing) {
-      for (uint16_t s : entry->second) AppendRules(config.services[s], s, &rules);
-    }
+  for (const policy::ServicePrefix& sp : prefixes) {
+    const std::vector<policy::ServiceRule> rules = policy.RulesTriedWithin(sp.prefix);
     if (rules.size() > SSR_GATE_MAX_SERVICE_RULES) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          "gate: service prefix ", prefix.ToString(), " needs ", rules.size(),
+          "gate: service prefix ", sp.prefix.ToString(), " needs ", rules.size(),
           " transport rules (its services' port ranges plus those of every service prefix "
           "containing it); the gate supports ",
           SSR_GATE_MAX_SERVICE_RULES));
     }
     ssr_service_value v{};
     v.count = static_cast<uint32_t>(rules.size());
-    std::copy(rules.begin(), rules.end(), v.rules);
-    out.services.push_back({ServiceKey(prefix), v});
+    for (size_t i = 0; i < rules.size(); ++i) v.rules[i] = GateRule(rules[i]);
+    out.services.push_back({ServiceKey(sp.prefix), v});
   }
 
-  // Access bitmaps, hierarchy resolved by Config::AccessFor.
-  for (size_t s = 0; s < config.services.size(); ++s) {
+  // Access bitmaps, from the policy's access matrix.
+  for (size_t s = 0; s < policy.service_count(); ++s) {
     ssr_access_value v{};
-    for (size_t t = 0; t < config.tenants.size(); ++t) {
-      if (config.AccessFor(s, t) == config::Permission::kAllow) {
-        v.tenants[t / 64] |= uint64_t{1} << (t % 64);
-      }
+    for (size_t t = 0; t < policy.tenant_count(); ++t) {
+      if (policy.Allowed(s, t)) v.tenants[t / 64] |= uint64_t{1} << (t % 64);
     }
     out.access.push_back({static_cast<uint32_t>(s), v});
   }
@@ -262,6 +212,19 @@ absl::StatusOr<GateContents> ComputeGateContents(const Config& config,
                                                      SSR_GATE_MAX_PEER_ADDRESSES));
   }
   return out;
+}
+
+absl::StatusOr<GateContents> ComputeGateContents(const Config& config,
+                                                 std::string_view router_name) {
+  if (!config.RouterIndex(router_name)) {
+    return absl::NotFoundError(
+        absl::StrCat("gate: router \"", Name(router_name), "\" is not defined in the config"));
+  }
+  // The policy holds the config only for the duration of this call: a non-owning pointer.
+  const std::shared_ptr<const Config> borrowed(std::shared_ptr<const Config>(), &config);
+  SSR_ASSIGN_OR_RETURN(std::unique_ptr<const policy::RouterPolicy> policy,
+                       policy::RouterPolicy::Build(borrowed, router_name));
+  return ComputeGateContents(*policy);
 }
 
 }  // namespace ssr::gate

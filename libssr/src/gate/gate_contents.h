@@ -1,19 +1,43 @@
 // SPDX-License-Identifier: Apache-2.0
-// The contents of the XDP gate's maps for one router, computed from a validated config.
+// The contents of the XDP gate's maps for one router: gate = lowering of RouterPolicy.
 //
-// Design note: this is the single place that turns config into gate map entries; the loader
-// (gate/gate.h), the BPF tests and the benchmark all fill the maps from it, so what is tested is
-// what the router runs. It is pure (no BPF, no syscalls) and unit-testable. It mirrors
-// policy::RouterPolicy exactly:
-//  * tenants: one LPM entry per (LAN interface, VLAN incl. 0 = untagged, member prefix), with
-//    members that name no router / interface / VLAN expanded to every scope they apply to;
-//  * services: one LPM entry per distinct service prefix whose rule list is the prefix's own
-//    transports followed by those of every shorter service prefix that contains it (longest
-//    first), so the kernel's single longest match finds what MatchService finds by falling back
-//    to shorter prefixes;
-//  * access: per service a tenant bitmap of config::Config::AccessFor (hierarchy resolved);
-//  * peers: (WAN interface, peer address) -> the peer's waypoint port range;
+// Design note: the gate enforces the router's policy::RouterPolicy, it does not define one. The
+// policy compiles the config once (membership per interface and VLAN, service transport rules,
+// the access matrix; policy/policy.h) and ComputeGateContents only translates those compiled
+// lists into the map keys and values of bpf/include/ssr/bpf_shared.h (the one definition of the
+// map layouts). Nothing about membership, VLANs, transports or access is decided here, so the
+// gate and RouterPolicy::Decide cannot disagree on who may reach what. The loader (gate/gate.h),
+// the BPF tests and the benchmark all fill the maps from this function, so what is tested is
+// what the router runs. It is pure (no BPF, no syscalls) and unit-testable.
+//
+// Map by map:
+//  * tenants: one LPM entry per RouterPolicy::member_entries() entry ((LAN interface, VLAN incl.
+//    0 = untagged, member prefix) -> tenant);
+//  * services: one LPM entry per RouterPolicy::service_prefixes() prefix whose rule list is
+//    RouterPolicy::RulesTriedWithin(prefix): its own rules, then those of every shorter service
+//    prefix containing it (longest first), so the kernel's single longest match finds what
+//    MatchService finds by falling back to shorter prefixes;
+//  * access: per service a tenant bitmap of RouterPolicy::Allowed (hierarchy resolved);
+//  * interfaces: role (RouterPolicy::IsLanInterface) and config index, by name;
+//  * peers: (WAN interface, peer address) -> the peer's waypoint port range (router topology,
+//    not policy: from config::Router::peers);
 //  * locals: own interface addresses and management addresses, with the interfaces owning them.
+//
+// What the gate enforces (on every packet, statelessly): on LAN interfaces, the verdict of
+// RouterPolicy::Decide without the route -- a source that is a member of no tenant, a destination
+// that matches no service, a tenant that may not use the service: dropped under the reason
+// Decide gives (unless a possible reply, below); allowed: to AF_XDP. On WAN interfaces, only
+// TCP/UDP from a configured peer of the interface to its own address, on a waypoint port or the
+// liveness port, goes to AF_XDP. What remains for the pipeline (the gate passes it up):
+//  * the route of an allowed service (none: dropped there, counter no_route), sessions, NAT and
+//    SVR metadata;
+//  * packets whose source is a service (source port in one of its transports, or an echo reply):
+//    possible session replies, which the session table accepts or drops;
+//  * non-first fragments from a member or a service address, matched to their session;
+//  * on WAN: authentication and decryption (security policies), peer state, and which waypoint
+//    ports a peer actually uses.
+// The kernel gets ARP, neighbour discovery, traffic to own or management addresses that is not
+// waypoint traffic, and packets on interfaces the gate does not know (a load-time knob).
 // Keys carry generation 0; the loader stamps the generation it writes (see bpf_shared.h).
 // Interfaces are named, not numbered: ifindexes are resolved by the loader when it attaches.
 #ifndef SSR_GATE_GATE_CONTENTS_H_
@@ -26,6 +50,7 @@
 
 #include "absl/status/statusor.h"
 #include "config/model.h"
+#include "policy/policy.h"
 #include "ssr/bpf_shared.h"
 
 namespace ssr::gate {
@@ -53,10 +78,14 @@ struct GateContents {
   const GateInterface* FindInterface(std::string_view name) const;
 };
 
-// Computes the gate map contents of router `router_name`. Errors: NotFound (no such router),
-// ResourceExhausted when a capacity of bpf_shared.h is exceeded (the message names the item and
-// the limit), InvalidArgument when two peers of one WAN interface share an address with
+// Lowers `policy` (and its router's interfaces, addresses and peers) into gate map contents.
+// Errors: ResourceExhausted when a capacity of bpf_shared.h is exceeded (the message names the
+// item and the limit), InvalidArgument when two peers of one WAN interface share an address with
 // different waypoint ranges.
+absl::StatusOr<GateContents> ComputeGateContents(const policy::RouterPolicy& policy);
+
+// The same for router `router_name` of `config`, building its RouterPolicy first. NotFound when
+// the config has no such router; otherwise the errors above.
 absl::StatusOr<GateContents> ComputeGateContents(const config::Config& config,
                                                  std::string_view router_name);
 
