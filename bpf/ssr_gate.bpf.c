@@ -104,6 +104,22 @@ struct {
 	__type(value, __u32);
 } ssr_xsks SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SSR_GATE_V4_SUMMARY_WORDS *SSR_GATE_GENERATIONS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} ssr_v4_sources SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SSR_GATE_V4_SUMMARY_WORDS *SSR_GATE_GENERATIONS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} ssr_v4_locals SEC(".maps");
+
 /* What the parser learned; addresses in network order, ports in host order. */
 struct ssr_pkt {
 	__u8 family;
@@ -301,9 +317,27 @@ static __always_inline int ssr_parse_ipv6(void *l3, void *data_end, struct ssr_p
 	return 0;
 }
 
+/*
+ * 0 when the IPv4 summary `map` proves that no exact entry can match `addr` (network order,
+ * IPv4 only), else 1 (see bpf_shared.h). An array lookup the verifier inlines.
+ */
+static __always_inline int ssr_v4_maybe(void *map, __u8 gen, const __u8 *addr)
+{
+	__u32 a = ((__u32)addr[0] << 24) | ((__u32)addr[1] << 16) | ((__u32)addr[2] << 8);
+	__u32 key = SSR_GATE_V4_SUMMARY_INDEX(gen, a);
+	__u64 *word = bpf_map_lookup_elem(map, &key);
+
+	if (!word)
+		return 1; /* cannot happen (array, index in range): take the exact path */
+	return (*word >> SSR_GATE_V4_SUMMARY_BIT(a)) & 1;
+}
+
 static __always_inline const struct ssr_local_value *ssr_local(__u8 gen, const struct ssr_pkt *p)
 {
 	struct ssr_local_key k = {};
+
+	if (p->family == SSR_GATE_FAMILY_IPV4 && !ssr_v4_maybe(&ssr_v4_locals, gen, p->dst))
+		return NULL;
 
 	k.gen = gen;
 	k.family = p->family;
@@ -389,6 +423,9 @@ static __always_inline int ssr_lan(struct xdp_md *ctx, __u8 gen, const struct ss
 
 	if (ssr_local(gen, p))
 		return ssr_count(SSR_GATE_PASS_LOCAL, len, XDP_PASS);
+	/* A flood from outside every tenant and service prefix ends here (no LPM lookups). */
+	if (p->family == SSR_GATE_FAMILY_IPV4 && !ssr_v4_maybe(&ssr_v4_sources, gen, p->src))
+		return ssr_count(SSR_GATE_DROP_NON_MEMBER, len, XDP_DROP);
 
 	tk.prefixlen = SSR_GATE_TENANT_SCOPE_BITS + (p->family == SSR_GATE_FAMILY_IPV4 ? 32 : 128);
 	tk.gen = gen;

@@ -39,6 +39,8 @@
 #define SSR_GATE_MAP_LOCALS "ssr_locals"
 #define SSR_GATE_MAP_COUNTERS "ssr_counters"
 #define SSR_GATE_MAP_XSKS "ssr_xsks"
+#define SSR_GATE_MAP_V4_SOURCES "ssr_v4_sources"
+#define SSR_GATE_MAP_V4_LOCALS "ssr_v4_locals"
 #define SSR_GATE_PROGRAM "ssr_gate"
 
 /* ---- Capacities (per generation unless noted) ---- */
@@ -57,6 +59,8 @@
 /* XSKMAP (not per generation): key = xsk_slot * SSR_GATE_MAX_QUEUES + receive queue. One program
  * serves several interfaces, and their queue 0s need different sockets. */
 #define SSR_GATE_XSK_ENTRIES (SSR_GATE_MAX_XSK_INTERFACES * SSR_GATE_MAX_QUEUES)
+/* IPv4 summaries: one bit per /24, in 64-bit words (2 MiB per generation and map). */
+#define SSR_GATE_V4_SUMMARY_WORDS (1u << 18)
 #define SSR_GATE_MAX_IPV6_EXTENSIONS 8 /* same as packet::kMaxIpv6ExtensionHeaders */
 
 /* ---- Interface roles (ssr_iface_value.role) ---- */
@@ -222,6 +226,25 @@ struct ssr_local_value {
 	__u32 pad;
 	__u64 itf_mask; /* bit i: an address of config interface i */
 };
+
+/*
+ * ARRAY (mmapable), key = gen * SSR_GATE_V4_SUMMARY_WORDS + word, value = 64 bits: the IPv4
+ * summaries that let a flood exit early. Bit b of word w stands for the /24 with index
+ * w * 64 + b (the top 24 bits of the address). Design note: a summary is a conservative filter
+ * in front of the exact lookups, never a decision of its own. A clear bit proves that no entry of
+ * the summarised maps can match an address in that /24, so the gate may skip those lookups; a
+ * set bit only says "look". ssr_v4_sources summarises every IPv4 tenant prefix (all interfaces
+ * and VLANs) and every IPv4 service prefix: a source outside all of them is a member of no
+ * tenant and not a service (no possible session reply, no fragment to pass on), so a LAN packet
+ * from it is dropped as drop_non_member after two array reads instead of an LPM miss and an LPM
+ * lookup. ssr_v4_locals summarises the own and management IPv4 addresses: a clear bit means the
+ * destination is not local (the ssr_locals hash lookup is skipped). IPv6 always takes the exact
+ * lookups. Userspace (gate/v4_summary.h) builds them from the same contents as the exact maps and
+ * writes them with the generation they belong to.
+ */
+#define SSR_GATE_V4_SUMMARY_INDEX(gen, addr_host) \
+	((__u32)(gen) * SSR_GATE_V4_SUMMARY_WORDS + ((__u32)(addr_host) >> 14))
+#define SSR_GATE_V4_SUMMARY_BIT(addr_host) (((__u32)(addr_host) >> 8) & 63u)
 
 /* PERCPU_ARRAY: key = enum ssr_gate_reason. */
 struct ssr_gate_counter {

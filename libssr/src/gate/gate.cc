@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 #include <net/if.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <xdp/libxdp.h>
 
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "gate/v4_summary.h"
 #include "ssr/ssr_gate.skel.h"
 
 namespace ssr::gate {
@@ -144,6 +146,9 @@ absl::StatusOr<std::unique_ptr<Gate>> Gate::Load(GateContents contents,
            CheckMap(m.ssr_counters, SSR_GATE_MAP_COUNTERS, sizeof(uint32_t),
                     sizeof(ssr_gate_counter)),
            CheckMap(m.ssr_xsks, SSR_GATE_MAP_XSKS, sizeof(uint32_t), sizeof(uint32_t)),
+           CheckMap(m.ssr_v4_sources, SSR_GATE_MAP_V4_SOURCES, sizeof(uint32_t),
+                    sizeof(uint64_t)),
+           CheckMap(m.ssr_v4_locals, SSR_GATE_MAP_V4_LOCALS, sizeof(uint32_t), sizeof(uint64_t)),
        }) {
     if (!s.ok()) return s;
   }
@@ -165,6 +170,17 @@ absl::StatusOr<std::unique_ptr<Gate>> Gate::Load(GateContents contents,
     }
     return ErrnoStatus(err, "loading the XDP gate program");
   }
+  // The summaries are written through a shared mapping (2 MiB per generation: one memcpy
+  // instead of 2^18 map updates per reload).
+  for (auto [map, out] : {std::pair{m.ssr_v4_sources, &gate->v4_sources_},
+                          std::pair{m.ssr_v4_locals, &gate->v4_locals_}}) {
+    void* p = mmap(nullptr, kV4SummaryBytes * SSR_GATE_GENERATIONS, PROT_READ | PROT_WRITE,
+                   MAP_SHARED, bpf_map__fd(map), 0);
+    if (p == MAP_FAILED) {
+      return ErrnoStatus(errno, absl::StrCat("mapping ", bpf_map__name(map), " into memory"));
+    }
+    *out = static_cast<uint64_t*>(p);
+  }
   if (absl::Status s = gate->WriteGeneration(contents, 0); !s.ok()) return s;
   if (absl::Status s = gate->SetGeneration(0); !s.ok()) return s;
   gate->contents_ = std::move(contents);
@@ -180,6 +196,9 @@ Gate::~Gate() {
       }
       xdp_program__close(a.program);
     }
+  }
+  for (uint64_t* summary : {v4_sources_, v4_locals_}) {
+    if (summary != nullptr) munmap(summary, kV4SummaryBytes * SSR_GATE_GENERATIONS);
   }
   ssr_gate__destroy(skel_);
 }
@@ -371,6 +390,12 @@ absl::Status Gate::WriteGeneration(const GateContents& c, uint32_t gen) {
       return s;
     }
   }
+  // This generation is not live yet (or not any more): no packet reads these words now.
+  const V4Summaries summaries = BuildV4Summaries(c);
+  std::memcpy(v4_sources_ + size_t{gen} * kV4SummaryWords, summaries.sources.data(),
+              kV4SummaryBytes);
+  std::memcpy(v4_locals_ + size_t{gen} * kV4SummaryWords, summaries.locals.data(),
+              kV4SummaryBytes);
   return absl::OkStatus();
 }
 
@@ -387,6 +412,8 @@ absl::Status Gate::DeleteGeneration(const GateContents& c, uint32_t gen,
   for (const auto& e : c.services) Remove(m.ssr_services, WithGen(e.key, gen));
   for (const auto& e : c.peers) Remove(m.ssr_peers, WithGen(e.key, gen));
   for (const auto& e : c.locals) Remove(m.ssr_locals, WithGen(e.key, gen));
+  std::memset(v4_sources_ + size_t{gen} * kV4SummaryWords, 0, kV4SummaryBytes);
+  std::memset(v4_locals_ + size_t{gen} * kV4SummaryWords, 0, kV4SummaryBytes);
   // Array entries cannot be deleted: clear them, so a stale bit can never come back.
   const ssr_access_value zero{};
   for (size_t s = 0; s < access_slots_in_use; ++s) {
