@@ -371,6 +371,46 @@ TEST_CASE("Update makes the new config live and removes the old generation", "[b
   CHECK(CountEntries(gate->MapFd(SSR_GATE_MAP_IFACES), sizeof(ssr_iface_key)) == 2);
 }
 
+TEST_CASE("the IPv4 summaries follow every reload, the old generation's words are cleared",
+          "[bpf]") {
+  auto config = DefaultConfig();
+  auto reloaded = ReloadedConfig();
+  std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, "branch");
+  auto sockets = AddSocketsOrSkip(*gate);
+  // The word of the /24 of `a`.`b`.`c`.x in generation `gen` of the sources summary.
+  auto word = [&](uint32_t gen, uint32_t a, uint32_t b, uint32_t c) {
+    const uint32_t host = (a << 24) | (b << 16) | (c << 8);
+    const uint32_t key = SSR_GATE_V4_SUMMARY_INDEX(gen, host);
+    uint64_t value = ~uint64_t{0};
+    REQUIRE(bpf_map_lookup_elem(gate->MapFd(SSR_GATE_MAP_V4_SOURCES), &key, &value) == 0);
+    return (value >> SSR_GATE_V4_SUMMARY_BIT(host)) & 1;
+  };
+  const uint32_t first = gate->generation();
+  CHECK(word(first, 10, 10, 9) == 1);  // guest's /24
+  CHECK(word(first, 10, 10, 7) == 0);  // not a member yet
+  // A new member in a /24 nobody used before is admitted at once: the new generation's summary
+  // was written before the flip.
+  auto contents = ComputeGateContents(*reloaded, "branch");
+  REQUIRE(contents.ok());
+  REQUIRE(gate->Update(*std::move(contents)).ok());
+  const uint32_t second = gate->generation();
+  REQUIRE(second != first);
+  CHECK(word(second, 10, 10, 7) == 1);
+  CHECK(RunGate(*gate, "lan0", Frame(Tcp("10.10.7.7", 40000, "10.20.3.10", 80))).action ==
+        XDP_REDIRECT);
+  // The old generation is gone entirely, its summary too.
+  CHECK(word(first, 10, 10, 9) == 0);
+  CHECK(word(first, 10, 10, 1) == 0);
+  // And back: the member's /24 leaves the summary with it.
+  auto back = ComputeGateContents(*config, "branch");
+  REQUIRE(back.ok());
+  REQUIRE(gate->Update(*std::move(back)).ok());
+  CHECK(word(first, 10, 10, 7) == 0);
+  CHECK(word(second, 10, 10, 7) == 0);
+  const RunResult r = RunGate(*gate, "lan0", Frame(Tcp("10.10.7.7", 40000, "10.20.3.10", 80)));
+  CHECK(r.action == XDP_DROP);
+}
+
 TEST_CASE("traffic allowed by both configs is never dropped while reloads flip the generation",
           "[bpf]") {
   auto config = DefaultConfig();
