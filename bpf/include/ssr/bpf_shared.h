@@ -99,13 +99,16 @@
 	  "LAN: source is a service (address and port/echo reply): possible session reply, "   \
 	  "to AF_XDP")                                                                         \
 	X(SSR_GATE_LAN_FRAGMENT, "lan_fragment",                                               \
-	  "LAN: non-first fragment from a tenant member or a service address: to AF_XDP")      \
+	  "LAN: non-first fragment from a tenant member or a service address: to AF_XDP, "     \
+	  "where this version drops it (pipeline ip_fragment: no reassembly yet)")              \
 	X(SSR_GATE_WAN_WAYPOINT, "wan_waypoint",                                               \
 	  "WAN: TCP/UDP from a configured peer to an own address and waypoint port: to AF_XDP") \
 	X(SSR_GATE_WAN_LIVENESS, "wan_liveness",                                               \
-	  "WAN: peer liveness (UDP 1280) from a configured peer to an own address: to AF_XDP")  \
+	  "WAN: peer liveness (UDP 1280) from a configured peer to an own address: to AF_XDP, "\
+	  "where this version drops it (pipeline peer_liveness: the router runs no peer layer)")\
 	X(SSR_GATE_WAN_FRAGMENT, "wan_fragment",                                               \
-	  "WAN: non-first fragment from a configured peer to an own address: to AF_XDP")       \
+	  "WAN: non-first fragment from a configured peer to an own address: to AF_XDP, "      \
+	  "where this version drops it (pipeline ip_fragment: no reassembly yet)")              \
 	X(SSR_GATE_DROP_NO_SOCKET, "drop_no_socket",                                           \
 	  "would go to AF_XDP but no socket is bound to the receive queue")                    \
 	X(SSR_GATE_DROP_MALFORMED, "drop_malformed",                                           \
