@@ -17,15 +17,22 @@ using session::Session;
 using svr::TlvField;
 
 session::LookupResult Pipeline::FindControlledSession(const FlowKey& key, const svr::Metadata& md) {
-  session::LookupResult hit = sessions_->Lookup(key);
-  if (!hit && key.protocol == packet::kIpProtoUdp) {
-    // Control packets of TCP sessions travel as UDP on the session's waypoint ports (O-9).
+  // A message naming a UUID is for the session carrying it; the outer tuple alone can be shared.
+  const auto is_it = [&md](const session::LookupResult& r) {
+    return r && (!md.Has(TlvField::kSessionUuid) || md.session_uuid == r.session->uuid);
+  };
+  const session::LookupResult hit = sessions_->Lookup(key);
+  if (is_it(hit)) return hit;
+  if (key.protocol == packet::kIpProtoUdp) {
+    // Control packets of TCP sessions travel as UDP on the session's waypoint ports (O-9). The
+    // waypoint pools are per protocol, so a UDP session may hold the same ports as the TCP
+    // session the message is for: a UDP session with another UUID does not end the search.
     FlowKey tcp = key;
     tcp.protocol = packet::kIpProtoTcp;
-    hit = sessions_->Lookup(tcp);
+    const session::LookupResult tcp_hit = sessions_->Lookup(tcp);
+    if (is_it(tcp_hit)) return tcp_hit;
   }
-  if (hit && md.Has(TlvField::kSessionUuid) && md.session_uuid != hit.session->uuid) return {};
-  return hit;
+  return {};
 }
 
 Disposition Pipeline::HandleControl(PeerState& peer, Packet& pkt, const svr::Metadata& md,
