@@ -160,24 +160,6 @@ util::CounterArray<crypto::CryptoCounter> Pipeline::CryptoCounters() const {
 // ---------------------------------------------------------------------------------------------
 // Hop crypto
 
-crypto::CryptoResult Pipeline::PeerState::SealHop(std::span<uint8_t> region, size_t* len,
-                                                  uint64_t crypto_now_ms) {
-  return gcm_send ? send->SealPayload(region, *len, 0, crypto_now_ms, len)
-                  : send->Sign(region, *len, crypto_now_ms, len);
-}
-
-crypto::CryptoResult Pipeline::PeerState::OpenHop(uint32_t security_id,
-                                                  std::span<uint8_t> payload,
-                                                  uint64_t crypto_now_ms, size_t* len) {
-  if (!gcm_recv) return recv->Verify(security_id, payload, crypto_now_ms, len);
-  if (payload.size() < kGcmTrailer) return crypto::CryptoResult::kTooShort;
-  const size_t body = payload.size() - kGcmTrailer;
-  const crypto::CryptoResult r =
-      recv->OpenPayload(security_id, payload, body, payload.size(), crypto_now_ms, len);
-  if (r == crypto::CryptoResult::kOk) *len = body;
-  return r;
-}
-
 Disposition Pipeline::HopSealAndSend(PeerState& peer, io::Frame& frame, const ComposedLayout& lay,
                                      size_t len, uint64_t now_ms) {
   std::span<uint8_t> region = frame.buffer().subspan(lay.payload_offset);

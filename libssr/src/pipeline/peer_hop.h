@@ -73,11 +73,22 @@ struct Pipeline::PeerState {
 
   // Appends the hop authentication (HMAC tag, or a GCM trailer authenticating region[0, *len))
   // to region[0, *len); *len grows by the trailer. `crypto_now_ms` is unix time.
-  crypto::CryptoResult SealHop(std::span<uint8_t> region, size_t* len, uint64_t crypto_now_ms);
+  crypto::CryptoResult SealHop(std::span<uint8_t> region, size_t* len, uint64_t crypto_now_ms) {
+    return gcm_send ? send->SealPayload(region, *len, 0, crypto_now_ms, len)
+                    : send->Sign(region, *len, crypto_now_ms, len);
+  }
   // Checks the hop authentication of a received L4 payload under key `security_id`; *len: the
   // payload without the trailer.
   crypto::CryptoResult OpenHop(uint32_t security_id, std::span<uint8_t> payload,
-                               uint64_t crypto_now_ms, size_t* len);
+                               uint64_t crypto_now_ms, size_t* len) {
+    if (!gcm_recv) return recv->Verify(security_id, payload, crypto_now_ms, len);
+    if (payload.size() < kGcmTrailer) return crypto::CryptoResult::kTooShort;
+    const size_t body = payload.size() - kGcmTrailer;
+    const crypto::CryptoResult r =
+        recv->OpenPayload(security_id, payload, body, payload.size(), crypto_now_ms, len);
+    if (r == crypto::CryptoResult::kOk) *len = body;
+    return r;
+  }
 };
 
 // End-to-end payload crypto of one service (null: the service's payload is not encrypted).

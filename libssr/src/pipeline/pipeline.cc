@@ -144,11 +144,6 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
   return absl::OkStatus();
 }
 
-bool Pipeline::IsWan(size_t interface) const {
-  return interface < router().interfaces.size() &&
-         router().interfaces[interface].role == config::InterfaceRole::kWan;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Bursts and transmission
 

@@ -283,7 +283,7 @@ class Pipeline {
   inline void Transmit(size_t interface, const io::Frame& frame);
   void FlushTx();
   void Count(PipelineCounter c) { counters_.Increment(c); }
-  bool IsWan(size_t interface) const;
+  inline bool IsWan(size_t interface) const;
 
   // Ingress (ingress.cc): LAN packets toward a peer, or local breakout.
   Disposition HandleLan(size_t interface, Packet& pkt, uint64_t now_ms);
@@ -295,17 +295,18 @@ class Pipeline {
   // (source peer, then session or cookie: neither means no HMAC work); then decode the clear
   // header section (it names the key), verify the hop authentication, decode the protected
   // payload section, resolve the session, update the metadata handshake; then egress (ToLan),
-  // transit (Relay) or control (HandleControl).
+  // transit (Relay) or control (HandleControl). The per-packet steps are inline (defined in
+  // wan_receive.cc, used only there) so the split costs no calls.
   Disposition HandleWan(size_t interface, Packet& pkt, uint64_t now_ms);
-  PeerState* SourcePeer(size_t interface, const Packet& pkt, Disposition* verdict);
+  inline PeerState* SourcePeer(size_t interface, const Packet& pkt, Disposition* verdict);
   Disposition RecoverUnknownTuple(size_t interface, const Packet& pkt, PeerState& peer,
                                   std::span<uint8_t> payload, uint64_t now_ms);
-  bool DecodeHeaderSection(WanPacket& w, bool has_cookie);
-  bool VerifyHop(size_t interface, const Packet& pkt, WanPacket& w, uint64_t now_ms);
-  bool DecodePayloadSection(WanPacket& w, uint64_t now_ms);
-  std::optional<Disposition> ResolveSession(Packet& pkt, WanPacket& w, uint64_t now_ms);
+  inline bool DecodeHeaderSection(WanPacket& w, bool has_cookie);
+  inline bool VerifyHop(size_t interface, const Packet& pkt, WanPacket& w, uint64_t now_ms);
+  inline bool DecodePayloadSection(WanPacket& w, uint64_t now_ms);
+  inline std::optional<Disposition> ResolveSession(Packet& pkt, WanPacket& w, uint64_t now_ms);
   void RebindMoved(const Packet& pkt, WanPacket& w);
-  void UpdateHandshake(WanPacket& w, uint64_t now_ms);
+  inline void UpdateHandshake(WanPacket& w, uint64_t now_ms);
 
   // Egress (egress.cc): toward the LAN.
   Disposition ToLan(session::Session& s, session::Direction d, Packet& pkt, size_t md_total,

@@ -96,6 +96,11 @@ inline bool Pipeline::Finish(session::Session& s, session::Direction d, uint8_t 
   return true;
 }
 
+inline bool Pipeline::IsWan(size_t interface) const {
+  return interface < router().interfaces.size() &&
+         router().interfaces[interface].role == config::InterfaceRole::kWan;
+}
+
 inline Pipeline::PeerState* Pipeline::FindPeer(size_t interface, const util::IpAddress& address) {
   // Routers have a handful of peers: a scan is faster than a hash here.
   for (auto& p : state_.peers) {
