@@ -6,8 +6,8 @@
 // (PeerState::Create, called by Pipeline::BuildState) and replaced as a whole by Reload. The hop
 // policy of the peer signs / seals what is sent; the policy of the WAN interface (or the peer's)
 // checks what is received. SealHop / OpenHop are the only places that choose between an HMAC tag
-// and a GCM trailer. The code using this state (FindPeer, MovePeerPath, metadata encoding,
-// HopSealAndSend) is in peer_hop.cc.
+// and a GCM trailer. The code using this state (MovePeerPath, metadata encoding, HopSealAndSend)
+// is in peer_hop.cc; FindPeer, per packet, is inline in pipeline_internal.h.
 #ifndef SSR_PIPELINE_PEER_HOP_H_
 #define SSR_PIPELINE_PEER_HOP_H_
 

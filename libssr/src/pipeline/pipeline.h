@@ -276,13 +276,13 @@ class Pipeline {
   void Forget(session::Session& s, uint64_t now_ms);
   void OnRemoved(const session::Session& s, session::RemovalReason reason);
   static void RemovalThunk(void* self, const session::Session& s, session::RemovalReason r);
-  // Per-packet helpers, defined inline in pipeline_internal.h.
+  void FlushTx();
+  void Count(PipelineCounter c) { counters_.Increment(c); }
+  // Per-packet helpers of every role, defined inline in pipeline_internal.h.
   inline bool Finish(session::Session& s, session::Direction d, uint8_t tcp_flags, uint64_t now_ms);
   inline bool ResolveL2(size_t interface, const util::IpAddress& next_hop, uint16_t vlan,
                         L2Header* l2);
   inline void Transmit(size_t interface, const io::Frame& frame);
-  void FlushTx();
-  void Count(PipelineCounter c) { counters_.Increment(c); }
   inline bool IsWan(size_t interface) const;
 
   // Ingress (ingress.cc): LAN packets toward a peer, or local breakout.
@@ -295,8 +295,8 @@ class Pipeline {
   // (source peer, then session or cookie: neither means no HMAC work); then decode the clear
   // header section (it names the key), verify the hop authentication, decode the protected
   // payload section, resolve the session, update the metadata handshake; then egress (ToLan),
-  // transit (Relay) or control (HandleControl). The per-packet steps are inline (defined in
-  // wan_receive.cc, used only there) so the split costs no calls.
+  // transit (Relay) or control (HandleControl). The per-packet steps are declared inline
+  // (defined and used only in wan_receive.cc): the compiler may fold them back into HandleWan.
   Disposition HandleWan(size_t interface, Packet& pkt, uint64_t now_ms);
   inline PeerState* SourcePeer(size_t interface, const Packet& pkt, Disposition* verdict);
   Disposition RecoverUnknownTuple(size_t interface, const Packet& pkt, PeerState& peer,
@@ -335,7 +335,8 @@ class Pipeline {
   bool RateLimitOk(PeerState& peer, uint64_t now_ms);
   void SendKeepAlives(uint64_t now_ms, uint32_t budget);
 
-  // Peer hop (peer_hop.cc): peers, hop crypto, metadata encoding.
+  // Peer hop (peer_hop.cc): peers, hop crypto, metadata encoding. FindPeer is per packet: inline
+  // in pipeline_internal.h.
   inline PeerState* FindPeer(size_t interface, const util::IpAddress& address);
   // Index of the peer an outer tuple (as sent) goes to.
   size_t FindPeerIndexOnSide(const session::FlowKey& outer) const;
