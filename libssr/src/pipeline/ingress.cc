@@ -87,7 +87,9 @@ Disposition Pipeline::FirstPacket(size_t interface, Packet& pkt, uint64_t now_ms
   if (s == nullptr) return Disposition::kDropped;
   // Replies to the client need its MAC.
   neighbors_.Learn(static_cast<uint16_t>(interface), info.src, src_mac);
-  if ((s->flags & session::kLocalBreakout) != 0) return LocalForward(*s, Direction::kForward, pkt, now_ms);
+  if ((s->flags & session::kLocalBreakout) != 0) {
+    return LocalForward(*s, Direction::kForward, pkt, now_ms);
+  }
   return ToPeer(*s, Direction::kForward, pkt, now_ms);
 }
 

@@ -140,8 +140,9 @@ absl::StatusOr<std::unique_ptr<Pipeline::ServiceCrypto>> Pipeline::ServiceCrypto
   const std::optional<size_t> sp = cfg.services[service].security_policy;
   if (!sp || cfg.security_policies[*sp].cipher == crypto::CipherSuite::kNone) return sc;
   const config::SecurityPolicy& policy = cfg.security_policies[*sp];
-  SSR_ASSIGN_OR_RETURN(sc->payload, crypto::PacketCrypto::Create(ToCrypto(policy, false),
-                                                                 ToKeySnapshot(cfg, policy), nonce));
+  SSR_ASSIGN_OR_RETURN(sc->payload,
+                       crypto::PacketCrypto::Create(ToCrypto(policy, false),
+                                                    ToKeySnapshot(cfg, policy), nonce));
   return sc;
 }
 

@@ -143,9 +143,10 @@ bool Pipeline::DecodeHeaderSection(WanPacket& w, bool has_cookie) {
     Count(PipelineCounter::kMdMalformed);
     return false;
   }
-  const svr::DecodeResult tr = svr::DecodeTlvSection(
-      w.payload.subspan(svr::kMetadataHeaderSize, w.layout.header_length - svr::kMetadataHeaderSize),
-      svr::TlvSection::kHeader, &w.md, &decode_notes_);
+  const std::span<uint8_t> header_tlvs = w.payload.subspan(
+      svr::kMetadataHeaderSize, w.layout.header_length - svr::kMetadataHeaderSize);
+  const svr::DecodeResult tr =
+      svr::DecodeTlvSection(header_tlvs, svr::TlvSection::kHeader, &w.md, &decode_notes_);
   if (tr != svr::DecodeResult::kOk) {
     decode_counters_.Increment(tr);
     Count(PipelineCounter::kMdMalformed);
