@@ -51,6 +51,8 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
   const session::LookupResult hit = sessions_->Lookup(pkt.key);
   const std::span<uint8_t> payload = pkt.info.Payload(pkt.frame->bytes());
   const bool has_cookie = svr::StartsWithCookie(payload);
+  // The cheap check before any work: neither a session nor the cookie means no metadata decode
+  // and no HMAC (beyond a rate-limited recovery reply).
   if (!hit && !has_cookie) return RecoverUnknownTuple(interface, pkt, *peer, payload, now_ms);
 
   WanPacket w;
