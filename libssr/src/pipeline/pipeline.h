@@ -30,6 +30,19 @@
 // to end (TLV 11). A hop policy with an AES-GCM cipher and no HMAC authenticates with GCM instead.
 // Limits of this version (documented, counted): no SVR fragmentation of over-MTU packets
 // (`exceeds_mtu`), no session move between peer paths, no IP fragments (`ip_fragment`).
+//
+// Files, one per role (the private declarations they share are in pipeline_internal.h):
+//   pipeline.cc      core: Create / Init / BuildState / Reload, Poll / ProcessBurst, Expire,
+//                    classification by side, session admission (AdmitSession) and removal,
+//                    transmit queues.
+//   ingress.cc       LAN side: first packet (policy -> route -> session), ToPeer, local breakout.
+//   wan_receive.cc   WAN side: a packet from a peer, verify -> decode -> resolve its session, then
+//                    handed to the egress, transit or control role.
+//   egress.cc        toward the LAN: ToLan, EgressFirst (session from forward metadata), SendReset.
+//   transit.cc       intermediate router: TransitFirst, Relay.
+//   control.cc       control messages received and sent (§2.16), their rate limit, NAT keep-alives.
+//   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
+//                    metadata encoding (EncodeWith / BuildMetadata), HopSealAndSend.
 #ifndef SSR_PIPELINE_PIPELINE_H_
 #define SSR_PIPELINE_PIPELINE_H_
 
@@ -229,89 +242,126 @@ class Pipeline {
   // Crypto counters summed over every hop and payload context of this worker.
   util::CounterArray<crypto::CryptoCounter> CryptoCounters() const;
   session::SessionTable& sessions() { return *sessions_; }
-  const policy::RouterPolicy& policy() const { return *policy_; }
-  const config::Router& router() const { return policy_->router(); }
+  const policy::RouterPolicy& policy() const { return *state_.policy; }
+  const config::Router& router() const { return state_.policy->router(); }
 
  private:
-  struct PeerState;
-  struct ServiceCrypto;
-  struct Packet;
-  // Everything that depends on the config snapshot (swapped as a whole by Reload).
+  struct PeerState;      // peer_hop.h
+  struct ServiceCrypto;  // peer_hop.h
+  struct Packet;         // pipeline_internal.h
+  struct WanPacket;      // wan_receive.cc
+  // Everything that depends on the config snapshot, swapped as a whole by Reload. The pipeline
+  // keeps no copies of it: state_ is the one owner of the snapshot and of what was built from it.
   struct State {
+    std::shared_ptr<const config::Config> config;
     std::unique_ptr<const policy::RouterPolicy> policy;
-    size_t router_index = 0;
-    std::vector<std::unique_ptr<PeerState>> peers;
-    std::vector<std::unique_ptr<ServiceCrypto>> services;
+    std::vector<std::unique_ptr<PeerState>> peers;         // by config peer index
+    std::vector<std::unique_ptr<ServiceCrypto>> services;  // by config service index
   };
   explicit Pipeline(const PipelineOptions& options);
   absl::Status Init();
-  absl::StatusOr<State> BuildState(const std::shared_ptr<const config::Config>& config) const;
+  absl::StatusOr<State> BuildState(std::shared_ptr<const config::Config> config) const;
+  const config::Config& config() const { return *state_.config; }
 
+  // Core (pipeline.cc): classification by side, session admission and removal, transmission.
   Disposition Handle(size_t interface, io::Frame& frame, uint64_t now_ms);
+  // Session admission, the same wherever a session is created (first packet, egress, transit):
+  // the tenant's session limit, the waypoint pair from `waypoints` (into init.reverse) when one
+  // is given, the insert; counted, indexed by UUID when the session comes from received metadata
+  // (`from_metadata`: it also counts that metadata packet), the observer told. nullptr: refused
+  // (counted).
+  session::Session* AdmitSession(session::SessionInit& init, session::WaypointPool* waypoints,
+                                 bool from_metadata, uint64_t now_ms);
+  // Removes a session the pipeline decided to end (Delete Session, replaced, reload).
+  void Forget(session::Session& s, uint64_t now_ms);
+  void OnRemoved(const session::Session& s, session::RemovalReason reason);
+  static void RemovalThunk(void* self, const session::Session& s, session::RemovalReason r);
+  void FlushTx();
+  void Count(PipelineCounter c) { counters_.Increment(c); }
+  // Per-packet helpers of every role, defined inline in pipeline_internal.h.
+  inline bool Finish(session::Session& s, session::Direction d, uint8_t tcp_flags, uint64_t now_ms);
+  inline bool ResolveL2(size_t interface, const util::IpAddress& next_hop, uint16_t vlan,
+                        L2Header* l2);
+  inline void Transmit(size_t interface, const io::Frame& frame);
+  inline bool IsWan(size_t interface) const;
+
+  // Ingress (ingress.cc): LAN packets toward a peer, or local breakout.
   Disposition HandleLan(size_t interface, Packet& pkt, uint64_t now_ms);
-  Disposition HandleWan(size_t interface, Packet& pkt, uint64_t now_ms);
   Disposition FirstPacket(size_t interface, Packet& pkt, uint64_t now_ms);
   Disposition ToPeer(session::Session& s, session::Direction d, Packet& pkt, uint64_t now_ms);
+  Disposition LocalForward(session::Session& s, session::Direction d, Packet& pkt, uint64_t now_ms);
+
+  // WAN receive (wan_receive.cc): a packet from a peer, in steps. The cheap checks come first
+  // (source peer, then session or cookie: neither means no HMAC work); then decode the clear
+  // header section (it names the key), verify the hop authentication, decode the protected
+  // payload section, resolve the session, update the metadata handshake; then egress (ToLan),
+  // transit (Relay) or control (HandleControl). The per-packet steps are declared inline
+  // (defined and used only in wan_receive.cc): the compiler may fold them back into HandleWan.
+  Disposition HandleWan(size_t interface, Packet& pkt, uint64_t now_ms);
+  inline PeerState* SourcePeer(size_t interface, const Packet& pkt, Disposition* verdict);
+  Disposition RecoverUnknownTuple(size_t interface, const Packet& pkt, PeerState& peer,
+                                  std::span<uint8_t> payload, uint64_t now_ms);
+  inline bool DecodeHeaderSection(WanPacket& w, bool has_cookie);
+  inline bool VerifyHop(size_t interface, const Packet& pkt, WanPacket& w, uint64_t now_ms);
+  inline bool DecodePayloadSection(WanPacket& w, uint64_t now_ms);
+  inline std::optional<Disposition> ResolveSession(Packet& pkt, WanPacket& w, uint64_t now_ms);
+  void RebindMoved(const Packet& pkt, WanPacket& w);
+  inline void UpdateHandshake(WanPacket& w, uint64_t now_ms);
+
+  // Egress (egress.cc): toward the LAN.
   Disposition ToLan(session::Session& s, session::Direction d, Packet& pkt, size_t md_total,
                     size_t l4_payload_len, uint64_t now_ms);
-  Disposition LocalForward(session::Session& s, session::Direction d, Packet& pkt, uint64_t now_ms);
-  Disposition EgressFirst(size_t interface, PeerState& peer, Packet& pkt, const svr::Metadata& md,
-                          size_t md_total, size_t l4_len, uint64_t now_ms);
-  Disposition HandleControl(PeerState& peer, Packet& pkt, const svr::Metadata& md, uint64_t now_ms);
-  // Intermediate router (§2.5 step 7): a session whose route is another peer. The first packet
-  // creates a session between the two waypoint pairs; every packet is relayed with its payload
-  // (ciphertext, IV) untouched, metadata rebuilt for the next hop from the metadata received.
+  Disposition EgressFirst(PeerState& peer, Packet& pkt, const svr::Metadata& md, size_t md_total,
+                          size_t l4_len, uint64_t now_ms);
+  Disposition SendReset(size_t interface, Packet& pkt);
+
+  // Transit (transit.cc). Intermediate router (§2.5 step 7): a session whose route is another
+  // peer. The first packet creates a session between the two waypoint pairs; every packet is
+  // relayed with its payload (ciphertext, IV) untouched, metadata rebuilt for the next hop from
+  // the metadata received.
   Disposition TransitFirst(PeerState& from, const config::ServiceRoute& route, Packet& pkt,
                            const svr::Metadata& md, size_t md_total, size_t l4_len,
                            size_t tenant, size_t service, uint64_t now_ms);
   Disposition Relay(session::Session& s, session::Direction d, Packet& pkt,
                     const svr::Metadata* md_in, size_t md_total, size_t l4_len, uint64_t now_ms);
-  Disposition SendReset(size_t interface, Packet& pkt);
+
+  // Control (control.cc): control messages received and sent (§2.16), NAT keep-alives.
+  Disposition HandleControl(PeerState& peer, Packet& pkt, const svr::Metadata& md, uint64_t now_ms);
+  // The session a control message received on outer tuple `key` is for (a miss: none is).
+  session::LookupResult FindControlledSession(const session::FlowKey& key, const svr::Metadata& md);
+  // Control packets (§2.16) on the outer tuple `outer` (as sent), always UDP (O-9).
+  void SendControl(PeerState& peer, const session::FlowKey& outer, svr::ControlMessage reason,
+                   const session::Session* s, uint64_t now_ms);
+  bool RateLimitOk(PeerState& peer, uint64_t now_ms);
+  void SendKeepAlives(uint64_t now_ms, uint32_t budget);
+
+  // Peer hop (peer_hop.cc): peers, hop crypto, metadata encoding. FindPeer is per packet: inline
+  // in pipeline_internal.h.
+  inline PeerState* FindPeer(size_t interface, const util::IpAddress& address);
+  // Index of the peer an outer tuple (as sent) goes to.
+  size_t FindPeerIndexOnSide(const session::FlowKey& outer) const;
   // Appends the hop authentication to the L4 payload of a composed frame (len bytes so far),
   // finalizes lengths and checksums, checks the WAN MTU and queues the frame toward `peer`.
   // kDropped (counted) leaves the frame untransmitted: the caller still owns it.
   Disposition HopSealAndSend(PeerState& peer, io::Frame& frame, const ComposedLayout& lay,
                              size_t len, uint64_t now_ms);
-
-  // Control packets (§2.16) on the outer tuple `outer` (as sent), always UDP (O-9).
-  void SendControl(PeerState& peer, const session::FlowKey& outer, svr::ControlMessage reason,
-                   const session::Session* s, uint64_t now_ms);
-  bool RateLimitOk(PeerState& peer, uint64_t now_ms);
-  void OnRemoved(const session::Session& s, session::RemovalReason reason);
-  static void RemovalThunk(void* self, const session::Session& s, session::RemovalReason r);
-
   // Encodes the metadata of `s` for direction `d` into md_buf_; returns its size, 0 on failure.
   // health_only: just Security ID + a health-check request (TLV 46) for a live session.
   // tcp_syn: add TLV 12 (a UDP-transformed packet carrying the TCP SYN).
   size_t BuildMetadata(const session::Session& s, session::Direction d, PeerState& peer,
                        bool health_only, bool tcp_syn = false);
   size_t EncodeWith(PeerState& peer, svr::Metadata& md);
-  bool ResolveL2(size_t interface, const util::IpAddress& next_hop, uint16_t vlan, L2Header* l2);
-  PeerState* FindPeer(size_t interface, const util::IpAddress& address);
-  // Index of the peer an outer tuple (as sent) goes to.
-  size_t FindPeerIndexOnSide(const session::FlowKey& outer) const;
-  void Transmit(size_t interface, const io::Frame& frame);
-  void FlushTx();
-  // Removes a session the pipeline decided to end (Delete Session, replaced, reload).
-  void Forget(session::Session& s, uint64_t now_ms);
-  bool Finish(session::Session& s, session::Direction d, uint8_t tcp_flags, uint64_t now_ms);
-  void Count(PipelineCounter c) { counters_.Increment(c); }
-  bool IsWan(size_t interface) const;
 
-  PipelineOptions options_;
-  std::shared_ptr<const config::Config> config_;
-  std::unique_ptr<const policy::RouterPolicy> policy_;
-  size_t router_index_ = 0;
+  PipelineOptions options_;  // options_.config is moved into state_ by Init
+  State state_;
   std::unique_ptr<session::SessionTable> sessions_;
-  std::vector<std::unique_ptr<PeerState>> peers_;         // by config peer index
-  std::vector<std::unique_ptr<ServiceCrypto>> services_;  // by config service index
   std::vector<uint32_t> tenant_sessions_;                 // live sessions per tenant
   std::unique_ptr<UuidIndex> uuids_;                      // sessions created from metadata
   std::vector<packet::MacAddress> macs_;
   std::vector<io::Port*> ports_;
   io::FramePool* pool_ = nullptr;
   uint64_t now_ms_ = 0;  // clock of the burst / sweep in progress (for callbacks)
-  uint32_t keep_alive_cursor_ = 0;
+  uint32_t keep_alive_cursor_ = 0;  // next slot the NAT keep-alive sweep looks at
   int64_t wall_offset_ms_ = 0;
   uint64_t CryptoNow(uint64_t now_ms) const {
     return static_cast<uint64_t>(static_cast<int64_t>(now_ms) + wall_offset_ms_);
@@ -320,7 +370,7 @@ class Pipeline {
   void* observer_context_ = nullptr;
   void Notify(const session::Session& s, bool opened) {
     if (observer_ != nullptr) observer_(observer_context_, s, opened);
-  }  // next slot the NAT keep-alive sweep looks at
+  }
   NeighborTable neighbors_;
   std::optional<crypto::IvGenerator> uuid_source_;
 

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+// Pipeline ingress: packets from the LAN. A first packet runs the policy and creates the session
+// (toward a peer, or local breakout to a LAN next hop); every packet of a session toward a peer
+// is encapsulated there (ToPeer: metadata while the handshake wants it, payload encryption, hop
+// authentication).
+#include <algorithm>
+
+#include "packet/byte_order.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/pipeline_internal.h"
+#include "session/translation.h"
+
+namespace ssr::pipeline {
+
+using packet::PacketInfo;
+using session::Direction;
+using session::FlowKey;
+using session::Session;
+
+Disposition Pipeline::HandleLan(size_t interface, Packet& pkt, uint64_t now_ms) {
+  const session::LookupResult hit = sessions_->Lookup(pkt.key);
+  if (!hit) return FirstPacket(interface, pkt, now_ms);
+  Session& s = *hit.session;
+  if ((s.flags & session::kLocalBreakout) != 0) return LocalForward(s, hit.direction, pkt, now_ms);
+  return ToPeer(s, hit.direction, pkt, now_ms);
+}
+
+Disposition Pipeline::FirstPacket(size_t interface, Packet& pkt, uint64_t now_ms) {
+  Count(PipelineCounter::kFirstPacket);
+  const PacketInfo& info = pkt.info;
+  const packet::MacAddress src_mac = packet::EthernetView(pkt.frame->bytes()).src_mac();
+  policy::FlowKey pk{interface, pkt.key.vlan, info.src, info.dst, info.l4_protocol,
+                     pkt.key.dst_port};
+  const policy::Decision dec = state_.policy->Decide(pk);
+  policy_counters_.Increment(dec.verdict);
+  if (dec.verdict != policy::Verdict::kAllow) {
+    Count(PipelineCounter::kPolicyDrop);
+    return Disposition::kDropped;
+  }
+  const size_t tenant = *dec.tenant;
+  const size_t service = *dec.service;
+  const config::Service& svc = config().services[service];
+  if (info.is_tcp()) {
+    switch (session::FirstPacketAction(info.tcp_flags, svc.tcp_state_enforcement)) {
+      case session::FirstPacketVerdict::kCreate:
+        break;
+      case session::FirstPacketVerdict::kReset:
+        neighbors_.Learn(static_cast<uint16_t>(interface), info.src, src_mac);
+        return SendReset(interface, pkt);
+      case session::FirstPacketVerdict::kDrop:
+        Count(PipelineCounter::kTcpNotSynDrop);
+        return Disposition::kDropped;
+    }
+  }
+  if (dec.route == nullptr) {
+    Count(PipelineCounter::kNoRoute);
+    return Disposition::kDropped;
+  }
+
+  session::SessionInit init;
+  init.forward = pkt.key;
+  init.tenant = static_cast<uint32_t>(tenant);
+  init.service = static_cast<uint32_t>(service);
+  if (info.is_tcp() && svc.tcp_state_enforcement != config::TcpStateEnforcement::kAllow) {
+    init.flags |= session::kStrictTcp;
+  }
+  session::WaypointPool* waypoints = nullptr;
+  if (dec.route->kind == config::ServiceRoute::Kind::kNextHop) {
+    init.reverse = session::Reversed(pkt.key);
+    init.reverse.side = static_cast<uint16_t>(dec.route->interface);
+    init.reverse.vlan = 0;
+    init.flags |= session::kLocalBreakout;
+  } else {
+    PeerState& peer = *state_.peers[dec.route->peer];
+    const bool transform = info.is_tcp() && peer.config->udp_transform;
+    PeerState::Path& path = peer.paths[0];  // path choice: the peer layer's, once wired in
+    waypoints = info.is_tcp() && !transform ? &*path.pool_tcp : &*path.pool_udp;
+    if (transform) init.flags |= session::kUdpTransform;
+    init.peer = static_cast<uint32_t>(dec.route->peer);
+    init.flags |= session::kSendForwardMetadata | session::kWaypointsAllocated;
+    if (state_.services[service]->payload) init.flags |= session::kPayloadEncrypted;
+    uuid_source_->Next(std::span<uint8_t, 16>(init.uuid));
+    init.uuid[6] = static_cast<uint8_t>((init.uuid[6] & 0x0f) | 0x40);  // RFC 4122 version 4
+    init.uuid[8] = static_cast<uint8_t>((init.uuid[8] & 0x3f) | 0x80);  // variant 10
+  }
+  Session* const s = AdmitSession(init, waypoints, /*from_metadata=*/false, now_ms);
+  if (s == nullptr) return Disposition::kDropped;
+  // Replies to the client need its MAC.
+  neighbors_.Learn(static_cast<uint16_t>(interface), info.src, src_mac);
+  if ((s->flags & session::kLocalBreakout) != 0) {
+    return LocalForward(*s, Direction::kForward, pkt, now_ms);
+  }
+  return ToPeer(*s, Direction::kForward, pkt, now_ms);
+}
+
+Disposition Pipeline::LocalForward(Session& s, Direction d, Packet& pkt, uint64_t now_ms) {
+  const PacketInfo& info = pkt.info;
+  if (!Finish(s, d, info.tcp_flags, now_ms)) return Disposition::kDropped;
+  if (info.ttl <= 1) {
+    Count(PipelineCounter::kTtlExceeded);
+    return Disposition::kDropped;
+  }
+  const FlowKey out = session::TranslatedTuple(s, d);
+  util::IpAddress next_hop = out.dst;
+  const config::ServiceRoute* route = router().RouteForService(s.service);
+  if (d == Direction::kForward && route != nullptr && route->gateway) next_hop = *route->gateway;
+  L2Header l2;
+  if (!ResolveL2(out.side, next_hop, out.vlan, &l2)) return Disposition::kDropped;
+  ComposeSpec spec = ForwardedSpec(info, l2, out);
+  const bool ports = IsTcpOrUdp(info.l4_protocol) && info.has_l4;
+  spec.l4 = ports ? L4Source::kKeep : L4Source::kNone;
+  spec.body_offset = ports ? info.payload_offset : info.l4_offset;
+  spec.body_length = ports ? info.payload_length : info.l4_length;
+  ComposedLayout lay;
+  if (ComposeFrame(pkt.buffer(), info, spec, &lay) != ComposeResult::kOk) {
+    Count(PipelineCounter::kNoRoom);
+    return Disposition::kDropped;
+  }
+  pkt.frame->length = FinalizeFrame(pkt.buffer(), lay, spec.body_length);
+  Count(PipelineCounter::kLocalBreakout);
+  Transmit(out.side, *pkt.frame);
+  return Disposition::kForwarded;
+}
+
+Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_ms) {
+  const PacketInfo& info = pkt.info;
+  PeerState& peer = *state_.peers[s.peer];
+  const uint64_t idle_ms = now_ms - std::min(now_ms, s.last_activity_ms);
+  if (!Finish(s, d, info.tcp_flags, now_ms)) return Disposition::kDropped;
+  if (info.ttl <= 1) {
+    Count(PipelineCounter::kTtlExceeded);
+    return Disposition::kDropped;
+  }
+  FlowKey outer = session::TranslatedTuple(s, d);
+  const bool keep_l4 = outer.protocol == info.l4_protocol;
+  if (!keep_l4 && outer.protocol == packet::kIpProtoTcp) {
+    Count(PipelineCounter::kProtocolMismatch);
+    return Disposition::kDropped;
+  }
+  L2Header l2;
+  if (!ResolveL2(peer.wan, outer.dst, outer.vlan, &l2)) return Disposition::kDropped;
+
+  // Metadata (§2.6): forward until reverse metadata arrived; reverse until a forward packet
+  // without metadata arrived. TCP only on SYN / SYN-ACK (O-9).
+  bool want_md = MetadataPending(s, d);
+  const bool transform = (s.flags & session::kUdpTransform) != 0;
+  if (want_md && info.is_tcp() && !transform && (s.flags & session::kResignal) == 0 &&
+      (info.tcp_flags & packet::kTcpSyn) == 0) {
+    want_md = false;
+    Count(PipelineCounter::kMdSkippedTcp);
+  }
+  const bool health_check = !want_md && options_.recovery == RecoveryMode::kInactivityBased &&
+                            !info.is_tcp() && idle_ms >= options_.inactivity_ms;
+  size_t md_len = 0;
+  std::span<const uint8_t> payload = info.Payload(std::span<const uint8_t>(pkt.frame->bytes()));
+  if (!keep_l4) payload = info.L4(std::span<const uint8_t>(pkt.frame->bytes()));
+  if (want_md || health_check) {
+    const bool syn_marker = transform && d == Direction::kForward &&
+                            (info.tcp_flags & packet::kTcpSyn) != 0;
+    md_len = BuildMetadata(s, d, peer, health_check && !want_md, syn_marker);
+    if (md_len == 0) {
+      Count(PipelineCounter::kCryptoFail);
+      return Disposition::kDropped;
+    }
+    if (want_md) {
+      Count(d == Direction::kForward ? PipelineCounter::kMdSentForward
+                                     : PipelineCounter::kMdSentReverse);
+    } else {
+      Count(PipelineCounter::kHealthCheckSent);
+      s.flags |= session::kHealthCheckPending;
+    }
+  } else if (svr::StartsWithCookie(payload)) {
+    svr::WriteFalsePositiveMarker(md_buf_);
+    md_len = svr::kMetadataHeaderSize;
+    Count(PipelineCounter::kFalsePositiveAdded);
+  }
+
+  ComposeSpec spec = ForwardedSpec(info, l2, outer);
+  spec.l4 = keep_l4 ? L4Source::kKeep : L4Source::kFreshUdp;
+  spec.metadata = std::span<const uint8_t>(md_buf_.data(), md_len);
+  spec.body_offset = keep_l4 ? info.payload_offset : info.l4_offset;
+  spec.body_length = static_cast<uint32_t>(payload.size());
+  spec.reserve = kTrailerReserve;
+  ComposedLayout lay;
+  if (ComposeFrame(pkt.buffer(), info, spec, &lay) != ComposeResult::kOk) {
+    Count(PipelineCounter::kNoRoom);
+    return Disposition::kDropped;
+  }
+  // Trailers over the L4 payload (§4.8): payload encryption (end to end), then the hop tag.
+  std::span<uint8_t> region = pkt.buffer().subspan(lay.payload_offset);
+  size_t len = md_len + spec.body_length;
+  if ((s.flags & session::kPayloadEncrypted) != 0) {
+    crypto::PacketCrypto* pc = state_.services[s.service]->payload.get();
+    if (pc == nullptr ||
+        pc->SealPayload(region, md_len, spec.body_length, CryptoNow(now_ms), &len) != crypto::CryptoResult::kOk) {
+      Count(PipelineCounter::kCryptoFail);
+      return Disposition::kDropped;
+    }
+  }
+  return HopSealAndSend(peer, *pkt.frame, lay, len, now_ms);
+}
+
+}  // namespace ssr::pipeline

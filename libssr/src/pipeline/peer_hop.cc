@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: Apache-2.0
+// Peer-hop state of the Pipeline: building it from the config (paths, waypoint pools, hop and
+// service crypto), finding peers, moving sessions between peer paths, hop sealing, and encoding
+// metadata for a hop. See peer_hop.h.
+#include "pipeline/peer_hop.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "crypto/key_store.h"
+#include "packet/protocol.h"
+#include "pipeline/pipeline_internal.h"
+#include "util/status_macros.h"
+
+namespace ssr::pipeline {
+
+using session::Direction;
+using session::FlowKey;
+using session::Session;
+using svr::TlvField;
+
+namespace {
+
+crypto::SecurityPolicy ToCrypto(const config::SecurityPolicy& p, bool with_hmac) {
+  crypto::SecurityPolicy c;
+  c.hmac = with_hmac ? p.hmac : crypto::HmacSuite::kNone;
+  c.hmac_mode = p.hmac_mode;
+  c.cipher = p.cipher;
+  return c;
+}
+
+// Entry i pairs hmac_keys[i] with encryption_keys[i] (the shorter list repeats its last key);
+// the Security ID on the wire is the HMAC key's id, or the cipher key's when there is no HMAC.
+crypto::KeySnapshot ToKeySnapshot(const config::Config& cfg, const config::SecurityPolicy& p) {
+  std::vector<crypto::KeyEntry> entries;
+  const size_t nh = p.hmac_keys.size();
+  const size_t nc = p.encryption_keys.size();
+  const size_t n = std::max(nh, nc);
+  for (size_t i = 0; i < n; ++i) {
+    crypto::KeyEntry e;
+    e.role = i == 0 ? crypto::KeyRole::kCurrent : crypto::KeyRole::kPrevious;
+    if (nh != 0) {
+      const config::Key& k = cfg.keys[p.hmac_keys[std::min(i, nh - 1)]];
+      e.material.hmac_key.assign(k.material.bytes().begin(), k.material.bytes().end());
+      e.id = k.id;
+    }
+    if (nc != 0) {
+      const config::Key& k = cfg.keys[p.encryption_keys[std::min(i, nc - 1)]];
+      e.material.cipher_key.assign(k.material.bytes().begin(), k.material.bytes().end());
+      if (nh == 0) e.id = k.id;
+    }
+    entries.push_back(std::move(e));
+  }
+  if (entries.empty()) {
+    // A policy without HMAC and cipher has no keys; the crypto layer still wants one (keyless)
+    // entry, whose Security ID 1 goes on the wire and is never looked up.
+    crypto::KeyEntry e;
+    e.id = 1;
+    entries.push_back(std::move(e));
+  }
+  return crypto::KeySnapshot(0, std::move(entries));
+}
+
+bool HopAuthIsGcm(const config::SecurityPolicy& p) {
+  return crypto::IsGcm(p.cipher) && p.hmac == crypto::HmacSuite::kNone;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Building the state from a config snapshot
+
+absl::StatusOr<std::unique_ptr<Pipeline::PeerState>> Pipeline::PeerState::Create(
+    const config::Config& cfg, const config::Router& r, size_t index, crypto::NonceSpace nonce) {
+  const config::Peer& pc = r.peers[index];
+  auto ps = std::make_unique<PeerState>();
+  ps->config = &pc;
+  ps->index = index;
+  ps->wan = pc.interface;
+  if (pc.addresses.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("peer \"", pc.name, "\" has no address"));
+  }
+  const config::Interface& wan = r.interfaces[pc.interface];
+  for (const config::InterfaceAddress& a : wan.addresses) ps->locals.push_back(a.address);
+  for (const util::IpAddress& remote : pc.addresses) {
+    PeerState::Path path;
+    path.remote = remote;
+    bool found = false;
+    for (const config::InterfaceAddress& a : wan.addresses) {
+      if (a.address.family() == remote.family()) {
+        path.local = a.address;
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "peer \"", pc.name, "\": interface \"", wan.name, "\" has no address of the ",
+          remote.is_v4() ? "IPv4" : "IPv6", " family of peer address ", remote.ToString()));
+    }
+    session::WaypointPoolSpec spec;
+    spec.side = static_cast<uint16_t>(pc.interface);
+    spec.local = path.local;
+    spec.remote = path.remote;
+    spec.range = pc.waypoint_ports;
+    spec.parity_rule = pc.parity_rule;
+    spec.outer_protocol = packet::kIpProtoUdp;
+    SSR_ASSIGN_OR_RETURN(path.pool_udp, session::WaypointPool::Create(spec));
+    spec.outer_protocol = packet::kIpProtoTcp;
+    SSR_ASSIGN_OR_RETURN(path.pool_tcp, session::WaypointPool::Create(spec));
+    path.id = absl::StrCat(wan.name, ":", remote.ToString());
+    ps->paths.push_back(std::move(path));
+  }
+  const config::SecurityPolicy& send_policy = cfg.security_policies[pc.security_policy];
+  SSR_ASSIGN_OR_RETURN(ps->send,
+                       crypto::PacketCrypto::Create(ToCrypto(send_policy, true),
+                                                    ToKeySnapshot(cfg, send_policy), nonce));
+  ps->gcm_send = HopAuthIsGcm(send_policy);
+  const config::SecurityPolicy& recv_policy =
+      cfg.security_policies[wan.security_policy.value_or(pc.security_policy)];
+  if (recv_policy.hmac == crypto::HmacSuite::kSha1) {
+    SSR_ASSIGN_OR_RETURN(ps->recv,
+                         crypto::PacketCrypto::CreateReceiveOnly(
+                             ToCrypto(recv_policy, true), ToKeySnapshot(cfg, recv_policy)));
+  } else {
+    SSR_ASSIGN_OR_RETURN(ps->recv,
+                         crypto::PacketCrypto::Create(ToCrypto(recv_policy, true),
+                                                      ToKeySnapshot(cfg, recv_policy), nonce));
+  }
+  ps->gcm_recv = HopAuthIsGcm(recv_policy);
+  ps->recv_trailer = ps->gcm_recv ? kGcmTrailer : crypto::HmacTagSize(recv_policy.hmac);
+  return ps;
+}
+
+absl::StatusOr<std::unique_ptr<Pipeline::ServiceCrypto>> Pipeline::ServiceCrypto::Create(
+    const config::Config& cfg, size_t service, crypto::NonceSpace nonce) {
+  auto sc = std::make_unique<ServiceCrypto>();
+  const std::optional<size_t> sp = cfg.services[service].security_policy;
+  if (!sp || cfg.security_policies[*sp].cipher == crypto::CipherSuite::kNone) return sc;
+  const config::SecurityPolicy& policy = cfg.security_policies[*sp];
+  SSR_ASSIGN_OR_RETURN(sc->payload,
+                       crypto::PacketCrypto::Create(ToCrypto(policy, false),
+                                                    ToKeySnapshot(cfg, policy), nonce));
+  return sc;
+}
+
+util::CounterArray<crypto::CryptoCounter> Pipeline::CryptoCounters() const {
+  util::CounterArray<crypto::CryptoCounter> sum;
+  for (const auto& p : state_.peers) {
+    sum.AddFrom(p->send->counters());
+    sum.AddFrom(p->recv->counters());
+  }
+  for (const auto& s : state_.services) {
+    if (s->payload) sum.AddFrom(s->payload->counters());
+  }
+  return sum;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hop crypto
+
+Disposition Pipeline::HopSealAndSend(PeerState& peer, io::Frame& frame, const ComposedLayout& lay,
+                                     size_t len, uint64_t now_ms) {
+  std::span<uint8_t> region = frame.buffer().subspan(lay.payload_offset);
+  if (peer.SealHop(region, &len, CryptoNow(now_ms)) != crypto::CryptoResult::kOk) {
+    Count(PipelineCounter::kCryptoFail);
+    return Disposition::kDropped;
+  }
+  frame.length = FinalizeFrame(frame.buffer(), lay, static_cast<uint32_t>(len));
+  if (frame.length - lay.l3_offset > router().interfaces[peer.wan].mtu) {
+    Count(PipelineCounter::kExceedsMtu);
+    return Disposition::kDropped;
+  }
+  Transmit(peer.wan, frame);
+  return Disposition::kForwarded;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Peers and peer paths
+
+size_t Pipeline::FindPeerIndexOnSide(const FlowKey& outer) const {
+  for (const auto& p : state_.peers) {
+    if (p->wan == outer.side && p->PathTo(outer.dst) != nullptr) return p->index;
+  }
+  return 0;
+}
+
+size_t Pipeline::MovePeerPath(size_t peer_index, size_t from_path, size_t to_path,
+                              uint64_t now_ms) {
+  if (peer_index >= state_.peers.size()) return 0;
+  PeerState& peer = *state_.peers[peer_index];
+  if (from_path >= peer.paths.size() || to_path >= peer.paths.size() || from_path == to_path) {
+    return 0;
+  }
+  PeerState::Path& path = peer.paths[to_path];
+  size_t moved = 0;
+  for (uint32_t i = 0; i < sessions_->capacity(); ++i) {
+    Session& s = sessions_->at(i);
+    if (!s.live() || s.peer != peer_index || s.peer_path != from_path ||
+        (s.flags & session::kWaypointsAllocated) == 0) {
+      continue;
+    }
+    FlowKey reverse;
+    session::WaypointPool& pool =
+        s.reverse.protocol == packet::kIpProtoTcp ? *path.pool_tcp : *path.pool_udp;
+    if (sessions_->AllocateWaypoints(pool, now_ms, &reverse) != session::WaypointResult::kOk ||
+        sessions_->Rebind(s, Direction::kReverse, reverse) != session::InsertResult::kOk) {
+      Count(PipelineCounter::kSessionMoveFailed);
+      continue;
+    }
+    s.peer_path = static_cast<uint32_t>(to_path);
+    s.flags |= session::kSendForwardMetadata;
+    if (s.reverse.protocol == packet::kIpProtoTcp) s.flags |= session::kResignal;
+    Count(PipelineCounter::kSessionMoved);
+    ++moved;
+  }
+  return moved;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metadata for a hop
+
+size_t Pipeline::EncodeWith(PeerState& peer, svr::Metadata& md) {
+  svr::EncodedSizes sizes;
+  if (!svr::ComputeEncodedSizes(md, &sizes)) return 0;
+  const size_t hl = svr::kMetadataHeaderSize + sizes.header_tlvs;
+  const std::span<uint8_t> buf(md_buf_);
+  if (hl > buf.size()) return 0;
+  if (sizes.header_tlvs != 0 &&
+      svr::EncodeTlvSection(md, svr::TlvSection::kHeader, buf.subspan(svr::kMetadataHeaderSize,
+                                                                       sizes.header_tlvs)) !=
+          sizes.header_tlvs) {
+    return 0;
+  }
+  size_t section_len = 0;
+  if (sizes.payload_tlvs != 0) {
+    const size_t prefix = peer.send->MetadataPrefixSize();
+    std::span<uint8_t> section = buf.subspan(hl);
+    if (section.size() < prefix + sizes.payload_tlvs) return 0;
+    if (svr::EncodeTlvSection(md, svr::TlvSection::kPayload, section.subspan(prefix)) !=
+        sizes.payload_tlvs) {
+      return 0;
+    }
+    if (peer.send->SealMetadata(section, sizes.payload_tlvs, &section_len) !=
+        crypto::CryptoResult::kOk) {
+      return 0;
+    }
+  }
+  if (section_len > 0xffff) return 0;
+  svr::MetadataLayout layout;
+  layout.header_length = static_cast<uint16_t>(hl);
+  layout.payload_length = static_cast<uint16_t>(section_len);
+  if (!svr::WriteMetadataHeader(buf, layout)) return 0;
+  return hl + section_len;
+}
+
+size_t Pipeline::BuildMetadata(const Session& s, Direction d, PeerState& peer, bool health_only,
+                               bool tcp_syn) {
+  const config::Config& cfg = config();
+  svr::Metadata md;
+  md.security_id = peer.send->send_key_id();
+  md.Set(TlvField::kSecurityId);
+  if (health_only) {
+    md.health_check = 1;
+    md.Set(TlvField::kSessionHealthCheck);
+    return EncodeWith(peer, md);
+  }
+  md.session_uuid = s.uuid;
+  md.Set(TlvField::kSessionUuid);
+  md.source_router_name = svr::Metadata::AsBytes(router().name);
+  md.Set(TlvField::kSourceRouterName);
+  if (d == Direction::kForward) {
+    md.SetForwardContext(ContextOf(s.forward));
+    md.tenant_name = svr::Metadata::AsBytes(cfg.tenants[s.tenant].name);
+    md.Set(TlvField::kTenantName);
+    md.service_name = svr::Metadata::AsBytes(cfg.services[s.service].name);
+    md.Set(TlvField::kServiceName);
+    md.peer_path_id = svr::Metadata::AsBytes(peer.paths[std::min<size_t>(s.peer_path, peer.paths.size() - 1)].id);
+    md.Set(TlvField::kPeerPathId);
+    if ((s.flags & session::kPayloadEncrypted) != 0) md.Set(TlvField::kSessionEncrypted);
+    if (tcp_syn) md.Set(TlvField::kTcpSyn);  // TLV 12: this UDP packet carries the TCP SYN
+  } else {
+    // Reverse context: the egress's reverse flow, server side as source (§3.6.1, O-8).
+    md.SetReverseContext(ContextOf(s.reverse));
+    md.Set(TlvField::kDisableForwardMetadata);
+  }
+  return EncodeWith(peer, md);
+}
+
+}  // namespace ssr::pipeline

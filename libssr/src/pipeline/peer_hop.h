@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+// Per-peer hop state of a Pipeline (private to libssr/src/pipeline): the peer paths with their
+// waypoint pools, and the hop crypto both ways (svr-protocol.md §4, §5.1).
+//
+// Design note. One PeerState per configured peer of the router, built from the config snapshot
+// (PeerState::Create, called by Pipeline::BuildState) and replaced as a whole by Reload. The hop
+// policy of the peer signs / seals what is sent; the policy of the WAN interface (or the peer's)
+// checks what is received. SealHop / OpenHop are the only places that choose between an HMAC tag
+// and a GCM trailer. The code using this state (MovePeerPath, metadata encoding, HopSealAndSend)
+// is in peer_hop.cc; FindPeer, per packet, is inline in pipeline_internal.h.
+#ifndef SSR_PIPELINE_PEER_HOP_H_
+#define SSR_PIPELINE_PEER_HOP_H_
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "config/model.h"
+#include "crypto/packet_crypto.h"
+#include "pipeline/pipeline.h"
+#include "session/waypoint.h"
+#include "util/ip_address.h"
+
+namespace ssr::pipeline {
+
+// A GCM hop trailer: explicit nonce + tag.
+inline constexpr size_t kGcmTrailer = crypto::kGcmExplicitNonceSize + crypto::kGcmTagSize;
+
+struct Pipeline::PeerState {
+  // Peer `index` of router `r` in `cfg`, its crypto in nonce space `nonce`.
+  static absl::StatusOr<std::unique_ptr<PeerState>> Create(const config::Config& cfg,
+                                                           const config::Router& r, size_t index,
+                                                           crypto::NonceSpace nonce);
+
+  const config::Peer* config = nullptr;
+  size_t index = 0;
+  size_t wan = 0;
+  // One peer path per configured peer address (§5.1): our waypoint of that family -> theirs.
+  struct Path {
+    util::IpAddress local;
+    util::IpAddress remote;
+    std::optional<session::WaypointPool> pool_udp;
+    std::optional<session::WaypointPool> pool_tcp;
+    std::string id;  // TLV 19
+  };
+  std::vector<Path> paths;
+  const Path* PathTo(const util::IpAddress& remote) const {
+    for (const Path& p : paths) {
+      if (p.remote == remote) return &p;
+    }
+    return nullptr;
+  }
+  // Addresses of the WAN interface toward the peer: any of them may be the local waypoint a
+  // peer path of the other router ends on.
+  std::vector<util::IpAddress> locals;
+  bool IsLocal(const util::IpAddress& a) const {
+    return std::find(locals.begin(), locals.end(), a) != locals.end();
+  }
+  std::unique_ptr<crypto::PacketCrypto> send;
+  std::unique_ptr<crypto::PacketCrypto> recv;
+  bool gcm_send = false;
+  bool gcm_recv = false;
+  size_t recv_trailer = 0;
+  // Control replies (Enable SVR Metadata) to this peer in the current second (control.cc).
+  uint64_t rate_window_start = 0;
+  uint32_t rate_count = 0;
+
+  // Appends the hop authentication (HMAC tag, or a GCM trailer authenticating region[0, *len))
+  // to region[0, *len); *len grows by the trailer. `crypto_now_ms` is unix time.
+  crypto::CryptoResult SealHop(std::span<uint8_t> region, size_t* len, uint64_t crypto_now_ms) {
+    return gcm_send ? send->SealPayload(region, *len, 0, crypto_now_ms, len)
+                    : send->Sign(region, *len, crypto_now_ms, len);
+  }
+  // Checks the hop authentication of a received L4 payload under key `security_id`; *len: the
+  // payload without the trailer.
+  crypto::CryptoResult OpenHop(uint32_t security_id, std::span<uint8_t> payload,
+                               uint64_t crypto_now_ms, size_t* len) {
+    if (!gcm_recv) return recv->Verify(security_id, payload, crypto_now_ms, len);
+    if (payload.size() < kGcmTrailer) return crypto::CryptoResult::kTooShort;
+    const size_t body = payload.size() - kGcmTrailer;
+    const crypto::CryptoResult r =
+        recv->OpenPayload(security_id, payload, body, payload.size(), crypto_now_ms, len);
+    if (r == crypto::CryptoResult::kOk) *len = body;
+    return r;
+  }
+};
+
+// End-to-end payload crypto of one service (null: the service's payload is not encrypted).
+struct Pipeline::ServiceCrypto {
+  static absl::StatusOr<std::unique_ptr<ServiceCrypto>> Create(const config::Config& cfg,
+                                                               size_t service,
+                                                               crypto::NonceSpace nonce);
+  std::unique_ptr<crypto::PacketCrypto> payload;
+};
+
+}  // namespace ssr::pipeline
+
+#endif  // SSR_PIPELINE_PEER_HOP_H_

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the role files of the Pipeline share (private to libssr/src/pipeline; see the file list in
+// pipeline.h): the received packet, trailer sizes, small helpers, and the per-packet core
+// helpers every output path calls (defined here so each role file can inline them).
+#ifndef SSR_PIPELINE_PIPELINE_INTERNAL_H_
+#define SSR_PIPELINE_PIPELINE_INTERNAL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "io/port.h"
+#include "packet/header_views.h"
+#include "packet/packet_info.h"
+#include "packet/protocol.h"
+#include "pipeline/encap.h"
+#include "pipeline/peer_hop.h"
+#include "pipeline/pipeline.h"
+#include "session/flow_key.h"
+#include "session/session_table.h"
+#include "svr/metadata.h"
+
+namespace ssr::pipeline {
+
+// One received frame with its parse and its tuple (side = receiving interface).
+struct Pipeline::Packet {
+  io::Frame* frame = nullptr;
+  packet::PacketInfo info;
+  session::FlowKey key;
+  std::span<uint8_t> buffer() const { return frame->buffer(); }
+};
+
+// Tail room reserved for trailers: CBC payload (16 IV + up to 16 padding) or GCM (8 + 16),
+// plus a hop tag (HMAC up to 32, or a GCM trailer of 24).
+inline constexpr uint32_t kTrailerReserve = 32 + 32 + 32;
+
+// Whether the §2.6 handshake still wants metadata on this direction's packets (forward: until
+// reverse metadata arrived; reverse: until a forward packet without metadata arrived). ToPeer
+// and Relay apply their own further rules (TCP only on SYN / SYN-ACK, relay only what arrived).
+inline bool MetadataPending(const session::Session& s, session::Direction d) {
+  const uint16_t flag = d == session::Direction::kForward ? session::kSendForwardMetadata
+                                                          : session::kSendReverseMetadata;
+  return (s.flags & flag) != 0;
+}
+
+inline svr::SessionContext ContextOf(const session::FlowKey& k) {
+  return svr::SessionContext{k.src, k.dst, k.src_port, k.dst_port, k.protocol};
+}
+
+inline bool IsTcpOrUdp(uint8_t protocol) {
+  return protocol == packet::kIpProtoTcp || protocol == packet::kIpProtoUdp;
+}
+
+// The header fields every forwarded packet inherits from the received one (one router hop).
+inline ComposeSpec ForwardedSpec(const packet::PacketInfo& info, const L2Header& l2,
+                                 const session::FlowKey& tuple) {
+  ComposeSpec spec;
+  spec.l2 = l2;
+  spec.tuple = tuple;
+  spec.ttl = static_cast<uint8_t>(info.ttl - 1);
+  spec.tos = info.tos;
+  spec.ipv4_id = static_cast<uint16_t>(info.fragment_id);
+  spec.dont_fragment = info.dont_fragment;
+  return spec;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-packet core helpers (declared in pipeline.h, part of the core).
+
+inline void Pipeline::Transmit(size_t interface, const io::Frame& frame) {
+  std::vector<io::Frame>& q = tx_[interface];
+  if (q.size() == q.capacity()) FlushTx();
+  q.push_back(frame);
+}
+
+inline bool Pipeline::ResolveL2(size_t interface, const util::IpAddress& next_hop, uint16_t vlan,
+                                L2Header* l2) {
+  const packet::MacAddress* mac = neighbors_.Find(static_cast<uint16_t>(interface), next_hop);
+  if (mac == nullptr) {
+    Count(PipelineCounter::kNoNeighbor);
+    return false;
+  }
+  l2->dst = *mac;
+  l2->src = macs_[interface];
+  l2->vlan = vlan;
+  return true;
+}
+
+inline bool Pipeline::Finish(session::Session& s, session::Direction d, uint8_t tcp_flags,
+                             uint64_t now_ms) {
+  if (sessions_->Update(s, d, tcp_flags, now_ms) == session::UpdateResult::kInvalid) {
+    Count(PipelineCounter::kTcpInvalid);
+    return false;
+  }
+  return true;
+}
+
+inline bool Pipeline::IsWan(size_t interface) const {
+  return interface < router().interfaces.size() &&
+         router().interfaces[interface].role == config::InterfaceRole::kWan;
+}
+
+inline Pipeline::PeerState* Pipeline::FindPeer(size_t interface, const util::IpAddress& address) {
+  // Routers have a handful of peers: a scan is faster than a hash here.
+  for (auto& p : state_.peers) {
+    if (p->wan != interface) continue;
+    for (const util::IpAddress& a : p->config->addresses) {
+      if (a == address) return p.get();
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace ssr::pipeline
+
+#endif  // SSR_PIPELINE_PIPELINE_INTERNAL_H_

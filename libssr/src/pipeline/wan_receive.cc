@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: Apache-2.0
+// Pipeline WAN receive: a packet from a peer, in steps with one job each.
+//
+//   SourcePeer            from a configured peer, to one of our waypoints (BFD to the peer layer)
+//   (cookie check)        no session and no cookie: recovery only, no metadata or HMAC work
+//   DecodeHeaderSection   the clear header TLVs (the Security ID that selects the key, §4.8)
+//   VerifyHop             the hop authentication (HMAC tag or GCM trailer)
+//   DecodePayloadSection  the protected payload TLVs, decrypted with the hop key
+//   (control)             a control message is consumed here (control.cc)
+//   ResolveSession        the session: existing, rebound by UUID, replaced, or new (egress/transit)
+//   UpdateHandshake       the metadata handshake flags (§2.6) and health-check answers (§2.8)
+//   then ToLan (egress.cc) or Relay (transit.cc).
+#include <optional>
+#include <span>
+
+#include "pipeline/pipeline.h"
+#include "pipeline/pipeline_internal.h"
+#include "session/translation.h"
+
+namespace ssr::pipeline {
+
+using packet::PacketInfo;
+using session::Direction;
+using session::FlowKey;
+using session::Session;
+using svr::TlvField;
+
+// What the steps learned about one packet, handed from step to step.
+struct Pipeline::WanPacket {
+  PeerState* peer = nullptr;
+  session::LookupResult hit;   // the session of the outer tuple (resolved by ResolveSession)
+  std::span<uint8_t> payload;  // the L4 payload: metadata, body, trailers
+  size_t l_max = 0;            // the payload without the hop trailer
+  svr::Metadata md;
+  svr::MetadataLayout layout;
+  bool has_md = false;  // metadata, not just a false-positive marker
+  bool marker = false;  // false-positive marker (§3.8)
+  bool rebound = false;
+  uint32_t security_id = 0;
+  size_t l4_len = 0;    // authenticated L4 payload length (metadata + body)
+  size_t md_total = 0;  // metadata bytes in front of the body
+  bool forward_md() const {
+    return has_md && (md.Has(TlvField::kForwardContextV4) || md.Has(TlvField::kForwardContextV6));
+  }
+};
+
+Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) {
+  Disposition verdict = Disposition::kDropped;
+  PeerState* const peer = SourcePeer(interface, pkt, &verdict);
+  if (peer == nullptr) return verdict;
+  const session::LookupResult hit = sessions_->Lookup(pkt.key);
+  const std::span<uint8_t> payload = pkt.info.Payload(pkt.frame->bytes());
+  const bool has_cookie = svr::StartsWithCookie(payload);
+  // The cheap check before any work: neither a session nor the cookie means no metadata decode
+  // and no HMAC (beyond a rate-limited recovery reply).
+  if (!hit && !has_cookie) return RecoverUnknownTuple(interface, pkt, *peer, payload, now_ms);
+
+  WanPacket w;
+  w.peer = peer;
+  w.hit = hit;
+  w.payload = payload;
+  if (!DecodeHeaderSection(w, has_cookie) || !VerifyHop(interface, pkt, w, now_ms) ||
+      !DecodePayloadSection(w, now_ms)) {
+    return Disposition::kDropped;
+  }
+  if (w.has_md && w.md.Has(TlvField::kControlMessage)) {
+    return HandleControl(*peer, pkt, w.md, now_ms);
+  }
+  if (const std::optional<Disposition> done = ResolveSession(pkt, w, now_ms)) return *done;
+  UpdateHandshake(w, now_ms);
+  Session& s = *w.hit.session;
+  if ((s.flags & session::kTransit) != 0) {
+    return Relay(s, w.hit.direction, pkt, w.has_md ? &w.md : nullptr, w.md_total, w.l4_len,
+                 now_ms);
+  }
+  return ToLan(s, w.hit.direction, pkt, w.md_total, w.l4_len, now_ms);
+}
+
+// A WAN packet must be TCP or UDP, from a configured peer, to one of the addresses of the WAN
+// interface toward it; peer liveness (BFD, UDP 1280) is the peer layer's.
+Pipeline::PeerState* Pipeline::SourcePeer(size_t interface, const Packet& pkt,
+                                          Disposition* verdict) {
+  const PacketInfo& info = pkt.info;
+  *verdict = Disposition::kDropped;
+  if (!info.is_tcp() && !info.is_udp()) {
+    Count(PipelineCounter::kWanNotWaypoint);
+    return nullptr;
+  }
+  PeerState* peer = FindPeer(interface, info.src);
+  if (peer == nullptr) {
+    Count(PipelineCounter::kWanNotPeer);
+    return nullptr;
+  }
+  if (info.is_udp() && info.dst_port == config::kPeerLivenessPort) {
+    Count(PipelineCounter::kPeerLiveness);
+    *verdict = Disposition::kConsumed;
+    return nullptr;
+  }
+  if (!peer->IsLocal(info.dst)) {
+    Count(PipelineCounter::kWanNotWaypoint);
+    return nullptr;
+  }
+  return peer;
+}
+
+// No session and no cookie. Packet-based recovery (§2.8): an authenticated fast-path packet for
+// an unknown tuple is answered with Enable SVR Metadata, at most control_replies_per_second per
+// peer; the HMAC is checked only when a reply may be sent, so garbage costs no HMAC work beyond
+// that.
+Disposition Pipeline::RecoverUnknownTuple(size_t interface, const Packet& pkt, PeerState& peer,
+                                          std::span<uint8_t> payload, uint64_t now_ms) {
+  Count(PipelineCounter::kWanNoSession);
+  if (options_.recovery != RecoveryMode::kPacketBased) return Disposition::kDropped;
+  if (!RateLimitOk(peer, now_ms)) {
+    Count(PipelineCounter::kCtrlRateLimited);
+    return Disposition::kDropped;
+  }
+  size_t l = 0;
+  if (peer.OpenHop(peer.recv->send_key_id(), payload, CryptoNow(now_ms), &l) !=
+      crypto::CryptoResult::kOk) {
+    Count(PipelineCounter::kAuthFail);
+    return Disposition::kDropped;
+  }
+  neighbors_.Learn(static_cast<uint16_t>(interface), pkt.info.src,
+                   packet::EthernetView(pkt.frame->bytes()).src_mac());
+  const FlowKey reply = session::Reversed(pkt.key);
+  SendControl(peer, reply, svr::ControlMessage::kEnableMetadata, nullptr, now_ms);
+  return Disposition::kDropped;
+}
+
+// Decode, clear part. Security ID: from the clear header section when metadata is present
+// (§4.8), else the one the session learned (VerifyHop). A payload too short for the hop trailer
+// fails authentication here.
+bool Pipeline::DecodeHeaderSection(WanPacket& w, bool has_cookie) {
+  if (w.payload.size() < w.peer->recv_trailer) {
+    Count(PipelineCounter::kAuthFail);
+    return false;
+  }
+  w.l_max = w.payload.size() - w.peer->recv_trailer;
+  if (!has_cookie) return true;
+  const svr::DecodeResult hr = svr::DecodeMetadataHeader(w.payload.first(w.l_max), &w.layout);
+  if (hr == svr::DecodeResult::kNotMetadata) return true;
+  if (hr != svr::DecodeResult::kOk) {
+    decode_counters_.Increment(hr);
+    Count(PipelineCounter::kMdMalformed);
+    return false;
+  }
+  const std::span<uint8_t> header_tlvs = w.payload.subspan(
+      svr::kMetadataHeaderSize, w.layout.header_length - svr::kMetadataHeaderSize);
+  const svr::DecodeResult tr =
+      svr::DecodeTlvSection(header_tlvs, svr::TlvSection::kHeader, &w.md, &decode_notes_);
+  if (tr != svr::DecodeResult::kOk) {
+    decode_counters_.Increment(tr);
+    Count(PipelineCounter::kMdMalformed);
+    return false;
+  }
+  w.marker = w.layout.is_false_positive_marker();
+  w.has_md = !w.marker;
+  return true;
+}
+
+// Verify: the hop authentication under the key the metadata names, or the session learned. An
+// authentic packet teaches the session its key and us the peer's MAC.
+bool Pipeline::VerifyHop(size_t interface, const Packet& pkt, WanPacket& w, uint64_t now_ms) {
+  PeerState& peer = *w.peer;
+  w.security_id = peer.recv->send_key_id();
+  if (w.md.Has(TlvField::kSecurityId)) {
+    w.security_id = w.md.security_id;
+  } else if (w.hit && w.hit.session->context != 0) {
+    w.security_id = w.hit.session->context;  // the key the peer's metadata named for this session
+  }
+  if (peer.OpenHop(w.security_id, w.payload, CryptoNow(now_ms), &w.l4_len) !=
+      crypto::CryptoResult::kOk) {
+    Count(PipelineCounter::kAuthFail);
+    return false;
+  }
+  if (w.hit && w.md.Has(TlvField::kSecurityId)) w.hit.session->context = w.security_id;
+  neighbors_.Learn(static_cast<uint16_t>(interface), pkt.info.src,
+                   packet::EthernetView(pkt.frame->bytes()).src_mac());
+  return true;
+}
+
+// Decode, protected part: the payload-TLV section, decrypted with the hop key; a false-positive
+// marker is removed (§3.8).
+bool Pipeline::DecodePayloadSection(WanPacket& w, uint64_t now_ms) {
+  if (w.marker) {
+    w.md_total = svr::kMetadataHeaderSize;
+    Count(PipelineCounter::kFalsePositiveRemoved);
+    return true;
+  }
+  if (!w.has_md) return true;
+  w.md_total = w.layout.total();
+  if (w.layout.payload_length != 0) {
+    std::span<uint8_t> section = w.payload.subspan(w.layout.header_length, w.layout.payload_length);
+    size_t off = 0;
+    size_t tlen = 0;
+    if (w.peer->recv->OpenMetadata(w.security_id, section, CryptoNow(now_ms), &off, &tlen) !=
+        crypto::CryptoResult::kOk) {
+      Count(PipelineCounter::kMdDecryptFail);
+      return false;
+    }
+    const svr::DecodeResult pr = svr::DecodeTlvSection(section.subspan(off, tlen),
+                                                       svr::TlvSection::kPayload, &w.md,
+                                                       &decode_notes_);
+    if (pr != svr::DecodeResult::kOk) {
+      decode_counters_.Increment(pr);
+      Count(PipelineCounter::kMdMalformed);
+      return false;
+    }
+  }
+  decode_counters_.Increment(svr::DecodeResult::kOk);
+  return true;
+}
+
+// Resolve: the session the packet belongs to. Returns the disposition when the packet was
+// handled here (a new session, or none to deliver on); nullopt when w.hit is the session.
+std::optional<Disposition> Pipeline::ResolveSession(Packet& pkt, WanPacket& w, uint64_t now_ms) {
+  PeerState& peer = *w.peer;
+  const bool forward_md = w.forward_md();
+  if (!w.hit && forward_md && w.md.Has(TlvField::kSessionUuid)) RebindMoved(pkt, w);
+  if (!w.hit) {
+    if (forward_md) return EgressFirst(peer, pkt, w.md, w.md_total, w.l4_len, now_ms);
+    if (w.has_md && w.md.Has(TlvField::kSessionHealthCheck)) {
+      // Health check for a session this router lacks (§2.8): ask for metadata.
+      SendControl(peer, session::Reversed(pkt.key), svr::ControlMessage::kEnableMetadata, nullptr,
+                  now_ms);
+    }
+    Count(PipelineCounter::kCtrlNoSession);
+    return Disposition::kDropped;
+  }
+  Session& s = *w.hit.session;
+  if (forward_md && w.hit.direction == Direction::kForward) {
+    if (w.md.Has(TlvField::kSessionUuid) && w.md.session_uuid != s.uuid) {
+      // The peer reused the outer tuple for a new session: this one is stale (§2.8).
+      Count(PipelineCounter::kSessionReplaced);
+      Forget(s, now_ms);
+      return EgressFirst(peer, pkt, w.md, w.md_total, w.l4_len, now_ms);
+    }
+    if (!w.rebound) Count(PipelineCounter::kDuplicateFirst);
+  }
+  return std::nullopt;
+}
+
+// A session we hold, re-signalled on a new outer tuple (moved to another peer path, §2.9):
+// rebind its forward flow, keep its state, answer with reverse metadata on the new path.
+void Pipeline::RebindMoved(const Packet& pkt, WanPacket& w) {
+  const uint32_t id = uuids_->Find(w.md.session_uuid, *sessions_);
+  if (id == UuidIndex::kNone) return;
+  Session& moved = sessions_->at(id);
+  if (!moved.live() || !IsWan(moved.forward.side) ||
+      sessions_->Rebind(moved, Direction::kForward, pkt.key) != session::InsertResult::kOk) {
+    return;
+  }
+  if ((moved.flags & session::kTransit) == 0) moved.peer = static_cast<uint32_t>(w.peer->index);
+  moved.context = w.security_id;
+  moved.flags |= session::kSendReverseMetadata;
+  if (pkt.info.is_tcp()) moved.flags |= session::kResignal;  // answer on the next segment
+  Count(PipelineCounter::kSessionRebound);
+  w.hit = session::LookupResult{&moved, Direction::kForward};
+  w.rebound = true;
+}
+
+// The metadata handshake (§2.6) on the resolved session, and the answer to a health check.
+void Pipeline::UpdateHandshake(WanPacket& w, uint64_t now_ms) {
+  Session& s = *w.hit.session;
+  if (w.hit.direction == Direction::kForward) {
+    // Egress: forward packets. Metadata keeps reverse metadata on; its absence ends it (§2.6).
+    if (w.has_md) {
+      Count(PipelineCounter::kMdReceivedForward);
+      ++s.reserved0;
+      const uint32_t n = options_.disable_md_after_packets;
+      if (!s.answered() && n != 0 && s.reserved0 % n == 0 &&
+          (s.flags & session::kTransit) == 0) {
+        SendControl(*w.peer, session::TranslatedTuple(s, Direction::kReverse),
+                    svr::ControlMessage::kDisableMetadata, &s, now_ms);
+      }
+    } else if ((s.flags & session::kSendReverseMetadata) != 0) {
+      s.flags &= static_cast<uint16_t>(~(session::kSendReverseMetadata | session::kResignal));
+      Count(PipelineCounter::kReverseMdStopped);
+    }
+  } else if (w.has_md) {
+    Count(PipelineCounter::kMdReceivedReverse);
+    if ((s.flags & session::kSendForwardMetadata) != 0) {
+      s.flags &= static_cast<uint16_t>(~(session::kSendForwardMetadata | session::kResignal));
+      Count(PipelineCounter::kForwardMdStopped);
+    }
+  }
+  if (w.has_md && w.md.Has(TlvField::kSessionHealthCheck) && w.md.health_check != 0) {
+    const FlowKey back = session::TranslatedTuple(s, Opposite(w.hit.direction));
+    SendControl(*w.peer, back, svr::ControlMessage::kHealthCheckStateExists, &s, now_ms);
+  }
+}
+
+}  // namespace ssr::pipeline
