@@ -29,7 +29,8 @@
 // encrypts the payload-TLV section; a service with a security policy has its payload encrypted end
 // to end (TLV 11). A hop policy with an AES-GCM cipher and no HMAC authenticates with GCM instead.
 // Limits of this version (documented, counted): no SVR fragmentation of over-MTU packets
-// (`exceeds_mtu`), no session move between peer paths, no IP fragments (`ip_fragment`).
+// (`exceeds_mtu`), no IP fragments (`ip_fragment`), no peer layer (BFD / link tests to UDP 1280
+// are dropped, `peer_liveness`); MovePeerPath exists but the router never calls it.
 //
 // Files, one per role (the private declarations they share are in pipeline_internal.h):
 //   pipeline.cc      core: Create / Init / BuildState / Reload, Poll / ProcessBurst, Expire,
@@ -80,7 +81,7 @@ namespace ssr::pipeline {
   X(kTxRingFull, "tx_ring_full", "dropped: the egress port did not accept the frame")             \
   X(kParseError, "parse_error", "dropped: malformed frame (see the packet parser's reasons)")      \
   X(kNotIp, "not_ip", "dropped: not IPv4/IPv6 (ARP/ND belong to the kernel, XDP passes them)")     \
-  X(kIpFragment, "ip_fragment", "dropped: IP fragments are not forwarded by this version")        \
+  X(kIpFragment, "ip_fragment", "dropped: IP fragment (this version neither reassembles nor forwards them)") \
   X(kUnknownInterface, "unknown_interface", "dropped: frame from an interface not in the config") \
   X(kTtlExceeded, "ttl_exceeded", "dropped: TTL / hop limit would reach 0")                      \
   X(kFirstPacket, "first_packet", "LAN packet that matched no session (new session attempt)")     \
@@ -109,7 +110,7 @@ namespace ssr::pipeline {
   X(kWanNotPeer, "wan_not_peer", "dropped: WAN packet from an address that is no configured peer") \
   X(kWanNotWaypoint, "wan_not_waypoint", "dropped: WAN packet to no waypoint of this router")    \
   X(kWanNoSession, "wan_no_session", "dropped: no session and no metadata (no HMAC work, §7.53)") \
-  X(kPeerLiveness, "peer_liveness", "peer liveness (BFD, UDP 1280) packet handed to the peer layer") \
+  X(kPeerLiveness, "peer_liveness", "dropped: peer liveness (BFD, UDP 1280) from a peer; no peer layer runs yet") \
   X(kAuthFail, "auth_fail", "dropped: HMAC / GCM tag, window or key id check failed (no state, no reply)") \
   X(kMdMalformed, "md_malformed", "dropped: metadata did not decode (see md_* reasons)")          \
   X(kMdDecryptFail, "md_decrypt_fail", "dropped: payload-TLV section did not decrypt")            \
@@ -298,7 +299,7 @@ class Pipeline {
   // transit (Relay) or control (HandleControl). The per-packet steps are declared inline
   // (defined and used only in wan_receive.cc): the compiler may fold them back into HandleWan.
   Disposition HandleWan(size_t interface, Packet& pkt, uint64_t now_ms);
-  inline PeerState* SourcePeer(size_t interface, const Packet& pkt, Disposition* verdict);
+  inline PeerState* SourcePeer(size_t interface, const Packet& pkt);
   Disposition RecoverUnknownTuple(size_t interface, const Packet& pkt, PeerState& peer,
                                   std::span<uint8_t> payload, uint64_t now_ms);
   inline bool DecodeHeaderSection(WanPacket& w, bool has_cookie);

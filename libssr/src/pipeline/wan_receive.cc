@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Pipeline WAN receive: a packet from a peer, in steps with one job each.
 //
-//   SourcePeer            from a configured peer, to one of our waypoints (BFD to the peer layer)
+//   SourcePeer            from a configured peer, to one of our waypoints (BFD: dropped, no peer layer)
 //   (cookie check)        no session and no cookie: recovery only, no metadata or HMAC work
 //   DecodeHeaderSection   the clear header TLVs (the Security ID that selects the key, §4.8)
 //   VerifyHop             the hop authentication (HMAC tag or GCM trailer)
@@ -45,9 +45,8 @@ struct Pipeline::WanPacket {
 };
 
 Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) {
-  Disposition verdict = Disposition::kDropped;
-  PeerState* const peer = SourcePeer(interface, pkt, &verdict);
-  if (peer == nullptr) return verdict;
+  PeerState* const peer = SourcePeer(interface, pkt);
+  if (peer == nullptr) return Disposition::kDropped;
   const session::LookupResult hit = sessions_->Lookup(pkt.key);
   const std::span<uint8_t> payload = pkt.info.Payload(pkt.frame->bytes());
   const bool has_cookie = svr::StartsWithCookie(payload);
@@ -77,11 +76,10 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
 }
 
 // A WAN packet must be TCP or UDP, from a configured peer, to one of the addresses of the WAN
-// interface toward it; peer liveness (BFD, UDP 1280) is the peer layer's.
-Pipeline::PeerState* Pipeline::SourcePeer(size_t interface, const Packet& pkt,
-                                          Disposition* verdict) {
+// interface toward it; peer liveness (BFD, UDP 1280) would be the peer layer's, which the router
+// does not run yet: it is dropped and counted (peer_liveness). The caller drops on nullptr.
+Pipeline::PeerState* Pipeline::SourcePeer(size_t interface, const Packet& pkt) {
   const PacketInfo& info = pkt.info;
-  *verdict = Disposition::kDropped;
   if (!info.is_tcp() && !info.is_udp()) {
     Count(PipelineCounter::kWanNotWaypoint);
     return nullptr;
@@ -93,7 +91,6 @@ Pipeline::PeerState* Pipeline::SourcePeer(size_t interface, const Packet& pkt,
   }
   if (info.is_udp() && info.dst_port == config::kPeerLivenessPort) {
     Count(PipelineCounter::kPeerLiveness);
-    *verdict = Disposition::kConsumed;
     return nullptr;
   }
   if (!peer->IsLocal(info.dst)) {
