@@ -3,8 +3,9 @@
 // (pipeline/) into the public embedding API (ssr/router.h).
 //
 // Threads: the caller's (Create, Start, Stop, Reload, Stats), one per worker (worker.h), and a
-// control thread that refreshes neighbours from the kernel once per second, kicks kernel
-// resolution of unknown next hops, and delivers session events to the embedding callback.
+// control thread (control_loop.h) that refreshes neighbours from the kernel once per second and
+// kicks kernel resolution of unknown next hops (neighbor_refresh.h), and delivers session events
+// to the embedding callback (events.h). Router::Impl only wires these together.
 #include "ssr/router.h"
 
 #include <fcntl.h>
@@ -28,6 +29,9 @@
 #include "io/port.h"
 #include "io/unique_fd.h"
 #include "io/xdp_mode.h"
+#include "router/control_loop.h"
+#include "router/events.h"
+#include "router/neighbor_refresh.h"
 #include "router/netdev.h"
 #include "router/worker.h"
 #include "ssr/log.h"
@@ -36,7 +40,6 @@
 namespace ssr {
 namespace {
 
-using router::NeighborEntry;
 using router::Worker;
 
 constexpr uint32_t kMaxWorkers = SSR_GATE_MAX_QUEUES;
@@ -82,12 +85,6 @@ io::ZeroCopyMode ToIo(ZeroCopy z) {
   return io::ZeroCopyMode::kAuto;
 }
 
-std::string UuidText(const std::array<uint8_t, 16>& u) {
-  return absl::StrFormat("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                         u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
-                         u[12], u[13], u[14], u[15]);
-}
-
 absl::Status Prefixed(const absl::Status& st, const std::string& prefix) {
   return absl::Status(st.code(), absl::StrCat(prefix, st.message()));
 }
@@ -103,30 +100,6 @@ absl::StatusOr<gate::GateContents> ContentsFor(const config::Config& cfg, const 
     if (idx.has_value() && *idx < os_names.size()) gi.name = os_names[*idx];
   }
   return contents;
-}
-
-// Hosts the kernel should know a MAC for: peers, gateways, directly connected host services.
-struct NextHop {
-  size_t interface = 0;
-  util::IpAddress address;
-};
-std::vector<NextHop> NextHopsOf(const config::Config& cfg, const config::Router& r) {
-  std::vector<NextHop> out;
-  for (const config::Peer& p : r.peers) {
-    for (const util::IpAddress& a : p.addresses) out.push_back({p.interface, a});
-  }
-  for (const config::ServiceRoute& sr : r.service_routes) {
-    if (sr.kind != config::ServiceRoute::Kind::kNextHop) continue;
-    if (sr.gateway.has_value()) {
-      out.push_back({sr.interface, *sr.gateway});
-      continue;
-    }
-    if (sr.service >= cfg.services.size()) continue;
-    for (const util::IpPrefix& pfx : cfg.services[sr.service].prefixes) {
-      if (pfx.length() == pfx.address().bit_width()) out.push_back({sr.interface, pfx.address()});
-    }
-  }
-  return out;
 }
 
 bool IsRingSize(uint32_t v) { return v >= kMinRing && v <= kMaxRing && (v & (v - 1)) == 0; }
@@ -180,21 +153,22 @@ struct Router::Impl {
   std::vector<std::string> modes;     // by config interface index: "native" / "skb"
   io::UniqueFd netns{-1};
 
-  // state_mu guards the config snapshot and the counters of the control plane.
+  // state_mu guards the config snapshot and the reload counters.
   mutable std::mutex state_mu;
   Config config{nullptr};
   uint64_t generation = 1;
   std::map<uint64_t, std::shared_ptr<const config::Config>> recent;  // for event names
-  std::vector<NextHop> next_hops;
   uint64_t reloads_ok = 0;
   uint64_t reloads_failed = 0;
-  uint64_t events_delivered = 0;
-  uint64_t neighbor_refreshes = 0;
 
   // gate_mu guards the Gate object (control-plane calls only; the program runs regardless).
   mutable std::mutex gate_mu;
   std::unique_ptr<gate::Gate> gate;  // declared before workers: sockets go first
   std::vector<std::unique_ptr<Worker>> workers;
+  // The control thread's parts (router/control_loop.h, neighbor_refresh.h, events.h).
+  std::unique_ptr<router::NeighborRefresh> neighbors;
+  std::unique_ptr<router::EventDelivery> events;
+  std::unique_ptr<router::ControlLoop> control_loop;
 
   // api_mu serialises Start / Stop / Reload.
   std::mutex api_mu;
@@ -202,11 +176,6 @@ struct Router::Impl {
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   std::thread control;
-  std::mutex control_mu;
-  std::condition_variable control_cv;
-  std::vector<NeighborEntry> last_neighbors;
-  std::map<std::pair<size_t, std::string>, std::chrono::steady_clock::time_point> last_kick;
-  uint64_t neighbor_request = 0;
   uint64_t config_request = 0;
 
   ~Impl() {
@@ -217,149 +186,24 @@ struct Router::Impl {
   }
 
   void StopThreads() {
-    {
-      std::lock_guard<std::mutex> lock(control_mu);
+    if (control_loop != nullptr) {
+      control_loop->RequestStop(stop);
+    } else {
       stop.store(true);
     }
-    control_cv.notify_all();
     for (std::thread& t : threads) {
       if (t.joinable()) t.join();
     }
     threads.clear();
     if (control.joinable()) control.join();
-    DeliverEvents();  // what the workers queued before they stopped
+    if (events != nullptr) events->Deliver(workers);  // what the workers queued before they stopped
   }
 
-  void ControlLoop() {
-    if (netns.get() >= 0) setns(netns.get(), CLONE_NEWNET);
-    pthread_setname_np(pthread_self(), "ssr-control");
-    using Clock = std::chrono::steady_clock;
-    auto next_neighbors = Clock::now();
-    int follow_ups = 0;  // quick re-reads after kicking resolution
-    uint64_t no_neighbor_seen = NoNeighborDrops();
-    std::unique_lock<std::mutex> lock(control_mu);
-    while (!stop.load()) {
-      lock.unlock();
-      // A no_neighbor drop means a worker lacks a MAC the kernel may know by now.
-      const uint64_t no_neighbor = NoNeighborDrops();
-      if (no_neighbor != no_neighbor_seen) {
-        no_neighbor_seen = no_neighbor;
-        next_neighbors = std::min(next_neighbors, Clock::now());
-      }
-      if (Clock::now() >= next_neighbors) {
-        const int kicked = RefreshNeighbors(true);
-        if (kicked > 0) follow_ups = 3;
-        auto delay = std::chrono::milliseconds(1000);
-        if (follow_ups > 0) {
-          --follow_ups;
-          delay = std::chrono::milliseconds(100);
-        }
-        next_neighbors = Clock::now() + delay;
-      }
-      DeliverEvents();
-      lock.lock();
-      control_cv.wait_for(lock, std::chrono::milliseconds(20), [this] { return stop.load(); });
-    }
-  }
-
-  uint64_t NoNeighborDrops() const {
-    uint64_t sum = 0;
-    for (const auto& w : workers) {
-      std::lock_guard<std::mutex> lock(w->shared().mu);
-      sum += w->shared().snapshot.pipeline.Get(pipeline::PipelineCounter::kNoNeighbor);
-    }
-    return sum;
-  }
-
-  // Reads the kernel's neighbour table, publishes the router's entries to the workers when they
-  // changed (or applies them directly when not running), and kicks resolution of next hops the
-  // kernel does not know (each at most once per second). Returns the number of kicks. Called
-  // from the control thread, or from Create before the workers run.
-  int RefreshNeighbors(bool running_now) {
-    auto dump = router::DumpKernelNeighbors();
-    if (!dump.ok()) {
-      Log(LogSeverity::kWarning, "router",
-          absl::StrCat("kernel neighbours: ", dump.status().message()));
-      return 0;
-    }
-    std::vector<NeighborEntry> list;
-    for (const router::KernelNeighbor& kn : *dump) {
-      for (size_t i = 0; i < ifindexes.size(); ++i) {
-        if (ifindexes[i] == kn.ifindex)
-          list.push_back({static_cast<uint16_t>(i), kn.address, kn.mac});
-      }
-    }
-    std::vector<NextHop> hops;
-    {
-      std::lock_guard<std::mutex> lock(state_mu);
-      hops = next_hops;
-    }
-    int kicks = 0;
-    const auto now = std::chrono::steady_clock::now();
-    for (const NextHop& h : hops) {
-      const bool known = std::any_of(list.begin(), list.end(), [&](const NeighborEntry& e) {
-        return e.interface == h.interface && e.address == h.address;
-      });
-      if (known || h.interface >= os_names.size()) continue;
-      auto& last = last_kick[{h.interface, h.address.ToString()}];
-      if (now - last < std::chrono::seconds(1)) continue;
-      last = now;
-      ++kicks;
-      (void)router::KickNeighborResolution(os_names[h.interface], h.address);
-    }
-    if (list == last_neighbors) return kicks;
-    last_neighbors = list;
-    auto shared = std::make_shared<const std::vector<NeighborEntry>>(std::move(list));
-    if (running_now) {
-      ++neighbor_request;
-      for (auto& w : workers) {
-        std::lock_guard<std::mutex> lock(w->shared().mu);
-        w->shared().neighbors = shared;
-        w->shared().neighbor_request.store(neighbor_request, std::memory_order_release);
-      }
-    } else {
-      for (auto& w : workers) w->ApplyNeighbors(*shared);
-    }
+  // The config generation `gen` ran, or the current one once it is no longer kept.
+  std::shared_ptr<const config::Config> ConfigOf(uint64_t gen) const {
     std::lock_guard<std::mutex> lock(state_mu);
-    ++neighbor_refreshes;
-    return kicks;
-  }
-
-  void DeliverEvents() {
-    if (!options.on_session) return;
-    router::RawSessionEvent raw;
-    for (auto& w : workers) {
-      while (w->events().TryPop(&raw)) {
-        SessionEvent e;
-        e.kind = raw.opened ? SessionEvent::Kind::kOpened : SessionEvent::Kind::kClosed;
-        e.worker = w->options().id;
-        e.uuid = UuidText(raw.uuid);
-        if (raw.detailed) {
-          std::shared_ptr<const config::Config> cfg;
-          {
-            std::lock_guard<std::mutex> lock(state_mu);
-            auto it = recent.find(raw.config_generation);
-            cfg = it != recent.end() ? it->second : config.internal();
-          }
-          const config::Router* r = cfg->FindRouter(router_name);
-          if (raw.tenant < cfg->tenants.size()) e.tenant = cfg->tenants[raw.tenant].name;
-          if (raw.service < cfg->services.size()) e.service = cfg->services[raw.service].name;
-          if ((raw.flags & session::kLocalBreakout) == 0 && r != nullptr &&
-              raw.peer < r->peers.size()) {
-            e.peer = r->peers[raw.peer].name;
-          }
-          e.protocol = raw.forward.protocol;
-          e.source = raw.forward.src.ToString();
-          e.source_port = raw.forward.src_port;
-          e.destination = raw.forward.dst.ToString();
-          e.destination_port = raw.forward.dst_port;
-          e.created_ms = raw.created_ms;
-        }
-        options.on_session(e);
-        std::lock_guard<std::mutex> lock(state_mu);
-        ++events_delivered;
-      }
-    }
+    auto it = recent.find(gen);
+    return it != recent.end() ? it->second : config.internal();
   }
 
   // Sends `cfg` to every worker and waits for their answers; returns the first error.
@@ -526,6 +370,14 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
   // Netns of the creating thread, for the threads Start() creates (possibly from elsewhere).
   impl->netns = io::UniqueFd(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
 
+  // The control thread's parts.
+  impl->neighbors = std::make_unique<router::NeighborRefresh>(impl->os_names, impl->ifindexes);
+  impl->events = std::make_unique<router::EventDelivery>(
+      options.on_session, options.router,
+      [m = impl.get()](uint64_t gen) { return m->ConfigOf(gen); });
+  impl->control_loop = std::make_unique<router::ControlLoop>(
+      &impl->workers, impl->neighbors.get(), impl->events.get(), impl->netns.get());
+
   // CPUs to pin to.
   std::vector<int> cpus;
   cpu_set_t set;
@@ -573,8 +425,8 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
 
   impl->config = config;
   impl->recent[1] = cfg;
-  impl->next_hops = NextHopsOf(*cfg, *r);
-  impl->RefreshNeighbors(false);
+  impl->neighbors->SetNextHops(router::NextHopsOf(*cfg, *r));
+  impl->neighbors->Refresh(impl->workers, /*running=*/false);
   for (auto& w : impl->workers) w->Publish(true);
   Log(LogSeverity::kInfo, "router",
       absl::StrCat("router ", options.router, ": ", workers, " worker(s), XDP ",
@@ -592,7 +444,7 @@ absl::Status Router::Start() {
       Worker* wp = w.get();
       m.threads.emplace_back([wp, &m] { wp->Run(m.stop); });
     }
-    m.control = std::thread([&m] { m.ControlLoop(); });
+    m.control = std::thread([&m] { m.control_loop->Run(m.stop); });
   } catch (const std::system_error& e) {
     m.StopThreads();
     return absl::InternalError(absl::StrCat("Start: creating a thread failed: ", e.what()));
@@ -686,7 +538,7 @@ absl::Status Router::Reload(const Config& config) {
   std::lock_guard<std::mutex> lock(m.state_mu);
   m.config = config;
   m.generation = gen;
-  m.next_hops = NextHopsOf(*cfg, *next);
+  m.neighbors->SetNextHops(router::NextHopsOf(*cfg, *next));
   ++m.reloads_ok;
   while (m.recent.size() > 4) m.recent.erase(m.recent.begin());
   return absl::OkStatus();
@@ -703,9 +555,9 @@ RouterStats Router::Stats() const {
     s.config_generation = m.generation;
     s.reloads_ok = m.reloads_ok;
     s.reloads_failed = m.reloads_failed;
-    s.session_events_delivered = m.events_delivered;
-    s.neighbor_refreshes = m.neighbor_refreshes;
   }
+  s.session_events_delivered = m.events->delivered();
+  s.neighbor_refreshes = m.neighbors->refreshes();
   s.running = m.running;
   const config::Router* r = cfg->FindRouter(m.router_name);
 
