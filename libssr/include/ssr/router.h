@@ -58,11 +58,13 @@
 #include "absl/status/statusor.h"
 #include "ssr/config.h"
 #include "ssr/stats.h"
+#include "ssr/xdp_mode.h"
 
 namespace ssr {
 
-// How the XDP gate is attached.
-enum class XdpMode { kAuto, kNative, kSkb };
+// How the XDP gate is attached: XdpMode (ssr/xdp_mode.h), requested for every interface; with
+// kAuto each interface gets native mode if its driver supports it, otherwise skb, and its AF_XDP
+// sockets follow the mode obtained on that interface (RouterStats: InterfaceStats::xdp_mode).
 // How AF_XDP sockets bind: zero-copy when possible, zero-copy or fail, always copy.
 enum class ZeroCopy { kAuto, kRequire, kOff };
 

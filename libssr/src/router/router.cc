@@ -51,28 +51,6 @@ constexpr uint32_t kMinRing = 64;
 constexpr uint32_t kMaxRing = 16384;
 constexpr uint32_t kTailReserve = 256;  // SVR metadata and trailers the pipeline may append
 
-io::XdpMode ToIo(XdpMode m) {
-  switch (m) {
-    case XdpMode::kNative:
-      return io::XdpMode::kNative;
-    case XdpMode::kSkb:
-      return io::XdpMode::kSkb;
-    case XdpMode::kAuto:
-      break;
-  }
-  return io::XdpMode::kAuto;
-}
-gate::AttachMode ToGate(XdpMode m) {
-  switch (m) {
-    case XdpMode::kNative:
-      return gate::AttachMode::kNative;
-    case XdpMode::kSkb:
-      return gate::AttachMode::kSkb;
-    case XdpMode::kAuto:
-      break;
-  }
-  return gate::AttachMode::kAuto;
-}
 io::ZeroCopyMode ToIo(ZeroCopy z) {
   switch (z) {
     case ZeroCopy::kRequire:
@@ -150,7 +128,7 @@ struct Router::Impl {
   std::string router_name;
   std::vector<std::string> os_names;  // by config interface index
   std::vector<int> ifindexes;         // by config interface index
-  std::vector<std::string> modes;     // by config interface index: "native" / "skb"
+  std::vector<XdpMode> modes;         // by config interface index: as attached (native / skb)
   io::UniqueFd netns{-1};
 
   // state_mu guards the config snapshot and the reload counters.
@@ -344,7 +322,7 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     probe.interface = impl->os_names[i];
     probe.queue_id = workers - 1;
     probe.tail_reserve = kTailReserve;
-    probe.xdp_mode = ToIo(options.xdp_mode);
+    probe.xdp_mode = options.xdp_mode;
     probe.require_bpffs = false;
     absl::Status st = io::ProbeAfXdp(probe);
     if (!st.ok()) {
@@ -360,11 +338,11 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
   if (!gate.ok()) return Prefixed(gate.status(), "gate: ");
   impl->gate = std::move(*gate);
   for (size_t i = 0; i < impl->os_names.size(); ++i) {
-    auto mode = impl->gate->Attach(impl->os_names[i], ToGate(options.xdp_mode));
+    auto mode = impl->gate->Attach(impl->os_names[i], options.xdp_mode);
     if (!mode.ok()) {
       return Prefixed(mode.status(), absl::StrCat("interface ", r->interfaces[i].name, ": "));
     }
-    impl->modes.push_back(std::string(gate::AttachModeName(*mode)));
+    impl->modes.push_back(*mode);
   }
 
   // Netns of the creating thread, for the threads Start() creates (possibly from elsewhere).
@@ -398,7 +376,7 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     wo.router = options.router;
     wo.os_interfaces = impl->os_names;
     wo.macs = macs;
-    wo.xdp_mode = impl->modes[0] == "skb" ? io::XdpMode::kSkb : io::XdpMode::kNative;
+    wo.xdp_mode = impl->modes[0];
     wo.zero_copy = ToIo(options.zero_copy);
     wo.xskmap_fd = impl->gate->xskmap_fd();
     for (size_t i = 0; i < impl->os_names.size(); ++i) {
@@ -430,7 +408,9 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
   for (auto& w : impl->workers) w->Publish(true);
   Log(LogSeverity::kInfo, "router",
       absl::StrCat("router ", options.router, ": ", workers, " worker(s), XDP ",
-                   absl::StrJoin(impl->modes, "/")));
+                   absl::StrJoin(impl->modes, "/", [](std::string* out, XdpMode mode) {
+                     out->append(io::XdpModeName(mode));
+                   })));
   return std::unique_ptr<Router>(new Router(std::move(impl)));
 }
 
@@ -630,7 +610,7 @@ RouterStats Router::Stats() const {
     is.name = r->interfaces[i].name;
     is.os_name = m.os_names[i];
     is.role = r->interfaces[i].role == config::InterfaceRole::kWan ? "wan" : "lan";
-    is.xdp_mode = i < m.modes.size() ? m.modes[i] : "";
+    is.xdp_mode = i < m.modes.size() ? std::string(io::XdpModeName(m.modes[i])) : "";
     is.queues = static_cast<uint32_t>(m.workers.size());
     is.zero_copy = !m.workers.empty() && m.workers[0]->ports().size() > i &&
                    m.workers[0]->ports()[i]->mode().zero_copy;
