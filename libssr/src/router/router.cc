@@ -376,7 +376,7 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     wo.router = options.router;
     wo.os_interfaces = impl->os_names;
     wo.macs = macs;
-    wo.xdp_mode = impl->modes[0];
+    wo.xdp_modes = impl->modes;
     wo.zero_copy = ToIo(options.zero_copy);
     wo.xskmap_fd = impl->gate->xskmap_fd();
     for (size_t i = 0; i < impl->os_names.size(); ++i) {
@@ -395,7 +395,6 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     wo.session_events = static_cast<bool>(options.on_session);
     wo.event_queue = options.session_event_queue;
     wo.netns_fd = impl->netns.get();
-    // Per-interface XDP mode: the XskPort checks it against the program on that interface.
     auto worker = Worker::Create(wo);
     if (!worker.ok()) return worker.status();
     impl->workers.push_back(std::move(*worker));
