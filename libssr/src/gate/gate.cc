@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "io/bpf_log.h"
 #include "ssr/ssr_gate.skel.h"
 
 namespace ssr::gate {
@@ -107,6 +108,7 @@ uint32_t AccessKey(uint32_t service, uint32_t gen) { return gen * SSR_GATE_MAX_S
 
 absl::StatusOr<std::unique_ptr<Gate>> Gate::Load(GateContents contents,
                                                  const GateOptions& options) {
+  io::RouteBpfLibraryLogs();
   auto gate = std::unique_ptr<Gate>(new Gate());
   gate->skel_ = ssr_gate__open();
   if (gate->skel_ == nullptr) return ErrnoStatus(errno, "opening the embedded BPF object");
@@ -148,7 +150,7 @@ absl::StatusOr<std::unique_ptr<Gate>> Gate::Load(GateContents contents,
         close(probe);
         return absl::InternalError(absl::StrCat(
             "gate: the kernel verifier rejected the XDP gate program (", ErrnoText(err),
-            "; the libbpf log above has the verifier output)"));
+            "; the verifier output is in the log, component \"libbpf\")"));
       }
     }
     return ErrnoStatus(err, "loading the XDP gate program");
