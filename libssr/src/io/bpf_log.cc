@@ -32,6 +32,11 @@ void Forward(LogSeverity severity, std::string_view component, const char* forma
     text = long_text;
   }
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  // Both libraries start most messages with their own name; the component says it already.
+  if (text.size() > component.size() + 2 && text.substr(0, component.size()) == component &&
+      text.substr(component.size(), 2) == ": ") {
+    text.remove_prefix(component.size() + 2);
+  }
   if (text.empty()) return;
   Log(severity, component, text);
 }

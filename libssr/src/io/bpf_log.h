@@ -2,7 +2,7 @@
 // Routes the messages libbpf and libxdp print (by default to stderr) to the libssr log sink
 // (ssr/log.h), so the library keeps its promise of never writing to stderr by itself: component
 // "libbpf" or "libxdp", levels WARN / INFO / DEBUG as kWarning / kInfo / kDebug, the trailing
-// newline removed.
+// newline and the libraries' own "libbpf: " / "libxdp: " prefix removed.
 //
 // The print callbacks are process-wide: RouteBpfLibraryLogs installs them once per process (the
 // first call; later calls do nothing), replacing whatever callback was installed before. Every
