@@ -33,6 +33,7 @@
 #include "router/events.h"
 #include "router/neighbor_refresh.h"
 #include "router/netdev.h"
+#include "router/stale_gate.h"
 #include "router/worker.h"
 #include "ssr/log.h"
 #include "util/status_macros.h"
@@ -78,6 +79,39 @@ absl::StatusOr<gate::GateContents> ContentsFor(const config::Config& cfg, const 
     if (idx.has_value() && *idx < os_names.size()) gi.name = os_names[*idx];
   }
   return contents;
+}
+
+// Inspects the XDP hook of `os` (config interface `config_name`) before the gate attaches: a
+// libssr gate whose router no longer runs (killed) is detached, with a warning; a gate a running
+// router owns is an error naming its pid. Returns what was there.
+absl::StatusOr<router::XdpOccupant> TakeOverStaleGate(const std::string& config_name,
+                                                      const std::string& os) {
+  absl::StatusOr<router::XdpOccupant> occ = router::InspectXdp(os);
+  if (!occ.ok()) return router::XdpOccupant{};  // the attach reports what is wrong
+  const std::string where = absl::StrCat("interface ", config_name, " (", os, "): ");
+  switch (occ->kind) {
+    case router::XdpOccupant::Kind::kNone:
+    case router::XdpOccupant::Kind::kForeign:
+      break;
+    case router::XdpOccupant::Kind::kLiveGate:
+      return absl::FailedPreconditionError(absl::StrCat(
+          where, "the XDP gate of a running libssr router (pid ",
+          absl::StrJoin(occ->owners, ", "), ") is attached; stop that router first"));
+    case router::XdpOccupant::Kind::kStaleGate: {
+      Log(LogSeverity::kWarning, "router",
+          absl::StrCat(where, "taking over the XDP gate (program id ", occ->program_id,
+                       ") that a libssr router which no longer runs left attached"));
+      const absl::Status st = router::DetachAllXdp(os);
+      if (!st.ok()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            where, "detaching the XDP gate a stopped libssr router left attached failed (",
+            st.message(), "); run `ssr-router --cleanup --interface ", os,
+            "` (ssr::DetachXdp) and start again"));
+      }
+      break;
+    }
+  }
+  return occ;
 }
 
 bool IsRingSize(uint32_t v) { return v >= kMinRing && v <= kMaxRing && (v & (v - 1)) == 0; }
@@ -331,6 +365,16 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     }
   }
 
+  // What occupies each XDP hook: a gate a killed router left is taken over, a live router's is
+  // not, and someone else's program is left to the attach (whose error then says what to do).
+  std::vector<router::XdpOccupant> occupants(impl->os_names.size());
+  for (size_t i = 0; i < impl->os_names.size(); ++i) {
+    absl::StatusOr<router::XdpOccupant> occ =
+        TakeOverStaleGate(r->interfaces[i].name, impl->os_names[i]);
+    if (!occ.ok()) return occ.status();
+    occupants[i] = std::move(*occ);
+  }
+
   // Gate: load, attach everywhere (sockets are created with its XSKMAP afterwards).
   auto contents = ContentsFor(*cfg, options.router, impl->os_names);
   if (!contents.ok()) return Prefixed(contents.status(), "gate: ");
@@ -340,7 +384,17 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
   for (size_t i = 0; i < impl->os_names.size(); ++i) {
     auto mode = impl->gate->Attach(impl->os_names[i], options.xdp_mode);
     if (!mode.ok()) {
-      return Prefixed(mode.status(), absl::StrCat("interface ", r->interfaces[i].name, ": "));
+      absl::Status st =
+          Prefixed(mode.status(), absl::StrCat("interface ", r->interfaces[i].name, ": "));
+      const router::XdpOccupant& occ = occupants[i];
+      if (occ.kind != router::XdpOccupant::Kind::kForeign) return st;
+      return absl::Status(
+          st.code(),
+          absl::StrCat(st.message(), "; the XDP program \"", occ.program, "\" (id ",
+                       occ.program_id, ") is attached to ", impl->os_names[i],
+                       " and is not a libssr gate: if it is not needed (e.g. left by a crashed "
+                       "process), detach it with `ssr-router --cleanup --interface ",
+                       impl->os_names[i], "` (ssr::DetachXdp) and start again"));
     }
     impl->modes.push_back(*mode);
   }
