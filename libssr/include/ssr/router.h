@@ -159,9 +159,13 @@ class Router {
   // NotFound (no such router: the message lists the routers there are), InvalidArgument (an
   // interface binding missing, unknown or duplicated, workers, frames_per_worker, a ring size,
   // rx_batch or idle_yield out of range),
-  // FailedPrecondition (a Linux interface missing or with too few queues), PermissionDenied /
+  // FailedPrecondition (a Linux interface missing or with too few queues, or its XDP gate owned
+  // by a running router: the message names its pid), PermissionDenied /
   // Unavailable (no CAP_BPF / CAP_NET_ADMIN, no AF_XDP, the kernel refused the XDP mode or
-  // zero-copy).
+  // zero-copy; when another XDP program is in the way, the message names it and DetachXdp /
+  // `ssr-router --cleanup`).
+  // An XDP gate that a router which no longer runs left attached (after kill -9; a gate whose
+  // maps no process holds) is detached and replaced, with a warning logged.
   static absl::StatusOr<std::unique_ptr<Router>> Create(const RouterOptions& options,
                                                         const Config& config);
   // Stops if running, detaches the gate, frees sockets and memory.
@@ -201,7 +205,8 @@ class Router {
 
 // Detaches every XDP program (any mode, libxdp dispatchers and legacy attachments) from each of
 // the Linux interfaces `os_interfaces` in the calling thread's network namespace — the clean-up
-// after a router process was killed. An interface without a program is not an error; a missing
+// after a router process was killed (Router::Create takes over a killed router's own gate by
+// itself; this also removes programs that are not libssr gates). An interface without a program is not an error; a missing
 // interface is (NotFound, named). All interfaces are tried; the first error is returned.
 absl::Status DetachXdp(const std::vector<std::string>& os_interfaces);
 
