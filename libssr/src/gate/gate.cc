@@ -432,6 +432,7 @@ absl::StatusOr<std::vector<GateCounter>> Gate::ReadCounters() const {
     c.reason = static_cast<ssr_gate_reason>(r);
     c.name = ssr_gate_reason_name(r);
     c.help = ssr_gate_reason_help(r);
+    c.is_drop = ssr_gate_reason_is_drop(r) != 0;
     for (const ssr_gate_counter& v : per_cpu) {
       c.packets += v.packets;
       c.bytes += v.bytes;

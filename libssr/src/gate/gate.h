@@ -61,6 +61,7 @@ struct GateCounter {
   ssr_gate_reason reason = SSR_GATE_REASON_COUNT;
   std::string_view name;  // "lan_allow", ...
   std::string_view help;
+  bool is_drop = false;  // the gate dropped these packets (kind DROP in SSR_GATE_REASONS)
   uint64_t packets = 0;
   uint64_t bytes = 0;
 };

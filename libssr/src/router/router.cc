@@ -599,7 +599,7 @@ RouterStats Router::Stats() const {
     auto gc = m.gate->ReadCounters();
     if (gc.ok()) {
       for (const gate::GateCounter& c : *gc) {
-        CounterValue v{std::string(c.name), c.packets, c.name.substr(0, 5) == "drop_"};
+        CounterValue v{std::string(c.name), c.packets, c.is_drop};
         s.gate.push_back(std::move(v));
       }
     } else {
@@ -642,9 +642,8 @@ RouterStats Router::Stats() const {
     using Enum = decltype(drop_of(0));
     for (size_t i = 0; i < util::CounterCount<Enum>(); ++i) {
       const Enum e = static_cast<Enum>(i);
-      const std::string_view help = CounterHelp(e);
-      out->push_back(
-          {std::string(CounterName(e)), counters.Get(e), help.substr(0, 8) == "dropped:"});
+      out->push_back({std::string(CounterName(e)), counters.Get(e),
+                      CounterKindOf(e) == util::CounterKind::kDrop});
     }
   };
   add(&s.pipeline, sum.pipeline, [](int) { return pipeline::PipelineCounter{}; });
