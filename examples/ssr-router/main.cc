@@ -25,8 +25,9 @@
 //
 // Signals: SIGHUP reloads the config file (errors are printed, the old config keeps running);
 // SIGUSR1 writes the full stats dump to --stats-file; SIGINT / SIGTERM stop cleanly (the XDP gate
-// is detached and the sockets are freed when the router is destroyed). --cleanup detaches any
-// XDP program from the given interfaces (after a crash) and exits.
+// is detached and the sockets are freed when the router is destroyed). After a crash (SIGKILL)
+// the next start takes over the gate the dead process left attached; --cleanup detaches any XDP
+// program from the given interfaces (also programs that are not libssr gates) and exits.
 // Exit codes: 0 ok, 1 runtime error, 2 bad usage or bad config.
 #include <getopt.h>
 #include <pthread.h>

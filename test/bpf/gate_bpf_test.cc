@@ -447,17 +447,17 @@ TEST_CASE("traffic allowed by both configs is never dropped while reloads flip t
 
 TEST_CASE("Attach reports the mode obtained and the gate detaches when destroyed", "[bpf]") {
   auto config = DefaultConfig();
-  for (AttachMode mode : {AttachMode::kNative, AttachMode::kSkb, AttachMode::kAuto}) {
-    INFO("mode " << std::string(AttachModeName(mode)));
+  for (XdpMode mode : {XdpMode::kNative, XdpMode::kSkb, XdpMode::kAuto}) {
+    INFO("mode " << std::string(io::XdpModeName(mode)));
     const int ifindex = static_cast<int>(if_nametoindex("lan0"));
     {
       std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, "branch");
-      absl::StatusOr<AttachMode> got = gate->Attach("lan0", mode);
+      absl::StatusOr<XdpMode> got = gate->Attach("lan0", mode);
       REQUIRE(got.ok());
-      CHECK(*got == (mode == AttachMode::kSkb ? AttachMode::kSkb : AttachMode::kNative));
+      CHECK(*got == (mode == XdpMode::kSkb ? XdpMode::kSkb : XdpMode::kNative));
       uint32_t id = 0;
       REQUIRE(bpf_xdp_query_id(ifindex,
-                               *got == AttachMode::kSkb ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE,
+                               *got == XdpMode::kSkb ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE,
                                &id) == 0);
       bpf_prog_info info{};
       uint32_t len = sizeof(info);
@@ -474,7 +474,7 @@ TEST_CASE("Attach reports the mode obtained and the gate detaches when destroyed
 TEST_CASE("Detach removes the program and the interface from the gate", "[bpf]") {
   auto config = DefaultConfig();
   std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, "branch");
-  REQUIRE(gate->Attach("wan0", AttachMode::kSkb).ok());
+  REQUIRE(gate->Attach("wan0", XdpMode::kSkb).ok());
   REQUIRE(gate->Detach("wan0").ok());
   uint32_t id = 1;
   REQUIRE(bpf_xdp_query_id(static_cast<int>(if_nametoindex("wan0")), 0, &id) == 0);
@@ -487,7 +487,7 @@ TEST_CASE("Detach removes the program and the interface from the gate", "[bpf]")
 TEST_CASE("Attach errors name the interface", "[bpf]") {
   auto config = DefaultConfig();
   std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, "branch");
-  absl::StatusOr<AttachMode> r = gate->Attach("lan9");
+  absl::StatusOr<XdpMode> r = gate->Attach("lan9");
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == absl::StatusCode::kFailedPrecondition);
   CHECK_THAT(std::string(r.status().message()), Catch::Contains("\"lan9\""));

@@ -222,5 +222,35 @@ TEST_CASE("Time-based HMAC windows follow the wall-clock offset, not the clock p
   }
 }
 
+TEST_CASE("Peer liveness (UDP 1280) from a peer is a counted drop while no peer layer runs") {
+  Rig rig;
+  PacketSpec bfd;
+  bfd.src_mac = rig.a_mac_wan_;
+  bfd.dst_mac = rig.b_mac_wan_;
+  bfd.src = Ip("192.0.2.1");
+  bfd.dst = Ip("192.0.2.2");
+  bfd.protocol = packet::kIpProtoUdp;
+  bfd.src_port = 49152;
+  bfd.dst_port = config::kPeerLivenessPort;
+  const Bytes payload(24, 0x20);
+  bfd.payload = payload;
+  rig.IntoB(Rig::Build(bfd));
+  rig.Step();
+  CHECK(Get(rig.b(), PipelineCounter::kPeerLiveness) == 1);
+  CHECK(CounterKindOf(PipelineCounter::kPeerLiveness) == util::CounterKind::kDrop);
+  CHECK(rig.wire_b_to_a_.empty());
+  CHECK(rig.to_server_.empty());
+  CHECK(rig.b().sessions().size() == 0);
+}
+
+TEST_CASE("A pipeline counter is a drop counter exactly when its help says it dropped the packet") {
+  for (size_t i = 0; i < util::CounterCount<PipelineCounter>(); ++i) {
+    const auto c = static_cast<PipelineCounter>(i);
+    CAPTURE(CounterName(c));
+    const bool says_dropped = CounterHelp(c).starts_with("dropped:");
+    CHECK(says_dropped == (CounterKindOf(c) == util::CounterKind::kDrop));
+  }
+}
+
 }  // namespace
 }  // namespace ssr::pipeline::testing

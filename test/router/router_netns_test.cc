@@ -197,4 +197,40 @@ TEST_CASE("Router runs one worker per RX queue by default and forwards with two 
   }
 }
 
+TEST_CASE(
+    "Router in auto XDP mode forwards when one interface attaches native and the other only skb") {
+  RequireNetnsSupport();
+  NetnsTopology topo;
+  const DemoTopology t = BuildDemoTopology(topo);
+  // The branch's WAN becomes a macvlan on top of the veth: macvlan has no driver XDP, so the gate
+  // attaches there in skb mode while the LAN veth takes native mode.
+  for (const char* cmd : {"ip link set wan0 down", "ip addr flush dev wan0",
+                          "ip link set wan0 name wanlow", "ip link set wanlow up"}) {
+    NetnsTopology::Exec(t.branch, cmd);
+  }
+  if (NetnsTopology::Exec(t.branch, "ip link add wan0 link wanlow type macvlan mode bridge",
+                          /*may_fail=*/true) != 0) {
+    SkipTest("macvlan interfaces are not available");
+  }
+  for (const char* cmd : {"sysctl -qw net.ipv6.conf.wan0.disable_ipv6=1",
+                          "ip addr add 192.0.2.1/24 dev wan0", "ip link set wan0 up"}) {
+    NetnsTopology::Exec(t.branch, cmd);
+  }
+  auto branch = CreateIn(t.branch, "branch");  // RouterOptions::xdp_mode: kAuto
+  auto datacenter = CreateIn(t.datacenter, "datacenter");
+  const ssr::RouterStats before = branch->Stats();
+  REQUIRE(before.interfaces.size() == 2);
+  CHECK(before.interfaces[0].os_name == "lan0");
+  CHECK(before.interfaces[0].xdp_mode == "native");
+  CHECK(before.interfaces[1].os_name == "wan0");
+  CHECK(before.interfaces[1].xdp_mode == "skb");
+  REQUIRE(branch->Start().ok());
+  REQUIRE(datacenter->Start().ok());
+  Ping(t, 1);  // warm-up: neighbour resolution may cost the first packet
+  CHECK(Ping(t, 3) == 3);
+  branch->Stop();
+  datacenter->Stop();
+  CHECK(branch->Stats().Get("pipeline.tx_packets") >= 6);
+}
+
 }  // namespace ssr::test

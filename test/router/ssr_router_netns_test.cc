@@ -297,4 +297,90 @@ TEST_CASE("ssr-router --cleanup names a missing interface and exits 1") {
   CHECK_THAT(out, Catch::Contains("\"nosuch7\""));
 }
 
+namespace {
+
+// A namespace with the veth pair lan0 <-> wan0 (enough for the branch router of the default
+// config to start).
+std::string VethNamespace(NetnsTopology& topo) {
+  const std::string ns = topo.AddNamespace();
+  NetnsTopology::Exec(ns, "ip link add lan0 type veth peer name wan0");
+  NetnsTopology::Exec(ns, "ip link set lan0 up");
+  NetnsTopology::Exec(ns, "ip link set wan0 up");
+  return ns;
+}
+
+std::string CommandLine(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const std::string& a : argv) out += (out.empty() ? "" : " ") + a;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("ssr-router starts again after kill -9, taking over the gate the killed one left") {
+  RequireNetnsSupport();
+  NetnsTopology topo;
+  const std::string ns = VethNamespace(topo);
+  const std::string dir = MakeTempDir();
+  const pid_t first = SpawnInNetns(ns, RouterArgs("branch", dir), dir + "/first.out");
+  if (!WaitForLine(dir + "/first.out", "ready", 60000)) {
+    StopChild(first, SIGKILL, 1000);
+    FAIL("not ready:\n" << ReadFile(dir + "/first.out"));
+  }
+  CHECK(StopChild(first, SIGKILL, 5000) == 128 + SIGKILL);
+  REQUIRE_FALSE(NoXdpOn(ns, "lan0"));  // the killed process could not detach its gate
+  REQUIRE_FALSE(NoXdpOn(ns, "wan0"));
+
+  const pid_t second = SpawnInNetns(ns, RouterArgs("branch", dir), dir + "/second.out");
+  const bool ready = WaitForLine(dir + "/second.out", "ready", 60000);
+  const int rc = StopChild(second, SIGTERM, 10000);
+  const std::string out = ReadFile(dir + "/second.out");
+  INFO(out);
+  CHECK(ready);
+  CHECK(rc == 0);
+  CHECK_THAT(out, Catch::Contains("taking over the XDP gate"));
+  CHECK(NoXdpOn(ns, "lan0"));
+  CHECK(NoXdpOn(ns, "wan0"));
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("ssr-router does not take over the gate of a running ssr-router and names its pid") {
+  RequireNetnsSupport();
+  NetnsTopology topo;
+  const std::string ns = VethNamespace(topo);
+  const std::string dir = MakeTempDir();
+  const pid_t first = SpawnInNetns(ns, RouterArgs("branch", dir), dir + "/first.out");
+  if (!WaitForLine(dir + "/first.out", "ready", 60000)) {
+    StopChild(first, SIGKILL, 1000);
+    FAIL("not ready:\n" << ReadFile(dir + "/first.out"));
+  }
+  std::string out;
+  const int rc = RunCapture(
+      "timeout 30 ip netns exec " + ns + " " + CommandLine(RouterArgs("branch", dir)), &out);
+  const int first_rc = StopChild(first, SIGTERM, 10000);
+  INFO(out);
+  CHECK(rc == 1);
+  CHECK_THAT(out, Catch::Contains("running libssr router (pid " + std::to_string(first)));
+  CHECK(first_rc == 0);  // the running router was left alone
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("ssr-router refuses an interface with a program that is not a gate, naming --cleanup") {
+  RequireNetnsSupport();
+  NetnsTopology topo;
+  const std::string ns = VethNamespace(topo);
+  AttachLeftoverXdp(ns, "wan0", XDP_FLAGS_DRV_MODE);
+  const std::string dir = MakeTempDir();
+  std::string out;
+  const int rc = RunCapture(
+      "timeout 30 ip netns exec " + ns + " " + CommandLine(RouterArgs("branch", dir)), &out);
+  INFO(out);
+  CHECK(rc == 1);
+  CHECK_THAT(out, Catch::Contains("\"leftover\""));
+  CHECK_THAT(out, Catch::Contains("ssr-router --cleanup --interface wan0"));
+  CHECK_FALSE(NoXdpOn(ns, "wan0"));  // someone else's program is never detached by a start
+  CHECK(NoXdpOn(ns, "lan0"));        // and the gate is gone from the interface it did attach to
+  std::system(("rm -rf " + dir).c_str());
+}
+
 }  // namespace ssr::test

@@ -11,6 +11,11 @@ namespace {
   X(kBeta, "beta", "second counter")             \
   X(kGamma, "gamma", "third counter")
 SSR_DEFINE_COUNTER_ENUM(TestCounter, TEST_COUNTERS)
+#define TEST_KINDS(X)                                      \
+  X(kSeen, "seen", "packets seen")                         \
+  X(kLost, "lost", "packets dropped for a reason", kDrop)  \
+  X(kNoted, "noted", "an event, declared explicitly", kInfo)
+SSR_DEFINE_COUNTER_ENUM(KindCounter, TEST_KINDS)
 }  // namespace
 
 using ssr::util::CounterArray;
@@ -27,6 +32,16 @@ TEST_CASE("X-macro counter list yields enum, names and help in order", "[util]")
     names.emplace(CounterName(static_cast<TestCounter>(i)));
   }
   CHECK(names.size() == 3);
+}
+
+TEST_CASE("X-macro counters declare their kind in an optional fourth column", "[util]") {
+  using ssr::util::CounterKind;
+  STATIC_REQUIRE(CounterKindOf(KindCounter::kSeen) == CounterKind::kInfo);
+  STATIC_REQUIRE(CounterKindOf(KindCounter::kLost) == CounterKind::kDrop);
+  STATIC_REQUIRE(CounterKindOf(KindCounter::kNoted) == CounterKind::kInfo);
+  CHECK(CounterName(KindCounter::kLost) == "lost");
+  CHECK(CounterHelp(KindCounter::kLost) == "packets dropped for a reason");
+  CHECK(CounterKindOf(TestCounter::kAlpha) == CounterKind::kInfo);
 }
 
 TEST_CASE("CounterArray increments, aggregates and resets", "[util]") {

@@ -82,51 +82,58 @@
 #define SSR_GATE_LOCAL_INTERFACE 2u /* an address of one of the router's interfaces */
 
 /*
- * Verdict reasons: one per-CPU counter each. X(enum, "name", "help"). Every packet the gate sees
- * is counted exactly once, under the reason of the action it got.
+ * Verdict reasons: one per-CPU counter each. X(enum, "name", "help", kind). Every packet the gate
+ * sees is counted exactly once, under the reason of the action it got. kind: DROP for a packet
+ * the gate dropped, INFO for one it passed on (kernel or AF_XDP); SSR_GATE_KIND_##kind.
  */
-#define SSR_GATE_REASONS(X)                                                                   \
+#define SSR_GATE_KIND_INFO 0
+#define SSR_GATE_KIND_DROP 1
+#define SSR_GATE_REASONS(X)                                                                    \
 	X(SSR_GATE_PASS_UNKNOWN_IFINDEX, "pass_unknown_ifindex",                               \
-	  "interface not in the gate's interface map: to the kernel")                          \
-	X(SSR_GATE_PASS_ARP, "pass_arp", "ARP: to the kernel")                                 \
+	  "interface not in the gate's interface map: to the kernel", INFO)                    \
+	X(SSR_GATE_PASS_ARP, "pass_arp", "ARP: to the kernel", INFO)                           \
 	X(SSR_GATE_PASS_ND, "pass_nd",                                                         \
-	  "ICMPv6 router/neighbour discovery or redirect (types 133-137): to the kernel")      \
+	  "ICMPv6 router/neighbour discovery or redirect "                                     \
+	  "(types 133-137): to the kernel", INFO)                                              \
 	X(SSR_GATE_PASS_LOCAL, "pass_local",                                                   \
-	  "to a management or own interface address and not waypoint traffic: to the kernel")  \
+	  "to a management or own interface address and not "                                  \
+	  "waypoint traffic: to the kernel", INFO)                                             \
 	X(SSR_GATE_LAN_ALLOW, "lan_allow",                                                     \
-	  "LAN: tenant member and the service allows the tenant: to AF_XDP")                   \
+	  "LAN: tenant member and the service allows the tenant: to AF_XDP", INFO)             \
 	X(SSR_GATE_LAN_SERVICE_REPLY, "lan_service_reply",                                     \
 	  "LAN: source is a service (address and port/echo reply): possible session reply, "   \
-	  "to AF_XDP")                                                                         \
+	  "to AF_XDP", INFO)                                                                   \
 	X(SSR_GATE_LAN_FRAGMENT, "lan_fragment",                                               \
 	  "LAN: non-first fragment from a tenant member or a service address: to AF_XDP, "     \
-	  "where this version drops it (pipeline ip_fragment: no reassembly yet)")              \
+	  "where this version drops it (pipeline ip_fragment: no reassembly yet)", INFO)        \
 	X(SSR_GATE_WAN_WAYPOINT, "wan_waypoint",                                               \
-	  "WAN: TCP/UDP from a configured peer to an own address and waypoint port: to AF_XDP") \
+	  "WAN: TCP/UDP from a configured peer to an own "                                     \
+	  "address and waypoint port: to AF_XDP", INFO)                                        \
 	X(SSR_GATE_WAN_LIVENESS, "wan_liveness",                                               \
 	  "WAN: peer liveness (UDP 1280) from a configured peer to an own address: to AF_XDP, "\
-	  "where this version drops it (pipeline peer_liveness: the router runs no peer layer)")\
+	  "where this version drops it (pipeline peer_liveness: no peer layer)", INFO)          \
 	X(SSR_GATE_WAN_FRAGMENT, "wan_fragment",                                               \
 	  "WAN: non-first fragment from a configured peer to an own address: to AF_XDP, "      \
-	  "where this version drops it (pipeline ip_fragment: no reassembly yet)")              \
+	  "where this version drops it (pipeline ip_fragment: no reassembly yet)", INFO)        \
 	X(SSR_GATE_DROP_NO_SOCKET, "drop_no_socket",                                           \
-	  "would go to AF_XDP but no socket is bound to the receive queue")                    \
+	  "would go to AF_XDP but no socket is bound to the receive queue", DROP)              \
 	X(SSR_GATE_DROP_MALFORMED, "drop_malformed",                                           \
-	  "truncated or invalid Ethernet, VLAN, IP or transport header")                       \
-	X(SSR_GATE_DROP_ETHERTYPE, "drop_ethertype", "neither IPv4, IPv6 nor ARP")             \
-	X(SSR_GATE_DROP_VLAN, "drop_vlan", "more than one VLAN tag")                           \
+	  "truncated or invalid Ethernet, VLAN, IP or transport header", DROP)                 \
+	X(SSR_GATE_DROP_ETHERTYPE, "drop_ethertype", "neither IPv4, IPv6 nor ARP", DROP)       \
+	X(SSR_GATE_DROP_VLAN, "drop_vlan", "more than one VLAN tag", DROP)                     \
 	X(SSR_GATE_DROP_IPV6_EXTENSIONS, "drop_ipv6_extensions",                               \
-	  "IPv6 extension header chain longer than the gate walks")                            \
+	  "IPv6 extension header chain longer than the gate walks", DROP)                      \
 	X(SSR_GATE_DROP_NON_MEMBER, "drop_non_member",                                         \
-	  "LAN: source is a member of no tenant (deny by default)")                            \
+	  "LAN: source is a member of no tenant (deny by default)", DROP)                      \
 	X(SSR_GATE_DROP_NO_SERVICE, "drop_no_service",                                         \
-	  "LAN: destination matches no service (deny by default)")                             \
+	  "LAN: destination matches no service (deny by default)", DROP)                       \
 	X(SSR_GATE_DROP_DENIED, "drop_denied",                                                 \
-	  "LAN: the tenant may not use the service (deny by default)")                         \
+	  "LAN: the tenant may not use the service (deny by default)", DROP)                   \
 	X(SSR_GATE_DROP_WAN_NOT_LOCAL, "drop_wan_not_local",                                   \
-	  "WAN: not waypoint traffic from a peer and not to an own or management address")
+	  "WAN: not waypoint traffic from a peer and not "                                     \
+	  "to an own or management address", DROP)
 
-#define SSR_GATE_REASON_ENUM_(e, name, help) e,
+#define SSR_GATE_REASON_ENUM_(e, name, help, kind) e,
 enum ssr_gate_reason { SSR_GATE_REASONS(SSR_GATE_REASON_ENUM_) SSR_GATE_REASON_COUNT };
 #undef SSR_GATE_REASON_ENUM_
 
@@ -259,7 +266,7 @@ struct ssr_gate_counter {
 /* Counter name of a reason ("lan_allow"), or "invalid". Userspace only. */
 static inline const char *ssr_gate_reason_name(unsigned int reason)
 {
-#define SSR_GATE_REASON_NAME_(e, name, help) \
+#define SSR_GATE_REASON_NAME_(e, name, help, kind) \
 	case e:                              \
 		return name;
 	switch (reason) {
@@ -272,7 +279,7 @@ static inline const char *ssr_gate_reason_name(unsigned int reason)
 
 static inline const char *ssr_gate_reason_help(unsigned int reason)
 {
-#define SSR_GATE_REASON_HELP_(e, name, help) \
+#define SSR_GATE_REASON_HELP_(e, name, help, kind) \
 	case e:                              \
 		return help;
 	switch (reason) {
@@ -281,6 +288,20 @@ static inline const char *ssr_gate_reason_help(unsigned int reason)
 		return "invalid";
 	}
 #undef SSR_GATE_REASON_HELP_
+}
+
+/* 1 when the reason is a drop (SSR_GATE_KIND_DROP), else 0. Userspace only. */
+static inline int ssr_gate_reason_is_drop(unsigned int reason)
+{
+#define SSR_GATE_REASON_KIND_(e, name, help, kind) \
+	case e:                                    \
+		return SSR_GATE_KIND_##kind == SSR_GATE_KIND_DROP;
+	switch (reason) {
+		SSR_GATE_REASONS(SSR_GATE_REASON_KIND_)
+	default:
+		return 0;
+	}
+#undef SSR_GATE_REASON_KIND_
 }
 #endif /* !__bpf__ */
 

@@ -3,6 +3,8 @@
 //
 // The library never writes to stdout or stderr by itself. Every message goes to the LogSink the
 // embedding program installed with SetLogSink(); with no sink installed, messages are discarded.
+// That includes what libbpf and libxdp print (component "libbpf" / "libxdp"): libssr installs
+// their process-wide print callbacks the first time it calls into them.
 //
 // Thread-safety: SetLogSink() and Log() may be called from any thread. The sink's Send() may be
 // called concurrently from several threads and must be thread-safe itself. Log() is not meant for

@@ -58,12 +58,14 @@
 #include "absl/status/statusor.h"
 #include "ssr/config.h"
 #include "ssr/stats.h"
+#include "ssr/xdp_mode.h"
 #include "ssr/version.h"
 
 namespace ssr {
 
-// How the XDP gate is attached.
-enum class XdpMode { kAuto, kNative, kSkb };
+// How the XDP gate is attached: XdpMode (ssr/xdp_mode.h), requested for every interface; with
+// kAuto each interface gets native mode if its driver supports it, otherwise skb, and its AF_XDP
+// sockets follow the mode obtained on that interface (RouterStats: InterfaceStats::xdp_mode).
 // How AF_XDP sockets bind: zero-copy when possible, zero-copy or fail, always copy.
 enum class ZeroCopy { kAuto, kRequire, kOff };
 
@@ -158,9 +160,13 @@ class Router {
   // NotFound (no such router: the message lists the routers there are), InvalidArgument (an
   // interface binding missing, unknown or duplicated, workers, frames_per_worker, a ring size,
   // rx_batch or idle_yield out of range),
-  // FailedPrecondition (a Linux interface missing or with too few queues), PermissionDenied /
+  // FailedPrecondition (a Linux interface missing or with too few queues, or its XDP gate owned
+  // by a running router: the message names its pid), PermissionDenied /
   // Unavailable (no CAP_BPF / CAP_NET_ADMIN, no AF_XDP, the kernel refused the XDP mode or
-  // zero-copy).
+  // zero-copy; when another XDP program is in the way, the message names it and DetachXdp /
+  // `ssr-router --cleanup`).
+  // An XDP gate that a router which no longer runs left attached (after kill -9; a gate whose
+  // maps no process holds) is detached and replaced, with a warning logged.
   static absl::StatusOr<std::unique_ptr<Router>> Create(const RouterOptions& options,
                                                         const Config& config);
   // Stops if running, detaches the gate, frees sockets and memory.
@@ -200,7 +206,8 @@ class Router {
 
 // Detaches every XDP program (any mode, libxdp dispatchers and legacy attachments) from each of
 // the Linux interfaces `os_interfaces` in the calling thread's network namespace — the clean-up
-// after a router process was killed. An interface without a program is not an error; a missing
+// after a router process was killed (Router::Create takes over a killed router's own gate by
+// itself; this also removes programs that are not libssr gates). An interface without a program is not an error; a missing
 // interface is (NotFound, named). All interfaces are tried; the first error is returned.
 absl::Status DetachXdp(const std::vector<std::string>& os_interfaces);
 

@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gate/v4_summary.h"
+#include "io/bpf_log.h"
 #include "ssr/ssr_gate.skel.h"
 
 namespace ssr::gate {
@@ -107,20 +108,9 @@ uint32_t AccessKey(uint32_t service, uint32_t gen) { return gen * SSR_GATE_MAX_S
 
 }  // namespace
 
-std::string_view AttachModeName(AttachMode mode) {
-  switch (mode) {
-    case AttachMode::kAuto:
-      return "auto";
-    case AttachMode::kNative:
-      return "native";
-    case AttachMode::kSkb:
-      return "skb";
-  }
-  return "invalid";
-}
-
 absl::StatusOr<std::unique_ptr<Gate>> Gate::Load(GateContents contents,
                                                  const GateOptions& options) {
+  io::RouteBpfLibraryLogs();
   auto gate = std::unique_ptr<Gate>(new Gate());
   gate->skel_ = ssr_gate__open();
   if (gate->skel_ == nullptr) return ErrnoStatus(errno, "opening the embedded BPF object");
@@ -165,7 +155,7 @@ absl::StatusOr<std::unique_ptr<Gate>> Gate::Load(GateContents contents,
         close(probe);
         return absl::InternalError(absl::StrCat(
             "gate: the kernel verifier rejected the XDP gate program (", ErrnoText(err),
-            "; the libbpf log above has the verifier output)"));
+            "; the verifier output is in the log, component \"libbpf\")"));
       }
     }
     return ErrnoStatus(err, "loading the XDP gate program");
@@ -192,7 +182,7 @@ Gate::~Gate() {
     if (a.program != nullptr) {
       if (a.attached) {
         xdp_program__detach(a.program, a.ifindex,
-                            a.mode == AttachMode::kSkb ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
+                            a.mode == XdpMode::kSkb ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
       }
       xdp_program__close(a.program);
     }
@@ -296,7 +286,7 @@ absl::Status Gate::RegisterInterface(std::string_view name) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<AttachMode> Gate::Attach(std::string_view name, AttachMode mode) {
+absl::StatusOr<XdpMode> Gate::Attach(std::string_view name, XdpMode mode) {
   if (Attachment* existing = FindAttachment(name); existing != nullptr && existing->attached) {
     return absl::FailedPreconditionError(
         absl::StrCat("gate: already attached to interface \"", std::string(name), "\""));
@@ -309,20 +299,20 @@ absl::StatusOr<AttachMode> Gate::Attach(std::string_view name, AttachMode mode) 
     const long err = prog == nullptr ? -errno : libxdp_get_error(prog);
     return ErrnoStatus(static_cast<int>(err), "wrapping the gate program for libxdp");
   }
-  std::vector<AttachMode> modes;
-  if (mode == AttachMode::kAuto || mode == AttachMode::kNative) modes.push_back(AttachMode::kNative);
-  if (mode == AttachMode::kAuto || mode == AttachMode::kSkb) modes.push_back(AttachMode::kSkb);
+  std::vector<XdpMode> modes;
+  if (mode == XdpMode::kAuto || mode == XdpMode::kNative) modes.push_back(XdpMode::kNative);
+  if (mode == XdpMode::kAuto || mode == XdpMode::kSkb) modes.push_back(XdpMode::kSkb);
   std::string errors;
-  for (AttachMode m : modes) {
+  for (XdpMode m : modes) {
     const int err = xdp_program__attach(prog, a->ifindex,
-                                        m == AttachMode::kSkb ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
+                                        m == XdpMode::kSkb ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
     if (err == 0) {
       a->program = prog;
       a->attached = true;
       a->mode = m;
       return m;
     }
-    absl::StrAppend(&errors, errors.empty() ? "" : "; ", std::string(AttachModeName(m)), ": ",
+    absl::StrAppend(&errors, errors.empty() ? "" : "; ", std::string(io::XdpModeName(m)), ": ",
                     ErrnoText(err));
   }
   xdp_program__close(prog);
@@ -341,7 +331,7 @@ absl::Status Gate::Detach(std::string_view name) {
   if (it->program != nullptr) {
     if (it->attached) {
       const int err = xdp_program__detach(
-          it->program, it->ifindex, it->mode == AttachMode::kSkb ? XDP_MODE_SKB : XDP_MODE_NATIVE,
+          it->program, it->ifindex, it->mode == XdpMode::kSkb ? XDP_MODE_SKB : XDP_MODE_NATIVE,
           0);
       if (err != 0) status = ErrnoStatus(err, absl::StrCat("detaching from \"", it->name, "\""));
     }
@@ -469,6 +459,7 @@ absl::StatusOr<std::vector<GateCounter>> Gate::ReadCounters() const {
     c.reason = static_cast<ssr_gate_reason>(r);
     c.name = ssr_gate_reason_name(r);
     c.help = ssr_gate_reason_help(r);
+    c.is_drop = ssr_gate_reason_is_drop(r) != 0;
     for (const ssr_gate_counter& v : per_cpu) {
       c.packets += v.packets;
       c.bytes += v.bytes;

@@ -37,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "config/model.h"
 #include "gate/gate_contents.h"
+#include "io/xdp_mode.h"
 #include "ssr/bpf_shared.h"
 
 struct ssr_gate;      // bpftool skeleton (ssr/ssr_gate.skel.h)
@@ -44,9 +45,8 @@ struct xdp_program;   // libxdp
 
 namespace ssr::gate {
 
-// How the program is attached. kAuto tries native (driver) mode, then skb (generic) mode.
-enum class AttachMode : uint8_t { kAuto, kNative, kSkb };
-std::string_view AttachModeName(AttachMode mode);
+// How the program is attached: ssr::XdpMode (ssr/xdp_mode.h; names: io::XdpModeName). kAuto
+// tries native (driver) mode, then skb (generic) mode.
 
 struct GateOptions {
   // Peer liveness (BFD) UDP port (rodata knob ssr_liveness_port).
@@ -61,6 +61,7 @@ struct GateCounter {
   ssr_gate_reason reason = SSR_GATE_REASON_COUNT;
   std::string_view name;  // "lan_allow", ...
   std::string_view help;
+  bool is_drop = false;  // the gate dropped these packets (kind DROP in SSR_GATE_REASONS)
   uint64_t packets = 0;
   uint64_t bytes = 0;
 };
@@ -87,7 +88,7 @@ class Gate {
   // RegisterInterface + attach through libxdp. Returns the mode obtained (kNative or kSkb).
   // FailedPrecondition: interface missing / not in the config / already attached; Unavailable:
   // the kernel refused every mode tried (message names the modes and errors).
-  absl::StatusOr<AttachMode> Attach(std::string_view name, AttachMode mode = AttachMode::kAuto);
+  absl::StatusOr<XdpMode> Attach(std::string_view name, XdpMode mode = XdpMode::kAuto);
 
   // Detaches from `name` and removes it from the ifindex map. NotFound if not attached.
   absl::Status Detach(std::string_view name);
@@ -122,7 +123,7 @@ class Gate {
     std::string name;
     int ifindex = 0;
     bool attached = false;  // false: only registered
-    AttachMode mode = AttachMode::kAuto;
+    XdpMode mode = XdpMode::kAuto;
     uint16_t xsk_slot = 0;  // block of the XSKMAP
     xdp_program* program = nullptr;
   };

@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "io/bpf_log.h"
 #include "io/umem.h"
 #include "io/unique_fd.h"
 
@@ -167,6 +168,7 @@ uint32_t MaxMtuForFrames(const ProbeOptions& o, const std::string& driver) {
 }
 
 absl::Status ProbeAfXdp(const ProbeOptions& options) {
+  RouteBpfLibraryLogs();
   std::vector<Problem> problems;
   CheckCapabilities(problems);
   CheckBpffs(options, problems);

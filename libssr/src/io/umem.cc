@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "io/bpf_log.h"
 #include "ssr/log.h"
 
 namespace ssr::io {
@@ -26,6 +27,7 @@ uint64_t CurrentNetnsInode() {
 }
 
 absl::StatusOr<std::unique_ptr<Umem>> Umem::Create(const UmemOptions& options) {
+  RouteBpfLibraryLogs();
   if (options.frame_size != 2048 && options.frame_size != 4096) {
     return absl::InvalidArgumentError(
         absl::StrCat("umem.frame_size: ", options.frame_size, " must be 2048 or 4096"));

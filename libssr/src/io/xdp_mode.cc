@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "io/bpf_log.h"
 
 namespace ssr::io {
 
@@ -52,6 +53,7 @@ std::string_view XdpAttachModeName(XdpAttachMode mode) {
 }
 
 absl::StatusOr<XdpAttachMode> QueryXdpAttachMode(int ifindex) {
+  RouteBpfLibraryLogs();
   LIBBPF_OPTS(bpf_xdp_query_opts, opts);
   const int err = bpf_xdp_query(ifindex, 0, &opts);
   if (err != 0) {

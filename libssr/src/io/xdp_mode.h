@@ -2,8 +2,8 @@
 // XDP attach mode and AF_XDP zero-copy choices, as requested by the user and as obtained from
 // the kernel.
 //
-// Requested: XdpMode (native | skb | auto) says how an XDP program is attached to the
-// interface; ZeroCopyMode (auto | require | off) says how an AF_XDP socket binds. Obtained:
+// Requested: XdpMode (native | skb | auto; ssr/xdp_mode.h, the enum the public API and the gate
+// use too) says how an XDP program is attached to the interface; ZeroCopyMode (auto | require | off) says how an AF_XDP socket binds. Obtained:
 // XdpAttachMode is what the kernel reports for the interface (bpf_xdp_query), and the socket's
 // XDP_OPTIONS say whether it runs zero-copy. On veth (this VM) native and skb both attach, and
 // sockets always run in copy mode.
@@ -14,14 +14,11 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "ssr/xdp_mode.h"
 
 namespace ssr::io {
 
-enum class XdpMode : uint8_t {
-  kAuto,    // native if the driver supports it, otherwise skb (generic)
-  kNative,  // driver mode (XDP_FLAGS_DRV_MODE)
-  kSkb,     // generic mode (XDP_FLAGS_SKB_MODE)
-};
+using ::ssr::XdpMode;
 
 enum class ZeroCopyMode : uint8_t {
   kAuto,     // zero-copy if the driver supports it, otherwise copy

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "io/bpf_log.h"
 #include "util/strings.h"
 
 #ifndef SOL_XDP
@@ -78,6 +79,7 @@ XskPort::XskPort(Umem* umem, const XskPortOptions& options, int ifindex)
 
 absl::StatusOr<std::unique_ptr<XskPort>> XskPort::Create(Umem* umem,
                                                          const XskPortOptions& options) {
+  RouteBpfLibraryLogs();
   if (umem == nullptr) return absl::InvalidArgumentError("umem: null");
   if (absl::Status s = ValidateOptions(*umem, options); !s.ok()) return s;
   const int ifindex = static_cast<int>(if_nametoindex(options.interface.c_str()));

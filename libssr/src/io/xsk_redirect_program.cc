@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "io/bpf_log.h"
 #include "util/strings.h"
 
 namespace ssr::io {
@@ -38,6 +39,7 @@ int Attach(int prog_fd, int ifindex, uint32_t flags) {
 
 absl::StatusOr<std::unique_ptr<XskRedirectProgram>> XskRedirectProgram::Create(
     int ifindex, const std::string& ifname, XdpMode mode, uint32_t key_offset) {
+  RouteBpfLibraryLogs();
   if (key_offset > (1u << 20)) {
     return absl::InvalidArgumentError(
         absl::StrCat("key_offset: ", key_offset, " is above the limit of ", 1u << 20));

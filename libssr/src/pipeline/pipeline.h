@@ -78,26 +78,26 @@ namespace ssr::pipeline {
 #define SSR_PIPELINE_COUNTERS(X)                                                                  \
   X(kRxPackets, "rx_packets", "frames received")                                                  \
   X(kTxPackets, "tx_packets", "frames handed to a port for transmission")                         \
-  X(kTxRingFull, "tx_ring_full", "dropped: the egress port did not accept the frame")             \
-  X(kParseError, "parse_error", "dropped: malformed frame (see the packet parser's reasons)")      \
-  X(kNotIp, "not_ip", "dropped: not IPv4/IPv6 (ARP/ND belong to the kernel, XDP passes them)")     \
-  X(kIpFragment, "ip_fragment", "dropped: IP fragment (this version neither reassembles nor forwards them)") \
-  X(kUnknownInterface, "unknown_interface", "dropped: frame from an interface not in the config") \
-  X(kTtlExceeded, "ttl_exceeded", "dropped: TTL / hop limit would reach 0")                      \
+  X(kTxRingFull, "tx_ring_full", "dropped: the egress port did not accept the frame", kDrop)      \
+  X(kParseError, "parse_error", "dropped: malformed frame (see the packet parser's reasons)", kDrop) \
+  X(kNotIp, "not_ip", "dropped: not IPv4/IPv6 (ARP/ND belong to the kernel, XDP passes them)", kDrop) \
+  X(kIpFragment, "ip_fragment", "dropped: IP fragment (this version neither reassembles nor forwards them)", kDrop) \
+  X(kUnknownInterface, "unknown_interface", "dropped: frame from an interface not in the config", kDrop) \
+  X(kTtlExceeded, "ttl_exceeded", "dropped: TTL / hop limit would reach 0", kDrop)               \
   X(kFirstPacket, "first_packet", "LAN packet that matched no session (new session attempt)")     \
-  X(kPolicyDrop, "policy_drop", "dropped by the access policy (see policy_* counters)")           \
+  X(kPolicyDrop, "policy_drop", "dropped: the access policy refused it (see policy_* counters)", kDrop) \
   X(kTcpNotSynReset, "tcp_not_syn_reset", "TCP first packet without SYN answered with RST (§7.27)") \
-  X(kTcpNotSynDrop, "tcp_not_syn_drop", "TCP first packet without SYN dropped (block, or an RST)")  \
-  X(kNoRoute, "no_route", "dropped: allowed service has no route on this router")                 \
-  X(kWaypointsExhausted, "waypoints_exhausted", "dropped: no free waypoint port pair")            \
-  X(kSessionRefused, "session_refused", "dropped: session table full or key in use")              \
-  X(kTenantLimit, "tenant_session_limit", "dropped: tenant reached max_sessions_per_tenant")      \
+  X(kTcpNotSynDrop, "tcp_not_syn_drop", "dropped: TCP first packet without SYN (block, or an RST)", kDrop) \
+  X(kNoRoute, "no_route", "dropped: allowed service has no route on this router", kDrop)          \
+  X(kWaypointsExhausted, "waypoints_exhausted", "dropped: no free waypoint port pair", kDrop)     \
+  X(kSessionRefused, "session_refused", "dropped: session table full or key in use", kDrop)       \
+  X(kTenantLimit, "tenant_session_limit", "dropped: tenant reached max_sessions_per_tenant", kDrop) \
   X(kSessionCreated, "session_created", "session created (ingress, egress or local breakout)")    \
   X(kLocalBreakout, "local_breakout", "forwarded natively to a LAN next hop (no SVR)")            \
-  X(kNoNeighbor, "no_neighbor", "dropped: no MAC known for the next hop")                         \
-  X(kNoRoom, "no_room", "dropped: frame buffer too small for metadata and trailers")              \
-  X(kExceedsMtu, "exceeds_mtu", "dropped: packet would exceed the interface MTU (no SVR fragmentation yet)") \
-  X(kTcpInvalid, "tcp_invalid", "dropped: strict transport-state enforcement")                    \
+  X(kNoNeighbor, "no_neighbor", "dropped: no MAC known for the next hop", kDrop)                  \
+  X(kNoRoom, "no_room", "dropped: frame buffer too small for metadata and trailers", kDrop)       \
+  X(kExceedsMtu, "exceeds_mtu", "dropped: packet would exceed the interface MTU (no SVR fragmentation yet)", kDrop) \
+  X(kTcpInvalid, "tcp_invalid", "dropped: strict transport-state enforcement", kDrop)             \
   X(kMdSentForward, "md_sent_forward", "forward metadata added (ingress)")                        \
   X(kMdSentReverse, "md_sent_reverse", "reverse metadata added (egress)")                         \
   X(kMdSkippedTcp, "md_skipped_tcp_not_syn", "metadata pending but the TCP segment is not a SYN (O-9)") \
@@ -107,24 +107,24 @@ namespace ssr::pipeline {
   X(kReverseMdStopped, "reverse_md_stopped", "egress stopped reverse metadata (handshake)")       \
   X(kFalsePositiveAdded, "md_false_positive_added", "payload began with the cookie: marker added (§3.8)") \
   X(kFalsePositiveRemoved, "md_false_positive_removed", "false-positive marker removed (§3.8)")  \
-  X(kWanNotPeer, "wan_not_peer", "dropped: WAN packet from an address that is no configured peer") \
-  X(kWanNotWaypoint, "wan_not_waypoint", "dropped: WAN packet to no waypoint of this router")    \
-  X(kWanNoSession, "wan_no_session", "dropped: no session and no metadata (no HMAC work, §7.53)") \
-  X(kPeerLiveness, "peer_liveness", "dropped: peer liveness (BFD, UDP 1280) from a peer; no peer layer runs yet") \
-  X(kAuthFail, "auth_fail", "dropped: HMAC / GCM tag, window or key id check failed (no state, no reply)") \
-  X(kMdMalformed, "md_malformed", "dropped: metadata did not decode (see md_* reasons)")          \
-  X(kMdDecryptFail, "md_decrypt_fail", "dropped: payload-TLV section did not decrypt")            \
-  X(kMdIncomplete, "md_incomplete", "dropped: first-packet metadata without context/UUID/tenant/service") \
-  X(kMdUnknownName, "md_unknown_name", "dropped: tenant or service name unknown to this router")  \
-  X(kEgressDenied, "egress_denied", "dropped: the egress policy denies the tenant this service")  \
+  X(kWanNotPeer, "wan_not_peer", "dropped: WAN packet from an address that is no configured peer", kDrop) \
+  X(kWanNotWaypoint, "wan_not_waypoint", "dropped: WAN packet to no waypoint of this router", kDrop) \
+  X(kWanNoSession, "wan_no_session", "dropped: no session and no metadata (no HMAC work, §7.53)", kDrop) \
+  X(kPeerLiveness, "peer_liveness", "dropped: peer liveness (BFD, UDP 1280) from a peer; no peer layer runs yet", kDrop) \
+  X(kAuthFail, "auth_fail", "dropped: HMAC / GCM tag, window or key id check failed (no state, no reply)", kDrop) \
+  X(kMdMalformed, "md_malformed", "dropped: metadata did not decode (see md_* reasons)", kDrop)   \
+  X(kMdDecryptFail, "md_decrypt_fail", "dropped: payload-TLV section did not decrypt", kDrop)     \
+  X(kMdIncomplete, "md_incomplete", "dropped: first-packet metadata without context/UUID/tenant/service", kDrop) \
+  X(kMdUnknownName, "md_unknown_name", "dropped: tenant or service name unknown to this router", kDrop) \
+  X(kEgressDenied, "egress_denied", "dropped: the egress policy denies the tenant this service", kDrop) \
   X(kTransitUnsupported, "transit_unsupported",                                                 \
-    "dropped: transit back to the peer it came from, or between TCP and UDP-transformed hops")  \
+    "dropped: transit back to the peer it came from, or between TCP and UDP-transformed hops", kDrop) \
   X(kTransitRelayed, "transit_relayed", "packet relayed between two peers (intermediate router)") \
   X(kDuplicateFirst, "duplicate_first_packet", "forward metadata for an existing session (retransmission)") \
   X(kSessionReplaced, "session_replaced", "outer tuple reused with a new UUID: old session replaced") \
-  X(kPayloadDecryptFail, "payload_decrypt_fail", "dropped: payload did not decrypt")            \
-  X(kCryptoFail, "crypto_fail", "dropped: sealing or signing failed (see crypto counters)")      \
-  X(kProtocolMismatch, "protocol_mismatch", "dropped: packet does not fit the session's carried protocol") \
+  X(kPayloadDecryptFail, "payload_decrypt_fail", "dropped: payload did not decrypt", kDrop)     \
+  X(kCryptoFail, "crypto_fail", "dropped: sealing or signing failed (see crypto counters)", kDrop) \
+  X(kProtocolMismatch, "protocol_mismatch", "dropped: packet does not fit the session's carried protocol", kDrop) \
   X(kCtrlSentEnable, "ctrl_sent_enable_md", "control Enable SVR Metadata sent (§2.8)")          \
   X(kCtrlRateLimited, "ctrl_rate_limited", "control reply suppressed by the per-peer rate limit") \
   X(kCtrlSentDisable, "ctrl_sent_disable_md", "control Disable SVR Metadata sent (one-way flow)") \

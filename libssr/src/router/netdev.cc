@@ -21,6 +21,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "io/bpf_log.h"
 #include "io/unique_fd.h"
 
 namespace ssr::router {
@@ -74,6 +75,7 @@ uint32_t RxQueueCount(const std::string& name) {
 }
 
 absl::Status DetachAllXdp(const std::string& name) {
+  io::RouteBpfLibraryLogs();
   absl::StatusOr<int> ifindex = InterfaceIndex(name);
   if (!ifindex.ok()) return ifindex.status();
   // libxdp first: it also removes the bpffs state of a dispatcher it finds.

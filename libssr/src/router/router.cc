@@ -3,8 +3,9 @@
 // (pipeline/) into the public embedding API (ssr/router.h).
 //
 // Threads: the caller's (Create, Start, Stop, Reload, Stats), one per worker (worker.h), and a
-// control thread that refreshes neighbours from the kernel once per second, kicks kernel
-// resolution of unknown next hops, and delivers session events to the embedding callback.
+// control thread (control_loop.h) that refreshes neighbours from the kernel once per second and
+// kicks kernel resolution of unknown next hops (neighbor_refresh.h), and delivers session events
+// to the embedding callback (events.h). Router::Impl only wires these together.
 #include "ssr/router.h"
 
 #include <fcntl.h>
@@ -28,7 +29,11 @@
 #include "io/port.h"
 #include "io/unique_fd.h"
 #include "io/xdp_mode.h"
+#include "router/control_loop.h"
+#include "router/events.h"
+#include "router/neighbor_refresh.h"
 #include "router/netdev.h"
+#include "router/stale_gate.h"
 #include "router/worker.h"
 #include "ssr/log.h"
 #include "util/status_macros.h"
@@ -36,7 +41,6 @@
 namespace ssr {
 namespace {
 
-using router::NeighborEntry;
 using router::Worker;
 
 constexpr uint32_t kMaxWorkers = SSR_GATE_MAX_QUEUES;
@@ -48,28 +52,6 @@ constexpr uint32_t kMinRing = 64;
 constexpr uint32_t kMaxRing = 16384;
 constexpr uint32_t kTailReserve = 256;  // SVR metadata and trailers the pipeline may append
 
-io::XdpMode ToIo(XdpMode m) {
-  switch (m) {
-    case XdpMode::kNative:
-      return io::XdpMode::kNative;
-    case XdpMode::kSkb:
-      return io::XdpMode::kSkb;
-    case XdpMode::kAuto:
-      break;
-  }
-  return io::XdpMode::kAuto;
-}
-gate::AttachMode ToGate(XdpMode m) {
-  switch (m) {
-    case XdpMode::kNative:
-      return gate::AttachMode::kNative;
-    case XdpMode::kSkb:
-      return gate::AttachMode::kSkb;
-    case XdpMode::kAuto:
-      break;
-  }
-  return gate::AttachMode::kAuto;
-}
 io::ZeroCopyMode ToIo(ZeroCopy z) {
   switch (z) {
     case ZeroCopy::kRequire:
@@ -80,12 +62,6 @@ io::ZeroCopyMode ToIo(ZeroCopy z) {
       break;
   }
   return io::ZeroCopyMode::kAuto;
-}
-
-std::string UuidText(const std::array<uint8_t, 16>& u) {
-  return absl::StrFormat("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                         u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
-                         u[12], u[13], u[14], u[15]);
 }
 
 absl::Status Prefixed(const absl::Status& st, const std::string& prefix) {
@@ -105,28 +81,37 @@ absl::StatusOr<gate::GateContents> ContentsFor(const config::Config& cfg, const 
   return contents;
 }
 
-// Hosts the kernel should know a MAC for: peers, gateways, directly connected host services.
-struct NextHop {
-  size_t interface = 0;
-  util::IpAddress address;
-};
-std::vector<NextHop> NextHopsOf(const config::Config& cfg, const config::Router& r) {
-  std::vector<NextHop> out;
-  for (const config::Peer& p : r.peers) {
-    for (const util::IpAddress& a : p.addresses) out.push_back({p.interface, a});
-  }
-  for (const config::ServiceRoute& sr : r.service_routes) {
-    if (sr.kind != config::ServiceRoute::Kind::kNextHop) continue;
-    if (sr.gateway.has_value()) {
-      out.push_back({sr.interface, *sr.gateway});
-      continue;
+// Inspects the XDP hook of `os` (config interface `config_name`) before the gate attaches: a
+// libssr gate whose router no longer runs (killed) is detached, with a warning; a gate a running
+// router owns is an error naming its pid. Returns what was there.
+absl::StatusOr<router::XdpOccupant> TakeOverStaleGate(const std::string& config_name,
+                                                      const std::string& os) {
+  absl::StatusOr<router::XdpOccupant> occ = router::InspectXdp(os);
+  if (!occ.ok()) return router::XdpOccupant{};  // the attach reports what is wrong
+  const std::string where = absl::StrCat("interface ", config_name, " (", os, "): ");
+  switch (occ->kind) {
+    case router::XdpOccupant::Kind::kNone:
+    case router::XdpOccupant::Kind::kForeign:
+      break;
+    case router::XdpOccupant::Kind::kLiveGate:
+      return absl::FailedPreconditionError(absl::StrCat(
+          where, "the XDP gate of a running libssr router (pid ",
+          absl::StrJoin(occ->owners, ", "), ") is attached; stop that router first"));
+    case router::XdpOccupant::Kind::kStaleGate: {
+      Log(LogSeverity::kWarning, "router",
+          absl::StrCat(where, "taking over the XDP gate (program id ", occ->program_id,
+                       ") that a libssr router which no longer runs left attached"));
+      const absl::Status st = router::DetachAllXdp(os);
+      if (!st.ok()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            where, "detaching the XDP gate a stopped libssr router left attached failed (",
+            st.message(), "); run `ssr-router --cleanup --interface ", os,
+            "` (ssr::DetachXdp) and start again"));
+      }
+      break;
     }
-    if (sr.service >= cfg.services.size()) continue;
-    for (const util::IpPrefix& pfx : cfg.services[sr.service].prefixes) {
-      if (pfx.length() == pfx.address().bit_width()) out.push_back({sr.interface, pfx.address()});
-    }
   }
-  return out;
+  return occ;
 }
 
 bool IsRingSize(uint32_t v) { return v >= kMinRing && v <= kMaxRing && (v & (v - 1)) == 0; }
@@ -177,24 +162,25 @@ struct Router::Impl {
   std::string router_name;
   std::vector<std::string> os_names;  // by config interface index
   std::vector<int> ifindexes;         // by config interface index
-  std::vector<std::string> modes;     // by config interface index: "native" / "skb"
+  std::vector<XdpMode> modes;         // by config interface index: as attached (native / skb)
   io::UniqueFd netns{-1};
 
-  // state_mu guards the config snapshot and the counters of the control plane.
+  // state_mu guards the config snapshot and the reload counters.
   mutable std::mutex state_mu;
   Config config{nullptr};
   uint64_t generation = 1;
   std::map<uint64_t, std::shared_ptr<const config::Config>> recent;  // for event names
-  std::vector<NextHop> next_hops;
   uint64_t reloads_ok = 0;
   uint64_t reloads_failed = 0;
-  uint64_t events_delivered = 0;
-  uint64_t neighbor_refreshes = 0;
 
   // gate_mu guards the Gate object (control-plane calls only; the program runs regardless).
   mutable std::mutex gate_mu;
   std::unique_ptr<gate::Gate> gate;  // declared before workers: sockets go first
   std::vector<std::unique_ptr<Worker>> workers;
+  // The control thread's parts (router/control_loop.h, neighbor_refresh.h, events.h).
+  std::unique_ptr<router::NeighborRefresh> neighbors;
+  std::unique_ptr<router::EventDelivery> events;
+  std::unique_ptr<router::ControlLoop> control_loop;
 
   // api_mu serialises Start / Stop / Reload.
   std::mutex api_mu;
@@ -202,11 +188,6 @@ struct Router::Impl {
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   std::thread control;
-  std::mutex control_mu;
-  std::condition_variable control_cv;
-  std::vector<NeighborEntry> last_neighbors;
-  std::map<std::pair<size_t, std::string>, std::chrono::steady_clock::time_point> last_kick;
-  uint64_t neighbor_request = 0;
   uint64_t config_request = 0;
 
   ~Impl() {
@@ -217,149 +198,24 @@ struct Router::Impl {
   }
 
   void StopThreads() {
-    {
-      std::lock_guard<std::mutex> lock(control_mu);
+    if (control_loop != nullptr) {
+      control_loop->RequestStop(stop);
+    } else {
       stop.store(true);
     }
-    control_cv.notify_all();
     for (std::thread& t : threads) {
       if (t.joinable()) t.join();
     }
     threads.clear();
     if (control.joinable()) control.join();
-    DeliverEvents();  // what the workers queued before they stopped
+    if (events != nullptr) events->Deliver(workers);  // what the workers queued before they stopped
   }
 
-  void ControlLoop() {
-    if (netns.get() >= 0) setns(netns.get(), CLONE_NEWNET);
-    pthread_setname_np(pthread_self(), "ssr-control");
-    using Clock = std::chrono::steady_clock;
-    auto next_neighbors = Clock::now();
-    int follow_ups = 0;  // quick re-reads after kicking resolution
-    uint64_t no_neighbor_seen = NoNeighborDrops();
-    std::unique_lock<std::mutex> lock(control_mu);
-    while (!stop.load()) {
-      lock.unlock();
-      // A no_neighbor drop means a worker lacks a MAC the kernel may know by now.
-      const uint64_t no_neighbor = NoNeighborDrops();
-      if (no_neighbor != no_neighbor_seen) {
-        no_neighbor_seen = no_neighbor;
-        next_neighbors = std::min(next_neighbors, Clock::now());
-      }
-      if (Clock::now() >= next_neighbors) {
-        const int kicked = RefreshNeighbors(true);
-        if (kicked > 0) follow_ups = 3;
-        auto delay = std::chrono::milliseconds(1000);
-        if (follow_ups > 0) {
-          --follow_ups;
-          delay = std::chrono::milliseconds(100);
-        }
-        next_neighbors = Clock::now() + delay;
-      }
-      DeliverEvents();
-      lock.lock();
-      control_cv.wait_for(lock, std::chrono::milliseconds(20), [this] { return stop.load(); });
-    }
-  }
-
-  uint64_t NoNeighborDrops() const {
-    uint64_t sum = 0;
-    for (const auto& w : workers) {
-      std::lock_guard<std::mutex> lock(w->shared().mu);
-      sum += w->shared().snapshot.pipeline.Get(pipeline::PipelineCounter::kNoNeighbor);
-    }
-    return sum;
-  }
-
-  // Reads the kernel's neighbour table, publishes the router's entries to the workers when they
-  // changed (or applies them directly when not running), and kicks resolution of next hops the
-  // kernel does not know (each at most once per second). Returns the number of kicks. Called
-  // from the control thread, or from Create before the workers run.
-  int RefreshNeighbors(bool running_now) {
-    auto dump = router::DumpKernelNeighbors();
-    if (!dump.ok()) {
-      Log(LogSeverity::kWarning, "router",
-          absl::StrCat("kernel neighbours: ", dump.status().message()));
-      return 0;
-    }
-    std::vector<NeighborEntry> list;
-    for (const router::KernelNeighbor& kn : *dump) {
-      for (size_t i = 0; i < ifindexes.size(); ++i) {
-        if (ifindexes[i] == kn.ifindex)
-          list.push_back({static_cast<uint16_t>(i), kn.address, kn.mac});
-      }
-    }
-    std::vector<NextHop> hops;
-    {
-      std::lock_guard<std::mutex> lock(state_mu);
-      hops = next_hops;
-    }
-    int kicks = 0;
-    const auto now = std::chrono::steady_clock::now();
-    for (const NextHop& h : hops) {
-      const bool known = std::any_of(list.begin(), list.end(), [&](const NeighborEntry& e) {
-        return e.interface == h.interface && e.address == h.address;
-      });
-      if (known || h.interface >= os_names.size()) continue;
-      auto& last = last_kick[{h.interface, h.address.ToString()}];
-      if (now - last < std::chrono::seconds(1)) continue;
-      last = now;
-      ++kicks;
-      (void)router::KickNeighborResolution(os_names[h.interface], h.address);
-    }
-    if (list == last_neighbors) return kicks;
-    last_neighbors = list;
-    auto shared = std::make_shared<const std::vector<NeighborEntry>>(std::move(list));
-    if (running_now) {
-      ++neighbor_request;
-      for (auto& w : workers) {
-        std::lock_guard<std::mutex> lock(w->shared().mu);
-        w->shared().neighbors = shared;
-        w->shared().neighbor_request.store(neighbor_request, std::memory_order_release);
-      }
-    } else {
-      for (auto& w : workers) w->ApplyNeighbors(*shared);
-    }
+  // The config generation `gen` ran, or the current one once it is no longer kept.
+  std::shared_ptr<const config::Config> ConfigOf(uint64_t gen) const {
     std::lock_guard<std::mutex> lock(state_mu);
-    ++neighbor_refreshes;
-    return kicks;
-  }
-
-  void DeliverEvents() {
-    if (!options.on_session) return;
-    router::RawSessionEvent raw;
-    for (auto& w : workers) {
-      while (w->events().TryPop(&raw)) {
-        SessionEvent e;
-        e.kind = raw.opened ? SessionEvent::Kind::kOpened : SessionEvent::Kind::kClosed;
-        e.worker = w->options().id;
-        e.uuid = UuidText(raw.uuid);
-        if (raw.detailed) {
-          std::shared_ptr<const config::Config> cfg;
-          {
-            std::lock_guard<std::mutex> lock(state_mu);
-            auto it = recent.find(raw.config_generation);
-            cfg = it != recent.end() ? it->second : config.internal();
-          }
-          const config::Router* r = cfg->FindRouter(router_name);
-          if (raw.tenant < cfg->tenants.size()) e.tenant = cfg->tenants[raw.tenant].name;
-          if (raw.service < cfg->services.size()) e.service = cfg->services[raw.service].name;
-          if ((raw.flags & session::kLocalBreakout) == 0 && r != nullptr &&
-              raw.peer < r->peers.size()) {
-            e.peer = r->peers[raw.peer].name;
-          }
-          e.protocol = raw.forward.protocol;
-          e.source = raw.forward.src.ToString();
-          e.source_port = raw.forward.src_port;
-          e.destination = raw.forward.dst.ToString();
-          e.destination_port = raw.forward.dst_port;
-          e.created_ms = raw.created_ms;
-        }
-        options.on_session(e);
-        std::lock_guard<std::mutex> lock(state_mu);
-        ++events_delivered;
-      }
-    }
+    auto it = recent.find(gen);
+    return it != recent.end() ? it->second : config.internal();
   }
 
   // Sends `cfg` to every worker and waits for their answers; returns the first error.
@@ -500,13 +356,23 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     probe.interface = impl->os_names[i];
     probe.queue_id = workers - 1;
     probe.tail_reserve = kTailReserve;
-    probe.xdp_mode = ToIo(options.xdp_mode);
+    probe.xdp_mode = options.xdp_mode;
     probe.require_bpffs = false;
     absl::Status st = io::ProbeAfXdp(probe);
     if (!st.ok()) {
       return Prefixed(st, absl::StrCat("interface ", r->interfaces[i].name, " (", probe.interface,
                                        ", ", workers, " worker(s)): "));
     }
+  }
+
+  // What occupies each XDP hook: a gate a killed router left is taken over, a live router's is
+  // not, and someone else's program is left to the attach (whose error then says what to do).
+  std::vector<router::XdpOccupant> occupants(impl->os_names.size());
+  for (size_t i = 0; i < impl->os_names.size(); ++i) {
+    absl::StatusOr<router::XdpOccupant> occ =
+        TakeOverStaleGate(r->interfaces[i].name, impl->os_names[i]);
+    if (!occ.ok()) return occ.status();
+    occupants[i] = std::move(*occ);
   }
 
   // Gate: load, attach everywhere (sockets are created with its XSKMAP afterwards).
@@ -516,15 +382,33 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
   if (!gate.ok()) return Prefixed(gate.status(), "gate: ");
   impl->gate = std::move(*gate);
   for (size_t i = 0; i < impl->os_names.size(); ++i) {
-    auto mode = impl->gate->Attach(impl->os_names[i], ToGate(options.xdp_mode));
+    auto mode = impl->gate->Attach(impl->os_names[i], options.xdp_mode);
     if (!mode.ok()) {
-      return Prefixed(mode.status(), absl::StrCat("interface ", r->interfaces[i].name, ": "));
+      absl::Status st =
+          Prefixed(mode.status(), absl::StrCat("interface ", r->interfaces[i].name, ": "));
+      const router::XdpOccupant& occ = occupants[i];
+      if (occ.kind != router::XdpOccupant::Kind::kForeign) return st;
+      return absl::Status(
+          st.code(),
+          absl::StrCat(st.message(), "; the XDP program \"", occ.program, "\" (id ",
+                       occ.program_id, ") is attached to ", impl->os_names[i],
+                       " and is not a libssr gate: if it is not needed (e.g. left by a crashed "
+                       "process), detach it with `ssr-router --cleanup --interface ",
+                       impl->os_names[i], "` (ssr::DetachXdp) and start again"));
     }
-    impl->modes.push_back(std::string(gate::AttachModeName(*mode)));
+    impl->modes.push_back(*mode);
   }
 
   // Netns of the creating thread, for the threads Start() creates (possibly from elsewhere).
   impl->netns = io::UniqueFd(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+
+  // The control thread's parts.
+  impl->neighbors = std::make_unique<router::NeighborRefresh>(impl->os_names, impl->ifindexes);
+  impl->events = std::make_unique<router::EventDelivery>(
+      options.on_session, options.router,
+      [m = impl.get()](uint64_t gen) { return m->ConfigOf(gen); });
+  impl->control_loop = std::make_unique<router::ControlLoop>(
+      &impl->workers, impl->neighbors.get(), impl->events.get(), impl->netns.get());
 
   // CPUs to pin to.
   std::vector<int> cpus;
@@ -546,7 +430,7 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     wo.router = options.router;
     wo.os_interfaces = impl->os_names;
     wo.macs = macs;
-    wo.xdp_mode = impl->modes[0] == "skb" ? io::XdpMode::kSkb : io::XdpMode::kNative;
+    wo.xdp_modes = impl->modes;
     wo.zero_copy = ToIo(options.zero_copy);
     wo.xskmap_fd = impl->gate->xskmap_fd();
     for (size_t i = 0; i < impl->os_names.size(); ++i) {
@@ -565,7 +449,6 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     wo.session_events = static_cast<bool>(options.on_session);
     wo.event_queue = options.session_event_queue;
     wo.netns_fd = impl->netns.get();
-    // Per-interface XDP mode: the XskPort checks it against the program on that interface.
     auto worker = Worker::Create(wo);
     if (!worker.ok()) return worker.status();
     impl->workers.push_back(std::move(*worker));
@@ -573,12 +456,14 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
 
   impl->config = config;
   impl->recent[1] = cfg;
-  impl->next_hops = NextHopsOf(*cfg, *r);
-  impl->RefreshNeighbors(false);
+  impl->neighbors->SetNextHops(router::NextHopsOf(*cfg, *r));
+  impl->neighbors->Refresh(impl->workers, /*running=*/false);
   for (auto& w : impl->workers) w->Publish(true);
   Log(LogSeverity::kInfo, "router",
       absl::StrCat("router ", options.router, ": ", workers, " worker(s), XDP ",
-                   absl::StrJoin(impl->modes, "/")));
+                   absl::StrJoin(impl->modes, "/", [](std::string* out, XdpMode mode) {
+                     out->append(io::XdpModeName(mode));
+                   })));
   return std::unique_ptr<Router>(new Router(std::move(impl)));
 }
 
@@ -592,7 +477,7 @@ absl::Status Router::Start() {
       Worker* wp = w.get();
       m.threads.emplace_back([wp, &m] { wp->Run(m.stop); });
     }
-    m.control = std::thread([&m] { m.ControlLoop(); });
+    m.control = std::thread([&m] { m.control_loop->Run(m.stop); });
   } catch (const std::system_error& e) {
     m.StopThreads();
     return absl::InternalError(absl::StrCat("Start: creating a thread failed: ", e.what()));
@@ -686,7 +571,7 @@ absl::Status Router::Reload(const Config& config) {
   std::lock_guard<std::mutex> lock(m.state_mu);
   m.config = config;
   m.generation = gen;
-  m.next_hops = NextHopsOf(*cfg, *next);
+  m.neighbors->SetNextHops(router::NextHopsOf(*cfg, *next));
   ++m.reloads_ok;
   while (m.recent.size() > 4) m.recent.erase(m.recent.begin());
   return absl::OkStatus();
@@ -703,9 +588,9 @@ RouterStats Router::Stats() const {
     s.config_generation = m.generation;
     s.reloads_ok = m.reloads_ok;
     s.reloads_failed = m.reloads_failed;
-    s.session_events_delivered = m.events_delivered;
-    s.neighbor_refreshes = m.neighbor_refreshes;
   }
+  s.session_events_delivered = m.events->delivered();
+  s.neighbor_refreshes = m.neighbors->refreshes();
   s.running = m.running;
   const config::Router* r = cfg->FindRouter(m.router_name);
 
@@ -714,7 +599,7 @@ RouterStats Router::Stats() const {
     auto gc = m.gate->ReadCounters();
     if (gc.ok()) {
       for (const gate::GateCounter& c : *gc) {
-        CounterValue v{std::string(c.name), c.packets, c.name.substr(0, 5) == "drop_"};
+        CounterValue v{std::string(c.name), c.packets, c.is_drop};
         s.gate.push_back(std::move(v));
       }
     } else {
@@ -757,9 +642,8 @@ RouterStats Router::Stats() const {
     using Enum = decltype(drop_of(0));
     for (size_t i = 0; i < util::CounterCount<Enum>(); ++i) {
       const Enum e = static_cast<Enum>(i);
-      const std::string_view help = CounterHelp(e);
-      out->push_back(
-          {std::string(CounterName(e)), counters.Get(e), help.substr(0, 8) == "dropped:"});
+      out->push_back({std::string(CounterName(e)), counters.Get(e),
+                      CounterKindOf(e) == util::CounterKind::kDrop});
     }
   };
   add(&s.pipeline, sum.pipeline, [](int) { return pipeline::PipelineCounter{}; });
@@ -778,7 +662,7 @@ RouterStats Router::Stats() const {
     is.name = r->interfaces[i].name;
     is.os_name = m.os_names[i];
     is.role = r->interfaces[i].role == config::InterfaceRole::kWan ? "wan" : "lan";
-    is.xdp_mode = i < m.modes.size() ? m.modes[i] : "";
+    is.xdp_mode = i < m.modes.size() ? std::string(io::XdpModeName(m.modes[i])) : "";
     is.queues = static_cast<uint32_t>(m.workers.size());
     is.zero_copy = !m.workers.empty() && m.workers[0]->ports().size() > i &&
                    m.workers[0]->ports()[i]->mode().zero_copy;

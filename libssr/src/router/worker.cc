@@ -59,7 +59,7 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& opti
     io::XskPortOptions po;
     po.interface = options.os_interfaces[i];
     po.queue_id = options.id;
-    po.xdp_mode = options.xdp_mode;
+    po.xdp_mode = options.xdp_modes.at(i);
     po.zero_copy = options.zero_copy;
     po.rx_ring_size = options.rx_ring_size;
     po.tx_ring_size = options.rx_ring_size;

@@ -107,7 +107,10 @@ struct WorkerOptions {
   std::string router;
   std::vector<std::string> os_interfaces;  // by config interface index
   std::vector<packet::MacAddress> macs;    // by config interface index
-  io::XdpMode xdp_mode = io::XdpMode::kAuto;
+  // By config interface index: the mode the XDP program on that interface attached in (each
+  // socket is checked against its own interface's program; with xdp_mode auto, interfaces may
+  // differ).
+  std::vector<XdpMode> xdp_modes;
   io::ZeroCopyMode zero_copy = io::ZeroCopyMode::kAuto;
   int xskmap_fd = -1;
   std::vector<uint32_t> xskmap_keys;  // by config interface index

@@ -8,7 +8,11 @@
 //   SSR_DEFINE_COUNTER_ENUM(PacketCounter, SSR_PACKET_COUNTERS)
 //
 // which yields `enum class PacketCounter : uint16_t { kTruncatedIpv4, ..., kCount }`, plus
-// `CounterName(PacketCounter)` and `CounterHelp(PacketCounter)` returning the string columns.
+// `CounterName(PacketCounter)` and `CounterHelp(PacketCounter)` returning the string columns and
+// `CounterKindOf(PacketCounter)` returning the counter's kind: an optional fourth column, kDrop
+// for a counter of packets the layer dropped (X(kTxRingFull, "tx_ring_full", "dropped: ...",
+// kDrop)); without it the counter is kInfo. Code that needs to know which counters are drops
+// asks CounterKindOf, never the name or the help text.
 // `CounterArray<PacketCounter>` is a plain array of uint64_t indexed by the enum: it is meant to
 // live in per-worker state (one writer, no atomics on the hot path); readers aggregate copies.
 #ifndef SSR_UTIL_COUNTERS_H_
@@ -21,13 +25,25 @@
 
 namespace ssr::util {
 
-#define SSR_COUNTER_ENUM_ENTRY_(name, str, help) name,
-#define SSR_COUNTER_NAME_CASE_(name, str, help) \
-  case Enum::name:                              \
+// What a counter counts (see the header comment).
+enum class CounterKind : uint8_t {
+  kInfo,  // an event or a verdict that is not a loss
+  kDrop,  // a packet dropped
+};
+// The declared kind, or kInfo when the list entry declares none.
+constexpr CounterKind DeclaredKind() { return CounterKind::kInfo; }
+constexpr CounterKind DeclaredKind(CounterKind kind) { return kind; }
+
+#define SSR_COUNTER_ENUM_ENTRY_(name, str, help, ...) name,
+#define SSR_COUNTER_NAME_CASE_(name, str, help, ...) \
+  case Enum::name:                                   \
     return str;
-#define SSR_COUNTER_HELP_CASE_(name, str, help) \
-  case Enum::name:                              \
+#define SSR_COUNTER_HELP_CASE_(name, str, help, ...) \
+  case Enum::name:                                   \
     return help;
+#define SSR_COUNTER_KIND_CASE_(name, str, help, ...) \
+  case Enum::name:                                   \
+    return ::ssr::util::DeclaredKind(__VA_OPT__(::ssr::util::CounterKind::__VA_ARGS__));
 
 #define SSR_DEFINE_COUNTER_ENUM(EnumName, LIST)                            \
   enum class EnumName : uint16_t { LIST(SSR_COUNTER_ENUM_ENTRY_) kCount }; \
@@ -48,6 +64,15 @@ namespace ssr::util {
         break;                                                             \
     }                                                                      \
     return "invalid";                                                      \
+  }                                                                        \
+  constexpr ::ssr::util::CounterKind CounterKindOf(EnumName c) {           \
+    using Enum = EnumName;                                                 \
+    switch (c) {                                                           \
+      LIST(SSR_COUNTER_KIND_CASE_)                                         \
+      case Enum::kCount:                                                   \
+        break;                                                             \
+    }                                                                      \
+    return ::ssr::util::CounterKind::kInfo;                                \
   }
 
 // Number of counters in an enum declared with SSR_DEFINE_COUNTER_ENUM.

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "router/neighbor_refresh.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "router/netdev.h"
+#include "ssr/log.h"
+
+namespace ssr::router {
+
+std::vector<NextHop> NextHopsOf(const config::Config& cfg, const config::Router& r) {
+  std::vector<NextHop> out;
+  for (const config::Peer& p : r.peers) {
+    for (const util::IpAddress& a : p.addresses) out.push_back({p.interface, a});
+  }
+  for (const config::ServiceRoute& sr : r.service_routes) {
+    if (sr.kind != config::ServiceRoute::Kind::kNextHop) continue;
+    if (sr.gateway.has_value()) {
+      out.push_back({sr.interface, *sr.gateway});
+      continue;
+    }
+    if (sr.service >= cfg.services.size()) continue;
+    for (const util::IpPrefix& pfx : cfg.services[sr.service].prefixes) {
+      if (pfx.length() == pfx.address().bit_width()) out.push_back({sr.interface, pfx.address()});
+    }
+  }
+  return out;
+}
+
+uint64_t NoNeighborDrops(const std::vector<std::unique_ptr<Worker>>& workers) {
+  uint64_t sum = 0;
+  for (const auto& w : workers) {
+    std::lock_guard<std::mutex> lock(w->shared().mu);
+    sum += w->shared().snapshot.pipeline.Get(pipeline::PipelineCounter::kNoNeighbor);
+  }
+  return sum;
+}
+
+NeighborRefresh::NeighborRefresh(std::vector<std::string> os_names, std::vector<int> ifindexes)
+    : os_names_(std::move(os_names)), ifindexes_(std::move(ifindexes)) {}
+
+void NeighborRefresh::SetNextHops(std::vector<NextHop> hops) {
+  std::lock_guard<std::mutex> lock(hops_mu_);
+  next_hops_ = std::move(hops);
+}
+
+int NeighborRefresh::Refresh(const std::vector<std::unique_ptr<Worker>>& workers, bool running) {
+  auto dump = DumpKernelNeighbors();
+  if (!dump.ok()) {
+    Log(LogSeverity::kWarning, "router",
+        absl::StrCat("kernel neighbours: ", dump.status().message()));
+    return 0;
+  }
+  std::vector<NeighborEntry> list;
+  for (const KernelNeighbor& kn : *dump) {
+    for (size_t i = 0; i < ifindexes_.size(); ++i) {
+      if (ifindexes_[i] == kn.ifindex)
+        list.push_back({static_cast<uint16_t>(i), kn.address, kn.mac});
+    }
+  }
+  std::vector<NextHop> hops;
+  {
+    std::lock_guard<std::mutex> lock(hops_mu_);
+    hops = next_hops_;
+  }
+  int kicks = 0;
+  const auto now = std::chrono::steady_clock::now();
+  for (const NextHop& h : hops) {
+    const bool known = std::any_of(list.begin(), list.end(), [&](const NeighborEntry& e) {
+      return e.interface == h.interface && e.address == h.address;
+    });
+    if (known || h.interface >= os_names_.size()) continue;
+    auto& last = last_kick_[{h.interface, h.address.ToString()}];
+    if (now - last < std::chrono::seconds(1)) continue;
+    last = now;
+    ++kicks;
+    (void)KickNeighborResolution(os_names_[h.interface], h.address);
+  }
+  if (list == last_neighbors_) return kicks;
+  last_neighbors_ = list;
+  auto shared = std::make_shared<const std::vector<NeighborEntry>>(std::move(list));
+  if (running) {
+    ++request_;
+    for (const auto& w : workers) {
+      std::lock_guard<std::mutex> lock(w->shared().mu);
+      w->shared().neighbors = shared;
+      w->shared().neighbor_request.store(request_, std::memory_order_release);
+    }
+  } else {
+    for (const auto& w : workers) w->ApplyNeighbors(*shared);
+  }
+  refreshes_.fetch_add(1, std::memory_order_relaxed);
+  return kicks;
+}
+
+}  // namespace ssr::router
