@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // SVR metadata codec: ns per packet to encode and decode the forward first-packet metadata of
-// svr-protocol.md §3.7 (security id; forward context, tenant, service, UUID, source router, peer
+// docs/protocol.md §3.7 (security id; forward context, tenant, service, UUID, source router, peer
 // path), and to insert it into / remove it from UDP frames of 64, 512 and 1400 bytes.
 #include <benchmark/benchmark.h>
 

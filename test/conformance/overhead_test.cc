@@ -2,7 +2,7 @@
 // Per-packet wire overhead of every security suite, measured on real encoded packets.
 //
 // For each suite the test builds the SVR packets a router sends for one UDP session: the first
-// packet (forward metadata of svr-protocol.md §3.7, payload-TLV section encrypted when the suite
+// packet (forward metadata of docs/protocol.md §3.7, payload-TLV section encrypted when the suite
 // has a cipher, payload sealed, HMAC) and a fast-path packet (payload sealed, HMAC), each as a
 // full Ethernet/IPv4/UDP frame. Overhead = SVR frame length - original frame length (SVR rewrites
 // the outer addresses and ports instead of adding an outer header, so only what follows the UDP

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Zero heap allocations per packet (design.md §3), measured with counting hooks.
+// Zero heap allocations per packet (docs/architecture.md §3), measured with counting hooks.
 //
 // Both allocation paths are counted (alloc_main.cc installs the hooks): the global operator
 // new/delete family (C++ code) and OpenSSL's allocator (CRYPTO_set_mem_functions, which only works

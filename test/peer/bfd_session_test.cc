@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// BFD session state machine and timers (RFC 5880 §6.8, svr-protocol.md §5.2, §7.67, §7.68), two
+// BFD session state machine and timers (RFC 5880 §6.8, docs/protocol.md §5.2, §7.67, §7.68), two
 // in-memory sessions exchanging encoded packets under a fake millisecond clock.
 #include <catch2/catch.hpp>
 

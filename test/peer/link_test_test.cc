@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Link tests (svr-protocol.md §5.4, §7.69): echo codec, per-test latency / jitter / loss, EWMA
+// Link tests (docs/protocol.md §5.4, §7.69): echo codec, per-test latency / jitter / loss, EWMA
 // running averages and MOS on a scripted RTT and loss sequence.
 #include <catch2/catch.hpp>
 

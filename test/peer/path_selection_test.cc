@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Path choice for new sessions (svr-protocol.md §5.6, §7.70), as a table.
+// Path choice for new sessions (docs/protocol.md §5.6, §7.70), as a table.
 #include <catch2/catch.hpp>
 
 #include <optional>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// BFD and echo frames on the wire (svr-protocol.md §5.1, §5.3, §7.66): UDP 1280 between the
+// BFD and echo frames on the wire (docs/protocol.md §5.1, §5.3, §7.66): UDP 1280 between the
 // waypoints, SVR metadata, the message, the authentication trailer; and every rejection.
 #include <catch2/catch.hpp>
 

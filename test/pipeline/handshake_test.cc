@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The metadata handshake (svr-protocol.md §2.6), first-packet loss (§2.8) and the control
+// The metadata handshake (docs/protocol.md §2.6), first-packet loss (§2.8) and the control
 // messages (§2.16), observed on the cable between two routers.
 #include <algorithm>
 

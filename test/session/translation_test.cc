@@ -20,7 +20,7 @@ using testing::kLanSide;
 using testing::kWanSide;
 using testing::MakeTable;
 
-// svr-protocol.md §2.1: client 10.1.1.10:40000 -> 8.8.8.8:53 UDP, outer
+// docs/protocol.md §2.1: client 10.1.1.10:40000 -> 8.8.8.8:53 UDP, outer
 // 198.51.100.10:16400 -> 203.0.113.20:16401.
 // (Functions, not globals: Key() uses REQUIRE, which needs a running test.)
 FlowKey LanKey() { return Key("10.1.1.10", 40000, "8.8.8.8", 53, packet::kIpProtoUdp, kLanSide); }

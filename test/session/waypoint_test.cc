@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Waypoint-port allocation (svr-protocol.md §2.4, conformance statements 28-30).
+// Waypoint-port allocation (docs/protocol.md §2.4, conformance statements 28-30).
 #include "session/waypoint.h"
 
 #include <catch2/catch.hpp>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // SVR metadata codec: byte-exact vectors, round trips of every TLV, and every malformed input
-// named. Tests tagged [svr-7.N] cover conformance statement N of svr-protocol.md §7.
+// named. Tests tagged [svr-7.N] cover conformance statement N of docs/protocol.md §7.
 #include "svr/metadata.h"
 
 #include <catch2/catch.hpp>
@@ -69,7 +69,7 @@ Metadata WorkedExample() {
   return md;
 }
 
-// Copied from svr-protocol.md §3.10.
+// Copied from docs/protocol.md §3.10.
 const char kWorkedExampleHex[] =
     "4c 48 db c6 dd f6 67 0c 10 14 00 34 00 10 00 04"
     "00 00 00 01 00 02 00 0d 0a 01 01 0a 08 08 08 08"

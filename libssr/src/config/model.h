@@ -67,7 +67,7 @@ std::string_view ProtocolName(Protocol p);
 using crypto::CipherKeySize;
 using crypto::HmacTagSize;
 
-// Default waypoint port range of SVR (svr-protocol.md §2.4).
+// Default waypoint port range of SVR (docs/protocol.md §2.4).
 inline constexpr uint16_t kDefaultWaypointPortFirst = 16384;
 inline constexpr uint16_t kDefaultWaypointPortLast = 65534;
 // UDP port of peer liveness (BFD) traffic between waypoints.

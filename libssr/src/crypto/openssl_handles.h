@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Move-only RAII owners for the OpenSSL handles the crypto layer keeps (design.md §5), plus the
+// Move-only RAII owners for the OpenSSL handles the crypto layer keeps (docs/architecture.md §5),
+// plus the
 // one place that fetches ciphers by name. Fetching happens when a context is prepared, never per
-// packet (design.md §3).
+// packet (docs/architecture.md §3).
 #ifndef SSR_CRYPTO_OPENSSL_HANDLES_H_
 #define SSR_CRYPTO_OPENSSL_HANDLES_H_
 

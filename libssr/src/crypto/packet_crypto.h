@@ -8,7 +8,7 @@
 // deterministic), write in place, and return a CryptoResult; each result also bumps a counter in
 // the worker-owned CounterArray (no atomics: one writer).
 //
-// The object is packet-agnostic: callers pass byte ranges of the L4 payload (svr-protocol.md §4.2
+// The object is packet-agnostic: callers pass byte ranges of the L4 payload (docs/protocol.md §4.2
 // trailer layout) and the svr layer decides placement:
 //
 //   send:    [prefix: metadata][payload] --SealPayload--> [prefix][ciphertext][IV 16] (CBC)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Crypto suites, per-packet result codes and counters of the crypto layer (svr-protocol.md §4).
+// Crypto suites, per-packet result codes and counters of the crypto layer (docs/protocol.md §4).
 //
-// The crypto layer does not depend on config (design.md §2): it defines its own suite enums and the
+// The crypto layer does not depend on config (docs/architecture.md §2): it defines its own suite
+// enums and the
 // config layer maps its validated model onto them. Sizes follow Appendix A; the GCM suites are a
 // libssr extension (docs/protocol-notes.md, "Crypto") that a security policy must name explicitly.
 #ifndef SSR_CRYPTO_SUITES_H_
@@ -87,7 +88,7 @@ constexpr size_t TrailerOverhead(HmacSuite hmac, CipherSuite cipher, size_t payl
   return n;
 }
 
-// Outcome of every per-packet call (small enum, no exceptions; design.md §3).
+// Outcome of every per-packet call (small enum, no exceptions; docs/architecture.md §3).
 enum class CryptoResult : uint8_t {
   kOk,
   kBadTag,            // HMAC or AEAD tag did not verify

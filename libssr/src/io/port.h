@@ -24,7 +24,7 @@
 
 namespace ssr::io {
 
-// Largest burst a worker handles at once (design.md §3).
+// Largest burst a worker handles at once (docs/architecture.md §3).
 inline constexpr size_t kMaxBurst = 64;
 
 struct Frame {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // BFD control packet codec (RFC 5880 §4.1, the 24-byte mandatory section).
 //
-// Design note. BFD packets arrive from the network on every peer path (svr-protocol.md §5.1), so
+// Design note. BFD packets arrive from the network on every peer path (docs/protocol.md §5.1), so
 // decoding is written like the metadata decoder: a fixed-size, trivially copyable struct, no
 // allocation, no exceptions, every length read from the wire checked against the bytes present.
 // Each malformed input yields a named BfdDecodeResult, which doubles as a counter name (X-macro).
@@ -38,7 +38,7 @@ namespace ssr::peer {
 inline constexpr uint8_t kBfdVersion = 1;
 inline constexpr size_t kBfdControlSize = 24;  // mandatory section, no authentication
 inline constexpr size_t kBfdMinLengthWithAuth = 26;
-// UDP port of BFD between SVR waypoints (svr-protocol.md §5.1, §7.66, Appendix A).
+// UDP port of BFD between SVR waypoints (docs/protocol.md §5.1, §7.66, Appendix A).
 inline constexpr uint16_t kBfdPort = 1280;
 
 enum class BfdState : uint8_t { kAdminDown = 0, kDown = 1, kInit = 2, kUp = 3 };

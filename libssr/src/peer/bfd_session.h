@@ -10,7 +10,7 @@
 //     and says whether a control packet is due now (filling `out`) and when to call again.
 // Nothing allocates; the object is a few dozen bytes and trivially copyable.
 //
-// Timers (svr-protocol.md §5.2, all negotiated in microseconds as on the wire):
+// Timers (docs/protocol.md §5.2, all negotiated in microseconds as on the wire):
 //   * TX interval = max(own desired-min-tx, peer's required-min-rx) (§7.68). The peer's value
 //     starts at 1 µs (RFC 5880 §6.8.1), so before the first packet we send at our own rate. A peer
 //     required-min-rx of 0 stops periodic transmission (RFC 5880 §6.8.7).
@@ -50,7 +50,7 @@ namespace ssr::peer {
 
 inline constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
 
-// BFD timer options; defaults are svr-protocol.md §5.2 / Appendix A. The config has no BFD fields
+// BFD timer options; defaults are docs/protocol.md §5.2 / Appendix A. The config has no BFD fields
 // yet, so the router fills this struct itself.
 struct BfdOptions {
   uint32_t desired_min_tx_ms = 1000;        // 50..600000

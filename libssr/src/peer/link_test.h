@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Link tests: echo packets, latency / jitter / loss per test, running averages and MOS
-// (svr-protocol.md §5.4, §7.69).
+// (docs/protocol.md §5.4, §7.69).
 //
 // Design note. Every `interval_ms` (default 10 s) a LinkTest starts a test on its peer path and
 // hands out `length` (default 10) echo packets back to back through Poll; the peer reflects each

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Path choice for a new session among the peer paths of a service (svr-protocol.md §5.6, §7.70).
+// Path choice for a new session among the peer paths of a service (docs/protocol.md §5.6, §7.70).
 //
 // Design note. SelectPath is a pure function over a caller-owned span of candidates (no
 // allocation), so the router calls it on the first packet of a session and tests drive it with a

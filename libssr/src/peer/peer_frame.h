@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// BFD and link-test packets on the wire between two waypoints (svr-protocol.md §5.1, §5.3, §7.66).
+// BFD and link-test packets on the wire between two waypoints (docs/protocol.md §5.1, §5.3, §7.66).
 //
 // Design note. A peer-path packet is an ordinary Ethernet / IPv4-or-IPv6 / UDP frame from our
 // waypoint address to the peer's, UDP destination port 1280 (source port 1280 too by default),

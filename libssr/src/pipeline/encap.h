@@ -3,7 +3,7 @@
 //
 // Design note. Every packet the pipeline forwards leaves with new L2 and IP headers and, between
 // SVR peers, an L4 header that may differ from the one that arrived: ICMP and other protocols
-// travel as UDP with waypoint ports (svr-protocol.md §2.11), the outer family may differ from the
+// travel as UDP with waypoint ports (docs/protocol.md §2.11), the outer family may differ from the
 // inner one (dual stack, §2.15), and metadata sits right after the L4 header (§3.1). Rather than
 // a set of special cases (insert here, shift there, convert the protocol elsewhere), each output
 // is described once, as

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Per-peer hop state of a Pipeline (private to libssr/src/pipeline): the peer paths with their
-// waypoint pools, and the hop crypto both ways (svr-protocol.md §4, §5.1).
+// waypoint pools, and the hop crypto both ways (docs/protocol.md §4, §5.1).
 //
 // Design note. One PeerState per configured peer of the router, built from the config snapshot
 // (PeerState::Create, called by Pipeline::BuildState) and replaced as a whole by Reload. The hop

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Pipeline: one worker's SVR forwarding path over bursts of frames (svr-protocol.md §2-§4).
+// Pipeline: one worker's SVR forwarding path over bursts of frames (docs/protocol.md §2-§4).
 //
 // Design note. A Pipeline is everything one worker needs between "frame received" and "frame
 // transmitted": the router's policy snapshot, a session table, per-peer waypoint pools and hop

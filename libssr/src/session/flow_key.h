@@ -7,7 +7,7 @@
 // a flat 44-byte record with no padding (checked below), so equality is one memcmp and the hash
 // runs over the bytes in one pass; both matter because every packet hashes and compares a key.
 // ICMP / ICMPv6 echo has no ports: src_port carries the echo identifier and dst_port is 0 in
-// BOTH directions (svr-protocol.md §2.11), so a request and its reply produce keys that are exact
+// BOTH directions (docs/protocol.md §2.11), so a request and its reply produce keys that are exact
 // Reversed() images of each other.
 //
 // Each session owns two keys: forward (first packet's direction) and reverse (the tuple the

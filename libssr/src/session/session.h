@@ -49,7 +49,7 @@ enum class ProtocolClass : uint8_t {
 ProtocolClass ClassifyProtocol(uint8_t protocol, uint16_t src_port, uint16_t dst_port);
 
 // Bits of Session::flags. The table interprets only kWaypointsAllocated and kStrictTcp; the rest
-// belong to the pipeline (metadata handshake of svr-protocol.md §2.6, encryption) and are stored
+// belong to the pipeline (metadata handshake of docs/protocol.md §2.6, encryption) and are stored
 // here so the fast path reads them from the line it already has.
 enum SessionFlag : uint16_t {
   kSendForwardMetadata = 1u << 0,  // ingress: add forward metadata until reverse MD arrives

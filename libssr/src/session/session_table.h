@@ -112,7 +112,7 @@ struct SessionTableOptions {
   uint32_t max_sessions = config::Limits{}.max_sessions;
   config::Timeouts timeouts;
   // How long a removed session's allocated waypoint pair stays reserved. kDefaultQuarantine
-  // means 2 x the longest timeout in `timeouts` (svr-protocol.md §2.4); 0 disables quarantine.
+  // means 2 x the longest timeout in `timeouts` (docs/protocol.md §2.4); 0 disables quarantine.
   static constexpr uint64_t kDefaultQuarantine = std::numeric_limits<uint64_t>::max();
   uint64_t quarantine_ms = kDefaultQuarantine;
   // AllocateWaypoints gives up (kExhausted) after this many taken pairs in a row.

@@ -10,7 +10,7 @@
 //   kEstablished --FIN (one dir)--> kFinWait --FIN (other dir)--> kClosing
 //   any --RST--> kClosed            kClosing/kClosed --fwd SYN--> kSynSent (tuple reuse)
 //
-// Strict mode (the service's transport-state-enforcement is reset or block, svr-protocol.md
+// Strict mode (the service's transport-state-enforcement is reset or block, docs/protocol.md
 // §2.2) reports packets that do not fit the state as kInvalid and leaves the state alone: data or
 // ACKs before the handshake completes, a SYN on an established connection, anything but a SYN
 // after RST. Non-strict mode (allow) accepts them; a session whose first packet was not a SYN is
@@ -44,7 +44,7 @@ struct TcpTransition {
 TcpTransition NextTcpState(TcpState state, uint8_t seen, Direction direction, uint8_t tcp_flags,
                            bool strict);
 
-// What to do with a TCP packet that matched no session (svr-protocol.md §2.2 step 2, §7.27).
+// What to do with a TCP packet that matched no session (docs/protocol.md §2.2 step 2, §7.27).
 enum class FirstPacketVerdict : uint8_t {
   kCreate,  // a session start (SYN without ACK), or enforcement `allow`
   kReset,   // answer with RST (enforcement `reset`, the default)

@@ -2,7 +2,7 @@
 // Waypoint-port pools: the (local port, remote port) space of one (local waypoint, remote
 // waypoint, outer protocol) triple, walked round-robin.
 //
-// Design note (svr-protocol.md §2.4, conformance 28-30): the session-originating router picks both
+// Design note (docs/protocol.md §2.4, conformance 28-30): the session-originating router picks both
 // ports. With the peer's default range (config::Peer::parity_rule) the local port is even and the
 // remote port odd, both in 16384-65534, so two routers opening sessions toward each other at the
 // same instant can never pick the same outer tuple. With a configured range the parity rule is

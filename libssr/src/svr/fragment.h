@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// SVR fragmentation (svr-protocol.md §2.14): when metadata (and trailers) would push a packet over
+// SVR fragmentation (docs/protocol.md §2.14): when metadata (and trailers) would push a packet over
 // the path MTU, the sending router splits the packet's original payload into several SVR packets,
 // each with a Fragment TLV (type 1, header section, never encrypted) telling the receiving router
 // how to put the payload back together.
 //
-// Wire rules used here [LIB where the digest is silent]:
+// Wire rules used here [LIB where the draft is silent]:
 //  * Every fragment is a full packet on the session's outer tuple (same IP header fields and L4
 //    ports as the original), carrying metadata: the Fragment TLV plus, when the caller sets it,
 //    the Security ID (so §7.16 holds for fragments too). The FIRST fragment also carries the

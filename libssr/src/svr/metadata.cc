@@ -400,7 +400,8 @@ bool WriteValue(TlvField f, const Metadata& md, ByteWriter* w) {
 }
 
 // Order in which fields are emitted. Receivers accept any order (§3.7); we follow the order of
-// the digest's worked example (§3.10: security id; forward context, tenant, service, UUID) so that
+// the worked example of docs/protocol.md (§3.10: security id; forward context, tenant, service,
+// UUID) so that
 // its bytes are reproduced exactly, and registry order for everything else.
 constexpr auto kEmitOrder = [] {
   std::array<TlvField, kTlvFieldCount> order{};

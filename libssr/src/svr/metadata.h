@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// SVR metadata: the 12-byte header and the TLV sections (svr-protocol.md §3).
+// SVR metadata: the 12-byte header and the TLV sections (docs/protocol.md §3).
 //
 // Design note. Metadata rides on the first packets of a session, so decoding is on the per-packet
 // path of every new session and of every packet that arrives with the cookie. The decoded form,

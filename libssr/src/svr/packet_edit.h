@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Inserting SVR metadata into, and removing it from, TCP and UDP packets (svr-protocol.md §3.1).
+// Inserting SVR metadata into, and removing it from, TCP and UDP packets (docs/protocol.md §3.1).
 //
 // Buffer model: a frame occupies buffer[0, *frame_length); the buffer's size is its capacity
 // (an AF_XDP frame, or a test vector). Metadata goes immediately after the L4 header (after TCP

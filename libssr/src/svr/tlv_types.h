@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The SVR metadata TLV registry: the single table to update when the draft changes (O-1).
 //
-// Source: ../shared/svr-protocol.md §3.5 (draft-menon-svr §10 as read through the V2 Wireshark
+// Source: docs/protocol.md §3.5 (draft-menon-svr §10 as read through the V2 Wireshark
 // dissector). Each row: field id, wire type, section, value length (kVariable for variable-length
 // values), legacy flag (types 8, 13, 28 come from the product, not the draft: parsed, never sent
 // by default, O-7), and a display name.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Debian 12's abseil (20220623) has its own absl::string_view, distinct from std::string_view
-// (design.md §5). These helpers convert explicitly at the boundary.
+// (docs/architecture.md §5). These helpers convert explicitly at the boundary.
 #ifndef SSR_UTIL_STRINGS_H_
 #define SSR_UTIL_STRINGS_H_
 
