@@ -11,8 +11,9 @@
  *        the first reason policy::RouterPolicy::Decide would give (non_member, no_service,
  *        denied).
  *   WAN: from a configured peer of this interface to an own address of it, UDP 1280 or TCP/UDP
- *        to a port in the peer's waypoint range -> AF_XDP; otherwise to an own/management
- *        address -> kernel; everything else dropped.
+ *        to a port in the peer's waypoint range -> AF_XDP; otherwise UDP 1280 or TCP/UDP to a
+ *        waypoint port of an own WAN address -> dropped (libssr owns them, docs/protocol.md §6);
+ *        otherwise to an own/management address -> kernel; everything else dropped.
  * AF_XDP redirect falls back to XDP_DROP when the receive queue has no socket: passing allowed
  * traffic to the kernel would let it be forwarded without SVR (counted as drop_no_socket).
  */
@@ -455,6 +456,33 @@ static __always_inline int ssr_lan(struct xdp_md *ctx, __u8 gen, const struct ss
 	return ssr_count(reason, len, XDP_DROP);
 }
 
+/*
+ * 1 when `p` is addressed to a port libssr owns on the waypoint address `local`: UDP to the
+ * liveness port, or TCP/UDP to a port in the union of the waypoint ranges of the peers of the
+ * address's WAN interface(s) (see ssr_local_value in bpf_shared.h).
+ */
+static __always_inline int ssr_waypoint_port(const struct ssr_local_value *local,
+					     const struct ssr_pkt *p)
+{
+	__u32 i;
+
+	if (!(local->flags & SSR_GATE_LOCAL_WAYPOINT) || !p->has_l4)
+		return 0;
+	if (p->proto == IPPROTO_UDP && p->dport == ssr_liveness_port)
+		return 1;
+	if (p->proto != IPPROTO_UDP && p->proto != IPPROTO_TCP)
+		return 0;
+	for (i = 0; i < SSR_GATE_MAX_LOCAL_WAYPOINT_RANGES; i++) {
+		const struct ssr_port_range *r = &local->waypoint[i];
+
+		if (i >= local->waypoint_count)
+			break;
+		if (p->dport >= r->port_first && p->dport <= r->port_last)
+			return 1;
+	}
+	return 0;
+}
+
 static __always_inline int ssr_wan(struct xdp_md *ctx, __u8 gen, const struct ssr_iface_value *itf,
 				   const struct ssr_pkt *p, __u32 len)
 {
@@ -482,6 +510,10 @@ static __always_inline int ssr_wan(struct xdp_md *ctx, __u8 gen, const struct ss
 				return ssr_redirect(ctx, itf, SSR_GATE_WAN_WAYPOINT, len);
 		}
 	}
+	/* Not waypoint traffic of a peer of this interface: a waypoint or liveness port of a WAN
+	 * address is still libssr's, never the kernel's (docs/protocol.md §6). */
+	if (ssr_waypoint_port(local, p))
+		return ssr_count(SSR_GATE_DROP_WAN_NOT_PEER, len, XDP_DROP);
 	return ssr_count(SSR_GATE_PASS_LOCAL, len, XDP_PASS);
 }
 

@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include <catch2/catch.hpp>
 
@@ -125,6 +126,81 @@ TEST_CASE("allowed traffic without an AF_XDP socket on the queue is dropped as d
   // And again dropped once the socket leaves the map.
   REQUIRE(gate->RemoveSocket("lan0", 0).ok());
   CHECK(ActionName(RunGate(*gate, "lan0", frame).action) == "XDP_DROP");
+}
+
+namespace {
+
+// Action and reason counter of one frame on `ifname`.
+std::pair<std::string, std::string> Verdict(const Gate& gate, const std::string& ifname,
+                                            const std::vector<uint8_t>& frame) {
+  const std::vector<uint64_t> before = CounterPackets(gate);
+  const RunResult r = RunGate(gate, ifname, frame);
+  REQUIRE(r.err == 0);
+  const std::vector<uint64_t> after = CounterPackets(gate);
+  std::string reason = "none";
+  for (size_t i = 0; i < after.size(); ++i) {
+    if (after[i] != before[i]) reason = ssr_gate_reason_name(static_cast<unsigned>(i));
+  }
+  return {ActionName(r.action), reason};
+}
+
+std::string WithWaypointRange(std::string text, const std::string& range) {
+  const std::string peer = "addresses: \"192.0.2.2\"\n    interface: \"wan0\"";
+  const size_t at = text.find(peer);
+  REQUIRE(at != std::string::npos);
+  text.insert(at + peer.size(), " waypoint_ports { " + range + " }");
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("waypoint ports of a WAN address follow the configured range and reloads, and "
+          "management addresses are not waypoints",
+          "[bpf]") {
+  std::string text(config::DefaultConfigText());
+  const size_t at = text.find("name: \"branch\"");
+  REQUIRE(at != std::string::npos);
+  text.insert(text.find('\n', at) + 1, "  management_addresses: \"198.51.100.1\"\n");
+  auto load = [](const std::string& t) {
+    auto c = config::LoadConfigString(t, config::ConfigFormat::kText);
+    INFO(c.status().ToString());
+    REQUIRE(c.ok());
+    return *c;
+  };
+  auto narrow = load(WithWaypointRange(text, "start: 20000 end: 29999"));
+  std::unique_ptr<Gate> gate = LoadGateOrSkip(*narrow, "branch");
+  auto sockets = AddSocketsOrSkip(*gate);
+  using V = std::pair<std::string, std::string>;
+  const V drop{"XDP_DROP", "drop_wan_not_peer"};
+  const V kernel{"XDP_PASS", "pass_local"};
+  const V waypoint{"XDP_REDIRECT", "wan_waypoint"};
+  const V liveness{"XDP_REDIRECT", "wan_liveness"};
+  const std::string wan = "wan0";
+
+  CHECK(Verdict(*gate, wan, Frame(Udp("192.0.2.99", 1, "192.0.2.1", 25000))) == drop);
+  CHECK(Verdict(*gate, wan, Frame(Tcp("192.0.2.99", 1, "192.0.2.1", 20000))) == drop);
+  CHECK(Verdict(*gate, wan, Frame(Tcp("192.0.2.99", 1, "192.0.2.1", 29999))) == drop);
+  CHECK(Verdict(*gate, wan, Frame(Udp("192.0.2.99", 1, "192.0.2.1", 1280))) == drop);
+  // Outside the configured range the kernel gets it (e.g. its own ephemeral ports).
+  CHECK(Verdict(*gate, wan, Frame(Tcp("192.0.2.99", 1, "192.0.2.1", 19999))) == kernel);
+  CHECK(Verdict(*gate, wan, Frame(Tcp("192.0.2.99", 1, "192.0.2.1", 40000))) == kernel);
+  CHECK(Verdict(*gate, wan, Frame(Tcp("192.0.2.99", 1, "192.0.2.1", 22))) == kernel);
+  // The peer: its range to userspace, other ports to the kernel as before.
+  CHECK(Verdict(*gate, wan, Frame(Udp("192.0.2.2", 1, "192.0.2.1", 25000))) == waypoint);
+  CHECK(Verdict(*gate, wan, Frame(Udp("192.0.2.2", 1, "192.0.2.1", 1280))) == liveness);
+  CHECK(Verdict(*gate, wan, Frame(Tcp("192.0.2.2", 1, "192.0.2.1", 40000))) == kernel);
+  // A management address is not a waypoint: any port from anyone goes to the kernel.
+  CHECK(Verdict(*gate, wan, Frame(Udp("192.0.2.99", 1, "198.51.100.1", 25000))) == kernel);
+  CHECK(Verdict(*gate, wan, Frame(Udp("192.0.2.99", 1, "198.51.100.1", 1280))) == kernel);
+
+  // A reload to the default range moves the dropped ports with it.
+  auto wide = load(text);
+  auto contents = ComputeGateContents(*wide, "branch");
+  REQUIRE(contents.ok());
+  REQUIRE(gate->Update(*std::move(contents)).ok());
+  CHECK(Verdict(*gate, wan, Frame(Tcp("192.0.2.99", 1, "192.0.2.1", 40000))) == drop);
+  CHECK(Verdict(*gate, wan, Frame(Tcp("192.0.2.99", 1, "192.0.2.1", 16383))) == kernel);
+  CHECK(Verdict(*gate, wan, Frame(Tcp("192.0.2.2", 1, "192.0.2.1", 40000))) == waypoint);
 }
 
 namespace {

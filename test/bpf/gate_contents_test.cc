@@ -206,6 +206,76 @@ TEST_CASE("management addresses are locals flagged as management") {
   CHECK(m->value.itf_mask == 0);
 }
 
+TEST_CASE("a WAN address is a waypoint with its peers' waypoint range, a LAN address is not") {
+  auto config = Default();
+  auto c = ComputeGateContents(*config, "datacenter");
+  REQUIRE(c.ok());
+  const auto* lan = Find(c->locals, LocalKey(Ip("10.20.0.1")));
+  const auto* wan = Find(c->locals, LocalKey(Ip("192.0.2.2")));
+  REQUIRE(lan != nullptr);
+  REQUIRE(wan != nullptr);
+  CHECK(lan->value.flags == SSR_GATE_LOCAL_INTERFACE);
+  CHECK(lan->value.waypoint_count == 0);
+  CHECK(wan->value.flags == (SSR_GATE_LOCAL_INTERFACE | SSR_GATE_LOCAL_WAYPOINT));
+  REQUIRE(wan->value.waypoint_count == 1);
+  CHECK(wan->value.waypoint[0].port_first == config::kDefaultWaypointPortFirst);
+  CHECK(wan->value.waypoint[0].port_last == config::kDefaultWaypointPortLast);
+}
+
+TEST_CASE("a configured waypoint range reaches the WAN address, management addresses get none") {
+  std::string text(config::DefaultConfigText());
+  text = InsertAfter(text, "name: \"branch\"", "  management_addresses: \"10.10.0.2\"");
+  text = InsertAfter(text, "name: \"datacenter\"\n    addresses: \"192.0.2.2\"",
+                     "    waypoint_ports { start: 20000 end: 29999 }");
+  auto config = Load(text);
+  auto c = ComputeGateContents(*config, "branch");
+  REQUIRE(c.ok());
+  const auto* wan = Find(c->locals, LocalKey(Ip("192.0.2.1")));
+  REQUIRE(wan != nullptr);
+  CHECK((wan->value.flags & SSR_GATE_LOCAL_WAYPOINT) != 0);
+  REQUIRE(wan->value.waypoint_count == 1);
+  CHECK(wan->value.waypoint[0].port_first == 20000);
+  CHECK(wan->value.waypoint[0].port_last == 29999);
+  const auto* m = Find(c->locals, LocalKey(Ip("10.10.0.2")));
+  REQUIRE(m != nullptr);
+  CHECK((m->value.flags & SSR_GATE_LOCAL_WAYPOINT) == 0);
+  CHECK(m->value.waypoint_count == 0);
+}
+
+namespace {
+
+std::string RangesText(const std::vector<ssr_port_range>& ranges) {
+  std::string out;
+  for (const ssr_port_range& r : ranges) {
+    if (!out.empty()) out += ",";
+    out += std::to_string(r.port_first) + "-" + std::to_string(r.port_last);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("waypoint ranges of one address are merged, sorted and joined across the least gap") {
+  CHECK(RangesText(MergeWaypointRanges({})).empty());
+  CHECK(RangesText(MergeWaypointRanges({{30000, 39999}, {20000, 29999}, {20000, 29999}})) ==
+        "20000-39999");  // repeated and adjacent
+  CHECK(RangesText(MergeWaypointRanges({{16384, 65534}, {20000, 21000}})) == "16384-65534");
+  CHECK(RangesText(MergeWaypointRanges({{5000, 5100}, {2000, 2100}, {2050, 2200}})) ==
+        "2000-2200,5000-5100");
+  // Nine disjoint ranges about 900 ports apart, except a gap of 10 between 2000-2099 and
+  // 2110-2200: those two are joined, the others stay exact.
+  std::vector<ssr_port_range> nine;
+  for (uint16_t i = 0; i < 9; ++i) {
+    const uint16_t first = static_cast<uint16_t>(1000 * (i + 1));
+    nine.push_back({first, static_cast<uint16_t>(first + 99)});
+  }
+  nine[2] = {2110, 2200};  // gap to 2000-2099 is 10
+  const std::vector<ssr_port_range> merged = MergeWaypointRanges(nine);
+  REQUIRE(merged.size() == SSR_GATE_MAX_LOCAL_WAYPOINT_RANGES);
+  CHECK(RangesText(merged) ==
+        "1000-1099,2000-2200,4000-4099,5000-5099,6000-6099,7000-7099,8000-8099,9000-9099");
+}
+
 TEST_CASE("an unknown router is NotFound and named") {
   auto config = Default();
   auto c = ComputeGateContents(*config, "hq");

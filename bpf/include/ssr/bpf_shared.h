@@ -54,6 +54,7 @@
 #define SSR_GATE_MAX_SERVICE_RULES 32 /* rules reachable from one service prefix */
 #define SSR_GATE_MAX_PEER_ADDRESSES 1024
 #define SSR_GATE_MAX_LOCAL_ADDRESSES 1024
+#define SSR_GATE_MAX_LOCAL_WAYPOINT_RANGES 8 /* merged waypoint port ranges per own WAN address */
 #define SSR_GATE_MAX_XSK_INTERFACES 16 /* interfaces with AF_XDP sockets (xsk slots) */
 #define SSR_GATE_MAX_QUEUES 64 /* receive queues per interface */
 /* XSKMAP (not per generation): key = xsk_slot * SSR_GATE_MAX_QUEUES + receive queue. One program
@@ -80,6 +81,7 @@
 /* ---- ssr_local_value.flags ---- */
 #define SSR_GATE_LOCAL_MANAGEMENT 1u /* one of Router::management_addresses */
 #define SSR_GATE_LOCAL_INTERFACE 2u /* an address of one of the router's interfaces */
+#define SSR_GATE_LOCAL_WAYPOINT 4u /* an address of a WAN interface: see ssr_local_value */
 
 /*
  * Verdict reasons: one per-CPU counter each. X(enum, "name", "help", kind). Every packet the gate
@@ -131,7 +133,11 @@
 	  "LAN: the tenant may not use the service (deny by default)", DROP)                   \
 	X(SSR_GATE_DROP_WAN_NOT_LOCAL, "drop_wan_not_local",                                   \
 	  "WAN: not waypoint traffic from a peer and not "                                     \
-	  "to an own or management address", DROP)
+	  "to an own or management address", DROP)                                             \
+	X(SSR_GATE_DROP_WAN_NOT_PEER, "drop_wan_not_peer",                                     \
+	  "WAN: TCP/UDP to a waypoint port or UDP to the liveness port of an own WAN "         \
+	  "address, not from a configured peer of that interface in its range: libssr owns "   \
+	  "these ports, the kernel does not get them", DROP)
 
 #define SSR_GATE_REASON_ENUM_(e, name, help, kind) e,
 enum ssr_gate_reason { SSR_GATE_REASONS(SSR_GATE_REASON_ENUM_) SSR_GATE_REASON_COUNT };
@@ -224,17 +230,36 @@ struct ssr_peer_value {
 	__u16 port_last;
 };
 
-/* HASH: (generation, own or management address) -> what it is and which interfaces own it. */
+/*
+ * HASH: (generation, own or management address) -> what it is, which interfaces own it and, for
+ * an address of a WAN interface (SSR_GATE_LOCAL_WAYPOINT), the ports libssr owns on it.
+ *
+ * Design note (waypoint ports belong to libssr): on a waypoint address, UDP to the liveness port
+ * and TCP/UDP to a port in the waypoint range of any peer of the owning WAN interface(s) is SVR
+ * traffic; only libssr handles it, so the gate never passes it to the kernel. From a configured
+ * peer of the arrival interface, in that peer's range, it goes to AF_XDP; from anyone else
+ * (non-peer, or a peer outside its own range, or via another interface) it is dropped
+ * (drop_wan_not_peer, docs/protocol.md §6). `waypoint` is the union of those peers' ranges,
+ * overlapping and adjacent ranges merged, sorted; when more than
+ * SSR_GATE_MAX_LOCAL_WAYPOINT_RANGES disjoint ranges remain, the two with the smallest gap
+ * between them are joined until they fit (a superset: it can only drop more, never pass
+ * waypoint traffic to the kernel). Other ports of the address still go to the kernel.
+ */
 struct ssr_local_key {
 	__u8 gen;
 	__u8 family;
 	__u16 pad;
 	__u8 addr[16];
 };
+struct ssr_port_range {
+	__u16 port_first; /* host order */
+	__u16 port_last;
+};
 struct ssr_local_value {
 	__u32 flags; /* SSR_GATE_LOCAL_* */
-	__u32 pad;
+	__u32 waypoint_count; /* ranges used in `waypoint`, <= SSR_GATE_MAX_LOCAL_WAYPOINT_RANGES */
 	__u64 itf_mask; /* bit i: an address of config interface i */
+	struct ssr_port_range waypoint[SSR_GATE_MAX_LOCAL_WAYPOINT_RANGES];
 };
 
 /*

@@ -35,7 +35,8 @@ static_assert(sizeof(ssr_service_value) == 8 + 8 * SSR_GATE_MAX_SERVICE_RULES);
 static_assert(sizeof(ssr_access_value) == SSR_GATE_MAX_TENANTS / 8);
 static_assert(SSR_GATE_MAX_TENANTS % 64 == 0);
 static_assert(sizeof(ssr_peer_key) == 20 && sizeof(ssr_peer_value) == 4);
-static_assert(sizeof(ssr_local_key) == 20 && sizeof(ssr_local_value) == 16);
+static_assert(sizeof(ssr_local_key) == 20 && sizeof(ssr_port_range) == 4 &&
+              sizeof(ssr_local_value) == 16 + 4 * SSR_GATE_MAX_LOCAL_WAYPOINT_RANGES);
 static_assert(sizeof(ssr_gate_counter) == 16);
 static_assert(SSR_GATE_MAX_INTERFACES <= 64);
 

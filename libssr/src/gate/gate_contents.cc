@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "gate/gate_contents.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -85,6 +87,34 @@ ssr_local_key LocalKey(const util::IpAddress& address) {
   return k;
 }
 
+std::vector<ssr_port_range> MergeWaypointRanges(std::vector<ssr_port_range> ranges) {
+  std::sort(ranges.begin(), ranges.end(), [](const ssr_port_range& a, const ssr_port_range& b) {
+    return a.port_first < b.port_first ||
+           (a.port_first == b.port_first && a.port_last < b.port_last);
+  });
+  std::vector<ssr_port_range> out;
+  for (const ssr_port_range& r : ranges) {
+    // Overlapping or adjacent (last + 1 == first) to the previous one: extend it.
+    if (!out.empty() && uint32_t{r.port_first} <= uint32_t{out.back().port_last} + 1) {
+      out.back().port_last = std::max(out.back().port_last, r.port_last);
+    } else {
+      out.push_back(r);
+    }
+  }
+  while (out.size() > SSR_GATE_MAX_LOCAL_WAYPOINT_RANGES) {
+    size_t join = 0;  // out[join] and out[join + 1] have the smallest gap
+    for (size_t i = 1; i + 1 < out.size(); ++i) {
+      if (out[i + 1].port_first - out[i].port_last <
+          out[join + 1].port_first - out[join].port_last) {
+        join = i;
+      }
+    }
+    out[join].port_last = out[join + 1].port_last;
+    out.erase(out.begin() + static_cast<std::ptrdiff_t>(join) + 1);
+  }
+  return out;
+}
+
 const GateInterface* GateContents::FindInterface(std::string_view name) const {
   for (const GateInterface& i : interfaces) {
     if (i.name == name) return &i;
@@ -128,6 +158,27 @@ absl::StatusOr<GateContents> ComputeGateContents(const policy::RouterPolicy& pol
   }
   for (const util::IpAddress& a : router.management_addresses) {
     locals[a].flags |= SSR_GATE_LOCAL_MANAGEMENT;
+  }
+  // Waypoints: addresses of WAN interfaces, with the union of the waypoint ranges of the peers
+  // of their interfaces (docs/protocol.md §6). A management address that is also a WAN address
+  // is a waypoint all the same: a kernel listener on a waypoint port could not serve the peers
+  // (their traffic goes to AF_XDP), so no exception is made for it.
+  std::vector<std::vector<ssr_port_range>> peer_ranges(router.interfaces.size());
+  for (const config::Peer& peer : router.peers) {
+    if (peer.interface >= peer_ranges.size()) continue;  // validated config: cannot happen
+    peer_ranges[peer.interface].push_back(
+        ssr_port_range{peer.waypoint_ports.first, peer.waypoint_ports.last});
+  }
+  for (auto& [address, value] : locals) {
+    std::vector<ssr_port_range> ranges;
+    for (size_t i = 0; i < router.interfaces.size(); ++i) {
+      if (((value.itf_mask >> i) & 1) == 0 || policy.IsLanInterface(i)) continue;
+      value.flags |= SSR_GATE_LOCAL_WAYPOINT;
+      ranges.insert(ranges.end(), peer_ranges[i].begin(), peer_ranges[i].end());
+    }
+    ranges = MergeWaypointRanges(std::move(ranges));
+    value.waypoint_count = static_cast<uint32_t>(ranges.size());
+    for (size_t r = 0; r < ranges.size(); ++r) value.waypoint[r] = ranges[r];
   }
   if (locals.size() > SSR_GATE_MAX_LOCAL_ADDRESSES) {
     return absl::ResourceExhaustedError(absl::StrCat(

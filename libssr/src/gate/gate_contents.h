@@ -21,14 +21,19 @@
 //  * interfaces: role (RouterPolicy::IsLanInterface) and config index, by name;
 //  * peers: (WAN interface, peer address) -> the peer's waypoint port range (router topology,
 //    not policy: from config::Router::peers);
-//  * locals: own interface addresses and management addresses, with the interfaces owning them.
+//  * locals: own interface addresses and management addresses, with the interfaces owning them;
+//    an address of a WAN interface is a waypoint (SSR_GATE_LOCAL_WAYPOINT) and carries the union
+//    of the waypoint ranges of that interface's peers (MergeWaypointRanges), so the gate can
+//    drop waypoint-port and liveness traffic from non-peers without a peer entry to consult.
 //
 // What the gate enforces (on every packet, statelessly): on LAN interfaces, the verdict of
 // RouterPolicy::Decide without the route -- a source that is a member of no tenant, a destination
 // that matches no service, a tenant that may not use the service: dropped under the reason
 // Decide gives (unless a possible reply, below); allowed: to AF_XDP. On WAN interfaces, only
 // TCP/UDP from a configured peer of the interface to its own address, on a waypoint port or the
-// liveness port, goes to AF_XDP. What remains for the pipeline (the gate passes it up):
+// liveness port, goes to AF_XDP; the same ports of an own WAN address from anyone else are
+// dropped (libssr owns them, docs/protocol.md §6). What remains for the pipeline (the gate
+// passes it up):
 //  * the route of an allowed service (none: dropped there, counter no_route), sessions, NAT and
 //    SVR metadata;
 //  * packets whose source is a service (source port in one of its transports, or an echo reply):
@@ -37,9 +42,10 @@
 //  * on WAN: authentication and decryption (security policies), peer state, and which waypoint
 //    ports a peer actually uses.
 // The kernel gets ARP, neighbour discovery, traffic to own or management addresses that is not
-// waypoint traffic, and packets on interfaces the gate does not know (a load-time knob).
-// Keys carry generation 0; the loader stamps the generation it writes (see bpf_shared.h).
-// Interfaces are named, not numbered: ifindexes are resolved by the loader when it attaches.
+// to a waypoint or liveness port of a WAN address, and packets on interfaces the gate does not
+// know (a load-time knob). Keys carry generation 0; the loader stamps the generation it writes
+// (see bpf_shared.h). Interfaces are named, not numbered: ifindexes are resolved by the loader
+// when it attaches.
 #ifndef SSR_GATE_GATE_CONTENTS_H_
 #define SSR_GATE_GATE_CONTENTS_H_
 
@@ -88,6 +94,12 @@ absl::StatusOr<GateContents> ComputeGateContents(const policy::RouterPolicy& pol
 // the config has no such router; otherwise the errors above.
 absl::StatusOr<GateContents> ComputeGateContents(const config::Config& config,
                                                  std::string_view router_name);
+
+// The waypoint ranges of one own WAN address from the ranges of its interface's peers (any
+// order, overlapping or repeated): overlapping and adjacent ranges merged, sorted by first port;
+// while more than SSR_GATE_MAX_LOCAL_WAYPOINT_RANGES remain, the two neighbours with the
+// smallest gap between them are joined (a superset of the union: it drops more, never less).
+std::vector<ssr_port_range> MergeWaypointRanges(std::vector<ssr_port_range> ranges);
 
 // Key helpers (generation 0), also used by tests to look entries up.
 ssr_tenant_key TenantKey(uint16_t itf, uint16_t vlan, const util::IpPrefix& prefix);
