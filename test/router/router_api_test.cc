@@ -5,6 +5,8 @@
 #include <chrono>
 #include <string>
 
+#include "config/loader.h"
+#include "router/port_ranges.h"
 #include "router/spsc_ring.h"
 #include "ssr/config.h"
 #include "ssr/router.h"
@@ -283,4 +285,37 @@ TEST_CASE("Version() is project(VERSION), and the version macros agree with it")
                                std::to_string(SSR_VERSION_MINOR) + "." +
                                std::to_string(SSR_VERSION_PATCH);
   CHECK(composed == SSR_TEST_PROJECT_VERSION);
+}
+
+TEST_CASE("ParseLocalPortRange reads the kernel's file and refuses anything else") {
+  const absl::StatusOr<ssr::config::PortRange> ok = ssr::router::ParseLocalPortRange("32768\t60999\n");
+  REQUIRE(ok.ok());
+  CHECK(ok->first == 32768);
+  CHECK(ok->last == 60999);
+  for (const char* bad : {"", "32768", "60999 32768", "0 100", "1 70000", "a b", "1 2 3"}) {
+    CAPTURE(bad);
+    const absl::StatusOr<ssr::config::PortRange> r = ssr::router::ParseLocalPortRange(bad);
+    CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+  }
+}
+
+TEST_CASE("An ephemeral port range inside the waypoint ports is warned about, one per WAN "
+          "interface, naming the overlap and the remedy") {
+  auto cfg = ssr::config::LoadConfigString(ssr::config::DefaultConfigText(),
+                                           ssr::config::ConfigFormat::kText);
+  REQUIRE(cfg.ok());
+  const ssr::config::Router* branch = (*cfg)->FindRouter("branch");
+  REQUIRE(branch != nullptr);
+  // Linux's default range against the default waypoint range 16384-65534.
+  const std::vector<std::string> w = ssr::router::EphemeralPortWarnings(*branch, {32768, 60999});
+  REQUIRE(w.size() == 1);
+  CHECK(w[0].find("\"wan0\"") != std::string::npos);
+  CHECK(w[0].find("(32768-60999)") != std::string::npos);
+  CHECK(w[0].find("net.ipv4.ip_local_port_range") != std::string::npos);
+  // Below every waypoint range: nothing to say.
+  CHECK(ssr::router::EphemeralPortWarnings(*branch, {1024, 16383}).empty());
+  // Partial overlap names only the overlapping ports.
+  const std::vector<std::string> edge = ssr::router::EphemeralPortWarnings(*branch, {10000, 16384});
+  REQUIRE(edge.size() == 1);
+  CHECK(edge[0].find("(16384-16384)") != std::string::npos);
 }

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -33,6 +35,7 @@
 #include "router/events.h"
 #include "router/neighbor_refresh.h"
 #include "router/netdev.h"
+#include "router/port_ranges.h"
 #include "router/stale_gate.h"
 #include "router/worker.h"
 #include "ssr/log.h"
@@ -464,6 +467,16 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
                    absl::StrJoin(impl->modes, "/", [](std::string* out, XdpMode mode) {
                      out->append(io::XdpModeName(mode));
                    })));
+  // Replies to the host's own connections on waypoint ports are dropped by the gate: say so.
+  if (std::ifstream range_file(router::kLocalPortRangePath); range_file) {
+    std::stringstream text;
+    text << range_file.rdbuf();
+    if (absl::StatusOr<config::PortRange> eph = router::ParseLocalPortRange(text.str()); eph.ok()) {
+      for (const std::string& w : router::EphemeralPortWarnings(*r, *eph)) {
+        Log(LogSeverity::kWarning, "router", w);
+      }
+    }
+  }
   return std::unique_ptr<Router>(new Router(std::move(impl)));
 }
 
