@@ -3,8 +3,8 @@
 // miss the table.
 //
 // Design note: the router sees both directions, so it tracks the connection the way a stateful
-// firewall does, from flags only (no sequence-number window: the waypoint rewrite keeps
-// sequence numbers, and window tracking is out of scope for this layer):
+// firewall does: the state from the flags, plus a sequence window that only RST and FIN must
+// fall into (below; the waypoint rewrite keeps sequence numbers):
 //
 //   kNone --fwd SYN--> kSynSent --rev SYN(-ACK)--> kSynReceived --fwd ACK--> kEstablished
 //   kEstablished --FIN (one dir)--> kFinWait --FIN (other dir)--> kClosing
