@@ -50,9 +50,12 @@ Disposition Pipeline::ToLan(Session& s, Direction d, Packet& pkt, size_t md_tota
   }
   // TCP state follows the original flags: the outer TCP header carries them unchanged, and a
   // UDP-transformed session carries the whole original segment (§2.12).
+  // Sequence numbers too, for the RST/FIN window check (§6): the body is plaintext here.
   const size_t body_at = info.payload_offset + md_total;
-  const uint8_t tcp_flags = transformed ? pkt.frame->data[body_at + 13] : info.tcp_flags;
-  if (!Finish(s, d, tcp_flags, now_ms)) return Disposition::kDropped;
+  const session::TcpSegment tcp =
+      transformed ? session::ReadTcpSegment(std::span<const uint8_t>(pkt.frame->data + body_at, body_len))
+                  : ParsedTcpSegment(pkt.frame->data, info, body_len);
+  if (!Finish(s, d, tcp, now_ms)) return Disposition::kDropped;
   // Where the TCP header sits in the received frame must not change for kKeep: its length is
   // taken from the parse, and the segment after it is what the body is.
   util::IpAddress next_hop = inner.dst;
@@ -106,6 +109,20 @@ Disposition Pipeline::EgressFirst(PeerState& peer, Packet& pkt, const svr::Metad
     return Disposition::kDropped;
   }
   const svr::SessionContext& fc = md.forward_context;
+  // A TCP flag combination no TCP sends (SYN+FIN, ...) opens no session here either (§6). The
+  // flags are those of the outer TCP header, or of the transformed segment when it is readable
+  // (an end-to-end encrypted one is checked by the state machine after decryption).
+  if (fc.protocol == packet::kIpProtoTcp) {
+    const size_t body_at = pkt.info.payload_offset + md_total;
+    const bool outer_tcp = pkt.info.l4_protocol == packet::kIpProtoTcp;
+    const bool readable = outer_tcp || (!md.Has(TlvField::kSessionEncrypted) &&
+                                        l4_len >= md_total + packet::kTcpMinHeaderLength);
+    const uint8_t flags = outer_tcp ? pkt.info.tcp_flags : pkt.frame->data[body_at + 13];
+    if (readable && !session::TcpFlagsValid(flags)) {
+      Count(PipelineCounter::kTcpBadFlags);
+      return Disposition::kDropped;
+    }
+  }
   if (route->kind == config::ServiceRoute::Kind::kPeer) {
     return TransitFirst(peer, *route, pkt, md, md_total, l4_len, *tenant, *service, now_ms);
   }

@@ -50,6 +50,9 @@ Disposition Pipeline::FirstPacket(size_t interface, Packet& pkt, uint64_t now_ms
       case session::FirstPacketVerdict::kDrop:
         Count(PipelineCounter::kTcpNotSynDrop);
         return Disposition::kDropped;
+      case session::FirstPacketVerdict::kBadFlags:  // SYN+FIN and the like (§6)
+        Count(PipelineCounter::kTcpBadFlags);
+        return Disposition::kDropped;
     }
   }
   if (dec.route == nullptr) {
@@ -95,7 +98,9 @@ Disposition Pipeline::FirstPacket(size_t interface, Packet& pkt, uint64_t now_ms
 
 Disposition Pipeline::LocalForward(Session& s, Direction d, Packet& pkt, uint64_t now_ms) {
   const PacketInfo& info = pkt.info;
-  if (!Finish(s, d, info.tcp_flags, now_ms)) return Disposition::kDropped;
+  if (!Finish(s, d, ParsedTcpSegment(pkt.frame->data, info, info.payload_length), now_ms)) {
+    return Disposition::kDropped;
+  }
   if (info.ttl <= 1) {
     Count(PipelineCounter::kTtlExceeded);
     return Disposition::kDropped;
@@ -126,7 +131,9 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
   const PacketInfo& info = pkt.info;
   PeerState& peer = *state_.peers[s.peer];
   const uint64_t idle_ms = now_ms - std::min(now_ms, s.last_activity_ms);
-  if (!Finish(s, d, info.tcp_flags, now_ms)) return Disposition::kDropped;
+  if (!Finish(s, d, ParsedTcpSegment(pkt.frame->data, info, info.payload_length), now_ms)) {
+    return Disposition::kDropped;
+  }
   if (info.ttl <= 1) {
     Count(PipelineCounter::kTtlExceeded);
     return Disposition::kDropped;

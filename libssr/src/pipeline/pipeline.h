@@ -88,6 +88,7 @@ namespace ssr::pipeline {
   X(kPolicyDrop, "policy_drop", "dropped: the access policy refused it (see policy_* counters)", kDrop) \
   X(kTcpNotSynReset, "tcp_not_syn_reset", "TCP first packet without SYN answered with RST (§7.27)") \
   X(kTcpNotSynDrop, "tcp_not_syn_drop", "dropped: TCP first packet without SYN (block, or an RST)", kDrop) \
+  X(kTcpBadFlags, "tcp_bad_flags", "dropped: TCP first packet with a flag combination no TCP sends (SYN+FIN, SYN+RST, none, ...; §6)", kDrop) \
   X(kNoRoute, "no_route", "dropped: allowed service has no route on this router", kDrop)          \
   X(kWaypointsExhausted, "waypoints_exhausted", "dropped: no free waypoint port pair", kDrop)     \
   X(kSessionRefused, "session_refused", "dropped: session table full or key in use", kDrop)       \
@@ -98,6 +99,8 @@ namespace ssr::pipeline {
   X(kNoRoom, "no_room", "dropped: frame buffer too small for metadata and trailers", kDrop)       \
   X(kExceedsMtu, "exceeds_mtu", "dropped: packet would exceed the interface MTU (no SVR fragmentation yet)", kDrop) \
   X(kTcpInvalid, "tcp_invalid", "dropped: strict transport-state enforcement", kDrop)             \
+  X(kTcpRstOutOfWindow, "tcp_rst_out_of_window", "dropped: TCP RST outside the receiver's window (§6)", kDrop) \
+  X(kTcpFinOutOfWindow, "tcp_fin_out_of_window", "dropped: TCP FIN outside the receiver's window (§6)", kDrop) \
   X(kMdSentForward, "md_sent_forward", "forward metadata added (ingress)")                        \
   X(kMdSentReverse, "md_sent_reverse", "reverse metadata added (egress)")                         \
   X(kMdSkippedTcp, "md_skipped_tcp_not_syn", "metadata pending but the TCP segment is not a SYN (O-9)") \
@@ -280,7 +283,8 @@ class Pipeline {
   void FlushTx();
   void Count(PipelineCounter c) { counters_.Increment(c); }
   // Per-packet helpers of every role, defined inline in pipeline_internal.h.
-  inline bool Finish(session::Session& s, session::Direction d, uint8_t tcp_flags, uint64_t now_ms);
+  inline bool Finish(session::Session& s, session::Direction d, const session::TcpSegment& tcp,
+                     uint64_t now_ms);
   inline bool ResolveL2(size_t interface, const util::IpAddress& next_hop, uint16_t vlan,
                         L2Header* l2);
   inline void Transmit(size_t interface, const io::Frame& frame);

@@ -19,6 +19,7 @@
 #include "pipeline/pipeline.h"
 #include "session/flow_key.h"
 #include "session/session_table.h"
+#include "session/tcp_state.h"
 #include "svr/metadata.h"
 
 namespace ssr::pipeline {
@@ -87,13 +88,39 @@ inline bool Pipeline::ResolveL2(size_t interface, const util::IpAddress& next_ho
   return true;
 }
 
-inline bool Pipeline::Finish(session::Session& s, session::Direction d, uint8_t tcp_flags,
-                             uint64_t now_ms) {
-  if (sessions_->Update(s, d, tcp_flags, now_ms) == session::UpdateResult::kInvalid) {
-    Count(PipelineCounter::kTcpInvalid);
-    return false;
+// Accounts the packet in its session; false (counted) when the TCP tracker refuses it.
+inline bool Pipeline::Finish(session::Session& s, session::Direction d,
+                             const session::TcpSegment& tcp, uint64_t now_ms) {
+  switch (sessions_->Update(s, d, tcp, now_ms)) {
+    case session::UpdateResult::kOk:
+    case session::UpdateResult::kStateChanged:
+      return true;
+    case session::UpdateResult::kInvalid:
+      Count(PipelineCounter::kTcpInvalid);
+      return false;
+    case session::UpdateResult::kRstOutOfWindow:  // docs/protocol.md §6
+      Count(PipelineCounter::kTcpRstOutOfWindow);
+      return false;
+    case session::UpdateResult::kFinOutOfWindow:
+      Count(PipelineCounter::kTcpFinOutOfWindow);
+      return false;
   }
-  return true;
+  return false;
+}
+
+// The TCP segment of a packet whose TCP header the parse located (a LAN packet, or a WAN packet
+// whose outer TCP header is the original one): payload_length is the original payload's.
+// Anything but TCP: flags only (ignored by the table for non-TCP sessions).
+inline session::TcpSegment ParsedTcpSegment(const uint8_t* frame, const packet::PacketInfo& info,
+                                            size_t payload_length) {
+  if (!info.is_tcp()) {
+    session::TcpSegment seg;
+    seg.flags = info.tcp_flags;
+    return seg;
+  }
+  return session::ReadTcpSegment(
+      std::span<const uint8_t>(frame + info.l4_offset, info.tcp_header_length),
+      static_cast<uint32_t>(payload_length));
 }
 
 inline bool Pipeline::IsWan(size_t interface) const {

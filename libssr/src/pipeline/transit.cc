@@ -56,13 +56,23 @@ Disposition Pipeline::Relay(Session& s, Direction d, Packet& pkt, const svr::Met
   PeerState& next = *state_.peers[FindPeerIndexOnSide(outer)];
   // TCP state: the outer TCP header carries the original flags; a transformed segment starts the
   // body (it is end-to-end encrypted when the session is, so its flags are not visible here).
-  uint8_t tcp_flags = info.tcp_flags;
+  // Sequence numbers (the RST/FIN window check, §6) need the original payload length too, which
+  // an encrypted payload hides: flags only then.
+  const bool encrypted = (s.flags & session::kPayloadEncrypted) != 0;
+  session::TcpSegment tcp;
+  tcp.flags = info.tcp_flags;
   if ((s.flags & session::kUdpTransform) != 0) {
-    tcp_flags = (s.flags & session::kPayloadEncrypted) != 0
-                    ? 0
-                    : pkt.frame->data[info.payload_offset + md_total + 13];
+    tcp.flags = 0;
+    if (!encrypted && l4_len >= md_total + packet::kTcpMinHeaderLength) {
+      tcp = session::ReadTcpSegment(std::span<const uint8_t>(
+          pkt.frame->data + info.payload_offset + md_total, l4_len - md_total));
+    } else if (!encrypted) {
+      tcp.flags = pkt.frame->data[info.payload_offset + md_total + 13];
+    }
+  } else if (!encrypted && l4_len >= md_total) {
+    tcp = ParsedTcpSegment(pkt.frame->data, info, l4_len - md_total);
   }
-  if (!Finish(s, d, tcp_flags, now_ms)) return Disposition::kDropped;
+  if (!Finish(s, d, tcp, now_ms)) return Disposition::kDropped;
   if (info.ttl <= 1) {
     Count(PipelineCounter::kTtlExceeded);
     return Disposition::kDropped;

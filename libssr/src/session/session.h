@@ -6,7 +6,9 @@
 //           last activity), so a forward-direction hit touches one line;
 //   line 1  reverse key (compared on a reverse-direction hit, and the source of the forward
 //           translation) + the embryonic/free/quarantine list links + tenant/service/peer;
-//   line 2  cold: UUID, creation time, peer path, an opaque pipeline slot.
+//   line 2  cold: UUID, creation time, peer path, an opaque pipeline slot; then the TCP
+//           sequence tracking of the RST/FIN window check (docs/protocol.md §6), which a TCP
+//           packet of a tracked session reads and writes (one more line for TCP only).
 // Translations are not stored: the rewrite of direction d is Reversed(key of the other
 // direction) (flow_key.h, translation.h). Storing them would cost 88 bytes per session and a way
 // for the two to disagree. Times are uint64 milliseconds of the caller's monotonic clock.
@@ -75,6 +77,19 @@ enum SeenBit : uint8_t {
   kSeenFinReverse = 1u << 2,
 };
 
+// TCP window-scale values of Session::tcp_wscale besides the shift itself (0..14).
+inline constexpr uint8_t kNoWindowScale = 0xFE;       // the SYN carried no window-scale option
+inline constexpr uint8_t kWindowScaleUnknown = 0xFF;  // no SYN seen from that side
+inline constexpr uint8_t kMaxWindowScale = 14;        // RFC 7323 §2.3
+
+// Bits of Session::tcp_track: which per-direction tracking values hold something.
+enum TcpTrackBit : uint8_t {
+  kTrackSeqForward = 1u << 0,     // tcp_next_seq[kForward]
+  kTrackSeqReverse = 1u << 1,     // tcp_next_seq[kReverse]
+  kTrackWindowForward = 1u << 2,  // tcp_max_window[kForward]
+  kTrackWindowReverse = 1u << 3,  // tcp_max_window[kReverse]
+};
+
 // Slot lifecycle inside the table.
 enum class SlotState : uint8_t {
   kFree,
@@ -111,6 +126,13 @@ struct alignas(64) Session {
   uint32_t peer_path = 0;                       // 152
   // Opaque per-session slot owned by the pipeline (e.g. a crypto-context index).
   uint32_t context = 0;                         // 156
+  // TCP sequence tracking (session/tcp_state.h, docs/protocol.md §6), indexed by the sending
+  // direction: the sequence number after the highest segment seen (serial arithmetic), the
+  // largest window that side advertised (already scaled), its window-scale option.
+  std::array<uint32_t, 2> tcp_next_seq{};       // 160
+  std::array<uint32_t, 2> tcp_max_window{};     // 168
+  std::array<uint8_t, 2> tcp_wscale{kWindowScaleUnknown, kWindowScaleUnknown};  // 176
+  uint8_t tcp_track = 0;                        // 178 TcpTrackBit
 
   const FlowKey& key(Direction d) const { return d == Direction::kForward ? forward : reverse; }
   bool answered() const { return (seen & kSeenReverse) != 0; }

@@ -227,11 +227,24 @@ uint32_t SessionTable::AcquireSlot(uint64_t now_ms) {
   return kNil;
 }
 
-UpdateResult SessionTable::Update(Session& s, Direction d, uint8_t tcp_flags, uint64_t now_ms) {
+UpdateResult SessionTable::Update(Session& s, Direction d, const TcpSegment& segment,
+                                  uint64_t now_ms) {
   UpdateResult result = UpdateResult::kOk;
   if (s.protocol_class == ProtocolClass::kTcp) {
+    // Like kInvalid below: an RST or FIN outside the window (docs/protocol.md §6) neither
+    // refreshes the timer nor answers the session.
+    switch (CheckTcpWindow(s, d, segment)) {
+      case WindowVerdict::kOk:
+        break;
+      case WindowVerdict::kRstOutOfWindow:
+        counters_.Increment(SessionCounter::kTcpRstOutOfWindow);
+        return UpdateResult::kRstOutOfWindow;
+      case WindowVerdict::kFinOutOfWindow:
+        counters_.Increment(SessionCounter::kTcpFinOutOfWindow);
+        return UpdateResult::kFinOutOfWindow;
+    }
     const TcpTransition t =
-        NextTcpState(s.tcp_state, s.seen, d, tcp_flags, (s.flags & kStrictTcp) != 0);
+        NextTcpState(s.tcp_state, s.seen, d, segment.flags, (s.flags & kStrictTcp) != 0);
     if (t.result == UpdateResult::kInvalid) {
       // Neither refreshes the timer nor answers the session: a stray or spoofed packet the
       // caller drops must not keep an embryonic session alive or protect it from eviction.
@@ -242,6 +255,7 @@ UpdateResult SessionTable::Update(Session& s, Direction d, uint8_t tcp_flags, ui
     s.tcp_state = t.state;
     s.seen = t.seen;
     result = t.result;
+    TrackTcpSegment(s, d, segment);
   }
   s.last_activity_ms = now_ms;
   if (!s.answered()) {

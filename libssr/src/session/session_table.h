@@ -83,6 +83,10 @@ namespace ssr::session {
   X(kTcpStateChange, "session_tcp_state_change", "TCP state moved")                            \
   X(kTcpInvalid, "session_tcp_invalid",                                                        \
     "strict transport-state enforcement: packet invalid for the TCP state")                    \
+  X(kTcpRstOutOfWindow, "session_tcp_rst_out_of_window",                                      \
+    "TCP RST outside the receiver's window: not accepted (docs/protocol.md §6)")              \
+  X(kTcpFinOutOfWindow, "session_tcp_fin_out_of_window",                                      \
+    "TCP FIN outside the receiver's window: not accepted (docs/protocol.md §6)")              \
   X(kWaypointsAllocated, "session_waypoints_allocated", "waypoint port pair handed out")       \
   X(kRebound, "session_rebound", "a live session's flow moved to a new key (peer-path move)")   \
   X(kWaypointsExhausted, "session_waypoints_exhausted",                                        \
@@ -191,8 +195,17 @@ class SessionTable {
 
   // Accounts one packet of `session` in `direction`: refreshes the inactivity timer, marks the
   // session answered on the first reverse packet, and runs the TCP state machine for TCP
-  // sessions (tcp_flags is ignored otherwise).
-  UpdateResult Update(Session& session, Direction direction, uint8_t tcp_flags, uint64_t now_ms);
+  // sessions (the segment is ignored otherwise). With sequence numbers (segment.has_seq) an
+  // RST or FIN outside the receiver's window is refused (kRstOutOfWindow / kFinOutOfWindow,
+  // counted, timer and state untouched) and accepted segments are tracked (tcp_state.h).
+  UpdateResult Update(Session& session, Direction direction, const TcpSegment& segment,
+                      uint64_t now_ms);
+  // Flags only: no window check, no tracking.
+  UpdateResult Update(Session& session, Direction direction, uint8_t tcp_flags, uint64_t now_ms) {
+    TcpSegment segment;
+    segment.flags = tcp_flags;
+    return Update(session, direction, segment, now_ms);
+  }
 
   // Moves one flow of a live session to a new key (a session moved to another peer path, §2.9):
   // TCP state, timers, UUID and the other flow stay. kExists if a live session uses `key` (a
