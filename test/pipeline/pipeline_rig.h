@@ -91,6 +91,9 @@ inline std::string Replace(std::string text, std::string_view from, std::string_
 
 struct RigOptions {
   std::shared_ptr<const config::Config> config;
+  // Router A's own config when set (a peer whose config disagrees with B's); B and cfg_ use
+  // `config`.
+  std::shared_ptr<const config::Config> config_a;
   uint32_t max_sessions_a = 1024;
   uint32_t max_sessions_b = 1024;
   PipelineOptions base;  // recovery mode etc.; config/router/max_sessions are filled in
@@ -100,7 +103,7 @@ class Rig {
  public:
   explicit Rig(RigOptions o = {}) : cfg_(o.config ? o.config : DefaultConfig()) {
     PipelineOptions pa = o.base;
-    pa.config = cfg_;
+    pa.config = o.config_a ? o.config_a : cfg_;
     pa.router = "branch";
     pa.max_sessions = o.max_sessions_a;
     PipelineOptions pb = o.base;

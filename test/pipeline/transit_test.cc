@@ -70,11 +70,13 @@ constexpr packet::MacAddress Mac(uint8_t router, uint8_t itf) { return {2, 0x55,
 
 class ThreeRig {
  public:
-  ThreeRig() : cfg_(LoadConfig(kThreeRouters)) {
+  // `branch_config`: the branch's own config when set (a peer whose config disagrees).
+  explicit ThreeRig(std::shared_ptr<const config::Config> branch_config = nullptr)
+      : cfg_(LoadConfig(kThreeRouters)) {
     const char* names[] = {"branch", "hub", "datacenter"};
     for (int i = 0; i < 3; ++i) {
       PipelineOptions o;
-      o.config = cfg_;
+      o.config = i == 0 && branch_config ? branch_config : cfg_;
       o.router = names[i];
       o.max_sessions = 256;
       auto p = Pipeline::Create(o);
@@ -239,6 +241,34 @@ TEST_CASE("Delete Session from the ingress is passed on by the intermediate rout
   CHECK(rig.hub().counters().Get(PipelineCounter::kCtrlDelete) == 1);
   CHECK(rig.dc().counters().Get(PipelineCounter::kCtrlDelete) == 1);
   CHECK(rig.dc().sessions().size() == 0);
+}
+
+TEST_CASE("An intermediate router refuses forward metadata whose context is not the named "
+          "service's (docs/protocol.md §6)",
+          "[pipeline][security]") {
+  // The branch believes voice also offers UDP 5061; the hub and the datacenter do not.
+  ThreeRig rig(LoadConfig(Replace(kThreeRouters, "ports { start: 5060 }",
+                                  "ports { start: 5060 } ports { start: 5061 }")));
+  PacketSpec req;
+  req.src = Ip("10.10.2.10");
+  req.dst = Ip("10.20.2.5");
+  req.protocol = packet::kIpProtoUdp;
+  req.src_port = 40002;
+  req.dst_port = 5061;
+  req.payload = Keep({'x'});
+  rig.FromClient(req);
+  rig.Step();
+  REQUIRE(rig.hop1_fwd.size() == 1);  // the branch sent it, signed
+  CHECK(rig.hub().counters().Get(PipelineCounter::kEgressServiceMismatch) == 1);
+  CHECK(rig.hub().counters().Get(PipelineCounter::kTransitRelayed) == 0);
+  CHECK(rig.hub().sessions().size() == 0);
+  CHECK(rig.hop2_fwd.empty());
+  CHECK(rig.to_server.empty());
+  // The port the service offers still goes through.
+  req.dst_port = 5060;
+  rig.FromClient(req);
+  rig.Step();
+  CHECK(rig.to_server.size() == 1);
 }
 
 }  // namespace

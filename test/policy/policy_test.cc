@@ -120,6 +120,19 @@ TEST_CASE("Packets on a WAN interface or an unknown interface are not classified
   CHECK(p->Decide(k).verdict == Verdict::kUnknownInterface);
 }
 
+TEST_CASE("OnLanSubnet: the subnets of the router's LAN interface addresses, not its WAN's",
+          "[policy]") {
+  const auto dc = PolicyFor("datacenter");  // lan0 10.20.0.1/16, wan0 192.0.2.2/24
+  CHECK(dc->OnLanSubnet(Ip("10.20.0.1")));
+  CHECK(dc->OnLanSubnet(Ip("10.20.255.255")));
+  CHECK(dc->OnLanSubnet(Ip("10.20.5.7")));
+  CHECK_FALSE(dc->OnLanSubnet(Ip("10.21.0.1")));
+  CHECK_FALSE(dc->OnLanSubnet(Ip("10.10.9.5")));  // the branch's LAN
+  CHECK_FALSE(dc->OnLanSubnet(Ip("192.0.2.1")));  // WAN subnet
+  CHECK_FALSE(dc->OnLanSubnet(Ip("::ffff:10.20.0.1")));
+  CHECK(PolicyFor("branch")->OnLanSubnet(Ip("10.10.9.5")));
+}
+
 TEST_CASE("Building the policy of an unknown router fails with its name", "[policy]") {
   auto p = RouterPolicy::Build(DefaultConfig(), "hq");
   REQUIRE_FALSE(p.ok());

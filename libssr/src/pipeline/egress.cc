@@ -103,12 +103,27 @@ Disposition Pipeline::EgressFirst(PeerState& peer, Packet& pkt, const svr::Metad
     Count(PipelineCounter::kEgressDenied);
     return Disposition::kDropped;
   }
+  // The names are only what the previous hop claims: the addresses must agree with them
+  // (docs/protocol.md §6). The destination, protocol and port must select the named service
+  // exactly as an ingress with this config would have selected it (MatchService: longest
+  // service prefix, first matching transport rule), so a peer can neither reach an address or
+  // port outside the service nor borrow a permitted service's name for a more specific one that
+  // is denied. Checked before the route, so a transit router refuses it too.
+  const svr::SessionContext& fc = md.forward_context;
+  if (state_.policy->MatchService(fc.destination, fc.protocol, fc.destination_port) != service) {
+    Count(PipelineCounter::kEgressServiceMismatch);
+    return Disposition::kDropped;
+  }
+  // A client on one of our own LAN subnets reaches us over the LAN, never through a peer.
+  if (state_.policy->OnLanSubnet(fc.source)) {
+    Count(PipelineCounter::kEgressSourceImplausible);
+    return Disposition::kDropped;
+  }
   const config::ServiceRoute* route = router().RouteForService(*service);
   if (route == nullptr) {
     Count(PipelineCounter::kNoRoute);
     return Disposition::kDropped;
   }
-  const svr::SessionContext& fc = md.forward_context;
   // A TCP flag combination no TCP sends (SYN+FIN, ...) opens no session here either (§6). The
   // flags are those of the outer TCP header, or of the transformed segment when it is readable
   // (an end-to-end encrypted one is checked by the state machine after decryption).

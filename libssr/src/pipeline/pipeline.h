@@ -120,6 +120,10 @@ namespace ssr::pipeline {
   X(kMdIncomplete, "md_incomplete", "dropped: first-packet metadata without context/UUID/tenant/service", kDrop) \
   X(kMdUnknownName, "md_unknown_name", "dropped: tenant or service name unknown to this router", kDrop) \
   X(kEgressDenied, "egress_denied", "dropped: the egress policy denies the tenant this service", kDrop) \
+  X(kEgressServiceMismatch, "egress_service_mismatch",                                         \
+    "dropped: forward context's destination, protocol or port is not the named service's (§6)", kDrop) \
+  X(kEgressSourceImplausible, "egress_source_implausible",                                     \
+    "dropped: forward context's client address lies on a LAN subnet of this router (§6)", kDrop) \
   X(kTransitUnsupported, "transit_unsupported",                                                 \
     "dropped: transit back to the peer it came from, or between TCP and UDP-transformed hops", kDrop) \
   X(kTransitRelayed, "transit_relayed", "packet relayed between two peers (intermediate router)") \

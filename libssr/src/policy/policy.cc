@@ -133,6 +133,13 @@ absl::StatusOr<std::unique_ptr<const RouterPolicy>> RouterPolicy::Build(
     }
   }
 
+  for (const config::Interface& itf : r.interfaces) {
+    if (itf.role != InterfaceRole::kLan) continue;
+    for (const config::InterfaceAddress& a : itf.addresses) {
+      policy->lan_subnets_.push_back(a.subnet());
+    }
+  }
+
   policy->routes_.assign(config->services.size(), nullptr);
   for (const config::ServiceRoute& route : r.service_routes) policy->routes_[route.service] = &route;
   return std::unique_ptr<const RouterPolicy>(std::move(policy));
@@ -179,6 +186,13 @@ std::vector<ServiceRule> RouterPolicy::RulesTriedWithin(const util::IpPrefix& pr
 bool RouterPolicy::IsLanInterface(size_t interface) const {
   return interface < router_->interfaces.size() &&
          router_->interfaces[interface].role == InterfaceRole::kLan;
+}
+
+bool RouterPolicy::OnLanSubnet(const util::IpAddress& address) const {
+  for (const util::IpPrefix& p : lan_subnets_) {
+    if (p.Contains(address)) return true;
+  }
+  return false;
 }
 
 Decision RouterPolicy::Decide(const FlowKey& key) const {

@@ -118,6 +118,11 @@ class RouterPolicy {
   // Whether `interface` (index in the router's interfaces) is one of its LAN interfaces; first
   // packets on any other interface are kUnknownInterface.
   bool IsLanInterface(size_t interface) const;
+  // Whether `address` lies in the subnet of an address of one of this router's LAN interfaces
+  // (the interface address itself included). The egress refuses forward metadata whose client
+  // claims such a source: a client there reaches this router over the LAN, never through a peer
+  // (docs/protocol.md §6).
+  bool OnLanSubnet(const util::IpAddress& address) const;
 
   // ---- The compiled policy, for lowering into other enforcement points (gate/gate_contents.h).
   // Every member entry of this router: by LAN interface, then VLAN (untagged first, then the
@@ -149,6 +154,7 @@ class RouterPolicy {
   // destination prefix → index in service_prefixes_.
   PrefixTable<size_t> service_table_;
   std::vector<bool> access_;  // [service * tenant_count_ + tenant]
+  std::vector<util::IpPrefix> lan_subnets_;  // subnets of the LAN interfaces' addresses
   size_t tenant_count_ = 0;
   std::vector<const config::ServiceRoute*> routes_;  // by service index
 };
