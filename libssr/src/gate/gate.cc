@@ -161,8 +161,8 @@ absl::StatusOr<std::unique_ptr<Gate>> Gate::Load(GateContents contents,
     }
     return ErrnoStatus(err, "loading the XDP gate program");
   }
-  // The summaries are written through a shared mapping (2 MiB per generation: one memcpy
-  // instead of 2^18 map updates per reload).
+  // The summaries are written in place through a shared mapping (2 MiB per generation) instead
+  // of 2^18 map updates per reload.
   for (auto [map, out] : {std::pair{m.ssr_v4_sources, &gate->v4_sources_},
                           std::pair{m.ssr_v4_locals, &gate->v4_locals_}}) {
     void* p = mmap(nullptr, kV4SummaryBytes * SSR_GATE_GENERATIONS, PROT_READ | PROT_WRITE,
@@ -382,11 +382,8 @@ absl::Status Gate::WriteGeneration(const GateContents& c, uint32_t gen) {
     }
   }
   // This generation is not live yet (or not any more): no packet reads these words now.
-  const V4Summaries summaries = BuildV4Summaries(c);
-  std::memcpy(v4_sources_ + size_t{gen} * kV4SummaryWords, summaries.sources.data(),
-              kV4SummaryBytes);
-  std::memcpy(v4_locals_ + size_t{gen} * kV4SummaryWords, summaries.locals.data(),
-              kV4SummaryBytes);
+  FillV4Summaries(c, {v4_sources_ + size_t{gen} * kV4SummaryWords, kV4SummaryWords},
+                  {v4_locals_ + size_t{gen} * kV4SummaryWords, kV4SummaryWords});
   return absl::OkStatus();
 }
 

@@ -41,22 +41,29 @@ bool V4SummaryMaybe(std::span<const uint64_t> summary, uint32_t address_host) {
   return ((summary[index >> 6] >> (index & 63)) & 1) != 0;
 }
 
-V4Summaries BuildV4Summaries(const GateContents& contents) {
-  V4Summaries s;
-  s.sources.assign(kV4SummaryWords, 0);
-  s.locals.assign(kV4SummaryWords, 0);
+void FillV4Summaries(const GateContents& contents, std::span<uint64_t> sources,
+                     std::span<uint64_t> locals) {
+  std::fill(sources.begin(), sources.end(), 0);
+  std::fill(locals.begin(), locals.end(), 0);
   for (const auto& e : contents.tenants) {
     if (e.key.family != SSR_GATE_FAMILY_IPV4) continue;
-    MarkV4Prefix(s.sources, HostOrder(e.key.addr), e.key.prefixlen - SSR_GATE_TENANT_SCOPE_BITS);
+    MarkV4Prefix(sources, HostOrder(e.key.addr), e.key.prefixlen - SSR_GATE_TENANT_SCOPE_BITS);
   }
   for (const auto& e : contents.services) {
     if (e.key.family != SSR_GATE_FAMILY_IPV4) continue;
-    MarkV4Prefix(s.sources, HostOrder(e.key.addr), e.key.prefixlen - SSR_GATE_SERVICE_SCOPE_BITS);
+    MarkV4Prefix(sources, HostOrder(e.key.addr), e.key.prefixlen - SSR_GATE_SERVICE_SCOPE_BITS);
   }
   for (const auto& e : contents.locals) {
     if (e.key.family != SSR_GATE_FAMILY_IPV4) continue;
-    MarkV4Prefix(s.locals, HostOrder(e.key.addr), 32);
+    MarkV4Prefix(locals, HostOrder(e.key.addr), 32);
   }
+}
+
+V4Summaries BuildV4Summaries(const GateContents& contents) {
+  V4Summaries s;
+  s.sources.resize(kV4SummaryWords);
+  s.locals.resize(kV4SummaryWords);
+  FillV4Summaries(contents, s.sources, s.locals);
   return s;
 }
 

@@ -37,7 +37,13 @@ void MarkV4Prefix(std::span<uint64_t> summary, uint32_t address_host, uint32_t l
 // Whether the /24 of `address_host` is marked (the gate then does the exact lookups).
 bool V4SummaryMaybe(std::span<const uint64_t> summary, uint32_t address_host);
 
-// The summaries of `contents` (IPv6 entries are not summarised).
+// Writes the summaries of `contents` (IPv6 entries are not summarised) into `sources` and
+// `locals`, kV4SummaryWords words each, clearing whatever they held: the loader fills the
+// generation's half of the mapped maps in place.
+void FillV4Summaries(const GateContents& contents, std::span<uint64_t> sources,
+                     std::span<uint64_t> locals);
+
+// The same into new vectors (tests).
 V4Summaries BuildV4Summaries(const GateContents& contents);
 
 }  // namespace ssr::gate
