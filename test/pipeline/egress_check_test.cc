@@ -31,6 +31,14 @@ std::shared_ptr<const config::Config> LyingBranch(std::string text) {
   return LoadConfig(text);
 }
 
+// The rig of these tests: the datacenter (B) runs `text`, the branch (A) lies (LyingBranch).
+RigOptions LyingRig(const std::string& text) {
+  RigOptions o;
+  o.config = LoadConfig(text);
+  o.config_a = LyingBranch(text);
+  return o;
+}
+
 PacketSpec Syn(const char* src, const char* dst, uint16_t dport) {
   PacketSpec s;
   s.src = Ip(src);
@@ -62,9 +70,7 @@ TEST_CASE("The egress refuses a signed first packet whose forward context is not
           "service's: another host, a port or a protocol the service does not offer",
           "[pipeline][security]") {
   const std::string text(config::DefaultConfigText());
-  RigOptions o;
-  o.config = LoadConfig(text);
-  o.config_a = LyingBranch(text);
+  const RigOptions o = LyingRig(text);
   struct Case {
     const char* what;
     PacketSpec spec;
@@ -101,9 +107,7 @@ TEST_CASE("The egress refuses a named service whose address belongs to a more sp
   const std::string text = Replace(std::string(config::DefaultConfigText()),
                                    "prefixes: \"10.20.3.10/32\"",
                                    "prefixes: \"10.20.3.10/32\" prefixes: \"10.20.1.0/24\"");
-  RigOptions o;
-  o.config = LoadConfig(text);
-  o.config_a = LyingBranch(text);
+  const RigOptions o = LyingRig(text);
   Rig rig(o);
   rig.AddServer("10.20.1.20");
   CHECK_FALSE(Delivered(rig, Syn("10.10.9.5", "10.20.1.20", 443)));
@@ -114,9 +118,7 @@ TEST_CASE("The egress refuses a named service whose address belongs to a more sp
 TEST_CASE("The egress refuses a client address on one of its own LAN subnets",
           "[pipeline][security]") {
   const std::string text(config::DefaultConfigText());
-  RigOptions o;
-  o.config = LoadConfig(text);
-  o.config_a = LyingBranch(text);
+  const RigOptions o = LyingRig(text);
   Rig rig(o);
   rig.AddServer("10.20.3.10");
   // 10.20.5.7 is in the datacenter's lan0 subnet 10.20.0.0/16; web is a TCP 80 service.

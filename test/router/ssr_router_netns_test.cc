@@ -309,6 +309,18 @@ std::string VethNamespace(NetnsTopology& topo) {
   return ns;
 }
 
+// Starts ssr-router (branch) in `ns` with its output in dir/NAME.out and waits until it is ready;
+// fails the test (after killing it) when it never gets there.
+pid_t SpawnReadyRouter(const std::string& ns, const std::string& dir, const std::string& name) {
+  const std::string out = dir + "/" + name + ".out";
+  const pid_t pid = SpawnInNetns(ns, RouterArgs("branch", dir), out);
+  if (!WaitForLine(out, "ready", 60000)) {
+    StopChild(pid, SIGKILL, 1000);
+    FAIL("not ready:\n" << ReadFile(out));
+  }
+  return pid;
+}
+
 std::string CommandLine(const std::vector<std::string>& argv) {
   std::string out;
   for (const std::string& a : argv) out += (out.empty() ? "" : " ") + a;
@@ -322,11 +334,7 @@ TEST_CASE("ssr-router starts again after kill -9, taking over the gate the kille
   NetnsTopology topo;
   const std::string ns = VethNamespace(topo);
   const std::string dir = MakeTempDir();
-  const pid_t first = SpawnInNetns(ns, RouterArgs("branch", dir), dir + "/first.out");
-  if (!WaitForLine(dir + "/first.out", "ready", 60000)) {
-    StopChild(first, SIGKILL, 1000);
-    FAIL("not ready:\n" << ReadFile(dir + "/first.out"));
-  }
+  const pid_t first = SpawnReadyRouter(ns, dir, "first");
   CHECK(StopChild(first, SIGKILL, 5000) == 128 + SIGKILL);
   REQUIRE_FALSE(NoXdpOn(ns, "lan0"));  // the killed process could not detach its gate
   REQUIRE_FALSE(NoXdpOn(ns, "wan0"));
@@ -349,11 +357,7 @@ TEST_CASE("ssr-router does not take over the gate of a running ssr-router and na
   NetnsTopology topo;
   const std::string ns = VethNamespace(topo);
   const std::string dir = MakeTempDir();
-  const pid_t first = SpawnInNetns(ns, RouterArgs("branch", dir), dir + "/first.out");
-  if (!WaitForLine(dir + "/first.out", "ready", 60000)) {
-    StopChild(first, SIGKILL, 1000);
-    FAIL("not ready:\n" << ReadFile(dir + "/first.out"));
-  }
+  const pid_t first = SpawnReadyRouter(ns, dir, "first");
   std::string out;
   const int rc = RunCapture(
       "timeout 30 ip netns exec " + ns + " " + CommandLine(RouterArgs("branch", dir)), &out);
