@@ -16,6 +16,8 @@
 #include <cstring>
 #include <span>
 
+#include "absl/strings/str_cat.h"
+
 #include "io/umem.h"
 #include "io/xsk_port.h"
 #include "io/xsk_redirect_program.h"
@@ -342,7 +344,7 @@ class XskGenerator final : public Generator {
         return false;
       }
       q.port = std::move(port).value();
-      mode_ = "(" + io::XskModeString(q.port->mode()) + ")";
+      mode_ = absl::StrCat("(", io::XskModeString(q.port->mode()), ")");
       queues_.push_back(std::move(q));
     }
     return true;

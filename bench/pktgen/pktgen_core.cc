@@ -306,7 +306,11 @@ std::string JsonEscape(const std::string& s) {
 void JsonWriter::Key(const std::string& key) {
   if (!first_.back()) out_ += ",";
   first_.back() = false;
-  if (!key.empty()) out_ += "\"" + JsonEscape(key) + "\":";
+  if (key.empty()) return;
+  // Appended piecewise: `"\"" + std::string&&` trips GCC 12's -Wrestrict false positive at -O2+.
+  out_ += '"';
+  out_ += JsonEscape(key);
+  out_ += "\":";
 }
 JsonWriter& JsonWriter::BeginObject(const std::string& key) {
   Key(key);
@@ -348,7 +352,9 @@ JsonWriter& JsonWriter::Integer(const std::string& key, uint64_t v) {
 }
 JsonWriter& JsonWriter::String(const std::string& key, const std::string& v) {
   Key(key);
-  out_ += "\"" + JsonEscape(v) + "\"";
+  out_ += '"';
+  out_ += JsonEscape(v);
+  out_ += '"';
   return *this;
 }
 JsonWriter& JsonWriter::Bool(const std::string& key, bool v) {
