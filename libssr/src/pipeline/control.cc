@@ -21,6 +21,22 @@ session::LookupResult Pipeline::FindControlledSession(const FlowKey& key, const 
   const auto is_it = [&md](const session::LookupResult& r) {
     return r && (!md.Has(TlvField::kSessionUuid) || md.session_uuid == r.session->uuid);
   };
+  if (md.Has(TlvField::kControlProtocol)) {
+    // [libssr] TLV 61 names the protocol of the tuple the message is about (control packets all
+    // travel as UDP): a session of the other protocol on the same ports is never the one. Without
+    // it, a TCP segment re-aimed at a UDP session's ports could make the egress's recovery reply
+    // (Enable SVR Metadata, no UUID) land on that UDP session (docs/protocol.md §2.16, §6).
+    FlowKey named = key;
+    named.protocol = md.control_protocol;
+    const session::LookupResult hit = sessions_->Lookup(named);
+    if (is_it(hit)) return hit;
+    FlowKey other = key;
+    other.protocol = md.control_protocol == packet::kIpProtoTcp ? packet::kIpProtoUdp
+                                                                : packet::kIpProtoTcp;
+    if (sessions_->Lookup(other)) Count(PipelineCounter::kCtrlOtherProtocol);
+    return {};
+  }
+  // A peer that does not send TLV 61: the tuple as UDP, then as TCP.
   const session::LookupResult hit = sessions_->Lookup(key);
   if (is_it(hit)) return hit;
   if (key.protocol == packet::kIpProtoUdp) {
@@ -47,7 +63,17 @@ Disposition Pipeline::HandleControl(PeerState& peer, Packet& pkt, const svr::Met
   }
   switch (reason) {
     case svr::ControlMessage::kEnableMetadata:
-      if (hit.direction == Direction::kReverse) s->flags |= session::kSendForwardMetadata;
+      // The opening router sends the metadata again, with a higher move sequence so that a
+      // receiver holding the session on another tuple may rebind it back; a TCP session carries
+      // it inline on its next segment, SYN or not (§2.8, §2.9). An intermediate router relays
+      // what the opening router sends and keeps the sequence it accepted.
+      if (hit.direction == Direction::kReverse) {
+        if ((s->flags & session::kTransit) != 0) {
+          s->flags |= session::kSendForwardMetadata;
+        } else {
+          Resignal(*s);
+        }
+      }
       Count(PipelineCounter::kCtrlEnable);
       break;
     case svr::ControlMessage::kDisableMetadata:
@@ -107,6 +133,8 @@ void Pipeline::SendControl(PeerState& peer, const FlowKey& outer_in, svr::Contro
   md.Set(TlvField::kSecurityId);
   md.control_message = static_cast<uint8_t>(reason);
   md.Set(TlvField::kControlMessage);
+  md.control_protocol = outer_in.protocol;  // [libssr] TLV 61: which session on these ports
+  md.Set(TlvField::kControlProtocol);
   if (s != nullptr) {
     md.session_uuid = s->uuid;
     md.Set(TlvField::kSessionUuid);

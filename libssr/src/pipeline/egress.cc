@@ -176,6 +176,7 @@ Disposition Pipeline::EgressFirst(PeerState& peer, Packet& pkt, const svr::Metad
   init.protocol_class = session::ClassifyProtocol(fc.protocol, fc.source_port, fc.destination_port);
   Session* const s = AdmitSession(init, /*waypoints=*/nullptr, /*from_metadata=*/true, now_ms);
   if (s == nullptr) return Disposition::kDropped;
+  if (md.Has(TlvField::kMoveSequence)) s->move_seq = md.move_sequence;  // §2.9: rebinds need more
   return ToLan(*s, Direction::kForward, pkt, md_total, l4_len, now_ms);
 }
 

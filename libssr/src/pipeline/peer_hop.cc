@@ -211,12 +211,20 @@ size_t Pipeline::MovePeerPath(size_t peer_index, size_t from_path, size_t to_pat
       continue;
     }
     s.peer_path = static_cast<uint32_t>(to_path);
-    s.flags |= session::kSendForwardMetadata;
-    if (s.reverse.protocol == packet::kIpProtoTcp) s.flags |= session::kResignal;
+    Resignal(s);
     Count(PipelineCounter::kSessionMoved);
     ++moved;
   }
   return moved;
+}
+
+// The receiver rebinds a session it holds to a new outer tuple only for metadata whose move
+// sequence (TLV 60) is higher than any it accepted for that session: a captured earlier packet
+// re-aimed at other ports carries an old value and is refused (docs/protocol.md §2.9, §6).
+void Pipeline::Resignal(Session& s) {
+  ++s.move_seq;
+  s.flags |= session::kSendForwardMetadata;
+  if (s.reverse.protocol == packet::kIpProtoTcp) s.flags |= session::kResignal;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,6 +289,10 @@ size_t Pipeline::BuildMetadata(const Session& s, Direction d, PeerState& peer, b
     md.Set(TlvField::kPeerPathId);
     if ((s.flags & session::kPayloadEncrypted) != 0) md.Set(TlvField::kSessionEncrypted);
     if (tcp_syn) md.Set(TlvField::kTcpSyn);  // TLV 12: this UDP packet carries the TCP SYN
+    if (s.move_seq != 0) {  // [libssr] TLV 60: moved or re-signalled (the first packet has none)
+      md.move_sequence = s.move_seq;
+      md.Set(TlvField::kMoveSequence);
+    }
   } else {
     // Reverse context: the egress's reverse flow, server side as source (§3.6.1, O-8).
     md.SetReverseContext(ContextOf(s.reverse));

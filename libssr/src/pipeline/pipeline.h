@@ -153,6 +153,12 @@ namespace ssr::pipeline {
   X(kSessionMoved, "session_moved", "session moved to another peer path (sender side)")         \
   X(kSessionMoveFailed, "session_move_failed", "no waypoint pair on the new path: not moved")    \
   X(kSessionRebound, "session_rebound", "session found by UUID on a new outer tuple and rebound") \
+  X(kRebindRefused, "rebind_refused",                                                           \
+    "dropped: metadata moving a held session to a new outer tuple without a higher move sequence (TLV 60, §2.9)", kDrop) \
+  X(kReverseMdRestarted, "reverse_md_restarted",                                                \
+    "forward metadata on a session whose handshake had completed: reverse metadata sent again (§2.6)") \
+  X(kCtrlOtherProtocol, "ctrl_other_protocol",                                                  \
+    "control packet for a protocol with no session on its tuple; the other protocol's session left alone (§2.16)") \
   X(kReloadRemoved, "reload_removed_session",                                                   \
     "session removed by Reload: its tenant, service or peer is gone from the new config")
 
@@ -314,7 +320,9 @@ class Pipeline {
   inline bool VerifyHop(size_t interface, const Packet& pkt, WanPacket& w, uint64_t now_ms);
   inline bool DecodePayloadSection(WanPacket& w, uint64_t now_ms);
   inline std::optional<Disposition> ResolveSession(Packet& pkt, WanPacket& w, uint64_t now_ms);
-  void RebindMoved(const Packet& pkt, WanPacket& w);
+  // A held session (by UUID) arriving on a new outer tuple: rebound when the move is fresh (TLV
+  // 60), else refused (dropped, the sender asked to re-signal). nullopt: not held, or rebound.
+  std::optional<Disposition> RebindMoved(const Packet& pkt, WanPacket& w, uint64_t now_ms);
   inline void UpdateHandshake(WanPacket& w, uint64_t now_ms);
 
   // Egress (egress.cc): toward the LAN.
@@ -360,6 +368,9 @@ class Pipeline {
   size_t BuildMetadata(const session::Session& s, session::Direction d, PeerState& peer,
                        bool health_only, bool tcp_syn = false);
   size_t EncodeWith(PeerState& peer, svr::Metadata& md);
+  // The opening router sends the session's metadata again with a higher move sequence (a move
+  // to another path, or Enable SVR Metadata received): inline on any TCP segment (§2.9).
+  static void Resignal(session::Session& s);
 
   PipelineOptions options_;  // options_.config is moved into state_ by Init
   State state_;

@@ -46,6 +46,7 @@ Disposition Pipeline::TransitFirst(PeerState& from, const config::ServiceRoute& 
   Session* const s = AdmitSession(init, tcp_outer ? &*path.pool_tcp : &*path.pool_udp,
                                   /*from_metadata=*/true, now_ms);
   if (s == nullptr) return Disposition::kDropped;
+  if (md.Has(TlvField::kMoveSequence)) s->move_seq = md.move_sequence;  // §2.9: rebinds need more
   return Relay(*s, Direction::kForward, pkt, &md, md_total, l4_len, now_ms);
 }
 
@@ -94,13 +95,14 @@ Disposition Pipeline::Relay(Session& s, Direction d, Packet& pkt, const svr::Met
       for (TlvField f : {TlvField::kForwardContextV4, TlvField::kForwardContextV6,
                          TlvField::kTenantName, TlvField::kServiceName,
                          TlvField::kSessionEncrypted, TlvField::kTcpSyn,
-                         TlvField::kApplicationName}) {
+                         TlvField::kApplicationName, TlvField::kMoveSequence}) {
         if (md_in->Has(f)) md.Set(f);
       }
       md.forward_context = md_in->forward_context;
       md.tenant_name = md_in->tenant_name;
       md.service_name = md_in->service_name;
       md.application_name = md_in->application_name;
+      md.move_sequence = md_in->move_sequence;  // the opening router's (§2.9)
       md.peer_path_id = svr::Metadata::AsBytes(next.PathTo(outer.dst)->id);
       md.Set(TlvField::kPeerPathId);
     } else {

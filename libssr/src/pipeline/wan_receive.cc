@@ -210,11 +210,35 @@ bool Pipeline::DecodePayloadSection(WanPacket& w, uint64_t now_ms) {
 }
 
 // Resolve: the session the packet belongs to. Returns the disposition when the packet was
-// handled here (a new session, or none to deliver on); nullopt when w.hit is the session.
+// handled here (a new session, a refused move, or none to deliver on); nullopt when w.hit is the
+// session.
 std::optional<Disposition> Pipeline::ResolveSession(Packet& pkt, WanPacket& w, uint64_t now_ms) {
   PeerState& peer = *w.peer;
   const bool forward_md = w.forward_md();
-  if (!w.hit && forward_md && w.md.Has(TlvField::kSessionUuid)) RebindMoved(pkt, w);
+  const bool named = forward_md && w.md.Has(TlvField::kSessionUuid);
+  if (w.hit && named && w.hit.direction == Direction::kForward &&
+      w.md.session_uuid != w.hit.session->uuid) {
+    if (uuids_->Find(w.md.session_uuid, *sessions_) == UuidIndex::kNone) {
+      // The peer reused the outer tuple for a new session: this one is stale (§2.8).
+      Count(PipelineCounter::kSessionReplaced);
+      Forget(*w.hit.session, now_ms);
+      return EgressFirst(peer, pkt, w.md, w.md_total, w.l4_len, now_ms);
+    }
+    // A session we hold on another tuple, arriving on this one: a move onto a tuple whose old
+    // session the peer has ended, or a captured packet re-aimed here to end the session on this
+    // tuple. Only a fresh move may replace it (TLV 60, §2.9).
+    const Session& held = sessions_->at(uuids_->Find(w.md.session_uuid, *sessions_));
+    if (!w.md.Has(TlvField::kMoveSequence) || w.md.move_sequence <= held.move_seq) {
+      Count(PipelineCounter::kRebindRefused);
+      return Disposition::kDropped;
+    }
+    Count(PipelineCounter::kSessionReplaced);
+    Forget(*w.hit.session, now_ms);
+    w.hit = {};
+  }
+  if (!w.hit && named) {
+    if (const std::optional<Disposition> refused = RebindMoved(pkt, w, now_ms)) return *refused;
+  }
   if (!w.hit) {
     if (forward_md) return EgressFirst(peer, pkt, w.md, w.md_total, w.l4_len, now_ms);
     if (w.has_md && w.md.Has(TlvField::kSessionHealthCheck)) {
@@ -227,27 +251,46 @@ std::optional<Disposition> Pipeline::ResolveSession(Packet& pkt, WanPacket& w, u
   }
   Session& s = *w.hit.session;
   if (forward_md && w.hit.direction == Direction::kForward) {
-    if (w.md.Has(TlvField::kSessionUuid) && w.md.session_uuid != s.uuid) {
-      // The peer reused the outer tuple for a new session: this one is stale (§2.8).
-      Count(PipelineCounter::kSessionReplaced);
-      Forget(s, now_ms);
-      return EgressFirst(peer, pkt, w.md, w.md_total, w.l4_len, now_ms);
+    // The highest move sequence seen for the session counts, also on its own tuple: a copy of
+    // this packet re-aimed elsewhere later is then refused.
+    if (w.md.Has(TlvField::kMoveSequence) && w.md.move_sequence > s.move_seq) {
+      s.move_seq = w.md.move_sequence;
     }
     if (!w.rebound) Count(PipelineCounter::kDuplicateFirst);
   }
   return std::nullopt;
 }
 
-// A session we hold, re-signalled on a new outer tuple (moved to another peer path, §2.9):
-// rebind its forward flow, keep its state, answer with reverse metadata on the new path.
-void Pipeline::RebindMoved(const Packet& pkt, WanPacket& w) {
+// A session we hold, re-signalled on a new outer tuple (moved to another peer path, §2.9). The
+// outer headers are not authenticated, so the tuple alone proves nothing: a captured first packet
+// or move, re-aimed at other ports within the HMAC window, looks the same. The move must carry a
+// move sequence (TLV 60, signed with the metadata) above the highest this session accepted; then
+// its forward flow is rebound, its state kept, and reverse metadata answers on the new path.
+// Otherwise the packet is dropped (`rebind_refused`), the session untouched, and the sender is
+// asked (Enable SVR Metadata naming the session, within the reply budget) to re-signal with a
+// higher sequence: if the refused tuple is the sender's real one (a re-aimed copy arrived first),
+// that moves the session back; if it is a forged one, the sender holds no such session there and
+// ignores it.
+std::optional<Disposition> Pipeline::RebindMoved(const Packet& pkt, WanPacket& w,
+                                                 uint64_t now_ms) {
   const uint32_t id = uuids_->Find(w.md.session_uuid, *sessions_);
-  if (id == UuidIndex::kNone) return;
+  if (id == UuidIndex::kNone) return std::nullopt;
   Session& moved = sessions_->at(id);
-  if (!moved.live() || !IsWan(moved.forward.side) ||
-      sessions_->Rebind(moved, Direction::kForward, pkt.key) != session::InsertResult::kOk) {
-    return;
+  if (!moved.live() || !IsWan(moved.forward.side)) return std::nullopt;
+  if (!w.md.Has(TlvField::kMoveSequence) || w.md.move_sequence <= moved.move_seq) {
+    Count(PipelineCounter::kRebindRefused);
+    if (RateLimitOk(*w.peer, now_ms)) {
+      SendControl(*w.peer, session::Reversed(pkt.key), svr::ControlMessage::kEnableMetadata,
+                  &moved, now_ms);
+    } else {
+      Count(PipelineCounter::kCtrlRateLimited);
+    }
+    return Disposition::kDropped;
   }
+  if (sessions_->Rebind(moved, Direction::kForward, pkt.key) != session::InsertResult::kOk) {
+    return std::nullopt;
+  }
+  moved.move_seq = w.md.move_sequence;
   if ((moved.flags & session::kTransit) == 0) moved.peer = static_cast<uint32_t>(w.peer->index);
   moved.context = w.security_id;
   moved.flags |= session::kSendReverseMetadata;
@@ -255,6 +298,7 @@ void Pipeline::RebindMoved(const Packet& pkt, WanPacket& w) {
   Count(PipelineCounter::kSessionRebound);
   w.hit = session::LookupResult{&moved, Direction::kForward};
   w.rebound = true;
+  return std::nullopt;
 }
 
 // The metadata handshake (§2.6) on the resolved session, and the answer to a health check.
@@ -265,9 +309,20 @@ void Pipeline::UpdateHandshake(WanPacket& w, uint64_t now_ms) {
     if (w.has_md) {
       Count(PipelineCounter::kMdReceivedForward);
       ++s.reserved0;
+      if ((s.flags & session::kSendReverseMetadata) == 0) {
+        // The handshake had completed and the ingress sends forward metadata again (Enable SVR
+        // Metadata, a re-signal, or a replayed trigger): answer with reverse metadata so it stops
+        // (§2.6), instead of leaving it sending forever. A TCP session answers on any segment; an
+        // intermediate router relays the exchange end to end.
+        s.flags |= session::kSendReverseMetadata;
+        if (s.forward.protocol == packet::kIpProtoTcp) s.flags |= session::kResignal;
+        if ((s.flags & session::kTransit) != 0) s.flags |= session::kSendForwardMetadata;
+        Count(PipelineCounter::kReverseMdRestarted);
+      }
+      // Nothing answers (a one-way flow, also one that was answered before): after every n
+      // forward packets with metadata the egress asks the ingress to stop (§2.6).
       const uint32_t n = options_.disable_md_after_packets;
-      if (!s.answered() && n != 0 && s.reserved0 % n == 0 &&
-          (s.flags & session::kTransit) == 0) {
+      if (n != 0 && s.reserved0 % n == 0 && (s.flags & session::kTransit) == 0) {
         SendControl(*w.peer, session::TranslatedTuple(s, Direction::kReverse),
                     svr::ControlMessage::kDisableMetadata, &s, now_ms);
       }

@@ -133,6 +133,11 @@ struct alignas(64) Session {
   std::array<uint32_t, 2> tcp_max_window{};     // 168
   std::array<uint8_t, 2> tcp_wscale{kWindowScaleUnknown, kWindowScaleUnknown};  // 176
   uint8_t tcp_track = 0;                        // 178 TcpTrackBit
+  // Move sequence (docs/protocol.md §2.9, TLV 60 [libssr]), owned by the pipeline: at the router
+  // that opened the session, the last value it sent (incremented per move or re-signal); at the
+  // receiving router, the highest value it accepted. A rebind onto a new outer tuple needs a
+  // strictly greater one.
+  uint32_t move_seq = 0;                        // 180
 
   const FlowKey& key(Direction d) const { return d == Direction::kForward ? forward : reverse; }
   bool answered() const { return (seen & kSeenReverse) != 0; }

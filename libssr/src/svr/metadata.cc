@@ -204,6 +204,12 @@ DecodeResult DecodeValue(TlvField field, std::span<const uint8_t> value, Metadat
       md->multicast_egress_list = value;
       break;
     }
+    case TlvField::kMoveSequence:
+      ok = r.ReadU32(&md->move_sequence);
+      break;
+    case TlvField::kControlProtocol:
+      ok = r.ReadU8(&md->control_protocol);
+      break;
     case TlvField::kCount:
       return DecodeResult::kBadTlvValue;
   }
@@ -393,6 +399,10 @@ bool WriteValue(TlvField f, const Metadata& md, ByteWriter* w) {
     }
     case TlvField::kMulticastEgressList:
       return w->WriteBytes(md.multicast_egress_list);
+    case TlvField::kMoveSequence:
+      return w->WriteU32(md.move_sequence);
+    case TlvField::kControlProtocol:
+      return w->WriteU8(md.control_protocol);
     case TlvField::kCount:
       return false;
   }

@@ -6,6 +6,9 @@
 // values), legacy flag (types 8, 13, 28 come from the product, not the draft: parsed, never sent
 // by default, O-7), and a display name.
 //
+// Types 60 and 61 are libssr extensions (docs/protocol.md §3.5): a peer that does not know them
+// skips them by their length (md_unknown_tlv), so sending them does not break interoperation.
+//
 // Type 46 has two meanings (O-6): Session Health Check in the header section, Security Encryption
 // Key in the payload section. That is why the decoder works on (type, section) → field, not on the
 // type alone, and why TlvField and the wire type are distinct.
@@ -56,7 +59,9 @@ inline constexpr int kMulticastLength = -2;
   X(kSessionHealthCheck, 46, kHeader, 1, false, "Session Health Check")                   \
   X(kSecurityEncryptionKey, 46, kPayload, kVariable, false, "Security Encryption Key")    \
   X(kMulticastGroupContext, 50, kPayload, kMulticastLength, false, "Multicast Group Context") \
-  X(kMulticastEgressList, 51, kPayload, kVariable, false, "Multicast Egress List")
+  X(kMulticastEgressList, 51, kPayload, kVariable, false, "Multicast Egress List")      \
+  X(kMoveSequence, 60, kPayload, 4, false, "Move Sequence [libssr]")                      \
+  X(kControlProtocol, 61, kPayload, 1, false, "Control Subject Protocol [libssr]")
 
 #define SSR_SVR_TLV_ENUM_(field, type, section, length, legacy, name) field,
 enum class TlvField : uint8_t { SSR_SVR_TLVS(SSR_SVR_TLV_ENUM_) kCount };
