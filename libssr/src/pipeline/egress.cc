@@ -169,6 +169,9 @@ Disposition Pipeline::EgressFirst(PeerState& peer, Packet& pkt, const svr::Metad
   if (fc.protocol == packet::kIpProtoTcp && outer == packet::kIpProtoUdp) {
     init.flags |= session::kUdpTransform;
   }
+  if (outer == packet::kIpProtoTcp && (pkt.info.tcp_flags & packet::kTcpSyn) == 0) {
+    init.flags |= session::kResignal;  // re-signalled midstream: answer on any segment (§2.9)
+  }
   if (fc.protocol == packet::kIpProtoTcp &&
       cfg.services[*service].tcp_state_enforcement != config::TcpStateEnforcement::kAllow) {
     init.flags |= session::kStrictTcp;
