@@ -328,34 +328,53 @@ TEST_CASE("A TCP segment re-aimed at a UDP session's waypoint ports does not mak
   CHECK(Get(rig.a(), PipelineCounter::kMdSentForward) == 2 + 1);  // two UDP + the SYN
 }
 
-TEST_CASE("A recovery reply replayed at an answered UDP session drags it back into the metadata "
-          "handshake only until the egress answers",
-          "[pipeline][security][control]") {
+// Two answered voice sessions (from 40000 and 40001); the datacenter loses the second one and
+// answers its next packet with a genuine recovery reply (Enable SVR Metadata), returned here
+// together with the first session's outer ports. The second session recovers.
+struct CapturedReply {
+  Bytes enable;
+  uint16_t first_src = 0;  // the first session's outer ports, A -> B
+  uint16_t first_dst = 0;
+};
+
+std::shared_ptr<const config::Config> LongUdpAtBranch() {
   // The datacenter forgets idle UDP after 120 s, the branch after 600 s.
-  RigOptions o;
-  o.config_a = LoadConfig(Replace(std::string(config::DefaultConfigText()),
-                                  "timeouts { udp_seconds: 120 }", "timeouts { udp_seconds: 600 }"));
-  Rig rig(o);
+  return LoadConfig(Replace(std::string(config::DefaultConfigText()),
+                            "timeouts { udp_seconds: 120 }", "timeouts { udp_seconds: 600 }"));
+}
+
+CapturedReply CaptureRecoveryReply(Rig& rig) {
   rig.AddServer("10.20.2.5");
+  CapturedReply c;
   VoiceRoundTrip(rig, 40000);
   const WireView one = View(rig.wire_a_to_b_.back());
+  c.first_src = one.info.src_port;
+  c.first_dst = one.info.dst_port;
   VoiceRoundTrip(rig, 40001);
   rig.Advance(100'000);
   VoiceRoundTrip(rig, 40000);
   rig.Advance(21'000);
   rig.b().Expire(rig.now(), 1u << 20);
   REQUIRE(rig.b().sessions().size() == 1);
-  // The second session's next packet finds nothing at the datacenter: a genuine recovery reply.
   rig.FromClient(rig.ClientFrame(VoiceSpec(40001, Keep(kHello))));
   rig.Step();
   REQUIRE(Get(rig.b(), PipelineCounter::kCtrlSentEnable) == 1);
-  const Bytes enable = rig.wire_b_to_a_.back();
-  REQUIRE(View(enable).header.Has(svr::TlvField::kControlMessage));
+  c.enable = rig.wire_b_to_a_.back();
+  REQUIRE(View(c.enable).header.Has(svr::TlvField::kControlMessage));
   VoiceRoundTrip(rig, 40001);  // recovered
   REQUIRE(Get(rig.b(), PipelineCounter::kSessionCreated) == 3);
+  return c;
+}
 
+TEST_CASE("A recovery reply replayed at an answered UDP session drags it back into the metadata "
+          "handshake only until the egress answers",
+          "[pipeline][security][control]") {
+  RigOptions o;
+  o.config_a = LongUdpAtBranch();
+  Rig rig(o);
+  const CapturedReply c = CaptureRecoveryReply(rig);
   // The captured reply, resent at the first session's ports (B -> A), is authentic and UDP.
-  rig.IntoA(Reaim(enable, one.info.dst_port, one.info.src_port));
+  rig.IntoA(Reaim(c.enable, c.first_dst, c.first_src));
   rig.Step();
   CHECK(Get(rig.a(), PipelineCounter::kCtrlEnable) == 2);
   // The first session sends forward metadata again; the datacenter answers with reverse
@@ -368,6 +387,32 @@ TEST_CASE("A recovery reply replayed at an answered UDP session drags it back in
     rig.Step();
     CHECK_FALSE(View(rig.wire_a_to_b_.back()).has_metadata);
   }
+}
+
+TEST_CASE("A one-way flow dragged back into sending metadata is stopped by Disable SVR Metadata, "
+          "also when it was answered before",
+          "[pipeline][security][control]") {
+  RigOptions o;
+  o.config_a = LongUdpAtBranch();
+  Rig rig(o);
+  const CapturedReply c = CaptureRecoveryReply(rig);
+  rig.IntoA(Reaim(c.enable, c.first_dst, c.first_src));
+  rig.Step();
+  REQUIRE(Get(rig.a(), PipelineCounter::kCtrlEnable) == 2);
+  // The server no longer answers: nothing but Disable can end the metadata.
+  const uint64_t disables = Get(rig.b(), PipelineCounter::kCtrlSentDisable);
+  int with_md = 0;
+  bool last_has_md = true;
+  for (uint32_t i = 0; i < 2 * PipelineOptions{}.disable_md_after_packets; ++i) {
+    rig.FromClient(rig.ClientFrame(VoiceSpec(40000, Keep(kHello))));
+    rig.Step();
+    last_has_md = View(rig.wire_a_to_b_.back()).has_metadata;
+    with_md += last_has_md ? 1 : 0;
+  }
+  CHECK(Get(rig.b(), PipelineCounter::kCtrlSentDisable) == disables + 1);
+  CHECK(Get(rig.a(), PipelineCounter::kCtrlDisable) >= 1);
+  CHECK(with_md <= static_cast<int>(PipelineOptions{}.disable_md_after_packets));
+  CHECK_FALSE(last_has_md);
 }
 
 }  // namespace

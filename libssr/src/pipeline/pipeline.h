@@ -234,10 +234,12 @@ class Pipeline {
   // Moves every session this router opened toward peer `peer` (config index) on its path
   // `from_path` to `to_path` (indices into the peer's addresses), §2.9 / §5.7: new waypoint
   // ports on the new path, the same UUID, TCP state and timers; forward metadata is sent again
-  // (on any TCP segment) until the peer answers on the new path. The peer finds the session by
-  // UUID and rebinds it. Returns the number of sessions moved (a session whose new waypoint pair
-  // cannot be allocated stays where it is, counted). Called by the embedding program when the
-  // peer layer reports a path down (worker thread, between bursts).
+  // (on any TCP segment) until the peer answers on the new path, with the session's move
+  // sequence one higher (TLV 60). The peer finds the session by UUID and rebinds it only for a
+  // higher sequence than it accepted before (docs/protocol.md §2.9). Returns the number of
+  // sessions moved (a session whose new waypoint pair cannot be allocated stays where it is,
+  // counted). Called by the embedding program when the peer layer reports a path down (worker
+  // thread, between bursts).
   size_t MovePeerPath(size_t peer, size_t from_path, size_t to_path, uint64_t now_ms);
 
   // One worker loop step: a burst from every bound port, processed and transmitted, ports

@@ -218,7 +218,8 @@ std::optional<Disposition> Pipeline::ResolveSession(Packet& pkt, WanPacket& w, u
   const bool named = forward_md && w.md.Has(TlvField::kSessionUuid);
   if (w.hit && named && w.hit.direction == Direction::kForward &&
       w.md.session_uuid != w.hit.session->uuid) {
-    if (uuids_->Find(w.md.session_uuid, *sessions_) == UuidIndex::kNone) {
+    const uint32_t held = uuids_->Find(w.md.session_uuid, *sessions_);
+    if (held == UuidIndex::kNone) {
       // The peer reused the outer tuple for a new session: this one is stale (§2.8).
       Count(PipelineCounter::kSessionReplaced);
       Forget(*w.hit.session, now_ms);
@@ -226,9 +227,9 @@ std::optional<Disposition> Pipeline::ResolveSession(Packet& pkt, WanPacket& w, u
     }
     // A session we hold on another tuple, arriving on this one: a move onto a tuple whose old
     // session the peer has ended, or a captured packet re-aimed here to end the session on this
-    // tuple. Only a fresh move may replace it (TLV 60, §2.9).
-    const Session& held = sessions_->at(uuids_->Find(w.md.session_uuid, *sessions_));
-    if (!w.md.Has(TlvField::kMoveSequence) || w.md.move_sequence <= held.move_seq) {
+    // tuple. Only a fresh move may replace it (TLV 60, §2.9); RebindMoved then moves the held one.
+    if (!w.md.Has(TlvField::kMoveSequence) ||
+        w.md.move_sequence <= sessions_->at(held).move_seq) {
       Count(PipelineCounter::kRebindRefused);
       return Disposition::kDropped;
     }
