@@ -162,7 +162,7 @@ TEST_CASE("A captured first packet aimed at another live session's tuple does no
   CHECK(WebRoundTrip(rig, 46000));
 }
 
-TEST_CASE("A legitimate move rebinds the session; its move packet resent on other ports "
+TEST_CASE("A legitimate move rebinds the session, and its move packet resent on other ports "
           "afterwards is refused",
           "[pipeline][security][rebind][svr-7.47]") {
   TwoPathRig rig;
