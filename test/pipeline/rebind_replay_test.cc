@@ -228,6 +228,40 @@ TEST_CASE("A re-aimed copy of a move that arrives before the real one is undone:
   CHECK(rig.b().sessions().size() == 1);
 }
 
+TEST_CASE("A re-aimed copy of a fresh move aimed at another live session's tuple does not end "
+          "that session",
+          "[pipeline][security][rebind]") {
+  TwoPathRig rig;
+  OpenWeb(rig, 46000);
+  OpenWeb(rig, 46001);
+  REQUIRE(rig.a().MovePeerPath(0, 0, 1, rig.now()) == 2);
+  // The second connection moves first: the datacenter rebinds it to its new tuple.
+  REQUIRE(WebRoundTrip(rig, 46001));
+  REQUIRE(Get(rig.b(), PipelineCounter::kSessionRebound) == 1);
+  Bytes second_move;
+  for (const Bytes& f : rig.wire_a_to_b_) {
+    if (View(f).info.dst == Ip("192.0.2.12")) second_move = f;
+  }
+  REQUIRE(!second_move.empty());
+  const WireView x = View(second_move);
+  // The first connection's move (sequence 1, fresh) is copied onto that tuple and arrives first.
+  bool raced = false;
+  rig.cable = [&](Bytes& f, bool a_to_b) {
+    if (!a_to_b || raced || !View(f).has_metadata) return true;
+    raced = true;
+    rig.IntoB(Reaim(f, x.info.src_port, x.info.dst_port));
+    return true;
+  };
+  CHECK(WebRoundTrip(rig, 46000));
+  REQUIRE(raced);
+  CHECK(Get(rig.b(), PipelineCounter::kRebindRefused) == 1);
+  CHECK(Get(rig.b(), PipelineCounter::kSessionReplaced) == 0);
+  CHECK(Get(rig.b(), PipelineCounter::kSessionRebound) == 2);
+  CHECK(rig.b().sessions().size() == 2);
+  CHECK(WebRoundTrip(rig, 46001));
+  CHECK(WebRoundTrip(rig, 46000));
+}
+
 TEST_CASE("A TCP session the receiver lost comes back: asked to re-signal, the sender carries "
           "metadata on its next data segment",
           "[pipeline][security][rebind][svr-7.38]") {

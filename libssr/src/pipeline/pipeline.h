@@ -154,7 +154,7 @@ namespace ssr::pipeline {
   X(kSessionMoveFailed, "session_move_failed", "no waypoint pair on the new path: not moved")    \
   X(kSessionRebound, "session_rebound", "session found by UUID on a new outer tuple and rebound") \
   X(kRebindRefused, "rebind_refused",                                                           \
-    "dropped: metadata moving a held session to a new outer tuple without a higher move sequence (TLV 60, §2.9)", kDrop) \
+    "dropped: metadata moving a held session to a new tuple without a higher move sequence, or onto a live session's (§2.9)", kDrop) \
   X(kReverseMdRestarted, "reverse_md_restarted",                                                \
     "forward metadata on a session whose handshake had completed: reverse metadata sent again (§2.6)") \
   X(kCtrlOtherProtocol, "ctrl_other_protocol",                                                  \

@@ -218,24 +218,19 @@ std::optional<Disposition> Pipeline::ResolveSession(Packet& pkt, WanPacket& w, u
   const bool named = forward_md && w.md.Has(TlvField::kSessionUuid);
   if (w.hit && named && w.hit.direction == Direction::kForward &&
       w.md.session_uuid != w.hit.session->uuid) {
-    const uint32_t held = uuids_->Find(w.md.session_uuid, *sessions_);
-    if (held == UuidIndex::kNone) {
-      // The peer reused the outer tuple for a new session: this one is stale (§2.8).
-      Count(PipelineCounter::kSessionReplaced);
-      Forget(*w.hit.session, now_ms);
-      return EgressFirst(peer, pkt, w.md, w.md_total, w.l4_len, now_ms);
-    }
-    // A session we hold on another tuple, arriving on this one: a move onto a tuple whose old
-    // session the peer has ended, or a captured packet re-aimed here to end the session on this
-    // tuple. Only a fresh move may replace it (TLV 60, §2.9); RebindMoved then moves the held one.
-    if (!w.md.Has(TlvField::kMoveSequence) ||
-        w.md.move_sequence <= sessions_->at(held).move_seq) {
+    if (uuids_->Find(w.md.session_uuid, *sessions_) != UuidIndex::kNone) {
+      // A session we hold on another tuple, named on the tuple of a live session: a captured
+      // first packet or move re-aimed here to end this one. Never a reason to end it, whatever
+      // its move sequence: the opening router quarantines a pair for twice the longest timeout
+      // before reusing it (§2.4), so a genuine move does not land on a tuple we still hold. Refused
+      // (§2.9); a genuine move waits until the stale session times out.
       Count(PipelineCounter::kRebindRefused);
       return Disposition::kDropped;
     }
+    // The peer reused the outer tuple for a new session: this one is stale (§2.8).
     Count(PipelineCounter::kSessionReplaced);
     Forget(*w.hit.session, now_ms);
-    w.hit = {};
+    return EgressFirst(peer, pkt, w.md, w.md_total, w.l4_len, now_ms);
   }
   if (!w.hit && named) {
     if (const std::optional<Disposition> refused = RebindMoved(pkt, w, now_ms)) return *refused;

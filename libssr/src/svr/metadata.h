@@ -157,7 +157,7 @@ struct Metadata {
   std::span<const uint8_t> multicast_egress_list;  // raw value: count(2) {len(1) name}*
   // [libssr] extensions (docs/protocol.md §2.9, §2.16).
   uint32_t move_sequence = 0;     // type 60: how often the sender moved / re-signalled the session
-  uint8_t control_protocol = 0;   // type 61: IP protocol of the outer tuple a control message is about
+  uint8_t control_protocol = 0;   // type 61: IP protocol of the tuple a control message is about
 
   bool Has(TlvField f) const { return present.test(static_cast<size_t>(f)); }
   void Set(TlvField f) { present.set(static_cast<size_t>(f)); }
