@@ -265,11 +265,9 @@ TEST_CASE("A re-aimed copy of a fresh move aimed at another live session's tuple
 TEST_CASE("A TCP session the receiver lost comes back: asked to re-signal, the sender carries "
           "metadata on its next data segment",
           "[pipeline][security][rebind][svr-7.38]") {
-  // The datacenter forgets established TCP after 60 s, the branch after 1800 s; web picks
-  // sessions up midstream (ALLOW), so the datacenter can recreate one from a data segment.
+  // The datacenter forgets established TCP after 60 s, the branch after 1800 s. Web keeps the
+  // default enforcement (reset): only a re-signal (move sequence > 0) is picked up midstream.
   std::string text(config::DefaultConfigText());
-  text = Replace(text, "  transports { protocol: ICMP }\n",
-                 "  transports { protocol: ICMP }\n  tcp_state_enforcement: ALLOW\n");
   RigOptions o;
   o.config_a = LoadConfig(text);
   o.config = LoadConfig(Replace(text, "timeouts { udp_seconds: 120 }",
@@ -295,8 +293,20 @@ TEST_CASE("A TCP session the receiver lost comes back: asked to re-signal, the s
   CHECK(View(rig.wire_a_to_b_.back()).has_metadata);  // forward metadata on a data segment
   CHECK(View(rig.wire_b_to_a_.back()).has_metadata);  // answered on the server's ACK
   CHECK(Get(rig.b(), PipelineCounter::kSessionCreated) == 2);
+  CHECK(Get(rig.b(), PipelineCounter::kTcpInvalid) == 0);
   CHECK(WebRoundTrip(rig, 46000));
   CHECK_FALSE(View(rig.wire_a_to_b_.back()).has_metadata);
+  // Picked up established, and the service's enforcement applies again.
+  int live = 0;
+  for (uint32_t i = 0; i < rig.b().sessions().capacity(); ++i) {
+    const session::Session& s = rig.b().sessions().at(i);
+    if (!s.live()) continue;
+    ++live;
+    CHECK(s.tcp_state == session::TcpState::kEstablished);
+    CHECK((s.flags & session::kStrictTcp) != 0);
+    CHECK(s.move_seq == 1);
+  }
+  CHECK(live == 1);
 }
 
 // Three sessions A -> B: UDP from 40000 and from 40001 and the web TCP connection. The waypoint

@@ -169,18 +169,25 @@ Disposition Pipeline::EgressFirst(PeerState& peer, Packet& pkt, const svr::Metad
   if (fc.protocol == packet::kIpProtoTcp && outer == packet::kIpProtoUdp) {
     init.flags |= session::kUdpTransform;
   }
-  if (outer == packet::kIpProtoTcp && (pkt.info.tcp_flags & packet::kTcpSyn) == 0) {
-    init.flags |= session::kResignal;  // re-signalled midstream: answer on any segment (§2.9)
-  }
-  if (fc.protocol == packet::kIpProtoTcp &&
-      cfg.services[*service].tcp_state_enforcement != config::TcpStateEnforcement::kAllow) {
-    init.flags |= session::kStrictTcp;
-  }
+  // A TCP session re-signalled midstream (not a SYN) answers on any segment (§2.9). With a move
+  // sequence above 0 the signed metadata says the opening router has tracked the connection
+  // since its SYN and this router lost it: picked up midstream, also under reset / block
+  // enforcement, which applies again from the next segment (§2.8).
+  const bool midstream =
+      outer == packet::kIpProtoTcp && (pkt.info.tcp_flags & packet::kTcpSyn) == 0;
+  if (midstream) init.flags |= session::kResignal;
+  const bool resumed = midstream && md.Has(TlvField::kMoveSequence) && md.move_sequence != 0;
+  const bool strict =
+      fc.protocol == packet::kIpProtoTcp &&
+      cfg.services[*service].tcp_state_enforcement != config::TcpStateEnforcement::kAllow;
+  if (strict && !resumed) init.flags |= session::kStrictTcp;
   init.protocol_class = session::ClassifyProtocol(fc.protocol, fc.source_port, fc.destination_port);
   Session* const s = AdmitSession(init, /*waypoints=*/nullptr, /*from_metadata=*/true, now_ms);
   if (s == nullptr) return Disposition::kDropped;
   if (md.Has(TlvField::kMoveSequence)) s->move_seq = md.move_sequence;  // §2.9: rebinds need more
-  return ToLan(*s, Direction::kForward, pkt, md_total, l4_len, now_ms);
+  const Disposition out = ToLan(*s, Direction::kForward, pkt, md_total, l4_len, now_ms);
+  if (strict && resumed && s->live()) s->flags |= session::kStrictTcp;
+  return out;
 }
 
 Disposition Pipeline::SendReset(size_t interface, Packet& pkt) {
