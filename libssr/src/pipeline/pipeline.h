@@ -41,6 +41,7 @@
 //                    handed to the egress, transit or control role.
 //   egress.cc        toward the LAN: ToLan, EgressFirst (session from forward metadata), SendReset.
 //   transit.cc       intermediate router: TransitFirst, Relay.
+//   icmp_error.cc    ICMP errors: matched against the session they quote (§2.11.1).
 //   control.cc       control messages received and sent (§2.16), their rate limit, NAT keep-alives.
 //   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
 //                    metadata encoding (EncodeWith / BuildMetadata), HopSealAndSend.
@@ -84,6 +85,14 @@ namespace ssr::pipeline {
   X(kIpFragment, "ip_fragment", "dropped: IP fragment (this version neither reassembles nor forwards them)", kDrop) \
   X(kUnknownInterface, "unknown_interface", "dropped: frame from an interface not in the config", kDrop) \
   X(kTtlExceeded, "ttl_exceeded", "dropped: TTL / hop limit would reach 0", kDrop)               \
+  X(kIcmpErrorMalformed, "icmp_error_malformed",                                                \
+    "dropped: ICMP error whose quoted packet is truncated or malformed (§2.11.1)", kDrop)         \
+  X(kIcmpErrorNoSession, "icmp_error_no_session",                                               \
+    "dropped: ICMP error quoting no packet of a live session sent on that side (§2.11.1)", kDrop) \
+  X(kIcmpErrorBadSeq, "icmp_error_bad_seq",                                                     \
+    "dropped: ICMP error quoting a TCP sequence number outside the session's tracked range (§2.11.1)", kDrop) \
+  X(kIcmpErrorNotRelayed, "icmp_error_not_relayed",                                             \
+    "dropped: ICMP error matching a live session; relaying it along the session is not implemented (§2.11.1)", kDrop) \
   X(kFirstPacket, "first_packet", "LAN packet that matched no session (new session attempt)")     \
   X(kPolicyDrop, "policy_drop", "dropped: the access policy refused it (see policy_* counters)", kDrop) \
   X(kTcpNotSynReset, "tcp_not_syn_reset", "TCP first packet without SYN answered with RST (§7.27)") \
@@ -273,6 +282,9 @@ class Pipeline {
 
   // Core (pipeline.cc): classification by side, session admission and removal, transmission.
   Disposition Handle(size_t interface, io::Frame& frame, uint64_t now_ms);
+  // ICMP / ICMPv6 error messages, either side (icmp_error.cc): never a first packet; matched
+  // against the session whose packet they quote, then dropped and counted (§2.11.1).
+  Disposition HandleIcmpError(Packet& pkt);
   // Session admission, the same wherever a session is created (first packet, egress, transit):
   // the tenant's session limit, the waypoint pair from `waypoints` (into init.reverse) when one
   // is given, the insert; counted, indexed by UUID when the session comes from received metadata
