@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -280,6 +281,55 @@ TEST_CASE("An ICMP error on the WAN side is matched against the session's outer 
   CHECK(Get(rig.a(), PipelineCounter::kWanNotWaypoint) == 0);
   CHECK(rig.to_client_.empty());
   CHECK(rig.a().sessions().size() == 1);
+}
+
+TEST_CASE("ICMPv6 errors: packet too big about a live IPv6 session matches, one about none opens none",
+          "[pipeline][icmp-error]") {
+  // Sales and voice get IPv6 prefixes, and voice allows ICMP (which covers ICMPv6).
+  std::string text(config::DefaultConfigText());
+  text = Replace(text, "prefixes: \"10.10.2.0/24\"", "prefixes: \"10.10.2.0/24\" prefixes: \"fd00:10:2::/64\"");
+  text = Replace(text, "prefixes: \"10.20.2.0/24\"", "prefixes: \"10.20.2.0/24\" prefixes: \"fd00:20:2::/64\"");
+  text = Replace(text, "ports { start: 10000 end: 20000 } }",
+                 "ports { start: 10000 end: 20000 } }\n  transports { protocol: ICMP }");
+  RigOptions o;
+  o.config = LoadConfig(text);
+  Rig rig(o);
+  rig.AddServer("fd00:20:2::5");
+  PacketSpec req;
+  req.src = Ip("fd00:10:2::10");
+  req.dst = Ip("fd00:20:2::5");
+  req.protocol = packet::kIpProtoUdp;
+  req.src_port = 40000;
+  req.dst_port = 5060;
+  req.payload = Keep(Bytes(64, 0x11));
+  PacketSpec rsp = req;
+  std::swap(rsp.src, rsp.dst);
+  std::swap(rsp.src_port, rsp.dst_port);
+
+  // Before any session: a packet too big from the client about a "reply" opens nothing.
+  CHECK_FALSE(FromClient(rig, Error(req.src, req.dst, packet::kIcmpv6PacketTooBig, 0,
+                                    Quote(rsp, 1232 - 48), 1280)));
+  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorNoSession) == 1);
+  CHECK(rig.a().sessions().size() == 0);
+  CHECK(rig.wire_a_to_b_.empty());
+  // The service does take ICMPv6 from this client: an echo request opens a session.
+  PacketSpec ping;
+  ping.src = req.src;
+  ping.dst = req.dst;
+  ping.protocol = packet::kIpProtoIcmpv6;
+  ping.icmp_id = 5;
+  CHECK(FromClient(rig, ping));
+
+  REQUIRE(FromClient(rig, req));
+  REQUIRE(FromServer(rig, rsp));
+  // ICMPv6 errors carry as much of the packet as fits: the whole reply here.
+  CHECK_FALSE(FromClient(rig, Error(req.src, req.dst, packet::kIcmpv6PacketTooBig, 0,
+                                    Quote(rsp, 1232 - 48), 1280)));
+  CHECK_FALSE(FromServer(rig, Error(rsp.src, rsp.dst, packet::kIcmpv6DestUnreachable, 4,
+                                    Quote(req, 1232 - 48))));
+  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorNotRelayed) == 1);
+  CHECK(Get(rig.b(), PipelineCounter::kIcmpErrorNotRelayed) == 1);
+  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorNoSession) == 1);
 }
 
 TEST_CASE("ICMP echo is untouched by the error checks", "[pipeline][icmp-error]") {

@@ -73,8 +73,9 @@ Disposition Pipeline::HandleIcmpError(Packet& pkt) {
     Count(PipelineCounter::kIcmpErrorNoSession);
     return Disposition::kDropped;
   }
+  // Lookup finds live sessions only (a quarantined slot's key belongs to no session).
   const session::LookupResult hit = sessions_->Lookup(session::Reversed(quoted));
-  if (!hit || !hit.session->live()) {
+  if (!hit) {
     Count(PipelineCounter::kIcmpErrorNoSession);
     return Disposition::kDropped;
   }
