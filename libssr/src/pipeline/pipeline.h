@@ -20,6 +20,9 @@
 //                         the egress from the forward context; handshake flags updated) ->
 //                         control messages consumed -> payload decrypted -> original tuple
 //                         restored -> LAN.
+//   ICMP error, any side  never a first packet: the quoted packet must be one of a live session
+//                         (tuple, direction, TCP sequence); matched or not, dropped and counted
+//                         (relaying along the session is not implemented, §2.11.1).
 // Metadata handshake (§2.6): the ingress sends forward metadata on every forward packet until a
 // reverse packet with metadata arrives; the egress sends reverse metadata (with TLV 18) until a
 // forward packet without metadata arrives. TCP carries metadata only on SYN / SYN-ACK (O-9).
