@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // ICMP errors (docs/protocol.md §2.11.1): an error never opens a session, even to a service that
 // allows ICMP; it is matched against the live session whose packet it quotes (addresses, ports,
-// direction, side, and for TCP a plausible sequence number) and, since relaying along the session
-// is not implemented, dropped with a counter that says which case it was. Guest hosts
-// (10.10.9.0/24) reach web (10.20.3.10: TCP 80/443, UDP 7, ICMP) in the default config.
+// direction, side, and for TCP a plausible sequence number); a match from the LAN is relayed to
+// the peer (TLV 20 / 21), which rebuilds the error for its own end host; everything else is
+// dropped with a counter that says which case it was. Guest hosts (10.10.9.0/24) reach web
+// (10.20.3.10: TCP 80/443, UDP 7, ICMP) in the default config.
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "packet/checksum.h"
 #include "pipeline_rig.h"
 
 namespace ssr::pipeline::testing {
@@ -109,6 +111,43 @@ bool FromServer(Rig& rig, const PacketSpec& spec) {
   return rig.to_client_.size() != before;
 }
 
+// Checks that `frame`, delivered to an end host, is a well-formed ICMP error of `type`/`code`
+// (rest-of-header `mtu`) from the host `quoted` was sent to, back to its sender, quoting its
+// tuple (and TCP sequence number): what a host stack needs to find the socket.
+void CheckDelivered(const Bytes& frame, const PacketSpec& quoted, int type, uint8_t code,
+                    uint16_t mtu = 0) {
+  packet::PacketInfo info;
+  REQUIRE(packet::ParseFrame(frame, &info) == packet::ParseResult::kOk);
+  REQUIRE(info.is_icmp());
+  CHECK(info.icmp_is_error);
+  CHECK(info.icmp_type == type);
+  CHECK(info.icmp_code == code);
+  CHECK(info.src == quoted.dst);
+  CHECK(info.dst == quoted.src);
+  const std::span<const uint8_t> bytes(frame);
+  const auto l4 = info.L4(bytes);
+  CHECK(packet::LoadBe16(l4.data() + 6) == mtu);
+  if (info.is_ipv4()) {
+    CHECK(packet::VerifyIpv4HeaderChecksum(info.L3Header(bytes)));
+    CHECK(packet::VerifyIcmpChecksum(l4));
+  } else {
+    CHECK(packet::VerifyTransportChecksum(info.src, info.dst, packet::kIpProtoIcmpv6, l4));
+  }
+  packet::IcmpQuote q;
+  REQUIRE(packet::ParseIcmpQuote(bytes, info, &q) == packet::IcmpQuoteResult::kOk);
+  CHECK(q.src == quoted.src);
+  CHECK(q.dst == quoted.dst);
+  CHECK(q.l4_protocol == quoted.protocol);
+  if (quoted.protocol == packet::kIpProtoTcp || quoted.protocol == packet::kIpProtoUdp) {
+    CHECK(q.src_port == quoted.src_port);
+    CHECK(q.dst_port == quoted.dst_port);
+  } else {
+    CHECK(q.src_port == quoted.icmp_id);
+  }
+  CHECK(q.has_tcp_seq == (quoted.protocol == packet::kIpProtoTcp));
+  if (q.has_tcp_seq) CHECK(q.tcp_seq == quoted.tcp_seq);
+}
+
 uint64_t Errors(const Pipeline& p) {
   return Get(p, PipelineCounter::kIcmpErrorMalformed) +
          Get(p, PipelineCounter::kIcmpErrorNoSession) + Get(p, PipelineCounter::kIcmpErrorBadSeq) +
@@ -137,40 +176,54 @@ TEST_CASE("An ICMP error quoting no session opens none, although the service all
   CHECK(Errors(rig.a()) == 3);
 }
 
-TEST_CASE("An ICMP error quoting a live UDP session's packet matches it at either router",
+TEST_CASE("An ICMP error quoting a live UDP session's packet is relayed to the other end host",
           "[pipeline][icmp-error]") {
   Rig rig;
   rig.AddServer(kServer);
   REQUIRE(FromClient(rig, Udp(true)));
   REQUIRE(FromServer(rig, Udp(false)));
-  const size_t wire = rig.wire_a_to_b_.size() + rig.wire_b_to_a_.size();
 
-  // The client's answer to the reply it got (A's LAN), the server's to the request (B's LAN).
-  CHECK_FALSE(FromClient(rig, PortUnreachable(Udp(false))));
-  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorNotRelayed) == 1);
-  CHECK_FALSE(FromServer(rig, PortUnreachable(Udp(true))));
-  CHECK(Get(rig.b(), PipelineCounter::kIcmpErrorNotRelayed) == 1);
-  // Not relayed (§2.11.1): nothing crossed the WAN and no session was added.
-  CHECK(rig.wire_a_to_b_.size() + rig.wire_b_to_a_.size() == wire);
+  // The server's port unreachable about the request (B's LAN) reaches the client from the
+  // server, quoting the client's own request; the client's about the reply reaches the server.
+  REQUIRE(FromServer(rig, PortUnreachable(Udp(true))));
+  CheckDelivered(rig.to_client_.back(), Udp(true), 3, 3);
+  CHECK(Get(rig.b(), PipelineCounter::kIcmpErrorRelayed) == 1);
+  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorDelivered) == 1);
+  REQUIRE(FromClient(rig, PortUnreachable(Udp(false))));
+  CheckDelivered(rig.to_server_.back(), Udp(false), 3, 3);
+  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorRelayed) == 1);
+  CHECK(Get(rig.b(), PipelineCounter::kIcmpErrorDelivered) == 1);
+  // Between the routers: UDP on the session's waypoint ports, TLV 20 naming the error's source.
+  const WireView relay = ViewWire(rig.wire_a_to_b_.back(), 16);
+  CHECK(relay.info.is_udp());
+  REQUIRE(relay.has_metadata);
+  CHECK(relay.header.Has(svr::TlvField::kIcmpErrorLocationV4));
+  CHECK(relay.header.icmp_error_location == Ip(kClient));
+  // No session was added; the session still carries data.
   CHECK(rig.a().sessions().size() == 1);
   CHECK(rig.b().sessions().size() == 1);
+  CHECK(FromClient(rig, Udp(true)));
 
   // What does not fit the flow: another port; an error not addressed to the quoted packet's
   // sender; a quote of the client's own request (a packet A never sent on its LAN).
+  const size_t wire = rig.wire_a_to_b_.size();
   CHECK_FALSE(FromClient(rig, PortUnreachable(Udp(false, 5556))));
   CHECK_FALSE(FromClient(rig, Error(kClient, "10.20.3.11", 3, 3, Quote(Udp(false)))));
   CHECK_FALSE(FromClient(rig, Error("10.10.9.1", kClient, 3, 3, Quote(Udp(true)))));
   CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorNoSession) == 3);
-  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorNotRelayed) == 1);
+  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorRelayed) == 1);
   CHECK(Get(rig.a(), PipelineCounter::kFirstPacket) == 1);  // the request only
+  CHECK(rig.wire_a_to_b_.size() == wire);
 
   // The session must be live: once it timed out, the same error matches nothing.
   rig.Advance(200'000);
   rig.Expire();
   REQUIRE(rig.a().sessions().size() == 0);
+  const size_t wire_after = rig.wire_a_to_b_.size();
   CHECK_FALSE(FromClient(rig, PortUnreachable(Udp(false))));
   CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorNoSession) == 4);
   CHECK(rig.a().sessions().size() == 0);
+  CHECK(rig.wire_a_to_b_.size() == wire_after);
 }
 
 TEST_CASE("An ICMP error quoting a TCP sequence number outside the session's range is dropped",
@@ -178,9 +231,11 @@ TEST_CASE("An ICMP error quoting a TCP sequence number outside the session's ran
   Rig rig;
   rig.AddServer(kServer);
   REQUIRE(FromClient(rig, Tcp(true, packet::kTcpSyn, 1000, 0)));
-  // Before the server answered: an error about the SYN (next_seq 1001, no window yet) fits.
-  CHECK_FALSE(FromServer(rig, Error(kServer, kClient, 3, 1, Quote(Tcp(true, packet::kTcpSyn, 1000, 0)))));
-  CHECK(Get(rig.b(), PipelineCounter::kIcmpErrorNotRelayed) == 1);
+  // Before the server answered: an error about the SYN (next_seq 1001, no window yet) fits, and
+  // the client gets it (host unreachable from the server's side).
+  REQUIRE(FromServer(rig, Error(kServer, kClient, 3, 1, Quote(Tcp(true, packet::kTcpSyn, 1000, 0)))));
+  CheckDelivered(rig.to_client_.back(), Tcp(true, packet::kTcpSyn, 1000, 0), 3, 1);
+  CHECK(Get(rig.b(), PipelineCounter::kIcmpErrorRelayed) == 1);
   // No segment from the server was ever forwarded: nothing of that direction can be quoted.
   CHECK_FALSE(FromClient(rig, PortUnreachable(Tcp(false, packet::kTcpAck, 5001, 1001))));
   CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorBadSeq) == 1);
@@ -195,16 +250,18 @@ TEST_CASE("An ICMP error quoting a TCP sequence number outside the session's ran
   const auto frag_needed = [](uint32_t seq) {
     return Error(kClient, kServer, 3, 4, Quote(Tcp(false, packet::kTcpAck, seq, 1001)), 1280);
   };
-  CHECK_FALSE(FromClient(rig, frag_needed(5001)));
-  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorNotRelayed) == 1);
+  REQUIRE(FromClient(rig, frag_needed(5001)));
+  CheckDelivered(rig.to_server_.back(), Tcp(false, packet::kTcpAck, 5001, 1001), 3, 4, 1280);
+  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorRelayed) == 1);
   // Far outside (a blind guess), and ahead of anything the server sent.
   CHECK_FALSE(FromClient(rig, frag_needed(5001 + 0x40000000u)));
   CHECK_FALSE(FromClient(rig, frag_needed(5200)));
   CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorBadSeq) == 3);
   // The same at the other router, about the client's segments.
-  CHECK_FALSE(FromServer(rig, PortUnreachable(Tcp(true, packet::kTcpAck, 1001, 5001))));
+  REQUIRE(FromServer(rig, PortUnreachable(Tcp(true, packet::kTcpAck, 1001, 5001))));
+  CheckDelivered(rig.to_client_.back(), Tcp(true, packet::kTcpAck, 1001, 5001), 3, 3);
   CHECK_FALSE(FromServer(rig, PortUnreachable(Tcp(true, packet::kTcpAck, 1001 - 0x20000000u, 5001))));
-  CHECK(Get(rig.b(), PipelineCounter::kIcmpErrorNotRelayed) == 2);
+  CHECK(Get(rig.b(), PipelineCounter::kIcmpErrorRelayed) == 2);
   CHECK(Get(rig.b(), PipelineCounter::kIcmpErrorBadSeq) == 1);
 
   // The connection is untouched and still carries data both ways.
@@ -242,12 +299,12 @@ TEST_CASE("ICMP errors with a truncated or malformed quote are dropped and count
   };
   for (const PacketSpec& e : malformed) CHECK_FALSE(FromClient(rig, e));
   CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorMalformed) == 7);
-  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorNotRelayed) == 0);
+  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorRelayed) == 0);
   CHECK(rig.wire_a_to_b_.size() == wire);
   CHECK(rig.a().sessions().size() == 1);
-  // The well-formed quote of the same reply matches.
-  CHECK_FALSE(FromClient(rig, PortUnreachable(reply)));
-  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorNotRelayed) == 1);
+  // The well-formed quote of the same reply matches and is relayed.
+  CHECK(FromClient(rig, PortUnreachable(reply)));
+  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorRelayed) == 1);
 }
 
 TEST_CASE("An ICMP error on the WAN side is matched against the session's outer tuple",
@@ -274,7 +331,8 @@ TEST_CASE("An ICMP error on the WAN side is matched against the session's outer 
     rig.Step();
   };
   from_wan_router(quoted);
-  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorNotRelayed) == 1);
+  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorNotRelayed) == 1);  // about the outer path
+  CHECK(rig.wire_a_to_b_.size() == 1);
   quoted.src_port = static_cast<uint16_t>(quoted.src_port + 2);
   from_wan_router(quoted);
   CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorNoSession) == 1);
@@ -323,12 +381,15 @@ TEST_CASE("ICMPv6 errors: packet too big about a live IPv6 session matches, one 
   REQUIRE(FromClient(rig, req));
   REQUIRE(FromServer(rig, rsp));
   // ICMPv6 errors carry as much of the packet as fits: the whole reply here.
-  CHECK_FALSE(FromClient(rig, Error(req.src, req.dst, packet::kIcmpv6PacketTooBig, 0,
-                                    Quote(rsp, 1232 - 48), 1280)));
-  CHECK_FALSE(FromServer(rig, Error(rsp.src, rsp.dst, packet::kIcmpv6DestUnreachable, 4,
-                                    Quote(req, 1232 - 48))));
-  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorNotRelayed) == 1);
-  CHECK(Get(rig.b(), PipelineCounter::kIcmpErrorNotRelayed) == 1);
+  REQUIRE(FromClient(rig, Error(req.src, req.dst, packet::kIcmpv6PacketTooBig, 0,
+                                Quote(rsp, 1232 - 48), 1280)));
+  CheckDelivered(rig.to_server_.back(), rsp, packet::kIcmpv6PacketTooBig, 0, 1280);
+  REQUIRE(FromServer(rig, Error(rsp.src, rsp.dst, packet::kIcmpv6DestUnreachable, 4,
+                                Quote(req, 1232 - 48))));
+  CheckDelivered(rig.to_client_.back(), req, packet::kIcmpv6DestUnreachable, 4);
+  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorRelayed) == 1);
+  CHECK(Get(rig.b(), PipelineCounter::kIcmpErrorRelayed) == 1);
+  CHECK(ViewWire(rig.wire_a_to_b_.back(), 16).header.Has(svr::TlvField::kIcmpErrorLocationV6));
   CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorNoSession) == 1);
 }
 
@@ -341,9 +402,11 @@ TEST_CASE("ICMP echo is untouched by the error checks", "[pipeline][icmp-error]"
   CHECK(rig.to_client_.back() == rig.AtClient(Ping(0)));
   CHECK(Errors(rig.a()) == 0);
   CHECK(Errors(rig.b()) == 0);
-  // An error about the echo request, from the server's side, matches the echo session.
-  CHECK_FALSE(FromServer(rig, Error(kServer, kClient, 3, 1, Quote(Ping(8)))));
-  CHECK(Get(rig.b(), PipelineCounter::kIcmpErrorNotRelayed) == 1);
+  // An error about the echo request, from the server's side, reaches the client.
+  REQUIRE(FromServer(rig, Error(kServer, kClient, 3, 1, Quote(Ping(8)))));
+  CheckDelivered(rig.to_client_.back(), Ping(8), 3, 1);
+  CHECK(Get(rig.b(), PipelineCounter::kIcmpErrorRelayed) == 1);
+  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorDelivered) == 1);
 }
 
 }  // namespace
