@@ -393,6 +393,26 @@ TEST_CASE("ICMPv6 errors: packet too big about a live IPv6 session matches, one 
   CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorNoSession) == 1);
 }
 
+TEST_CASE("A relayed ICMP error for a session the far router no longer holds is dropped there",
+          "[pipeline][icmp-error]") {
+  Rig rig;
+  rig.AddServer(kServer);
+  REQUIRE(FromClient(rig, Udp(true)));
+  REQUIRE(FromServer(rig, Udp(false)));
+  // A times the session out; its Delete Session is lost, so B keeps the session.
+  rig.cable = [](Bytes&, bool a_to_b) { return !a_to_b; };
+  rig.Advance(200'000);
+  rig.a().Expire(rig.now(), 1u << 20);
+  rig.Step();
+  REQUIRE(rig.a().sessions().size() == 0);
+  REQUIRE(rig.b().sessions().size() == 1);
+  CHECK_FALSE(FromServer(rig, PortUnreachable(Udp(true))));
+  CHECK(Get(rig.b(), PipelineCounter::kIcmpErrorRelayed) == 1);
+  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorNoSession) == 1);
+  CHECK(Get(rig.a(), PipelineCounter::kIcmpErrorDelivered) == 0);
+  CHECK(rig.a().sessions().size() == 0);  // and it opened nothing
+}
+
 TEST_CASE("ICMP echo is untouched by the error checks", "[pipeline][icmp-error]") {
   Rig rig;
   rig.AddServer(kServer);
