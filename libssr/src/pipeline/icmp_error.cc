@@ -41,10 +41,11 @@ namespace {
 // Whether `seq`, the sequence number of a TCP segment the router forwarded in direction d, is
 // one it can have sent: not ahead of the end of the highest segment seen from d (next_seq), and
 // not further behind it than what can still be unacknowledged or in the network. Data in flight
-// is bounded by the largest window the receiver advertised (W, already scaled); twice that covers
-// an error about a segment sent before the window's worth after it. With no window seen from the
-// receiver yet (a SYN), 65535 bytes (what a SYN with data can carry, with room). No segment
-// tracked from d at all: the router never forwarded one, so nothing can be quoted.
+// is bounded by the largest window the receiver advertised (W, already scaled); twice that leaves
+// room for what the sender sent after the quoted segment while the error was on its way. With no
+// window seen from the receiver yet (a SYN), 65535 bytes (what a SYN with data can carry, with
+// room). No segment tracked from d at all: the router never forwarded one, so nothing can be
+// quoted.
 bool QuotedSeqPlausible(const Session& s, Direction d, uint32_t seq) {
   const size_t i = static_cast<size_t>(d);
   const size_t r = static_cast<size_t>(session::Opposite(d));
