@@ -3,7 +3,9 @@
 // past a 14-byte Ethernet header (so Ethernet seeds also drive the L3 entry point). On kOk it
 // checks the PacketInfo invariants, reads every field through the header views, and checks that
 // an incremental checksum update after an address rewrite keeps a valid checksum valid.
-// Violations trap, so both libFuzzer and the corpus replay report them.
+// For ICMP errors it parses the quoted packet (ParseIcmpQuote) and checks that what it located
+// lies inside the error's own IP packet. Violations trap, so both libFuzzer and the corpus replay
+// report them.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -87,6 +89,24 @@ void CheckIncrementalChecksums(std::span<const uint8_t> in, const PacketInfo& in
                                   info.L4(std::span<const uint8_t>(copy))));
 }
 
+// The quote of an ICMP error: located inside the error's IP packet (8 transport bytes included),
+// of the error's own IP version; anything but an unfragmented ICMP error is refused.
+void CheckQuote(std::span<const uint8_t> in, const PacketInfo& info) {
+  IcmpQuote q;
+  const IcmpQuoteResult r = ParseIcmpQuote(in, info, &q);
+  Require(IcmpQuoteResultName(r) != "invalid");
+  const bool error = info.is_icmp() && info.icmp_is_error && !info.is_fragment;
+  Require(error == (r != IcmpQuoteResult::kNotIcmpError));
+  Require(!info.icmp_is_error || !info.icmp_is_echo);
+  if (r != IcmpQuoteResult::kOk) return;
+  Require(q.ip_version == info.ip_version);
+  Require(q.l3_offset == info.l4_offset + kIcmpHeaderLength);
+  Require(q.l4_offset >= q.l3_offset + (q.ip_version == 4 ? kIpv4MinHeaderLength : kIpv6HeaderLength));
+  Require(size_t{q.l4_offset} + 8 <= size_t{info.l3_offset} + info.l3_length);
+  Require(q.has_tcp_seq == (q.l4_protocol == kIpProtoTcp));
+  if (q.has_tcp_seq) Require(LoadBe32(in.data() + q.l4_offset + 4) == q.tcp_seq);
+}
+
 void Check(std::span<const uint8_t> in, ParseResult r, const PacketInfo& info) {
   Require(static_cast<size_t>(r) < util::CounterCount<ParseResult>());
   Require(ParseResultName(r) != "invalid");
@@ -103,6 +123,7 @@ void Check(std::span<const uint8_t> in, ParseResult r, const PacketInfo& info) {
   Require(info.has_l4 || info.is_fragment || info.l4_protocol == kIpProtoNoNextHeader);
   CheckViews(in, info);
   CheckIncrementalChecksums(in, info);
+  CheckQuote(in, info);
 }
 
 }  // namespace

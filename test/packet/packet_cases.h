@@ -149,6 +149,32 @@ inline std::vector<PacketCase> ValidCases() {
     add("icmp4_unreachable", s);
   }
   {
+    // ICMP errors carrying a quote (ParseIcmpQuote's seeds): the RFC 792 minimum (IP header + 8
+    // bytes), a quote cut inside the UDP header, and an ICMPv6 error quoting a whole TCP/IPv6
+    // packet with a hop-by-hop header.
+    static const std::vector<uint8_t> quote = Truncated(BuildIpVector(Udp4()), 28);
+    static const std::vector<uint8_t> cut = Truncated(BuildIpVector(Udp4()), 24);
+    static const std::array<Ipv6ExtensionSpec, 1> hbh = {{{kIpProtoHopByHop, kPad6}}};
+    PacketSpec inner = V6(Tcp4());
+    inner.ipv6_extensions = hbh;
+    static const std::vector<uint8_t> quote6 = BuildIpVector(inner);
+    PacketSpec s = Icmp4();
+    s.icmp_type = kIcmpDestUnreachable;
+    s.icmp_code = 3;
+    s.icmp_id = 0;
+    s.icmp_seq = 0;
+    s.payload = quote;
+    add("icmp4_error_quoting_udp", s);
+    s.payload = cut;
+    add("icmp4_error_quote_cut", s);
+    PacketSpec v = V6(s);
+    v.icmp_type = kIcmpv6PacketTooBig;
+    v.icmp_code = 0;
+    v.icmp_seq = 1280;
+    v.payload = quote6;
+    add("icmp6_too_big_quoting_tcp6_ext", v);
+  }
+  {
     PacketSpec s = Udp4();
     s.fragment = true;
     s.more_fragments = true;

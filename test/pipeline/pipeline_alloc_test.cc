@@ -5,6 +5,8 @@
 // are driven through ProcessBurst with a sink port that frees what it is given, so the test
 // harness itself does not allocate either.
 #include <array>
+#include <utility>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -114,6 +116,87 @@ TEST_CASE("Forwarding first packets, handshakes and midstream packets makes no h
   CHECK((*a)->counters().Get(PipelineCounter::kSessionCreated) == 2 * kFlows);
   CHECK((*b)->counters().Get(PipelineCounter::kSessionCreated) >= 2 * kFlows - 1);
   CHECK(b_lan.sent >= 2 * kFlows);
+}
+
+TEST_CASE("Matching, relaying and delivering ICMP errors makes no heap allocation",
+          "[pipeline][alloc][icmp-error]") {
+  auto cfg = DefaultConfig();
+  PipelineOptions oa;
+  oa.config = cfg;
+  oa.router = "branch";
+  PipelineOptions ob = oa;
+  ob.router = "datacenter";
+  auto a = Pipeline::Create(oa);
+  auto b = Pipeline::Create(ob);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  io::MemoryFramePool pool(256, 4096);
+  SinkPort a_lan(&pool), a_wan(&pool), b_lan(&pool), b_wan(&pool);
+  for (auto* p : {&**a, &**b}) p->SetPool(&pool);
+  (*a)->Bind(kLan, &a_lan);
+  (*a)->Bind(kWan, &a_wan);
+  (*b)->Bind(kLan, &b_lan);
+  (*b)->Bind(kWan, &b_wan);
+  (*a)->neighbors().SetStatic(kWan, Ip("192.0.2.2"), {2, 0x55, 1, 0, 0, 1});
+  (*b)->neighbors().SetStatic(kWan, Ip("192.0.2.1"), {2, 0x55, 0, 0, 0, 1});
+  (*b)->neighbors().SetStatic(kLan, Ip("10.20.2.5"), kServerMac);
+  uint64_t now = kStartMs;
+  auto run = [&](Pipeline& p, size_t iface, const uint8_t* data, size_t len) {
+    io::Frame f;
+    REQUIRE(pool.Allocate({&f, 1}) == 1);
+    std::copy(data, data + len, f.data);
+    f.length = static_cast<uint32_t>(len);
+    p.ProcessBurst(iface, {&f, 1}, now);
+  };
+  // Per flow: the request (opens the sessions), the server's port unreachable about it (relayed
+  // by B, delivered by A), and one about a port no session has (dropped).
+  constexpr int kFlows = 100;
+  std::vector<Bytes> request, error, stray;
+  for (int i = 0; i < kFlows; ++i) {
+    packet::PacketSpec u;
+    u.src_mac = kClientMac;
+    u.src = Ip("10.10.2.10");
+    u.dst = Ip("10.20.2.5");
+    u.protocol = packet::kIpProtoUdp;
+    u.src_port = static_cast<uint16_t>(20000 + i);
+    u.dst_port = 5060;
+    u.payload = Keep(Bytes(40, 0x42));
+    request.push_back(Rig::Build(u));
+    for (const uint16_t port : {u.src_port, static_cast<uint16_t>(u.src_port + 1000)}) {
+      packet::PacketSpec quoted = u;
+      quoted.src_port = port;
+      Bytes ip(packet::IpPacketLength(quoted));
+      REQUIRE(packet::BuildIp(quoted, ip) == ip.size());
+      ip.resize(28);
+      packet::PacketSpec e;
+      e.src_mac = kServerMac;
+      e.src = u.dst;
+      e.dst = u.src;
+      e.protocol = packet::kIpProtoIcmp;
+      e.icmp_type = packet::kIcmpDestUnreachable;
+      e.icmp_code = 3;
+      e.payload = Keep(std::move(ip));
+      (port == u.src_port ? error : stray).push_back(Rig::Build(e));
+    }
+  }
+  run(**a, kLan, request[0].data(), request[0].size());  // warm-up (OpenSSL per-thread state)
+  run(**b, kWan, a_wan.last.data(), a_wan.last_length);
+  const size_t allocations = ssr::testing::CountAllocations([&] {
+    for (int i = 1; i < kFlows; ++i) {
+      now += 1;
+      run(**a, kLan, request[i].data(), request[i].size());
+      const std::array<uint8_t, 4096> outer = a_wan.last;
+      run(**b, kWan, outer.data(), a_wan.last_length);
+      run(**b, kLan, error[i].data(), error[i].size());
+      const std::array<uint8_t, 4096> relay = b_wan.last;
+      run(**a, kWan, relay.data(), b_wan.last_length);
+      run(**b, kLan, stray[i].data(), stray[i].size());
+    }
+  });
+  CHECK(allocations == 0);
+  CHECK((*b)->counters().Get(PipelineCounter::kIcmpErrorRelayed) == kFlows - 1);
+  CHECK((*a)->counters().Get(PipelineCounter::kIcmpErrorDelivered) == kFlows - 1);
+  CHECK((*b)->counters().Get(PipelineCounter::kIcmpErrorNoSession) == kFlows - 1);
 }
 
 }  // namespace

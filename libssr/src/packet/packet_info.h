@@ -97,6 +97,8 @@ struct PacketInfo {
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
   bool icmp_is_echo = false;
+  // An error message quoting a packet (parser.h IcmpIsError); see ParseIcmpQuote.
+  bool icmp_is_error = false;
   uint16_t icmp_identifier = 0;
   uint16_t icmp_sequence = 0;
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <new>
+#include <string_view>
 
 #include "packet/byte_order.h"
 #include "packet/protocol.h"
@@ -126,6 +127,8 @@ ParseResult ParseL4(std::span<const uint8_t> buf, size_t l4_offset, size_t n, Pa
     if (out->icmp_is_echo) {
       out->icmp_identifier = LoadBe16(p + 4);
       out->icmp_sequence = LoadBe16(p + 6);
+    } else {
+      out->icmp_is_error = IcmpIsError(out->ip_version, p[0]);
     }
     out->payload_offset = l4 + static_cast<uint32_t>(kIcmpHeaderLength);
     out->payload_length = static_cast<uint32_t>(n - kIcmpHeaderLength);
@@ -256,7 +259,125 @@ ParseResult ParseIpv6(std::span<const uint8_t> buf, size_t l3_offset, PacketInfo
   return ParseL4(buf, l3_offset + pos, end - pos, out);
 }
 
+// The 8 quoted transport bytes at q (RFC 792 guarantees no more): ports, the TCP sequence
+// number, or an echo's identifier.
+void ReadQuotedL4(const uint8_t* q, IcmpQuote* out) {
+  switch (out->l4_protocol) {
+    case kIpProtoTcp:
+      out->has_tcp_seq = true;
+      out->tcp_seq = LoadBe32(q + 4);
+      [[fallthrough]];
+    case kIpProtoUdp:
+      out->src_port = LoadBe16(q);
+      out->dst_port = LoadBe16(q + 2);
+      return;
+    default:
+      break;
+  }
+  const bool echo = out->ip_version == 4
+                        ? out->l4_protocol == kIpProtoIcmp &&
+                              (q[0] == kIcmpEchoRequest || q[0] == kIcmpEchoReply)
+                        : out->l4_protocol == kIpProtoIcmpv6 &&
+                              (q[0] == kIcmpv6EchoRequest || q[0] == kIcmpv6EchoReply);
+  if (echo) out->src_port = LoadBe16(q + 4);
+}
+
+IcmpQuoteResult ParseQuotedIpv4(const uint8_t* h, size_t avail, uint32_t base, IcmpQuote* out) {
+  if (avail < kIpv4MinHeaderLength + 8) return IcmpQuoteResult::kTruncated;
+  if ((h[0] >> 4) != 4) return IcmpQuoteResult::kBadVersion;
+  const size_t header_length = size_t{static_cast<uint8_t>(h[0] & 0x0f)} * 4;
+  if (header_length < kIpv4MinHeaderLength) return IcmpQuoteResult::kBadHeaderLength;
+  if (header_length + 8 > avail) return IcmpQuoteResult::kTruncated;
+  if (LoadBe16(h + 2) < header_length) return IcmpQuoteResult::kBadHeaderLength;
+  const size_t options_length = header_length - kIpv4MinHeaderLength;
+  if (options_length != 0 && !Ipv4OptionsWellFormed(h + kIpv4MinHeaderLength, options_length)) {
+    return IcmpQuoteResult::kBadHeaderLength;
+  }
+  const uint16_t frag = LoadBe16(h + 6);
+  if ((frag & kIpv4FragmentOffsetMask) != 0) return IcmpQuoteResult::kNonFirstFragment;
+  out->ip_version = 4;
+  SetAddress<4>(&out->src, h + 12);
+  SetAddress<4>(&out->dst, h + 16);
+  out->l4_protocol = h[9];
+  out->is_first_fragment = (frag & kIpv4FlagMoreFragments) != 0;
+  out->l3_offset = base;
+  out->l4_offset = base + static_cast<uint32_t>(header_length);
+  ReadQuotedL4(h + header_length, out);
+  return IcmpQuoteResult::kOk;
+}
+
+IcmpQuoteResult ParseQuotedIpv6(const uint8_t* h, size_t avail, uint32_t base, IcmpQuote* out) {
+  if (avail < kIpv6HeaderLength + 8) return IcmpQuoteResult::kTruncated;
+  if ((h[0] >> 4) != 6) return IcmpQuoteResult::kBadVersion;
+  uint8_t next_header = h[6];
+  size_t pos = kIpv6HeaderLength;
+  int count = 0;
+  bool first_fragment = false;
+  while (IsIpv6ExtensionHeader(next_header)) {
+    if (next_header == kIpProtoHopByHop && count != 0) return IcmpQuoteResult::kExtensionChain;
+    if (count == kMaxIpv6ExtensionHeaders) return IcmpQuoteResult::kExtensionChain;
+    if (avail - pos < 8) return IcmpQuoteResult::kTruncated;
+    const uint8_t* e = h + pos;
+    size_t length;
+    if (next_header == kIpProtoFragment) {
+      length = kIpv6FragmentHeaderLength;
+      const uint16_t frag = LoadBe16(e + 2);
+      if ((frag & 0xfff8u) != 0) return IcmpQuoteResult::kNonFirstFragment;
+      first_fragment = (frag & 1u) != 0;
+    } else if (next_header == kIpProtoAh) {
+      length = (size_t{e[1]} + 2) * 4;
+    } else {
+      length = (size_t{e[1]} + 1) * 8;
+    }
+    if (length > avail - pos) return IcmpQuoteResult::kTruncated;
+    ++count;
+    pos += length;
+    next_header = e[0];
+  }
+  if (avail - pos < 8) return IcmpQuoteResult::kTruncated;
+  out->ip_version = 6;
+  SetAddress<16>(&out->src, h + 8);
+  SetAddress<16>(&out->dst, h + 24);
+  out->l4_protocol = next_header;
+  out->is_first_fragment = first_fragment;
+  out->l3_offset = base;
+  out->l4_offset = base + static_cast<uint32_t>(pos);
+  ReadQuotedL4(h + pos, out);
+  return IcmpQuoteResult::kOk;
+}
+
 }  // namespace
+
+std::string_view IcmpQuoteResultName(IcmpQuoteResult r) {
+  switch (r) {
+    case IcmpQuoteResult::kOk: return "ok";
+    case IcmpQuoteResult::kNotIcmpError: return "not_icmp_error";
+    case IcmpQuoteResult::kTruncated: return "truncated";
+    case IcmpQuoteResult::kBadVersion: return "bad_version";
+    case IcmpQuoteResult::kBadHeaderLength: return "bad_header_length";
+    case IcmpQuoteResult::kExtensionChain: return "extension_chain";
+    case IcmpQuoteResult::kNonFirstFragment: return "non_first_fragment";
+  }
+  return "invalid";
+}
+
+IcmpQuoteResult ParseIcmpQuote(std::span<const uint8_t> buffer, const PacketInfo& info,
+                               IcmpQuote* out) {
+  *out = IcmpQuote{};
+  if (!info.is_icmp() || !info.icmp_is_error || info.is_fragment) {
+    return IcmpQuoteResult::kNotIcmpError;
+  }
+  // The quote is the error's payload, which ends where the error's IP packet ends.
+  const size_t start = size_t{info.l4_offset} + kIcmpHeaderLength;
+  const size_t end = size_t{info.l3_offset} + info.l3_length;
+  if (end > buffer.size() || start > end) return IcmpQuoteResult::kTruncated;
+  const uint8_t* h = buffer.data() + start;
+  const size_t avail = end - start;
+  if (avail == 0) return IcmpQuoteResult::kTruncated;
+  const uint32_t base = static_cast<uint32_t>(start);
+  return info.ip_version == 4 ? ParseQuotedIpv4(h, avail, base, out)
+                              : ParseQuotedIpv6(h, avail, base, out);
+}
 
 ParseResult ParseFrame(std::span<const uint8_t> frame, PacketInfo* out) {
   *out = kEmptyPacketInfo;

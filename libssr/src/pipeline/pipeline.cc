@@ -240,6 +240,8 @@ Disposition Pipeline::Handle(size_t interface, io::Frame& frame, uint64_t now_ms
   }
   k.side = static_cast<uint16_t>(interface);
   k.vlan = info.vlan_count != 0 ? info.vlans[info.vlan_count - 1].vlan_id() : 0;
+  // An ICMP error is about another packet: it never opens a session (§2.11.1).
+  if (info.icmp_is_error) return HandleIcmpError(pkt, now_ms);
   return IsWan(interface) ? HandleWan(interface, pkt, now_ms) : HandleLan(interface, pkt, now_ms);
 }
 

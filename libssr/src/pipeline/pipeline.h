@@ -20,6 +20,10 @@
 //                         the egress from the forward context; handshake flags updated) ->
 //                         control messages consumed -> payload decrypted -> original tuple
 //                         restored -> LAN.
+//   ICMP error, any side  never a first packet: the quoted packet must be one of a live session
+//                         (tuple, direction, TCP sequence); from the LAN of a peer session it is
+//                         relayed to the peer (TLV 20/21), which rebuilds it for its end host;
+//                         otherwise dropped and counted (§2.11.1).
 // Metadata handshake (§2.6): the ingress sends forward metadata on every forward packet until a
 // reverse packet with metadata arrives; the egress sends reverse metadata (with TLV 18) until a
 // forward packet without metadata arrives. TCP carries metadata only on SYN / SYN-ACK (O-9).
@@ -41,6 +45,7 @@
 //                    handed to the egress, transit or control role.
 //   egress.cc        toward the LAN: ToLan, EgressFirst (session from forward metadata), SendReset.
 //   transit.cc       intermediate router: TransitFirst, Relay.
+//   icmp_error.cc    ICMP errors: matched against the session they quote (§2.11.1).
 //   control.cc       control messages received and sent (§2.16), their rate limit, NAT keep-alives.
 //   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
 //                    metadata encoding (EncodeWith / BuildMetadata), HopSealAndSend.
@@ -64,6 +69,7 @@
 #include "packet/header_views.h"
 #include "packet/packet_info.h"
 #include "packet/parse_result.h"
+#include "packet/parser.h"
 #include "pipeline/encap.h"
 #include "pipeline/neighbor_table.h"
 #include "pipeline/uuid_index.h"
@@ -84,6 +90,16 @@ namespace ssr::pipeline {
   X(kIpFragment, "ip_fragment", "dropped: IP fragment (this version neither reassembles nor forwards them)", kDrop) \
   X(kUnknownInterface, "unknown_interface", "dropped: frame from an interface not in the config", kDrop) \
   X(kTtlExceeded, "ttl_exceeded", "dropped: TTL / hop limit would reach 0", kDrop)               \
+  X(kIcmpErrorMalformed, "icmp_error_malformed",                                                \
+    "dropped: ICMP error whose quoted packet is truncated or malformed (§2.11.1)", kDrop)         \
+  X(kIcmpErrorNoSession, "icmp_error_no_session",                                               \
+    "dropped: ICMP error quoting no packet of a live session sent on that side (§2.11.1)", kDrop) \
+  X(kIcmpErrorBadSeq, "icmp_error_bad_seq",                                                     \
+    "dropped: ICMP error quoting a TCP sequence number outside the session's tracked range (§2.11.1)", kDrop) \
+  X(kIcmpErrorNotRelayed, "icmp_error_not_relayed",                                             \
+    "dropped: ICMP error matching a live session where it is not relayed: WAN side, local breakout, transit (§2.11.1)", kDrop) \
+  X(kIcmpErrorRelayed, "icmp_error_relayed", "ICMP error matching a session sent to the peer along it (TLV 20/21, §2.11.1)") \
+  X(kIcmpErrorDelivered, "icmp_error_delivered", "relayed ICMP error rebuilt for the end host and delivered (§2.11.1)") \
   X(kFirstPacket, "first_packet", "LAN packet that matched no session (new session attempt)")     \
   X(kPolicyDrop, "policy_drop", "dropped: the access policy refused it (see policy_* counters)", kDrop) \
   X(kTcpNotSynReset, "tcp_not_syn_reset", "TCP first packet without SYN answered with RST (§7.27)") \
@@ -281,6 +297,15 @@ class Pipeline {
 
   // Core (pipeline.cc): classification by side, session admission and removal, transmission.
   Disposition Handle(size_t interface, io::Frame& frame, uint64_t now_ms);
+  // ICMP / ICMPv6 error messages, either side (icmp_error.cc): never a first packet; matched
+  // against the session whose packet they quote, relayed to the peer along it from the LAN side,
+  // dropped and counted otherwise (§2.11.1). DeliverRelayedIcmpError is the far router's half: a
+  // packet from a peer carrying TLV 20 / 21 (wan_receive.cc), rebuilt for the end host.
+  Disposition HandleIcmpError(Packet& pkt, uint64_t now_ms);
+  Disposition RelayIcmpError(const session::Session& s, session::Direction d, Packet& pkt,
+                             const packet::IcmpQuote& q, uint64_t now_ms);
+  Disposition DeliverRelayedIcmpError(Packet& pkt, const svr::Metadata& md, size_t md_total,
+                                      size_t l4_len);
   // Session admission, the same wherever a session is created (first packet, egress, transit):
   // the tenant's session limit, the waypoint pair from `waypoints` (into init.reverse) when one
   // is given, the insert; counted, indexed by UUID when the session comes from received metadata

@@ -65,6 +65,10 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
   if (w.has_md && w.md.Has(TlvField::kControlMessage)) {
     return HandleControl(*peer, pkt, w.md, now_ms);
   }
+  if (w.has_md && (w.md.Has(TlvField::kIcmpErrorLocationV4) ||
+                   w.md.Has(TlvField::kIcmpErrorLocationV6))) {
+    return DeliverRelayedIcmpError(pkt, w.md, w.md_total, w.l4_len);  // icmp_error.cc
+  }
   if (const std::optional<Disposition> done = ResolveSession(pkt, w, now_ms)) return *done;
   UpdateHandshake(w, now_ms);
   Session& s = *w.hit.session;
