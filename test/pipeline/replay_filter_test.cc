@@ -85,7 +85,7 @@ bool ReplayIntoB(Rig& rig, const Bytes& frame) {
 }
 
 TEST_CASE("Replay filter: a captured fast-path UDP packet re-sent within the HMAC window is "
-          "dropped and counted; the original was delivered once",
+          "dropped and counted, the original was delivered once",
           "[pipeline][replay]") {
   Rig rig = MakeRig(ConfigText(true));
   OpenVoice(rig);
@@ -111,7 +111,7 @@ TEST_CASE("Replay filter: a captured fast-path UDP packet re-sent within the HMA
 }
 
 TEST_CASE("Replay filter: interleaved legitimate traffic is delivered, identical payloads "
-          "included; a packet pushed out of the 15-packet history is accepted again",
+          "included, and a packet pushed out of the 15-packet history is accepted again",
           "[pipeline][replay]") {
   Rig rig = MakeRig(ConfigText(true));
   OpenVoice(rig);
