@@ -184,6 +184,9 @@ struct SecurityPolicy {
   std::vector<size_t> hmac_keys;               // indices in Config::keys; [0] sends
   std::vector<size_t> encryption_keys;         // indices in Config::keys; [0] sends
   std::chrono::seconds key_rotation_overlap{30};
+  // Receive side: drop exact re-sends of a session's recent fast-path packets (docs/protocol.md
+  // §6 "Replay", pipeline/replay_filter.h).
+  bool replay_filter = false;
 };
 
 struct Timeouts {

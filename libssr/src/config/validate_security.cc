@@ -331,6 +331,17 @@ std::vector<SecurityPolicy> ValidateSecurityPolicies(const ProtoList<v1::Securit
     } else if (sp.key_rotation_overlap_seconds() != 0) {
       out.key_rotation_overlap = std::chrono::seconds(sp.key_rotation_overlap_seconds());
     }
+
+    // The replay filter remembers authentication tags: a policy that puts none on a packet (no
+    // HMAC, no GCM) has nothing to remember, and anyone could forge a fresh packet anyway.
+    out.replay_filter = sp.replay_filter();
+    if (sp.replay_filter() && hmac_known && cipher_known && out.hmac == HmacAlgorithm::kNone &&
+        out.cipher != Cipher::kAes128Gcm && out.cipher != Cipher::kAes256Gcm) {
+      errors.Add(Field(path, "replay_filter"),
+                 absl::StrCat("needs an authentication tag: hmac is \"none\" and "
+                              "encryption_cipher ",
+                              Quote(CipherName(out.cipher)), " is not AES-GCM"));
+    }
   }
   return result;
 }

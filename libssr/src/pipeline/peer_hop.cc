@@ -131,6 +131,7 @@ absl::StatusOr<std::unique_ptr<Pipeline::PeerState>> Pipeline::PeerState::Create
   }
   ps->gcm_recv = HopAuthIsGcm(recv_policy);
   ps->recv_trailer = ps->gcm_recv ? kGcmTrailer : crypto::HmacTagSize(recv_policy.hmac);
+  ps->replay_filter = recv_policy.replay_filter;
   return ps;
 }
 

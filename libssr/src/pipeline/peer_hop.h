@@ -67,6 +67,7 @@ struct Pipeline::PeerState {
   bool gcm_send = false;
   bool gcm_recv = false;
   size_t recv_trailer = 0;
+  bool replay_filter = false;  // the receive policy's replay_filter (replay_filter.h)
   // Control replies (Enable SVR Metadata) to this peer in the current second (control.cc).
   uint64_t rate_window_start = 0;
   uint32_t rate_count = 0;

@@ -12,6 +12,7 @@
 #include "packet/parser.h"
 #include "pipeline/peer_hop.h"
 #include "pipeline/pipeline_internal.h"
+#include "pipeline/replay_filter.h"
 #include "session/translation.h"
 #include "util/status_macros.h"
 
@@ -46,6 +47,7 @@ absl::Status Pipeline::Init() {
   SSR_ASSIGN_OR_RETURN(sessions_, session::SessionTable::Create(topt));
   sessions_->SetRemovalCallback(&Pipeline::RemovalThunk, this);
   uuids_ = std::make_unique<UuidIndex>(sessions_->capacity());
+  EnsureReplayFilter(state_);
 
   const size_t n_if = r.interfaces.size();
   macs_.resize(n_if);
@@ -140,6 +142,7 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
   }
   state_ = std::move(st);
   tenant_sessions_ = std::move(tenant_sessions);
+  EnsureReplayFilter(state_);  // a policy may have turned the replay filter on
   Count(PipelineCounter::kReloads);
   return absl::OkStatus();
 }

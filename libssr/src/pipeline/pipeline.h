@@ -144,6 +144,7 @@ namespace ssr::pipeline {
     "dropped: transit back to the peer it came from, or between TCP and UDP-transformed hops", kDrop) \
   X(kTransitRelayed, "transit_relayed", "packet relayed between two peers (intermediate router)") \
   X(kDuplicateFirst, "duplicate_first_packet", "forward metadata for an existing session (retransmission)") \
+  X(kReplayDropped, "replay_dropped", "dropped: exact re-send of one of the session's last 15 fast-path packets (replay_filter, §6)", kDrop) \
   X(kSessionReplaced, "session_replaced", "outer tuple reused with a new UUID: old session replaced") \
   X(kPayloadDecryptFail, "payload_decrypt_fail", "dropped: payload did not decrypt", kDrop)     \
   X(kCryptoFail, "crypto_fail", "dropped: sealing or signing failed (see crypto counters)", kDrop) \
@@ -201,6 +202,8 @@ struct PipelineOptions {
   uint32_t disable_md_after_packets = 10;
   size_t neighbor_capacity = 4096;
 };
+
+class ReplayFilter;  // replay_filter.h
 
 // Called when the pipeline creates a session (opened = true) and when a session ends for any
 // reason (timeout, eviction, Delete Session, replaced, reload; opened = false), with the record
@@ -351,6 +354,12 @@ class Pipeline {
   // 60), else refused (dropped, the sender asked to re-signal). nullopt: not held, or rebound.
   std::optional<Disposition> RebindMoved(const Packet& pkt, WanPacket& w, uint64_t now_ms);
   inline void UpdateHandshake(WanPacket& w, uint64_t now_ms);
+  // Replay filter (replay_filter.{h,cc}, §6): true when the authenticated fast-path `payload` of
+  // session `s` from `peer` is an exact re-send of one of the session's last packets (counted
+  // replay_dropped); called only when replay_ exists. EnsureReplayFilter allocates replay_ once,
+  // when a peer's receive policy of `st` asks for it (Init, Reload).
+  bool Replayed(const session::Session& s, const PeerState& peer, std::span<const uint8_t> payload);
+  void EnsureReplayFilter(const State& st);
 
   // Egress (egress.cc): toward the LAN.
   Disposition ToLan(session::Session& s, session::Direction d, Packet& pkt, size_t md_total,
@@ -404,6 +413,7 @@ class Pipeline {
   std::unique_ptr<session::SessionTable> sessions_;
   std::vector<uint32_t> tenant_sessions_;                 // live sessions per tenant
   std::unique_ptr<UuidIndex> uuids_;                      // sessions created from metadata
+  std::unique_ptr<ReplayFilter> replay_;                  // null unless a peer policy asks for it
   std::vector<packet::MacAddress> macs_;
   std::vector<io::Port*> ports_;
   io::FramePool* pool_ = nullptr;

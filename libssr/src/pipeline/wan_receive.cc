@@ -62,6 +62,10 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
       !DecodePayloadSection(w, now_ms)) {
     return Disposition::kDropped;
   }
+  // An exact re-send of one of the session's last fast-path packets (replay_filter.h, §6).
+  if (replay_ != nullptr && !w.has_md && w.hit && Replayed(*w.hit.session, *peer, payload)) {
+    return Disposition::kDropped;
+  }
   if (w.has_md && w.md.Has(TlvField::kControlMessage)) {
     return HandleControl(*peer, pkt, w.md, now_ms);
   }
