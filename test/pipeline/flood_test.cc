@@ -137,6 +137,8 @@ TEST_CASE("The per-source embryonic cap refuses the flooding client only", "[pip
   REQUIRE(Send(rig, Seg("10.10.1.66", 30000, true, packet::kTcpAck, 1001, 7001), true));
   CHECK(FloodSyn(rig, "10.10.1.66", 30004));
   CHECK_FALSE(FloodSyn(rig, "10.10.1.66", 30005));
+  // Refused before any waypoint pair was searched for: 5 sessions, 5 pairs.
+  CHECK(rig.a().sessions().counters().Get(session::SessionCounter::kWaypointsAllocated) == 5);
   // The egress counts the same client (the address the server answers): its sessions from
   // this client are capped too, and nothing was refused there so far.
   CHECK(Get(rig.b(), PipelineCounter::kEmbryonicLimit) == 0);

@@ -262,6 +262,11 @@ Session* Pipeline::AdmitSession(session::SessionInit& init, session::WaypointPoo
     Count(PipelineCounter::kTenantLimit);
     return nullptr;
   }
+  // Before the waypoint search: a flood refused by its cap costs a hash and two reads.
+  if (sessions_->CheckEmbryonicCaps(init) != session::InsertResult::kOk) {
+    Count(PipelineCounter::kEmbryonicLimit);
+    return nullptr;
+  }
   if (waypoints != nullptr &&
       sessions_->AllocateWaypoints(*waypoints, now_ms, &init.reverse) !=
           session::WaypointResult::kOk) {

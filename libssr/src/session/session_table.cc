@@ -189,18 +189,7 @@ InsertOutcome SessionTable::Insert(const SessionInit& init, uint64_t now_ms) {
     counters_.Increment(SessionCounter::kQuarantineReclaimed);
   }
 
-  if (max_embryonic_per_tenant_ != 0 && EmbryonicOfTenant(init.tenant) >= max_embryonic_per_tenant_) {
-    counters_.Increment(SessionCounter::kEmbryonicTenantLimit);
-    return {InsertResult::kEmbryonicLimit, nullptr};
-  }
-  if (max_embryonic_per_source_ != 0 && (init.flags & kTransit) == 0) {
-    const bool allocated = (init.flags & kWaypointsAllocated) != 0;
-    if (EmbryonicFromSource(allocated ? init.forward.src : init.reverse.dst) >=
-        max_embryonic_per_source_) {
-      counters_.Increment(SessionCounter::kEmbryonicSourceLimit);
-      return {InsertResult::kEmbryonicLimit, nullptr};
-    }
-  }
+  if (CheckEmbryonicCaps(init) != InsertResult::kOk) return {InsertResult::kEmbryonicLimit, nullptr};
 
   const uint32_t index = AcquireSlot(now_ms);
   if (index == kNil) {
@@ -234,6 +223,22 @@ InsertOutcome SessionTable::Insert(const SessionInit& init, uint64_t now_ms) {
   ++live_;
   counters_.Increment(SessionCounter::kInserted);
   return {InsertResult::kOk, &s};
+}
+
+InsertResult SessionTable::CheckEmbryonicCaps(const SessionInit& init) {
+  if (max_embryonic_per_tenant_ != 0 && EmbryonicOfTenant(init.tenant) >= max_embryonic_per_tenant_) {
+    counters_.Increment(SessionCounter::kEmbryonicTenantLimit);
+    return InsertResult::kEmbryonicLimit;
+  }
+  if (max_embryonic_per_source_ != 0 && (init.flags & kTransit) == 0) {
+    const bool allocated = (init.flags & kWaypointsAllocated) != 0;
+    if (EmbryonicFromSource(allocated ? init.forward.src : init.reverse.dst) >=
+        max_embryonic_per_source_) {
+      counters_.Increment(SessionCounter::kEmbryonicSourceLimit);
+      return InsertResult::kEmbryonicLimit;
+    }
+  }
+  return InsertResult::kOk;
 }
 
 void SessionTable::LeaveEmbryonic(uint32_t index) {

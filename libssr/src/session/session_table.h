@@ -223,6 +223,11 @@ class SessionTable {
   // session starts unanswered, TCP state kNone: the caller accounts the first packet with
   // Update(kForward, ...) like any other.
   InsertOutcome Insert(const SessionInit& init, uint64_t now_ms);
+  // The embryonic caps alone (Insert applies them too): kEmbryonicLimit (counted) when `init`'s
+  // client address or tenant is at its cap, else kOk. Lets a caller refuse before spending
+  // work on the session (e.g. allocating waypoints); init.flags must already carry
+  // kWaypointsAllocated / kTransit as they will be inserted.
+  InsertResult CheckEmbryonicCaps(const SessionInit& init);
 
   // Accounts one packet of `session` in `direction`: refreshes the inactivity timer, marks the
   // session answered on the first reverse packet, and runs the TCP state machine for TCP
