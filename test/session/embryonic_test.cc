@@ -182,7 +182,7 @@ TEST_CASE("The per-tenant cap refuses a tenant's embryonic sessions beyond it, o
   CHECK(table->Insert(of_tenant(3, 3), 1).result == InsertResult::kOk);
 }
 
-TEST_CASE("Under pressure TCP embryonic sessions expire after the short timeout; established "
+TEST_CASE("Under pressure TCP embryonic sessions expire after the short timeout, while established "
           "ones and a table below the threshold keep the normal timeouts",
           "[session][flood]") {
   SessionTableOptions o = Options(8);

@@ -313,6 +313,7 @@ uint32_t SessionTable::AcquireSlot(uint64_t now_ms) {
 UpdateResult SessionTable::Update(Session& s, Direction d, const TcpSegment& segment,
                                   uint64_t now_ms) {
   UpdateResult result = UpdateResult::kOk;
+  const bool was_settled = Settled(s);
   if (s.protocol_class == ProtocolClass::kTcp) {
     // Like kInvalid below: an RST or FIN outside the window (docs/protocol.md §6) neither
     // refreshes the timer nor answers the session.
@@ -341,15 +342,15 @@ UpdateResult SessionTable::Update(Session& s, Direction d, const TcpSegment& seg
     TrackTcpSegment(s, d, segment);
   }
   s.last_activity_ms = now_ms;
+  // Settled sessions (the common case) are decided from line 0 alone: they left the LRU on the
+  // packet that settled them. The links (line 1) are read only for the others.
+  if (was_settled) return result;
   if (d == Direction::kReverse) s.seen |= kSeenReverse;
   const uint32_t index = IndexOf(s);
   if (OnEmbryonicList(index)) {
     // TCP stays embryonic until its handshake completed, even when the server answered: a SYN
     // flood the server answers (SYN-ACK or RST) must stay evictable.
-    const bool handshake_done =
-        s.protocol_class != ProtocolClass::kTcp || s.tcp_state == TcpState::kEstablished ||
-        s.tcp_state == TcpState::kFinWait || s.tcp_state == TcpState::kClosing;
-    if (s.answered() && handshake_done) {
+    if (Settled(s)) {
       LeaveEmbryonic(index);
     } else if (d == Direction::kForward && embryonic_.tail != index) {
       Unlink(embryonic_, index);
@@ -474,7 +475,7 @@ uint32_t SessionTable::Expire(uint64_t now_ms, uint32_t budget) {
       uint64_t timeout = timeout_ms_[slot];
       bool early = false;
       if (pressure && s.protocol_class == ProtocolClass::kTcp && pressure_timeout_ms_ < timeout &&
-          OnEmbryonicList(index)) {
+          !Settled(s) && OnEmbryonicList(index)) {
         timeout = pressure_timeout_ms_;
         early = true;
       }

@@ -379,6 +379,14 @@ class SessionTable {
   bool OnEmbryonicList(uint32_t index) const {
     return sessions_[index].prev != kNil || embryonic_.head == index;
   }
+  // Answered and, for TCP, handshake completed (line 0 only). A settled session is never on the
+  // LRU: Update takes it off on the packet that settles it. An unsettled one may be off it too
+  // (a TCP session established, then reset).
+  static bool Settled(const Session& s) {
+    return s.answered() &&
+           (s.protocol_class != ProtocolClass::kTcp || s.tcp_state == TcpState::kEstablished ||
+            s.tcp_state == TcpState::kFinWait || s.tcp_state == TcpState::kClosing);
+  }
   void LeaveEmbryonic(uint32_t index);
   static const util::IpAddress* ClientAddress(const Session& s);
   void SourceBuckets(const util::IpAddress& address, uint32_t* a, uint32_t* b) const;
