@@ -144,5 +144,32 @@ TEST_CASE("The per-source embryonic cap refuses the flooding client only", "[pip
   CHECK(Get(rig.b(), PipelineCounter::kEmbryonicLimit) == 0);
 }
 
+TEST_CASE("The per-tenant embryonic cap holds across a reload that renumbers the tenants",
+          "[pipeline][flood]") {
+  const std::string base = Replace(std::string(config::DefaultConfigText()),
+                                   "limits { max_sessions: 1048576 }",
+                                   "limits { max_sessions: 1048576 max_embryonic_per_tenant: 2 }");
+  RigOptions o;
+  o.config = LoadConfig(base);
+  Rig rig(o);
+  rig.AddServer(kServer);
+  CHECK(FloodSyn(rig, "10.10.1.66", 30000));
+  CHECK(FloodSyn(rig, "10.10.1.67", 30001));
+  CHECK_FALSE(FloodSyn(rig, "10.10.1.68", 30002));  // engineering holds 2
+  CHECK(rig.a().sessions().counters().Get(session::SessionCounter::kEmbryonicTenantLimit) == 1);
+  // A new first tenant moves engineering from index 0 to 1: its count must move with it.
+  const std::string next = Replace(base, "tenants {\n  name: \"engineering\"",
+                                   "tenants { name: \"lab\" members { router: \"branch\" "
+                                   "interface: \"lan0\" prefixes: \"10.10.7.0/24\" } }\n"
+                                   "tenants {\n  name: \"engineering\"");
+  REQUIRE(next != base);
+  REQUIRE(rig.a().Reload(LoadConfig(next)).ok());
+  CHECK_FALSE(FloodSyn(rig, "10.10.1.68", 30003));
+  CHECK(rig.a().sessions().counters().Get(session::SessionCounter::kEmbryonicTenantLimit) == 2);
+  // The tenant now at index 0 (lab) is not charged with engineering's sessions.
+  CHECK(rig.a().sessions().EmbryonicOfTenant(0) == 0);
+  CHECK(rig.a().sessions().EmbryonicOfTenant(1) == 2);
+}
+
 }  // namespace
 }  // namespace ssr::pipeline::testing
