@@ -189,7 +189,9 @@ InsertOutcome SessionTable::Insert(const SessionInit& init, uint64_t now_ms) {
     counters_.Increment(SessionCounter::kQuarantineReclaimed);
   }
 
-  if (CheckEmbryonicCaps(init) != InsertResult::kOk) return {InsertResult::kEmbryonicLimit, nullptr};
+  if (CheckEmbryonicCaps(init) != InsertResult::kOk) {
+    return {InsertResult::kEmbryonicLimit, nullptr};
+  }
 
   const uint32_t index = AcquireSlot(now_ms);
   if (index == kNil) {
@@ -226,7 +228,8 @@ InsertOutcome SessionTable::Insert(const SessionInit& init, uint64_t now_ms) {
 }
 
 InsertResult SessionTable::CheckEmbryonicCaps(const SessionInit& init) {
-  if (max_embryonic_per_tenant_ != 0 && EmbryonicOfTenant(init.tenant) >= max_embryonic_per_tenant_) {
+  if (max_embryonic_per_tenant_ != 0 &&
+      EmbryonicOfTenant(init.tenant) >= max_embryonic_per_tenant_) {
     counters_.Increment(SessionCounter::kEmbryonicTenantLimit);
     return InsertResult::kEmbryonicLimit;
   }

@@ -10,9 +10,10 @@
 //    system calls. One table per worker; not thread-safe.
 //  * Every slot is on exactly one intrusive list (links inside the Session) or on none:
 //      free list        unused slots (singly linked);
-//      embryonic LRU    live sessions that are not yet answered, least recently active first;
+//      embryonic LRU    live embryonic sessions (below), least recently active first;
 //      quarantine FIFO  removed sessions whose allocated waypoint pair is held back (§2.4);
-//      none             answered live sessions.
+//      none             settled live sessions (answered, TCP handshake completed), and TCP
+//                       sessions reset or closed after they settled.
 //  * "Embryonic" (for eviction) means precisely: live, and either unanswered (no packet
 //    accounted in the reverse direction yet, Session::answered() is false) or a TCP session
 //    whose handshake has not completed (state none, SYN sent, SYN received, or closed by an RST
@@ -145,7 +146,8 @@ struct SessionTableOptions {
   uint64_t quarantine_ms = kDefaultQuarantine;
   // AllocateWaypoints gives up (kExhausted) after this many taken pairs in a row.
   uint32_t max_waypoint_probes = 64;
-  // Embryonic caps (design note); 0: no cap.
+  // Embryonic caps (design note); 0: no cap. The per-tenant cap binds for tenants below the
+  // count given to SetTenantCount (none until it is called).
   uint32_t max_embryonic_per_source = config::Limits{}.max_embryonic_per_source;
   uint32_t max_embryonic_per_tenant = config::Limits{}.max_embryonic_per_tenant;
   // Under-pressure embryonic timeout (design note); pressure_percent 0 disables it.
@@ -261,7 +263,8 @@ class SessionTable {
   }
   // True while the under-pressure embryonic timeout applies.
   bool UnderPressure() const {
-    return pressure_percent_ != 0 && uint64_t{live_} * 100 >= uint64_t{capacity_} * pressure_percent_;
+    return pressure_percent_ != 0 &&
+           uint64_t{live_} * 100 >= uint64_t{capacity_} * pressure_percent_;
   }
   // True while `session` is on the embryonic LRU (evictable).
   bool IsEmbryonic(const Session& session) const { return OnEmbryonicList(IndexOf(session)); }
@@ -324,8 +327,8 @@ class SessionTable {
   const Session& at(uint32_t index) const { return sessions_[index]; }
 
   // Bytes held by the table, computed from capacities: session array + flow index slots +
-  // occupancy bitmap (the object itself and allocator overhead are not counted; both are
-  // constant).
+  // occupancy bitmap (the object itself, the 32 KiB per-source sketch, the per-tenant counters
+  // and allocator overhead are not counted; they do not grow with the capacity).
   size_t MemoryBytes() const {
     return size_t{capacity_} * sizeof(Session) + index_.MemoryBytes() +
            occupied_.size() * sizeof(uint64_t);
