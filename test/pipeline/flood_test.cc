@@ -144,6 +144,31 @@ TEST_CASE("The per-source embryonic cap refuses the flooding client only", "[pip
   CHECK(Get(rig.b(), PipelineCounter::kEmbryonicLimit) == 0);
 }
 
+TEST_CASE("The under-pressure embryonic timeout comes from the config's limits",
+          "[pipeline][flood]") {
+  for (const bool configured : {false, true}) {
+    INFO("configured " << configured);
+    RigOptions o;
+    if (configured) {
+      o.config = LoadConfig(Replace(std::string(config::DefaultConfigText()),
+                                    "limits { max_sessions: 1048576 }",
+                                    "limits { max_sessions: 1048576 embryonic_pressure_percent: 50 "
+                                    "tcp_embryonic_under_pressure_seconds: 2 }"));
+    }
+    o.max_sessions_a = 4;
+    Rig rig(o);
+    rig.AddServer(kServer);
+    CHECK(FloodSyn(rig, "10.10.1.66", 30000));
+    CHECK(FloodSyn(rig, "10.10.1.67", 30001));
+    // 2 of 4 slots: under pressure at 50 %, not at the default 75 %.
+    rig.Advance(2001);
+    rig.a().Expire(rig.now(), 1u << 20);
+    CHECK(rig.a().sessions().size() == (configured ? 0u : 2u));
+    CHECK(rig.a().sessions().counters().Get(session::SessionCounter::kExpiredUnderPressure) ==
+          (configured ? 2u : 0u));
+  }
+}
+
 TEST_CASE("The per-tenant embryonic cap holds across a reload that renumbers the tenants",
           "[pipeline][flood]") {
   const std::string base = Replace(std::string(config::DefaultConfigText()),
