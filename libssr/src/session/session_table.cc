@@ -271,14 +271,18 @@ uint32_t SessionTable::EmbryonicFromSource(const util::IpAddress& address) const
 }
 
 void SessionTable::CountEmbryonic(const Session& s, int delta) {
-  if (const util::IpAddress* client = ClientAddress(s)) {
+  // Caps are fixed at creation: without one, nothing is counted (no hash per new session).
+  if (max_embryonic_per_source_ == 0) {
+  } else if (const util::IpAddress* client = ClientAddress(s)) {
     uint32_t a = 0;
     uint32_t b = 0;
     SourceBuckets(*client, &a, &b);
     Add(source_embryonic_[a], delta);
     Add(source_embryonic_[b], delta);
   }
-  if (s.tenant < tenant_embryonic_.size()) Add(tenant_embryonic_[s.tenant], delta);
+  if (max_embryonic_per_tenant_ != 0 && s.tenant < tenant_embryonic_.size()) {
+    Add(tenant_embryonic_[s.tenant], delta);
+  }
 }
 
 void SessionTable::SetTenantCount(uint32_t count) {

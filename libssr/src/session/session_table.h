@@ -256,7 +256,8 @@ class SessionTable {
   // (O(embryonic sessions); allocates when the count grows): call it after tenant indices of
   // live sessions were remapped (config reload). Not for the packet path.
   void SetTenantCount(uint32_t count);
-  // The per-source sketch's estimate for `address` (the smaller of its two counters).
+  // The per-source sketch's estimate for `address` (the smaller of its two counters). Sources
+  // and tenants are counted only while their cap is set (0 otherwise).
   uint32_t EmbryonicFromSource(const util::IpAddress& address) const;
   uint32_t EmbryonicOfTenant(uint32_t tenant) const {
     return tenant < tenant_embryonic_.size() ? tenant_embryonic_[tenant] : 0;
