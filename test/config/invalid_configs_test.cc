@@ -836,6 +836,22 @@ std::vector<Row> InvalidRows() {
       {"per-tenant limit above the default max_sessions",
        [](Config& c) { c.mutable_limits()->set_max_sessions_per_tenant(1048577); },
        {"limits.max_sessions_per_tenant: 1048577 exceeds max_sessions (1048576)"}},
+      {"embryonic caps above max_sessions",
+       [](Config& c) {
+         Merge(&c, R"pb(limits {
+                          max_sessions: 2048
+                          max_embryonic_per_source: 2049
+                          max_embryonic_per_tenant: 4096
+                        })pb");
+       },
+       {"limits.max_embryonic_per_source: 2049 exceeds max_sessions (2048)",
+        "limits.max_embryonic_per_tenant: 4096 exceeds max_sessions (2048)"}},
+      {"embryonic pressure above 100 percent",
+       [](Config& c) { c.mutable_limits()->set_embryonic_pressure_percent(101); },
+       {"limits.embryonic_pressure_percent: 101 is out of range (1-100)"}},
+      {"embryonic timeout under pressure above seven days",
+       [](Config& c) { c.mutable_limits()->set_tcp_embryonic_under_pressure_seconds(604801); },
+       {"limits.tcp_embryonic_under_pressure_seconds: 604801 is out of range (1-604800)"}},
 
       // ---- whole config -----------------------------------------------------------------------
       {"config without routers",
@@ -989,7 +1005,14 @@ std::vector<Row> ValidRows() {
       {"limits and timeouts at their bounds",
        [](Config& c) {
          Merge(&c, R"pb(timeouts { tcp_established_seconds: 604800 tcp_embryonic_seconds: 604800 }
-                        limits { max_sessions: 16777216 max_sessions_per_tenant: 16777216 })pb");
+                        limits {
+                          max_sessions: 16777216
+                          max_sessions_per_tenant: 16777216
+                          max_embryonic_per_source: 16777216
+                          max_embryonic_per_tenant: 1
+                          embryonic_pressure_percent: 100
+                          tcp_embryonic_under_pressure_seconds: 604800
+                        })pb");
        },
        {}},
   };

@@ -202,6 +202,11 @@ struct Timeouts {
 struct Limits {
   uint32_t max_sessions = 1u << 20;
   uint32_t max_sessions_per_tenant = 0;        // 0: only max_sessions applies
+  // Embryonic (half-open) sessions, per worker table (docs/protocol.md §2.10.1).
+  uint32_t max_embryonic_per_source = 0;       // 0: no cap
+  uint32_t max_embryonic_per_tenant = 0;       // 0: no cap
+  uint32_t embryonic_pressure_percent = 75;    // table occupancy that shortens the timeout
+  uint32_t tcp_embryonic_under_pressure_seconds = 5;
 };
 
 // The whole validated organisation config.

@@ -68,6 +68,32 @@ Limits ValidateLimits(const v1::Limits& l, ErrorSink& errors) {
   } else {
     out.max_sessions_per_tenant = l.max_sessions_per_tenant();
   }
+  // Embryonic caps: 0 is "no cap"; a cap above the table size could never bind.
+  const std::pair<uint32_t, std::pair<const char*, uint32_t*>> caps[] = {
+      {l.max_embryonic_per_source(), {"max_embryonic_per_source", &out.max_embryonic_per_source}},
+      {l.max_embryonic_per_tenant(), {"max_embryonic_per_tenant", &out.max_embryonic_per_tenant}},
+  };
+  for (const auto& [value, field] : caps) {
+    if (max_ok && value > out.max_sessions) {
+      errors.Add(Field("limits", field.first),
+                 absl::StrCat(value, " exceeds max_sessions (", out.max_sessions, ")"));
+    } else {
+      *field.second = value;
+    }
+  }
+  if (l.embryonic_pressure_percent() > 100) {
+    errors.Add("limits.embryonic_pressure_percent",
+               absl::StrCat(l.embryonic_pressure_percent(), " is out of range (1-100)"));
+  } else if (l.embryonic_pressure_percent() != 0) {
+    out.embryonic_pressure_percent = l.embryonic_pressure_percent();
+  }
+  if (l.tcp_embryonic_under_pressure_seconds() > kMaxTimeoutSeconds) {
+    errors.Add("limits.tcp_embryonic_under_pressure_seconds",
+               absl::StrCat(l.tcp_embryonic_under_pressure_seconds(), " is out of range (1-",
+                            kMaxTimeoutSeconds, ")"));
+  } else if (l.tcp_embryonic_under_pressure_seconds() != 0) {
+    out.tcp_embryonic_under_pressure_seconds = l.tcp_embryonic_under_pressure_seconds();
+  }
   return out;
 }
 

@@ -71,6 +71,9 @@ struct Pipeline::PeerState {
   // Control replies (Enable SVR Metadata) to this peer in the current second (control.cc).
   uint64_t rate_window_start = 0;
   uint32_t rate_count = 0;
+  // Delete Session messages for sessions the table removed itself, this second (pipeline.cc).
+  uint64_t delete_window_start = 0;
+  uint32_t delete_count = 0;
 
   // Appends the hop authentication (HMAC tag, or a GCM trailer authenticating region[0, *len))
   // to region[0, *len); *len grows by the trailer. `crypto_now_ms` is unix time.

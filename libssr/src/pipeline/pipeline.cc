@@ -44,8 +44,14 @@ absl::Status Pipeline::Init() {
   session::SessionTableOptions topt;
   topt.max_sessions = options_.max_sessions != 0 ? options_.max_sessions : cfg.limits.max_sessions;
   topt.timeouts = cfg.timeouts;
+  topt.max_embryonic_per_source = cfg.limits.max_embryonic_per_source;
+  topt.max_embryonic_per_tenant = cfg.limits.max_embryonic_per_tenant;
+  topt.pressure_percent = cfg.limits.embryonic_pressure_percent;
+  topt.embryonic_pressure_timeout_ms =
+      uint64_t{cfg.limits.tcp_embryonic_under_pressure_seconds} * 1000;
   SSR_ASSIGN_OR_RETURN(sessions_, session::SessionTable::Create(topt));
   sessions_->SetRemovalCallback(&Pipeline::RemovalThunk, this);
+  sessions_->SetTenantCount(static_cast<uint32_t>(cfg.tenants.size()));
   uuids_ = std::make_unique<UuidIndex>(sessions_->capacity());
   EnsureReplayFilter(state_);
 
@@ -143,6 +149,9 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
   state_ = std::move(st);
   tenant_sessions_ = std::move(tenant_sessions);
   EnsureReplayFilter(state_);  // a policy may have turned the replay filter on
+  // Tenant indices were remapped: recount the embryonic caps (the caps themselves are fixed at
+  // creation, like the table size).
+  sessions_->SetTenantCount(static_cast<uint32_t>(new_cfg.tenants.size()));
   Count(PipelineCounter::kReloads);
   return absl::OkStatus();
 }
@@ -258,6 +267,11 @@ Session* Pipeline::AdmitSession(session::SessionInit& init, session::WaypointPoo
     Count(PipelineCounter::kTenantLimit);
     return nullptr;
   }
+  // Before the waypoint search: a flood refused by its cap costs a hash and two reads.
+  if (sessions_->CheckEmbryonicCaps(init) != session::InsertResult::kOk) {
+    Count(PipelineCounter::kEmbryonicLimit);
+    return nullptr;
+  }
   if (waypoints != nullptr &&
       sessions_->AllocateWaypoints(*waypoints, now_ms, &init.reverse) !=
           session::WaypointResult::kOk) {
@@ -265,6 +279,10 @@ Session* Pipeline::AdmitSession(session::SessionInit& init, session::WaypointPoo
     return nullptr;
   }
   const session::InsertOutcome ins = sessions_->Insert(init, now_ms);
+  if (ins.result == session::InsertResult::kEmbryonicLimit) {
+    Count(PipelineCounter::kEmbryonicLimit);
+    return nullptr;
+  }
   if (ins.result != session::InsertResult::kOk) {
     Count(PipelineCounter::kSessionRefused);
     return nullptr;
@@ -300,10 +318,28 @@ void Pipeline::OnRemoved(const Session& s, session::RemovalReason reason) {
   if (s.tenant < tenant_sessions_.size() && tenant_sessions_[s.tenant] > 0) --tenant_sessions_[s.tenant];
   if ((s.flags & session::kIndexedByUuid) != 0) uuids_->Erase(sessions_->IndexOf(s), *sessions_);
   // The ingress tells the peer (§2.10): its state would otherwise live until its own timeout.
+  // Rate-limited per peer (§2.10.1): a flood evicts or expires sessions far faster than the
+  // peer needs to hear about them, and each message costs a frame; the rest are counted and
+  // left to the peer's own timeout.
   if ((s.flags & session::kWaypointsAllocated) != 0 && s.peer < state_.peers.size()) {
-    SendControl(*state_.peers[s.peer], session::TranslatedTuple(s, Direction::kForward),
+    PeerState& peer = *state_.peers[s.peer];
+    if (!RemovalDeleteOk(peer, now_ms_)) {
+      Count(PipelineCounter::kCtrlDeleteSuppressed);
+      return;
+    }
+    SendControl(peer, session::TranslatedTuple(s, Direction::kForward),
                 svr::ControlMessage::kDeleteSession, &s, now_ms_);
   }
+}
+
+bool Pipeline::RemovalDeleteOk(PeerState& peer, uint64_t now_ms) {
+  if (now_ms >= peer.delete_window_start + 1000 || now_ms < peer.delete_window_start) {
+    peer.delete_window_start = now_ms;
+    peer.delete_count = 0;
+  }
+  if (peer.delete_count >= options_.removal_deletes_per_second) return false;
+  ++peer.delete_count;
+  return true;
 }
 
 }  // namespace ssr::pipeline

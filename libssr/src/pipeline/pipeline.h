@@ -153,6 +153,10 @@ namespace ssr::pipeline {
   X(kCtrlRateLimited, "ctrl_rate_limited", "control reply suppressed by the per-peer rate limit") \
   X(kCtrlSentDisable, "ctrl_sent_disable_md", "control Disable SVR Metadata sent (one-way flow)") \
   X(kCtrlSentDelete, "ctrl_sent_delete", "control Delete Session sent")                         \
+  X(kCtrlDeleteSuppressed, "ctrl_delete_suppressed",                                            \
+    "Delete Session for an evicted or expired session not sent: per-peer rate limit (§2.10.1)")  \
+  X(kEmbryonicLimit, "embryonic_limit",                                                         \
+    "dropped: the client address or tenant holds its cap of embryonic sessions (§2.10.1)", kDrop) \
   X(kCtrlSentKeepAlive, "ctrl_sent_keep_alive", "control Keep Alive sent on an idle session (NAT)") \
   X(kCtrlSentHealthAck, "ctrl_sent_health_ack", "control Session Health Check: state exists sent") \
   X(kCtrlReceived, "ctrl_received", "control packet consumed (never forwarded, §7.43)")         \
@@ -197,6 +201,9 @@ struct PipelineOptions {
   RecoveryMode recovery = RecoveryMode::kPacketBased;
   uint64_t inactivity_ms = 5000;          // inactivity-based recovery timeout (§2.8)
   uint32_t control_replies_per_second = 100;  // Enable-Metadata replies per peer (§2.8)
+  // Delete Session messages per peer and second for sessions the table removed itself (eviction,
+  // expiry); the rest are counted (ctrl_delete_suppressed) and left to the peer's timeout (§2.10).
+  uint32_t removal_deletes_per_second = 100;
   // One-way flows (§2.6): the egress sends Disable SVR Metadata after this many forward packets
   // carrying metadata without any reverse packet.
   uint32_t disable_md_after_packets = 10;
@@ -386,6 +393,7 @@ class Pipeline {
   void SendControl(PeerState& peer, const session::FlowKey& outer, svr::ControlMessage reason,
                    const session::Session* s, uint64_t now_ms);
   bool RateLimitOk(PeerState& peer, uint64_t now_ms);
+  bool RemovalDeleteOk(PeerState& peer, uint64_t now_ms);
   void SendKeepAlives(uint64_t now_ms, uint32_t budget);
 
   // Peer hop (peer_hop.cc): peers, hop crypto, metadata encoding. FindPeer is per packet: inline

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
@@ -17,6 +18,16 @@ uint64_t Ms(std::chrono::seconds s) {
 uint64_t SaturatingAdd(uint64_t a, uint64_t b) {
   return b > std::numeric_limits<uint64_t>::max() - a ? std::numeric_limits<uint64_t>::max()
                                                       : a + b;
+}
+
+// +1 / -1 on a counter; never below 0, so a count that went astray (a session's tenant index
+// remapped before SetTenantCount) cannot wrap into a cap that refuses everything.
+void Add(uint32_t& counter, int delta) {
+  if (delta > 0) {
+    ++counter;
+  } else if (counter > 0) {
+    --counter;
+  }
 }
 
 }  // namespace
@@ -53,6 +64,8 @@ std::string_view InsertResultName(InsertResult r) {
       return "invalid_key";
     case InsertResult::kTableFull:
       return "table_full";
+    case InsertResult::kEmbryonicLimit:
+      return "embryonic_limit";
   }
   return "invalid";
 }
@@ -72,7 +85,12 @@ SessionTable::SessionTable(const SessionTableOptions& options)
       max_waypoint_probes_(std::max<uint32_t>(options.max_waypoint_probes, 1)),
       sessions_(options.max_sessions),
       index_(size_t{options.max_sessions} * 2),
-      occupied_((size_t{options.max_sessions} + 63) / 64, 0) {
+      occupied_((size_t{options.max_sessions} + 63) / 64, 0),
+      max_embryonic_per_source_(options.max_embryonic_per_source),
+      max_embryonic_per_tenant_(options.max_embryonic_per_tenant),
+      pressure_percent_(std::min<uint32_t>(options.pressure_percent, 100)),
+      pressure_timeout_ms_(options.embryonic_pressure_timeout_ms),
+      source_embryonic_(size_t{2} * kSourceBuckets, 0) {
   const config::Timeouts& t = options.timeouts;
   timeout_ms_[kTcpEmbryonic] = Ms(t.tcp_embryonic);
   timeout_ms_[kTcpEstablished] = Ms(t.tcp_established);
@@ -171,6 +189,10 @@ InsertOutcome SessionTable::Insert(const SessionInit& init, uint64_t now_ms) {
     counters_.Increment(SessionCounter::kQuarantineReclaimed);
   }
 
+  if (CheckEmbryonicCaps(init) != InsertResult::kOk) {
+    return {InsertResult::kEmbryonicLimit, nullptr};
+  }
+
   const uint32_t index = AcquireSlot(now_ms);
   if (index == kNil) {
     counters_.Increment(SessionCounter::kTableFull);
@@ -199,9 +221,76 @@ InsertOutcome SessionTable::Insert(const SessionInit& init, uint64_t now_ms) {
   index_.Insert(reverse_hash, FlowId(index, Direction::kReverse));
   PushBack(embryonic_, index);
   ++embryonic_count_;
+  CountEmbryonic(s, +1);
   ++live_;
   counters_.Increment(SessionCounter::kInserted);
   return {InsertResult::kOk, &s};
+}
+
+InsertResult SessionTable::CheckEmbryonicCaps(const SessionInit& init) {
+  if (max_embryonic_per_tenant_ != 0 &&
+      EmbryonicOfTenant(init.tenant) >= max_embryonic_per_tenant_) {
+    counters_.Increment(SessionCounter::kEmbryonicTenantLimit);
+    return InsertResult::kEmbryonicLimit;
+  }
+  if (max_embryonic_per_source_ != 0 && (init.flags & kTransit) == 0) {
+    const bool allocated = (init.flags & kWaypointsAllocated) != 0;
+    if (EmbryonicFromSource(allocated ? init.forward.src : init.reverse.dst) >=
+        max_embryonic_per_source_) {
+      counters_.Increment(SessionCounter::kEmbryonicSourceLimit);
+      return InsertResult::kEmbryonicLimit;
+    }
+  }
+  return InsertResult::kOk;
+}
+
+void SessionTable::LeaveEmbryonic(uint32_t index) {
+  Unlink(embryonic_, index);
+  --embryonic_count_;
+  CountEmbryonic(sessions_[index], -1);
+}
+
+// ---- embryonic caps ----
+
+const util::IpAddress* SessionTable::ClientAddress(const Session& s) {
+  if ((s.flags & kTransit) != 0) return nullptr;
+  return (s.flags & kWaypointsAllocated) != 0 ? &s.forward.src : &s.reverse.dst;
+}
+
+void SessionTable::SourceBuckets(const util::IpAddress& address, uint32_t* a, uint32_t* b) const {
+  const uint64_t h = absl::HashOf(address);
+  *a = static_cast<uint32_t>(h) & (kSourceBuckets - 1);
+  *b = kSourceBuckets + (static_cast<uint32_t>(h >> 32) & (kSourceBuckets - 1));
+}
+
+uint32_t SessionTable::EmbryonicFromSource(const util::IpAddress& address) const {
+  uint32_t a = 0;
+  uint32_t b = 0;
+  SourceBuckets(address, &a, &b);
+  return std::min(source_embryonic_[a], source_embryonic_[b]);
+}
+
+void SessionTable::CountEmbryonic(const Session& s, int delta) {
+  // Caps are fixed at creation: without one, nothing is counted (no hash per new session).
+  if (max_embryonic_per_source_ == 0) {
+  } else if (const util::IpAddress* client = ClientAddress(s)) {
+    uint32_t a = 0;
+    uint32_t b = 0;
+    SourceBuckets(*client, &a, &b);
+    Add(source_embryonic_[a], delta);
+    Add(source_embryonic_[b], delta);
+  }
+  if (max_embryonic_per_tenant_ != 0 && s.tenant < tenant_embryonic_.size()) {
+    Add(tenant_embryonic_[s.tenant], delta);
+  }
+}
+
+void SessionTable::SetTenantCount(uint32_t count) {
+  tenant_embryonic_.assign(count, 0);
+  std::fill(source_embryonic_.begin(), source_embryonic_.end(), 0);
+  for (uint32_t i = embryonic_.head; i != kNil; i = sessions_[i].next) {
+    CountEmbryonic(sessions_[i], +1);
+  }
 }
 
 uint32_t SessionTable::AcquireSlot(uint64_t now_ms) {
@@ -218,6 +307,7 @@ uint32_t SessionTable::AcquireSlot(uint64_t now_ms) {
   if (embryonic_.head != kNil) {
     const uint32_t victim = embryonic_.head;
     counters_.Increment(SessionCounter::kEvictedEmbryonic);
+    if (sessions_[victim].answered()) counters_.Increment(SessionCounter::kEvictedHalfOpen);
     if (callback_ != nullptr) {
       callback_(callback_context_, sessions_[victim], RemovalReason::kEvictedEmbryonic);
     }
@@ -230,6 +320,7 @@ uint32_t SessionTable::AcquireSlot(uint64_t now_ms) {
 UpdateResult SessionTable::Update(Session& s, Direction d, const TcpSegment& segment,
                                   uint64_t now_ms) {
   UpdateResult result = UpdateResult::kOk;
+  const bool was_settled = Settled(s);
   if (s.protocol_class == ProtocolClass::kTcp) {
     // Like kInvalid below: an RST or FIN outside the window (docs/protocol.md §6) neither
     // refreshes the timer nor answers the session.
@@ -258,13 +349,17 @@ UpdateResult SessionTable::Update(Session& s, Direction d, const TcpSegment& seg
     TrackTcpSegment(s, d, segment);
   }
   s.last_activity_ms = now_ms;
-  if (!s.answered()) {
-    const uint32_t index = IndexOf(s);
-    if (d == Direction::kReverse) {
-      Unlink(embryonic_, index);
-      s.seen |= kSeenReverse;
-      --embryonic_count_;
-    } else if (embryonic_.tail != index) {
+  // Settled sessions (the common case) are decided from line 0 alone: they left the LRU on the
+  // packet that settled them. The links (line 1) are read only for the others.
+  if (was_settled) return result;
+  if (d == Direction::kReverse) s.seen |= kSeenReverse;
+  const uint32_t index = IndexOf(s);
+  if (OnEmbryonicList(index)) {
+    // TCP stays embryonic until its handshake completed, even when the server answered: a SYN
+    // flood the server answers (SYN-ACK or RST) must stay evictable.
+    if (Settled(s)) {
+      LeaveEmbryonic(index);
+    } else if (d == Direction::kForward && embryonic_.tail != index) {
       Unlink(embryonic_, index);
       PushBack(embryonic_, index);  // most recently active moves to the tail
     }
@@ -292,7 +387,11 @@ InsertResult SessionTable::Rebind(Session& s, Direction d, const FlowKey& key) {
   }
   FlowKey& slot = d == Direction::kForward ? s.forward : s.reverse;
   index_.Erase(FlowIndex::Hash(slot), FlowId(index, d));
+  // The client address may come from the moved key: move its embryonic count with it.
+  const bool embryonic = OnEmbryonicList(index);
+  if (embryonic) CountEmbryonic(s, -1);
   slot = key;
+  if (embryonic) CountEmbryonic(s, +1);
   index_.Insert(hash, FlowId(index, d));
   counters_.Increment(SessionCounter::kRebound);
   return InsertResult::kOk;
@@ -307,10 +406,7 @@ void SessionTable::Erase(Session& s, uint64_t now_ms) {
 void SessionTable::Remove(uint32_t index, uint64_t now_ms, bool allow_quarantine) {
   Session& s = sessions_[index];
   index_.Erase(FlowIndex::Hash(s.forward), FlowId(index, Direction::kForward));
-  if (!s.answered()) {
-    Unlink(embryonic_, index);
-    --embryonic_count_;
-  }
+  if (OnEmbryonicList(index)) LeaveEmbryonic(index);
   --live_;
   if (allow_quarantine && (s.flags & kWaypointsAllocated) != 0 && quarantine_ms_ > 0) {
     s.slot_state = SlotState::kQuarantined;
@@ -377,13 +473,25 @@ uint32_t SessionTable::Expire(uint64_t now_ms, uint32_t budget) {
       SessionCounter::kExpiredOther};
 
   uint32_t expired = 0;
+  // Decided once per call: a sweep under pressure keeps the short timeout for its whole budget.
+  const bool pressure = UnderPressure();
   VisitOccupied(&sweep_cursor_, budget, [&](uint32_t index) {
     Session& s = sessions_[index];
     if (s.slot_state == SlotState::kLive) {
       const TimeoutSlot slot = TimeoutSlotOf(s);
+      uint64_t timeout = timeout_ms_[slot];
+      bool early = false;
+      if (pressure && s.protocol_class == ProtocolClass::kTcp && pressure_timeout_ms_ < timeout &&
+          !Settled(s) && OnEmbryonicList(index)) {
+        timeout = pressure_timeout_ms_;
+        early = true;
+      }
       // A clock that went backwards (now < last activity) never expires anything.
-      if (now_ms < s.last_activity_ms || now_ms - s.last_activity_ms < timeout_ms_[slot]) return;
+      if (now_ms < s.last_activity_ms || now_ms - s.last_activity_ms < timeout) return;
       counters_.Increment(kCounters[slot]);
+      if (early && now_ms - s.last_activity_ms < timeout_ms_[slot]) {
+        counters_.Increment(SessionCounter::kExpiredUnderPressure);
+      }
       if (callback_ != nullptr) callback_(callback_context_, s, kReasons[slot]);
       Remove(index, now_ms, /*allow_quarantine=*/true);
       ++expired;

@@ -10,18 +10,35 @@
 //    system calls. One table per worker; not thread-safe.
 //  * Every slot is on exactly one intrusive list (links inside the Session) or on none:
 //      free list        unused slots (singly linked);
-//      embryonic LRU    live sessions that are not yet answered, least recently active first;
+//      embryonic LRU    live embryonic sessions (below), least recently active first;
 //      quarantine FIFO  removed sessions whose allocated waypoint pair is held back (§2.4);
-//      none             answered live sessions.
-//  * "Embryonic" (for eviction) means precisely: live and no packet accounted in the reverse
-//    direction yet (Session::answered() is false). That covers a TCP SYN without SYN-ACK, a TCP
-//    session picked up midstream without any answer, and UDP / ICMP / other sessions that have
-//    carried packets in one direction only. The first reverse packet (Update(kReverse)) takes the
-//    session off the LRU for good: answered sessions are never evicted.
+//      none             settled live sessions (answered, TCP handshake completed), and TCP
+//                       sessions reset or closed after they settled.
+//  * "Embryonic" (for eviction) means precisely: live, and either unanswered (no packet
+//    accounted in the reverse direction yet, Session::answered() is false) or a TCP session
+//    whose handshake has not completed (state none, SYN sent, SYN received, or closed by an RST
+//    before it was established) even though the server answered. That covers a TCP SYN with or
+//    without SYN-ACK / RST, a TCP session picked up midstream without any answer, and UDP / ICMP
+//    / other sessions that have carried packets in one direction only. A session leaves the LRU
+//    for good when it is answered and (TCP) its handshake completed: such sessions are never
+//    evicted. A SYN flood whose SYNs the server answers therefore stays evictable
+//    (docs/protocol.md §2.10.1).
 //  * When Insert finds no free slot it takes, in this order: the quarantine head (its tuple
 //    reservation is dropped early, counted), then the least recently active embryonic session
 //    (evicted: counted and reported through the removal callback), else it fails with
 //    kTableFull. All three are O(1).
+//  * Embryonic caps (SessionTableOptions): Insert refuses a new session (kEmbryonicLimit,
+//    counted) when its client address or its tenant already holds the configured number of
+//    embryonic sessions. Per-source counts live in a fixed count-min sketch (2 rows x 4096
+//    32-bit counters, 32 KiB, allocated in Create); an address is over its cap only when both of
+//    its counters are, so a collision can make a source look busier than it is only if it
+//    collides in both rows. Per-tenant counts are an array indexed by tenant (SetTenantCount).
+//    The client address is the forward key's source when the reverse key came from the waypoint
+//    allocator (ingress; transit sessions are not counted per source), else the reverse key's
+//    destination (egress and local breakout: the address the server answers).
+//  * Under pressure (live sessions >= pressure_percent of capacity) a TCP session still on the
+//    embryonic LRU expires after embryonic_pressure_timeout_ms when that is shorter than its
+//    normal timeout (counted as kExpiredUnderPressure too).
 //  * Expiry is an incremental sweep (Expire(now, budget) looks at `budget` slots, resuming where
 //    the last call stopped), so it needs no timer structure and its cost per call is bounded; a
 //    session is removed at most one full sweep period after its timeout. The worker calls it
@@ -64,7 +81,15 @@ namespace ssr::session {
   X(kTableFull, "session_table_full",                                                          \
     "insert refused: no free slot and no embryonic session to evict")                          \
   X(kEvictedEmbryonic, "session_evicted_embryonic",                                            \
-    "unanswered session evicted to admit a new one (table full)")                              \
+    "embryonic session evicted to admit a new one (table full)")                               \
+  X(kEvictedHalfOpen, "session_evicted_half_open",                                             \
+    "of session_evicted_embryonic: the server had answered but the TCP handshake was not done") \
+  X(kEmbryonicSourceLimit, "session_embryonic_source_limit",                                   \
+    "insert refused: the client address holds max_embryonic_per_source embryonic sessions")    \
+  X(kEmbryonicTenantLimit, "session_embryonic_tenant_limit",                                   \
+    "insert refused: the tenant holds max_embryonic_per_tenant embryonic sessions")            \
+  X(kExpiredUnderPressure, "session_expired_under_pressure",                                   \
+    "TCP embryonic session expired by the shorter under-pressure timeout (table nearly full)")  \
   X(kQuarantineReclaimed, "session_quarantine_reclaimed",                                      \
     "quarantined waypoint pair released early: its slot was needed (table full) or a new "     \
     "session uses its key")                                                                    \
@@ -121,6 +146,14 @@ struct SessionTableOptions {
   uint64_t quarantine_ms = kDefaultQuarantine;
   // AllocateWaypoints gives up (kExhausted) after this many taken pairs in a row.
   uint32_t max_waypoint_probes = 64;
+  // Embryonic caps (design note); 0: no cap. The per-tenant cap binds for tenants below the
+  // count given to SetTenantCount (none until it is called).
+  uint32_t max_embryonic_per_source = config::Limits{}.max_embryonic_per_source;
+  uint32_t max_embryonic_per_tenant = config::Limits{}.max_embryonic_per_tenant;
+  // Under-pressure embryonic timeout (design note); pressure_percent 0 disables it.
+  uint32_t pressure_percent = config::Limits{}.embryonic_pressure_percent;
+  uint64_t embryonic_pressure_timeout_ms =
+      uint64_t{config::Limits{}.tcp_embryonic_under_pressure_seconds} * 1000;
 };
 
 // Everything Insert needs; the table copies it into the Session.
@@ -140,7 +173,7 @@ struct SessionInit {
   ProtocolClass protocol_class = ProtocolClass::kAuto;
 };
 
-enum class InsertResult : uint8_t { kOk, kExists, kInvalidKey, kTableFull };
+enum class InsertResult : uint8_t { kOk, kExists, kInvalidKey, kTableFull, kEmbryonicLimit };
 std::string_view InsertResultName(InsertResult r);
 
 struct InsertOutcome {
@@ -192,6 +225,11 @@ class SessionTable {
   // session starts unanswered, TCP state kNone: the caller accounts the first packet with
   // Update(kForward, ...) like any other.
   InsertOutcome Insert(const SessionInit& init, uint64_t now_ms);
+  // The embryonic caps alone (Insert applies them too): kEmbryonicLimit (counted) when `init`'s
+  // client address or tenant is at its cap, else kOk. Lets a caller refuse before spending
+  // work on the session (e.g. allocating waypoints); init.flags must already carry
+  // kWaypointsAllocated / kTransit as they will be inserted.
+  InsertResult CheckEmbryonicCaps(const SessionInit& init);
 
   // Accounts one packet of `session` in `direction`: refreshes the inactivity timer, marks the
   // session answered on the first reverse packet, and runs the TCP state machine for TCP
@@ -213,6 +251,24 @@ class SessionTable {
   // The old key is released at once (not quarantined): the session that owned it still exists,
   // so the peer's state for that tuple is being moved, not orphaned.
   InsertResult Rebind(Session& session, Direction direction, const FlowKey& key);
+
+  // Per-tenant embryonic counting covers tenants 0..count-1. Recounts every embryonic session
+  // (O(embryonic sessions); allocates when the count grows): call it after tenant indices of
+  // live sessions were remapped (config reload). Not for the packet path.
+  void SetTenantCount(uint32_t count);
+  // The per-source sketch's estimate for `address` (the smaller of its two counters). Sources
+  // and tenants are counted only while their cap is set (0 otherwise).
+  uint32_t EmbryonicFromSource(const util::IpAddress& address) const;
+  uint32_t EmbryonicOfTenant(uint32_t tenant) const {
+    return tenant < tenant_embryonic_.size() ? tenant_embryonic_[tenant] : 0;
+  }
+  // True while the under-pressure embryonic timeout applies.
+  bool UnderPressure() const {
+    return pressure_percent_ != 0 &&
+           uint64_t{live_} * 100 >= uint64_t{capacity_} * pressure_percent_;
+  }
+  // True while `session` is on the embryonic LRU (evictable).
+  bool IsEmbryonic(const Session& session) const { return OnEmbryonicList(IndexOf(session)); }
 
   // Removes a live session (close, Delete Session). No callback: the caller knows. If its
   // waypoints were allocated the reverse key is quarantined.
@@ -272,8 +328,8 @@ class SessionTable {
   const Session& at(uint32_t index) const { return sessions_[index]; }
 
   // Bytes held by the table, computed from capacities: session array + flow index slots +
-  // occupancy bitmap (the object itself and allocator overhead are not counted; both are
-  // constant).
+  // occupancy bitmap (the object itself, the 32 KiB per-source sketch, the per-tenant counters
+  // and allocator overhead are not counted; they do not grow with the capacity).
   size_t MemoryBytes() const {
     return size_t{capacity_} * sizeof(Session) + index_.MemoryBytes() +
            occupied_.size() * sizeof(uint64_t);
@@ -322,6 +378,25 @@ class SessionTable {
   // A slot for a new session, or kNil (kTableFull).
   uint32_t AcquireSlot(uint64_t now_ms);
 
+  // Embryonic LRU membership and the caps' counters. A live session off the LRU has prev ==
+  // kNil (Unlink) and is not the head.
+  bool OnEmbryonicList(uint32_t index) const {
+    return sessions_[index].prev != kNil || embryonic_.head == index;
+  }
+  // Answered and, for TCP, handshake completed (line 0 only). A settled session is never on the
+  // LRU: Update takes it off on the packet that settles it. An unsettled one may be off it too
+  // (a TCP session established, then reset).
+  static bool Settled(const Session& s) {
+    return s.answered() &&
+           (s.protocol_class != ProtocolClass::kTcp || s.tcp_state == TcpState::kEstablished ||
+            s.tcp_state == TcpState::kFinWait || s.tcp_state == TcpState::kClosing);
+  }
+  void LeaveEmbryonic(uint32_t index);
+  static const util::IpAddress* ClientAddress(const Session& s);
+  void SourceBuckets(const util::IpAddress& address, uint32_t* a, uint32_t* b) const;
+  void CountEmbryonic(const Session& s, int delta);
+  static constexpr uint32_t kSourceBuckets = 4096;  // per row, power of two
+
   uint32_t capacity_;
   uint64_t quarantine_ms_;
   uint32_t max_waypoint_probes_;
@@ -341,6 +416,13 @@ class SessionTable {
   uint32_t quarantined_ = 0;
   uint32_t embryonic_count_ = 0;
   uint32_t sweep_cursor_ = 0;
+
+  uint32_t max_embryonic_per_source_;
+  uint32_t max_embryonic_per_tenant_;
+  uint32_t pressure_percent_;
+  uint64_t pressure_timeout_ms_;
+  std::vector<uint32_t> source_embryonic_;  // 2 x kSourceBuckets, the count-min sketch
+  std::vector<uint32_t> tenant_embryonic_;
 
   RemovalCallback callback_ = nullptr;
   void* callback_context_ = nullptr;
