@@ -228,6 +228,39 @@ TEST_CASE("MSS auto over an IPv6 peer path: 20 bytes less for the outer IPv6 hea
   }
 }
 
+TEST_CASE("A SYN and a SYN-ACK with 40 bytes of options and their metadata fit a 1280-byte IPv6 "
+          "peer path (the clamp does not subtract metadata)",
+          "[pipeline][mss]") {
+  std::string text = Replace(DualStack(true), "role: WAN\n", "role: WAN\n    mtu: 1280\n");
+  text = OnPeers(text, "udp_transform: true");  // the largest first packet: UDP header + TLV 12
+  Rig rig = MakeRig(text);
+  rig.a().neighbors().SetStatic(kWan, Ip("2001:db8::2"), rig.b_mac_wan_);
+  rig.b().neighbors().SetStatic(kWan, Ip("2001:db8::1"), rig.a_mac_wan_);
+  rig.AddServer(kMail6.server);
+  const auto options = [](uint16_t mss) {
+    Bytes o = LinuxOptions(mss);
+    o.resize(40, 1);  // padded with NOPs to the 40-byte maximum
+    return o;
+  };
+  const uint16_t want = 1280 - 60 - 28 - 8;
+  const PacketSpec syn = Seg(kMail6, true, packet::kTcpSyn, 1000, 0, Keep(options(1440)));
+  rig.FromClient(rig.ClientFrame(syn));
+  rig.Step();
+  REQUIRE(rig.to_server_.size() == 1);
+  CHECK(rig.to_server_[0] == rig.AtServer(Seg(kMail6, true, packet::kTcpSyn, 1000, 0, Keep(options(want)))));
+  const PacketSpec synack =
+      Seg(kMail6, false, packet::kTcpSyn | packet::kTcpAck, 5000, 1001, Keep(options(1440)));
+  rig.FromServer(rig.ServerFrame(synack));
+  rig.Step();
+  REQUIRE(rig.to_client_.size() == 1);
+  CHECK(rig.to_client_[0] == rig.AtClient(Seg(kMail6, false, packet::kTcpSyn | packet::kTcpAck, 5000,
+                                              1001, Keep(options(want)))));
+  CHECK(Get(rig.a(), PipelineCounter::kExceedsMtu) == 0);
+  CHECK(Get(rig.b(), PipelineCounter::kExceedsMtu) == 0);
+  CHECK(IpLength(rig.wire_a_to_b_.at(0)) < 1280);
+  CHECK(IpLength(rig.wire_b_to_a_.at(0)) < 1280);
+}
+
 TEST_CASE("MSS off: SYN and SYN-ACK cross unchanged; off on one router only: the other clamps on "
           "both of its sides",
           "[pipeline][mss]") {

@@ -41,7 +41,7 @@ std::optional<InterfaceAddress> ParseInterfaceAddress(const std::string& text) {
 // enforce_mss (docs/protocol.md §2.7.1): "auto", "off" or a number of bytes from kMinMss to
 // mtu - 40 (the MSS of a full-size IPv4 segment on a link of that MTU). Empty: nullopt, the
 // caller's default. Errors are reported at `path`.
-constexpr uint32_t kMinMss = 536;  // RFC 9293 3.7.1: the MSS every IPv4 host must accept
+constexpr uint32_t kMinMss = 536;  // the default MSS of IPv4 (RFC 9293 §3.7.1)
 
 std::optional<MssClamp> ParseEnforceMss(const std::string& text, uint32_t mtu,
                                         const std::string& path, ErrorSink& errors) {
