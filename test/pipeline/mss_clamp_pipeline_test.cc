@@ -207,7 +207,7 @@ std::string DualStack(bool v6_wan) {
   return text;
 }
 
-TEST_CASE("MSS auto over an IPv6 peer path: 20 bytes less for the outer IPv6 header; an IPv6 "
+TEST_CASE("MSS auto over an IPv6 peer path: 20 bytes less for the outer IPv6 header, and an IPv6 "
           "session over an IPv4 path gets the IPv4 figure",
           "[pipeline][mss]") {
   for (const bool v6_wan : {false, true}) {
@@ -261,7 +261,7 @@ TEST_CASE("A SYN and a SYN-ACK with 40 bytes of options and their metadata fit a
   CHECK(IpLength(rig.wire_b_to_a_.at(0)) < 1280);
 }
 
-TEST_CASE("MSS off: SYN and SYN-ACK cross unchanged; off on one router only: the other clamps on "
+TEST_CASE("MSS off: SYN and SYN-ACK cross unchanged, and with off on one router only the other clamps on "
           "both of its sides",
           "[pipeline][mss]") {
   SECTION("off on both WAN interfaces") {
@@ -373,7 +373,7 @@ std::string LoadError(const std::string& text) {
   return std::string(c.status().message());
 }
 
-TEST_CASE("enforce_mss config: auto, off and values load into the model; bad values name the "
+TEST_CASE("enforce_mss config: auto, off and values load into the model and bad values name the "
           "field",
           "[pipeline][mss][config]") {
   using Mode = config::MssClamp::Mode;
