@@ -290,6 +290,21 @@ TEST_CASE("MSS off: SYN and SYN-ACK cross unchanged, and with off on one router 
   }
 }
 
+TEST_CASE("MSS: a reload to off applies to the next SYN", "[pipeline][mss]") {
+  Rig rig = MakeRig(Default());
+  CHECK(Open(rig, kMail, 1460, 1460).syn_at_server == 1432);
+  const auto off = LoadConfig(OnWanInterfaces(Default(), "off"));
+  REQUIRE(rig.a().Reload(off).ok());
+  REQUIRE(rig.b().Reload(off).ok());
+  PacketSpec syn = Seg(kMail, true, packet::kTcpSyn, 7000, 0, Keep(LinuxOptions(1460)));
+  syn.src_port = 41001;
+  rig.FromClient(rig.ClientFrame(syn));
+  rig.Step();
+  REQUIRE(rig.to_server_.size() == 3);
+  CHECK(rig.to_server_.back() == rig.AtServer(syn));
+  CHECK(Get(rig.a(), PipelineCounter::kMssClamped) == 1);
+}
+
 TEST_CASE("MSS value: the configured number replaces the automatic one, smaller MSS options are "
           "left alone",
           "[pipeline][mss]") {

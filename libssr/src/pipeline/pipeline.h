@@ -49,6 +49,7 @@
 //   control.cc       control messages received and sent (§2.16), their rate limit, NAT keep-alives.
 //   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
 //                    metadata encoding (EncodeWith / BuildMetadata), HopSealAndSend.
+//   mss_clamp.{h,cc} TCP MSS clamping of SYN / SYN-ACK (ClampSynMss, called by ToPeer and ToLan).
 #ifndef SSR_PIPELINE_PIPELINE_H_
 #define SSR_PIPELINE_PIPELINE_H_
 
