@@ -5,6 +5,7 @@
 #include "pipeline/mss_clamp.h"
 
 #include <cstdint>
+#include <random>
 #include <span>
 #include <vector>
 
@@ -198,6 +199,35 @@ TEST_CASE("ClampMss on malformed option lists: stops where a host stops, changes
     CHECK(ClampMss(seg.tcp().first(19), 1000) == MssClampResult::kMalformed);
     CHECK(seg.frame == before);
     CHECK(ClampMss(seg.tcp().first(24), 1000) == MssClampResult::kClamped);
+  }
+}
+
+TEST_CASE("ClampMss on random option bytes: the checksum always verifies and no MSS it walks to "
+          "stays above the limit",
+          "[mss]") {
+  std::mt19937 rng(14);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<int> small(0, 5);
+  for (int i = 0; i < 4000; ++i) {
+    Bytes options(static_cast<size_t>(std::uniform_int_distribution<int>(0, 40)(rng)));
+    for (uint8_t& b : options) {
+      // Mostly plausible kinds and lengths, so MSS options and malformed ones both occur.
+      b = static_cast<uint8_t>(small(rng) == 0 ? byte(rng) : small(rng));
+    }
+    if (options.size() >= 4 && small(rng) < 3) {
+      const size_t at = static_cast<size_t>(std::uniform_int_distribution<int>(
+          0, static_cast<int>(options.size()) - 4)(rng));
+      const Bytes mss = Mss(static_cast<uint16_t>(byte(rng) << 8 | byte(rng)));
+      std::copy(mss.begin(), mss.end(), options.begin() + static_cast<std::ptrdiff_t>(at));
+    }
+    Segment seg = Make(options, i % 2 == 1);
+    const uint16_t limit = static_cast<uint16_t>(std::uniform_int_distribution<int>(536, 9000)(rng));
+    const Bytes before = seg.frame;
+    const MssClampResult r = ClampMss(seg.tcp(), limit);
+    INFO("options " << options.size() << " result " << static_cast<int>(r));
+    CHECK(seg.ChecksumOk());
+    if (r != MssClampResult::kClamped) CHECK(seg.frame == before);
+    if (r != MssClampResult::kMalformed) CHECK(ReadMss(seg.tcp()) <= limit);
   }
 }
 
