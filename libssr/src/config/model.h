@@ -89,6 +89,18 @@ struct InterfaceAddress {
   util::IpPrefix subnet() const { return {address.Masked(prefix_length), prefix_length}; }
 };
 
+// TCP MSS clamping on SYN / SYN-ACK of sessions toward a peer (docs/protocol.md §2.7.1).
+struct MssClamp {
+  enum class Mode : uint8_t {
+    kAuto,   // path MTU minus headers and the worst-case SVR overhead of the session
+    kValue,  // the fixed `value`
+    kOff,    // MSS options left alone
+  };
+  Mode mode = Mode::kAuto;
+  uint16_t value = 0;  // kValue only: 536 .. WAN mtu - 40
+  friend bool operator==(const MssClamp&, const MssClamp&) = default;
+};
+
 struct Interface {
   std::string name;
   InterfaceRole role = InterfaceRole::kLan;
@@ -96,6 +108,7 @@ struct Interface {
   std::vector<uint16_t> vlans;                 // tagged VLANs accepted besides untagged
   std::optional<size_t> security_policy;       // WAN only: receive-side policy
   uint32_t mtu = 1500;
+  MssClamp enforce_mss;                        // WAN only; a peer's own setting overrides it
 };
 
 struct Peer {
@@ -109,6 +122,7 @@ struct Peer {
   size_t security_policy = 0;                  // send-side policy (never HMAC sha1)
   bool udp_transform = false;                  // TCP sessions travel as UDP (§2.12)
   std::chrono::seconds nat_keep_alive{0};      // 0: no keep-alives (§2.13)
+  std::optional<MssClamp> enforce_mss;         // empty: the WAN interface's setting
 };
 
 struct ServiceRoute {

@@ -38,6 +38,33 @@ std::optional<InterfaceAddress> ParseInterfaceAddress(const std::string& text) {
   return InterfaceAddress{*addr, length};
 }
 
+// enforce_mss (docs/protocol.md §2.7.1): "auto", "off" or a number of bytes from kMinMss to
+// mtu - 40 (the MSS of a full-size IPv4 segment on a link of that MTU). Empty: nullopt, the
+// caller's default. Errors are reported at `path`.
+constexpr uint32_t kMinMss = 536;  // the default MSS of IPv4 (RFC 9293 §3.7.1)
+
+std::optional<MssClamp> ParseEnforceMss(const std::string& text, uint32_t mtu,
+                                        const std::string& path, ErrorSink& errors) {
+  if (text.empty()) return std::nullopt;
+  if (text == "auto") return MssClamp{MssClamp::Mode::kAuto, 0};
+  if (text == "off") return MssClamp{MssClamp::Mode::kOff, 0};
+  const uint32_t max = mtu - 40;
+  uint32_t value = 0;
+  if (text.size() > 5 || !std::all_of(text.begin(), text.end(),
+                                      [](char ch) { return ch >= '0' && ch <= '9'; }) ||
+      !absl::SimpleAtoi(text, &value)) {
+    errors.Add(path, absl::StrCat(Quote(text), " is not a valid MSS setting (\"auto\", \"off\" or "
+                                  "a number of bytes, ", kMinMss, "-", max, ")"));
+    return std::nullopt;
+  }
+  if (value < kMinMss || value > max) {
+    errors.Add(path, absl::StrCat(value, " is out of range (", kMinMss, "-", max,
+                                  ": at most mtu ", mtu, " minus 40 bytes of IPv4 and TCP header)"));
+    return std::nullopt;
+  }
+  return MssClamp{MssClamp::Mode::kValue, static_cast<uint16_t>(value)};
+}
+
 void CheckInterface(const v1::Interface& pi, const std::string& path, const NameIndex& policy_names,
                     Router* router, ErrorSink& errors) {
   Interface itf;
@@ -105,6 +132,15 @@ void CheckInterface(const v1::Interface& pi, const std::string& path, const Name
     errors.Add(Field(path, "mtu"), absl::StrCat(pi.mtu(), " is out of range (1280-9000)"));
   } else if (pi.mtu() != 0) {
     itf.mtu = pi.mtu();
+  }
+  if (role_ok && itf.role == InterfaceRole::kLan && !pi.enforce_mss().empty()) {
+    errors.Add(Field(path, "enforce_mss"),
+               absl::StrCat(Quote(pi.enforce_mss()),
+                            " is not allowed on a LAN interface (MSS is clamped for the WAN path: "
+                            "set it on the WAN interface or on a peer)"));
+  } else if (auto mss = ParseEnforceMss(pi.enforce_mss(), itf.mtu, Field(path, "enforce_mss"),
+                                        errors)) {
+    itf.enforce_mss = *mss;
   }
   router->interfaces.push_back(std::move(itf));
 }
@@ -258,6 +294,11 @@ void CheckPeer(const v1::Peer& pp, const std::string& path, size_t self,
     }
   }
   peer.udp_transform = pp.udp_transform();
+  // The MSS bound uses the MTU of the peer's interface (9000 when it is unknown: that error is
+  // reported above).
+  const std::optional<size_t> mtu_itf = router->InterfaceIndex(pp.interface());
+  const uint32_t peer_mtu = mtu_itf ? router->interfaces[*mtu_itf].mtu : 9000;
+  peer.enforce_mss = ParseEnforceMss(pp.enforce_mss(), peer_mtu, Field(path, "enforce_mss"), errors);
   if (pp.nat_keep_alive_seconds() > kMaxNatKeepAliveSeconds) {
     errors.Add(Field(path, "nat_keep_alive_seconds"),
                absl::StrCat(pp.nat_keep_alive_seconds(), " is above the maximum of ",

@@ -67,6 +67,11 @@ Disposition Pipeline::ToLan(Session& s, Direction d, Packet& pkt, size_t md_tota
   }
   L2Header l2;
   if (!ResolveL2(inner.side, next_hop, inner.vlan, &l2)) return Disposition::kDropped;
+  if (inner.protocol == packet::kIpProtoTcp && (tcp.flags & packet::kTcpSyn) != 0) {  // §2.7.1
+    ClampSynMss(s, info.ip_version == 6,
+                transformed ? pkt.buffer().subspan(body_at, body_len)
+                            : pkt.buffer().subspan(info.l4_offset, info.l4_length));
+  }
   ComposeSpec spec = ForwardedSpec(info, l2, inner);
   spec.l4 = keep_l4 ? L4Source::kKeep : L4Source::kNone;
   spec.body_offset = static_cast<uint32_t>(info.payload_offset + md_total);

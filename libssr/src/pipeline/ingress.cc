@@ -146,6 +146,9 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
   }
   L2Header l2;
   if (!ResolveL2(peer.wan, outer.dst, outer.vlan, &l2)) return Disposition::kDropped;
+  if (info.is_tcp() && info.has_l4 && (info.tcp_flags & packet::kTcpSyn) != 0) {  // §2.7.1
+    ClampSynMss(s, outer.dst.is_v6(), pkt.buffer().subspan(info.l4_offset, info.l4_length));
+  }
 
   // Metadata (§2.6): forward until reverse metadata arrived; reverse until a forward packet
   // without metadata arrived. TCP only on SYN / SYN-ACK (O-9).

@@ -49,6 +49,7 @@
 //   control.cc       control messages received and sent (§2.16), their rate limit, NAT keep-alives.
 //   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
 //                    metadata encoding (EncodeWith / BuildMetadata), HopSealAndSend.
+//   mss_clamp.{h,cc} TCP MSS clamping of SYN / SYN-ACK (ClampSynMss, called by ToPeer and ToLan).
 #ifndef SSR_PIPELINE_PIPELINE_H_
 #define SSR_PIPELINE_PIPELINE_H_
 
@@ -117,6 +118,7 @@ namespace ssr::pipeline {
   X(kTcpInvalid, "tcp_invalid", "dropped: strict transport-state enforcement", kDrop)             \
   X(kTcpRstOutOfWindow, "tcp_rst_out_of_window", "dropped: TCP RST outside the receiver's window (§6)", kDrop) \
   X(kTcpFinOutOfWindow, "tcp_fin_out_of_window", "dropped: TCP FIN outside the receiver's window (§6)", kDrop) \
+  X(kMssClamped, "mss_clamped", "TCP SYN / SYN-ACK whose MSS option was lowered to fit the WAN path (§2.7.1)") \
   X(kMdSentForward, "md_sent_forward", "forward metadata added (ingress)")                        \
   X(kMdSentReverse, "md_sent_reverse", "reverse metadata added (egress)")                         \
   X(kMdSkippedTcp, "md_skipped_tcp_not_syn", "metadata pending but the TCP segment is not a SYN (O-9)") \
@@ -336,6 +338,11 @@ class Pipeline {
                         L2Header* l2);
   inline void Transmit(size_t interface, const io::Frame& frame);
   inline bool IsWan(size_t interface) const;
+
+  // TCP MSS clamping (mss_clamp.cc, §2.7.1): lowers the MSS option of a SYN / SYN-ACK of peer
+  // session `s` (its TCP header starts `tcp`) to what fits the WAN path to the peer (outer family
+  // IPv6 when `ipv6_outer`), per the peer's / WAN interface's enforce_mss; counts mss_clamped.
+  void ClampSynMss(const session::Session& s, bool ipv6_outer, std::span<uint8_t> tcp);
 
   // Ingress (ingress.cc): LAN packets toward a peer, or local breakout.
   Disposition HandleLan(size_t interface, Packet& pkt, uint64_t now_ms);
