@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The demo's four outcomes in one XDP mode (native or skb), each with the counters that prove
-# where packets went or were dropped; then a clean stop (exit 0, no XDP program left).
+# The demo's four outcomes in one XDP mode (native or skb), over IPv4 and then over IPv6 (the
+# topology is dual stack; ND resolves the IPv6 neighbours through the gate), each with the
+# counters that prove where packets went or were dropped; then a clean stop (exit 0, no XDP
+# program left). SSR_FAMILIES (default "4 6") picks the families.
 #   demo_cases_test.sh SSR_ROUTER XDP_PASS_OBJ MODE
 # shellcheck source=test/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -16,8 +18,12 @@ got="$(ssr_stat "$SSR_TOPO_DIR/mode" mode.lan0) $(ssr_stat "$SSR_TOPO_DIR/mode" 
 echo "XDP mode: $got"
 
 failed=()
-for c in ssr_case_allowed ssr_case_non_member ssr_case_denied ssr_case_server_opens; do
-  "$c" || failed+=("$c")
+for SSR_FAMILY in ${SSR_FAMILIES:-4 6}; do
+  t0=$SECONDS
+  for c in ssr_case_allowed ssr_case_non_member ssr_case_denied ssr_case_server_opens; do
+    "$c" || failed+=("IPv$SSR_FAMILY $c")
+  done
+  echo "IPv$SSR_FAMILY: four cases in $((SECONDS - t0)) s"
 done
 for r in branch datacenter; do
   ssr_router_stop "$r" TERM
@@ -25,4 +31,4 @@ for r in branch datacenter; do
 done
 ssr_test_elapsed
 [ ${#failed[@]} = 0 ] || fail "${failed[*]}"
-echo "PASS: all four outcomes in $mode mode"
+echo "PASS: all four outcomes over IPv4 and IPv6 in $mode mode"
