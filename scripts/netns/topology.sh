@@ -214,6 +214,24 @@ ssr_topo_cleanup_stale() {
   done
 }
 
+# ssr_config_ipv6_wan OUT: writes the built-in config (examples/configs/default.textproto) with
+# each router's IPv6 peer address listed first, so that sessions of both families take the IPv6
+# WAN path (a session uses the peer path of the first address, docs/protocol.md §2.15).
+ssr_config_ipv6_wan() {
+  local root
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  python3 - "$root/examples/configs/default.textproto" "$1" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+for v4, v6 in (("192.0.2.2", "2001:db8:2::2"), ("192.0.2.1", "2001:db8:2::1")):
+    pair = f'    addresses: "{v4}"\n    addresses: "{v6}"\n'
+    if s.count(pair) != 1:
+        sys.exit(f"default.textproto: peer addresses {v4} / {v6} not found once")
+    s = s.replace(pair, f'    addresses: "{v6}"\n    addresses: "{v4}"\n')
+open(sys.argv[2], "w").write(s)
+PY
+}
+
 # ---- ssr-router processes --------------------------------------------------------------------
 
 # ssr_find_router: prints the ssr-router path: $SSR_ROUTER, else the first built one under build/.
