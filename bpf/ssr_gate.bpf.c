@@ -5,7 +5,8 @@
  * One program serves every interface of a router; ssr_ifaces tells it which side (LAN/WAN) and
  * which config interface a packet arrived on. Verdicts (see bpf/README.md and the reason list
  * in ssr/bpf_shared.h):
- *   any side: ARP and ICMPv6 ND (133-137) -> kernel; unknown ifindex -> kernel (knob).
+ *   any side: ARP and ICMPv6 ND (133-137) -> kernel; MLD (130-132, 143) from a link-local
+ *        source with hop limit 1 -> kernel; unknown ifindex -> kernel (knob).
  *   LAN: to an own/management address -> kernel; tenant member + allowed service -> AF_XDP;
  *        source is a service (possible session reply) -> AF_XDP; everything else dropped with
  *        the first reason policy::RouterPolicy::Decide would give (non_member, no_service,
@@ -128,7 +129,7 @@ struct ssr_pkt {
 	__u8 has_l4; /* a transport header was read (ports / ICMP type valid) */
 	__u8 non_first_fragment;
 	__u8 icmp_type;
-	__u8 pad;
+	__u8 hop_limit; /* IPv6 only */
 	__u16 vlan;
 	__u16 sport;
 	__u16 dport;
@@ -279,6 +280,7 @@ static __always_inline int ssr_parse_ipv6(void *l3, void *data_end, struct ssr_p
 	if ((void *)end > data_end)
 		return SSR_GATE_DROP_MALFORMED;
 	p->family = SSR_GATE_FAMILY_IPV6;
+	p->hop_limit = ip6h->hop_limit;
 	ssr_copy16(p->src, (const __u8 *)&ip6h->saddr);
 	ssr_copy16(p->dst, (const __u8 *)&ip6h->daddr);
 	nh = ip6h->nexthdr;
@@ -573,6 +575,17 @@ int ssr_gate(struct xdp_md *ctx)
 
 	if (p.proto == IPPROTO_ICMPV6 && p.family == SSR_GATE_FAMILY_IPV6 && p.has_l4 &&
 	    p.icmp_type >= 133 && p.icmp_type <= 137 /* RS, RA, NS, NA, redirect */)
+		return ssr_count(SSR_GATE_PASS_ND, len, XDP_PASS);
+	/*
+	 * MLD (query 130, v1 report 131, done 132, v2 report 143), only as RFC 3810 §5 / RFC 2710 §3
+	 * has receivers accept it: link-local source (fe80::/10), hop limit 1. The kernel answers
+	 * queries with reports of its groups, among them the solicited-node groups ND needs: a
+	 * multicast-snooping switch that stops hearing them stops delivering neighbour
+	 * solicitations for the router's addresses.
+	 */
+	if (p.proto == IPPROTO_ICMPV6 && p.family == SSR_GATE_FAMILY_IPV6 && p.has_l4 &&
+	    ((p.icmp_type >= 130 && p.icmp_type <= 132) || p.icmp_type == 143) && p.hop_limit == 1 &&
+	    p.src[0] == 0xfe && (p.src[1] & 0xc0) == 0x80)
 		return ssr_count(SSR_GATE_PASS_ND, len, XDP_PASS);
 
 	if (itf->role == SSR_GATE_ROLE_LAN)

@@ -12,7 +12,10 @@
 #   2. a non-member is dropped at the branch's XDP gate
 #   3. a member is refused a service its tenant is denied (contractors -> erp)
 #   4. the server cannot open a session towards the client (servers are no tenant's members)
-# Exit 0 only if all four are as expected. Namespaces and XDP programs are removed on any exit.
+# The topology is dual stack: the four outcomes are shown over IPv4, then over IPv6 (ICMPv6 echo,
+# UDP, TCP; neighbours found by ND through the XDP gate; IPv6 sessions cross the IPv4 WAN, the
+# peer path of the config's first peer address).
+# Exit 0 only if all eight are as expected. Namespaces and XDP programs are removed on any exit.
 #
 # Environment: SSR_XDP_MODE=native|skb|auto (default native), SSR_DEMO_SKIP_BUILD=1 with
 # SSR_ROUTER=path to use an existing ssr-router.
@@ -54,11 +57,13 @@ echo
 
 results=()
 fails=0
-for c in ssr_case_allowed ssr_case_non_member ssr_case_denied ssr_case_server_opens; do
-  if out="$("$c" 2>&1)"; then :; else fails=$((fails + 1)); fi
-  echo "$out"
-  results+=("$(tail -n1 <<<"$out")")
-  echo
+for SSR_FAMILY in 4 6; do
+  for c in ssr_case_allowed ssr_case_non_member ssr_case_denied ssr_case_server_opens; do
+    if out="$("$c" 2>&1)"; then :; else fails=$((fails + 1)); fi
+    echo "$out"
+    results+=("$(tail -n1 <<<"$out")")
+    echo
+  done
 done
 
 for r in branch datacenter; do
@@ -76,7 +81,7 @@ echo
 echo "== summary =="
 printf '%s\n' "${results[@]}"
 if [ "$fails" = 0 ]; then
-  echo "demo: all 4 outcomes as expected"
+  echo "demo: all 4 outcomes as expected over IPv4 and over IPv6"
 else
   echo "demo: $fails failure(s)"
 fi

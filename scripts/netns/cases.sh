@@ -14,12 +14,22 @@
 # the programs saw and the counters that moved, then "PASS <case>" or "FAIL <case>: why", and
 # returns 0 / 1. The traffic is real: ping, and scripts/netns/traffic.py (UDP echo, TCP with
 # sha256 at both ends, TCP connect attempts).
+#
+# SSR_FAMILY=6 runs every case over IPv6 (the same hosts' IPv6 twins, topology.sh's ssr_v6, and
+# ICMPv6 echo); the default 4 runs them over IPv4. ssr_servers_start starts listeners for both.
 
 SSR_TRAFFIC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/traffic.py"
 SSR_TCP_BYTES="${SSR_TCP_BYTES:-1048576}"
 SSR_CASE_COUNTERS='^(gate|pipeline|policy)\.'
 
+SSR_FAMILY="${SSR_FAMILY:-4}"
+
 ssr_in_client() { ip netns exec "$SSR_NS_CLIENT" "$@"; }
+# _ssr_a IPV4: the address of that host in the family the cases run in.
+_ssr_a() { if [ "$SSR_FAMILY" = 6 ]; then ssr_v6 "$1"; else echo "$1"; fi; }
+# _ssr_ip: "IPv4" or "IPv6", for the verdict lines.
+_ssr_ip() { echo "IPv$SSR_FAMILY"; }
+_ssr_icmp() { if [ "$SSR_FAMILY" = 6 ]; then echo ICMPv6; else echo ICMP; fi; }
 ssr_in_server() { ip netns exec "$SSR_NS_SERVER" "$@"; }
 
 # ssr_wait_file_line FILE REGEX [TIMEOUT_S]
@@ -34,15 +44,21 @@ ssr_wait_file_line() {
 }
 
 ssr_servers_start() {
-  local d="$SSR_TOPO_DIR"
-  ssr_bg ip netns exec "$SSR_NS_SERVER" python3 "$SSR_TRAFFIC" udp-echo-server 10.20.3.10 7 >"$d/srv-udp7.log" 2>&1
-  ssr_bg ip netns exec "$SSR_NS_SERVER" python3 "$SSR_TRAFFIC" tcp-sink 10.20.3.10 80 >"$d/srv-tcp80.log" 2>&1
-  ssr_bg ip netns exec "$SSR_NS_SERVER" python3 "$SSR_TRAFFIC" tcp-sink 10.20.1.20 443 >"$d/srv-erp443.log" 2>&1
-  ssr_bg ip netns exec "$SSR_NS_SERVER" python3 "$SSR_TRAFFIC" tcp-sink 10.20.1.10 443 >"$d/srv-crm443.log" 2>&1
-  ssr_bg ip netns exec "$SSR_NS_CLIENT" python3 "$SSR_TRAFFIC" tcp-sink 10.10.1.10 5001 >"$d/cli-tcp5001.log" 2>&1
+  local d="$SSR_TOPO_DIR" v SSR_FAMILY  # local: _ssr_a below sees this function's family
+  for SSR_FAMILY in 4 6; do
+    v=""
+    [ "$SSR_FAMILY" = 6 ] && v=-v6
+    ssr_bg ip netns exec "$SSR_NS_SERVER" python3 "$SSR_TRAFFIC" udp-echo-server "$(_ssr_a 10.20.3.10)" 7 >"$d/srv-udp7$v.log" 2>&1
+    ssr_bg ip netns exec "$SSR_NS_SERVER" python3 "$SSR_TRAFFIC" tcp-sink "$(_ssr_a 10.20.3.10)" 80 >"$d/srv-tcp80$v.log" 2>&1
+    ssr_bg ip netns exec "$SSR_NS_SERVER" python3 "$SSR_TRAFFIC" tcp-sink "$(_ssr_a 10.20.1.20)" 443 >"$d/srv-erp443$v.log" 2>&1
+    ssr_bg ip netns exec "$SSR_NS_SERVER" python3 "$SSR_TRAFFIC" tcp-sink "$(_ssr_a 10.20.1.10)" 443 >"$d/srv-crm443$v.log" 2>&1
+    ssr_bg ip netns exec "$SSR_NS_CLIENT" python3 "$SSR_TRAFFIC" tcp-sink "$(_ssr_a 10.10.1.10)" 5001 >"$d/cli-tcp5001$v.log" 2>&1
+  done
   local f
   for f in srv-udp7 srv-tcp80 srv-erp443 srv-crm443 cli-tcp5001; do
-    ssr_wait_file_line "$d/$f.log" ' on ' || return 1
+    for v in "" -v6; do
+      ssr_wait_file_line "$d/$f$v.log" ' on ' || return 1
+    done
   done
 }
 
@@ -82,16 +98,16 @@ _ssr_ping_received() { sed -n 's/.* \([0-9][0-9]*\) received.*/\1/p' <<<"$1" | h
 
 ssr_case_allowed() {
   local why=() out n
-  echo "[1] members reach allowed services through SVR"
+  echo "$(_ssr_ip) [1] members reach allowed services through SVR"
   _ssr_snap a || return 1
-  out="$(ssr_in_client ping -n -c 3 -i 0.2 -W 2 -I 10.10.9.20 10.20.3.10 2>&1)"
+  out="$(ssr_in_client ping -n -c 3 -i 0.2 -W 2 -I "$(_ssr_a 10.10.9.20)" "$(_ssr_a 10.20.3.10)" 2>&1)"
   n="$(_ssr_ping_received "$out")"
-  echo "    ping guest 10.10.9.20 -> web 10.20.3.10 (ICMP): ${n:-0}/3 replies"
+  echo "    ping guest $(_ssr_a 10.10.9.20) -> web $(_ssr_a 10.20.3.10) ($(_ssr_icmp) echo): ${n:-0}/3 replies"
   [ "${n:-0}" = 3 ] || why+=("ping got ${n:-0}/3 replies")
-  out="$(ssr_in_client python3 "$SSR_TRAFFIC" udp-echo 10.20.3.10 7 --bind 10.10.2.10 --count 3 2>&1)" ||
+  out="$(ssr_in_client python3 "$SSR_TRAFFIC" udp-echo "$(_ssr_a 10.20.3.10)" 7 --bind "$(_ssr_a 10.10.2.10)" --count 3 2>&1)" ||
     why+=("UDP echo failed")
   echo "    $out"
-  out="$(ssr_in_client python3 "$SSR_TRAFFIC" tcp-send 10.20.3.10 80 --bind 10.10.1.10 \
+  out="$(ssr_in_client python3 "$SSR_TRAFFIC" tcp-send "$(_ssr_a 10.20.3.10)" 80 --bind "$(_ssr_a 10.10.1.10)" \
            --bytes "$SSR_TCP_BYTES" --timeout 10 2>&1)" || why+=("TCP transfer failed")
   echo "    $out"
   _ssr_snap b || return 1
@@ -109,7 +125,7 @@ ssr_case_allowed() {
   # crm's security policy encrypts the payload end to end (AES-256-CBC): more seals on the branch
   # than metadata blocks, and as many opens on the datacenter.
   _ssr_snap c || return 1
-  out="$(ssr_in_client python3 "$SSR_TRAFFIC" tcp-send 10.20.1.10 443 --bind 10.10.2.10 \
+  out="$(ssr_in_client python3 "$SSR_TRAFFIC" tcp-send "$(_ssr_a 10.20.1.10)" 443 --bind "$(_ssr_a 10.10.2.10)" \
            --bytes "$SSR_TCP_BYTES" --timeout 10 2>&1)" || why+=("TCP transfer to crm failed")
   echo "    $out (crm: payload AES-256-CBC)"
   _ssr_snap d || return 1
@@ -121,16 +137,16 @@ ssr_case_allowed() {
        "datacenter crypto.crypto_opened +$opened"
   [ "$sealed" -gt "$md" ] || why+=("crm payload not encrypted on the branch (sealed +$sealed)")
   [ "$opened" -gt "$md" ] || why+=("crm payload not decrypted on the datacenter (opened +$opened)")
-  _ssr_verdict "[1] members -> allowed services through SVR (ICMP, UDP, TCP ${SSR_TCP_BYTES} B to web and to crm encrypted, sha256 equal)" "${why[@]}"
+  _ssr_verdict "$(_ssr_ip) [1] members -> allowed services through SVR ($(_ssr_icmp), UDP, TCP ${SSR_TCP_BYTES} B to web and to crm encrypted, sha256 equal)" "${why[@]}"
 }
 
 ssr_case_non_member() {
   local why=() out n drops seen
-  echo "[2] a non-member is dropped at the branch's XDP gate"
+  echo "$(_ssr_ip) [2] a non-member is dropped at the branch's XDP gate"
   _ssr_snap a || return 1
-  out="$(ssr_in_client ping -n -c 3 -i 0.2 -W 1 -I 10.10.7.7 10.20.3.10 2>&1)"
+  out="$(ssr_in_client ping -n -c 3 -i 0.2 -W 1 -I "$(_ssr_a 10.10.7.7)" "$(_ssr_a 10.20.3.10)" 2>&1)"
   n="$(_ssr_ping_received "$out")"
-  echo "    ping 10.10.7.7 (no tenant) -> web 10.20.3.10: ${n:-0}/3 replies"
+  echo "    ping $(_ssr_a 10.10.7.7) (no tenant) -> web $(_ssr_a 10.20.3.10): ${n:-0}/3 replies"
   _ssr_snap b || return 1
   _ssr_show_counters a b
   drops="$(_ssr_d branch gate.drop_non_member)"
@@ -139,14 +155,14 @@ ssr_case_non_member() {
   [ "${n:-0}" = 0 ] || why+=("the non-member got ${n} replies")
   [ "$drops" -ge 3 ] || why+=("branch gate.drop_non_member moved by $drops, expected >= 3")
   [ "$seen" = 0 ] || why+=("datacenter created $seen sessions")
-  _ssr_verdict "[2] non-member 10.10.7.7 dropped at XDP on branch (gate.drop_non_member +$drops)" "${why[@]}"
+  _ssr_verdict "$(_ssr_ip) [2] non-member $(_ssr_a 10.10.7.7) dropped at XDP on branch (gate.drop_non_member +$drops)" "${why[@]}"
 }
 
 ssr_case_denied() {
   local why=() out drops denied
-  echo "[3] a member is refused a denied service"
+  echo "$(_ssr_ip) [3] a member is refused a denied service"
   _ssr_snap a || return 1
-  if out="$(ssr_in_client python3 "$SSR_TRAFFIC" tcp-connect 10.20.1.20 443 --bind 10.10.1.200 --timeout 2 2>&1)"; then
+  if out="$(ssr_in_client python3 "$SSR_TRAFFIC" tcp-connect "$(_ssr_a 10.20.1.20)" 443 --bind "$(_ssr_a 10.10.1.200)" --timeout 2 2>&1)"; then
     why+=("contractor reached erp")
   fi
   echo "    $out"
@@ -157,20 +173,20 @@ ssr_case_denied() {
   echo "    branch gate.drop_denied +$drops (SYN and its retransmissions), pipeline.policy_drop +$denied"
   [ "$drops" -ge 1 ] || why+=("branch gate.drop_denied did not move")
   # Control: engineering (the contractors' parent tenant) may use erp, so the service is up.
-  if out="$(ssr_in_client python3 "$SSR_TRAFFIC" tcp-connect 10.20.1.20 443 --bind 10.10.1.10 --timeout 3 2>&1)"; then
+  if out="$(ssr_in_client python3 "$SSR_TRAFFIC" tcp-connect "$(_ssr_a 10.20.1.20)" 443 --bind "$(_ssr_a 10.10.1.10)" --timeout 3 2>&1)"; then
     echo "    control: $out (engineering may use erp)"
   else
     echo "    control: $out"
     why+=("engineering could not reach erp either")
   fi
-  _ssr_verdict "[3] contractor 10.10.1.200 -> erp 10.20.1.20:443 refused at XDP on branch (gate.drop_denied +$drops)" "${why[@]}"
+  _ssr_verdict "$(_ssr_ip) [3] contractor $(_ssr_a 10.10.1.200) -> erp $(_ssr_a 10.20.1.20):443 refused at XDP on branch (gate.drop_denied +$drops)" "${why[@]}"
 }
 
 ssr_case_server_opens() {
   local why=() out drops refused created
-  echo "[4] the server cannot open a session towards the client"
+  echo "$(_ssr_ip) [4] the server cannot open a session towards the client"
   _ssr_snap a || return 1
-  if out="$(ssr_in_server python3 "$SSR_TRAFFIC" tcp-connect 10.10.1.10 5001 --bind 10.20.3.10 --timeout 2 2>&1)"; then
+  if out="$(ssr_in_server python3 "$SSR_TRAFFIC" tcp-connect "$(_ssr_a 10.10.1.10)" 5001 --bind "$(_ssr_a 10.20.3.10)" --timeout 2 2>&1)"; then
     why+=("the server reached the client")
   fi
   echo "    $out"
@@ -184,7 +200,7 @@ ssr_case_server_opens() {
   # The same from web's own service port (UDP 7): it passes the gate as a possible reply
   # (lan_service_reply), and the pipeline refuses it: no session, and a server opens none.
   _ssr_snap a || return 1
-  out="$(ssr_in_server python3 "$SSR_TRAFFIC" udp-send 10.10.1.10 5001 --bind 10.20.3.10 --sport 7 --count 3 2>&1)"
+  out="$(ssr_in_server python3 "$SSR_TRAFFIC" udp-send "$(_ssr_a 10.10.1.10)" 5001 --bind "$(_ssr_a 10.20.3.10)" --sport 7 --count 3 2>&1)"
   echo "    $out (looks like a reply of web's UDP echo)"
   _ssr_snap b || return 1
   _ssr_show_counters a b
@@ -195,5 +211,5 @@ ssr_case_server_opens() {
        "sessions created +$created"
   [ "$refused" -ge 3 ] || why+=("datacenter pipeline.policy_drop moved by $refused for 3 disguised datagrams")
   [ "$created" = 0 ] || why+=("datacenter created $created sessions for the disguised datagrams")
-  _ssr_verdict "[4] server 10.20.3.10 -> client 10.10.1.10 refused on datacenter (TCP: gate.drop_non_member +$drops; UDP from port 7: pipeline.policy_drop +$refused)" "${why[@]}"
+  _ssr_verdict "$(_ssr_ip) [4] server $(_ssr_a 10.20.3.10) -> client $(_ssr_a 10.10.1.10) refused on datacenter (TCP: gate.drop_non_member +$drops; UDP from port 7: pipeline.policy_drop +$refused)" "${why[@]}"
 }

@@ -23,9 +23,18 @@
 #   10.10.7.7  (no tenant)
 #   10.10.1.200 (contractors.engineering)
 #
+# Dual stack: each of these has its IPv6 twin, the IPv4 address's last two bytes as the last two
+# groups of fd00:10:10::/48 (client) or fd00:10:20::/48 (server): 10.10.1.10 is fd00:10:10:1::10,
+# 10.20.3.10 is fd00:10:20:3::10, 10.10.7.7 is fd00:10:10:7::7; the routers' LAN addresses are
+# fd00:10:10::1/48 and fd00:10:20::1/48, the WAN 2001:db8:2::1/64 and 2001:db8:2::2/64 (the
+# built-in config's, examples/configs/default.textproto). ssr_v6 prints the twin of an IPv4
+# address. IPv6 addresses are added without duplicate address detection (nodad, accept_dad 0) so
+# they are usable at once, and no router solicitations are sent; neighbour discovery runs as on any
+# link (the XDP gate passes ND and MLD to the kernel, as it passes ARP).
+#
 # The router namespaces carry the config's interface addresses in the kernel too: the XDP gate
-# passes ARP and traffic to its own addresses to the kernel. IPv6 is off on every veth (no DAD,
-# RS or MLD noise on the WAN capture). The end hosts build no GSO super-packets (gso_max_segs 1):
+# passes ARP, ND and traffic to its own addresses to the kernel. The end hosts build no GSO
+# super-packets (gso_max_segs 1):
 # every TCP segment is a real MTU-sized frame, as on a physical link. Without it a veth passes
 # 64 KiB GSO packets on, which skb-mode XDP sees as one frame no AF_XDP frame can hold (measured:
 # TCP through the routers stalled in skb mode without it). The end hosts use
@@ -49,6 +58,19 @@ SSR_TOPO_PIDS=()
 SSR_TOPO_DIR=""
 
 ssr_ns() { ip netns exec "$@"; }
+
+# ssr_v6 IPV4: the IPv6 twin of a topology address (see above), e.g. 10.10.1.10 -> fd00:10:10:1::10,
+# 192.0.2.1 -> 2001:db8:2::1. Anything else is printed unchanged.
+ssr_v6() {
+  local a="$1" b c d
+  case "$a" in
+    192.0.2.*) echo "2001:db8:2::${a##*.}" ;;
+    10.10.*.* | 10.20.*.*)
+      IFS=. read -r _ b c d <<<"$a"
+      if [ "$c" = 0 ]; then echo "fd00:10:$b::$d"; else echo "fd00:10:$b:$c::$d"; fi ;;
+    *) echo "$a" ;;
+  esac
+}
 
 # ssr_topo_require: exits 77 (skip) with a message when namespaces, veth or XDP are unavailable.
 ssr_topo_require() {
@@ -78,6 +100,9 @@ ssr_topo_up() {
   for ns in "$SSR_NS_CLIENT" "$SSR_NS_BRANCH" "$SSR_NS_DC" "$SSR_NS_SERVER"; do
     ip netns add "$ns"
     ip -n "$ns" link set lo up
+    # Before the veths exist, so that they inherit it: usable addresses at once, no RS.
+    ssr_ns "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+      net.ipv6.conf.default.router_solicitations=0
   done
   ip -n "$SSR_NS_CLIENT" link add c0 type veth peer name lan0 netns "$SSR_NS_BRANCH"
   SSR_NS_WAN=""
@@ -101,30 +126,39 @@ ssr_topo_up() {
               "$SSR_NS_DC:lan0" "$SSR_NS_SERVER:s0"; do
     ns="${pair%%:*}"
     dev="${pair#*:}"
-    ssr_ns "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
     ip -n "$ns" link set "$dev" up
   done
   local fwd="${SSR_KERNEL_FORWARD:-0}"
   for ns in "$SSR_NS_BRANCH" "$SSR_NS_DC"; do
-    ssr_ns "$ns" sysctl -qw "net.ipv4.ip_forward=$fwd"
+    ssr_ns "$ns" sysctl -qw "net.ipv4.ip_forward=$fwd" "net.ipv6.conf.all.forwarding=$fwd"
   done
 
   local a
   for a in 10.10.1.10 10.10.2.10 10.10.9.20 10.10.7.7 10.10.1.200; do
     ip -n "$SSR_NS_CLIENT" addr add "$a/16" dev c0
+    ip -n "$SSR_NS_CLIENT" addr add "$(ssr_v6 "$a")/48" dev c0 nodad
   done
   ip -n "$SSR_NS_CLIENT" route add default via 10.10.0.1
+  ip -n "$SSR_NS_CLIENT" -6 route add default via fd00:10:10::1
   for a in 10.20.1.10 10.20.1.20 10.20.3.10 10.20.2.5; do
     ip -n "$SSR_NS_SERVER" addr add "$a/16" dev s0
+    ip -n "$SSR_NS_SERVER" addr add "$(ssr_v6 "$a")/48" dev s0 nodad
   done
   ip -n "$SSR_NS_SERVER" route add default via 10.20.0.1
+  ip -n "$SSR_NS_SERVER" -6 route add default via fd00:10:20::1
   ip -n "$SSR_NS_BRANCH" addr add 10.10.0.1/16 dev lan0
+  ip -n "$SSR_NS_BRANCH" addr add fd00:10:10::1/48 dev lan0 nodad
   ip -n "$SSR_NS_BRANCH" addr add 192.0.2.1/24 dev wan0
+  ip -n "$SSR_NS_BRANCH" addr add 2001:db8:2::1/64 dev wan0 nodad
   ip -n "$SSR_NS_DC" addr add 192.0.2.2/24 dev wan0
+  ip -n "$SSR_NS_DC" addr add 2001:db8:2::2/64 dev wan0 nodad
   ip -n "$SSR_NS_DC" addr add 10.20.0.1/16 dev lan0
+  ip -n "$SSR_NS_DC" addr add fd00:10:20::1/48 dev lan0 nodad
   if [ "$fwd" = 1 ]; then  # kernel-only check of the traffic programs: routes between the sites
     ip -n "$SSR_NS_BRANCH" route add 10.20.0.0/16 via 192.0.2.2
     ip -n "$SSR_NS_DC" route add 10.10.0.0/16 via 192.0.2.1
+    ip -n "$SSR_NS_BRANCH" -6 route add fd00:10:20::/48 via 2001:db8:2::2
+    ip -n "$SSR_NS_DC" -6 route add fd00:10:10::/48 via 2001:db8:2::1
   fi
   for pair in "$SSR_NS_CLIENT:c0" "$SSR_NS_SERVER:s0"; do
     ns="${pair%%:*}"
@@ -178,6 +212,24 @@ ssr_topo_cleanup_stale() {
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then continue; fi
     ip netns del "$ns" 2>/dev/null || rm -f "/run/netns/$ns"
   done
+}
+
+# ssr_config_ipv6_wan OUT: writes the built-in config (examples/configs/default.textproto) with
+# each router's IPv6 peer address listed first, so that sessions of both families take the IPv6
+# WAN path (a session uses the peer path of the first address, docs/protocol.md §2.15).
+ssr_config_ipv6_wan() {
+  local root
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  python3 - "$root/examples/configs/default.textproto" "$1" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+for v4, v6 in (("192.0.2.2", "2001:db8:2::2"), ("192.0.2.1", "2001:db8:2::1")):
+    pair = f'    addresses: "{v4}"\n    addresses: "{v6}"\n'
+    if s.count(pair) != 1:
+        sys.exit(f"default.textproto: peer addresses {v4} / {v6} not found once")
+    s = s.replace(pair, f'    addresses: "{v6}"\n    addresses: "{v4}"\n')
+open(sys.argv[2], "w").write(s)
+PY
 }
 
 # ---- ssr-router processes --------------------------------------------------------------------

@@ -16,6 +16,7 @@
                                        exit 0 if a TCP connection is established, 1 if not
 
 Every client prints one line saying what happened and exits 0 on success, 1 on failure.
+ADDR and SRC are IPv4 or IPv6 addresses (the socket family follows ADDR).
 """
 import argparse
 import hashlib
@@ -26,8 +27,12 @@ import threading
 import time
 
 
+def _family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def udp_echo_server(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(_family(a.addr), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((a.addr, a.port))
     print(f"udp echo server on {a.addr}:{a.port}", flush=True)
@@ -37,7 +42,7 @@ def udp_echo_server(a):
 
 
 def udp_echo(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(_family(a.addr), socket.SOCK_DGRAM)
     s.bind((a.bind, 0))
     s.settimeout(a.timeout)
     ok = 0
@@ -60,7 +65,7 @@ def udp_echo(a):
 
 
 def udp_send(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(_family(a.addr), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((a.bind, a.sport))
     for i in range(a.count):
@@ -89,7 +94,7 @@ def _sink_conn(c, peer):
 
 
 def tcp_sink(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(_family(a.addr), socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((a.addr, a.port))
     s.listen(16)
@@ -102,7 +107,7 @@ def tcp_sink(a):
 def tcp_send(a):
     h = hashlib.sha256()
     sent = 0
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(_family(a.addr), socket.SOCK_STREAM)
     s.bind((a.bind, 0))
     s.settimeout(a.timeout)
     t0 = time.monotonic()
@@ -143,7 +148,7 @@ def tcp_send(a):
 
 
 def tcp_connect(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(_family(a.addr), socket.SOCK_STREAM)
     s.bind((a.bind, 0))
     s.settimeout(a.timeout)
     try:

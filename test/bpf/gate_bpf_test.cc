@@ -145,7 +145,7 @@ std::pair<std::string, std::string> Verdict(const Gate& gate, const std::string&
 }
 
 std::string WithWaypointRange(std::string text, const std::string& range) {
-  const std::string peer = "addresses: \"192.0.2.2\"\n    interface: \"wan0\"";
+  const std::string peer = "addresses: \"2001:db8:2::2\"\n    interface: \"wan0\"";
   const size_t at = text.find(peer);
   REQUIRE(at != std::string::npos);
   text.insert(at + peer.size(), " waypoint_ports { " + range + " }");
@@ -262,11 +262,18 @@ GridResult CheckGridAgainstDecide(const std::shared_ptr<const config::Config>& c
     for (const std::string& src : addresses) {
       for (const std::string& dst : addresses) {
         if (src == dst) continue;
-        for (uint8_t proto : protocols) {
-          const bool icmp = proto == packet::kIpProtoIcmp;
+        // The default config is dual stack: pairs of one family (the other cannot be encoded).
+        const bool v6 = Ip(src).is_v6();
+        if (v6 != Ip(dst).is_v6()) continue;
+        const int echo_request = v6 ? 128 : 8;
+        const int echo_reply = v6 ? 129 : 0;
+        for (uint8_t proto_of_v4 : protocols) {
+          const bool icmp = proto_of_v4 == packet::kIpProtoIcmp;
+          const uint8_t proto = icmp && v6 ? packet::kIpProtoIcmpv6 : proto_of_v4;
           for (uint16_t sport : icmp ? std::vector<uint16_t>{0} : source_ports) {
             for (uint16_t dport : icmp ? std::vector<uint16_t>{0} : ports) {
-              for (int icmp_type : icmp ? std::vector<int>{8, 0} : std::vector<int>{-1}) {
+              for (int icmp_type :
+                   icmp ? std::vector<int>{echo_request, echo_reply} : std::vector<int>{-1}) {
                 packet::PacketSpec spec = proto == packet::kIpProtoTcp ? Tcp(src, sport, dst, dport)
                                           : proto == packet::kIpProtoUdp
                                               ? Udp(src, sport, dst, dport)
@@ -293,7 +300,7 @@ GridResult CheckGridAgainstDecide(const std::shared_ptr<const config::Config>& c
                   want_action = XDP_REDIRECT;
                   want_reason = SSR_GATE_LAN_ALLOW;
                   ++result.allowed;
-                } else if ((!icmp || icmp_type == 0) &&
+                } else if ((!icmp || icmp_type == echo_reply) &&
                            (*policy)->MatchService(key.source, proto, sport).has_value()) {
                   want_action = XDP_REDIRECT;
                   want_reason = SSR_GATE_LAN_SERVICE_REPLY;
@@ -369,10 +376,11 @@ TEST_CASE("gate verdicts agree with RouterPolicy::Decide on VLAN members and nes
     text.insert(text.find('\n', at) + 1, line + "\n");
   };
   insert_after("name: \"branch\"",
-               "  interfaces { name: \"lan0\" role: LAN addresses: \"10.10.0.1/16\" vlans: 100 "
-               "vlans: 200 }");
+               "  interfaces { name: \"lan0\" role: LAN addresses: \"10.10.0.1/16\" addresses: "
+               "\"fd00:10:10::1/48\" vlans: 100 vlans: 200 }");
   const std::string plain_lan0 =
-      "  interfaces { name: \"lan0\" role: LAN addresses: \"10.10.0.1/16\" }\n";
+      "  interfaces { name: \"lan0\" role: LAN addresses: \"10.10.0.1/16\" addresses: "
+      "\"fd00:10:10::1/48\" }\n";
   text.erase(text.find(plain_lan0), plain_lan0.size());
   insert_after("name: \"engineering\"",
                "  members { router: \"branch\" vlan: 100 prefixes: \"10.10.3.0/24\" }");

@@ -52,14 +52,18 @@ TEST_CASE("branch tenants are one entry per member prefix on lan0 untagged, with
   auto config = Default();
   auto c = ComputeGateContents(*config, "branch");
   REQUIRE(c.ok());
-  REQUIRE(c->tenants.size() == 4);
+  REQUIRE(c->tenants.size() == 8);  // dual stack: an IPv4 and an IPv6 prefix per tenant
   const struct {
     const char* prefix;
     const char* tenant;
   } expected[] = {{"10.10.1.0/24", "engineering"},
                   {"10.10.1.128/25", "contractors.engineering"},
                   {"10.10.2.0/24", "sales"},
-                  {"10.10.9.0/24", "guest"}};
+                  {"10.10.9.0/24", "guest"},
+                  {"fd00:10:10:1::/64", "engineering"},
+                  {"fd00:10:10:1::200/120", "contractors.engineering"},
+                  {"fd00:10:10:2::/64", "sales"},
+                  {"fd00:10:10:9::/64", "guest"}};
   for (const auto& e : expected) {
     INFO(e.prefix);
     const auto* entry = Find(c->tenants, TenantKey(0, 0, Prefix(e.prefix)));
@@ -75,12 +79,12 @@ TEST_CASE("the datacenter has no tenant entries: its LAN hosts are members of no
   auto c = ComputeGateContents(*config, "datacenter");
   REQUIRE(c.ok());
   CHECK(c->tenants.empty());
-  CHECK(c->services.size() == 5);
+  CHECK(c->services.size() == 10);  // an IPv4 and an IPv6 prefix per service
 }
 
 TEST_CASE("a member without interface expands to every LAN interface and VLAN incl. untagged") {
   std::string text(config::DefaultConfigText());
-  text = InsertAfter(text, "interfaces { name: \"lan0\" role: LAN addresses: \"10.10.0.1/16\" }",
+  text = InsertAfter(text, "interfaces { name: \"lan0\" role: LAN addresses: \"10.10.0.1/16\"",
                      "  interfaces { name: \"lan1\" role: LAN addresses: \"10.11.0.1/16\" "
                      "vlans: 100 vlans: 200 }");
   text = InsertAfter(text, "name: \"guest\"",
@@ -100,7 +104,7 @@ TEST_CASE("a member without interface expands to every LAN interface and VLAN in
   }
   // lan0 has no VLAN 100, and the wan interface gets nothing.
   CHECK(Find(c->tenants, TenantKey(lan0, 100, Prefix("10.11.9.0/24"))) == nullptr);
-  CHECK(c->tenants.size() == 4 + 4);
+  CHECK(c->tenants.size() == 8 + 4);
 }
 
 TEST_CASE("service rules list every transport port range of the service, ranges intact") {
@@ -170,25 +174,34 @@ TEST_CASE("peers map the peer address on its WAN interface to the default waypoi
   auto c = ComputeGateContents(*config, "branch");
   REQUIRE(c.ok());
   const uint16_t wan = static_cast<uint16_t>(*config->FindRouter("branch")->InterfaceIndex("wan0"));
-  REQUIRE(c->peers.size() == 1);
-  const auto* p = Find(c->peers, PeerKey(wan, Ip("192.0.2.2")));
-  REQUIRE(p != nullptr);
-  CHECK(p->value.port_first == config::kDefaultWaypointPortFirst);
-  CHECK(p->value.port_last == config::kDefaultWaypointPortLast);
+  REQUIRE(c->peers.size() == 2);  // the peer's IPv4 and IPv6 address
+  for (const char* addr : {"192.0.2.2", "2001:db8:2::2"}) {
+    INFO(addr);
+    const auto* p = Find(c->peers, PeerKey(wan, Ip(addr)));
+    REQUIRE(p != nullptr);
+    CHECK(p->value.port_first == config::kDefaultWaypointPortFirst);
+    CHECK(p->value.port_last == config::kDefaultWaypointPortLast);
+  }
 }
 
 TEST_CASE("locals hold every interface address with its interface bit") {
   auto config = Default();
   auto c = ComputeGateContents(*config, "datacenter");
   REQUIRE(c.ok());
-  REQUIRE(c->locals.size() == 2);
-  const auto* lan = Find(c->locals, LocalKey(Ip("10.20.0.1")));
-  const auto* wan = Find(c->locals, LocalKey(Ip("192.0.2.2")));
-  REQUIRE(lan != nullptr);
-  REQUIRE(wan != nullptr);
-  CHECK(lan->value.flags == SSR_GATE_LOCAL_INTERFACE);
-  CHECK(lan->value.itf_mask == 1u);
-  CHECK(wan->value.itf_mask == 2u);
+  REQUIRE(c->locals.size() == 4);  // dual stack
+  for (const char* addr : {"10.20.0.1", "fd00:10:20::1"}) {
+    INFO(addr);
+    const auto* lan = Find(c->locals, LocalKey(Ip(addr)));
+    REQUIRE(lan != nullptr);
+    CHECK(lan->value.flags == SSR_GATE_LOCAL_INTERFACE);
+    CHECK(lan->value.itf_mask == 1u);
+  }
+  for (const char* addr : {"192.0.2.2", "2001:db8:2::2"}) {
+    INFO(addr);
+    const auto* wan = Find(c->locals, LocalKey(Ip(addr)));
+    REQUIRE(wan != nullptr);
+    CHECK(wan->value.itf_mask == 2u);
+  }
   REQUIRE(c->interfaces.size() == 2);
   CHECK(c->FindInterface("wan0")->value.role == SSR_GATE_ROLE_WAN);
   CHECK(c->FindInterface("lan0")->value.role == SSR_GATE_ROLE_LAN);

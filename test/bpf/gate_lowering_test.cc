@@ -28,7 +28,7 @@ namespace {
 // The default config with a second LAN interface on the branch carrying VLANs 100 and 200.
 std::string BaseText() {
   std::string text(config::DefaultConfigText());
-  const std::string anchor = "interfaces { name: \"lan0\" role: LAN addresses: \"10.10.0.1/16\" }";
+  const std::string anchor = "interfaces { name: \"lan0\" role: LAN addresses: \"10.10.0.1/16\"";
   const size_t at = text.find(anchor);
   REQUIRE(at != std::string::npos);
   text.insert(text.find('\n', at) + 1,
@@ -104,7 +104,10 @@ std::map<std::string, std::vector<std::string>> ServiceEntries(const config::Con
 
 const std::set<std::string> kDefaultBranchTenants = {
     "lan0/0 10.10.1.0/24 engineering", "lan0/0 10.10.1.128/25 contractors.engineering",
-    "lan0/0 10.10.2.0/24 sales", "lan0/0 10.10.9.0/24 guest"};
+    "lan0/0 10.10.2.0/24 sales", "lan0/0 10.10.9.0/24 guest",
+    // dual stack: every tenant has an IPv6 prefix too
+    "lan0/0 fd00:10:10:1::/64 engineering", "lan0/0 fd00:10:10:1::200/120 contractors.engineering",
+    "lan0/0 fd00:10:10:2::/64 sales", "lan0/0 fd00:10:10:9::/64 guest"};
 
 struct TenantRow {
   const char* description;
@@ -166,7 +169,8 @@ std::vector<TenantRow> TenantRows() {
 struct ServiceRow {
   const char* description;
   const char* services;  // appended service definitions
-  // Expected rules of these prefixes (other prefixes not checked), and the prefix count.
+  // Expected rules of these prefixes (other prefixes not checked), and the prefix count (the
+  // default config's 5 services have an IPv4 and an IPv6 prefix each: 10 of its own).
   std::map<std::string, std::vector<std::string>> rules;
   size_t prefixes;
 };
@@ -176,12 +180,14 @@ std::vector<ServiceRow> ServiceRows() {
       {"one rule per port range, ICMP and port-less transports take every port",
        "",
        {{"10.20.2.0/24", {"udp 5060-5060 voice", "udp 10000-20000 voice"}},
-        {"10.20.3.10/32", {"tcp 80-80 web", "tcp 443-443 web", "udp 7-7 web", "icmp 0-65535 web"}}},
-       5},
+        {"10.20.3.10/32", {"tcp 80-80 web", "tcp 443-443 web", "udp 7-7 web", "icmp 0-65535 web"}},
+        {"fd00:10:20:3::10/128",
+         {"tcp 80-80 web", "tcp 443-443 web", "udp 7-7 web", "icmp 0-65535 web"}}},
+       10},
       {"a service without transports is one rule for every protocol",
        "services { name: \"wide\" prefixes: \"10.30.0.0/16\" }\n",
        {{"10.30.0.0/16", {"any 0-65535 wide"}}},
-       6},
+       11},
       {"a prefix inside others carries their rules after its own, longest first",
        "services { name: \"wide\" prefixes: \"10.20.0.0/16\" }\n"
        "services { name: \"dns\" prefixes: \"10.20.2.53/32\" transports { protocol: UDP ports { "
@@ -192,13 +198,13 @@ std::vector<ServiceRow> ServiceRows() {
         {"10.20.2.0/24", {"udp 5060-5060 voice", "udp 10000-20000 voice", "any 0-65535 wide"}},
         {"10.20.1.10/32", {"tcp 443-443 crm", "any 0-65535 wide"}},
         {"10.20.0.0/16", {"any 0-65535 wide"}}},
-       7},
+       12},
       {"services sharing a prefix: their rules in config order",
        "services { name: \"sip-tcp\" prefixes: \"10.20.2.0/24\" transports { protocol: TCP "
        "ports { start: 5060 end: 5061 } } }\n",
        {{"10.20.2.0/24",
          {"udp 5060-5060 voice", "udp 10000-20000 voice", "tcp 5060-5061 sip-tcp"}}},
-       5},
+       10},
   };
 }
 

@@ -41,6 +41,15 @@ std::vector<GateRow> GateRows() {
   packet::PacketSpec v6_ext = Tcp("fd00::5", 40000, "2001:db8::1", 443);
   v6_ext.ipv6_extensions = kDstOpts;
   packet::PacketSpec ns = Icmp("fe80::1", "ff02::1:ff00:1", 135);
+  // MLD as a querier or a host sends it: hop-by-hop header with Router Alert (MLD), hop limit 1.
+  static const uint8_t kRouterAlert[6] = {0x05, 0x02, 0x00, 0x00, 0x01, 0x00};
+  static const packet::Ipv6ExtensionSpec kHopByHop[1] = {{0 /* hop-by-hop */, kRouterAlert}};
+  auto mld = [](const char* src, const char* dst, int type, uint8_t hop_limit) {
+    packet::PacketSpec s = Icmp(src, dst, type);
+    s.ipv6_extensions = kHopByHop;
+    s.ttl = hop_limit;
+    return s;
+  };
 
   return {
       // ---- branch LAN: tenant x service x access (default config's matrix) ----
@@ -76,6 +85,17 @@ std::vector<GateRow> GateRows() {
       {"ARP request: to the kernel", "branch", "lan0", ArpFrame(), kPass, SSR_GATE_PASS_ARP},
       {"IPv6 neighbour solicitation: to the kernel", "branch", "lan0", Frame(ns), kPass,
        SSR_GATE_PASS_ND},
+      {"MLD query from a link-local querier, hop limit 1: to the kernel (it reports its groups)",
+       "branch", "lan0", Frame(mld("fe80::2", "ff02::1", 130, 1)), kPass, SSR_GATE_PASS_ND},
+      {"MLDv2 report from a link-local host: to the kernel", "branch", "lan0",
+       Frame(mld("fe80::3", "ff02::16", 143, 1)), kPass, SSR_GATE_PASS_ND},
+      {"MLD query on the WAN from a link-local querier: to the kernel", "branch", "wan0",
+       Frame(mld("fe80::2", "ff02::1", 130, 1)), kPass, SSR_GATE_PASS_ND},
+      {"MLD query from a global source (RFC 3810: invalid): not passed, non-member", "branch",
+       "lan0", Frame(mld("fd00:10:10:7::7", "ff02::1", 130, 1)), kDrop,
+       SSR_GATE_DROP_NON_MEMBER},
+      {"MLD query with hop limit 2 (RFC 3810: invalid): not passed, non-member", "branch", "lan0",
+       Frame(mld("fe80::2", "ff02::1", 130, 2)), kDrop, SSR_GATE_DROP_NON_MEMBER},
       {"non-member -> router's own LAN address tcp/22: to the kernel", "branch", "lan0",
        Frame(Tcp("10.10.5.5", 40000, "10.10.0.1", 22)), kPass, SSR_GATE_PASS_LOCAL},
       {"LLDP frame: not IP, dropped", "branch", "lan0", EtherTypeFrame(0x88cc), kDrop,

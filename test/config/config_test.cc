@@ -166,10 +166,14 @@ TEST_CASE("default config routers have their interfaces with roles and addresses
   REQUIRE(wan != nullptr);
   CHECK(lan->role == InterfaceRole::kLan);
   CHECK(wan->role == InterfaceRole::kWan);
-  REQUIRE(lan->addresses.size() == 1);
+  REQUIRE(lan->addresses.size() == 2);  // dual stack
   CHECK(lan->addresses[0].address.ToString() == "10.10.0.1");
   CHECK(lan->addresses[0].prefix_length == 16);
   CHECK(lan->addresses[0].subnet().ToString() == "10.10.0.0/16");
+  CHECK(lan->addresses[1].address.ToString() == "fd00:10:10::1");
+  CHECK(lan->addresses[1].subnet().ToString() == "fd00:10:10::/48");
+  REQUIRE(wan->addresses.size() == 2);
+  CHECK(wan->addresses[1].address.ToString() == "2001:db8:2::1");
   CHECK_FALSE(lan->security_policy.has_value());
   CHECK(wan->security_policy == c->SecurityPolicyIndex("peer-hop"));
   CHECK(lan->mtu == 1500);
@@ -186,8 +190,9 @@ TEST_CASE("default config peers resolve to the other router with the default way
   const Peer& p = branch.peers[0];
   CHECK(p.name == "datacenter");
   CHECK(p.router == *c->RouterIndex("datacenter"));
-  REQUIRE(p.addresses.size() == 1);
+  REQUIRE(p.addresses.size() == 2);  // IPv4 first: the path sessions take (protocol.md §2.15)
   CHECK(p.addresses[0].ToString() == "192.0.2.2");
+  CHECK(p.addresses[1].ToString() == "2001:db8:2::2");
   CHECK(p.interface == *branch.InterfaceIndex("wan0"));
   CHECK(p.waypoint_ports == PortRange{16384, 65534});
   CHECK(p.parity_rule);
@@ -199,7 +204,7 @@ TEST_CASE("default config peers resolve to the other router with the default way
 
 TEST_CASE("a configured waypoint range drops the even/odd parity rule", "[config]") {
   std::string text(DefaultConfigText());
-  const std::string from = "addresses: \"192.0.2.2\"\n    interface: \"wan0\"";
+  const std::string from = "addresses: \"2001:db8:2::2\"\n    interface: \"wan0\"";
   const size_t at = text.find(from);
   REQUIRE(at != std::string::npos);
   text.insert(at + from.size(), " waypoint_ports { start: 20000 end: 29999 }");
@@ -252,8 +257,9 @@ TEST_CASE("default config tenants have parents and depths from their dotted name
   CHECK(m.router == c->RouterIndex("branch"));
   CHECK(m.interface == "lan0");
   CHECK(m.vlan == 0);
-  REQUIRE(m.prefixes.size() == 1);
+  REQUIRE(m.prefixes.size() == 2);
   CHECK(m.prefixes[0].ToString() == "10.10.1.128/25");
+  CHECK(m.prefixes[1].ToString() == "fd00:10:10:1::200/120");
 }
 
 TEST_CASE("default config access matrix is deny by default with inheritance and child denies",

@@ -1,23 +1,40 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The demo's four outcomes in one XDP mode (native or skb), each with the counters that prove
-# where packets went or were dropped; then a clean stop (exit 0, no XDP program left).
-#   demo_cases_test.sh SSR_ROUTER XDP_PASS_OBJ MODE
+# The demo's four outcomes in one XDP mode (native or skb), over IPv4 and then over IPv6 (the
+# topology is dual stack; ND resolves the IPv6 neighbours through the gate), each with the
+# counters that prove where packets went or were dropped; then a clean stop (exit 0, no XDP
+# program left). SSR_FAMILIES (default "4 6") picks the families.
+#   demo_cases_test.sh SSR_ROUTER XDP_PASS_OBJ MODE [WAN]
+# WAN "ipv6": the routers peer over IPv6 (the built-in config with the IPv6 peer addresses first,
+# topology.sh's ssr_config_ipv6_wan) and the WAN veths keep no IPv4 address in the kernel, so no
+# IPv4 neighbour can be resolved there: whatever crosses, crosses the IPv6 WAN.
 # shellcheck source=test/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
 mode="${3:?mode}"
+wan="${4:-ipv4}"
 ssr_test_require "$mode"
 ssr_test_up
 ssr_servers_start || fail "traffic programs did not start"
-ssr_test_routers "$mode"
+router_args=()
+if [ "$wan" = ipv6 ]; then
+  ssr_config_ipv6_wan "$SSR_TOPO_DIR/ipv6-wan.textproto" || fail "could not write the config"
+  router_args=(--config "$SSR_TOPO_DIR/ipv6-wan.textproto")
+  ip -n "$SSR_NS_BRANCH" -4 addr flush dev wan0
+  ip -n "$SSR_NS_DC" -4 addr flush dev wan0
+fi
+ssr_test_routers "$mode" "${router_args[@]}"
 ssr_router_dump branch "$SSR_TOPO_DIR/mode" || fail "no stats dump"
 got="$(ssr_stat "$SSR_TOPO_DIR/mode" mode.lan0) $(ssr_stat "$SSR_TOPO_DIR/mode" mode.wan0)"
 [ "$got" = "$mode $mode" ] || fail "routers run in XDP mode \"$got\", asked for $mode"
-echo "XDP mode: $got"
+echo "XDP mode: $got; WAN: $wan"
 
 failed=()
-for c in ssr_case_allowed ssr_case_non_member ssr_case_denied ssr_case_server_opens; do
-  "$c" || failed+=("$c")
+for SSR_FAMILY in ${SSR_FAMILIES:-4 6}; do
+  t0=$SECONDS
+  for c in ssr_case_allowed ssr_case_non_member ssr_case_denied ssr_case_server_opens; do
+    "$c" || failed+=("IPv$SSR_FAMILY $c")
+  done
+  echo "IPv$SSR_FAMILY: four cases in $((SECONDS - t0)) s"
 done
 for r in branch datacenter; do
   ssr_router_stop "$r" TERM
@@ -25,4 +42,4 @@ for r in branch datacenter; do
 done
 ssr_test_elapsed
 [ ${#failed[@]} = 0 ] || fail "${failed[*]}"
-echo "PASS: all four outcomes in $mode mode"
+echo "PASS: all four outcomes over IPv4 and IPv6 in $mode mode, $wan WAN"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Router restart: SIGTERM stops both routers with exit 0 and no XDP program left on lan0/wan0;
-# started again they forward again; after a SIGKILL (crash) `ssr-router --cleanup` leaves no XDP
+# started again they forward again (IPv4 and IPv6 pings); after a SIGKILL (crash) `ssr-router --cleanup` leaves no XDP
 # program and a third start forwards; at the end the topology teardown leaves no namespace.
 #   restart_test.sh SSR_ROUTER XDP_PASS_OBJ
 # shellcheck source=test/netns/lib.sh
@@ -19,12 +19,16 @@ no_xdp_left() {  # ROUTER-NAMESPACE WHEN
   done
 }
 
-ping_ok() {  # WHEN
-  local out n
-  out="$(ssr_in_client ping -n -c 3 -i 0.2 -W 2 -I 10.10.9.20 10.20.3.10 2>&1)"
-  n="$(_ssr_ping_received "$out")"
-  echo "$1: ping guest -> web ${n:-0}/3 replies"
-  [ "${n:-0}" = 3 ] || fail "$1: no forwarding"
+ping_ok() {  # WHEN: guest -> web over IPv4 and over IPv6
+  local out n src dst
+  for src in 10.10.9.20 fd00:10:10:9::20; do
+    dst=10.20.3.10
+    [ "$src" = 10.10.9.20 ] || dst=fd00:10:20:3::10
+    out="$(ssr_in_client ping -n -c 3 -i 0.2 -W 2 -I "$src" "$dst" 2>&1)"
+    n="$(_ssr_ping_received "$out")"
+    echo "$1: ping guest $src -> web $dst ${n:-0}/3 replies"
+    [ "${n:-0}" = 3 ] || fail "$1: no forwarding to $dst"
+  done
 }
 
 ssr_test_routers native

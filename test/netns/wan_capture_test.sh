@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # SVR on the wire: a capture of the WAN (a bridge between the two routers' wan0, see
 # scripts/netns/topology.sh for why not wan0 itself) while UDP echo, a TCP transfer and a ping cross
-# it. check_wan_capture.py checks per session that the metadata cookie 4c48dbc6ddf6670c follows the
+# it, over IPv4 and over IPv6 (IPv6 sessions on the IPv4 WAN). check_wan_capture.py checks per session that the metadata cookie 4c48dbc6ddf6670c follows the
 # UDP/TCP header on the first packets only (a TCP SYN carries it, later segments do not) and that
 # every packet ends with a valid time-based HMAC-SHA256-128 tag under the default config's hop
 # key; tshark counts the cookie packets independently of the Python parser.
@@ -23,17 +23,19 @@ ssr_bg ip netns exec "$SSR_NS_WAN" dumpcap -q -i br0 -P -w "$pcap" 2>"$SSR_TOPO_
 cap_pid=$SSR_LAST_PID
 ssr_wait_file_line "$SSR_TOPO_DIR/dumpcap.log" "Capturing on" 20 || fail "dumpcap did not start"
 
-ssr_in_client python3 "$SSR_TRAFFIC" udp-echo 10.20.3.10 7 --bind 10.10.2.10 --count 5 \
-  --interval 0.05 || fail "UDP echo"
-ssr_in_client python3 "$SSR_TRAFFIC" tcp-send 10.20.3.10 80 --bind 10.10.1.10 --bytes 65536 ||
-  fail "TCP transfer"
-ssr_in_client ping -n -q -c 3 -i 0.2 -W 2 -I 10.10.9.20 10.20.3.10 | grep transmitted
+for SSR_FAMILY in 4 6; do  # IPv6 sessions cross the IPv4 WAN too (the first peer address's family)
+  ssr_in_client python3 "$SSR_TRAFFIC" udp-echo "$(_ssr_a 10.20.3.10)" 7 --bind "$(_ssr_a 10.10.2.10)" \
+    --count 5 --interval 0.05 || fail "UDP echo over IPv$SSR_FAMILY"
+  ssr_in_client python3 "$SSR_TRAFFIC" tcp-send "$(_ssr_a 10.20.3.10)" 80 --bind "$(_ssr_a 10.10.1.10)" \
+    --bytes 65536 || fail "TCP transfer over IPv$SSR_FAMILY"
+  ssr_in_client ping -n -q -c 3 -i 0.2 -W 2 -I "$(_ssr_a 10.10.9.20)" "$(_ssr_a 10.20.3.10)" | grep transmitted
+done
 sleep 0.5
 kill -INT "$cap_pid"
 wait "$cap_pid"
 [ -s "$pcap" ] || fail "no capture"
 
-python3 "$SSR_NETNS_TEST_DIR/check_wan_capture.py" --expect-tcp 1 --expect-udp 2 "$pcap" |
+python3 "$SSR_NETNS_TEST_DIR/check_wan_capture.py" --expect-tcp 2 --expect-udp 4 "$pcap" |
   tee "$SSR_TOPO_DIR/check.log"
 rc=${PIPESTATUS[0]}
 ours="$(sed -n 's/^packets with the cookie: //p' "$SSR_TOPO_DIR/check.log")"

@@ -278,8 +278,8 @@ TEST_CASE("Inactivity-based recovery: after 5 s idle the next packet carries a h
 std::shared_ptr<const config::Config> BranchPeerOption(std::string_view extra) {
   std::string text(config::DefaultConfigText());
   text = Replace(text,
-                 "    addresses: \"192.0.2.2\"\n    interface: \"wan0\"\n    security_policy: \"peer-hop\"\n",
-                 std::string("    addresses: \"192.0.2.2\"\n    interface: \"wan0\"\n"
+                 "    addresses: \"2001:db8:2::2\"\n    interface: \"wan0\"\n    security_policy: \"peer-hop\"\n",
+                 std::string("    addresses: \"2001:db8:2::2\"\n    interface: \"wan0\"\n"
                              "    security_policy: \"peer-hop\"\n    ") +
                      std::string(extra) + "\n");
   text = Replace(text,

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // ssr::Router in-process, on veths inside network namespaces the test creates (label netns):
 // the branch and datacenter routers of the built-in config forward a ping from the guest client
-// to the web service; reloads and session events are checked around it.
+// to the web service, over IPv4 and IPv6 (ICMPv6 echo, with the IPv6 neighbours found by ND
+// through the gate), across the WAN of either family; reloads and session events are checked
+// around it.
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "io/netns_fixture.h"
@@ -18,7 +22,8 @@ namespace {
 
 std::unique_ptr<ssr::Router> CreateIn(const std::string& netns, const std::string& router,
                                       ssr::SessionCallback on_session = nullptr,
-                                      uint32_t workers = 0) {
+                                      uint32_t workers = 0,
+                                      const ssr::Config& config = ssr::Config::Default()) {
   ssr::RouterOptions o;
   o.workers = workers;
   o.router = router;
@@ -26,16 +31,17 @@ std::unique_ptr<ssr::Router> CreateIn(const std::string& netns, const std::strin
   o.max_sessions_per_worker = 4096;
   o.on_session = std::move(on_session);
   InNetns in(netns);
-  auto r = ssr::Router::Create(o, ssr::Config::Default());
+  auto r = ssr::Router::Create(o, config);
   if (!r.ok()) FAIL("Router::Create(" << router << "): " << r.status().message());
   return std::move(*r);
 }
 
-// Pings the web service from the guest client; returns the replies received of `count`.
-int Ping(const DemoTopology& t, int count) {
+// Pings the web service (10.20.3.10, or its IPv6 address) from the guest client; returns the
+// replies received of `count`.
+int Ping(const DemoTopology& t, int count, const std::string& web = "10.20.3.10") {
   std::string out;
   RunCapture("ip netns exec " + t.client + " ping -n -q -c " + std::to_string(count) +
-                 " -i 0.2 -W 2 10.20.3.10",
+                 " -i 0.2 -W 2 " + web,
              &out);
   const size_t pos = out.find(" received");
   if (pos == std::string::npos) return 0;
@@ -212,8 +218,9 @@ TEST_CASE(
                           /*may_fail=*/true) != 0) {
     SkipTest("macvlan interfaces are not available");
   }
-  for (const char* cmd : {"sysctl -qw net.ipv6.conf.wan0.disable_ipv6=1",
-                          "ip addr add 192.0.2.1/24 dev wan0", "ip link set wan0 up"}) {
+  for (const char* cmd : {"sysctl -qw net.ipv6.conf.wan0.accept_dad=0",
+                          "ip addr add 192.0.2.1/24 dev wan0",
+                          "ip addr add 2001:db8:2::1/64 dev wan0 nodad", "ip link set wan0 up"}) {
     NetnsTopology::Exec(t.branch, cmd);
   }
   auto branch = CreateIn(t.branch, "branch");  // RouterOptions::xdp_mode: kAuto
@@ -228,9 +235,69 @@ TEST_CASE(
   REQUIRE(datacenter->Start().ok());
   Ping(t, 1);  // warm-up: neighbour resolution may cost the first packet
   CHECK(Ping(t, 3) == 3);
+  Ping(t, 1, "fd00:10:20:3::10");  // warm-up: ND on both LANs
+  CHECK(Ping(t, 3, "fd00:10:20:3::10") == 3);
   branch->Stop();
   datacenter->Stop();
-  CHECK(branch->Stats().Get("pipeline.tx_packets") >= 6);
+  CHECK(branch->Stats().Get("pipeline.tx_packets") >= 12);
+}
+
+// The built-in config with each router's IPv6 peer address first: sessions take the IPv6 WAN
+// path (docs/protocol.md §2.15).
+ssr::Config ConfigWithIpv6Wan() {
+  std::ifstream in(std::string(SSR_SOURCE_DIR) + "/examples/configs/default.textproto");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"    addresses: \"192.0.2.2\"\n    addresses: \"2001:db8:2::2\"\n",
+            "    addresses: \"2001:db8:2::2\"\n    addresses: \"192.0.2.2\"\n"},
+           {"    addresses: \"192.0.2.1\"\n    addresses: \"2001:db8:2::1\"\n",
+            "    addresses: \"2001:db8:2::1\"\n    addresses: \"192.0.2.1\"\n"}}) {
+    const size_t at = text.find(from);
+    if (at == std::string::npos) FAIL("default.textproto has no peer address pair " << from);
+    text.replace(at, from.size(), to);
+  }
+  auto cfg = ssr::Config::Parse(text);
+  if (!cfg.ok()) FAIL("IPv6-WAN config: " << cfg.status().message());
+  return *cfg;
+}
+
+TEST_CASE("Router forwards ICMPv6 echo between the dual-stack client and server over either WAN") {
+  for (const bool v6_wan : {false, true}) {
+    DYNAMIC_SECTION((v6_wan ? "IPv6 WAN (IPv6 peer address first)" : "IPv4 WAN (built-in config)")) {
+      RequireNetnsSupport();
+      NetnsTopology topo;
+      const DemoTopology t = BuildDemoTopology(topo);
+      const ssr::Config cfg = v6_wan ? ConfigWithIpv6Wan() : ssr::Config::Default();
+      if (v6_wan) {
+        // No IPv4 on the WAN in the kernel: a peer path over IPv4 could not resolve its
+        // neighbour (no_neighbor), so whatever crosses went over IPv6.
+        NetnsTopology::Exec(t.branch, "ip -4 addr flush dev wan0");
+        NetnsTopology::Exec(t.datacenter, "ip -4 addr flush dev wan0");
+      }
+      auto branch = CreateIn(t.branch, "branch", nullptr, 0, cfg);
+      auto datacenter = CreateIn(t.datacenter, "datacenter", nullptr, 0, cfg);
+      REQUIRE(branch->Start().ok());
+      REQUIRE(datacenter->Start().ok());
+      Ping(t, 1, "fd00:10:20:3::10");  // warm-up: ND on both LANs (and the WAN)
+      CHECK(Ping(t, 5, "fd00:10:20:3::10") == 5);
+      Ping(t, 1);
+      CHECK(Ping(t, 3) == 3);  // dual stack: IPv4 sessions too, over the same WAN
+      branch->Stop();
+      datacenter->Stop();
+      const ssr::RouterStats bs = branch->Stats();
+      const ssr::RouterStats ds = datacenter->Stats();
+      CHECK(bs.Get("gate.pass_nd") >= 1);  // the client's solicitation for the router
+      CHECK(ds.Get("gate.pass_nd") >= 1);  // the kernel's answers for the server and the peer
+      CHECK(bs.Get("gate.lan_allow") >= 10);
+      CHECK(ds.Get("gate.lan_service_reply") >= 10);
+      CHECK(bs.Get("pipeline.session_created") >= 2);
+      CHECK(ds.Get("pipeline.session_created") >= 2);
+      CHECK(bs.Get("pipeline.auth_fail") == 0);
+      if (v6_wan) CHECK(bs.Get("pipeline.no_neighbor") == 0);
+    }
+  }
 }
 
 }  // namespace ssr::test

@@ -28,6 +28,10 @@ DemoTopology BuildDemoTopology(NetnsTopology& topo, int queues) {
   ex(t.client, "ip link add c0" + q + " type veth peer name lan0" + q + " netns " + t.branch);
   ex(t.branch, "ip link add wan0" + q + " type veth peer name wan0" + q + " netns " + t.datacenter);
   ex(t.datacenter, "ip link add lan0" + q + " type veth peer name s0" + q + " netns " + t.server);
+  for (const std::string& ns : {t.client, t.branch, t.datacenter, t.server}) {
+    // Dual stack, IPv6 usable at once: no duplicate address detection, no router solicitations.
+    ex(ns, "sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0");
+  }
   for (const auto& [ns, ifname] :
        std::vector<std::pair<std::string, std::string>>{{t.client, "c0"},
                                                         {t.branch, "lan0"},
@@ -35,14 +39,21 @@ DemoTopology BuildDemoTopology(NetnsTopology& topo, int queues) {
                                                         {t.datacenter, "wan0"},
                                                         {t.datacenter, "lan0"},
                                                         {t.server, "s0"}}) {
-    ex(ns, "sysctl -qw net.ipv6.conf." + ifname + ".disable_ipv6=1");
+    ex(ns, "sysctl -qw net.ipv6.conf." + ifname + ".disable_ipv6=0 net.ipv6.conf." + ifname +
+               ".accept_dad=0 net.ipv6.conf." + ifname + ".router_solicitations=0");
   }
   ex(t.client, "ip addr add 10.10.9.20/16 dev c0");
+  ex(t.client, "ip addr add fd00:10:10:9::20/48 dev c0 nodad");
   ex(t.branch, "ip addr add 10.10.0.1/16 dev lan0");
+  ex(t.branch, "ip addr add fd00:10:10::1/48 dev lan0 nodad");
   ex(t.branch, "ip addr add 192.0.2.1/24 dev wan0");
+  ex(t.branch, "ip addr add 2001:db8:2::1/64 dev wan0 nodad");
   ex(t.datacenter, "ip addr add 192.0.2.2/24 dev wan0");
+  ex(t.datacenter, "ip addr add 2001:db8:2::2/64 dev wan0 nodad");
   ex(t.datacenter, "ip addr add 10.20.0.1/16 dev lan0");
+  ex(t.datacenter, "ip addr add fd00:10:20::1/48 dev lan0 nodad");
   ex(t.server, "ip addr add 10.20.3.10/16 dev s0");
+  ex(t.server, "ip addr add fd00:10:20:3::10/48 dev s0 nodad");
   ex(t.client, "ip link set c0 up");
   ex(t.branch, "ip link set lan0 up");
   ex(t.branch, "ip link set wan0 up");
@@ -50,7 +61,9 @@ DemoTopology BuildDemoTopology(NetnsTopology& topo, int queues) {
   ex(t.datacenter, "ip link set lan0 up");
   ex(t.server, "ip link set s0 up");
   ex(t.client, "ip route add default via 10.10.0.1");
+  ex(t.client, "ip -6 route add default via fd00:10:10::1");
   ex(t.server, "ip route add default via 10.20.0.1");
+  ex(t.server, "ip -6 route add default via fd00:10:20::1");
   return t;
 }
 

@@ -5,8 +5,11 @@
 //   client 10.10.9.20/16 (guest) --c0  lan0-- branch --wan0  wan0-- datacenter --lan0  s0--
 //   server 10.20.3.10/16 (web)
 //
-// The routers' interfaces carry the config's addresses in the kernel (ARP and own-address
-// traffic go to the kernel); the client and server route through the routers.
+// Dual stack like scripts/netns/topology.sh: the client is also fd00:10:10:9::20/48, the server
+// fd00:10:20:3::10/48, the routers' LAN and WAN interfaces carry the config's IPv6 addresses
+// (fd00:10:10::1, fd00:10:20::1, 2001:db8:2::1 and ::2), added without DAD so they are usable at
+// once. The routers' interfaces carry the config's addresses in the kernel (ARP, ND and
+// own-address traffic go to the kernel); the client and server route through the routers.
 #ifndef SSR_TEST_ROUTER_ROUTER_TEST_SUPPORT_H_
 #define SSR_TEST_ROUTER_ROUTER_TEST_SUPPORT_H_
 

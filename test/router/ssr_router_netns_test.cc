@@ -71,10 +71,11 @@ std::string LastLineStartingWith(const std::string& text, const std::string& pre
   return last;
 }
 
-int PingReplies(const DemoTopology& t, int count) {
+// Pings web (10.20.3.10, or its IPv6 address fd00:10:20:3::10) from the guest client.
+int PingReplies(const DemoTopology& t, int count, const std::string& web = "10.20.3.10") {
   std::string out;
   RunCapture("ip netns exec " + t.client + " ping -n -q -c " + std::to_string(count) +
-                 " -i 0.2 -W 2 10.20.3.10",
+                 " -i 0.2 -W 2 " + web,
              &out);
   const size_t pos = out.find(" received");
   if (pos == std::string::npos) return 0;
@@ -110,7 +111,7 @@ void AttachLeftoverXdp(const std::string& netns, const std::string& ifname, uint
 
 TEST_CASE(
     "ssr-router forwards a ping from guest 10.10.9.20 to web 10.20.3.10 through branch and "
-    "datacenter") {
+    "datacenter, and an ICMPv6 echo between their IPv6 addresses") {
   RequireNetnsSupport();
   NetnsTopology topo;
   const DemoTopology t = BuildDemoTopology(topo);
@@ -118,12 +119,15 @@ TEST_CASE(
   const auto [b, d] = StartRouters(t, dir);
   PingReplies(t, 1);  // warm-up: neighbour resolution may cost the first packet
   const int replies = PingReplies(t, 10);
+  PingReplies(t, 1, "fd00:10:20:3::10");  // warm-up: ND on both LANs
+  const int replies_v6 = PingReplies(t, 10, "fd00:10:20:3::10");
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // two stats lines, fresh counters
   CHECK(StopChild(b, SIGTERM, 20000) == 0);
   CHECK(StopChild(d, SIGTERM, 20000) == 0);
   const std::string branch_out = ReadFile(dir + "/branch.out");
   INFO(branch_out << ReadFile(dir + "/datacenter.out"));
   CHECK(replies == 10);
+  CHECK(replies_v6 == 10);
   CHECK(NoXdpOn(t.branch, "lan0"));
   CHECK(NoXdpOn(t.branch, "wan0"));
   CHECK(NoXdpOn(t.datacenter, "lan0"));
@@ -134,11 +138,13 @@ TEST_CASE(
   std::cout << LastLineStartingWith(ReadFile(dir + "/datacenter.out"), "ssr-router datacenter: rx=")
             << "\n";
 
-  // Stats dumps written at exit: 11 pings each way through both routers, nothing lost.
+  // Stats dumps written at exit: 11 pings of each family each way through both routers.
   const auto bs = ReadStatsFile(dir + "/branch.stats");
   const auto ds = ReadStatsFile(dir + "/datacenter.stats");
-  CHECK(Num(bs, "gate.lan_allow") >= 10);     // echo requests from the guest
-  CHECK(Num(bs, "gate.wan_waypoint") >= 10);  // replies from the datacenter
+  CHECK(Num(bs, "gate.lan_allow") >= 20);     // echo requests from the guest
+  CHECK(Num(bs, "gate.wan_waypoint") >= 20);  // replies from the datacenter
+  CHECK(Num(bs, "gate.pass_nd") >= 1);        // the guest's solicitation for its router
+  CHECK(Num(bs, "pipeline.session_created") >= 2);  // one per family
   CHECK(Num(bs, "policy.policy_allow") >= 1);
   CHECK(Num(bs, "pipeline.tx_packets") >= 20);
   CHECK(Num(bs, "crypto.crypto_signed") >= 10);
@@ -146,7 +152,7 @@ TEST_CASE(
   CHECK(Num(bs, "pipeline.auth_fail") == 0);
   CHECK(Num(bs, "peer.datacenter.sessions") + Num(bs, "sessions.live") >= 1);
   CHECK(Num(ds, "gate.wan_waypoint") >= 10);
-  CHECK(Num(ds, "gate.lan_service_reply") >= 10);  // the web server's replies
+  CHECK(Num(ds, "gate.lan_service_reply") >= 20);  // the web server's replies
   CHECK(Num(ds, "pipeline.tx_packets") >= 20);
   CHECK(Num(ds, "pipeline.session_created") >= 1);
   CHECK(Num(ds, "xsk.lan0.xsk_tx_packets") >= 10);

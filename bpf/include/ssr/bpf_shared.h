@@ -95,8 +95,8 @@
 	  "interface not in the gate's interface map: to the kernel", INFO)                    \
 	X(SSR_GATE_PASS_ARP, "pass_arp", "ARP: to the kernel", INFO)                           \
 	X(SSR_GATE_PASS_ND, "pass_nd",                                                         \
-	  "ICMPv6 router/neighbour discovery or redirect "                                     \
-	  "(types 133-137): to the kernel", INFO)                                              \
+	  "ICMPv6 router/neighbour discovery or redirect (types 133-137), or MLD "             \
+	  "(130-132, 143) from a link-local source with hop limit 1: to the kernel", INFO)     \
 	X(SSR_GATE_PASS_LOCAL, "pass_local",                                                   \
 	  "to a management or own interface address and not "                                  \
 	  "waypoint traffic: to the kernel", INFO)                                             \
