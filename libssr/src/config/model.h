@@ -202,6 +202,8 @@ struct Timeouts {
 struct Limits {
   uint32_t max_sessions = 1u << 20;
   uint32_t max_sessions_per_tenant = 0;        // 0: only max_sessions applies
+  uint32_t ip_reassembly_slots = 64;           // per worker (docs/protocol.md §2.14.1)
+  uint32_t ip_reassembly_timeout_ms = 5000;
 };
 
 // The whole validated organisation config.

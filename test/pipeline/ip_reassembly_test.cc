@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+// The IP fragment reassembly pool on its own: any order, IPv4 and IPv6 (the fragment header is
+// removed), the abuse cases of docs/protocol.md §2.14.1 and the fixed memory bound.
+#include "pipeline/ip_reassembly.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "fragment_util.h"
+#include "packet/builder.h"
+#include "util/ip_address.h"
+
+namespace ssr::pipeline::testing {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+Bytes Datagram(bool v6, size_t payload_size, uint16_t sport = 40000) {
+  static std::vector<Bytes> kept;
+  kept.emplace_back(payload_size);
+  for (size_t i = 0; i < payload_size; ++i) kept.back()[i] = static_cast<uint8_t>(i * 7 + 3);
+  packet::PacketSpec s;
+  s.src = *util::IpAddress::Parse(v6 ? "fd00:10:2::10" : "10.10.2.10");
+  s.dst = *util::IpAddress::Parse(v6 ? "fd00:20:2::5" : "10.20.2.5");
+  s.protocol = packet::kIpProtoUdp;
+  s.src_port = sport;
+  s.dst_port = 5060;
+  s.ipv4_id = 0x4242;
+  s.payload = kept.back();
+  Bytes out(packet::FrameLength(s));
+  REQUIRE(packet::BuildFrame(s, out) == out.size());
+  return out;
+}
+
+// Feeds one fragment through the pool in a frame of 4096 bytes (as the pipeline's frames are).
+struct Fed {
+  FragmentResult result;
+  Bytes frame;  // the whole datagram when kComplete
+};
+Fed Feed(IpReassembly& r, const Bytes& fragment, uint64_t now, uint16_t side = 0) {
+  Bytes buf(4096, 0);
+  std::copy(fragment.begin(), fragment.end(), buf.begin());
+  packet::PacketInfo info;
+  REQUIRE(packet::ParseFrame(std::span<const uint8_t>(buf.data(), fragment.size()), &info) ==
+          packet::ParseResult::kOk);
+  REQUIRE(info.is_fragment);
+  uint32_t len = 0;
+  Fed f{r.Add(side, buf, info, now, &len), {}};
+  if (f.result == FragmentResult::kComplete) f.frame.assign(buf.begin(), buf.begin() + len);
+  return f;
+}
+
+TEST_CASE("IP reassembly: a datagram in 2 or 3 fragments, in any order, comes out byte-identical "
+          "to the unfragmented one (IPv4 and IPv6)",
+          "[pipeline][ip-fragment]") {
+  for (const bool v6 : {false, true}) {
+    const Bytes whole = Datagram(v6, 1200);
+    const auto frags = Fragments(whole, {504, 1000}, 0x4242);
+    std::vector<std::vector<size_t>> orders = {{0, 1, 2}, {2, 1, 0}, {1, 2, 0}, {2, 0, 1}};
+    for (const auto& order : orders) {
+      IpReassembly r(4, 1000);
+      for (size_t k = 0; k < order.size(); ++k) {
+        const Fed f = Feed(r, frags[order[k]], 0);
+        if (k + 1 < order.size()) {
+          CHECK(f.result == FragmentResult::kHeld);
+        } else {
+          REQUIRE(f.result == FragmentResult::kComplete);
+          CHECK(f.frame == whole);
+        }
+      }
+      CHECK(r.in_use() == 0);
+    }
+    IpReassembly r(4, 1000);
+    const auto two = Fragments(whole, {600}, 0x4242);
+    CHECK(Feed(r, two[1], 0).result == FragmentResult::kHeld);
+    CHECK(Feed(r, two[0], 0).frame == whole);
+  }
+}
+
+TEST_CASE("IP reassembly: duplicates are dropped alone, overlaps and inconsistent lengths discard "
+          "the datagram and its later fragments",
+          "[pipeline][ip-fragment]") {
+  const Bytes whole = Datagram(false, 1200);
+  IpReassembly r(4, 1000);
+  SECTION("duplicate") {
+    const auto f = Fragments(whole, {504}, 0x4242);
+    CHECK(Feed(r, f[0], 0).result == FragmentResult::kHeld);
+    CHECK(Feed(r, f[0], 0).result == FragmentResult::kDuplicate);
+    CHECK(Feed(r, f[1], 0).frame == whole);
+  }
+  SECTION("overlap") {
+    CHECK(Feed(r, FragmentOf(whole, {0, 512, false}, 2), 0).result == FragmentResult::kHeld);
+    CHECK(Feed(r, FragmentOf(whole, {504, 1000, false}, 2), 0).result == FragmentResult::kOverlap);
+    CHECK(Feed(r, FragmentOf(whole, {512, 1208, true}, 2), 0).result == FragmentResult::kDiscarded);
+    CHECK(r.in_use() == 1);
+    CHECK(r.Expire(1000) == 0);  // discarded: not counted again as never completed
+    CHECK(r.in_use() == 0);
+  }
+  SECTION("a fragment rewriting the transport header (RFC 1858 offset-8 overlap)") {
+    CHECK(Feed(r, FragmentOf(whole, {8, 512, false}, 3), 0).result == FragmentResult::kHeld);
+    CHECK(Feed(r, FragmentOf(whole, {0, 16, false}, 3), 0).result == FragmentResult::kOverlap);
+  }
+  SECTION("misaligned non-last fragment") {
+    CHECK(Feed(r, FragmentOf(whole, {0, 500, false}, 4), 0).result == FragmentResult::kBadLength);
+  }
+  SECTION("two last fragments disagreeing on the end") {
+    CHECK(Feed(r, FragmentOf(whole, {512, 1208, true}, 5), 0).result == FragmentResult::kHeld);
+    CHECK(Feed(r, FragmentOf(whole, {1000, 1200, true}, 5), 0).result == FragmentResult::kBadLength);
+  }
+  SECTION("data beyond the last fragment's end") {
+    CHECK(Feed(r, FragmentOf(whole, {504, 1000, true}, 7), 0).result == FragmentResult::kHeld);
+    CHECK(Feed(r, FragmentOf(whole, {600, 1008, false}, 7), 0).result == FragmentResult::kBadLength);
+  }
+}
+
+TEST_CASE("IP reassembly: too many fragments and too large datagrams are discarded",
+          "[pipeline][ip-fragment]") {
+  IpReassembly r(4, 1000);
+  const Bytes whole = Datagram(false, 1200);
+  for (uint32_t i = 0; i < IpReassembly::kMaxFragments; ++i) {
+    CHECK(Feed(r, FragmentOf(whole, {i * 8, i * 8 + 8, false}, 9), 0).result == FragmentResult::kHeld);
+  }
+  CHECK(Feed(r, FragmentOf(whole, {200, 208, false}, 9), 0).result == FragmentResult::kTooMany);
+  const Bytes big = Datagram(false, 4200);
+  CHECK(Feed(r, FragmentOf(big, {0, 2048, false}, 10), 0).result == FragmentResult::kHeld);
+  CHECK(Feed(r, FragmentOf(big, {2048, 4208, true}, 10), 0).result == FragmentResult::kTooBig);
+}
+
+TEST_CASE("IP reassembly: the pool is fixed: a flood fills it, new datagrams are refused until "
+          "the held ones time out, and a held datagram still completes",
+          "[pipeline][ip-fragment]") {
+  IpReassembly r(8, 1000);
+  const size_t bytes = r.memory_bytes();
+  CHECK(bytes >= 8 * IpReassembly::kMaxData);
+  const Bytes whole = Datagram(false, 1200);
+  const auto legit = Fragments(whole, {504}, 0x4242);
+  CHECK(Feed(r, legit[0], 0).result == FragmentResult::kHeld);
+  for (uint32_t id = 0; id < 7; ++id) {
+    CHECK(Feed(r, FragmentOf(whole, {0, 504, false}, id), 10).result == FragmentResult::kHeld);
+  }
+  for (uint32_t id = 100; id < 200; ++id) {
+    CHECK(Feed(r, FragmentOf(whole, {0, 504, false}, id), 20).result == FragmentResult::kPoolFull);
+  }
+  CHECK(r.in_use() == 8);
+  CHECK(r.memory_bytes() == bytes);
+  CHECK(Feed(r, legit[1], 30).frame == whole);  // held before the flood: not evicted
+  // The same key on another side is another datagram.
+  CHECK(Feed(r, legit[0], 30, /*side=*/1).result == FragmentResult::kHeld);
+  CHECK(r.Expire(1009) == 0);
+  CHECK(r.Expire(1010) == 7);  // the flood's datagrams, oldest first
+  CHECK(r.in_use() == 1);
+  CHECK(r.Expire(1030) == 1);
+  CHECK(r.in_use() == 0);
+  CHECK(Feed(r, legit[0], 2000).result == FragmentResult::kHeld);
+  CHECK(Feed(r, legit[1], 2000).frame == whole);
+  CHECK(r.memory_bytes() == bytes);
+}
+
+}  // namespace
+}  // namespace ssr::pipeline::testing
