@@ -368,6 +368,8 @@ TEST_CASE("omitted timeouts and limits take the documented defaults", "[config]"
   CHECK(t.other == std::chrono::seconds(180));
   CHECK((*c)->limits.max_sessions == 1048576);
   CHECK((*c)->limits.max_sessions_per_tenant == 0);
+  CHECK((*c)->limits.ip_reassembly_slots == 64);
+  CHECK((*c)->limits.ip_reassembly_timeout_ms == 5000);
 }
 
 TEST_CASE("omitted interface and member and service and access fields take their defaults",
@@ -389,7 +391,12 @@ TEST_CASE("omitted interface and member and service and access fields take their
 TEST_CASE("set timeouts and limits and policy fields replace the defaults", "[config]") {
   const std::string text = absl::StrCat(kMinimal, R"pb(
     timeouts { udp_seconds: 120 tcp_embryonic_seconds: 5 other_seconds: 604800 }
-    limits { max_sessions: 4096 max_sessions_per_tenant: 100 }
+    limits {
+      max_sessions: 4096
+      max_sessions_per_tenant: 100
+      ip_reassembly_slots: 8
+      ip_reassembly_timeout_ms: 250
+    }
     security_policies {
       name: "regular"
       hmac: "sha256"
@@ -411,6 +418,8 @@ TEST_CASE("set timeouts and limits and policy fields replace the defaults", "[co
   CHECK((*c)->timeouts.icmp == std::chrono::seconds(30));
   CHECK((*c)->limits.max_sessions == 4096);
   CHECK((*c)->limits.max_sessions_per_tenant == 100);
+  CHECK((*c)->limits.ip_reassembly_slots == 8);
+  CHECK((*c)->limits.ip_reassembly_timeout_ms == 250);
   const SecurityPolicy& sp = (*c)->security_policies[1];
   CHECK(sp.hmac == HmacAlgorithm::kSha256);
   CHECK(sp.hmac_mode == HmacMode::kRegular);

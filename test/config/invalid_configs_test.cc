@@ -836,6 +836,15 @@ std::vector<Row> InvalidRows() {
       {"per-tenant limit above the default max_sessions",
        [](Config& c) { c.mutable_limits()->set_max_sessions_per_tenant(1048577); },
        {"limits.max_sessions_per_tenant: 1048577 exceeds max_sessions (1048576)"}},
+      {"IP reassembly slots above 4096",
+       [](Config& c) { c.mutable_limits()->set_ip_reassembly_slots(4097); },
+       {"limits.ip_reassembly_slots: 4097 is out of range (1-4096)"}},
+      {"IP reassembly timeout below 100 ms",
+       [](Config& c) { c.mutable_limits()->set_ip_reassembly_timeout_ms(99); },
+       {"limits.ip_reassembly_timeout_ms: 99 is out of range (100-60000)"}},
+      {"IP reassembly timeout above a minute",
+       [](Config& c) { c.mutable_limits()->set_ip_reassembly_timeout_ms(60001); },
+       {"limits.ip_reassembly_timeout_ms: 60001 is out of range (100-60000)"}},
 
       // ---- whole config -----------------------------------------------------------------------
       {"config without routers",
@@ -991,6 +1000,14 @@ std::vector<Row> ValidRows() {
          Merge(&c, R"pb(timeouts { tcp_established_seconds: 604800 tcp_embryonic_seconds: 604800 }
                         limits { max_sessions: 16777216 max_sessions_per_tenant: 16777216 })pb");
        },
+       {}},
+      {"IP reassembly limits at their bounds",
+       [](Config& c) {
+         Merge(&c, "limits { ip_reassembly_slots: 4096 ip_reassembly_timeout_ms: 60000 }");
+       },
+       {}},
+      {"IP reassembly limits at their lower bounds",
+       [](Config& c) { Merge(&c, "limits { ip_reassembly_slots: 1 ip_reassembly_timeout_ms: 100 }"); },
        {}},
   };
 }

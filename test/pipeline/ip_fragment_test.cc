@@ -289,5 +289,28 @@ TEST_CASE("IP fragments: a flood of first fragments fills the fixed pool, each f
   CHECK(rig.to_server_.back() == rig.AtServer(big));
 }
 
+TEST_CASE("IP fragments: the pool size and timeout come from limits.ip_reassembly_slots and "
+          "ip_reassembly_timeout_ms",
+          "[pipeline][ip-fragment]") {
+  RigOptions o;
+  o.config = LoadConfig(Replace(std::string(config::DefaultConfigText()),
+                                "limits { max_sessions: 1048576 }",
+                                "limits { max_sessions: 1048576 ip_reassembly_slots: 3 "
+                                "ip_reassembly_timeout_ms: 200 }"));
+  Rig rig(o);
+  CHECK(rig.a().reassembly().capacity() == 3);
+  const Bytes whole = rig.ClientFrame(Voice(1200));
+  for (uint32_t id = 0; id < 5; ++id) rig.FromClient(FragmentOf(whole, {0, 504, false}, id));
+  rig.Step();
+  CHECK(Get(rig.a(), PipelineCounter::kIpFragPoolFull) == 2);
+  rig.Advance(199);
+  rig.Expire();
+  CHECK(rig.a().reassembly().in_use() == 3);
+  rig.Advance(1);
+  rig.Expire();
+  CHECK(rig.a().reassembly().in_use() == 0);
+  CHECK(Get(rig.a(), PipelineCounter::kIpFragTimeout) == 3);
+}
+
 }  // namespace
 }  // namespace ssr::pipeline::testing
