@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Test helper: splits a whole Ethernet frame (IPv4, or IPv6 without extension headers) into IP
+// Test helper: splits a whole Ethernet frame (IPv4, or IPv6; hop-by-hop and routing headers stay in
+// front of the fragment header, as RFC 8200 puts them) into IP
 // fragments the way a host or a router on the path would (RFC 791 / RFC 8200).
 #ifndef SSR_TEST_PIPELINE_FRAGMENT_UTIL_H_
 #define SSR_TEST_PIPELINE_FRAGMENT_UTIL_H_
@@ -17,12 +18,28 @@
 
 namespace ssr::pipeline::testing {
 
+using Bytes = std::vector<uint8_t>;
+
 // One fragment: data bytes [begin, end) of the fragmentable part; `last` clears MF.
 struct Piece {
   uint32_t begin;
   uint32_t end;
   bool last;
 };
+
+// The unfragmentable part of an IPv6 packet at `l3`: the IPv6 header and any hop-by-hop /
+// routing headers after it; *nh_field: where the byte naming what follows them sits.
+inline size_t Ipv6Unfragmentable(const std::vector<uint8_t>& frame, size_t l3, size_t* nh_field) {
+  size_t unfrag = 40;
+  *nh_field = 6;
+  while (frame[l3 + *nh_field] == packet::kIpProtoHopByHop ||
+         frame[l3 + *nh_field] == packet::kIpProtoRouting) {
+    const size_t len = (size_t{frame[l3 + unfrag + 1]} + 1) * 8;
+    *nh_field = unfrag;
+    unfrag += len;
+  }
+  return unfrag;
+}
 
 // The fragment of `frame` carrying `p` (IPv4 identification / IPv6 fragment id `id`).
 inline std::vector<uint8_t> FragmentOf(const std::vector<uint8_t>& frame, Piece p, uint32_t id) {
@@ -43,18 +60,20 @@ inline std::vector<uint8_t> FragmentOf(const std::vector<uint8_t>& frame, Piece 
                                                     (p.begin / 8)));
     packet::StoreBe16(ip + 10, packet::Ipv4HeaderChecksum({ip, hl}));
   } else {
-    REQUIRE(info.ipv6_extension_count == 0);
-    const uint8_t* data = frame.data() + l3 + 40;
-    REQUIRE(p.end <= info.l3_length - 40);
-    out.insert(out.end(), frame.begin() + static_cast<long>(l3), frame.begin() + static_cast<long>(l3 + 40));
-    const uint8_t next = out[l3 + 6];
-    out[l3 + 6] = packet::kIpProtoFragment;
+    size_t nh_field = 0;
+    const size_t unfrag = Ipv6Unfragmentable(frame, l3, &nh_field);
+    const uint8_t* data = frame.data() + l3 + unfrag;
+    REQUIRE(p.end <= info.l3_length - unfrag);
+    out.insert(out.end(), frame.begin() + static_cast<long>(l3),
+               frame.begin() + static_cast<long>(l3 + unfrag));
+    const uint8_t next = out[l3 + nh_field];
+    out[l3 + nh_field] = packet::kIpProtoFragment;
     uint8_t fh[8] = {next, 0, 0, 0, 0, 0, 0, 0};
     packet::StoreBe16(fh + 2, static_cast<uint16_t>(p.begin | (p.last ? 0 : 1)));
     packet::StoreBe32(fh + 4, id);
     out.insert(out.end(), fh, fh + 8);
     out.insert(out.end(), data + p.begin, data + p.end);
-    packet::StoreBe16(out.data() + l3 + 4, static_cast<uint16_t>(8 + p.end - p.begin));
+    packet::StoreBe16(out.data() + l3 + 4, static_cast<uint16_t>(unfrag - 40 + 8 + p.end - p.begin));
   }
   return out;
 }
@@ -65,9 +84,10 @@ inline std::vector<std::vector<uint8_t>> Fragments(const std::vector<uint8_t>& f
                                                    std::vector<uint32_t> cuts, uint32_t id) {
   packet::PacketInfo info;
   REQUIRE(packet::ParseFrame(frame, &info) == packet::ParseResult::kOk);
-  const uint32_t data = info.ip_version == 4 ? info.l3_length - info.l3_header_length
-                                             : info.l3_length - 40;
-  cuts.push_back(data);
+  size_t nh_field = 0;
+  const size_t unfrag = info.ip_version == 4 ? info.l3_header_length
+                                             : Ipv6Unfragmentable(frame, info.l3_offset, &nh_field);
+  cuts.push_back(static_cast<uint32_t>(info.l3_length - unfrag));
   std::vector<std::vector<uint8_t>> out;
   uint32_t begin = 0;
   for (size_t i = 0; i < cuts.size(); ++i) {

@@ -4,6 +4,7 @@
 #include "pipeline/ip_reassembly.h"
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -77,6 +78,32 @@ TEST_CASE("IP reassembly: a datagram in 2 or 3 fragments, in any order, comes ou
     CHECK(Feed(r, two[1], 0).result == FragmentResult::kHeld);
     CHECK(Feed(r, two[0], 0).frame == whole);
   }
+}
+
+TEST_CASE("IP reassembly: IPv6 with a hop-by-hop header before the fragment header comes out "
+          "with the hop-by-hop header naming the transport again",
+          "[pipeline][ip-fragment]") {
+  static const std::array<uint8_t, 6> pad6 = {};
+  static const std::array<packet::Ipv6ExtensionSpec, 2> exts = {
+      {{packet::kIpProtoHopByHop, pad6}, {packet::kIpProtoDstOpts, pad6}}};
+  static const Bytes payload(900, 0x5a);
+  packet::PacketSpec s;
+  s.src = *util::IpAddress::Parse("fd00:10:2::10");
+  s.dst = *util::IpAddress::Parse("fd00:20:2::5");
+  s.ipv6_extensions = exts;
+  s.payload = payload;
+  Bytes whole(packet::FrameLength(s));
+  REQUIRE(packet::BuildFrame(s, whole) == whole.size());
+  // The destination options header is fragmentable: it travels in the first fragment's data.
+  const auto frags = Fragments(whole, {400}, 5);
+  packet::PacketInfo info;
+  REQUIRE(packet::ParseFrame(frags[0], &info) == packet::ParseResult::kOk);
+  REQUIRE(info.ipv6_fragment_header == 48);
+  IpReassembly r(2, 1000);
+  CHECK(Feed(r, frags[1], 0).result == FragmentResult::kHeld);
+  const Fed f = Feed(r, frags[0], 0);
+  REQUIRE(f.result == FragmentResult::kComplete);
+  CHECK(f.frame == whole);
 }
 
 TEST_CASE("IP reassembly: duplicates are dropped alone, overlaps and inconsistent lengths discard "
