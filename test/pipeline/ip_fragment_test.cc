@@ -206,6 +206,26 @@ TEST_CASE("IP fragments, bad input: overlapping, tiny, duplicate, too many and n
   }
 }
 
+TEST_CASE("IP fragments: an IPv6 datagram whose reassembly is a fragment again (two fragment "
+          "headers) is dropped and counted",
+          "[pipeline][ip-fragment]") {
+  RigOptions o;
+  o.config = DualStack(false);
+  Rig rig(o);
+  rig.AddServer("fd00:20:2::5");
+  // A fragment of a fragment, under the same id: the first piece's parse sees the inner fragment
+  // header last (its data starts after it: 192 bytes), the others' the outer one, so all land in
+  // one slot; the 8 bytes the inner header took are sent again to close the gap.
+  const Bytes inner = FragmentOf(rig.ClientFrame(VoiceV6(1100)), {0, 504, false}, 1);
+  for (const Bytes& f : Fragments(inner, {200}, 1)) rig.FromClient(f);
+  rig.FromClient(FragmentOf(inner, {192, 200, false}, 1));
+  rig.Step();
+  CHECK(Get(rig.a(), PipelineCounter::kIpFragNested) == 1);
+  CHECK(Get(rig.a(), PipelineCounter::kIpFragReassembled) == 0);
+  CHECK(rig.to_server_.empty());
+  CHECK(rig.a().sessions().size() == 0);
+}
+
 TEST_CASE("IP fragments: a datagram too large to process whole fails with a counter, never "
           "silently",
           "[pipeline][ip-fragment]") {

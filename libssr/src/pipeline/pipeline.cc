@@ -258,8 +258,9 @@ Disposition Pipeline::Handle(size_t interface, io::Frame& frame, uint64_t now_ms
 }
 
 // IP fragments (§2.14.1, design note in ip_reassembly.h): reassembled, then processed as one
-// packet by Handle, which sees no fragment the second time (the rebuilt header has MF clear and
-// offset 0), so this recursion is one level deep.
+// packet by Handle. The rebuilt header has MF clear and offset 0; a datagram that still parses as
+// a fragment (an IPv6 chain with a second fragment header) is dropped here, so Handle never sees
+// a fragment the second time and this recursion is one level deep.
 Disposition Pipeline::HandleFragment(size_t interface, io::Frame& frame,
                                      const packet::PacketInfo& info, uint64_t now_ms) {
   Count(PipelineCounter::kIpFragment);
@@ -277,8 +278,13 @@ Disposition Pipeline::HandleFragment(size_t interface, io::Frame& frame,
     case FragmentResult::kPoolFull: Count(PipelineCounter::kIpFragPoolFull); return Disposition::kDropped;
     case FragmentResult::kDiscarded: Count(PipelineCounter::kIpFragDiscarded); return Disposition::kDropped;
   }
-  Count(PipelineCounter::kIpFragReassembled);
   frame.length = length;
+  packet::PacketInfo again;
+  if (packet::ParseFrame(frame.bytes(), &again) == packet::ParseResult::kOk && again.is_fragment) {
+    Count(PipelineCounter::kIpFragNested);
+    return Disposition::kDropped;
+  }
+  Count(PipelineCounter::kIpFragReassembled);
   return Handle(interface, frame, now_ms);
 }
 

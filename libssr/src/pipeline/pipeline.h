@@ -99,6 +99,7 @@ namespace ssr::pipeline {
   X(kIpFragTooBig, "ip_frag_too_big", "dropped: datagram larger than one frame can hold (4096 bytes of data); datagram discarded", kDrop) \
   X(kIpFragPoolFull, "ip_frag_pool_full", "dropped: fragment of a new datagram while every reassembly slot is in use", kDrop) \
   X(kIpFragDiscarded, "ip_frag_discarded", "dropped: fragment of a datagram already discarded", kDrop) \
+  X(kIpFragNested, "ip_frag_nested", "dropped: reassembled datagram still a fragment (a second IPv6 fragment header)", kDrop) \
   X(kIpFragTimeout, "ip_frag_timeout", "dropped: datagram not complete within ip_reassembly_timeout_ms (counted once per datagram)", kDrop) \
   X(kUnknownInterface, "unknown_interface", "dropped: frame from an interface not in the config", kDrop) \
   X(kTtlExceeded, "ttl_exceeded", "dropped: TTL / hop limit would reach 0", kDrop)               \
@@ -260,7 +261,7 @@ class Pipeline {
   // and counted). The new policy, routes and keys apply to new sessions and packets from now on.
   // On error (the router is missing, its interface list changed, crypto setup failed) nothing
   // changes. Call from the worker thread, between bursts. Session-table sizes and timeouts are
-  // fixed at creation and are not changed by a reload.
+  // fixed at creation and are not changed by a reload, nor is the IP reassembly pool.
   absl::Status Reload(std::shared_ptr<const config::Config> config);
 
   // Moves every session this router opened toward peer `peer` (config index) on its path
