@@ -300,6 +300,16 @@ TEST_CASE("IP fragments: a flood of first fragments fills the fixed pool, each f
   rig.Step();
   CHECK(Get(rig.b(), PipelineCounter::kIpFragPoolFull) == flood - slots);
   CHECK(rig.b().reassembly().memory_bytes() == bytes);
+  // From an address that is no peer: dropped before the pool.
+  Bytes stranger = outer;
+  packet::PacketInfo oi;
+  REQUIRE(packet::ParseFrame(stranger, &oi) == packet::ParseResult::kOk);
+  stranger[oi.l3_offset + 15] = 99;  // 192.0.2.99
+  const uint64_t not_peer = Get(rig.b(), PipelineCounter::kWanNotPeer);
+  for (uint32_t id = 0; id < 10; ++id) rig.IntoB(FragmentOf(stranger, {0, 64, false}, id));
+  rig.Step();
+  CHECK(Get(rig.b(), PipelineCounter::kWanNotPeer) == not_peer + 10);
+  CHECK(Get(rig.b(), PipelineCounter::kIpFragPoolFull) == flood - slots);
   rig.FromClient(rig.ClientFrame(req));
   rig.Step();
   CHECK(rig.to_server_.size() == 2 + rounds);

@@ -264,6 +264,11 @@ Disposition Pipeline::Handle(size_t interface, io::Frame& frame, uint64_t now_ms
 Disposition Pipeline::HandleFragment(size_t interface, io::Frame& frame,
                                      const packet::PacketInfo& info, uint64_t now_ms) {
   Count(PipelineCounter::kIpFragment);
+  // On the WAN only peers' packets are wanted (as for whole packets): others never reach the pool.
+  if (IsWan(interface) && FindPeer(interface, info.src) == nullptr) {
+    Count(PipelineCounter::kWanNotPeer);
+    return Disposition::kDropped;
+  }
   counters_.Increment(PipelineCounter::kIpFragTimeout, reassembly_->Expire(now_ms));
   uint32_t length = 0;
   switch (reassembly_->Add(static_cast<uint16_t>(interface), frame.buffer(), info, now_ms,
