@@ -140,6 +140,36 @@ TEST_CASE("IP fragments from the WAN: a peer's SVR packet fragmented by the netw
   CHECK(Get(rig.b(), PipelineCounter::kAuthFail) == 0);
 }
 
+TEST_CASE("IP fragments from the WAN: an IPv6 outer packet in fragments (fragment header added by "
+          "the sending host's stack) is reassembled too",
+          "[pipeline][ip-fragment]") {
+  RigOptions o;
+  o.config = DualStack(true);
+  Rig rig(o);
+  rig.a().neighbors().SetStatic(kWan, Ip("2001:db8::2"), rig.b_mac_wan_);
+  rig.b().neighbors().SetStatic(kWan, Ip("2001:db8::1"), rig.a_mac_wan_);
+  rig.AddServer("fd00:20:2::5");
+  std::vector<Bytes> held;
+  rig.cable = [&](Bytes& f, bool a_to_b) {
+    if (!a_to_b) return true;
+    held.push_back(f);
+    return false;
+  };
+  const PacketSpec req = VoiceV6(1100);
+  rig.FromClient(rig.ClientFrame(req));
+  rig.Step();
+  REQUIRE(held.size() == 1);
+  rig.cable = nullptr;
+  const auto frags = Fragments(held[0], {304, 800}, 0x5150);
+  rig.IntoB(frags[2]);
+  rig.IntoB(frags[0]);
+  rig.IntoB(frags[1]);
+  rig.Step();
+  REQUIRE(rig.to_server_.size() == 1);
+  CHECK(rig.to_server_[0] == rig.AtServer(req));
+  CHECK(Get(rig.b(), PipelineCounter::kIpFragReassembled) == 1);
+}
+
 TEST_CASE("IP fragments, bad input: overlapping, tiny, duplicate, too many and never-completed "
           "fragments are each dropped and counted, nothing incomplete reaches the server",
           "[pipeline][ip-fragment]") {
