@@ -48,6 +48,8 @@
 //   egress.cc        toward the LAN: ToLan, EgressFirst (session from forward metadata), SendReset.
 //   transit.cc       intermediate router: TransitFirst, Relay.
 //   icmp_error.cc    ICMP errors: matched against the session they quote (§2.11.1).
+//   ip_reassembly.{h,cc}  the per-worker IP fragment pool (Pipeline::HandleFragment in
+//                    pipeline.cc feeds it; §2.14.1).
 //   control.cc       control messages received and sent (§2.16), their rate limit, NAT keep-alives.
 //   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
 //                    metadata encoding (EncodeWith / BuildMetadata), HopSealAndSend.
