@@ -378,6 +378,8 @@ TEST_CASE("omitted timeouts and limits take the documented defaults", "[config]"
   CHECK((*c)->limits.max_embryonic_per_tenant == 0);
   CHECK((*c)->limits.embryonic_pressure_percent == 75);
   CHECK((*c)->limits.tcp_embryonic_under_pressure_seconds == 5);
+  CHECK((*c)->limits.ip_reassembly_slots == 64);
+  CHECK((*c)->limits.ip_reassembly_timeout_ms == 5000);
 }
 
 TEST_CASE("omitted interface and member and service and access fields take their defaults",
@@ -406,6 +408,8 @@ TEST_CASE("set timeouts and limits and policy fields replace the defaults", "[co
       max_embryonic_per_tenant: 512
       embryonic_pressure_percent: 60
       tcp_embryonic_under_pressure_seconds: 3
+      ip_reassembly_slots: 8
+      ip_reassembly_timeout_ms: 250
     }
     security_policies {
       name: "regular"
@@ -432,6 +436,8 @@ TEST_CASE("set timeouts and limits and policy fields replace the defaults", "[co
   CHECK((*c)->limits.max_embryonic_per_tenant == 512);
   CHECK((*c)->limits.embryonic_pressure_percent == 60);
   CHECK((*c)->limits.tcp_embryonic_under_pressure_seconds == 3);
+  CHECK((*c)->limits.ip_reassembly_slots == 8);
+  CHECK((*c)->limits.ip_reassembly_timeout_ms == 250);
   const SecurityPolicy& sp = (*c)->security_policies[1];
   CHECK(sp.hmac == HmacAlgorithm::kSha256);
   CHECK(sp.hmac_mode == HmacMode::kRegular);

@@ -852,6 +852,15 @@ std::vector<Row> InvalidRows() {
       {"embryonic timeout under pressure above seven days",
        [](Config& c) { c.mutable_limits()->set_tcp_embryonic_under_pressure_seconds(604801); },
        {"limits.tcp_embryonic_under_pressure_seconds: 604801 is out of range (1-604800)"}},
+      {"IP reassembly slots above 4096",
+       [](Config& c) { c.mutable_limits()->set_ip_reassembly_slots(4097); },
+       {"limits.ip_reassembly_slots: 4097 is out of range (1-4096)"}},
+      {"IP reassembly timeout below 100 ms",
+       [](Config& c) { c.mutable_limits()->set_ip_reassembly_timeout_ms(99); },
+       {"limits.ip_reassembly_timeout_ms: 99 is out of range (100-60000)"}},
+      {"IP reassembly timeout above a minute",
+       [](Config& c) { c.mutable_limits()->set_ip_reassembly_timeout_ms(60001); },
+       {"limits.ip_reassembly_timeout_ms: 60001 is out of range (100-60000)"}},
 
       // ---- whole config -----------------------------------------------------------------------
       {"config without routers",
@@ -1014,6 +1023,14 @@ std::vector<Row> ValidRows() {
                           tcp_embryonic_under_pressure_seconds: 604800
                         })pb");
        },
+       {}},
+      {"IP reassembly limits at their bounds",
+       [](Config& c) {
+         Merge(&c, "limits { ip_reassembly_slots: 4096 ip_reassembly_timeout_ms: 60000 }");
+       },
+       {}},
+      {"IP reassembly limits at their lower bounds",
+       [](Config& c) { Merge(&c, "limits { ip_reassembly_slots: 1 ip_reassembly_timeout_ms: 100 }"); },
        {}},
   };
 }

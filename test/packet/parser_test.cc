@@ -377,6 +377,33 @@ TEST_CASE("A non-first IPv6 fragment stops the walk at the fragment header", "[p
   CHECK_FALSE(info.has_l4);
 }
 
+TEST_CASE("IPv6 fragments locate their fragment header and the byte that names it", "[packet]") {
+  // Reassembly removes the fragment header: it needs where it is and which next-header field
+  // points at it (the IPv6 header's, or that of the extension header before it).
+  PacketSpec s = V6(Udp4());
+  s.fragment = true;
+  s.more_fragments = true;
+  PacketInfo info;
+  REQUIRE(ParseExact(BuildFrameVector(s), &info) == ParseResult::kOk);
+  CHECK(info.ipv6_fragment_header == 40);
+  CHECK(info.ipv6_fragment_nh_field == 6);
+
+  static const std::array<Ipv6ExtensionSpec, 3> exts = {
+      {{kIpProtoHopByHop, kPad6}, {kIpProtoFragment, {}}, {kIpProtoDstOpts, kPad6}}};
+  s.ipv6_extensions = exts;
+  for (const uint32_t offset : {0u, 8u}) {
+    s.fragment_offset = offset;
+    REQUIRE(ParseExact(BuildFrameVector(s), &info) == ParseResult::kOk);
+    CHECK(info.ipv6_fragment_header == 48);
+    CHECK(info.ipv6_fragment_nh_field == 40);
+  }
+  CHECK_FALSE(info.is_first_fragment);
+
+  PacketSpec whole = V6(Udp4());
+  REQUIRE(ParseExact(BuildFrameVector(whole), &info) == ParseResult::kOk);
+  CHECK(info.ipv6_fragment_header == 0);
+}
+
 TEST_CASE("ParseIp parses packets that start at the IP header", "[packet]") {
   for (const PacketSpec& s : {Tcp4(), V6(Tcp4())}) {
     const auto packet = BuildIpVector(s);

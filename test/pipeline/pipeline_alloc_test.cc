@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "fragment_util.h"
 #include "pipeline_rig.h"
 #include "support/counting_allocator.h"
 
@@ -197,6 +198,104 @@ TEST_CASE("Matching, relaying and delivering ICMP errors makes no heap allocatio
   CHECK((*b)->counters().Get(PipelineCounter::kIcmpErrorRelayed) == kFlows - 1);
   CHECK((*a)->counters().Get(PipelineCounter::kIcmpErrorDelivered) == kFlows - 1);
   CHECK((*b)->counters().Get(PipelineCounter::kIcmpErrorNoSession) == kFlows - 1);
+}
+
+TEST_CASE("Reassembling IP fragments, completing, dropping and expiring them makes no heap "
+          "allocation",
+          "[pipeline][alloc][ip-fragment]") {
+  auto cfg = DefaultConfig();
+  PipelineOptions oa;
+  oa.config = cfg;
+  oa.router = "branch";
+  PipelineOptions ob = oa;
+  ob.router = "datacenter";
+  auto a = Pipeline::Create(oa);
+  auto b = Pipeline::Create(ob);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  io::MemoryFramePool pool(256, 4096);
+  SinkPort a_lan(&pool), a_wan(&pool), b_lan(&pool), b_wan(&pool);
+  for (auto* p : {&**a, &**b}) p->SetPool(&pool);
+  (*a)->Bind(kLan, &a_lan);
+  (*a)->Bind(kWan, &a_wan);
+  (*b)->Bind(kLan, &b_lan);
+  (*b)->Bind(kWan, &b_wan);
+  (*a)->neighbors().SetStatic(kWan, Ip("192.0.2.2"), {2, 0x55, 1, 0, 0, 1});
+  (*b)->neighbors().SetStatic(kWan, Ip("192.0.2.1"), {2, 0x55, 0, 0, 0, 1});
+  (*b)->neighbors().SetStatic(kLan, Ip("10.20.2.5"), kServerMac);
+  uint64_t now = kStartMs;
+  auto run = [&](Pipeline& p, size_t iface, const uint8_t* data, size_t len) {
+    io::Frame f;
+    REQUIRE(pool.Allocate({&f, 1}) == 1);
+    std::copy(data, data + len, f.data);
+    f.length = static_cast<uint32_t>(len);
+    p.ProcessBurst(iface, {&f, 1}, now);
+  };
+  // Per flow: a datagram in 3 fragments (out of order, one duplicated) from the LAN, the outer
+  // packet fragmented again toward B, and a first fragment that never completes.
+  constexpr int kFlows = 100;
+  std::vector<std::vector<Bytes>> frags;
+  std::vector<Bytes> stray;
+  for (int i = 0; i < kFlows; ++i) {
+    packet::PacketSpec u;
+    u.src_mac = kClientMac;
+    u.src = Ip("10.10.2.10");
+    u.dst = Ip("10.20.2.5");
+    u.protocol = packet::kIpProtoUdp;
+    u.src_port = static_cast<uint16_t>(20000 + i);
+    u.dst_port = 5060;
+    u.payload = Keep(Bytes(1200, 0x42));
+    const Bytes whole = Rig::Build(u);
+    frags.push_back(Fragments(whole, {504, 1000}, static_cast<uint32_t>(i)));
+    stray.push_back(FragmentOf(whole, {0, 504, false}, static_cast<uint32_t>(1000 + i)));
+  }
+  std::vector<Bytes> warm = Fragments(Rig::Build([] {
+    packet::PacketSpec u;
+    u.src = Ip("10.10.2.10");
+    u.dst = Ip("10.20.2.5");
+    u.src_port = 19999;
+    u.dst_port = 5060;
+    u.payload = Keep(Bytes(1200, 0x41));
+    return u;
+  }()), {504}, 5000);
+  for (const Bytes& f : warm) run(**a, kLan, f.data(), f.size());  // OpenSSL per-thread state
+  run(**b, kWan, a_wan.last.data(), a_wan.last_length);
+  const size_t allocations = ssr::testing::CountAllocations([&] {
+    for (int i = 0; i < kFlows; ++i) {
+      now += 100;  // strays time out as they go (at most 50 held: the default pool has 64)
+      for (const size_t k : {2, 0, 0, 1}) run(**a, kLan, frags[i][k].data(), frags[i][k].size());
+      run(**a, kLan, stray[i].data(), stray[i].size());
+      std::array<uint8_t, 4096> outer = a_wan.last;
+      // Fragment the outer packet in place: two pieces, second first.
+      const size_t outer_len = a_wan.last_length;
+      packet::PacketInfo info;
+      REQUIRE(packet::ParseFrame({outer.data(), outer_len}, &info) == packet::ParseResult::kOk);
+      const size_t l3 = info.l3_offset, hl = info.l3_header_length, cut = 600;
+      std::array<uint8_t, 4096> piece{};
+      for (const bool second : {true, false}) {
+        const size_t begin = second ? cut : 0;
+        const size_t end = second ? info.l3_length - hl : cut;
+        std::copy(outer.begin(), outer.begin() + static_cast<long>(l3 + hl), piece.begin());
+        std::copy(outer.begin() + static_cast<long>(l3 + hl + begin),
+                  outer.begin() + static_cast<long>(l3 + hl + end),
+                  piece.begin() + static_cast<long>(l3 + hl));
+        packet::StoreBe16(piece.data() + l3 + 2, static_cast<uint16_t>(hl + end - begin));
+        packet::StoreBe16(piece.data() + l3 + 6,
+                          static_cast<uint16_t>((second ? 0 : packet::kIpv4FlagMoreFragments) |
+                                                (begin / 8)));
+        run(**b, kWan, piece.data(), l3 + hl + end - begin);
+      }
+    }
+    now += cfg->limits.ip_reassembly_timeout_ms;
+    (*a)->Expire(now, 1u << 20);
+  });
+  CHECK(allocations == 0);
+  CHECK((*a)->counters().Get(PipelineCounter::kIpFragReassembled) == kFlows + 1);
+  CHECK((*a)->counters().Get(PipelineCounter::kIpFragDuplicate) == kFlows);
+  CHECK((*a)->counters().Get(PipelineCounter::kIpFragTimeout) == kFlows);
+  CHECK((*b)->counters().Get(PipelineCounter::kIpFragReassembled) == kFlows);
+  CHECK(b_lan.sent == kFlows + 1);
+  CHECK((*a)->counters().Get(PipelineCounter::kIpFragPoolFull) == 0);
 }
 
 }  // namespace

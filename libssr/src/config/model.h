@@ -221,6 +221,8 @@ struct Limits {
   uint32_t max_embryonic_per_tenant = 0;       // 0: no cap
   uint32_t embryonic_pressure_percent = 75;    // table occupancy that shortens the timeout
   uint32_t tcp_embryonic_under_pressure_seconds = 5;
+  uint32_t ip_reassembly_slots = 64;           // per worker (docs/protocol.md §2.14.1)
+  uint32_t ip_reassembly_timeout_ms = 5000;
 };
 
 // The whole validated organisation config.

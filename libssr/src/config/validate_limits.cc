@@ -15,6 +15,9 @@ namespace {
 constexpr uint32_t kMaxTimeoutSeconds = 604800;
 constexpr uint32_t kMinLimitSessions = 1024;
 constexpr uint32_t kMaxLimitSessions = 1u << 24;
+constexpr uint32_t kMaxReassemblySlots = 4096;
+constexpr uint32_t kMinReassemblyTimeoutMs = 100;
+constexpr uint32_t kMaxReassemblyTimeoutMs = 60000;
 
 }  // namespace
 
@@ -93,6 +96,21 @@ Limits ValidateLimits(const v1::Limits& l, ErrorSink& errors) {
                             kMaxTimeoutSeconds, ")"));
   } else if (l.tcp_embryonic_under_pressure_seconds() != 0) {
     out.tcp_embryonic_under_pressure_seconds = l.tcp_embryonic_under_pressure_seconds();
+  }
+  if (l.ip_reassembly_slots() > kMaxReassemblySlots) {
+    errors.Add("limits.ip_reassembly_slots", absl::StrCat(l.ip_reassembly_slots(),
+                                                          " is out of range (1-",
+                                                          kMaxReassemblySlots, ")"));
+  } else if (l.ip_reassembly_slots() != 0) {
+    out.ip_reassembly_slots = l.ip_reassembly_slots();
+  }
+  const uint32_t t = l.ip_reassembly_timeout_ms();
+  if (t != 0 && (t < kMinReassemblyTimeoutMs || t > kMaxReassemblyTimeoutMs)) {
+    errors.Add("limits.ip_reassembly_timeout_ms",
+               absl::StrCat(t, " is out of range (", kMinReassemblyTimeoutMs, "-",
+                            kMaxReassemblyTimeoutMs, ")"));
+  } else if (t != 0) {
+    out.ip_reassembly_timeout_ms = t;
   }
   return out;
 }

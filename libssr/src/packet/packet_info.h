@@ -65,6 +65,11 @@ struct PacketInfo {
   bool dont_fragment = false;    // IPv4 DF
   uint32_t fragment_offset = 0;  // in bytes
   uint32_t fragment_id = 0;      // IPv4 identification (16 bits) or IPv6 fragment id
+  // IPv6 fragments only, offsets from l3_offset: the fragment header, and the byte that names it
+  // (6: the IPv6 header's next header, else the first byte of the extension header before it).
+  // Reassembly (pipeline/ip_reassembly.h) removes the fragment header with them.
+  uint16_t ipv6_fragment_header = 0;
+  uint16_t ipv6_fragment_nh_field = 0;
 
   // ---- Layer 4 ----
   // Upper-layer protocol after IPv4, or after the IPv6 extension-header walk (the next header

@@ -213,6 +213,7 @@ ParseResult ParseIpv6(std::span<const uint8_t> buf, size_t l3_offset, PacketInfo
   size_t pos = kIpv6HeaderLength;
   int count = 0;
   bool non_first_fragment = false;
+  size_t nh_field = 6;  // where the byte naming next_header sits (relative to h)
   while (IsIpv6ExtensionHeader(next_header)) {
     if (next_header == kIpProtoHopByHop && count != 0) return ParseResult::kIpv6HopByHopNotFirst;
     if (count == kMaxIpv6ExtensionHeaders) return ParseResult::kIpv6ExtensionChainTooLong;
@@ -229,6 +230,8 @@ ParseResult ParseIpv6(std::span<const uint8_t> buf, size_t l3_offset, PacketInfo
       out->is_fragment = out->fragment_offset != 0 || out->more_fragments;
       out->is_first_fragment = out->is_fragment && out->fragment_offset == 0;
       non_first_fragment = out->fragment_offset != 0;
+      out->ipv6_fragment_header = static_cast<uint16_t>(pos);
+      out->ipv6_fragment_nh_field = static_cast<uint16_t>(nh_field);
     } else if (next_header == kIpProtoAh) {
       length = (size_t{e[1]} + 2) * 4;  // RFC 4302: 4-byte units, minus 2
     } else {
@@ -236,6 +239,7 @@ ParseResult ParseIpv6(std::span<const uint8_t> buf, size_t l3_offset, PacketInfo
     }
     if (length > end - pos) return ParseResult::kTruncatedIpv6ExtensionHeader;
     ++count;
+    nh_field = pos;
     pos += length;
     next_header = e[0];
     if (non_first_fragment) {

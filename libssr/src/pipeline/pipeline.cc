@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "packet/parser.h"
+#include "pipeline/ip_reassembly.h"
 #include "pipeline/peer_hop.h"
 #include "pipeline/pipeline_internal.h"
 #include "pipeline/replay_filter.h"
@@ -54,6 +55,8 @@ absl::Status Pipeline::Init() {
   sessions_->SetTenantCount(static_cast<uint32_t>(cfg.tenants.size()));
   uuids_ = std::make_unique<UuidIndex>(sessions_->capacity());
   EnsureReplayFilter(state_);
+  reassembly_ = std::make_unique<IpReassembly>(cfg.limits.ip_reassembly_slots,
+                                               cfg.limits.ip_reassembly_timeout_ms);
 
   const size_t n_if = r.interfaces.size();
   macs_.resize(n_if);
@@ -198,6 +201,7 @@ void Pipeline::ProcessBurst(size_t interface, std::span<io::Frame> frames, uint6
 uint32_t Pipeline::Expire(uint64_t now_ms, uint32_t budget) {
   now_ms_ = now_ms;
   const uint32_t n = sessions_->Expire(now_ms, budget);
+  counters_.Increment(PipelineCounter::kIpFragTimeout, reassembly_->Expire(now_ms));
   SendKeepAlives(now_ms, budget);
   FlushTx();
   return n;
@@ -226,6 +230,14 @@ Disposition Pipeline::Handle(size_t interface, io::Frame& frame, uint64_t now_ms
   pkt.frame = &frame;
   const packet::ParseResult pr = packet::ParseFrame(frame.bytes(), &pkt.info);
   if (pr != packet::ParseResult::kOk) {
+    // A first fragment whose transport header does not fit in it (RFC 1858's tiny fragment).
+    if (pkt.info.is_first_fragment &&
+        (pr == packet::ParseResult::kTruncatedTcp || pr == packet::ParseResult::kTruncatedUdp ||
+         pr == packet::ParseResult::kTruncatedIcmp || pr == packet::ParseResult::kTruncatedIcmpv6 ||
+         pr == packet::ParseResult::kTcpDataOffsetBeyondSegment)) {
+      Count(PipelineCounter::kIpFragTiny);
+      return Disposition::kDropped;
+    }
     parse_counters_.Increment(pr);
     Count(pr == packet::ParseResult::kUnsupportedEtherType ? PipelineCounter::kNotIp
                                                             : PipelineCounter::kParseError);
@@ -236,10 +248,7 @@ Disposition Pipeline::Handle(size_t interface, io::Frame& frame, uint64_t now_ms
     return Disposition::kDropped;
   }
   const PacketInfo& info = pkt.info;
-  if (info.is_fragment) {
-    Count(PipelineCounter::kIpFragment);
-    return Disposition::kDropped;
-  }
+  if (info.is_fragment) return HandleFragment(interface, frame, info, now_ms);
   FlowKey& k = pkt.key;
   k.src = info.src;
   k.dst = info.dst;
@@ -255,6 +264,42 @@ Disposition Pipeline::Handle(size_t interface, io::Frame& frame, uint64_t now_ms
   // An ICMP error is about another packet: it never opens a session (§2.11.1).
   if (info.icmp_is_error) return HandleIcmpError(pkt, now_ms);
   return IsWan(interface) ? HandleWan(interface, pkt, now_ms) : HandleLan(interface, pkt, now_ms);
+}
+
+// IP fragments (§2.14.1, design note in ip_reassembly.h): reassembled, then processed as one
+// packet by Handle. The rebuilt header has MF clear and offset 0; a datagram that still parses as
+// a fragment (an IPv6 chain with a second fragment header) is dropped here, so Handle never sees
+// a fragment the second time and this recursion is one level deep.
+Disposition Pipeline::HandleFragment(size_t interface, io::Frame& frame,
+                                     const packet::PacketInfo& info, uint64_t now_ms) {
+  Count(PipelineCounter::kIpFragment);
+  // On the WAN only peers' packets are wanted (as for whole packets): others never reach the pool.
+  if (IsWan(interface) && FindPeer(interface, info.src) == nullptr) {
+    Count(PipelineCounter::kWanNotPeer);
+    return Disposition::kDropped;
+  }
+  counters_.Increment(PipelineCounter::kIpFragTimeout, reassembly_->Expire(now_ms));
+  uint32_t length = 0;
+  switch (reassembly_->Add(static_cast<uint16_t>(interface), frame.buffer(), info, now_ms,
+                           &length)) {
+    case FragmentResult::kHeld: return Disposition::kConsumed;
+    case FragmentResult::kComplete: break;
+    case FragmentResult::kDuplicate: Count(PipelineCounter::kIpFragDuplicate); return Disposition::kDropped;
+    case FragmentResult::kOverlap: Count(PipelineCounter::kIpFragOverlap); return Disposition::kDropped;
+    case FragmentResult::kBadLength: Count(PipelineCounter::kIpFragBadLength); return Disposition::kDropped;
+    case FragmentResult::kTooMany: Count(PipelineCounter::kIpFragTooMany); return Disposition::kDropped;
+    case FragmentResult::kTooBig: Count(PipelineCounter::kIpFragTooBig); return Disposition::kDropped;
+    case FragmentResult::kPoolFull: Count(PipelineCounter::kIpFragPoolFull); return Disposition::kDropped;
+    case FragmentResult::kDiscarded: Count(PipelineCounter::kIpFragDiscarded); return Disposition::kDropped;
+  }
+  frame.length = length;
+  packet::PacketInfo again;
+  if (packet::ParseFrame(frame.bytes(), &again) == packet::ParseResult::kOk && again.is_fragment) {
+    Count(PipelineCounter::kIpFragNested);
+    return Disposition::kDropped;
+  }
+  Count(PipelineCounter::kIpFragReassembled);
+  return Handle(interface, frame, now_ms);
 }
 
 // ---------------------------------------------------------------------------------------------

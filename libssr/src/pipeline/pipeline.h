@@ -32,8 +32,10 @@
 // Crypto: the hop policy of the peer (send) / WAN interface (receive) signs every packet and
 // encrypts the payload-TLV section; a service with a security policy has its payload encrypted end
 // to end (TLV 11). A hop policy with an AES-GCM cipher and no HMAC authenticates with GCM instead.
+// IP fragments (either side) are reassembled in a bounded per-worker pool and the datagram is
+// processed as one packet (ip_reassembly.h, §2.14.1); the fast path never looks at the pool.
 // Limits of this version (documented, counted): no SVR fragmentation of over-MTU packets
-// (`exceeds_mtu`), no IP fragments (`ip_fragment`), no peer layer (BFD / link tests to UDP 1280
+// (`exceeds_mtu`), no peer layer (BFD / link tests to UDP 1280
 // are dropped, `peer_liveness`); MovePeerPath exists but the router never calls it.
 //
 // Files, one per role (the private declarations they share are in pipeline_internal.h):
@@ -46,6 +48,8 @@
 //   egress.cc        toward the LAN: ToLan, EgressFirst (session from forward metadata), SendReset.
 //   transit.cc       intermediate router: TransitFirst, Relay.
 //   icmp_error.cc    ICMP errors: matched against the session they quote (§2.11.1).
+//   ip_reassembly.{h,cc}  the per-worker IP fragment pool (Pipeline::HandleFragment in
+//                    pipeline.cc feeds it; §2.14.1).
 //   control.cc       control messages received and sent (§2.16), their rate limit, NAT keep-alives.
 //   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
 //                    metadata encoding (EncodeWith / BuildMetadata), HopSealAndSend.
@@ -88,7 +92,18 @@ namespace ssr::pipeline {
   X(kTxRingFull, "tx_ring_full", "dropped: the egress port did not accept the frame", kDrop)      \
   X(kParseError, "parse_error", "dropped: malformed frame (see the packet parser's reasons)", kDrop) \
   X(kNotIp, "not_ip", "dropped: not IPv4/IPv6 (ARP/ND belong to the kernel, XDP passes them)", kDrop) \
-  X(kIpFragment, "ip_fragment", "dropped: IP fragment (this version neither reassembles nor forwards them)", kDrop) \
+  X(kIpFragment, "ip_fragment", "IP fragment received (either side), handed to reassembly (§2.14.1)") \
+  X(kIpFragReassembled, "ip_frag_reassembled", "datagram reassembled from IP fragments, processed as one packet") \
+  X(kIpFragTiny, "ip_frag_tiny", "dropped: first fragment too small to hold the whole transport header (RFC 1858)", kDrop) \
+  X(kIpFragOverlap, "ip_frag_overlap", "dropped: fragment overlapping one held; its datagram is discarded", kDrop) \
+  X(kIpFragDuplicate, "ip_frag_duplicate", "dropped: fragment already held (same offset and length)", kDrop) \
+  X(kIpFragBadLength, "ip_frag_bad_length", "dropped: empty or misaligned fragment, or datagram end inconsistent; datagram discarded", kDrop) \
+  X(kIpFragTooMany, "ip_frag_too_many", "dropped: more fragments than a datagram may have (16); datagram discarded", kDrop) \
+  X(kIpFragTooBig, "ip_frag_too_big", "dropped: datagram larger than one frame can hold (4096 bytes of data); datagram discarded", kDrop) \
+  X(kIpFragPoolFull, "ip_frag_pool_full", "dropped: fragment of a new datagram while every reassembly slot is in use", kDrop) \
+  X(kIpFragDiscarded, "ip_frag_discarded", "dropped: fragment of a datagram already discarded", kDrop) \
+  X(kIpFragNested, "ip_frag_nested", "dropped: reassembled datagram still a fragment (a second IPv6 fragment header)", kDrop) \
+  X(kIpFragTimeout, "ip_frag_timeout", "dropped: datagram not complete within ip_reassembly_timeout_ms (counted once per datagram)", kDrop) \
   X(kUnknownInterface, "unknown_interface", "dropped: frame from an interface not in the config", kDrop) \
   X(kTtlExceeded, "ttl_exceeded", "dropped: TTL / hop limit would reach 0", kDrop)               \
   X(kIcmpErrorMalformed, "icmp_error_malformed",                                                \
@@ -213,6 +228,7 @@ struct PipelineOptions {
 };
 
 class ReplayFilter;  // replay_filter.h
+class IpReassembly;  // ip_reassembly.h
 
 // Called when the pipeline creates a session (opened = true) and when a session ends for any
 // reason (timeout, eviction, Delete Session, replaced, reload; opened = false), with the record
@@ -256,7 +272,7 @@ class Pipeline {
   // and counted). The new policy, routes and keys apply to new sessions and packets from now on.
   // On error (the router is missing, its interface list changed, crypto setup failed) nothing
   // changes. Call from the worker thread, between bursts. Session-table sizes and timeouts are
-  // fixed at creation and are not changed by a reload.
+  // fixed at creation and are not changed by a reload, nor is the IP reassembly pool.
   absl::Status Reload(std::shared_ptr<const config::Config> config);
 
   // Moves every session this router opened toward peer `peer` (config index) on its path
@@ -283,6 +299,8 @@ class Pipeline {
   const util::CounterArray<policy::Verdict>& policy_counters() const { return policy_counters_; }
   const util::CounterArray<svr::DecodeResult>& decode_counters() const { return decode_counters_; }
   const util::CounterArray<packet::ParseResult>& parse_counters() const { return parse_counters_; }
+  // The IP fragment reassembly pool (sized at creation from config limits; never resized).
+  const IpReassembly& reassembly() const { return *reassembly_; }
   // Crypto counters summed over every hop and payload context of this worker.
   util::CounterArray<crypto::CryptoCounter> CryptoCounters() const;
   session::SessionTable& sessions() { return *sessions_; }
@@ -309,6 +327,10 @@ class Pipeline {
 
   // Core (pipeline.cc): classification by side, session admission and removal, transmission.
   Disposition Handle(size_t interface, io::Frame& frame, uint64_t now_ms);
+  // An IP fragment (slow path, pipeline.cc): held, dropped (counted), or the completed datagram
+  // written into `frame` and handled as one packet.
+  Disposition HandleFragment(size_t interface, io::Frame& frame, const packet::PacketInfo& info,
+                             uint64_t now_ms);
   // ICMP / ICMPv6 error messages, either side (icmp_error.cc): never a first packet; matched
   // against the session whose packet they quote, relayed to the peer along it from the LAN side,
   // dropped and counted otherwise (§2.11.1). DeliverRelayedIcmpError is the far router's half: a
@@ -429,6 +451,7 @@ class Pipeline {
   std::vector<uint32_t> tenant_sessions_;                 // live sessions per tenant
   std::unique_ptr<UuidIndex> uuids_;                      // sessions created from metadata
   std::unique_ptr<ReplayFilter> replay_;                  // null unless a peer policy asks for it
+  std::unique_ptr<IpReassembly> reassembly_;              // fixed pool, allocated by Init
   std::vector<packet::MacAddress> macs_;
   std::vector<io::Port*> ports_;
   io::FramePool* pool_ = nullptr;
