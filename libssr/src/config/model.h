@@ -109,6 +109,7 @@ struct Peer {
   size_t security_policy = 0;                  // send-side policy (never HMAC sha1)
   bool udp_transform = false;                  // TCP sessions travel as UDP (§2.12)
   std::chrono::seconds nat_keep_alive{0};      // 0: no keep-alives (§2.13)
+  uint32_t path_mtu = 0;                       // 0: the WAN interface's mtu (§2.14.1)
 };
 
 struct ServiceRoute {

@@ -170,7 +170,7 @@ Disposition Pipeline::HopSealAndSend(PeerState& peer, io::Frame& frame, const Co
     return Disposition::kDropped;
   }
   frame.length = FinalizeFrame(frame.buffer(), lay, static_cast<uint32_t>(len));
-  if (frame.length - lay.l3_offset > router().interfaces[peer.wan].mtu) {
+  if (frame.length - lay.l3_offset > PathMtu(peer)) {
     Count(PipelineCounter::kExceedsMtu);
     return Disposition::kDropped;
   }
