@@ -20,26 +20,39 @@ using packet::PacketSpec;
 
 // A voice packet (UDP 10.10.2.10:40000 -> 10.20.2.5:5060, or the IPv6 pair) whose IP packet is
 // `ip_length` bytes.
-PacketSpec Sized(uint32_t ip_length, bool df, bool v6 = false) {
+// With `echo`: an ICMP echo request of that size to the web server 10.20.3.10 instead (ICMP
+// travels between the routers as UDP with a fresh header, §2.11).
+PacketSpec Sized(uint32_t ip_length, bool df, bool v6 = false, bool echo = false) {
   const uint32_t headers = (v6 ? 40 : 20) + 8;
   PacketSpec s = VoiceSpec(40000, Keep(Bytes(ip_length - headers, 0x5a)));
   if (v6) {
     s.src = Ip("fd00:10:2::10");
     s.dst = Ip("fd00:20:2::5");
   }
+  if (echo) {
+    s.dst = Ip("10.20.3.10");
+    s.protocol = packet::kIpProtoIcmp;
+    s.icmp_id = 7;
+  }
   s.dont_fragment = df;
+  return s;
+}
+PacketSpec EchoReply(PacketSpec s) {
+  s = Reversed(s);
+  s.icmp_type = packet::kIcmpEchoReply;
   return s;
 }
 
 // Completes the §2.6 handshake of the voice session so later packets carry no metadata.
-void Establish(Rig& rig, bool v6 = false) {
-  rig.FromClient(rig.ClientFrame(Sized(100, true, v6)));
+void Establish(Rig& rig, bool v6 = false, bool echo = false) {
+  rig.FromClient(rig.ClientFrame(Sized(100, true, v6, echo)));
   rig.Step();
   REQUIRE(rig.to_server_.size() == 1);
-  rig.FromServer(rig.ServerFrame(Reversed(Sized(100, true, v6))));
+  const PacketSpec request = Sized(100, true, v6, echo);
+  rig.FromServer(rig.ServerFrame(echo ? EchoReply(request) : Reversed(request)));
   rig.Step();
   REQUIRE(rig.to_client_.size() == 1);
-  rig.FromClient(rig.ClientFrame(Sized(100, true, v6)));
+  rig.FromClient(rig.ClientFrame(Sized(100, true, v6, echo)));
   rig.Step();
   REQUIRE(rig.to_server_.size() == 2);
   REQUIRE(Get(rig.a(), PipelineCounter::kForwardMdStopped) == 1);
@@ -83,9 +96,9 @@ uint32_t CheckTooBig(const Rig& rig, const Bytes& frame, const Bytes& sent, cons
 }
 
 // Sends a DF packet of `size` on the established session; true when the server got it.
-bool Delivered(Rig& rig, uint32_t size, bool v6 = false) {
+bool Delivered(Rig& rig, uint32_t size, bool v6 = false, bool echo = false) {
   rig.to_server_.clear();
-  const PacketSpec spec = Sized(size, true, v6);
+  const PacketSpec spec = Sized(size, true, v6, echo);
   rig.FromClient(rig.ClientFrame(spec));
   rig.Step();
   if (rig.to_server_.size() != 1) return false;
@@ -95,11 +108,11 @@ bool Delivered(Rig& rig, uint32_t size, bool v6 = false) {
 
 // The MTU a 1500-byte DF packet is told, after checking the error is well formed; then proves
 // it: a packet of that size is delivered and one byte more is not.
-uint32_t ProbeMtu(Rig& rig, const char* lan_address, bool v6 = false) {
+uint32_t ProbeMtu(Rig& rig, const char* lan_address, bool v6 = false, bool echo = false) {
   rig.to_client_.clear();
   const uint64_t sent_before = Get(rig.a(), PipelineCounter::kTooBigSent);
   const size_t wire_before = rig.wire_a_to_b_.size();
-  const Bytes big = rig.ClientFrame(Sized(1500, true, v6));
+  const Bytes big = rig.ClientFrame(Sized(1500, true, v6, echo));
   rig.FromClient(big);
   rig.Step();
   CHECK(rig.wire_a_to_b_.size() == wire_before);  // nothing left for the peer
@@ -108,9 +121,9 @@ uint32_t ProbeMtu(Rig& rig, const char* lan_address, bool v6 = false) {
   CHECK(Get(rig.a(), PipelineCounter::kTooBigSent) == sent_before + 1);
   const uint32_t mtu = CheckTooBig(rig, rig.to_client_[0], big, lan_address);
   REQUIRE(mtu < 1500);
-  CHECK(Delivered(rig, mtu, v6));
+  CHECK(Delivered(rig, mtu, v6, echo));
   rig.to_client_.clear();
-  CHECK_FALSE(Delivered(rig, mtu + 1, v6));
+  CHECK_FALSE(Delivered(rig, mtu + 1, v6, echo));
   CHECK(rig.to_client_.size() == 1);
   rig.to_client_.clear();
   return mtu;
@@ -142,6 +155,13 @@ TEST_CASE("A DF IPv4 packet over the path MTU because of SVR trailers gets frag-
     // 16-byte tag, 16-byte IV, and the body padded to a block: the largest body b with
     // 28 + 16 + 16 + 16 * (b / 16 + 1) <= 1500 is 1439, a 1467-byte packet.
     CHECK(ProbeMtu(rig, "10.10.0.1") == 1467);
+  }
+  SECTION("ICMP echo (ping -M do), carried as UDP") {
+    Rig rig;
+    rig.AddServer("10.20.3.10");
+    Establish(rig, false, true);
+    // The whole ICMP message follows a fresh 8-byte UDP header: 8 bytes more than the tag.
+    CHECK(ProbeMtu(rig, "10.10.0.1", false, true) == 1500 - 16 - 8);
   }
 }
 
