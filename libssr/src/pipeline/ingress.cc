@@ -192,10 +192,9 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
   if ((s.flags & session::kPayloadEncrypted) != 0 && state_.services[s.service]->payload) {
     enc.payload_cipher = state_.services[s.service]->payload->policy().cipher;
   }
-  enc.hop_trailer = static_cast<uint32_t>(peer.HopTrailer());
-  const uint32_t path_mtu = PathMtu(peer);
-  if (OuterLengthForBody(enc, payload.size()) > path_mtu) {
-    return PacketTooBig(pkt, LargestInner(enc, path_mtu), now_ms);
+  enc.hop_trailer = peer.hop_trailer;
+  if (OuterLengthForBody(enc, payload.size()) > peer.path_mtu) {
+    return PacketTooBig(pkt, LargestInner(enc, peer.path_mtu), now_ms);
   }
 
   ComposeSpec spec = ForwardedSpec(info, l2, outer);

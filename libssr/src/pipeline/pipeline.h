@@ -402,10 +402,9 @@ class Pipeline {
   bool RateLimitOk(PeerState& peer, uint64_t now_ms);
   void SendKeepAlives(uint64_t now_ms, uint32_t budget);
 
-  // Path MTU (pmtu.cc, §2.14.1): the peer's path MTU; a LAN packet that does not fit once SVR
-  // is added is dropped and its sender told the size that fits (ICMP frag-needed for IPv4 with
+  // Path MTU (pmtu.cc, §2.14.1; the path MTU is PeerState::path_mtu): a LAN packet that does
+  // not fit once SVR is added is dropped and its sender told the size that fits (ICMP frag-needed for IPv4 with
   // DF, ICMPv6 Packet Too Big), rate limited; IPv4 without DF is dropped (counted).
-  uint32_t PathMtu(const PeerState& peer) const;
   Disposition PacketTooBig(Packet& pkt, uint32_t usable_mtu, uint64_t now_ms);
   bool TooBigAllowed(uint64_t now_ms);
   uint64_t too_big_tokens_ = 0;   // thousandths of a token

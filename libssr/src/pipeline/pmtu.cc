@@ -38,11 +38,6 @@ uint32_t LargestInner(const Encapsulation& e, uint32_t path_mtu) {
   return static_cast<uint32_t>(std::min<uint64_t>(body + e.inner_prefix, UINT32_MAX));
 }
 
-uint32_t Pipeline::PathMtu(const PeerState& peer) const {
-  const uint32_t configured = peer.config->path_mtu;
-  return configured != 0 ? configured : router().interfaces[peer.wan].mtu;
-}
-
 bool Pipeline::TooBigAllowed(uint64_t now_ms) {
   const uint64_t cap = uint64_t{options_.too_big_burst} * 1000;
   if (!too_big_started_) {
