@@ -123,6 +123,7 @@ struct Peer {
   bool udp_transform = false;                  // TCP sessions travel as UDP (§2.12)
   std::chrono::seconds nat_keep_alive{0};      // 0: no keep-alives (§2.13)
   std::optional<MssClamp> enforce_mss;         // empty: the WAN interface's setting
+  uint32_t path_mtu = 0;                       // 0: the WAN interface's mtu (§2.14.1)
 };
 
 struct ServiceRoute {

@@ -306,6 +306,21 @@ void CheckPeer(const v1::Peer& pp, const std::string& path, size_t self,
   } else {
     peer.nat_keep_alive = std::chrono::seconds(pp.nat_keep_alive_seconds());
   }
+  if (pp.path_mtu() != 0) {
+    // The interface's mtu bounds it once the interface resolved to a WAN interface above.
+    const bool itf_ok = !pp.interface().empty() && peer.interface < router->interfaces.size() &&
+                        router->interfaces[peer.interface].name == pp.interface();
+    if (pp.path_mtu() < 1280 || pp.path_mtu() > 9000) {
+      errors.Add(Field(path, "path_mtu"), absl::StrCat(pp.path_mtu(), " is out of range (1280-9000)"));
+    } else if (itf_ok && pp.path_mtu() > router->interfaces[peer.interface].mtu) {
+      errors.Add(Field(path, "path_mtu"),
+                 absl::StrCat(pp.path_mtu(), " is above the mtu ",
+                              router->interfaces[peer.interface].mtu, " of interface ",
+                              Quote(pp.interface())));
+    } else {
+      peer.path_mtu = pp.path_mtu();
+    }
+  }
   router->peers.push_back(std::move(peer));
 }
 

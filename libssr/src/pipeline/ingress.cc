@@ -8,6 +8,7 @@
 #include "packet/byte_order.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/pipeline_internal.h"
+#include "pipeline/pmtu.h"
 #include "session/translation.h"
 
 namespace ssr::pipeline {
@@ -183,6 +184,20 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
     svr::WriteFalsePositiveMarker(md_buf_);
     md_len = svr::kMetadataHeaderSize;
     Count(PipelineCounter::kFalsePositiveAdded);
+  }
+
+  // Path MTU (§2.14.2): a packet that no longer fits is dropped, its sender told what fits.
+  Encapsulation enc;
+  const uint32_t kept_l4 = keep_l4 ? info.payload_offset - info.l4_offset : 0;
+  enc.outer_headers = IpHeaderLength(outer.dst) + (keep_l4 ? kept_l4 : packet::kUdpHeaderLength);
+  enc.inner_prefix = info.l4_offset - info.l3_offset + kept_l4;
+  enc.metadata = static_cast<uint32_t>(md_len);
+  if ((s.flags & session::kPayloadEncrypted) != 0 && state_.services[s.service]->payload) {
+    enc.payload_cipher = state_.services[s.service]->payload->policy().cipher;
+  }
+  enc.hop_trailer = peer.hop_trailer;
+  if (OuterLengthForBody(enc, payload.size()) > peer.path_mtu) {
+    return PacketTooBig(pkt, LargestInner(enc, peer.path_mtu), now_ms);
   }
 
   ComposeSpec spec = ForwardedSpec(info, l2, outer);

@@ -118,6 +118,9 @@ absl::StatusOr<std::unique_ptr<Pipeline::PeerState>> Pipeline::PeerState::Create
                        crypto::PacketCrypto::Create(ToCrypto(send_policy, true),
                                                     ToKeySnapshot(cfg, send_policy), nonce));
   ps->gcm_send = HopAuthIsGcm(send_policy);
+  ps->hop_trailer = static_cast<uint32_t>(ps->gcm_send ? kGcmTrailer
+                                                       : crypto::HmacTagSize(send_policy.hmac));
+  ps->path_mtu = pc.path_mtu != 0 ? pc.path_mtu : wan.mtu;
   const config::SecurityPolicy& recv_policy =
       cfg.security_policies[wan.security_policy.value_or(pc.security_policy)];
   if (recv_policy.hmac == crypto::HmacSuite::kSha1) {
@@ -170,7 +173,7 @@ Disposition Pipeline::HopSealAndSend(PeerState& peer, io::Frame& frame, const Co
     return Disposition::kDropped;
   }
   frame.length = FinalizeFrame(frame.buffer(), lay, static_cast<uint32_t>(len));
-  if (frame.length - lay.l3_offset > router().interfaces[peer.wan].mtu) {
+  if (frame.length - lay.l3_offset > peer.path_mtu) {
     Count(PipelineCounter::kExceedsMtu);
     return Disposition::kDropped;
   }

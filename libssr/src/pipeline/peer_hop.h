@@ -75,6 +75,11 @@ struct Pipeline::PeerState {
   uint64_t delete_window_start = 0;
   uint32_t delete_count = 0;
 
+  // Bytes SealHop appends (the send policy's HMAC tag, or a GCM trailer).
+  uint32_t hop_trailer = 0;
+  // Largest outer IP packet toward the peer: its path_mtu, else the WAN interface's mtu
+  // (docs/protocol.md §2.14.2).
+  uint32_t path_mtu = 1500;
   // Appends the hop authentication (HMAC tag, or a GCM trailer authenticating region[0, *len))
   // to region[0, *len); *len grows by the trailer. `crypto_now_ms` is unix time.
   crypto::CryptoResult SealHop(std::span<uint8_t> region, size_t* len, uint64_t crypto_now_ms) {

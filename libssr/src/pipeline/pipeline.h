@@ -35,7 +35,8 @@
 // IP fragments (either side) are reassembled in a bounded per-worker pool and the datagram is
 // processed as one packet (ip_reassembly.h, §2.14.1); the fast path never looks at the pool.
 // Limits of this version (documented, counted): no SVR fragmentation of over-MTU packets
-// (`exceeds_mtu`), no peer layer (BFD / link tests to UDP 1280
+// (a LAN sender is told the size that fits, `too_big_sent`, when it can act on it; otherwise
+// `exceeds_mtu` / `exceeds_mtu_df_clear`, §2.14.2), no peer layer (BFD / link tests to UDP 1280
 // are dropped, `peer_liveness`); MovePeerPath exists but the router never calls it.
 //
 // Files, one per role (the private declarations they share are in pipeline_internal.h):
@@ -50,6 +51,7 @@
 //   icmp_error.cc    ICMP errors: matched against the session they quote (§2.11.1).
 //   ip_reassembly.{h,cc}  the per-worker IP fragment pool (Pipeline::HandleFragment in
 //                    pipeline.cc feeds it; §2.14.1).
+//   pmtu.{h,cc}      path MTU: frag-needed / Packet Too Big for LAN packets that no longer fit.
 //   control.cc       control messages received and sent (§2.16), their rate limit, NAT keep-alives.
 //   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
 //                    metadata encoding (EncodeWith / BuildMetadata), HopSealAndSend.
@@ -129,7 +131,15 @@ namespace ssr::pipeline {
   X(kLocalBreakout, "local_breakout", "forwarded natively to a LAN next hop (no SVR)")            \
   X(kNoNeighbor, "no_neighbor", "dropped: no MAC known for the next hop", kDrop)                  \
   X(kNoRoom, "no_room", "dropped: frame buffer too small for metadata and trailers", kDrop)       \
-  X(kExceedsMtu, "exceeds_mtu", "dropped: packet would exceed the interface MTU (no SVR fragmentation yet)", kDrop) \
+  X(kExceedsMtu, "exceeds_mtu", "dropped: packet would exceed the peer's path MTU and no ICMP error applies (no SVR fragmentation yet, §2.14.2)", kDrop) \
+  X(kTooBigSent, "too_big_sent",                                                                \
+    "dropped: LAN packet over the path MTU once SVR is added, answered with ICMP frag-needed / ICMPv6 Packet Too Big (§2.14.2)", kDrop) \
+  X(kTooBigRateLimited, "too_big_rate_limited",                                                 \
+    "dropped: LAN packet over the path MTU whose ICMP error the per-worker rate limit suppressed (§2.14.2)", kDrop) \
+  X(kTooBigNoAddress, "too_big_no_address",                                                     \
+    "dropped: IPv4 LAN packet over the path MTU; its LAN interface has no IPv4 address to send frag-needed from", kDrop) \
+  X(kExceedsMtuDfClear, "exceeds_mtu_df_clear",                                                 \
+    "dropped: IPv4 LAN packet without DF over the path MTU (not fragmented, §2.14.2)", kDrop) \
   X(kTcpInvalid, "tcp_invalid", "dropped: strict transport-state enforcement", kDrop)             \
   X(kTcpRstOutOfWindow, "tcp_rst_out_of_window", "dropped: TCP RST outside the receiver's window (§6)", kDrop) \
   X(kTcpFinOutOfWindow, "tcp_fin_out_of_window", "dropped: TCP FIN outside the receiver's window (§6)", kDrop) \
@@ -225,6 +235,10 @@ struct PipelineOptions {
   // carrying metadata without any reverse packet.
   uint32_t disable_md_after_packets = 10;
   size_t neighbor_capacity = 4096;
+  // ICMP frag-needed / Packet Too Big to LAN senders (§2.14.2): a token bucket per worker,
+  // refilled at this rate, holding at most `too_big_burst` tokens (0 per second: none sent).
+  uint32_t too_big_per_second = 100;
+  uint32_t too_big_burst = 10;
 };
 
 class ReplayFilter;  // replay_filter.h
@@ -424,6 +438,15 @@ class Pipeline {
   bool RateLimitOk(PeerState& peer, uint64_t now_ms);
   bool RemovalDeleteOk(PeerState& peer, uint64_t now_ms);
   void SendKeepAlives(uint64_t now_ms, uint32_t budget);
+
+  // Path MTU (pmtu.cc, §2.14.2; the path MTU is PeerState::path_mtu): a LAN packet that does
+  // not fit once SVR is added is dropped and its sender told the size that fits (ICMP frag-needed for IPv4 with
+  // DF, ICMPv6 Packet Too Big), rate limited; IPv4 without DF is dropped (counted).
+  Disposition PacketTooBig(Packet& pkt, uint32_t usable_mtu, uint64_t now_ms);
+  bool TooBigAllowed(uint64_t now_ms);
+  uint64_t too_big_tokens_ = 0;   // thousandths of a token
+  uint64_t too_big_refill_ms_ = 0;
+  bool too_big_started_ = false;
 
   // Peer hop (peer_hop.cc): peers, hop crypto, metadata encoding. FindPeer is per packet: inline
   // in pipeline_internal.h.

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+// Refusing over-MTU LAN packets makes no heap allocation: frag-needed (IPv4 DF) and Packet Too
+// Big are built in a frame from the pool, rate-limited ones and DF-clear drops touch nothing
+// (docs/protocol.md §2.14.2).
+#include <array>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "pipeline_rig.h"
+#include "support/counting_allocator.h"
+
+namespace ssr::pipeline::testing {
+namespace {
+
+// Frees what it is given and counts it (no allocation).
+class CountingSink final : public io::Port {
+ public:
+  explicit CountingSink(io::FramePool* pool) : pool_(pool) {}
+  std::string_view name() const override { return "sink"; }
+  size_t Receive(std::span<io::Frame>) override { return 0; }
+  size_t Transmit(std::span<const io::Frame> frames) override {
+    sent += frames.size();
+    pool_->Free(frames);
+    return frames.size();
+  }
+  void Flush() override {}
+  size_t sent = 0;
+
+ private:
+  io::FramePool* pool_;
+};
+
+TEST_CASE("Answering over-MTU packets with frag-needed / Packet Too Big makes no heap allocation",
+          "[pipeline][alloc][pmtu]") {
+  std::string text(config::DefaultConfigText());
+  text = Replace(text, "prefixes: \"10.10.2.0/24\"", "prefixes: \"10.10.2.0/24\" prefixes: \"fd00:10:2::/64\"");
+  text = Replace(text, "prefixes: \"10.20.2.0/24\"", "prefixes: \"10.20.2.0/24\" prefixes: \"fd00:20:2::/64\"");
+  text = Replace(text, "addresses: \"192.0.2.2\"", "addresses: \"192.0.2.2\" path_mtu: 1300");
+  PipelineOptions oa;
+  oa.config = LoadConfig(text);
+  oa.router = "branch";
+  oa.too_big_burst = 50;
+  oa.too_big_per_second = 1000;
+  auto a = Pipeline::Create(oa);
+  REQUIRE(a.ok());
+  io::MemoryFramePool pool(64, 4096);
+  CountingSink lan(&pool), wan(&pool);
+  (*a)->SetPool(&pool);
+  (*a)->Bind(kLan, &lan);
+  (*a)->Bind(kWan, &wan);
+  (*a)->neighbors().SetStatic(kWan, Ip("192.0.2.2"), {2, 0x55, 1, 0, 0, 1});
+  // Per kind: a 1400-byte IPv4 packet with DF, one without, and a 1400-byte IPv6 packet.
+  std::vector<Bytes> frames;
+  for (const int kind : {0, 1, 2}) {
+    packet::PacketSpec u;
+    u.src_mac = kClientMac;
+    u.src = Ip(kind == 2 ? "fd00:10:2::10" : "10.10.2.10");
+    u.dst = Ip(kind == 2 ? "fd00:20:2::5" : "10.20.2.5");
+    u.protocol = packet::kIpProtoUdp;
+    u.src_port = 20000;
+    u.dst_port = 5060;
+    u.dont_fragment = kind == 0;
+    u.payload = Keep(Bytes(1400 - (kind == 2 ? 48 : 28), 0x42));
+    frames.push_back(Rig::Build(u));
+  }
+  uint64_t now = kStartMs;
+  auto run = [&](const Bytes& b) {
+    io::Frame f;
+    REQUIRE(pool.Allocate({&f, 1}) == 1);
+    std::copy(b.begin(), b.end(), f.data);
+    f.length = static_cast<uint32_t>(b.size());
+    (*a)->ProcessBurst(kLan, {&f, 1}, now);
+  };
+  for (const Bytes& b : frames) run(b);  // warm-up: sessions exist, OpenSSL state initialised
+  const size_t allocations = ssr::testing::CountAllocations([&] {
+    for (int i = 0; i < 300; ++i) {
+      now += 1;
+      for (const Bytes& b : frames) run(b);
+    }
+  });
+  CHECK(allocations == 0);
+  const auto& c = (*a)->counters();
+  CHECK(c.Get(PipelineCounter::kTooBigSent) + c.Get(PipelineCounter::kTooBigRateLimited) == 2 * 301);
+  CHECK(c.Get(PipelineCounter::kTooBigSent) > 300);
+  CHECK(c.Get(PipelineCounter::kTooBigRateLimited) > 0);
+  CHECK(c.Get(PipelineCounter::kExceedsMtuDfClear) == 301);
+  CHECK(lan.sent == c.Get(PipelineCounter::kTooBigSent));
+  CHECK(wan.sent == 0);
+}
+
+}  // namespace
+}  // namespace ssr::pipeline::testing
