@@ -274,10 +274,11 @@ TEST_CASE("IP fragments: a datagram too large to process whole fails with a coun
     for (const Bytes& f : frags) rig.FromClient(f);
     rig.Step();
     CHECK(Get(rig.a(), PipelineCounter::kIpFragReassembled) == 1);
-    // The MTU check decides, as for any packet: dropped and counted today (exceeds_mtu); once
-    // SVR fragmentation of first packets exists (issue 14 item 2) the server gets it whole.
+    // The path-MTU check decides, as for any packet (docs/protocol.md §2.14.2): a reassembled
+    // datagram has no DF, so today it is dropped and counted (exceeds_mtu_df_clear); once the
+    // router fragments DF-clear packets the server gets it whole.
     if (rig.to_server_.empty()) {
-      CHECK(Get(rig.a(), PipelineCounter::kExceedsMtu) == 1);
+      CHECK(Get(rig.a(), PipelineCounter::kExceedsMtuDfClear) == 1);
     } else {
       REQUIRE(rig.to_server_.size() == 1);
       CHECK(rig.to_server_[0] == rig.AtServer(req));

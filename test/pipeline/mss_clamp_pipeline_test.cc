@@ -162,7 +162,9 @@ TEST_CASE("MSS auto (default): the SYN leaves router A clamped, the server and t
   CHECK(SendFullSize(rig, kMail, true, 1432, 1001, 5001) == 1500);
   CHECK(SendFullSize(rig, kMail, false, 1432, 5001, 2433) == 1500);
   CHECK(SendFullSize(rig, kMail, true, 1433, 2433, 6433) == 0);
-  CHECK(Get(rig.a(), PipelineCounter::kExceedsMtu) == 1);
+  // Refused at the path-MTU check before composing (docs/protocol.md §2.14.2): the sender is told
+  // (DF set) or the packet is counted as a DF-clear drop.
+  CHECK(Get(rig.a(), PipelineCounter::kTooBigSent) + Get(rig.a(), PipelineCounter::kExceedsMtuDfClear) == 1);
 }
 
 TEST_CASE("MSS auto with end-to-end payload encryption (AES-256-CBC) leaves room for IV and "

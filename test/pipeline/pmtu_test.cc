@@ -216,8 +216,10 @@ std::shared_ptr<const config::Config> V6Config(bool lan_v6_address) {
   text = Replace(text, "addresses: \"192.0.2.2/24\"", "addresses: \"2001:db8::2/64\"");
   text = Replace(text, "addresses: \"192.0.2.2\"", "addresses: \"2001:db8::2\"");
   text = Replace(text, "addresses: \"192.0.2.1\"", "addresses: \"2001:db8::1\"");
-  if (lan_v6_address) {
-    text = Replace(text, "addresses: \"10.10.0.1/16\"", "addresses: \"10.10.0.1/16\" addresses: \"fd00:10::1/64\"");
+  // The built-in config gives lan0 fd00:10:10::1/48; without it the error comes from the
+  // interface's link-local address.
+  if (!lan_v6_address) {
+    text = Replace(text, " addresses: \"fd00:10:10::1/48\"", "");
   }
   return LoadConfig(text);
 }
@@ -234,7 +236,7 @@ TEST_CASE("An IPv6 packet over the path MTU gets Packet Too Big with the MTU tha
       rig.AddServer("fd00:20:2::5");
       Establish(rig, true);
       // a_mac_lan_ 02:55:00:00:00:00 -> fe80::55:ff:fe00:0 (modified EUI-64).
-      CHECK(ProbeMtu(rig, lan_address ? "fd00:10::1" : "fe80::55:ff:fe00:0", true) == 1500 - 16);
+      CHECK(ProbeMtu(rig, lan_address ? "fd00:10:10::1" : "fe80::55:ff:fe00:0", true) == 1500 - 16);
     }
   }
 }
