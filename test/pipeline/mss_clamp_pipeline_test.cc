@@ -436,5 +436,18 @@ TEST_CASE("enforce_mss config: auto, off and values load into the model and bad 
   }
 }
 
+TEST_CASE("MSS auto follows the peer's path_mtu, not only the WAN interface's mtu",
+          "[pipeline][mss]") {
+  // Both WAN interfaces carry 1500, but each router is told its path to the other carries 1400
+  // (a path MTU below the interface's, docs/protocol.md §2.14.2).
+  Rig rig = MakeRig(OnPeers(Default(), "path_mtu: 1400"));
+  const Handshake h = Open(rig, kMail, 1460, 1460);
+  CHECK(h.syn_on_wire == 1400 - 68);
+  CHECK(h.syn_at_server == 1400 - 68);
+  CHECK(h.synack_at_client == 1400 - 68);
+  // A full-size segment of the clamped MSS fits the path exactly.
+  CHECK(SendFullSize(rig, kMail, true, 1332, 1001, 5001) == 1400);
+}
+
 }  // namespace
 }  // namespace ssr::pipeline::testing

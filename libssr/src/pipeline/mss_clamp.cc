@@ -123,13 +123,10 @@ void Pipeline::ClampSynMss(const session::Session& s, bool ipv6_outer, std::span
   if (setting.mode == config::MssClamp::Mode::kAuto) {
     const config::Config& cfg = config();
     MssPath path;
-    path.mtu = wan.mtu;
+    path.mtu = peer.path_mtu;  // the peer's path_mtu, else the WAN interface's mtu (§2.14.2)
     path.ipv6 = ipv6_outer;
     path.udp_transform = (s.flags & session::kUdpTransform) != 0;
-    // The hop trailer as PeerState::Create chose it: a GCM trailer, or the send policy's tag.
-    path.hop_trailer =
-        peer.gcm_send ? kGcmTrailer
-                      : crypto::HmacTagSize(cfg.security_policies[peer.config->security_policy].hmac);
+    path.hop_trailer = peer.hop_trailer;  // as PeerState::Create chose it (GCM trailer or tag)
     if ((s.flags & session::kPayloadEncrypted) != 0) {
       const std::optional<size_t> sp = cfg.services[s.service].security_policy;
       // Encrypted by the far end without a policy here: assume the larger CBC expansion.
