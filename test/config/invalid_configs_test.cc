@@ -271,6 +271,17 @@ std::vector<Row> InvalidRows() {
        [r1](Config& c) { r1(c)->mutable_interfaces(0)->add_vlans(10); },
        {"routers[0].interfaces[0].vlans[1]: VLAN 10 is listed twice"},
        StatusCode::kAlreadyExists},
+      {"WAN VLAN id 4095",
+       [r1](Config& c) { r1(c)->mutable_interfaces(1)->set_vlan(4095); },
+       {"routers[0].interfaces[1].vlan: 4095 is not a valid VLAN id (0 for untagged, or 1-4094)"}},
+      {"vlan on a LAN interface",
+       [r1](Config& c) { r1(c)->mutable_interfaces(0)->set_vlan(10); },
+       {"routers[0].interfaces[0].vlan: 10 is not allowed on a LAN interface (list LAN VLANs in "
+        "`vlans`)"}},
+      {"vlans on a WAN interface",
+       [r1](Config& c) { r1(c)->mutable_interfaces(1)->add_vlans(20); },
+       {"routers[0].interfaces[1].vlans: is not allowed on a WAN interface (a WAN link is one "
+        "VLAN: set `vlan`)"}},
       {"WAN interface without an address",
        [r1](Config& c) {
          Merge(r1(c), R"pb(interfaces { name: "wan1" role: WAN security_policy: "hop" })pb");

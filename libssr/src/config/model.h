@@ -109,6 +109,7 @@ struct Interface {
   std::optional<size_t> security_policy;       // WAN only: receive-side policy
   uint32_t mtu = 1500;
   MssClamp enforce_mss;                        // WAN only; a peer's own setting overrides it
+  uint16_t vlan = 0;                           // WAN only: 802.1Q tag of the link, 0 = untagged
 };
 
 struct Peer {

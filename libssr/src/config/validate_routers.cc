@@ -115,6 +115,20 @@ void CheckInterface(const v1::Interface& pi, const std::string& path, const Name
       itf.vlans.push_back(static_cast<uint16_t>(vlan));
     }
   }
+  if (role_ok && itf.role == InterfaceRole::kWan && pi.vlans_size() != 0) {
+    errors.Add(Field(path, "vlans"),
+               "is not allowed on a WAN interface (a WAN link is one VLAN: set `vlan`)");
+  }
+  if (pi.vlan() != 0 && role_ok && itf.role == InterfaceRole::kLan) {
+    errors.Add(Field(path, "vlan"),
+               absl::StrCat(pi.vlan(), " is not allowed on a LAN interface (list LAN VLANs in "
+                                       "`vlans`)"));
+  } else if (pi.vlan() > 4094) {
+    errors.Add(Field(path, "vlan"),
+               absl::StrCat(pi.vlan(), " is not a valid VLAN id (0 for untagged, or 1-4094)"));
+  } else {
+    itf.vlan = static_cast<uint16_t>(pi.vlan());
+  }
   if (role_ok && itf.role == InterfaceRole::kWan) {
     if (pi.security_policy().empty()) {
       errors.Add(Field(path, "security_policy"), "is required on a WAN interface");

@@ -102,6 +102,7 @@ absl::StatusOr<std::unique_ptr<Pipeline::PeerState>> Pipeline::PeerState::Create
     }
     session::WaypointPoolSpec spec;
     spec.side = static_cast<uint16_t>(pc.interface);
+    spec.vlan = wan.vlan;  // the outer tuples of this path carry the WAN link's tag
     spec.local = path.local;
     spec.remote = path.remote;
     spec.range = pc.waypoint_ports;

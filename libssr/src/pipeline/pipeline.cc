@@ -248,6 +248,15 @@ Disposition Pipeline::Handle(size_t interface, io::Frame& frame, uint64_t now_ms
     return Disposition::kDropped;
   }
   const PacketInfo& info = pkt.info;
+  // A WAN link is one VLAN (the interface's `vlan`, 0 = untagged): anything else never reaches
+  // the peer checks, the fragment pool or a session lookup (docs/protocol.md §2.17).
+  if (const config::Interface& itf = router().interfaces[interface];
+      itf.role == config::InterfaceRole::kWan &&
+      (info.vlan_count != (itf.vlan != 0 ? 1 : 0) ||
+       (itf.vlan != 0 && info.vlans[0].vlan_id() != itf.vlan))) {
+    Count(PipelineCounter::kWanVlanMismatch);
+    return Disposition::kDropped;
+  }
   if (info.is_fragment) return HandleFragment(interface, frame, info, now_ms);
   FlowKey& k = pkt.key;
   k.src = info.src;

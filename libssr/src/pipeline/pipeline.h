@@ -155,6 +155,7 @@ namespace ssr::pipeline {
   X(kFalsePositiveRemoved, "md_false_positive_removed", "false-positive marker removed (§3.8)")  \
   X(kWanNotPeer, "wan_not_peer", "dropped: WAN packet from an address that is no configured peer", kDrop) \
   X(kWanNotWaypoint, "wan_not_waypoint", "dropped: WAN packet to no waypoint of this router", kDrop) \
+  X(kWanVlanMismatch, "wan_vlan_mismatch", "dropped: WAN frame whose VLAN is not the interface's vlan (untagged when it has none)", kDrop) \
   X(kWanNoSession, "wan_no_session", "dropped: no session and no metadata (no HMAC work, §7.53)", kDrop) \
   X(kPeerLiveness, "peer_liveness", "dropped: peer liveness (BFD, UDP 1280) from a peer; no peer layer runs yet", kDrop) \
   X(kAuthFail, "auth_fail", "dropped: HMAC / GCM tag, window or key id check failed (no state, no reply)", kDrop) \
