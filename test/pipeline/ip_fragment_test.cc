@@ -268,21 +268,18 @@ TEST_CASE("IP fragments: a datagram too large to process whole fails with a coun
     CHECK(Get(rig.a(), PipelineCounter::kIpFragTooBig) == 1);
     CHECK(rig.to_server_.empty());
   }
-  SECTION("reassembled, but over the WAN MTU once encapsulated") {
+  SECTION("reassembled, over the WAN MTU once encapsulated: sent as outer fragments") {
     const PacketSpec req = Voice(2000, 40000, 7);
     const auto frags = Fragments(rig.ClientFrame(req), {1480}, 7);
     for (const Bytes& f : frags) rig.FromClient(f);
     rig.Step();
     CHECK(Get(rig.a(), PipelineCounter::kIpFragReassembled) == 1);
-    // The path-MTU check decides, as for any packet (docs/protocol.md §2.14.2): a reassembled
-    // datagram has no DF, so today it is dropped and counted (exceeds_mtu_df_clear); once the
-    // router fragments DF-clear packets the server gets it whole.
-    if (rig.to_server_.empty()) {
-      CHECK(Get(rig.a(), PipelineCounter::kExceedsMtuDfClear) == 1);
-    } else {
-      REQUIRE(rig.to_server_.size() == 1);
-      CHECK(rig.to_server_[0] == rig.AtServer(req));
-    }
+    // A reassembled datagram has no DF: its outer packet leaves as IPv4 fragments
+    // (docs/protocol.md §2.14.2) and the server gets it whole.
+    CHECK(Get(rig.a(), PipelineCounter::kOuterFragmented) == 2);
+    CHECK(Get(rig.a(), PipelineCounter::kExceedsMtuDfClear) == 0);
+    REQUIRE(rig.to_server_.size() == 1);
+    CHECK(rig.to_server_[0] == rig.AtServer(req));
   }
 }
 

@@ -105,9 +105,10 @@ Handshake Open(Rig& rig, const Flow& f, uint16_t client_mss, uint16_t server_mss
 
 // A data segment of `size` bytes whose payload begins with the metadata cookie (so the router
 // adds the 12-byte false-positive marker, the worst case, §3.8). Returns the IP length it had on
-// the cable, 0 when it did not reach the other end host.
+// the cable (its first outer fragment's when it left as `pieces` outer IPv4 fragments, §2.14.2),
+// 0 when it did not reach the other end host.
 uint32_t SendFullSize(Rig& rig, const Flow& f, bool from_client, size_t size, uint32_t seq,
-                      uint32_t ack) {
+                      uint32_t ack, size_t pieces = 1) {
   Bytes payload(size, 0x5a);
   std::copy(svr::kCookie.begin(), svr::kCookie.end(), payload.begin());
   const PacketSpec s = Seg(f, from_client, packet::kTcpAck, seq, ack, {}, Keep(payload));
@@ -123,8 +124,8 @@ uint32_t SendFullSize(Rig& rig, const Flow& f, bool from_client, size_t size, ui
   rig.Step();
   if (out.size() == before) return 0;
   CHECK(out.back() == (from_client ? rig.AtServer(s) : rig.AtClient(s)));
-  REQUIRE(wire.size() == wire_before + 1);
-  return IpLength(wire.back());
+  REQUIRE(wire.size() == wire_before + pieces);
+  return IpLength(wire[wire_before]);
 }
 
 Rig MakeRig(const std::string& text, const std::string& text_a = "") {
@@ -161,10 +162,11 @@ TEST_CASE("MSS auto (default): the SYN leaves router A clamped, the server and t
   // Full-size segments both ways are exactly 1500 bytes on the cable; one byte more does not fit.
   CHECK(SendFullSize(rig, kMail, true, 1432, 1001, 5001) == 1500);
   CHECK(SendFullSize(rig, kMail, false, 1432, 5001, 2433) == 1500);
-  CHECK(SendFullSize(rig, kMail, true, 1433, 2433, 6433) == 0);
-  // Refused at the path-MTU check before composing (docs/protocol.md §2.14.2): the sender is told
-  // (DF set) or the packet is counted as a DF-clear drop.
-  CHECK(Get(rig.a(), PipelineCounter::kTooBigSent) + Get(rig.a(), PipelineCounter::kExceedsMtuDfClear) == 1);
+  // One byte more no longer fits: the segment has no DF, so its outer packet leaves as two IPv4
+  // fragments, the first exactly the WAN MTU (docs/protocol.md §2.14.2), and arrives whole.
+  CHECK(SendFullSize(rig, kMail, true, 1433, 2433, 6433, 2) == 1500);
+  CHECK(Get(rig.a(), PipelineCounter::kOuterFragmented) == 2);
+  CHECK(Get(rig.a(), PipelineCounter::kTooBigSent) + Get(rig.a(), PipelineCounter::kExceedsMtuDfClear) == 0);
 }
 
 TEST_CASE("MSS auto with end-to-end payload encryption (AES-256-CBC) leaves room for IV and "

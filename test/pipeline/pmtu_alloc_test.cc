@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Refusing over-MTU LAN packets makes no heap allocation: frag-needed (IPv4 DF) and Packet Too
-// Big are built in a frame from the pool, rate-limited ones and DF-clear drops touch nothing
-// (docs/protocol.md §2.14.2).
+// Big are built in a frame from the pool, rate-limited ones touch nothing, and outer fragments of
+// DF-clear packets use frames from the pool (docs/protocol.md §2.14.2).
 #include <array>
 #include <vector>
 
@@ -84,9 +84,11 @@ TEST_CASE("Answering over-MTU packets with frag-needed / Packet Too Big makes no
   CHECK(c.Get(PipelineCounter::kTooBigSent) + c.Get(PipelineCounter::kTooBigRateLimited) == 2 * 301);
   CHECK(c.Get(PipelineCounter::kTooBigSent) > 300);
   CHECK(c.Get(PipelineCounter::kTooBigRateLimited) > 0);
-  CHECK(c.Get(PipelineCounter::kExceedsMtuDfClear) == 301);
+  // The packet without DF leaves as two outer IPv4 fragments (§2.14.2), frames from the pool.
+  CHECK(c.Get(PipelineCounter::kExceedsMtuDfClear) == 0);
+  CHECK(c.Get(PipelineCounter::kOuterFragmented) == 2 * 301);
   CHECK(lan.sent == c.Get(PipelineCounter::kTooBigSent));
-  CHECK(wan.sent == 0);
+  CHECK(wan.sent == 2 * 301);
 }
 
 }  // namespace

@@ -2,8 +2,8 @@
 // Path MTU (docs/protocol.md §2.14.2): LAN packets that no longer fit the peer's path MTU once
 // SVR is added. IPv4 with DF and every IPv6 packet get ICMP frag-needed / Packet Too Big naming
 // the size that fits (proved by sending a packet of exactly that size, which is delivered, and
-// one byte more, which is not); IPv4 without DF is dropped and counted; the errors are rate
-// limited; a configured path MTU and the WAN interface's mtu are honoured.
+// one byte more, which is not); IPv4 without DF leaves as outer fragments (outer_fragment_test.cc);
+// the errors are rate limited; a configured path MTU and the WAN interface's mtu are honoured.
 #include <algorithm>
 #include <string>
 
@@ -185,25 +185,29 @@ TEST_CASE("A first packet that no longer fits once metadata is added gets frag-n
   CHECK(rig.to_client_.empty());
 }
 
-TEST_CASE("An IPv4 packet without DF over the path MTU is dropped and counted, nobody is told",
+TEST_CASE("An IPv4 packet without DF over the path MTU leaves as outer fragments, nobody is told",
           "[pipeline][pmtu]") {
   Rig rig;
   rig.AddServer("10.20.2.5");
   Establish(rig);
   const size_t wire_before = rig.wire_a_to_b_.size();
-  rig.FromClient(rig.ClientFrame(Sized(1500, false)));
+  const PacketSpec big = Sized(1500, false);
+  rig.FromClient(rig.ClientFrame(big));
   rig.Step();
   CHECK(rig.to_client_.empty());
-  CHECK(rig.to_server_.empty());
-  CHECK(rig.wire_a_to_b_.size() == wire_before);
-  CHECK(Get(rig.a(), PipelineCounter::kExceedsMtuDfClear) == 1);
+  REQUIRE(rig.to_server_.size() == 1);
+  CHECK(rig.to_server_[0] == rig.AtServer(big));
+  CHECK(rig.wire_a_to_b_.size() == wire_before + 2);  // outer_fragment_test.cc checks them
+  CHECK(Get(rig.a(), PipelineCounter::kOuterFragmented) == 2);
+  CHECK(Get(rig.a(), PipelineCounter::kExceedsMtuDfClear) == 0);
   CHECK(Get(rig.a(), PipelineCounter::kTooBigSent) == 0);
-  // Without DF but fitting: forwarded as ever.
+  // Without DF but fitting: forwarded whole as ever.
   const PacketSpec fits = Sized(1484, false);
   rig.FromClient(rig.ClientFrame(fits));
   rig.Step();
-  REQUIRE(rig.to_server_.size() == 1);
-  CHECK(rig.to_server_[0] == rig.AtServer(fits));
+  REQUIRE(rig.to_server_.size() == 2);
+  CHECK(rig.to_server_[1] == rig.AtServer(fits));
+  CHECK(rig.wire_a_to_b_.size() == wire_before + 3);
 }
 
 // Sales and voice with IPv6 prefixes, the routers peering over IPv6 (a 1500-byte IPv6 packet

@@ -196,7 +196,10 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
     enc.payload_cipher = state_.services[s.service]->payload->policy().cipher;
   }
   enc.hop_trailer = peer.hop_trailer;
-  if (OuterLengthForBody(enc, payload.size()) > peer.path_mtu) {
+  // An IPv4 packet without DF over an IPv4 peer path is sent as outer fragments instead
+  // (outer_fragment.h); over an IPv6 path it is dropped (exceeds_mtu_df_clear).
+  const bool fragment = info.ip_version == 4 && !info.dont_fragment && outer.dst.is_v4();
+  if (!fragment && OuterLengthForBody(enc, payload.size()) > peer.path_mtu) {
     return PacketTooBig(pkt, LargestInner(enc, peer.path_mtu), now_ms);
   }
 
@@ -222,7 +225,7 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
       return Disposition::kDropped;
     }
   }
-  return HopSealAndSend(peer, *pkt.frame, lay, len, now_ms);
+  return HopSealAndSend(peer, *pkt.frame, lay, len, now_ms, fragment);
 }
 
 }  // namespace ssr::pipeline

@@ -17,7 +17,8 @@
 // The cost of (b): a datagram is only forwarded once complete, and it must fit in one frame
 // (kMaxData bytes of fragmentable part, and the frame's capacity): larger ones are dropped and
 // counted (kTooBig), never sent truncated. A reassembled datagram that does not fit the WAN MTU
-// after SVR encapsulation is dropped by the MTU check like any other packet (`exceeds_mtu`).
+// after SVR encapsulation goes through the path-MTU check like any other packet: without DF, its
+// outer IPv4 packet is sent as fragments (outer_fragment.h).
 //
 // Memory: every slot and its buffers are allocated by the constructor; Add and Expire allocate
 // nothing. A slot holds one datagram's unfragmentable header (from the first fragment) and its

@@ -167,7 +167,7 @@ util::CounterArray<crypto::CryptoCounter> Pipeline::CryptoCounters() const {
 // Hop crypto
 
 Disposition Pipeline::HopSealAndSend(PeerState& peer, io::Frame& frame, const ComposedLayout& lay,
-                                     size_t len, uint64_t now_ms) {
+                                     size_t len, uint64_t now_ms, bool fragment) {
   std::span<uint8_t> region = frame.buffer().subspan(lay.payload_offset);
   if (peer.SealHop(region, &len, CryptoNow(now_ms)) != crypto::CryptoResult::kOk) {
     Count(PipelineCounter::kCryptoFail);
@@ -175,6 +175,7 @@ Disposition Pipeline::HopSealAndSend(PeerState& peer, io::Frame& frame, const Co
   }
   frame.length = FinalizeFrame(frame.buffer(), lay, static_cast<uint32_t>(len));
   if (frame.length - lay.l3_offset > peer.path_mtu) {
+    if (fragment && lay.ip_version == 4) return SendOuterFragments(peer, frame, lay.l3_offset);
     Count(PipelineCounter::kExceedsMtu);
     return Disposition::kDropped;
   }

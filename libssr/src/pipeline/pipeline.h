@@ -34,9 +34,10 @@
 // to end (TLV 11). A hop policy with an AES-GCM cipher and no HMAC authenticates with GCM instead.
 // IP fragments (either side) are reassembled in a bounded per-worker pool and the datagram is
 // processed as one packet (ip_reassembly.h, §2.14.1); the fast path never looks at the pool.
-// Limits of this version (documented, counted): no SVR fragmentation of over-MTU packets
-// (a LAN sender is told the size that fits, `too_big_sent`, when it can act on it; otherwise
-// `exceeds_mtu` / `exceeds_mtu_df_clear`, §2.14.2), no peer layer (BFD / link tests to UDP 1280
+// Over-MTU LAN packets (§2.14.2): a sender that can act on it is told the size that fits
+// (`too_big_sent`); an IPv4 packet without DF leaves as outer IPv4 fragments
+// (`outer_fragmented`; over an IPv6 peer path it is dropped, `exceeds_mtu_df_clear`).
+// Limits of this version (documented, counted): no SVR fragmentation of its own, no peer layer (BFD / link tests to UDP 1280
 // are dropped, `peer_liveness`); MovePeerPath exists but the router never calls it.
 //
 // Files, one per role (the private declarations they share are in pipeline_internal.h):
@@ -52,6 +53,7 @@
 //   ip_reassembly.{h,cc}  the per-worker IP fragment pool (Pipeline::HandleFragment in
 //                    pipeline.cc feeds it; §2.14.1).
 //   pmtu.{h,cc}      path MTU: frag-needed / Packet Too Big for LAN packets that no longer fit.
+//   outer_fragment.{h,cc}  outer IPv4 fragmentation of sealed packets from DF-clear LAN packets.
 //   control.cc       control messages received and sent (§2.16), their rate limit, NAT keep-alives.
 //   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
 //                    metadata encoding (EncodeWith / BuildMetadata), HopSealAndSend.
@@ -139,7 +141,9 @@ namespace ssr::pipeline {
   X(kTooBigNoAddress, "too_big_no_address",                                                     \
     "dropped: IPv4 LAN packet over the path MTU; its LAN interface has no IPv4 address to send frag-needed from", kDrop) \
   X(kExceedsMtuDfClear, "exceeds_mtu_df_clear",                                                 \
-    "dropped: IPv4 LAN packet without DF over the path MTU (not fragmented, §2.14.2)", kDrop) \
+    "dropped: IPv4 LAN packet without DF over the path MTU that could not be fragmented (IPv6 outer path, §2.14.2)", kDrop) \
+  X(kOuterFragmented, "outer_fragmented",                                                       \
+    "outer IPv4 fragments sent for LAN packets without DF over the path MTU (frames, §2.14.2)")   \
   X(kTcpInvalid, "tcp_invalid", "dropped: strict transport-state enforcement", kDrop)             \
   X(kTcpRstOutOfWindow, "tcp_rst_out_of_window", "dropped: TCP RST outside the receiver's window (§6)", kDrop) \
   X(kTcpFinOutOfWindow, "tcp_fin_out_of_window", "dropped: TCP FIN outside the receiver's window (§6)", kDrop) \
@@ -367,7 +371,7 @@ class Pipeline {
   void OnRemoved(const session::Session& s, session::RemovalReason reason);
   static void RemovalThunk(void* self, const session::Session& s, session::RemovalReason r);
   void FlushTx();
-  void Count(PipelineCounter c) { counters_.Increment(c); }
+  void Count(PipelineCounter c, uint64_t n = 1) { counters_.Increment(c, n); }
   // Per-packet helpers of every role, defined inline in pipeline_internal.h.
   inline bool Finish(session::Session& s, session::Direction d, const session::TcpSegment& tcp,
                      uint64_t now_ms);
@@ -457,8 +461,14 @@ class Pipeline {
   // Appends the hop authentication to the L4 payload of a composed frame (len bytes so far),
   // finalizes lengths and checksums, checks the WAN MTU and queues the frame toward `peer`.
   // kDropped (counted) leaves the frame untransmitted: the caller still owns it.
+  // fragment: the packet may be split into outer IPv4 fragments when it exceeds the path MTU
+  // (an IPv4 LAN packet without DF, §2.14.2; SendOuterFragments).
   Disposition HopSealAndSend(PeerState& peer, io::Frame& frame, const ComposedLayout& lay,
-                             size_t len, uint64_t now_ms);
+                             size_t len, uint64_t now_ms, bool fragment = false);
+  // Outer fragmentation (outer_fragment.cc): splits the sealed outer IPv4 packet in `frame` into
+  // fragments that fit peer.path_mtu (frames from the pool, all or none) and queues them all;
+  // kDropped (counted) leaves `frame` to the caller, unchanged.
+  Disposition SendOuterFragments(PeerState& peer, io::Frame& frame, uint32_t l3_offset);
   // Encodes the metadata of `s` for direction `d` into md_buf_; returns its size, 0 on failure.
   // health_only: just Security ID + a health-check request (TLV 46) for a live session.
   // tcp_syn: add TLV 12 (a UDP-transformed packet carrying the TCP SYN).
