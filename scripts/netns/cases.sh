@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The four outcomes of the two-router demo, shared by scripts/demo.sh and test/netns. Source after
+# The outcomes of the two-router demo, shared by scripts/demo.sh and test/netns. Source after
 # topology.sh, with the topology up and both routers ready (ssr_router_start/ssr_router_wait_ready).
 #
 #   ssr_servers_start      traffic programs in the server and client namespaces
@@ -9,6 +9,8 @@
 #   ssr_case_non_member    2. a non-member is dropped at the branch's XDP gate
 #   ssr_case_denied        3. a member is refused a service its tenant is denied
 #   ssr_case_server_opens  4. the server cannot open a session towards the client
+#   ssr_case_port_unreachable  5. the server's ICMP port unreachable crosses both routers: a
+#                             client's UDP to a port nobody listens on gets ECONNREFUSED
 #
 # Each case dumps both routers' counters before and after (SIGUSR1 + --stats-file), prints what
 # the programs saw and the counters that moved, then "PASS <case>" or "FAIL <case>: why", and
@@ -212,4 +214,31 @@ ssr_case_server_opens() {
   [ "$refused" -ge 3 ] || why+=("datacenter pipeline.policy_drop moved by $refused for 3 disguised datagrams")
   [ "$created" = 0 ] || why+=("datacenter created $created sessions for the disguised datagrams")
   _ssr_verdict "$(_ssr_ip) [4] server $(_ssr_a 10.20.3.10) -> client $(_ssr_a 10.10.1.10) refused on datacenter (TCP: gate.drop_non_member +$drops; UDP from port 7: pipeline.policy_drop +$refused)" "${why[@]}"
+}
+
+# 5. Sales (10.10.2.10) may use voice (udp/5060, 10000-20000); nothing listens on 10.20.2.5:5060.
+# The server's kernel answers with a port unreachable from 10.20.2.5, which is in no tenant and
+# is no echo reply: the datacenter's gate passes it as an ICMP error (gate.lan_icmp_error), the
+# pipeline matches the quote to the session and relays it to the branch
+# (pipeline.icmp_error_relayed), which rebuilds it for the client (pipeline.icmp_error_delivered,
+# docs/protocol.md §2.11.1). Before issue 14 the gate dropped it (drop_non_member) and the client
+# only timed out.
+ssr_case_port_unreachable() {
+  local why=() out passed relayed delivered
+  echo "$(_ssr_ip) [5] a server's port unreachable reaches the client through both routers"
+  _ssr_snap a || return 1
+  out="$(ssr_in_client python3 "$SSR_TRAFFIC" udp-refused "$(_ssr_a 10.20.2.5)" 5060 --bind "$(_ssr_a 10.10.2.10)" \
+           --count 3 --timeout 2 2>&1)" || why+=("no ECONNREFUSED")
+  echo "    $out"
+  _ssr_snap b || return 1
+  _ssr_show_counters a b
+  passed="$(_ssr_d datacenter gate.lan_icmp_error)"
+  relayed="$(_ssr_d datacenter pipeline.icmp_error_relayed)"
+  delivered="$(_ssr_d branch pipeline.icmp_error_delivered)"
+  echo "    datacenter gate.lan_icmp_error +$passed, pipeline.icmp_error_relayed +$relayed;" \
+       "branch pipeline.icmp_error_delivered +$delivered"
+  [ "$passed" -ge 1 ] || why+=("datacenter gate.lan_icmp_error did not move")
+  [ "$relayed" -ge 1 ] || why+=("datacenter relayed no ICMP error")
+  [ "$delivered" -ge 1 ] || why+=("branch delivered no ICMP error")
+  _ssr_verdict "$(_ssr_ip) [5] sales $(_ssr_a 10.10.2.10) -> voice $(_ssr_a 10.20.2.5):5060 (no listener): ECONNREFUSED through both routers (relayed +$relayed, delivered +$delivered)" "${why[@]}"
 }
