@@ -11,6 +11,8 @@
 #   ssr_case_server_opens  4. the server cannot open a session towards the client
 #   ssr_case_port_unreachable  5. the server's ICMP port unreachable crosses both routers: a
 #                             client's UDP to a port nobody listens on gets ECONNREFUSED
+#   ssr_case_too_big       6. a full-size packet with DF that no longer fits the WAN after SVR:
+#                             the branch answers fragmentation needed / Packet Too Big
 #
 # Each case dumps both routers' counters before and after (SIGUSR1 + --stats-file), prints what
 # the programs saw and the counters that moved, then "PASS <case>" or "FAIL <case>: why", and
@@ -247,4 +249,36 @@ ssr_case_port_unreachable() {
   [ "$relayed" -ge 1 ] || why+=("datacenter relayed no ICMP error")
   [ "$delivered" -ge 1 ] || why+=("branch delivered no ICMP error")
   _ssr_verdict "$(_ssr_ip) [5] sales $(_ssr_a 10.10.2.10) -> voice $(_ssr_a 10.20.2.5):5060 (no listener): ECONNREFUSED through both routers (relayed +$relayed, delivered +$delivered)" "${why[@]}"
+}
+
+# 6. A ping of the end host's full MTU (SSR_HOST_MTU, default 1500 like the WAN) with DF from a
+# member to web: with SVR's bytes it no longer fits the path MTU toward the datacenter, so the
+# branch drops it and tells the client the size that fits (pipeline.too_big_sent,
+# docs/protocol.md §2.14.2). ping -M do reports the error (or, once the kernel has learnt the
+# path MTU, refuses locally with the learnt "mtu="). A ping of the size told then gets through.
+ssr_case_too_big() {
+  local why=() out n hdr=28 sent told mtu="${SSR_HOST_MTU:-1500}"
+  [ "$SSR_FAMILY" = 6 ] && hdr=48
+  echo "$(_ssr_ip) [6] a full-size packet with DF that no longer fits gets fragmentation needed / Packet Too Big"
+  _ssr_snap a || return 1
+  out="$(ssr_in_client ping -n -c 3 -i 0.2 -W 1 -M do -s $((mtu - hdr)) -I "$(_ssr_a 10.10.9.20)" "$(_ssr_a 10.20.3.10)" 2>&1)"
+  n="$(_ssr_ping_received "$out")"
+  echo "    ping -M do -s $((mtu - hdr)) guest -> web: ${n:-0}/3 replies; $(grep -oiE '(frag needed|packet too big|message too long)[^,]*(, )?mtu ?= ?[0-9]+' <<<"$out" | head -n1)"
+  [ "${n:-0}" = 0 ] || why+=("a ${mtu}-byte packet with DF got ${n} replies: it fit")
+  told="$(grep -oiE 'mtu ?= ?[0-9]+' <<<"$out" | head -n1 | grep -oE '[0-9]+$')"
+  [ -n "$told" ] || why+=("ping reported no MTU: $(tail -n 3 <<<"$out" | tr '\n' ' ')")
+  _ssr_snap b || return 1
+  _ssr_show_counters a b
+  sent="$(_ssr_d branch pipeline.too_big_sent)"
+  echo "    branch pipeline.too_big_sent +$sent"
+  [ "$sent" -ge 1 ] || why+=("branch pipeline.too_big_sent did not move")
+  # The MTU told is what fits with the metadata of a first packet: a new ping (a new session) of
+  # exactly that size gets through.
+  if [ -n "$told" ]; then
+    out="$(ssr_in_client ping -n -c 2 -i 0.2 -W 2 -M do -s $((told - hdr)) -I "$(_ssr_a 10.10.9.20)" "$(_ssr_a 10.20.3.10)" 2>&1)"
+    n="$(_ssr_ping_received "$out")"
+    echo "    ping -M do -s $((told - hdr)) (a $told-byte packet): ${n:-0}/2 replies"
+    [ "${n:-0}" = 2 ] || why+=("a ping of the MTU told ($told) got ${n:-0}/2 replies")
+  fi
+  _ssr_verdict "$(_ssr_ip) [6] ping -M do -s $((mtu - hdr)) guest -> web: told MTU ${told:-none} by the branch (too_big_sent +$sent), a ping of that size passes" "${why[@]}"
 }
