@@ -7,14 +7,17 @@
  * in ssr/bpf_shared.h):
  *   any side: ARP and ICMPv6 ND (133-137) -> kernel; MLD (130-132, 143) from a link-local
  *        source with hop limit 1 -> kernel; unknown ifindex -> kernel (knob).
- *   LAN: to an own/management address -> kernel; tenant member + allowed service -> AF_XDP;
+ *   LAN: to an own/management address -> kernel; an ICMP error (v4 3, 11, 12; v6 1-4) from any
+ *        source -> AF_XDP (the pipeline keeps it only when it quotes a live session,
+ *        docs/protocol.md §2.11.1); tenant member + allowed service -> AF_XDP;
  *        source is a service (possible session reply) -> AF_XDP; everything else dropped with
  *        the first reason policy::RouterPolicy::Decide would give (non_member, no_service,
  *        denied).
  *   WAN: from a configured peer of this interface to an own address of it, UDP 1280 or TCP/UDP
  *        to a port in the peer's waypoint range -> AF_XDP; otherwise UDP 1280 or TCP/UDP to a
  *        waypoint port of an own WAN address -> dropped (libssr owns them, docs/protocol.md §6);
- *        otherwise to an own/management address -> kernel; everything else dropped.
+ *        otherwise to an own/management address -> kernel (ICMP errors included: they are
+ *        about the outer packets, which the pipeline does not act on); everything else dropped.
  * AF_XDP redirect falls back to XDP_DROP when the receive queue has no socket: passing allowed
  * traffic to the kernel would let it be forwarded without SVR (counted as drop_no_socket).
  */
@@ -32,8 +35,11 @@
 
 #include "ssr/bpf_shared.h"
 
-/* <linux/icmp.h> pulls in libc headers; the one constant needed: */
+/* <linux/icmp.h> pulls in libc headers; the constants needed: */
 #define SSR_ICMP_ECHO_REPLY 0
+#define SSR_ICMP_DEST_UNREACH 3
+#define SSR_ICMP_TIME_EXCEEDED 11
+#define SSR_ICMP_PARAMETERPROB 12
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -416,6 +422,24 @@ static __always_inline int ssr_is_service_reply(__u8 gen, const struct ssr_pkt *
 	return ssr_match_service(gen, p->family, p->src, p->proto, p->sport, 0) >= 0;
 }
 
+/*
+ * An ICMP error message of the packet's own family, as packet::IcmpIsError defines it: ICMPv4
+ * destination unreachable, time exceeded, parameter problem; ICMPv6 destination unreachable,
+ * packet too big, time exceeded, parameter problem. has_l4 is set only for the family's own ICMP
+ * and never for a non-first fragment.
+ */
+static __always_inline int ssr_is_icmp_error(const struct ssr_pkt *p)
+{
+	if (!p->has_l4)
+		return 0;
+	if (p->proto == IPPROTO_ICMP)
+		return p->icmp_type == SSR_ICMP_DEST_UNREACH || p->icmp_type == SSR_ICMP_TIME_EXCEEDED ||
+		       p->icmp_type == SSR_ICMP_PARAMETERPROB;
+	if (p->proto == IPPROTO_ICMPV6)
+		return p->icmp_type >= ICMPV6_DEST_UNREACH && p->icmp_type <= ICMPV6_PARAMPROB;
+	return 0;
+}
+
 static __always_inline int ssr_lan(struct xdp_md *ctx, __u8 gen, const struct ssr_iface_value *itf,
 				   const struct ssr_pkt *p, __u32 len)
 {
@@ -426,6 +450,14 @@ static __always_inline int ssr_lan(struct xdp_md *ctx, __u8 gen, const struct ss
 
 	if (ssr_local(gen, p))
 		return ssr_count(SSR_GATE_PASS_LOCAL, len, XDP_PASS);
+	/*
+	 * ICMP errors are about another packet and never open a session; they come from servers,
+	 * clients and routers on the LAN side alike (a router there is in no tenant or service
+	 * prefix), so the source is not checked. The pipeline keeps only those that quote a live
+	 * session and counts the rest (docs/protocol.md §2.11.1).
+	 */
+	if (ssr_is_icmp_error(p))
+		return ssr_redirect(ctx, itf, SSR_GATE_LAN_ICMP_ERROR, len);
 	/* A flood from outside every tenant and service prefix ends here (no LPM lookups). */
 	if (p->family == SSR_GATE_FAMILY_IPV4 && !ssr_v4_maybe(&ssr_v4_sources, gen, p->src))
 		return ssr_count(SSR_GATE_DROP_NON_MEMBER, len, XDP_DROP);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The four outcomes of the two-router demo, shared by scripts/demo.sh and test/netns. Source after
+# The outcomes of the two-router demo, shared by scripts/demo.sh and test/netns. Source after
 # topology.sh, with the topology up and both routers ready (ssr_router_start/ssr_router_wait_ready).
 #
 #   ssr_servers_start      traffic programs in the server and client namespaces
@@ -9,6 +9,10 @@
 #   ssr_case_non_member    2. a non-member is dropped at the branch's XDP gate
 #   ssr_case_denied        3. a member is refused a service its tenant is denied
 #   ssr_case_server_opens  4. the server cannot open a session towards the client
+#   ssr_case_port_unreachable  5. the server's ICMP port unreachable crosses both routers: a
+#                             client's UDP to a port nobody listens on gets ECONNREFUSED
+#   ssr_case_too_big       6. a full-size packet with DF that no longer fits the WAN after SVR:
+#                             the branch answers fragmentation needed / Packet Too Big
 #
 # Each case dumps both routers' counters before and after (SIGUSR1 + --stats-file), prints what
 # the programs saw and the counters that moved, then "PASS <case>" or "FAIL <case>: why", and
@@ -212,4 +216,69 @@ ssr_case_server_opens() {
   [ "$refused" -ge 3 ] || why+=("datacenter pipeline.policy_drop moved by $refused for 3 disguised datagrams")
   [ "$created" = 0 ] || why+=("datacenter created $created sessions for the disguised datagrams")
   _ssr_verdict "$(_ssr_ip) [4] server $(_ssr_a 10.20.3.10) -> client $(_ssr_a 10.10.1.10) refused on datacenter (TCP: gate.drop_non_member +$drops; UDP from port 7: pipeline.policy_drop +$refused)" "${why[@]}"
+}
+
+# 5. Sales (10.10.2.10) may use voice (udp/5060, 10000-20000); nothing listens on 10.20.2.5:5060.
+# The server's kernel answers with a port unreachable from 10.20.2.5, which is in no tenant and
+# is no echo reply: the datacenter's gate passes it as an ICMP error (gate.lan_icmp_error), the
+# pipeline matches the quote to the session and relays it to the branch
+# (pipeline.icmp_error_relayed), which rebuilds it for the client (pipeline.icmp_error_delivered,
+# docs/protocol.md §2.11.1). Before issue 14 the gate dropped it (drop_non_member) and the client
+# only timed out.
+ssr_case_port_unreachable() {
+  local why=() out passed relayed delivered
+  echo "$(_ssr_ip) [5] a server's port unreachable reaches the client through both routers"
+  # The router resolves on its own only configured next hops (peers, gateways, /32 service
+  # addresses; router/neighbor_refresh.cc): voice is a /24 and nothing has talked to 10.20.2.5,
+  # so without this the datacenter drops the forward packets (pipeline.no_neighbor). The router's
+  # kernel pings the server once (the reply is to an own address: pass_local) to learn its MAC.
+  ip netns exec "$SSR_NS_DC" ping -n -c 1 -W 1 "$(_ssr_a 10.20.2.5)" >/dev/null 2>&1 ||
+    why+=("the datacenter's kernel could not ping $(_ssr_a 10.20.2.5)")
+  _ssr_snap a || return 1
+  out="$(ssr_in_client python3 "$SSR_TRAFFIC" udp-refused "$(_ssr_a 10.20.2.5)" 5060 --bind "$(_ssr_a 10.10.2.10)" \
+           --count 3 --timeout 2 2>&1)" || why+=("no ECONNREFUSED")
+  echo "    $out"
+  _ssr_snap b || return 1
+  _ssr_show_counters a b
+  passed="$(_ssr_d datacenter gate.lan_icmp_error)"
+  relayed="$(_ssr_d datacenter pipeline.icmp_error_relayed)"
+  delivered="$(_ssr_d branch pipeline.icmp_error_delivered)"
+  echo "    datacenter gate.lan_icmp_error +$passed, pipeline.icmp_error_relayed +$relayed;" \
+       "branch pipeline.icmp_error_delivered +$delivered"
+  [ "$passed" -ge 1 ] || why+=("datacenter gate.lan_icmp_error did not move")
+  [ "$relayed" -ge 1 ] || why+=("datacenter relayed no ICMP error")
+  [ "$delivered" -ge 1 ] || why+=("branch delivered no ICMP error")
+  _ssr_verdict "$(_ssr_ip) [5] sales $(_ssr_a 10.10.2.10) -> voice $(_ssr_a 10.20.2.5):5060 (no listener): ECONNREFUSED through both routers (relayed +$relayed, delivered +$delivered)" "${why[@]}"
+}
+
+# 6. A ping of the end host's full MTU (SSR_HOST_MTU, default 1500 like the WAN) with DF from a
+# member to web: with SVR's bytes it no longer fits the path MTU toward the datacenter, so the
+# branch drops it and tells the client the size that fits (pipeline.too_big_sent,
+# docs/protocol.md §2.14.2). ping -M do reports the error (or, once the kernel has learnt the
+# path MTU, refuses locally with the learnt "mtu="). A ping of the size told then gets through.
+ssr_case_too_big() {
+  local why=() out n hdr=28 sent told mtu="${SSR_HOST_MTU:-1500}"
+  [ "$SSR_FAMILY" = 6 ] && hdr=48
+  echo "$(_ssr_ip) [6] a full-size packet with DF that no longer fits gets fragmentation needed / Packet Too Big"
+  _ssr_snap a || return 1
+  out="$(ssr_in_client ping -n -c 3 -i 0.2 -W 1 -M do -s $((mtu - hdr)) -I "$(_ssr_a 10.10.9.20)" "$(_ssr_a 10.20.3.10)" 2>&1)"
+  n="$(_ssr_ping_received "$out")"
+  echo "    ping -M do -s $((mtu - hdr)) guest -> web: ${n:-0}/3 replies; $(grep -oiE '(frag needed|packet too big|message too long)[^,]*(, )?mtu ?= ?[0-9]+' <<<"$out" | head -n1)"
+  [ "${n:-0}" = 0 ] || why+=("a ${mtu}-byte packet with DF got ${n} replies: it fit")
+  told="$(grep -oiE 'mtu ?= ?[0-9]+' <<<"$out" | head -n1 | grep -oE '[0-9]+$')"
+  [ -n "$told" ] || why+=("ping reported no MTU: $(tail -n 3 <<<"$out" | tr '\n' ' ')")
+  _ssr_snap b || return 1
+  _ssr_show_counters a b
+  sent="$(_ssr_d branch pipeline.too_big_sent)"
+  echo "    branch pipeline.too_big_sent +$sent"
+  [ "$sent" -ge 1 ] || why+=("branch pipeline.too_big_sent did not move")
+  # The MTU told is what fits with the metadata of a first packet: a new ping (a new session) of
+  # exactly that size gets through.
+  if [ -n "$told" ]; then
+    out="$(ssr_in_client ping -n -c 2 -i 0.2 -W 2 -M do -s $((told - hdr)) -I "$(_ssr_a 10.10.9.20)" "$(_ssr_a 10.20.3.10)" 2>&1)"
+    n="$(_ssr_ping_received "$out")"
+    echo "    ping -M do -s $((told - hdr)) (a $told-byte packet): ${n:-0}/2 replies"
+    [ "${n:-0}" = 2 ] || why+=("a ping of the MTU told ($told) got ${n:-0}/2 replies")
+  fi
+  _ssr_verdict "$(_ssr_ip) [6] ping -M do -s $((mtu - hdr)) guest -> web: told MTU ${told:-none} by the branch (too_big_sent +$sent), a ping of that size passes" "${why[@]}"
 }

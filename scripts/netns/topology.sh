@@ -38,10 +38,12 @@
 # every TCP segment is a real MTU-sized frame, as on a physical link. Without it a veth passes
 # 64 KiB GSO packets on, which skb-mode XDP sees as one frame no AF_XDP frame can hold (measured:
 # TCP through the routers stalled in skb mode without it). The end hosts use
-# MTU $SSR_HOST_MTU (default 1400) while the WAN keeps 1500: SVR adds bytes to every packet
-# (16-byte HMAC tag, plus IV and padding for encrypted services, metadata on first packets) and the
-# pipeline does not fragment yet: it drops what would exceed the WAN MTU (pipeline.exceeds_mtu),
-# so full-size 1500-byte LAN packets would not get through (an SD-WAN LAN clamps MSS likewise).
+# MTU $SSR_HOST_MTU (default 1500, the same as the WAN): SVR adds bytes to every packet (16-byte
+# HMAC tag, plus IV and padding for encrypted services, metadata on first packets), so a full-size
+# LAN packet no longer fits the WAN. The routers clamp the MSS of TCP to what fits, and answer
+# other packets with DF that do not fit with fragmentation needed / Packet Too Big
+# (docs/protocol.md §2.14.2; demo case 6). Until issue 14 the default was 1400, when the router
+# neither clamped nor told senders.
 #
 # Capturing the WAN: a capture on a router's own wan0 sees nothing SVR, because the frames
 # ssr-router sends leave through AF_XDP (copy mode: straight to the driver, past the packet taps)
@@ -163,7 +165,7 @@ ssr_topo_up() {
   for pair in "$SSR_NS_CLIENT:c0" "$SSR_NS_SERVER:s0"; do
     ns="${pair%%:*}"
     ip -n "$ns" link set dev "${pair#*:}" gso_max_segs 1
-    ip -n "$ns" link set "${pair#*:}" mtu "${SSR_HOST_MTU:-1400}"
+    ip -n "$ns" link set "${pair#*:}" mtu "${SSR_HOST_MTU:-1500}"
   done
   SSR_TOPO_DIR="$(mktemp -d "/tmp/${p}XXXXXX")"
 }

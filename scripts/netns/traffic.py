@@ -8,6 +8,10 @@
   udp-send ADDR PORT --bind SRC [--sport P] [--count N]
                                        send N datagrams from SRC:P (SO_REUSEADDR, so P may be a
                                        port an echo server holds: a packet that looks like a reply)
+  udp-refused ADDR PORT --bind SRC [--count N] [--timeout S]
+                                       connected UDP socket: send up to N datagrams (one per
+                                       timeout), exit 0 once a recv fails with ECONNREFUSED (an
+                                       ICMP port unreachable came back), 1 if none does
   tcp-sink ADDR PORT                   per connection: read to EOF, answer "<bytes> <sha256>\n"
   tcp-send ADDR PORT --bind SRC (--bytes N | --seconds S) [--timeout S]
                                        send N random bytes (or 16 KiB every 10 ms for S seconds),
@@ -73,6 +77,27 @@ def udp_send(a):
         time.sleep(0.05)
     print(f"udp {a.bind}:{a.sport} -> {a.addr}:{a.port}: sent {a.count} datagrams", flush=True)
     return 0
+
+
+def udp_refused(a):
+    s = socket.socket(_family(a.addr), socket.SOCK_DGRAM)
+    s.bind((a.bind, 0))
+    s.connect((a.addr, a.port))
+    s.settimeout(a.timeout)
+    for i in range(a.count):
+        try:
+            s.send(f"ssr udp refused probe {i}".encode())
+            s.recv(65535)
+            print(f"udp {a.bind} -> {a.addr}:{a.port}: got an answer, not refused", flush=True)
+            return 1
+        except ConnectionRefusedError:
+            print(f"udp {a.bind} -> {a.addr}:{a.port}: ECONNREFUSED after {i + 1} datagram(s)",
+                  flush=True)
+            return 0
+        except socket.timeout:
+            continue
+    print(f"udp {a.bind} -> {a.addr}:{a.port}: no ICMP error in {a.count} tries", flush=True)
+    return 1
 
 
 def _sink_conn(c, peer):
@@ -165,17 +190,20 @@ def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("udp-echo-server", "udp-echo", "udp-send", "tcp-sink", "tcp-send", "tcp-connect"):
+    for name in ("udp-echo-server", "udp-echo", "udp-send", "udp-refused", "tcp-sink", "tcp-send",
+                 "tcp-connect"):
         q = sub.add_parser(name)
         q.add_argument("addr")
         q.add_argument("port", type=int)
-        if name in ("udp-echo", "udp-send", "tcp-send", "tcp-connect"):
+        if name in ("udp-echo", "udp-send", "udp-refused", "tcp-send", "tcp-connect"):
             q.add_argument("--bind", required=True)
             q.add_argument("--timeout", type=float, default=3.0)
         if name == "udp-echo":
             q.add_argument("--count", type=int, default=3)
             q.add_argument("--size", type=int, default=32)
             q.add_argument("--interval", type=float, default=0.0)
+        if name == "udp-refused":
+            q.add_argument("--count", type=int, default=3)
         if name == "udp-send":
             q.add_argument("--sport", type=int, default=0)
             q.add_argument("--count", type=int, default=3)
@@ -183,7 +211,8 @@ def main():
             q.add_argument("--bytes", type=int, default=1 << 20)
             q.add_argument("--seconds", type=float, default=0.0)
     a = p.parse_args()
-    fn = {"udp-echo-server": udp_echo_server, "udp-echo": udp_echo, "udp-send": udp_send, "tcp-sink": tcp_sink,
+    fn = {"udp-echo-server": udp_echo_server, "udp-echo": udp_echo, "udp-send": udp_send,
+          "udp-refused": udp_refused, "tcp-sink": tcp_sink,
           "tcp-send": tcp_send, "tcp-connect": tcp_connect}[a.cmd]
     try:
         return fn(a) or 0

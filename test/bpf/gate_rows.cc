@@ -51,6 +51,24 @@ std::vector<GateRow> GateRows() {
     return s;
   };
 
+  // An ICMP error with a quote (IP header + 8 bytes) in its body; the gate reads only the type.
+  static const uint8_t kQuote[28] = {0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 10, 1, 5,
+                                     10, 20, 3, 10, 0x9c, 0x40, 0, 7, 0, 8, 0, 0};
+  auto icmp_error = [](const char* src, const char* dst, int type, uint8_t code) {
+    packet::PacketSpec s = Icmp(src, dst, type);
+    s.icmp_code = code;
+    s.icmp_id = 0;
+    s.icmp_seq = 0;
+    s.payload = kQuote;
+    return s;
+  };
+  packet::PacketSpec v4_icmp_in_v6 = icmp_error("fd00:10:77::7", "fd00:20:3::10", 3, 3);
+  v4_icmp_in_v6.protocol = packet::kIpProtoIcmp;
+  packet::PacketSpec icmp_fragment =
+      icmp_error("10.10.0.254", "10.10.1.5", packet::kIcmpTimeExceeded, 0);
+  icmp_fragment.fragment = true;
+  icmp_fragment.fragment_offset = 1480;
+
   return {
       // ---- branch LAN: tenant x service x access (default config's matrix) ----
       {"sales -> crm tcp/443: allowed", "branch", "lan0",
@@ -132,6 +150,65 @@ std::vector<GateRow> GateRows() {
       {"web server ICMP echo request (not a reply): non-member", "datacenter", "lan0",
        Frame(Icmp("10.20.3.10", "10.10.1.5", packet::kIcmpEchoRequestOfFamily)), kDrop,
        SSR_GATE_DROP_NON_MEMBER},
+      // ---- ICMP errors on a LAN: to AF_XDP from any source (the pipeline matches the quote,
+      // docs/protocol.md §2.11.1); before issue 14 the first four rows were drops ----
+      {"web server port unreachable (3) -> client: to userspace", "datacenter", "lan0",
+       Frame(icmp_error("10.20.3.10", "10.10.1.5", packet::kIcmpDestUnreachable, 3)), kRedirect,
+       SSR_GATE_LAN_ICMP_ERROR},
+      {"crm server (no ICMP transport) host unreachable -> client: to userspace", "datacenter",
+       "lan0", Frame(icmp_error("10.20.1.10", "10.10.2.5", packet::kIcmpDestUnreachable, 1)),
+       kRedirect, SSR_GATE_LAN_ICMP_ERROR},
+      {"LAN router 10.20.0.254 (no tenant/service prefix) time exceeded: to userspace",
+       "datacenter", "lan0",
+       Frame(icmp_error("10.20.0.254", "10.10.1.5", packet::kIcmpTimeExceeded, 0)), kRedirect,
+       SSR_GATE_LAN_ICMP_ERROR},
+      {"sales -> crm (no ICMP transport) fragmentation needed: to userspace", "branch", "lan0",
+       Frame(icmp_error("10.10.2.5", "10.20.1.10", packet::kIcmpDestUnreachable, 4)), kRedirect,
+       SSR_GATE_LAN_ICMP_ERROR},
+      {"source outside every prefix (IPv4 summary) parameter problem (12): to userspace",
+       "datacenter", "lan0", Frame(icmp_error("192.168.77.1", "10.10.1.5", 12, 0)), kRedirect,
+       SSR_GATE_LAN_ICMP_ERROR},
+      {"IPv6 LAN router packet too big (2): to userspace", "datacenter", "lan0",
+       Frame(icmp_error("fd00:20:99::1", "fd00:10:10:1::10", packet::kIcmpv6PacketTooBig, 0)),
+       kRedirect, SSR_GATE_LAN_ICMP_ERROR},
+      {"IPv6 non-member destination unreachable (1): to userspace", "branch", "lan0",
+       Frame(icmp_error("fd00:10:77::7", "fd00:20:3::10", packet::kIcmpv6DestUnreachable, 4)),
+       kRedirect, SSR_GATE_LAN_ICMP_ERROR},
+      {"IPv6 non-member time exceeded (3): to userspace", "branch", "lan0",
+       Frame(icmp_error("fd00:10:77::7", "fd00:20:3::10", 3, 0)), kRedirect,
+       SSR_GATE_LAN_ICMP_ERROR},
+      {"IPv6 non-member parameter problem (4): to userspace", "branch", "lan0",
+       Frame(icmp_error("fd00:10:77::7", "fd00:20:3::10", 4, 0)), kRedirect,
+       SSR_GATE_LAN_ICMP_ERROR},
+      {"non-member ICMP echo request: still dropped", "branch", "lan0",
+       Frame(Icmp("10.10.5.5", "10.20.3.10", packet::kIcmpEchoRequestOfFamily)), kDrop,
+       SSR_GATE_DROP_NON_MEMBER},
+      {"non-member ICMPv6 echo request: still dropped", "branch", "lan0",
+       Frame(Icmp("fd00:10:77::7", "fd00:20:3::10", packet::kIcmpEchoRequestOfFamily)), kDrop,
+       SSR_GATE_DROP_NON_MEMBER},
+      {"non-member ICMP redirect (5, not an error): dropped", "branch", "lan0",
+       Frame(icmp_error("10.10.5.5", "10.10.1.5", 5, 1)), kDrop, SSR_GATE_DROP_NON_MEMBER},
+      {"non-member ICMP source quench (4, not an error type here): dropped", "branch", "lan0",
+       Frame(icmp_error("10.10.5.5", "10.10.1.5", 4, 0)), kDrop, SSR_GATE_DROP_NON_MEMBER},
+      {"non-member ICMPv6 type 5 (not an error type): dropped", "branch", "lan0",
+       Frame(icmp_error("fd00:10:77::7", "fd00:20:3::10", 5, 0)), kDrop,
+       SSR_GATE_DROP_NON_MEMBER},
+      {"ICMPv4 type 3 header carried in IPv6 (other family's ICMP): not an error, non-member",
+       "branch", "lan0", Frame(v4_icmp_in_v6), kDrop, SSR_GATE_DROP_NON_MEMBER},
+      {"ICMP error to the router's own LAN address: to the kernel", "branch", "lan0",
+       Frame(icmp_error("10.10.5.5", "10.10.0.1", packet::kIcmpDestUnreachable, 3)), kPass,
+       SSR_GATE_PASS_LOCAL},
+      {"ICMP error header cut short (IP length says so): malformed", "branch", "lan0",
+       [&] {
+         std::vector<uint8_t> f =
+             Frame(icmp_error("10.20.0.254", "10.10.1.5", packet::kIcmpTimeExceeded, 0));
+         f[14 + 2] = 0;  // IPv4 total length 20 + 4: the ICMP header no longer fits
+         f[14 + 3] = 24;
+         return f;
+       }(),
+       kDrop, SSR_GATE_DROP_MALFORMED},
+      {"non-first fragment of an ICMP error from a LAN router (no prefix): non-member", "branch",
+       "lan0", Frame(icmp_fragment), kDrop, SSR_GATE_DROP_NON_MEMBER},
       // ---- WAN ----
       {"branch wan0: peer udp -> own address, waypoint port 16500: to userspace", "branch",
        "wan0", Frame(Udp("192.0.2.2", 16400, "192.0.2.1", 16500)), kRedirect,
@@ -165,6 +242,18 @@ std::vector<GateRow> GateRows() {
       {"branch wan0: non-peer ICMP echo to own address: to the kernel", "branch", "wan0",
        Frame(Icmp("192.0.2.99", "192.0.2.1", packet::kIcmpEchoRequestOfFamily)), kPass,
        SSR_GATE_PASS_LOCAL},
+      // ICMP errors on a WAN interface are about the outer packets between the routers, which
+      // the pipeline does not act on (§2.11.1 item 6): the kernel keeps them, as before.
+      {"branch wan0: non-peer router fragmentation needed to own address: to the kernel",
+       "branch", "wan0",
+       Frame(icmp_error("198.51.100.1", "192.0.2.1", packet::kIcmpDestUnreachable, 4)), kPass,
+       SSR_GATE_PASS_LOCAL},
+      {"branch wan0: peer port unreachable to own address: to the kernel", "branch", "wan0",
+       Frame(icmp_error("192.0.2.2", "192.0.2.1", packet::kIcmpDestUnreachable, 3)), kPass,
+       SSR_GATE_PASS_LOCAL},
+      {"branch wan0: ICMP error to a LAN address (not ours): dropped", "branch", "wan0",
+       Frame(icmp_error("198.51.100.1", "10.10.1.5", packet::kIcmpTimeExceeded, 0)), kDrop,
+       SSR_GATE_DROP_WAN_NOT_LOCAL},
       {"branch wan0: peer -> own address udp/53 (below the waypoint range): to the kernel",
        "branch", "wan0", Frame(Udp("192.0.2.2", 16400, "192.0.2.1", 53)), kPass,
        SSR_GATE_PASS_LOCAL},

@@ -105,9 +105,13 @@
 	X(SSR_GATE_LAN_SERVICE_REPLY, "lan_service_reply",                                     \
 	  "LAN: source is a service (address and port/echo reply): possible session reply, "   \
 	  "to AF_XDP", INFO)                                                                   \
+	X(SSR_GATE_LAN_ICMP_ERROR, "lan_icmp_error",                                           \
+	  "LAN: ICMP error (v4 types 3, 11, 12; v6 types 1-4) from any source, not to an own "  \
+	  "address: to AF_XDP, where the pipeline drops it unless it quotes a live session",   \
+	  INFO)                                                                                \
 	X(SSR_GATE_LAN_FRAGMENT, "lan_fragment",                                               \
 	  "LAN: non-first fragment from a tenant member or a service address: to AF_XDP, "     \
-	  "where this version drops it (pipeline ip_fragment: no reassembly yet)", INFO)        \
+	  "where the pipeline reassembles it", INFO)                                           \
 	X(SSR_GATE_WAN_WAYPOINT, "wan_waypoint",                                               \
 	  "WAN: TCP/UDP from a configured peer to an own "                                     \
 	  "address and waypoint port: to AF_XDP", INFO)                                        \
@@ -116,7 +120,7 @@
 	  "where this version drops it (pipeline peer_liveness: no peer layer)", INFO)          \
 	X(SSR_GATE_WAN_FRAGMENT, "wan_fragment",                                               \
 	  "WAN: non-first fragment from a configured peer to an own address: to AF_XDP, "      \
-	  "where this version drops it (pipeline ip_fragment: no reassembly yet)", INFO)        \
+	  "where the pipeline reassembles it", INFO)                                           \
 	X(SSR_GATE_DROP_NO_SOCKET, "drop_no_socket",                                           \
 	  "would go to AF_XDP but no socket is bound to the receive queue", DROP)              \
 	X(SSR_GATE_DROP_MALFORMED, "drop_malformed",                                           \
