@@ -6,16 +6,18 @@
 #   client --- [branch] ===== SVR over 192.0.2.0/24 ===== [datacenter] --- server
 #
 # with IP forwarding off in both router namespaces, so whatever crosses went through ssr-router.
-# It then shows four outcomes with real programs and the routers' counters (SIGUSR1 dumps):
+# It then shows six outcomes with real programs and the routers' counters (SIGUSR1 dumps):
 #   1. members reach allowed services through SVR (ping, UDP echo, 1 MiB TCP to web and to crm,
 #      whose payload is AES-encrypted end to end, with sha256 compared at both ends)
 #   2. a non-member is dropped at the branch's XDP gate
 #   3. a member is refused a service its tenant is denied (contractors -> erp)
 #   4. the server cannot open a session towards the client (servers are no tenant's members)
-# The topology is dual stack: the four outcomes are shown over IPv4, then over IPv6 (ICMPv6 echo,
+#   5. UDP to a closed port: the server's port unreachable crosses both routers (ECONNREFUSED)
+#   6. ping -M do at full size (MTU 1500 everywhere) gets frag-needed / Packet Too Big
+# The topology is dual stack: the six outcomes are shown over IPv4, then over IPv6 (ICMPv6 echo,
 # UDP, TCP; neighbours found by ND through the XDP gate; IPv6 sessions cross the IPv4 WAN, the
 # peer path of the config's first peer address).
-# Exit 0 only if all eight are as expected. Namespaces and XDP programs are removed on any exit.
+# Exit 0 only if all twelve are as expected. Namespaces and XDP programs are removed on any exit.
 #
 # Environment: SSR_XDP_MODE=native|skb|auto (default native), SSR_DEMO_SKIP_BUILD=1 with
 # SSR_ROUTER=path to use an existing ssr-router.
@@ -58,7 +60,8 @@ echo
 results=()
 fails=0
 for SSR_FAMILY in 4 6; do
-  for c in ssr_case_allowed ssr_case_non_member ssr_case_denied ssr_case_server_opens; do
+  for c in ssr_case_allowed ssr_case_non_member ssr_case_denied ssr_case_server_opens \
+      ssr_case_port_unreachable ssr_case_too_big; do
     if out="$("$c" 2>&1)"; then :; else fails=$((fails + 1)); fi
     echo "$out"
     results+=("$(tail -n1 <<<"$out")")
