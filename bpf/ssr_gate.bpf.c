@@ -622,5 +622,12 @@ int ssr_gate(struct xdp_md *ctx)
 
 	if (itf->role == SSR_GATE_ROLE_LAN)
 		return ssr_lan(ctx, gen, itf, &p, len);
+	/*
+	 * A WAN link carries exactly one VLAN (config::Interface::vlan, 0 untagged): IP frames with
+	 * any other tag, or untagged on a tagged link, are not the router's (docs/protocol.md §2.17).
+	 * ARP and ND/MLD passed above, so the kernel still resolves neighbours on the link.
+	 */
+	if (p.vlan != itf->vlan)
+		return ssr_count(SSR_GATE_DROP_WAN_VLAN, len, XDP_DROP);
 	return ssr_wan(ctx, gen, itf, &p, len);
 }

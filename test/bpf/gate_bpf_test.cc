@@ -203,6 +203,54 @@ TEST_CASE("waypoint ports of a WAN address follow the configured range and reloa
   CHECK(Verdict(*gate, wan, Frame(Tcp("192.0.2.2", 1, "192.0.2.1", 40000))) == waypoint);
 }
 
+TEST_CASE("a WAN interface with a vlan takes IP frames tagged with exactly that VLAN", "[bpf]") {
+  std::string text(config::DefaultConfigText());
+  const size_t at = text.find("role: WAN");  // branch's wan0, the first WAN interface
+  REQUIRE(at != std::string::npos);
+  text.insert(text.find('\n', at) + 1, "    vlan: 20\n");
+  auto c = config::LoadConfigString(text, config::ConfigFormat::kText);
+  INFO(c.status().ToString());
+  REQUIRE(c.ok());
+  std::unique_ptr<Gate> gate = LoadGateOrSkip(**c, "branch");
+  auto sockets = AddSocketsOrSkip(*gate);
+  using V = std::pair<std::string, std::string>;
+  const V waypoint{"XDP_REDIRECT", "wan_waypoint"};
+  const V mismatch{"XDP_DROP", "drop_wan_vlan"};
+  const std::string wan = "wan0";
+  auto tagged = [](packet::PacketSpec s, uint16_t vid) {
+    s.vlans[s.vlan_count] = packet::VlanTag{packet::kEtherTypeVlan, vid};
+    ++s.vlan_count;
+    return s;
+  };
+  const packet::PacketSpec peer = Udp("192.0.2.2", 16400, "192.0.2.1", 16500);
+  const packet::PacketSpec peer6 = Udp("2001:db8:2::2", 16400, "2001:db8:2::1", 16500);
+
+  // The peer's waypoint packet on the link's VLAN goes to userspace as on an untagged link.
+  CHECK(Verdict(*gate, wan, Frame(tagged(peer, 20))) == waypoint);
+  CHECK(Verdict(*gate, wan, Frame(tagged(peer6, 20))) == waypoint);
+  // Untagged or on another VLAN: dropped, whatever the packet.
+  CHECK(Verdict(*gate, wan, Frame(peer)) == mismatch);
+  CHECK(Verdict(*gate, wan, Frame(peer6)) == mismatch);
+  CHECK(Verdict(*gate, wan, Frame(tagged(peer, 30))) == mismatch);
+  CHECK(Verdict(*gate, wan, Frame(Tcp("192.0.2.99", 1, "192.0.2.1", 22))) == mismatch);
+  CHECK(Verdict(*gate, wan, Frame(tagged(Tcp("192.0.2.99", 1, "192.0.2.1", 22), 20))) ==
+        V{"XDP_PASS", "pass_local"});
+  // Neighbour resolution reaches the kernel on any VLAN.
+  CHECK(Verdict(*gate, wan, ArpFrame()) == V{"XDP_PASS", "pass_arp"});
+  CHECK(Verdict(*gate, wan, Frame(Icmp("fe80::1", "ff02::1:ff00:1", 135))) ==
+        V{"XDP_PASS", "pass_nd"});
+  // The LAN is unaffected: its VLANs are tenant scope.
+  CHECK(Verdict(*gate, "lan0", Frame(Tcp("10.10.2.5", 40000, "10.20.1.10", 443))) ==
+        V{"XDP_REDIRECT", "lan_allow"});
+
+  // A reload to an untagged wan0 turns it around.
+  auto untagged = ComputeGateContents(*DefaultConfig(), "branch");
+  REQUIRE(untagged.ok());
+  REQUIRE(gate->Update(*std::move(untagged)).ok());
+  CHECK(Verdict(*gate, wan, Frame(peer)) == waypoint);
+  CHECK(Verdict(*gate, wan, Frame(tagged(peer, 20))) == mismatch);
+}
+
 namespace {
 
 struct GridResult {

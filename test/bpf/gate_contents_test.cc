@@ -207,6 +207,34 @@ TEST_CASE("locals hold every interface address with its interface bit") {
   CHECK(c->FindInterface("lan0")->value.role == SSR_GATE_ROLE_LAN);
 }
 
+TEST_CASE("a WAN interface's vlan reaches its interface value, LAN values carry none") {
+  auto config = Default();
+  auto untagged = ComputeGateContents(*config, "branch");
+  REQUIRE(untagged.ok());
+  CHECK(untagged->FindInterface("wan0")->value.vlan == 0);
+
+  std::string text(config::DefaultConfigText());
+  text = InsertAfter(text, "role: WAN", "    vlan: 20");  // branch's wan0 (the first WAN)
+  text = InsertAfter(text, "interfaces { name: \"lan0\" role: LAN addresses: \"10.10.0.1/16\"",
+                     "  interfaces { name: \"lan1\" role: LAN addresses: \"10.11.0.1/16\" "
+                     "vlans: 100 }");
+  auto tagged = Load(text);
+  const config::Router* branch = tagged->FindRouter("branch");
+  REQUIRE(branch != nullptr);
+  REQUIRE(branch->interfaces[*branch->InterfaceIndex("wan0")].vlan == 20);
+  auto c = ComputeGateContents(*tagged, "branch");
+  REQUIRE(c.ok());
+  REQUIRE(c->FindInterface("wan0") != nullptr);
+  CHECK(c->FindInterface("wan0")->value.role == SSR_GATE_ROLE_WAN);
+  CHECK(c->FindInterface("wan0")->value.vlan == 20);
+  CHECK(c->FindInterface("lan0")->value.vlan == 0);
+  CHECK(c->FindInterface("lan1")->value.vlan == 0);  // LAN VLANs are tenant scope, not this
+  // The datacenter's wan0 is untagged in this config.
+  auto dc = ComputeGateContents(*tagged, "datacenter");
+  REQUIRE(dc.ok());
+  CHECK(dc->FindInterface("wan0")->value.vlan == 0);
+}
+
 TEST_CASE("management addresses are locals flagged as management") {
   std::string text(config::DefaultConfigText());
   text = InsertAfter(text, "name: \"branch\"", "  management_addresses: \"10.10.0.2\"");

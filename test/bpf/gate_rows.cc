@@ -19,6 +19,13 @@ packet::PacketSpec Tagged(packet::PacketSpec s, uint16_t vid) {
   return s;
 }
 
+// `f` (an untagged Ethernet frame) with one 802.1Q tag of `vid` after the MAC addresses.
+std::vector<uint8_t> TaggedFrame(std::vector<uint8_t> f, uint16_t vid) {
+  const uint8_t tag[4] = {0x81, 0x00, static_cast<uint8_t>(vid >> 8), static_cast<uint8_t>(vid)};
+  f.insert(f.begin() + 12, tag, tag + 4);
+  return f;
+}
+
 std::vector<uint8_t> Truncated(std::vector<uint8_t> f, size_t n) {
   f.resize(n);
   return f;
@@ -265,6 +272,18 @@ std::vector<GateRow> GateRows() {
        "branch", "wan0", Frame(wan_fragment), kRedirect, SSR_GATE_WAN_FRAGMENT},
       {"branch wan0: ARP: to the kernel", "branch", "wan0", ArpFrame(), kPass,
        SSR_GATE_PASS_ARP},
+      // wan0 is untagged (no `vlan` in the default config): a tagged IP frame is on another
+      // link's VLAN, not the router's (docs/protocol.md §2.17); a tagged peer waypoint packet used
+      // to reach userspace. ARP and ND on any VLAN still reach the kernel.
+      {"branch wan0 (untagged): peer waypoint packet tagged VLAN 20: dropped", "branch", "wan0",
+       Frame(Tagged(Udp("192.0.2.2", 16400, "192.0.2.1", 16500), 20)), kDrop,
+       SSR_GATE_DROP_WAN_VLAN},
+      {"branch wan0 (untagged): ping to own address tagged VLAN 20: dropped", "branch", "wan0",
+       Frame(Tagged(Icmp("192.0.2.99", "192.0.2.1", 8), 20)), kDrop, SSR_GATE_DROP_WAN_VLAN},
+      {"branch wan0 (untagged): ARP tagged VLAN 20: to the kernel", "branch", "wan0",
+       TaggedFrame(ArpFrame(), 20), kPass, SSR_GATE_PASS_ARP},
+      {"branch wan0 (untagged): neighbour solicitation tagged VLAN 20: to the kernel", "branch",
+       "wan0", Frame(Tagged(ns, 20)), kPass, SSR_GATE_PASS_ND},
       {"datacenter wan0: branch udp -> waypoint port 20000: to userspace", "datacenter", "wan0",
        Frame(Udp("192.0.2.1", 16401, "192.0.2.2", 20000)), kRedirect, SSR_GATE_WAN_WAYPOINT},
       // Until issue 13 this row expected pass_local: 20000 is a waypoint port, now dropped.

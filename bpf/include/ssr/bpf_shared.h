@@ -141,7 +141,9 @@
 	X(SSR_GATE_DROP_WAN_NOT_PEER, "drop_wan_not_peer",                                     \
 	  "WAN: TCP/UDP to a waypoint port or UDP to the liveness port of an own WAN "         \
 	  "address, not from a configured peer of that interface in its range: libssr owns "   \
-	  "these ports, the kernel does not get them", DROP)
+	  "these ports, the kernel does not get them", DROP)                                 \
+	X(SSR_GATE_DROP_WAN_VLAN, "drop_wan_vlan",                                             \
+	  "WAN: IP frame whose VLAN tag (none = 0) is not the interface's vlan", DROP)
 
 #define SSR_GATE_REASON_ENUM_(e, name, help, kind) e,
 enum ssr_gate_reason { SSR_GATE_REASONS(SSR_GATE_REASON_ENUM_) SSR_GATE_REASON_COUNT };
@@ -163,7 +165,7 @@ struct ssr_iface_value {
 	__u8 pad;
 	__u16 itf; /* index in config::Router::interfaces */
 	__u16 xsk_slot; /* this interface's block in ssr_xsks (stable while the gate is loaded) */
-	__u16 pad2;
+	__u16 vlan; /* WAN: the link's 802.1Q VLAN ID (config::Interface::vlan), 0 untagged; LAN: 0 */
 };
 
 /*

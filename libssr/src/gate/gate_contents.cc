@@ -149,6 +149,9 @@ absl::StatusOr<GateContents> ComputeGateContents(const policy::RouterPolicy& pol
     gi.value = ssr_iface_value{};
     gi.value.role = policy.IsLanInterface(i) ? SSR_GATE_ROLE_LAN : SSR_GATE_ROLE_WAN;
     gi.value.itf = static_cast<uint16_t>(i);
+    // The tag the gate requires on the WAN link (docs/protocol.md §2.17); LAN VLANs are tenant
+    // scope (ssr_tenant_key), not an interface property.
+    if (gi.value.role == SSR_GATE_ROLE_WAN) gi.value.vlan = itf.vlan;
     out.interfaces.push_back(gi);
     for (const config::InterfaceAddress& a : itf.addresses) {
       ssr_local_value& v = locals[a.address];
