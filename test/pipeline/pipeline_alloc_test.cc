@@ -12,34 +12,11 @@
 
 #include "fragment_util.h"
 #include "pipeline_rig.h"
+#include "sink_port.h"
 #include "support/counting_allocator.h"
 
 namespace ssr::pipeline::testing {
 namespace {
-
-// Accepts every frame and keeps the last one's bytes in a fixed buffer (no allocation).
-class SinkPort final : public io::Port {
- public:
-  explicit SinkPort(io::FramePool* pool) : pool_(pool) {}
-  std::string_view name() const override { return "sink"; }
-  size_t Receive(std::span<io::Frame>) override { return 0; }
-  size_t Transmit(std::span<const io::Frame> frames) override {
-    for (const io::Frame& f : frames) {
-      last_length = f.length;
-      std::copy(f.data, f.data + f.length, last.begin());
-      ++sent;
-    }
-    pool_->Free(frames);
-    return frames.size();
-  }
-  void Flush() override {}
-  std::array<uint8_t, 4096> last{};
-  size_t last_length = 0;
-  size_t sent = 0;
-
- private:
-  io::FramePool* pool_;
-};
 
 TEST_CASE("Forwarding first packets, handshakes and midstream packets makes no heap allocation",
           "[pipeline][alloc]") {

@@ -8,28 +8,11 @@
 #include <catch2/catch.hpp>
 
 #include "pipeline_rig.h"
+#include "sink_port.h"
 #include "support/counting_allocator.h"
 
 namespace ssr::pipeline::testing {
 namespace {
-
-// Frees what it is given and counts it (no allocation).
-class CountingSink final : public io::Port {
- public:
-  explicit CountingSink(io::FramePool* pool) : pool_(pool) {}
-  std::string_view name() const override { return "sink"; }
-  size_t Receive(std::span<io::Frame>) override { return 0; }
-  size_t Transmit(std::span<const io::Frame> frames) override {
-    sent += frames.size();
-    pool_->Free(frames);
-    return frames.size();
-  }
-  void Flush() override {}
-  size_t sent = 0;
-
- private:
-  io::FramePool* pool_;
-};
 
 TEST_CASE("Answering over-MTU packets with frag-needed / Packet Too Big makes no heap allocation",
           "[pipeline][alloc][pmtu]") {
@@ -45,7 +28,7 @@ TEST_CASE("Answering over-MTU packets with frag-needed / Packet Too Big makes no
   auto a = Pipeline::Create(oa);
   REQUIRE(a.ok());
   io::MemoryFramePool pool(64, 4096);
-  CountingSink lan(&pool), wan(&pool);
+  SinkPort lan(&pool), wan(&pool);
   (*a)->SetPool(&pool);
   (*a)->Bind(kLan, &lan);
   (*a)->Bind(kWan, &wan);

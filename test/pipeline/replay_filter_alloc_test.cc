@@ -8,34 +8,11 @@
 #include <catch2/catch.hpp>
 
 #include "pipeline_rig.h"
+#include "sink_port.h"
 #include "support/counting_allocator.h"
 
 namespace ssr::pipeline::testing {
 namespace {
-
-// Frees what it is given and keeps the last frame in a fixed buffer (no allocation).
-class LastFramePort final : public io::Port {
- public:
-  explicit LastFramePort(io::FramePool* pool) : pool_(pool) {}
-  std::string_view name() const override { return "last"; }
-  size_t Receive(std::span<io::Frame>) override { return 0; }
-  size_t Transmit(std::span<const io::Frame> frames) override {
-    for (const io::Frame& f : frames) {
-      length = f.length;
-      std::copy(f.data, f.data + f.length, last.begin());
-      ++sent;
-    }
-    pool_->Free(frames);
-    return frames.size();
-  }
-  void Flush() override {}
-  std::array<uint8_t, 4096> last{};
-  size_t length = 0;
-  size_t sent = 0;
-
- private:
-  io::FramePool* pool_;
-};
 
 TEST_CASE("The replay filter checks, records and drops without heap allocation",
           "[pipeline][alloc][replay]") {
@@ -56,7 +33,7 @@ TEST_CASE("The replay filter checks, records and drops without heap allocation",
   REQUIRE(a.ok());
   REQUIRE(b.ok());
   io::MemoryFramePool pool(64, 4096);
-  LastFramePort a_lan(&pool), a_wan(&pool), b_lan(&pool), b_wan(&pool);
+  SinkPort a_lan(&pool), a_wan(&pool), b_lan(&pool), b_wan(&pool);
   (*a)->SetPool(&pool);
   (*b)->SetPool(&pool);
   (*a)->Bind(kLan, &a_lan);
@@ -80,7 +57,7 @@ TEST_CASE("The replay filter checks, records and drops without heap allocation",
   };
   // The session at both routers, the handshake done (forward metadata stopped), outside the count.
   run(**a, kLan, frame.data(), frame.size());
-  run(**b, kWan, a_wan.last.data(), a_wan.length);
+  run(**b, kWan, a_wan.last.data(), a_wan.last_length);
   for (uint32_t i = 0; i < (*a)->sessions().capacity(); ++i) {
     if ((*a)->sessions().at(i).live()) (*a)->sessions().at(i).flags &= ~session::kSendForwardMetadata;
   }
@@ -91,8 +68,8 @@ TEST_CASE("The replay filter checks, records and drops without heap allocation",
     for (int i = 0; i < kPackets; ++i) {
       run(**a, kLan, frame.data(), frame.size());  // a fresh fast-path packet (new IV)
       const std::array<uint8_t, 4096> outer = a_wan.last;
-      run(**b, kWan, outer.data(), a_wan.length);  // checked, recorded, delivered
-      run(**b, kWan, outer.data(), a_wan.length);  // the re-send: dropped
+      run(**b, kWan, outer.data(), a_wan.last_length);  // checked, recorded, delivered
+      run(**b, kWan, outer.data(), a_wan.last_length);  // the re-send: dropped
     }
   });
   CHECK(allocations == 0);
