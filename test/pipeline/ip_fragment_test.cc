@@ -42,16 +42,7 @@ PacketSpec VoiceV6(size_t payload) {
 
 // The default config plus IPv6 prefixes for sales and voice; `v6_wan`: the peers talk IPv6.
 std::shared_ptr<const config::Config> DualStack(bool v6_wan) {
-  std::string text(config::DefaultConfigText());
-  text = Replace(text, "prefixes: \"10.10.2.0/24\"", "prefixes: \"10.10.2.0/24\" prefixes: \"fd00:10:2::/64\"");
-  text = Replace(text, "prefixes: \"10.20.2.0/24\"", "prefixes: \"10.20.2.0/24\" prefixes: \"fd00:20:2::/64\"");
-  if (v6_wan) {
-    text = Replace(text, "addresses: \"192.0.2.1/24\"", "addresses: \"2001:db8::1/64\"");
-    text = Replace(text, "addresses: \"192.0.2.2/24\"", "addresses: \"2001:db8::2/64\"");
-    text = Replace(text, "addresses: \"192.0.2.2\"", "addresses: \"2001:db8::2\"");
-    text = Replace(text, "addresses: \"192.0.2.1\"", "addresses: \"2001:db8::1\"");
-  }
-  return LoadConfig(text);
+  return LoadConfig(DualStackConfigText(v6_wan));
 }
 
 TEST_CASE("IP fragments from the LAN: a UDP datagram in 2-3 fragments reaches the server whole, "

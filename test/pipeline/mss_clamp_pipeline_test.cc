@@ -202,13 +202,7 @@ std::string DualStack(bool v6_wan) {
   std::string text = Default();
   text = Replace(text, "prefixes: \"10.10.2.0/24\"", "prefixes: \"10.10.2.0/24\" prefixes: \"fd00:10:2::/64\"");
   text = Replace(text, "prefixes: \"10.20.1.30/32\"", "prefixes: \"10.20.1.30/32\" prefixes: \"fd00:20:1::30/128\"");
-  if (v6_wan) {
-    text = Replace(text, "addresses: \"192.0.2.1/24\"", "addresses: \"2001:db8::1/64\"");
-    text = Replace(text, "addresses: \"192.0.2.2/24\"", "addresses: \"2001:db8::2/64\"");
-    text = Replace(text, "addresses: \"192.0.2.2\"", "addresses: \"2001:db8::2\"");
-    text = Replace(text, "addresses: \"192.0.2.1\"", "addresses: \"2001:db8::1\"");
-  }
-  return text;
+  return v6_wan ? PeerOverIpv6(std::move(text)) : text;
 }
 
 TEST_CASE("MSS auto over an IPv6 peer path: 20 bytes less for the outer IPv6 header, and an IPv6 "

@@ -89,6 +89,24 @@ inline std::string Replace(std::string text, std::string_view from, std::string_
   return text;
 }
 
+// `text` with the two routers peering over IPv6 (2001:db8::1 / ::2 instead of 192.0.2.1 / .2).
+inline std::string PeerOverIpv6(std::string text) {
+  text = Replace(text, "addresses: \"192.0.2.1/24\"", "addresses: \"2001:db8::1/64\"");
+  text = Replace(text, "addresses: \"192.0.2.2/24\"", "addresses: \"2001:db8::2/64\"");
+  text = Replace(text, "addresses: \"192.0.2.2\"", "addresses: \"2001:db8::2\"");
+  text = Replace(text, "addresses: \"192.0.2.1\"", "addresses: \"2001:db8::1\"");
+  return text;
+}
+
+// The built-in config with IPv6 prefixes for sales (fd00:10:2::/64) and voice (fd00:20:2::/64);
+// with v6_wan the routers also peer over IPv6.
+inline std::string DualStackConfigText(bool v6_wan) {
+  std::string text(config::DefaultConfigText());
+  text = Replace(text, "prefixes: \"10.10.2.0/24\"", "prefixes: \"10.10.2.0/24\" prefixes: \"fd00:10:2::/64\"");
+  text = Replace(text, "prefixes: \"10.20.2.0/24\"", "prefixes: \"10.20.2.0/24\" prefixes: \"fd00:20:2::/64\"");
+  return v6_wan ? PeerOverIpv6(std::move(text)) : text;
+}
+
 struct RigOptions {
   std::shared_ptr<const config::Config> config;
   // Router A's own config when set (a peer whose config disagrees with B's); B and cfg_ use

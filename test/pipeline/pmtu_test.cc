@@ -213,13 +213,7 @@ TEST_CASE("An IPv4 packet without DF over the path MTU leaves as outer fragments
 // Sales and voice with IPv6 prefixes, the routers peering over IPv6 (a 1500-byte IPv6 packet
 // fits an IPv4 peer path: the outer header is 20 bytes smaller than the inner one).
 std::shared_ptr<const config::Config> V6Config(bool lan_v6_address) {
-  std::string text(config::DefaultConfigText());
-  text = Replace(text, "prefixes: \"10.10.2.0/24\"", "prefixes: \"10.10.2.0/24\" prefixes: \"fd00:10:2::/64\"");
-  text = Replace(text, "prefixes: \"10.20.2.0/24\"", "prefixes: \"10.20.2.0/24\" prefixes: \"fd00:20:2::/64\"");
-  text = Replace(text, "addresses: \"192.0.2.1/24\"", "addresses: \"2001:db8::1/64\"");
-  text = Replace(text, "addresses: \"192.0.2.2/24\"", "addresses: \"2001:db8::2/64\"");
-  text = Replace(text, "addresses: \"192.0.2.2\"", "addresses: \"2001:db8::2\"");
-  text = Replace(text, "addresses: \"192.0.2.1\"", "addresses: \"2001:db8::1\"");
+  std::string text = DualStackConfigText(/*v6_wan=*/true);
   // The built-in config gives lan0 fd00:10:10::1/48; without it the error comes from the
   // interface's link-local address.
   if (!lan_v6_address) {

@@ -293,16 +293,7 @@ TEST_CASE("Idle sessions time out per protocol at both routers, the ingress tell
 // The default config plus IPv6 LAN prefixes for sales and the voice service; with
 // `v6_wan` the routers peer over IPv6 too.
 std::shared_ptr<const config::Config> DualStackConfig(bool v6_wan) {
-  std::string text(config::DefaultConfigText());
-  text = Replace(text, "prefixes: \"10.10.2.0/24\"", "prefixes: \"10.10.2.0/24\" prefixes: \"fd00:10:2::/64\"");
-  text = Replace(text, "prefixes: \"10.20.2.0/24\"", "prefixes: \"10.20.2.0/24\" prefixes: \"fd00:20:2::/64\"");
-  if (v6_wan) {
-    text = Replace(text, "addresses: \"192.0.2.1/24\"", "addresses: \"2001:db8::1/64\"");
-    text = Replace(text, "addresses: \"192.0.2.2/24\"", "addresses: \"2001:db8::2/64\"");
-    text = Replace(text, "addresses: \"192.0.2.2\"", "addresses: \"2001:db8::2\"");
-    text = Replace(text, "addresses: \"192.0.2.1\"", "addresses: \"2001:db8::1\"");
-  }
-  return LoadConfig(text);
+  return LoadConfig(DualStackConfigText(v6_wan));
 }
 
 TEST_CASE("IPv6 sessions cross an IPv4 or an IPv6 peer path and arrive byte-identical",
