@@ -450,16 +450,24 @@ std::vector<Row> InvalidRows() {
        [next_hop](Config& c) { next_hop(c)->set_gateway("10.3.0.1"); },
        {"routers[1].service_routes[0].next_hop.gateway: \"10.3.0.1\" is not on a subnet of "
         "interface \"lan0\""}},
-      {"second route for the same service on one router",
-       [r2](Config& c) {
-         Merge(r2(c), R"pb(service_routes {
-                             name: "web-again"
-                             service: "web"
-                             next_hop { interface: "lan0" }
-                           })pb");
+      {"route weight above 1000",
+       [r2](Config& c) { r2(c)->mutable_service_routes(0)->set_weight(1001); },
+       {"routers[1].service_routes[0].weight: 1001 is out of range (0-1000; 0 means 1)"}},
+      {"service naming a service policy that is not defined",
+       [](Config& c) { c.mutable_services(0)->set_service_policy("spread"); },
+       {"services[0].service_policy: \"spread\" is not a defined service policy"}},
+      {"service policy with an unknown load-balancing value",
+       [](Config& c) {
+         Merge(&c, R"pb(service_policies { name: "spread" load_balancing: 7 })pb");
        },
-       {"routers[1].service_routes[1].service: service \"web\" already has a route on router "
-        "\"r2\" (\"web-local\")"},
+       {"service_policies[0].load_balancing: 7 is not a valid strategy (HUNT, PROPORTIONAL or "
+        "ROUND_ROBIN)"}},
+      {"two service policies with one name",
+       [](Config& c) {
+         Merge(&c, R"pb(service_policies { name: "spread" }
+                        service_policies { name: "spread" load_balancing: ROUND_ROBIN })pb");
+       },
+       {"service_policies[1].name: \"spread\" is already used by service_policies[0]"},
        StatusCode::kAlreadyExists},
       {"duplicate route name on one router",
        [r2](Config& c) {

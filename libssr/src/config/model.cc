@@ -40,6 +40,15 @@ std::optional<size_t> Router::InterfaceIndex(std::string_view itf_name) const {
   return std::nullopt;
 }
 
+std::string_view LoadBalancingName(LoadBalancing lb) {
+  switch (lb) {
+    case LoadBalancing::kHunt: return "hunt";
+    case LoadBalancing::kProportional: return "proportional";
+    case LoadBalancing::kRoundRobin: return "round-robin";
+  }
+  return "?";
+}
+
 const ServiceRoute* Router::RouteForService(size_t service) const {
   for (const ServiceRoute& r : service_routes) {
     if (r.service == service) return &r;

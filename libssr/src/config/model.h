@@ -135,6 +135,7 @@ struct ServiceRoute {
   size_t interface = 0;                        // kNextHop: LAN interface index in the router
   std::optional<util::IpAddress> gateway;      // kNextHop: empty = directly connected
   size_t peer = 0;                             // kPeer: index in the router's peers
+  uint32_t weight = 1;                         // share under LoadBalancing::kProportional
 };
 
 struct Router {
@@ -146,7 +147,7 @@ struct Router {
 
   const Interface* FindInterface(std::string_view name) const;
   std::optional<size_t> InterfaceIndex(std::string_view name) const;
-  // The route of a service on this router, if any.
+  // The first route of a service on this router (in service_routes order), if any.
   const ServiceRoute* RouteForService(size_t service) const;
 };
 
@@ -175,6 +176,15 @@ struct AccessEntry {
   Permission permission = Permission::kAllow;
 };
 
+// How a router chooses among several routes of one service (ServicePolicy in config.proto).
+enum class LoadBalancing : uint8_t { kHunt, kProportional, kRoundRobin };
+std::string_view LoadBalancingName(LoadBalancing lb);
+
+struct ServicePolicy {
+  std::string name;
+  LoadBalancing load_balancing = LoadBalancing::kHunt;
+};
+
 struct Service {
   std::string name;
   std::vector<util::IpPrefix> prefixes;
@@ -183,6 +193,8 @@ struct Service {
   std::optional<size_t> security_policy;       // payload policy; empty = no payload encryption
   TcpStateEnforcement tcp_state_enforcement = TcpStateEnforcement::kReset;
   std::string description;
+  std::optional<size_t> service_policy;        // index in Config::service_policies
+  LoadBalancing load_balancing = LoadBalancing::kHunt;  // of service_policy, or the default
 };
 
 struct Key {
@@ -236,6 +248,7 @@ class Config {
   std::vector<Service> services;
   std::vector<SecurityPolicy> security_policies;
   std::vector<Key> keys;
+  std::vector<ServicePolicy> service_policies;
   Timeouts timeouts;
   Limits limits;
 

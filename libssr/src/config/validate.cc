@@ -51,6 +51,7 @@ NameIndexes IndexNames(const v1::Config& proto, ErrorSink& errors) {
   IndexList(proto.routers(), "routers", false, &names.routers, errors);
   IndexList(proto.tenants(), "tenants", true, &names.tenants, errors);
   IndexList(proto.services(), "services", true, &names.services, errors);
+  IndexList(proto.service_policies(), "service_policies", false, &names.service_policies, errors);
   return names;
 }
 
@@ -68,8 +69,9 @@ ValidationResult Validate(const v1::Config& p, const LoadOptions& options) {
   c.routers = internal::ValidateRouters(p.routers(), names.security_policies, errors);
   c.tenants =
       internal::ValidateTenants(p.tenants(), names.tenants, names.routers, c.routers, errors);
-  c.services =
-      internal::ValidateServices(p.services(), names.tenants, names.security_policies, errors);
+  c.service_policies = internal::ValidateServicePolicies(p.service_policies(), errors);
+  c.services = internal::ValidateServices(p.services(), names.tenants, names.security_policies,
+                                          names.service_policies, c.service_policies, errors);
   internal::ValidateRouterReferences(p.routers(), names, c.security_policies, errors, &c.routers);
   internal::ValidateMemberOverlaps(p.tenants(), names.routers, c, errors);
   internal::ValidateServiceOverlaps(p.services(), c.services, errors);

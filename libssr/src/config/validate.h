@@ -50,6 +50,7 @@ struct NameIndexes {
   NameIndex routers;
   NameIndex tenants;
   NameIndex services;
+  NameIndex service_policies;
 };
 
 // Indexes the names of every list; reports invalid names and duplicates.
@@ -103,7 +104,13 @@ void ValidateMemberOverlaps(const ProtoList<v1::Tenant>& tenants, const NameInde
 // Prefixes, transports, access policies (tenant references) and the payload security policy.
 std::vector<Service> ValidateServices(const ProtoList<v1::Service>& services,
                                       const NameIndex& tenant_names, const NameIndex& policy_names,
+                                      const NameIndex& service_policy_names,
+                                      const std::vector<ServicePolicy>& service_policies,
                                       ErrorSink& errors);
+
+// Service policies: the load-balancing strategy.
+std::vector<ServicePolicy> ValidateServicePolicies(const ProtoList<v1::ServicePolicy>& policies,
+                                                   ErrorSink& errors);
 
 // Two services with the same prefix and overlapping transports; `model_services` is
 // ValidateServices()'s output.

@@ -361,12 +361,14 @@ void CheckRoute(const v1::ServiceRoute& ps, const std::string& path, const NameI
                absl::StrCat(Quote(ps.service()), " is not a defined service"));
   } else {
     route.service = *service;
-    if (const ServiceRoute* prev = router->RouteForService(*service)) {
-      errors.Add(Field(path, "service"),
-                 absl::StrCat("service ", Quote(ps.service()), " already has a route on router ",
-                              Quote(router->name), " (", Quote(prev->name), ")"),
-                 absl::StatusCode::kAlreadyExists);
-    }
+  }
+  // Several routes of one service are chosen among by its service policy (validate_services.cc).
+  constexpr uint32_t kMaxWeight = 1000;
+  if (ps.weight() > kMaxWeight) {
+    errors.Add(Field(path, "weight"),
+               absl::StrCat(ps.weight(), " is out of range (0-", kMaxWeight, "; 0 means 1)"));
+  } else {
+    route.weight = ps.weight() == 0 ? 1 : ps.weight();
   }
   switch (ps.target_case()) {
     case v1::ServiceRoute::kPeer: {

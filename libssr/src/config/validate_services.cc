@@ -36,8 +36,37 @@ bool TransportsOverlap(const std::vector<Transport>& a, const std::vector<Transp
 
 }  // namespace
 
+std::vector<ServicePolicy> ValidateServicePolicies(const ProtoList<v1::ServicePolicy>& policies,
+                                                   ErrorSink& errors) {
+  std::vector<ServicePolicy> result(static_cast<size_t>(policies.size()));
+  for (int i = 0; i < policies.size(); ++i) {
+    const v1::ServicePolicy& pp = policies[i];
+    ServicePolicy& sp = result[static_cast<size_t>(i)];
+    sp.name = pp.name();
+    switch (pp.load_balancing()) {
+      case v1::ServicePolicy::LOAD_BALANCING_UNSPECIFIED:
+      case v1::ServicePolicy::HUNT:
+        sp.load_balancing = LoadBalancing::kHunt;
+        break;
+      case v1::ServicePolicy::PROPORTIONAL:
+        sp.load_balancing = LoadBalancing::kProportional;
+        break;
+      case v1::ServicePolicy::ROUND_ROBIN:
+        sp.load_balancing = LoadBalancing::kRoundRobin;
+        break;
+      default:
+        errors.Add(Field(Idx("service_policies", static_cast<size_t>(i)), "load_balancing"),
+                   absl::StrCat(static_cast<int>(pp.load_balancing()),
+                                " is not a valid strategy (HUNT, PROPORTIONAL or ROUND_ROBIN)"));
+    }
+  }
+  return result;
+}
+
 std::vector<Service> ValidateServices(const ProtoList<v1::Service>& p_services,
                                       const NameIndex& tenant_names, const NameIndex& policy_names,
+                                      const NameIndex& service_policy_names,
+                                      const std::vector<ServicePolicy>& service_policies,
                                       ErrorSink& errors) {
   std::vector<Service> result(static_cast<size_t>(p_services.size()));
   for (int s = 0; s < p_services.size(); ++s) {
@@ -46,6 +75,15 @@ std::vector<Service> ValidateServices(const ProtoList<v1::Service>& p_services,
     Service& service = result[static_cast<size_t>(s)];
     service.name = ps.name();
     service.description = ps.description();
+    if (!ps.service_policy().empty()) {
+      if (std::optional<size_t> sp = Lookup(service_policy_names, ps.service_policy())) {
+        service.service_policy = *sp;
+        service.load_balancing = service_policies[*sp].load_balancing;
+      } else {
+        errors.Add(Field(path, "service_policy"),
+                   absl::StrCat(Quote(ps.service_policy()), " is not a defined service policy"));
+      }
+    }
     if (ps.prefixes_size() == 0) {
       errors.Add(Field(path, "prefixes"), "at least one prefix is required");
     }

@@ -60,7 +60,7 @@ Disposition Pipeline::ToLan(Session& s, Direction d, Packet& pkt, size_t md_tota
   // taken from the parse, and the segment after it is what the body is.
   util::IpAddress next_hop = inner.dst;
   if (d == Direction::kForward) {
-    const config::ServiceRoute* route = router().RouteForService(s.service);
+    const config::ServiceRoute* route = SessionRoute(s);
     if (route != nullptr && route->kind == config::ServiceRoute::Kind::kNextHop && route->gateway) {
       next_hop = *route->gateway;
     }
@@ -124,11 +124,9 @@ Disposition Pipeline::EgressFirst(PeerState& peer, Packet& pkt, const svr::Metad
     Count(PipelineCounter::kEgressSourceImplausible);
     return Disposition::kDropped;
   }
-  const config::ServiceRoute* route = router().RouteForService(*service);
-  if (route == nullptr) {
-    Count(PipelineCounter::kNoRoute);
-    return Disposition::kDropped;
-  }
+  uint32_t route_index = 0;
+  const config::ServiceRoute* route = ChooseRoute(*service, &route_index);  // counted if none
+  if (route == nullptr) return Disposition::kDropped;
   // A TCP flag combination no TCP sends (SYN+FIN, ...) opens no session here either (§6). The
   // flags are those of the outer TCP header, or of the transformed segment when it is readable
   // (an end-to-end encrypted one is checked by the state machine after decryption).
@@ -167,6 +165,7 @@ Disposition Pipeline::EgressFirst(PeerState& peer, Packet& pkt, const svr::Metad
   init.tenant = static_cast<uint32_t>(*tenant);
   init.service = static_cast<uint32_t>(*service);
   init.peer = static_cast<uint32_t>(peer.index);
+  init.route = route_index;
   init.uuid = md.session_uuid;
   init.context = md.Has(TlvField::kSecurityId) ? md.security_id : peer.recv->send_key_id();
   init.flags = session::kSendReverseMetadata;

@@ -191,7 +191,7 @@ Disposition Pipeline::DeliverRelayedIcmpError(Packet& pkt, const svr::Metadata& 
   // Toward the end host, as ToLan would send a packet of hit.direction.
   util::IpAddress next_hop = orig.src;
   if (hit.direction == Direction::kForward) {
-    const config::ServiceRoute* route = router().RouteForService(s.service);
+    const config::ServiceRoute* route = SessionRoute(s);
     if (route != nullptr && route->kind == config::ServiceRoute::Kind::kNextHop && route->gateway) {
       next_hop = *route->gateway;
     }

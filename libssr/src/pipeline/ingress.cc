@@ -56,31 +56,35 @@ Disposition Pipeline::FirstPacket(size_t interface, Packet& pkt, uint64_t now_ms
         return Disposition::kDropped;
     }
   }
-  if (dec.route == nullptr) {
-    Count(PipelineCounter::kNoRoute);
-    return Disposition::kDropped;
-  }
+  uint32_t route_index = 0;
+  const config::ServiceRoute* route = ChooseRoute(service, &route_index);  // counted if none
+  if (route == nullptr) return Disposition::kDropped;
 
   session::SessionInit init;
   init.forward = pkt.key;
+  init.route = route_index;
   init.tenant = static_cast<uint32_t>(tenant);
   init.service = static_cast<uint32_t>(service);
   if (info.is_tcp() && svc.tcp_state_enforcement != config::TcpStateEnforcement::kAllow) {
     init.flags |= session::kStrictTcp;
   }
   session::WaypointPool* waypoints = nullptr;
-  if (dec.route->kind == config::ServiceRoute::Kind::kNextHop) {
+  if (route->kind == config::ServiceRoute::Kind::kNextHop) {
     init.reverse = session::Reversed(pkt.key);
-    init.reverse.side = static_cast<uint16_t>(dec.route->interface);
+    init.reverse.side = static_cast<uint16_t>(route->interface);
     init.reverse.vlan = 0;
     init.flags |= session::kLocalBreakout;
   } else {
-    PeerState& peer = *state_.peers[dec.route->peer];
+    PeerState& peer = *state_.peers[route->peer];
     const bool transform = info.is_tcp() && peer.config->udp_transform;
-    PeerState::Path& path = peer.paths[0];  // path choice: the peer layer's, once wired in
+    // The first path that is up (ChooseRoute made sure there is one); SLA-based path choice is
+    // the peer layer's, once wired in.
+    const size_t path_index = peer.FirstUpPath();
+    PeerState::Path& path = peer.paths[path_index];
     waypoints = info.is_tcp() && !transform ? &*path.pool_tcp : &*path.pool_udp;
     if (transform) init.flags |= session::kUdpTransform;
-    init.peer = static_cast<uint32_t>(dec.route->peer);
+    init.peer = static_cast<uint32_t>(route->peer);
+    init.peer_path = static_cast<uint32_t>(path_index);
     init.flags |= session::kSendForwardMetadata | session::kWaypointsAllocated;
     if (state_.services[service]->payload) init.flags |= session::kPayloadEncrypted;
     uuid_source_->Next(std::span<uint8_t, 16>(init.uuid));
@@ -108,7 +112,7 @@ Disposition Pipeline::LocalForward(Session& s, Direction d, Packet& pkt, uint64_
   }
   const FlowKey out = session::TranslatedTuple(s, d);
   util::IpAddress next_hop = out.dst;
-  const config::ServiceRoute* route = router().RouteForService(s.service);
+  const config::ServiceRoute* route = SessionRoute(s);
   if (d == Direction::kForward && route != nullptr && route->gateway) next_hop = *route->gateway;
   L2Header l2;
   if (!ResolveL2(out.side, next_hop, out.vlan, &l2)) return Disposition::kDropped;

@@ -48,8 +48,16 @@ struct Pipeline::PeerState {
     std::optional<session::WaypointPool> pool_udp;
     std::optional<session::WaypointPool> pool_tcp;
     std::string id;  // TLV 19
+    bool up = true;  // as the peer layer says (Pipeline::SetPeerPathUp)
   };
   std::vector<Path> paths;
+  // The first path that is up, or paths.size() when none is.
+  size_t FirstUpPath() const {
+    for (size_t i = 0; i < paths.size(); ++i) {
+      if (paths[i].up) return i;
+    }
+    return paths.size();
+  }
   const Path* PathTo(const util::IpAddress& remote) const {
     for (const Path& p : paths) {
       if (p.remote == remote) return &p;

@@ -109,6 +109,7 @@ absl::StatusOr<Pipeline::State> Pipeline::BuildState(
   for (size_t i = 0; i < cfg.services.size(); ++i) {
     SSR_ASSIGN_OR_RETURN(st.services[i], ServiceCrypto::Create(cfg, i, nonce));
   }
+  st.routes.Build(cfg, r);
   st.config = std::move(config);
   return st;
 }
@@ -146,6 +147,13 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
     const std::optional<size_t> t = new_cfg.TenantIndex(old_cfg.tenants[s.tenant].name);
     const std::optional<size_t> v = new_cfg.ServiceIndex(old_cfg.services[s.service].name);
     std::optional<size_t> p;
+    // The session's route, by name (route_choice.h): gone from the new config, the session goes.
+    std::optional<size_t> route;
+    if (s.route < now.service_routes.size()) {
+      for (size_t k = 0; k < next.service_routes.size(); ++k) {
+        if (next.service_routes[k].name == now.service_routes[s.route].name) route = k;
+      }
+    }
     if ((s.flags & session::kLocalBreakout) != 0) {
       p = 0;
     } else {
@@ -154,7 +162,7 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
         if (next.peers[k].name == name) p = k;
       }
     }
-    if (!t || !v || !p) {
+    if (!t || !v || !p || !route) {
       Forget(s, now_ms_);
       Count(PipelineCounter::kReloadRemoved);
       continue;
@@ -162,6 +170,16 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
     s.tenant = static_cast<uint32_t>(*t);
     s.service = static_cast<uint32_t>(*v);
     s.peer = static_cast<uint32_t>(*p);
+    s.route = static_cast<uint32_t>(*route);
+  }
+  // Peer path states (SetPeerPathUp) carry over for peers and addresses that remain.
+  for (const auto& old_peer : state_.peers) {
+    for (auto& new_peer : st.peers) {
+      if (new_peer->config->name != old_peer->config->name) continue;
+      for (PeerState::Path& path : new_peer->paths) {
+        if (const PeerState::Path* was = old_peer->PathTo(path.remote)) path.up = was->up;
+      }
+    }
   }
   state_ = std::move(st);
   tenant_budget_ = std::move(tenant_budget);
@@ -382,6 +400,31 @@ void Pipeline::Forget(Session& s, uint64_t now_ms) {
   ReleaseBudget(s);
   if ((s.flags & session::kIndexedByUuid) != 0) uuids_->Erase(sessions_->IndexOf(s), *sessions_);
   sessions_->Erase(s, now_ms);
+}
+
+bool Pipeline::SetPeerPathUp(size_t peer, size_t path, bool up) {
+  if (peer >= state_.peers.size() || path >= state_.peers[peer]->paths.size()) return false;
+  state_.peers[peer]->paths[path].up = up;
+  return true;
+}
+
+const config::ServiceRoute* Pipeline::ChooseRoute(size_t service, uint32_t* index) {
+  if (!state_.routes.HasRoute(service)) {
+    Count(PipelineCounter::kNoRoute);
+    return nullptr;
+  }
+  const auto& routes = router().service_routes;
+  const uint32_t chosen = state_.routes.Choose(service, [&](uint32_t r) {
+    const config::ServiceRoute& route = routes[r];
+    return route.kind != config::ServiceRoute::Kind::kPeer ||
+           state_.peers[route.peer]->FirstUpPath() < state_.peers[route.peer]->paths.size();
+  });
+  if (chosen == RouteChooser::kNone) {
+    Count(PipelineCounter::kNoUsableRoute);
+    return nullptr;
+  }
+  *index = chosen;
+  return &routes[chosen];
 }
 
 void Pipeline::ReleaseBudget(const Session& s) {

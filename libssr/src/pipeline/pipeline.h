@@ -82,6 +82,7 @@
 #include "packet/parser.h"
 #include "pipeline/encap.h"
 #include "pipeline/neighbor_table.h"
+#include "pipeline/route_choice.h"
 #include "pipeline/uuid_index.h"
 #include "policy/policy.h"
 #include "session/session_table.h"
@@ -127,6 +128,8 @@ namespace ssr::pipeline {
   X(kTcpNotSynDrop, "tcp_not_syn_drop", "dropped: TCP first packet without SYN (block, or an RST)", kDrop) \
   X(kTcpBadFlags, "tcp_bad_flags", "dropped: TCP first packet with a flag combination no TCP sends (SYN+FIN, SYN+RST, none, ...; §6)", kDrop) \
   X(kNoRoute, "no_route", "dropped: allowed service has no route on this router", kDrop)          \
+  X(kNoUsableRoute, "no_usable_route",                                                         \
+    "dropped: every route of the service leads to a peer with no peer path up (§5.8)", kDrop)      \
   X(kWaypointsExhausted, "waypoints_exhausted", "dropped: no free waypoint port pair", kDrop)     \
   X(kSessionRefused, "session_refused", "dropped: session table full or key in use", kDrop)       \
   X(kTenantLimit, "tenant_session_limit", "dropped: tenant reached max_sessions_per_tenant (router-wide)", kDrop) \
@@ -303,6 +306,14 @@ class Pipeline {
   // fixed at creation and are not changed by a reload, nor is the IP reassembly pool.
   absl::Status Reload(std::shared_ptr<const config::Config> config);
 
+  // Marks path `path` (index into the peer's addresses) of peer `peer` (config index) up or down,
+  // as the peer layer (BFD, link tests) decides; paths start up. A route whose peer has no path
+  // up is skipped when new sessions choose a route (route_choice.h), and a new session toward a
+  // peer takes its first path that is up. Existing sessions are not moved (MovePeerPath does
+  // that). Kept across Reload for peers and addresses that remain. False for indices out of
+  // range. Call from the worker thread, between bursts.
+  bool SetPeerPathUp(size_t peer, size_t path, bool up);
+
   // Moves every session this router opened toward peer `peer` (config index) on its path
   // `from_path` to `to_path` (indices into the peer's addresses), §2.9 / §5.7: new waypoint
   // ports on the new path, the same UUID, TCP state and timers; forward metadata is sent again
@@ -347,6 +358,7 @@ class Pipeline {
     std::unique_ptr<const policy::RouterPolicy> policy;
     std::vector<std::unique_ptr<PeerState>> peers;         // by config peer index
     std::vector<std::unique_ptr<ServiceCrypto>> services;  // by config service index
+    RouteChooser routes;  // this router's routes per service and the strategies' state
   };
   explicit Pipeline(const PipelineOptions& options);
   absl::Status Init();
@@ -375,6 +387,14 @@ class Pipeline {
   // (counted).
   session::Session* AdmitSession(session::SessionInit& init, session::WaypointPool* waypoints,
                                  bool from_metadata, uint64_t now_ms);
+  // The route a new session of `service` takes (route_choice.h), or null when none is usable
+  // (counted: no_route without any route, no_usable_route otherwise).
+  const config::ServiceRoute* ChooseRoute(size_t service, uint32_t* index);
+  // The route a session was given (Session::route).
+  const config::ServiceRoute* SessionRoute(const session::Session& s) const {
+    const auto& routes = router().service_routes;
+    return s.route < routes.size() ? &routes[s.route] : nullptr;
+  }
   // Removes a session the pipeline decided to end (Delete Session, replaced, reload).
   void Forget(session::Session& s, uint64_t now_ms);
   void OnRemoved(const session::Session& s, session::RemovalReason reason);

@@ -29,7 +29,10 @@ Disposition Pipeline::TransitFirst(PeerState& from, const config::ServiceRoute& 
   }
   session::SessionInit init;
   init.forward = pkt.key;
-  PeerState::Path& path = next.paths[0];
+  const size_t path_index = next.FirstUpPath();  // ChooseRoute made sure there is one
+  PeerState::Path& path = next.paths[path_index];
+  init.peer_path = static_cast<uint32_t>(path_index);
+  init.route = static_cast<uint32_t>(&route - router().service_routes.data());
   init.tenant = static_cast<uint32_t>(tenant);
   init.service = static_cast<uint32_t>(service);
   init.peer = static_cast<uint32_t>(next.index);

@@ -138,6 +138,9 @@ struct alignas(64) Session {
   // receiving router, the highest value it accepted. A rebind onto a new outer tuple needs a
   // strictly greater one.
   uint32_t move_seq = 0;                        // 180
+  // The service route the session was given (index in the router's service_routes; see
+  // pipeline/route_choice.h), kept for its life; remapped by name on a config reload.
+  uint32_t route = 0;                           // 184
 
   const FlowKey& key(Direction d) const { return d == Direction::kForward ? forward : reverse; }
   bool answered() const { return (seen & kSeenReverse) != 0; }

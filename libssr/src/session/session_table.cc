@@ -217,6 +217,7 @@ InsertOutcome SessionTable::Insert(const SessionInit& init, uint64_t now_ms) {
   s.created_ms = now_ms;
   s.peer_path = init.peer_path;
   s.context = init.context;
+  s.route = init.route;
   index_.Insert(forward_hash, FlowId(index, Direction::kForward));
   index_.Insert(reverse_hash, FlowId(index, Direction::kReverse));
   PushBack(embryonic_, index);

@@ -165,6 +165,7 @@ struct SessionInit {
   uint32_t peer = 0;
   uint32_t peer_path = 0;
   uint32_t context = 0;
+  uint32_t route = 0;  // index in the router's service_routes
   std::array<uint8_t, 16> uuid{};
   uint16_t flags = 0;  // SessionFlag bits
   // Timeout class. kAuto derives it from the forward key, which is right at the ingress
