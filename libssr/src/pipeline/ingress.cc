@@ -214,7 +214,21 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
   const bool fragment =
       !svr_fragments && info.ip_version == 4 && !info.dont_fragment && outer.dst.is_v4();
   if (too_big && !fragment && !svr_fragments) {
-    return PacketTooBig(pkt, LargestInner(enc, peer.path_mtu), now_ms);
+    uint32_t told = LargestInner(enc, peer.path_mtu);
+    if (want_md || health_check) {
+      // The size that fits without the metadata, when a packet of that size would leave as SVR
+      // fragments: the sender's retry goes through and it keeps the fast path's MTU, not a lower
+      // one for the metadata of the first packets.
+      Encapsulation bare = enc;
+      bare.metadata = 0;
+      const uint32_t bare_inner = LargestInner(bare, peer.path_mtu);
+      SvrFragmentPlan retry;
+      if (bare_inner > told && bare_inner >= enc.inner_prefix &&
+          PlanSvrFragments(enc, bare_inner - enc.inner_prefix, peer.path_mtu, &retry)) {
+        told = bare_inner;
+      }
+    }
+    return PacketTooBig(pkt, told, now_ms);
   }
 
   ComposeSpec spec = ForwardedSpec(info, l2, outer);
