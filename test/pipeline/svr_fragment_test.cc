@@ -328,6 +328,91 @@ TEST_CASE("A full-size first packet is told the fast path's MTU, not what fits w
   }
 }
 
+std::string OnPeers(std::string text, const std::string& line) {
+  return Replace(std::move(text), "    interface: \"wan0\"\n",
+                 "    interface: \"wan0\"\n    " + line + "\n");
+}
+
+TEST_CASE("A TCP SYN carrying data that fits only without its metadata crosses as SVR fragments: "
+          "outer TCP, UDP-transformed, with payload encryption",
+          "[pipeline][svr-fragment]") {
+  struct Tcp {
+    const char* name;
+    bool transform;
+    const char* client;
+    const char* server;
+    uint16_t port;
+  };
+  // mail: TCP 25, clear payload; erp: TCP 443, payload-aes (AES-256-CBC end to end).
+  for (const Tcp& t : {Tcp{"mail, outer TCP", false, "10.10.2.10", "10.20.1.30", 25},
+                       Tcp{"mail, UDP transform", true, "10.10.2.10", "10.20.1.30", 25},
+                       Tcp{"erp, outer TCP, payload AES", false, "10.10.1.10", "10.20.1.20", 443},
+                       Tcp{"erp, UDP transform, payload AES", true, "10.10.1.10", "10.20.1.20", 443}}) {
+    DYNAMIC_SECTION(t.name) {
+      RigOptions o;
+      std::string text = Default();
+      if (t.transform) text = OnPeers(text, "udp_transform: true");
+      o.config = LoadConfig(text);
+      Rig rig(o);
+      rig.AddServer(t.server);
+      PacketSpec syn;
+      syn.src = Ip(t.client);
+      syn.dst = Ip(t.server);
+      syn.protocol = packet::kIpProtoTcp;
+      syn.src_port = 41000;
+      syn.dst_port = t.port;
+      syn.tcp_flags = packet::kTcpSyn;
+      syn.tcp_seq = 1000;
+      syn.dont_fragment = true;
+      // 1440 bytes: fits 1500 with the hop tag, a UDP header and CBC's IV and padding, not with
+      // a first packet's metadata.
+      syn.payload = Keep(Pattern(1440 - 40));
+      rig.FromClient(rig.ClientFrame(syn));
+      rig.Step();
+      CHECK(rig.to_client_.empty());
+      REQUIRE(rig.to_server_.size() == 1);
+      CHECK(Diff(rig.to_server_[0], rig.AtServer(syn)) == "");
+      const auto f = FragmentsOf(rig.wire_a_to_b_, 16);
+      CHECK(f.size() == rig.wire_a_to_b_.size());
+      CheckFragmentSet(f, rig.wire_a_to_b_);
+      packet::PacketInfo info;
+      REQUIRE(packet::ParseFrame(rig.wire_a_to_b_[1], &info) == packet::ParseResult::kOk);
+      CHECK(info.l4_protocol == (t.transform ? packet::kIpProtoUdp : packet::kIpProtoTcp));
+      CHECK(Get(rig.a(), PipelineCounter::kSvrFragmentedPackets) == 1);
+      CHECK(Get(rig.b(), PipelineCounter::kSvrFragReassembled) == 1);
+      CHECK(Get(rig.b(), PipelineCounter::kSessionCreated) == 1);
+    }
+  }
+}
+
+TEST_CASE("A health check (inactivity-based recovery) on a packet that fits only without it "
+          "crosses as SVR fragments and is answered",
+          "[pipeline][svr-fragment]") {
+  RigOptions o;
+  o.base.recovery = RecoveryMode::kInactivityBased;
+  Rig rig(o);
+  rig.AddServer("10.20.2.5");
+  const PacketSpec small = Sized(100);
+  rig.FromClient(rig.ClientFrame(small));
+  rig.Step();
+  rig.FromServer(rig.ServerFrame(Reply(small, false)));
+  rig.Step();
+  rig.FromClient(rig.ClientFrame(small));
+  rig.Step();
+  REQUIRE(rig.to_server_.size() == 2);
+  rig.Advance(6000);
+  const PacketSpec big = Sized(1484);
+  rig.FromClient(rig.ClientFrame(big));
+  rig.Step();
+  CHECK(Get(rig.a(), PipelineCounter::kHealthCheckSent) == 1);
+  CHECK(Get(rig.a(), PipelineCounter::kSvrFragmentedPackets) == 1);
+  REQUIRE(rig.to_server_.size() == 3);
+  CHECK(Diff(rig.to_server_[2], rig.AtServer(big)) == "");
+  CHECK(Get(rig.b(), PipelineCounter::kCtrlSentHealthAck) == 1);
+  CHECK(Get(rig.a(), PipelineCounter::kCtrlHealthAck) == 1);
+  CHECK(rig.to_client_.size() == 1);  // no frag-needed
+}
+
 TEST_CASE("PlanSvrFragments: fragments fit the MTU, carry multiples of 8, cover the body",
           "[pipeline][svr-fragment]") {
   for (const crypto::CipherSuite cipher :
