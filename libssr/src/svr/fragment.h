@@ -18,6 +18,10 @@
 //  * Only UDP packets are fragmented: TCP segments carry metadata only on SYN/SYN-ACK (O-9), which
 //    have no room problem in practice; a TCP packet that does not fit is reported to the caller.
 //
+// The pipeline (libssr/src/pipeline/svr_fragment_path.{h,cc}) splits its composed packets itself
+// (after payload encryption, with a hop trailer per fragment, any carried protocol) and uses
+// FragmentReassembler on the receiving side; FragmentUdpPacket is the standalone splitter.
+//
 // Reassembly keeps a fixed number of slots with preallocated buffers (no allocation per packet);
 // a datagram that does not complete within the timeout, or that is pushed out by newer ones when
 // every slot is busy, is dropped and counted.
