@@ -168,7 +168,7 @@ TEST_CASE("A DF IPv4 packet over the path MTU because of SVR trailers gets frag-
 }
 
 TEST_CASE("A first packet over the path MTU gets frag-needed with what fits without its metadata "
-          "(the fast path's MTU); a retry of that size crosses as SVR fragments",
+          "(the fast path's MTU), a retry of that size crosses as SVR fragments",
           "[pipeline][pmtu]") {
   Rig rig;
   rig.AddServer("10.20.2.5");

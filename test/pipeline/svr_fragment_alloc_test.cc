@@ -44,7 +44,7 @@ class CapturePort final : public io::Port {
   io::FramePool* pool_;
 };
 
-TEST_CASE("SVR fragments are made and reassembled without heap allocation; a dry pool drops the "
+TEST_CASE("SVR fragments are made and reassembled without heap allocation, a dry pool drops the "
           "packet whole",
           "[pipeline][alloc][svr-fragment]") {
   auto cfg = DefaultConfig();

@@ -138,7 +138,7 @@ Rig MakeRig(const Case& c) {
 }
 
 TEST_CASE("A first packet that fits the path MTU only without its metadata crosses as SVR "
-          "fragments, its reply too; the fast path is unchanged",
+          "fragments, its reply too, the fast path is unchanged",
           "[pipeline][svr-fragment]") {
   // size: 1500 minus the fast path's growth (hop trailer, the fresh UDP header of ICMP, CBC IV
   // and padding, the outer IPv6 header's 20 extra bytes).
@@ -301,7 +301,7 @@ TEST_CASE("SVR fragments out of order, duplicated, missing or tampered", "[pipel
   }
 }
 
-TEST_CASE("A full-size first packet is told the fast path's MTU, not what fits with metadata; "
+TEST_CASE("A full-size first packet is told the fast path's MTU, not what fits with metadata, "
           "a retry of that size crosses as SVR fragments",
           "[pipeline][svr-fragment][pmtu]") {
   for (const bool echo : {false, true}) {

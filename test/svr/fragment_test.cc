@@ -186,7 +186,7 @@ TEST_CASE("Reassembly drops duplicates, overlaps, stale and malformed fragments"
   CHECK(r.counters().Get(ReassemblyResult::kEvicted) == 1);
 }
 
-TEST_CASE("Reassembly keys by flow as well as source and Extended ID; Expire drops stale datagrams",
+TEST_CASE("Reassembly keys by flow as well as source and Extended ID, Expire drops stale datagrams",
           "[svr]") {
   const std::vector<uint8_t> payload = Pattern(2000);
   const Fragments f = Split(payload, 800);
