@@ -146,6 +146,7 @@ TEST_CASE("A first packet that fits the path MTU only without its metadata cross
       {"UDP, default policy", Default(), false, false, false, 16, 1484},
       {"UDP of 1472 bytes", Default(), false, false, false, 16, 1472, false},
       {"ICMP echo (ping -M do)", Default(), false, false, true, 16, 1476},
+      {"ICMP echo of 1472 bytes", Default(), false, false, true, 16, 1472, false},
       {"UDP, payload AES-CBC", PayloadAes(Default()), false, false, false, 16, 1467},
       {"UDP, AES-GCM hop", GcmHop(Default()), false, false, false, 24, 1476},
       {"IPv4 over an IPv6 peer path", DualStackConfigText(true), true, false, false, 16, 1464},
