@@ -75,7 +75,8 @@ TEST_CASE("SVR fragments are made and reassembled without heap allocation, a dry
   constexpr int kFlows = 200;
   std::vector<Bytes> first;
   for (int i = 0; i < kFlows + 2; ++i) {
-    packet::PacketSpec u = VoiceSpec(static_cast<uint16_t>(20000 + i), Keep(Bytes(1484 - 28, 0x42)));
+    packet::PacketSpec u =
+        VoiceSpec(static_cast<uint16_t>(20000 + i), Keep(Bytes(1484 - 28, 0x42)));
     u.src_mac = kClientMac;
     u.dont_fragment = true;
     first.push_back(Rig::Build(u));

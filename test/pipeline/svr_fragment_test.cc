@@ -112,7 +112,8 @@ std::string PayloadAes(std::string text) {
 }
 std::string GcmHop(std::string text) {
   return Replace(std::move(text),
-                 "  hmac: \"sha256-128\"\n  hmac_mode: TIME_BASED\n  encryption_cipher: \"aes-256-cbc\"\n"
+                 "  hmac: \"sha256-128\"\n  hmac_mode: TIME_BASED\n"
+                 "  encryption_cipher: \"aes-256-cbc\"\n"
                  "  hmac_keys: \"hop-hmac\"\n  encryption_keys: \"hop-aes\"\n",
                  "  hmac: \"none\"\n  hmac_mode: TIME_BASED\n  encryption_cipher: \"aes-256-gcm\"\n"
                  "  encryption_keys: \"hop-aes\"\n");
@@ -225,7 +226,8 @@ std::vector<Bytes> HeldFragments(Rig& rig, const PacketSpec& req) {
   return held;
 }
 
-TEST_CASE("SVR fragments out of order, duplicated, missing or tampered", "[pipeline][svr-fragment]") {
+TEST_CASE("SVR fragments out of order, duplicated, missing or tampered",
+          "[pipeline][svr-fragment]") {
   Case c{"", Default()};
   const PacketSpec req = Sized(1484);
   SECTION("out of order: delivered once, whole") {
@@ -348,7 +350,8 @@ TEST_CASE("A TCP SYN carrying data that fits only without its metadata crosses a
   for (const Tcp& t : {Tcp{"mail, outer TCP", false, "10.10.2.10", "10.20.1.30", 25},
                        Tcp{"mail, UDP transform", true, "10.10.2.10", "10.20.1.30", 25},
                        Tcp{"erp, outer TCP, payload AES", false, "10.10.1.10", "10.20.1.20", 443},
-                       Tcp{"erp, UDP transform, payload AES", true, "10.10.1.10", "10.20.1.20", 443}}) {
+                       Tcp{"erp, UDP transform, payload AES", true, "10.10.1.10", "10.20.1.20",
+                           443}}) {
     DYNAMIC_SECTION(t.name) {
       RigOptions o;
       std::string text = Default();

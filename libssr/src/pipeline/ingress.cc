@@ -253,7 +253,9 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
       return Disposition::kDropped;
     }
   }
-  if (svr_fragments) return SendSvrFragments(peer, *pkt.frame, lay, md_len, len, plan, info, now_ms);
+  if (svr_fragments) {
+    return SendSvrFragments(peer, *pkt.frame, lay, md_len, len, plan, info, now_ms);
+  }
   return HopSealAndSend(peer, *pkt.frame, lay, len, now_ms, fragment);
 }
 

@@ -38,9 +38,9 @@ bool PlanSvrFragments(const Encapsulation& e, uint32_t body_plain, uint32_t path
   plan->first_data = static_cast<uint32_t>(first);
   plan->rest_data = static_cast<uint32_t>(rest);
   plan->count = static_cast<uint32_t>(count);
-  plan->largest = static_cast<uint32_t>(
-      std::max(e.outer_headers + first_md + first, e.outer_headers + kRestFragmentMetadata + second) +
-      e.hop_trailer);
+  plan->largest = static_cast<uint32_t>(std::max(e.outer_headers + first_md + first,
+                                                 e.outer_headers + kRestFragmentMetadata + second) +
+                                        e.hop_trailer);
   return true;
 }
 
@@ -186,7 +186,8 @@ std::optional<Disposition> Pipeline::ReassembleSvrFragment(Packet& pkt, const Pe
   const std::span<const uint8_t> first = dg.first_metadata;
   constexpr size_t kHdr = svr::kMetadataHeaderSize;
   svr::MetadataLayout fl;
-  if (svr::DecodeMetadataHeader(first, &fl) != svr::DecodeResult::kOk || fl.total() != first.size()) {
+  if (svr::DecodeMetadataHeader(first, &fl) != svr::DecodeResult::kOk ||
+      fl.total() != first.size()) {
     Count(PipelineCounter::kMdMalformed);
     return Disposition::kDropped;
   }
