@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // SVR fragmentation in the pipeline (svr_fragment_path.h, docs/protocol.md §2.14): planning,
-// Pipeline::SendSvrFragments (called by ToPeer) and Pipeline::ReassembleSvrFragment (called by
+// Pipeline::SendSvrFragments (called by ToPeer and Relay) and Pipeline::ReassembleSvrFragment (called by
 // HandleWan for an authenticated packet with a Fragment TLV).
 #include "pipeline/svr_fragment_path.h"
 
