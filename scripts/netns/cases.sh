@@ -255,7 +255,8 @@ ssr_case_port_unreachable() {
 # member to web: with SVR's bytes it no longer fits the path MTU toward the datacenter, so the
 # branch drops it and tells the client the size that fits (pipeline.too_big_sent,
 # docs/protocol.md §2.14.2). ping -M do reports the error (or, once the kernel has learnt the
-# path MTU, refuses locally with the learnt "mtu="). A ping of the size told then gets through.
+# path MTU, refuses locally with the learnt "mtu="). A ping of the size told then gets through,
+# its first packet (with the session's metadata) as SVR fragments (§2.14).
 ssr_case_too_big() {
   local why=() out n hdr=28 sent told mtu="${SSR_HOST_MTU:-1500}"
   [ "$SSR_FAMILY" = 6 ] && hdr=48
@@ -272,13 +273,21 @@ ssr_case_too_big() {
   sent="$(_ssr_d branch pipeline.too_big_sent)"
   echo "    branch pipeline.too_big_sent +$sent"
   [ "$sent" -ge 1 ] || why+=("branch pipeline.too_big_sent did not move")
-  # The MTU told is what fits with the metadata of a first packet: a new ping (a new session) of
-  # exactly that size gets through.
+  # The MTU told is what fits without metadata (the fast path's figure); a new ping (a new
+  # session) of exactly that size gets through: its first packet and the reply, which carry
+  # metadata, cross as SVR fragments (docs/protocol.md §2.14).
   if [ -n "$told" ]; then
     out="$(ssr_in_client ping -n -c 2 -i 0.2 -W 2 -M do -s $((told - hdr)) -I "$(_ssr_a 10.10.9.20)" "$(_ssr_a 10.20.3.10)" 2>&1)"
     n="$(_ssr_ping_received "$out")"
     echo "    ping -M do -s $((told - hdr)) (a $told-byte packet): ${n:-0}/2 replies"
     [ "${n:-0}" = 2 ] || why+=("a ping of the MTU told ($told) got ${n:-0}/2 replies")
+    _ssr_snap c || return 1
+    local frag reasm
+    frag="$(ssr_delta "$SSR_TOPO_DIR/branch.b" "$SSR_TOPO_DIR/branch.c" pipeline.svr_fragmented_packets)"
+    reasm="$(ssr_delta "$SSR_TOPO_DIR/datacenter.b" "$SSR_TOPO_DIR/datacenter.c" pipeline.svr_frag_reassembled)"
+    echo "    branch pipeline.svr_fragmented_packets +$frag, datacenter pipeline.svr_frag_reassembled +$reasm"
+    [ "${frag:-0}" -ge 1 ] || why+=("the first packet of the $told-byte ping did not leave as SVR fragments")
+    [ "${reasm:-0}" -ge 1 ] || why+=("the datacenter reassembled no SVR fragments")
   fi
   _ssr_verdict "$(_ssr_ip) [6] ping -M do -s $((mtu - hdr)) guest -> web: told MTU ${told:-none} by the branch (too_big_sent +$sent), a ping of that size passes" "${why[@]}"
 }

@@ -222,6 +222,53 @@ TEST_CASE("An intermediate router relays a session between two peers: payload ci
   CHECK(rig.to_client.size() == 2);
 }
 
+TEST_CASE("A first packet that fits only without its metadata crosses the intermediate router as "
+          "SVR fragments on both hops, its reply too",
+          "[pipeline][svr-fragment]") {
+  ThreeRig rig;
+  PacketSpec req;
+  req.src = Ip("10.10.2.10");
+  req.dst = Ip("10.20.2.5");
+  req.protocol = packet::kIpProtoUdp;
+  req.src_port = 40000;
+  req.dst_port = 5060;
+  req.dont_fragment = true;
+  // The largest packet the fast path carries: 16-byte tag, 16-byte IV, the body padded to a
+  // block (pmtu_test.cc).
+  Bytes payload(1467 - 28);
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 5 + 1);
+  req.payload = Keep(payload);
+  rig.FromClient(req);
+  rig.Step();
+  REQUIRE(rig.to_server.size() == 1);
+  CHECK(rig.to_server[0] == ThreeRig::AtHost(req, Mac(2, 0), kServerMac));
+  CHECK(rig.hop1_fwd.size() == 2);
+  CHECK(rig.hop2_fwd.size() == 2);
+  for (const auto* hop : {&rig.hop1_fwd, &rig.hop2_fwd}) {
+    for (const Bytes& f : *hop) {
+      const WireView w = ViewWire(f, 16);
+      CHECK(w.header.Has(svr::TlvField::kFragment));
+      CHECK(w.info.l3_length <= 1500);
+    }
+  }
+  CHECK(rig.branch().counters().Get(PipelineCounter::kSvrFragmentedPackets) == 1);
+  CHECK(rig.hub().counters().Get(PipelineCounter::kSvrFragReassembled) == 1);
+  CHECK(rig.hub().counters().Get(PipelineCounter::kSvrFragmentedPackets) == 1);
+  CHECK(rig.hub().counters().Get(PipelineCounter::kTransitRelayed) == 1);
+  CHECK(rig.dc().counters().Get(PipelineCounter::kSvrFragReassembled) == 1);
+
+  PacketSpec rsp = req;
+  std::swap(rsp.src, rsp.dst);
+  std::swap(rsp.src_port, rsp.dst_port);
+  rig.FromServer(rsp);
+  rig.Step();
+  REQUIRE(rig.to_client.size() == 1);
+  CHECK(rig.to_client[0] == ThreeRig::AtHost(rsp, Mac(0, 0), kClientMac));
+  CHECK(rig.hop2_rev.size() == 2);
+  CHECK(rig.hop1_rev.size() == 2);
+  CHECK(rig.branch().counters().Get(PipelineCounter::kSvrFragReassembled) == 1);
+}
+
 TEST_CASE("Delete Session from the ingress is passed on by the intermediate router",
           "[pipeline][svr-7.44]") {
   ThreeRig rig;

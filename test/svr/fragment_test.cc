@@ -2,6 +2,8 @@
 // SVR fragmentation when metadata would exceed the MTU (§2.14), and reassembly.
 #include "svr/fragment.h"
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 #include <numeric>
 #include <vector>
@@ -182,6 +184,33 @@ TEST_CASE("Reassembly drops duplicates, overlaps, stale and malformed fragments"
   CHECK(r.Add(Ip("10.0.0.3"), other, p0.encoded_md, p0.data, 502, &d) ==
         ReassemblyResult::kIncomplete);
   CHECK(r.counters().Get(ReassemblyResult::kEvicted) == 1);
+}
+
+TEST_CASE("Reassembly keys by flow as well as source and Extended ID, Expire drops stale datagrams",
+          "[svr]") {
+  const std::vector<uint8_t> payload = Pattern(2000);
+  const Fragments f = Split(payload, 800);
+  REQUIRE(f.count == 3);
+  std::vector<Parsed> p;
+  for (size_t i = 0; i < f.count; ++i) p.push_back(ParseFragment(f.buffers[i], f.lengths[i]));
+  FragmentReassembler::Options options;
+  options.timeout_ms = 100;
+  FragmentReassembler r(options);
+  FragmentReassembler::Datagram d;
+  const util::IpAddress src = Ip("10.0.0.1");
+  // The same source and Extended ID on two flows: two datagrams, neither completes the other.
+  CHECK(r.Add(src, p[0].md, p[0].encoded_md, p[0].data, 0, &d, 1) == ReassemblyResult::kIncomplete);
+  CHECK(r.Add(src, p[1].md, p[1].encoded_md, p[1].data, 0, &d, 2) == ReassemblyResult::kIncomplete);
+  CHECK(r.Add(src, p[2].md, p[2].encoded_md, p[2].data, 0, &d, 2) == ReassemblyResult::kIncomplete);
+  CHECK(r.in_progress() == 2);
+  CHECK(r.Add(src, p[1].md, p[1].encoded_md, p[1].data, 0, &d, 1) == ReassemblyResult::kIncomplete);
+  CHECK(r.Add(src, p[2].md, p[2].encoded_md, p[2].data, 0, &d, 1) == ReassemblyResult::kComplete);
+  CHECK(std::equal(d.payload.begin(), d.payload.end(), payload.begin(), payload.end()));
+  CHECK(r.in_progress() == 1);
+  CHECK(r.Expire(100) == 0);
+  CHECK(r.Expire(101) == 1);
+  CHECK(r.in_progress() == 0);
+  CHECK(r.counters().Get(ReassemblyResult::kTimedOut) == 1);
 }
 
 TEST_CASE("Fragmentation refuses what it cannot do", "[svr]") {

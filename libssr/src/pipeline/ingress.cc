@@ -9,6 +9,7 @@
 #include "pipeline/pipeline.h"
 #include "pipeline/pipeline_internal.h"
 #include "pipeline/pmtu.h"
+#include "pipeline/svr_fragment_path.h"
 #include "session/translation.h"
 
 namespace ssr::pipeline {
@@ -200,11 +201,38 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
     enc.payload_cipher = state_.services[s.service]->payload->policy().cipher;
   }
   enc.hop_trailer = peer.hop_trailer;
-  // An IPv4 packet without DF over an IPv4 peer path is sent as outer fragments instead
-  // (outer_fragment.h); over an IPv6 path it is dropped (exceeds_mtu_df_clear).
-  const bool fragment = info.ip_version == 4 && !info.dont_fragment && outer.dst.is_v4();
-  if (!fragment && OuterLengthForBody(enc, payload.size()) > peer.path_mtu) {
-    return PacketTooBig(pkt, LargestInner(enc, peer.path_mtu), now_ms);
+  // A packet with metadata that would fit without it leaves as SVR fragments (§2.14,
+  // svr_fragment_path.h), whatever its DF bit. Otherwise an IPv4 packet without DF over an IPv4
+  // peer path is sent as outer fragments (outer_fragment.h); over an IPv6 path it is dropped
+  // (exceeds_mtu_df_clear).
+  const bool too_big = OuterLengthForBody(enc, payload.size()) > peer.path_mtu;
+  SvrFragmentPlan plan;
+  bool svr_fragments = false;
+  if (too_big && (want_md || health_check)) {
+    Encapsulation bare = enc;
+    bare.metadata = 0;
+    svr_fragments = OuterLengthForBody(bare, payload.size()) <= peer.path_mtu &&
+                    PlanSvrFragments(enc, static_cast<uint32_t>(payload.size()), peer.path_mtu,
+                                     &plan);
+  }
+  const bool fragment =
+      !svr_fragments && info.ip_version == 4 && !info.dont_fragment && outer.dst.is_v4();
+  if (too_big && !fragment && !svr_fragments) {
+    uint32_t told = LargestInner(enc, peer.path_mtu);
+    if (want_md || health_check) {
+      // The size that fits without the metadata, when a packet of that size would leave as SVR
+      // fragments: the sender's retry goes through and it keeps the fast path's MTU, not a lower
+      // one for the metadata of the first packets.
+      Encapsulation bare = enc;
+      bare.metadata = 0;
+      const uint32_t bare_inner = LargestInner(bare, peer.path_mtu);
+      SvrFragmentPlan retry;
+      if (bare_inner > told && bare_inner >= enc.inner_prefix &&
+          PlanSvrFragments(enc, bare_inner - enc.inner_prefix, peer.path_mtu, &retry)) {
+        told = bare_inner;
+      }
+    }
+    return PacketTooBig(pkt, told, now_ms);
   }
 
   ComposeSpec spec = ForwardedSpec(info, l2, outer);
@@ -228,6 +256,9 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
       Count(PipelineCounter::kCryptoFail);
       return Disposition::kDropped;
     }
+  }
+  if (svr_fragments) {
+    return SendSvrFragments(peer, *pkt.frame, lay, md_len, len, plan, info, now_ms);
   }
   return HopSealAndSend(peer, *pkt.frame, lay, len, now_ms, fragment);
 }

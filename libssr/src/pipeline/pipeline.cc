@@ -15,7 +15,9 @@
 #include "pipeline/pipeline_internal.h"
 #include "pipeline/replay_filter.h"
 #include "pipeline/session_budget.h"
+#include "pipeline/svr_fragment_path.h"
 #include "session/translation.h"
+#include "svr/fragment.h"
 #include "util/status_macros.h"
 
 namespace ssr::pipeline {
@@ -64,6 +66,13 @@ absl::Status Pipeline::Init() {
   EnsureReplayFilter(state_);
   reassembly_ = std::make_unique<IpReassembly>(cfg.limits.ip_reassembly_slots,
                                                cfg.limits.ip_reassembly_timeout_ms);
+  svr::FragmentReassembler::Options sro;
+  sro.slots = std::max<uint32_t>(1, options_.svr_reassembly_slots);
+  sro.max_datagram = kMaxSvrDatagram;
+  sro.timeout_ms = options_.svr_reassembly_timeout_ms;
+  sro.max_first_metadata = md_buf_.size() + kFragmentTlvSize;
+  svr_reassembly_ = std::make_unique<svr::FragmentReassembler>(sro);
+  svr_fragment_id_ = uint32_t{options_.worker_id} << 24;
 
   const size_t n_if = r.interfaces.size();
   macs_.resize(n_if);
@@ -234,6 +243,7 @@ uint32_t Pipeline::Expire(uint64_t now_ms, uint32_t budget) {
   now_ms_ = now_ms;
   const uint32_t n = sessions_->Expire(now_ms, budget);
   counters_.Increment(PipelineCounter::kIpFragTimeout, reassembly_->Expire(now_ms));
+  ExpireSvrFragments(now_ms);
   SendKeepAlives(now_ms, budget);
   FlushTx();
   return n;

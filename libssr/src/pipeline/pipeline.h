@@ -37,7 +37,9 @@
 // Over-MTU LAN packets (§2.14.2): a sender that can act on it is told the size that fits
 // (`too_big_sent`); an IPv4 packet without DF leaves as outer IPv4 fragments
 // (`outer_fragmented`; over an IPv6 peer path it is dropped, `exceeds_mtu_df_clear`).
-// Limits of this version (documented, counted): no SVR fragmentation of its own, no peer layer (BFD / link tests to UDP 1280
+// A packet carrying metadata that fits only without it leaves as SVR fragments (Fragment TLV,
+// each hop-authenticated), reassembled by the peer (svr_fragment_path.cc, §2.14).
+// Limits of this version (documented, counted): no peer layer (BFD / link tests to UDP 1280
 // are dropped, `peer_liveness`); MovePeerPath exists but the router never calls it.
 //
 // Files, one per role (the private declarations they share are in pipeline_internal.h):
@@ -54,6 +56,7 @@
 //                    pipeline.cc feeds it; §2.14.1).
 //   pmtu.{h,cc}      path MTU: frag-needed / Packet Too Big for LAN packets that no longer fit.
 //   outer_fragment.{h,cc}  outer IPv4 fragmentation of sealed packets from DF-clear LAN packets.
+//   svr_fragment_path.{h,cc}  SVR fragmentation of packets with metadata and their reassembly.
 //   control.cc       control messages received and sent (§2.16), their rate limit, NAT keep-alives.
 //   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
 //                    metadata encoding (EncodeWith / BuildMetadata), HopSealAndSend.
@@ -89,6 +92,10 @@
 #include "session/waypoint.h"
 #include "svr/metadata.h"
 #include "util/counters.h"
+
+namespace ssr::svr {
+class FragmentReassembler;  // svr/fragment.h
+}  // namespace ssr::svr
 
 namespace ssr::pipeline {
 
@@ -139,7 +146,7 @@ namespace ssr::pipeline {
   X(kLocalBreakout, "local_breakout", "forwarded natively to a LAN next hop (no SVR)")            \
   X(kNoNeighbor, "no_neighbor", "dropped: no MAC known for the next hop", kDrop)                  \
   X(kNoRoom, "no_room", "dropped: frame buffer too small for metadata and trailers", kDrop)       \
-  X(kExceedsMtu, "exceeds_mtu", "dropped: packet would exceed the peer's path MTU and no ICMP error applies (no SVR fragmentation yet, §2.14.2)", kDrop) \
+  X(kExceedsMtu, "exceeds_mtu", "dropped: packet would exceed the peer's path MTU and no ICMP error or fragmentation applies (§2.14.2)", kDrop) \
   X(kTooBigSent, "too_big_sent",                                                                \
     "dropped: LAN packet over the path MTU once SVR is added, answered with ICMP frag-needed / ICMPv6 Packet Too Big (§2.14.2)", kDrop) \
   X(kTooBigRateLimited, "too_big_rate_limited",                                                 \
@@ -150,6 +157,17 @@ namespace ssr::pipeline {
     "dropped: IPv4 LAN packet without DF over the path MTU that could not be fragmented (IPv6 outer path, §2.14.2)", kDrop) \
   X(kOuterFragmented, "outer_fragmented",                                                       \
     "outer IPv4 fragments sent for LAN packets without DF over the path MTU (frames, §2.14.2)")   \
+  X(kSvrFragmentsSent, "svr_fragments_sent",                                                   \
+    "SVR fragments sent: frames of packets that fit the path MTU only without their metadata (§2.14)") \
+  X(kSvrFragmentedPackets, "svr_fragmented_packets", "packets with metadata sent as SVR fragments (§2.14)") \
+  X(kSvrFragReceived, "svr_frag_received", "authenticated SVR fragment from a peer, handed to reassembly (§2.14)") \
+  X(kSvrFragReassembled, "svr_frag_reassembled", "packet rebuilt from SVR fragments, processed as one packet (§2.14)") \
+  X(kSvrFragDuplicate, "svr_frag_duplicate", "dropped: SVR fragment already held (this fragment only)", kDrop) \
+  X(kSvrFragOverlap, "svr_frag_overlap", "dropped: SVR fragment overlapping held data, or disagreeing on the end", kDrop) \
+  X(kSvrFragBadLength, "svr_frag_bad_length", "dropped: SVR fragment not the last whose data is not a multiple of 8", kDrop) \
+  X(kSvrFragTooBig, "svr_frag_too_big", "dropped: SVR fragment data beyond 4096 bytes, or a rebuilt packet larger than the frame", kDrop) \
+  X(kSvrFragPoolFull, "svr_frag_pool_full", "dropped: unfinished SVR datagram evicted for a new one, every slot busy (once per datagram)", kDrop) \
+  X(kSvrFragTimeout, "svr_frag_timeout", "dropped: SVR datagram not complete within svr_reassembly_timeout_ms (once per datagram)", kDrop) \
   X(kTcpInvalid, "tcp_invalid", "dropped: strict transport-state enforcement", kDrop)             \
   X(kTcpRstOutOfWindow, "tcp_rst_out_of_window", "dropped: TCP RST outside the receiver's window (§6)", kDrop) \
   X(kTcpFinOutOfWindow, "tcp_fin_out_of_window", "dropped: TCP FIN outside the receiver's window (§6)", kDrop) \
@@ -256,9 +274,15 @@ struct PipelineOptions {
   // refilled at this rate, holding at most `too_big_burst` tokens (0 per second: none sent).
   uint32_t too_big_per_second = 100;
   uint32_t too_big_burst = 10;
+  // Reassembly of SVR fragments from peers (§2.14): datagrams in progress at once per worker
+  // (each slot holds up to 4096 bytes of body and 2048 of first-fragment metadata, allocated at
+  // creation), and how long an unfinished one is kept.
+  uint32_t svr_reassembly_slots = 32;
+  uint32_t svr_reassembly_timeout_ms = 2000;
 };
 
 class ReplayFilter;  // replay_filter.h
+struct SvrFragmentPlan;  // svr_fragment_path.h
 class IpReassembly;  // ip_reassembly.h
 
 // Called when the pipeline creates a session (opened = true) and when a session ends for any
@@ -498,6 +522,26 @@ class Pipeline {
   // fragments that fit peer.path_mtu (frames from the pool, all or none) and queues them all;
   // kDropped (counted) leaves `frame` to the caller, unchanged.
   Disposition SendOuterFragments(PeerState& peer, io::Frame& frame, uint32_t l3_offset);
+  // SVR fragmentation (svr_fragment_path.cc, §2.14). SendSvrFragments: `frame` holds the composed
+  // packet (metadata md_len bytes, then the body, payload-encrypted, len bytes in all, no hop
+  // trailer); it is split per `plan` into fragments that each carry the Fragment TLV and their
+  // own hop trailer, the first one in `frame` with the packet's metadata, the others in frames
+  // from the pool (all or none). kDropped (counted) leaves `frame` to the caller.
+  Disposition SendSvrFragments(PeerState& peer, io::Frame& frame, const ComposedLayout& lay,
+                               size_t md_len, size_t len, const SvrFragmentPlan& plan,
+                               const packet::PacketInfo& inner, uint64_t now_ms);
+  // An authenticated fragment from `peer` (header TLVs decoded into `md`, `layout`; `l4_len`
+  // bytes of L4 payload without the hop trailer): held (kConsumed), dropped (kDropped, counted),
+  // or, completing its datagram, the whole packet rebuilt in pkt (no hop trailer, no Fragment
+  // TLV, pkt.info parsed again) and nullopt returned.
+  std::optional<Disposition> ReassembleSvrFragment(Packet& pkt, const PeerState& peer,
+                                                   const svr::Metadata& md,
+                                                   const svr::MetadataLayout& layout,
+                                                   size_t l4_len, uint64_t now_ms);
+  void ExpireSvrFragments(uint64_t now_ms);
+  // The WAN steps after the hop authentication (wan_receive.cc), shared by whole packets and
+  // packets rebuilt from SVR fragments.
+  Disposition HandleWanVerified(Packet& pkt, WanPacket& w, uint64_t now_ms);
   // Encodes the metadata of `s` for direction `d` into md_buf_; returns its size, 0 on failure.
   // health_only: just Security ID + a health-check request (TLV 46) for a live session.
   // tcp_syn: add TLV 12 (a UDP-transformed packet carrying the TCP SYN).
@@ -519,6 +563,8 @@ class Pipeline {
   std::unique_ptr<UuidIndex> uuids_;                      // sessions created from metadata
   std::unique_ptr<ReplayFilter> replay_;                  // null unless a peer policy asks for it
   std::unique_ptr<IpReassembly> reassembly_;              // fixed pool, allocated by Init
+  std::unique_ptr<svr::FragmentReassembler> svr_reassembly_;  // SVR fragments, allocated by Init
+  uint32_t svr_fragment_id_ = 0;                          // Extended ID of the next datagram
   std::vector<packet::MacAddress> macs_;
   std::vector<io::Port*> ports_;
   io::FramePool* pool_ = nullptr;

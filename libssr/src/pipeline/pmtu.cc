@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Pipeline path MTU (docs/protocol.md §2.14.2): a LAN packet toward a peer that would exceed the
 // peer's path MTU once SVR headers, metadata and trailers are added is dropped, and its sender is
-// told the largest packet that fits, so that its path MTU discovery converges:
+// told the largest packet that fits, so that its path MTU discovery converges (a packet that
+// carries metadata and fits without it leaves as SVR fragments instead, svr_fragment_path.h; a
+// too large one with metadata is told what fits without the metadata):
 //   IPv4 with DF set   ICMP destination unreachable, fragmentation needed (type 3 code 4) with
 //                      the next-hop MTU (RFC 792, RFC 1191);
 //   IPv6               ICMPv6 Packet Too Big (type 2) with the MTU, never below 1280 (RFC 4443);

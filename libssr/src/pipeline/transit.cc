@@ -4,6 +4,8 @@
 // payload untouched and metadata rebuilt for the next hop.
 #include "pipeline/pipeline.h"
 #include "pipeline/pipeline_internal.h"
+#include "pipeline/pmtu.h"
+#include "pipeline/svr_fragment_path.h"
 #include "session/translation.h"
 
 namespace ssr::pipeline {
@@ -143,8 +145,27 @@ Disposition Pipeline::Relay(Session& s, Direction d, Packet& pkt, const svr::Met
     return Disposition::kDropped;
   }
   // The payload (and its IV trailer, when encrypted end to end) passes through untouched; only
-  // the hop authentication is new.
-  const Disposition out = HopSealAndSend(next, *pkt.frame, lay, md_len + spec.body_length, now_ms);
+  // the hop authentication is new. Metadata that makes it exceed the next hop's path MTU when
+  // the packet would fit without: SVR fragments, as at the ingress (§2.14).
+  const size_t len = md_len + spec.body_length;
+  if (md_len > svr::kMetadataHeaderSize) {
+    Encapsulation enc;
+    enc.outer_headers = lay.payload_offset - lay.l3_offset;
+    enc.metadata = static_cast<uint32_t>(md_len);
+    enc.hop_trailer = next.hop_trailer;
+    Encapsulation bare = enc;
+    bare.metadata = 0;
+    SvrFragmentPlan plan;
+    if (OuterLengthForBody(enc, spec.body_length) > next.path_mtu &&
+        OuterLengthForBody(bare, spec.body_length) <= next.path_mtu &&
+        PlanSvrFragments(enc, spec.body_length, next.path_mtu, &plan)) {
+      const Disposition out =
+          SendSvrFragments(next, *pkt.frame, lay, md_len, len, plan, info, now_ms);
+      if (out == Disposition::kForwarded) Count(PipelineCounter::kTransitRelayed);
+      return out;
+    }
+  }
+  const Disposition out = HopSealAndSend(next, *pkt.frame, lay, len, now_ms);
   if (out == Disposition::kForwarded) Count(PipelineCounter::kTransitRelayed);
   return out;
 }

@@ -5,6 +5,7 @@
 //   (cookie check)        no session and no cookie: recovery only, no metadata or HMAC work
 //   DecodeHeaderSection   the clear header TLVs (the Security ID that selects the key, §4.8)
 //   VerifyHop             the hop authentication (HMAC tag or GCM trailer)
+//   (SVR fragment)        held for reassembly; the rebuilt packet continues below (§2.14)
 //   DecodePayloadSection  the protected payload TLVs, decrypted with the hop key
 //   (control)             a control message is consumed here (control.cc)
 //   ResolveSession        the session: existing, rebound by UUID, replaced, or new (egress/transit)
@@ -30,6 +31,7 @@ struct Pipeline::WanPacket {
   PeerState* peer = nullptr;
   session::LookupResult hit;   // the session of the outer tuple (resolved by ResolveSession)
   std::span<uint8_t> payload;  // the L4 payload: metadata, body, trailers
+  size_t trailer = 0;          // hop trailer bytes at its end (0: rebuilt from SVR fragments)
   size_t l_max = 0;            // the payload without the hop trailer
   svr::Metadata md;
   svr::MetadataLayout layout;
@@ -58,10 +60,49 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
   w.peer = peer;
   w.hit = hit;
   w.payload = payload;
-  if (!DecodeHeaderSection(w, has_cookie) || !VerifyHop(interface, pkt, w, now_ms) ||
-      !DecodePayloadSection(w, now_ms)) {
+  w.trailer = peer->recv_trailer;
+  if (!DecodeHeaderSection(w, has_cookie) || !VerifyHop(interface, pkt, w, now_ms)) {
     return Disposition::kDropped;
   }
+  if (w.has_md && w.md.Has(TlvField::kFragment)) {
+    // An SVR fragment (§2.14), authenticated on its own above: held until its datagram is
+    // complete; then pkt holds the whole packet, without hop trailer and Fragment TLV, which goes
+    // through the steps after authentication once. Only this branch produces such a packet, and
+    // only from fragments that passed VerifyHop.
+    if (const std::optional<Disposition> held =
+            ReassembleSvrFragment(pkt, *peer, w.md, w.layout, w.l4_len, now_ms)) {
+      return *held;
+    }
+    WanPacket whole;
+    whole.peer = peer;
+    whole.hit = sessions_->Lookup(pkt.key);
+    whole.payload = pkt.info.Payload(pkt.frame->bytes());
+    whole.trailer = 0;
+    if (!DecodeHeaderSection(whole, svr::StartsWithCookie(whole.payload))) {
+      return Disposition::kDropped;
+    }
+    if (!whole.has_md || whole.md.Has(TlvField::kFragment)) {  // never fragments twice
+      Count(PipelineCounter::kMdMalformed);
+      return Disposition::kDropped;
+    }
+    // The Security ID the first fragment was authenticated with (its metadata is this one).
+    whole.security_id = whole.md.Has(TlvField::kSecurityId) ? whole.md.security_id
+                                                              : w.security_id;
+    whole.l4_len = whole.payload.size();
+    if (whole.hit && whole.md.Has(TlvField::kSecurityId)) {
+      whole.hit.session->context = whole.security_id;
+    }
+    return HandleWanVerified(pkt, whole, now_ms);
+  }
+  return HandleWanVerified(pkt, w, now_ms);
+}
+
+// The steps after the hop authentication: the protected metadata, then control, relayed ICMP
+// errors, the session, and the egress or transit role.
+Disposition Pipeline::HandleWanVerified(Packet& pkt, WanPacket& w, uint64_t now_ms) {
+  PeerState* const peer = w.peer;
+  const std::span<uint8_t> payload = w.payload;
+  if (!DecodePayloadSection(w, now_ms)) return Disposition::kDropped;
   // An exact re-send of one of the session's last fast-path packets (replay_filter.h, §6).
   if (replay_ != nullptr && !w.has_md && w.hit && Replayed(*w.hit.session, *peer, payload)) {
     return Disposition::kDropped;
@@ -137,11 +178,11 @@ Disposition Pipeline::RecoverUnknownTuple(size_t interface, const Packet& pkt, P
 // (§4.8), else the one the session learned (VerifyHop). A payload too short for the hop trailer
 // fails authentication here.
 bool Pipeline::DecodeHeaderSection(WanPacket& w, bool has_cookie) {
-  if (w.payload.size() < w.peer->recv_trailer) {
+  if (w.payload.size() < w.trailer) {
     Count(PipelineCounter::kAuthFail);
     return false;
   }
-  w.l_max = w.payload.size() - w.peer->recv_trailer;
+  w.l_max = w.payload.size() - w.trailer;
   if (!has_cookie) return true;
   const svr::DecodeResult hr = svr::DecodeMetadataHeader(w.payload.first(w.l_max), &w.layout);
   if (hr == svr::DecodeResult::kNotMetadata) return true;

@@ -122,8 +122,21 @@ size_t FragmentReassembler::in_progress() const {
       std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.used; }));
 }
 
+size_t FragmentReassembler::Expire(uint64_t now_ms) {
+  size_t n = 0;
+  for (Slot& s : slots_) {
+    if (s.used && now_ms - s.first_seen_ms > options_.timeout_ms) {
+      s.used = false;
+      counters_.Increment(ReassemblyResult::kTimedOut);
+      ++n;
+    }
+  }
+  return n;
+}
+
 FragmentReassembler::Slot* FragmentReassembler::FindOrClaim(const util::IpAddress& source,
-                                                            uint32_t extended_id, uint64_t now_ms) {
+                                                            uint64_t flow, uint32_t extended_id,
+                                                            uint64_t now_ms) {
   Slot* free_slot = nullptr;
   Slot* oldest = nullptr;
   for (Slot& s : slots_) {
@@ -131,7 +144,7 @@ FragmentReassembler::Slot* FragmentReassembler::FindOrClaim(const util::IpAddres
       s.used = false;
       counters_.Increment(ReassemblyResult::kTimedOut);
     }
-    if (s.used && s.source == source && s.extended_id == extended_id) return &s;
+    if (s.used && s.source == source && s.flow == flow && s.extended_id == extended_id) return &s;
     if (!s.used && free_slot == nullptr) free_slot = &s;
     if (s.used && (oldest == nullptr || s.first_seen_ms < oldest->first_seen_ms)) oldest = &s;
   }
@@ -142,6 +155,7 @@ FragmentReassembler::Slot* FragmentReassembler::FindOrClaim(const util::IpAddres
   }
   s->used = true;
   s->source = source;
+  s->flow = flow;
   s->extended_id = extended_id;
   s->first_seen_ms = now_ms;
   s->total = 0;
@@ -155,7 +169,7 @@ FragmentReassembler::Slot* FragmentReassembler::FindOrClaim(const util::IpAddres
 ReassemblyResult FragmentReassembler::Add(const util::IpAddress& source, const Metadata& md,
                                           std::span<const uint8_t> encoded_md,
                                           std::span<const uint8_t> data, uint64_t now_ms,
-                                          Datagram* out) {
+                                          Datagram* out, uint64_t flow) {
   if (!md.Has(TlvField::kFragment)) return Record(ReassemblyResult::kMissingFragmentTlv);
   const FragmentInfo& f = md.fragment;
   const size_t start = size_t{f.offset} * 8;
@@ -166,7 +180,7 @@ ReassemblyResult FragmentReassembler::Add(const util::IpAddress& source, const M
     return Record(ReassemblyResult::kTooLarge);
   }
 
-  Slot* s = FindOrClaim(source, f.extended_id, now_ms);
+  Slot* s = FindOrClaim(source, flow, f.extended_id, now_ms);
   // Units this fragment covers: all of them must be new, or all already present (duplicate).
   const size_t first_unit = start / 8;
   const size_t last_unit = data.empty() ? first_unit : (end - 1) / 8;

@@ -18,6 +18,10 @@
 //  * Only UDP packets are fragmented: TCP segments carry metadata only on SYN/SYN-ACK (O-9), which
 //    have no room problem in practice; a TCP packet that does not fit is reported to the caller.
 //
+// The pipeline (libssr/src/pipeline/svr_fragment_path.{h,cc}) splits its composed packets itself
+// (after payload encryption, with a hop trailer per fragment, any carried protocol) and uses
+// FragmentReassembler on the receiving side; FragmentUdpPacket is the standalone splitter.
+//
 // Reassembly keeps a fixed number of slots with preallocated buffers (no allocation per packet);
 // a datagram that does not complete within the timeout, or that is pushed out by newer ones when
 // every slot is busy, is dropped and counted.
@@ -92,10 +96,13 @@ class FragmentReassembler {
   // Adds one fragment: `source` is the sending waypoint, `md` its decoded metadata (must have the
   // Fragment TLV), `encoded_md` the metadata bytes as received (kept for the first fragment), and
   // `data` the fragment's data bytes (L4 payload after the metadata). On kComplete, *out holds the
-  // datagram.
+  // datagram. `flow` narrows the key further (source, Extended ID, flow): the pipeline passes the
+  // outer tuple's ports and protocol, so two sessions' datagrams never mix.
   ReassemblyResult Add(const util::IpAddress& source, const Metadata& md,
                        std::span<const uint8_t> encoded_md, std::span<const uint8_t> data,
-                       uint64_t now_ms, Datagram* out);
+                       uint64_t now_ms, Datagram* out, uint64_t flow = 0);
+  // Drops the unfinished datagrams older than the timeout (counted kTimedOut); returns how many.
+  size_t Expire(uint64_t now_ms);
 
   const util::CounterArray<ReassemblyResult>& counters() const { return counters_; }
   size_t in_progress() const;
@@ -104,6 +111,7 @@ class FragmentReassembler {
   struct Slot {
     bool used = false;
     util::IpAddress source;
+    uint64_t flow = 0;
     uint32_t extended_id = 0;
     uint64_t first_seen_ms = 0;
     size_t total = 0;             // known once the last fragment arrived; 0 = unknown
@@ -114,7 +122,8 @@ class FragmentReassembler {
     std::vector<uint8_t> data;
     std::vector<uint8_t> first_md;
   };
-  Slot* FindOrClaim(const util::IpAddress& source, uint32_t extended_id, uint64_t now_ms);
+  Slot* FindOrClaim(const util::IpAddress& source, uint64_t flow, uint32_t extended_id,
+                    uint64_t now_ms);
   ReassemblyResult Record(ReassemblyResult r) {
     counters_.Increment(r);
     return r;
