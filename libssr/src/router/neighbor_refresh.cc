@@ -64,8 +64,20 @@ int NeighborRefresh::Refresh(const std::vector<std::unique_ptr<Worker>>& workers
     std::lock_guard<std::mutex> lock(hops_mu_);
     hops = next_hops_;
   }
+  for (const auto& w : workers) {
+    std::lock_guard<std::mutex> lock(w->shared().mu);
+    WorkerSnapshot& s = w->shared().snapshot;
+    for (size_t i = 0; i < s.neighbor_miss_count; ++i) {
+      hops.push_back({s.neighbor_misses[i].interface, s.neighbor_misses[i].address});
+    }
+    s.neighbor_miss_count = 0;
+  }
   int kicks = 0;
   const auto now = std::chrono::steady_clock::now();
+  // Bounded: entries older than the rate limit are of no use.
+  if (last_kick_.size() > 4096) {
+    std::erase_if(last_kick_, [&](const auto& e) { return now - e.second >= std::chrono::seconds(1); });
+  }
   for (const NextHop& h : hops) {
     const bool known = std::any_of(list.begin(), list.end(), [&](const NeighborEntry& e) {
       return e.interface == h.interface && e.address == h.address;
@@ -75,6 +87,7 @@ int NeighborRefresh::Refresh(const std::vector<std::unique_ptr<Worker>>& workers
     if (now - last < std::chrono::seconds(1)) continue;
     last = now;
     ++kicks;
+    kicks_.fetch_add(1, std::memory_order_relaxed);
     (void)KickNeighborResolution(os_names_[h.interface], h.address);
   }
   if (list == last_neighbors_) return kicks;

@@ -45,12 +45,15 @@ class NeighborRefresh {
 
   // Reads the kernel's neighbour table, publishes the router's entries to `workers` when they
   // changed (through WorkerShared when `running`, or applied directly when not), and kicks
-  // resolution of next hops the kernel does not know (each at most once per second). Returns
-  // the number of kicks.
+  // resolution of next hops the kernel does not know (each at most once per second): the
+  // configured ones (SetNextHops) and those the workers found no MAC for (their snapshots'
+  // neighbor_misses, taken here). Returns the number of kicks.
   int Refresh(const std::vector<std::unique_ptr<Worker>>& workers, bool running);
 
   // Neighbour lists published so far.
   uint64_t refreshes() const { return refreshes_.load(std::memory_order_relaxed); }
+  // Kernel resolutions asked so far.
+  uint64_t kicks() const { return kicks_.load(std::memory_order_relaxed); }
 
  private:
   const std::vector<std::string> os_names_;
@@ -61,6 +64,7 @@ class NeighborRefresh {
   std::map<std::pair<size_t, std::string>, std::chrono::steady_clock::time_point> last_kick_;
   uint64_t request_ = 0;
   std::atomic<uint64_t> refreshes_{0};
+  std::atomic<uint64_t> kicks_{0};
 };
 
 }  // namespace ssr::router

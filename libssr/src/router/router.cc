@@ -604,6 +604,7 @@ RouterStats Router::Stats() const {
   }
   s.session_events_delivered = m.events->delivered();
   s.neighbor_refreshes = m.neighbors->refreshes();
+  s.neighbor_kicks = m.neighbors->kicks();
   s.running = m.running;
   const config::Router* r = cfg->FindRouter(m.router_name);
 
