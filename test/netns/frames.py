@@ -12,9 +12,10 @@ the test created; AF_PACKET on IFACE).
       family): per round one overlapping pair, one tiny first fragment (8 bytes of a TCP header,
       to --tcp-port), one duplicate, one datagram never completed; then N first fragments of new datagram ids (never completed: the pool fills).
       Prints "frag-abuse sent=N" and what it sent per kind.
-  frames.py frag-wan IFACE DST_MAC SRC DST PORT [--count N]
+  frames.py frag-wan IFACE DST_MAC SRC DST PORT [--count N] [--first]
       non-first fragments of N datagram ids (never completed) from SRC (a spoofed peer address,
-      or any other address) to DST. Prints "frag-wan sent=N".
+      or any other address) to DST; with --first, first fragments with a UDP header to PORT
+      instead. Prints "frag-wan sent=N".
 """
 import argparse
 import os
@@ -160,7 +161,11 @@ def frag_wan(a):
     v6 = is6(a.src)
     ident = random.Random(os.getpid()).randrange(1 << 16)
     for i in range(a.count):
-        tx.ip(fragment(a.src, a.dst, ident + i, 10, False, bytes(48)), v6)
+        if a.first:
+            tx.ip(fragment(a.src, a.dst, ident + i, 0, True,
+                           udp(a.src, a.dst, 40004, a.port, bytes(120))[:64]), v6)
+        else:
+            tx.ip(fragment(a.src, a.dst, ident + i, 10, False, bytes(48)), v6)
     print(f"frag-wan sent={tx.sent}", flush=True)
 
 
@@ -178,6 +183,8 @@ def main():
             q.add_argument("--vlan", required=True)
         else:
             q.add_argument("--vlan", type=int, default=None)
+        if name == "frag-wan":
+            q.add_argument("--first", action="store_true")
         if name == "frag-abuse":
             q.add_argument("--rounds", type=int, default=10)
             q.add_argument("--flood", type=int, default=0)
