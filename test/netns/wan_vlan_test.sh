@@ -7,10 +7,11 @@
 # (arp_ignore 1), as a peer behind a trunk whose untagged VLAN is another network would be seen.
 # The WAN is a bridge in its own namespace (SSR_WAN_TAP) where dumpcap captures both directions.
 # Checks: ping and a 1 MiB TCP transfer cross both routers over IPv4 and IPv6 (sessions over the
-# IPv4 WAN), the datacenter learnt the branch's MAC from the kernel on wan0.20 (the peer was
-# resolved on the subinterface), every SVR frame on the WAN carries tag 20 and none is untagged,
-# and IP frames injected on the WAN untagged or with tag 30 (from the peer's address, to a
-# waypoint port) are dropped by the datacenter's gate (drop_wan_vlan).
+# IPv4 WAN; with wan0.20 this needs the routers to take the peers' MACs from the kernel's entries
+# on wan0.20 and to ask for resolution there, router/neighbor_refresh.h), every SVR frame on the
+# WAN carries tag 20 and no IP frame between the routers is untagged, ARP / ND ran tagged (with
+# wan0.20), and IP frames injected on the WAN untagged or with tag 30 (from the peer's address, to
+# a waypoint port) are all dropped by the datacenter's gate (drop_wan_vlan).
 #   wan_vlan_test.sh SSR_ROUTER XDP_PASS_OBJ
 # shellcheck source=test/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
