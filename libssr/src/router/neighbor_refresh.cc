@@ -130,7 +130,8 @@ int NeighborRefresh::Refresh(const std::vector<std::unique_ptr<Worker>>& workers
   const auto now = std::chrono::steady_clock::now();
   // Bounded: entries older than the rate limit are of no use.
   if (last_kick_.size() > 4096) {
-    std::erase_if(last_kick_, [&](const auto& e) { return now - e.second >= std::chrono::seconds(1); });
+    std::erase_if(last_kick_,
+                  [&](const auto& e) { return now - e.second >= std::chrono::seconds(1); });
   }
   for (const NextHop& h : hops) {
     const bool known = std::any_of(list.begin(), list.end(), [&](const NeighborEntry& e) {
