@@ -86,6 +86,9 @@ struct RouterStats {
   // waits for the callback thread).
   uint64_t session_events_dropped = 0;
   uint64_t neighbor_refreshes = 0;  // kernel neighbour-table reads applied to the workers
+  // Kernel resolutions asked for next hops without a MAC (configured next hops the kernel does
+  // not know, and hosts a worker found no MAC for, each at most once per second).
+  uint64_t neighbor_kicks = 0;
 
   // Every numeric value as "group.name" pairs, in a stable order: "gate.<reason>",
   // "pipeline.<counter>", "policy.<verdict>", "crypto.<counter>", "session.<counter>",

@@ -9,11 +9,19 @@
 // addressing array allocated once: Learn and Find never allocate. When it is full, learning a new
 // host replaces nothing and is counted by the caller (Learn returns false); static entries are
 // never overwritten by learning.
+//
+// Misses: the pipeline notes each next hop it found no MAC for (NoteMiss, at most kMaxMisses
+// distinct ones until the embedding program takes them with TakeMisses), so that the program can
+// ask the kernel to resolve exactly those hosts off the hot path (a server inside a service
+// prefix is known to nobody until its first packet; router/neighbor_refresh.h). Both are fixed
+// arrays: nothing is allocated.
 #ifndef SSR_PIPELINE_NEIGHBOR_TABLE_H_
 #define SSR_PIPELINE_NEIGHBOR_TABLE_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "absl/hash/hash.h"
@@ -22,8 +30,17 @@
 
 namespace ssr::pipeline {
 
+// A next hop the pipeline had no MAC for.
+struct NeighborMiss {
+  uint16_t interface = 0;
+  util::IpAddress address;
+  friend bool operator==(const NeighborMiss&, const NeighborMiss&) = default;
+};
+
 class NeighborTable {
  public:
+  static constexpr size_t kMaxMisses = 16;
+
   // `capacity` is rounded up to a power of two >= 2 x capacity (load <= 0.5).
   explicit NeighborTable(size_t capacity = 4096) {
     size_t n = 16;
@@ -49,6 +66,24 @@ class NeighborTable {
     return nullptr;
   }
   size_t size() const { return size_; }
+
+  // Records a next hop without a MAC (once until taken; dropped when kMaxMisses are pending).
+  void NoteMiss(uint16_t interface, const util::IpAddress& ip) {
+    const NeighborMiss m{interface, ip};
+    for (size_t i = 0; i < miss_count_; ++i) {
+      if (misses_[i] == m) return;
+    }
+    if (miss_count_ < kMaxMisses) misses_[miss_count_++] = m;
+  }
+  // Copies up to out.size() pending misses to `out`, forgets them, returns how many.
+  size_t TakeMisses(std::span<NeighborMiss> out) {
+    const size_t n = miss_count_ < out.size() ? miss_count_ : out.size();
+    for (size_t i = 0; i < n; ++i) out[i] = misses_[i];
+    for (size_t i = n; i < miss_count_; ++i) misses_[i - n] = misses_[i];
+    miss_count_ -= n;
+    return n;
+  }
+  size_t pending_misses() const { return miss_count_; }
 
  private:
   struct Slot {
@@ -84,6 +119,8 @@ class NeighborTable {
   std::vector<Slot> slots_;
   size_t mask_ = 0;
   size_t size_ = 0;
+  std::array<NeighborMiss, kMaxMisses> misses_{};
+  size_t miss_count_ = 0;
 };
 
 }  // namespace ssr::pipeline

@@ -80,6 +80,7 @@ inline bool Pipeline::ResolveL2(size_t interface, const util::IpAddress& next_ho
   const packet::MacAddress* mac = neighbors_.Find(static_cast<uint16_t>(interface), next_hop);
   if (mac == nullptr) {
     Count(PipelineCounter::kNoNeighbor);
+    neighbors_.NoteMiss(static_cast<uint16_t>(interface), next_hop);  // resolved off the hot path
     return false;
   }
   l2->dst = *mac;

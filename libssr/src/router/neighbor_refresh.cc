@@ -28,6 +28,47 @@ std::vector<NextHop> NextHopsOf(const config::Config& cfg, const config::Router&
   return out;
 }
 
+std::vector<uint16_t> NeighborVlansOf(const config::Router& r) {
+  std::vector<uint16_t> out;
+  out.reserve(r.interfaces.size());
+  for (const config::Interface& i : r.interfaces) out.push_back(i.vlan);
+  return out;
+}
+
+std::vector<NeighborDevice> NeighborDevicesOf(const std::vector<int>& ifindexes,
+                                              const std::vector<std::string>& os_names,
+                                              const std::vector<uint16_t>& vlans,
+                                              const std::vector<KernelVlanLink>& links) {
+  std::vector<NeighborDevice> out;
+  out.reserve(ifindexes.size());
+  for (size_t i = 0; i < ifindexes.size(); ++i) {
+    NeighborDevice d{ifindexes[i], i < os_names.size() ? os_names[i] : std::string()};
+    const uint16_t vlan = i < vlans.size() ? vlans[i] : 0;
+    if (vlan != 0) {
+      for (const KernelVlanLink& l : links) {
+        if (l.parent_ifindex == ifindexes[i] && l.vlan == vlan) {
+          d = {l.ifindex, l.name};
+          break;
+        }
+      }
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::vector<NeighborEntry> NeighborEntriesOf(const std::vector<NeighborDevice>& devices,
+                                             const std::vector<KernelNeighbor>& kernel) {
+  std::vector<NeighborEntry> list;
+  for (const KernelNeighbor& kn : kernel) {
+    for (size_t i = 0; i < devices.size(); ++i) {
+      if (devices[i].ifindex == kn.ifindex)
+        list.push_back({static_cast<uint16_t>(i), kn.address, kn.mac});
+    }
+  }
+  return list;
+}
+
 uint64_t NoNeighborDrops(const std::vector<std::unique_ptr<Worker>>& workers) {
   uint64_t sum = 0;
   for (const auto& w : workers) {
@@ -45,6 +86,11 @@ void NeighborRefresh::SetNextHops(std::vector<NextHop> hops) {
   next_hops_ = std::move(hops);
 }
 
+void NeighborRefresh::SetInterfaceVlans(std::vector<uint16_t> vlans) {
+  std::lock_guard<std::mutex> lock(hops_mu_);
+  vlans_ = std::move(vlans);
+}
+
 int NeighborRefresh::Refresh(const std::vector<std::unique_ptr<Worker>>& workers, bool running) {
   auto dump = DumpKernelNeighbors();
   if (!dump.ok()) {
@@ -52,30 +98,52 @@ int NeighborRefresh::Refresh(const std::vector<std::unique_ptr<Worker>>& workers
         absl::StrCat("kernel neighbours: ", dump.status().message()));
     return 0;
   }
-  std::vector<NeighborEntry> list;
-  for (const KernelNeighbor& kn : *dump) {
-    for (size_t i = 0; i < ifindexes_.size(); ++i) {
-      if (ifindexes_[i] == kn.ifindex)
-        list.push_back({static_cast<uint16_t>(i), kn.address, kn.mac});
-    }
-  }
   std::vector<NextHop> hops;
+  std::vector<uint16_t> vlans;
   {
     std::lock_guard<std::mutex> lock(hops_mu_);
     hops = next_hops_;
+    vlans = vlans_;
+  }
+  std::vector<KernelVlanLink> links;
+  if (std::any_of(vlans.begin(), vlans.end(), [](uint16_t v) { return v != 0; })) {
+    auto l = DumpKernelVlanLinks();
+    if (l.ok()) {
+      links = std::move(*l);
+    } else {
+      Log(LogSeverity::kWarning, "router",
+          absl::StrCat("kernel VLAN devices: ", l.status().message()));
+    }
+  }
+  const std::vector<NeighborDevice> devices =
+      NeighborDevicesOf(ifindexes_, os_names_, vlans, links);
+  std::vector<NeighborEntry> list = NeighborEntriesOf(devices, *dump);
+  for (const auto& w : workers) {
+    std::lock_guard<std::mutex> lock(w->shared().mu);
+    WorkerSnapshot& s = w->shared().snapshot;
+    for (size_t i = 0; i < s.neighbor_miss_count; ++i) {
+      hops.push_back({s.neighbor_misses[i].interface, s.neighbor_misses[i].address});
+    }
+    s.neighbor_miss_count = 0;
   }
   int kicks = 0;
   const auto now = std::chrono::steady_clock::now();
+  // Bounded: entries older than the rate limit are of no use.
+  if (last_kick_.size() > 4096) {
+    std::erase_if(last_kick_,
+                  [&](const auto& e) { return now - e.second >= std::chrono::seconds(1); });
+  }
   for (const NextHop& h : hops) {
     const bool known = std::any_of(list.begin(), list.end(), [&](const NeighborEntry& e) {
       return e.interface == h.interface && e.address == h.address;
     });
-    if (known || h.interface >= os_names_.size()) continue;
+    if (known || h.interface >= devices.size()) continue;
     auto& last = last_kick_[{h.interface, h.address.ToString()}];
     if (now - last < std::chrono::seconds(1)) continue;
     last = now;
     ++kicks;
-    (void)KickNeighborResolution(os_names_[h.interface], h.address);
+    kicks_.fetch_add(1, std::memory_order_relaxed);
+    (void)KickNeighborResolution(devices[h.interface].name, h.address);
   }
   if (list == last_neighbors_) return kicks;
   last_neighbors_ = list;

@@ -176,6 +176,89 @@ absl::StatusOr<std::vector<KernelNeighbor>> DumpKernelNeighbors() {
   }
 }
 
+namespace {
+
+// Attributes nested in `a` (IFLA_LINKINFO, IFLA_INFO_DATA), by type; later ones win.
+std::array<const rtattr*, 32> Nested(const rtattr* a) {
+  std::array<const rtattr*, 32> out{};
+  int len = static_cast<int>(RTA_PAYLOAD(a));
+  for (auto* n = static_cast<const rtattr*>(RTA_DATA(a)); RTA_OK(n, len); n = RTA_NEXT(n, len)) {
+    if (n->rta_type < out.size()) out[n->rta_type] = n;
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<KernelVlanLink>> DumpKernelVlanLinks() {
+  io::UniqueFd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (fd.get() < 0) return absl::InternalError(absl::StrCat("netlink socket: ", Errno(errno)));
+  struct {
+    nlmsghdr nh;
+    ifinfomsg ifi;
+  } req{};
+  req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg));
+  req.nh.nlmsg_type = RTM_GETLINK;
+  req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.nh.nlmsg_seq = 1;
+  req.ifi.ifi_family = AF_UNSPEC;
+  if (send(fd.get(), &req, req.nh.nlmsg_len, 0) < 0) {
+    return absl::InternalError(absl::StrCat("netlink send: ", Errno(errno)));
+  }
+  std::vector<KernelVlanLink> out;
+  std::vector<char> buf(1 << 16);
+  for (;;) {
+    const ssize_t n = recv(fd.get(), buf.data(), buf.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::InternalError(absl::StrCat("netlink recv: ", Errno(errno)));
+    }
+    size_t len = static_cast<size_t>(n);
+    for (auto* nh = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(nh, len);
+         nh = NLMSG_NEXT(nh, len)) {
+      if (nh->nlmsg_type == NLMSG_DONE) return out;
+      if (nh->nlmsg_type == NLMSG_ERROR) {
+        const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(nh));
+        return absl::InternalError(absl::StrCat("netlink RTM_GETLINK: ", Errno(-e->error)));
+      }
+      if (nh->nlmsg_type != RTM_NEWLINK) continue;
+      const auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(nh));
+      KernelVlanLink link;
+      link.ifindex = ifi->ifi_index;
+      bool is_vlan = false;
+      bool have_id = false;
+      int attr_len = static_cast<int>(IFLA_PAYLOAD(nh));
+      for (auto* a = IFLA_RTA(const_cast<ifinfomsg*>(ifi)); RTA_OK(a, attr_len);
+           a = RTA_NEXT(a, attr_len)) {
+        if (a->rta_type == IFLA_IFNAME) {
+          link.name = static_cast<const char*>(RTA_DATA(a));
+        } else if (a->rta_type == IFLA_LINK && RTA_PAYLOAD(a) == 4) {
+          std::memcpy(&link.parent_ifindex, RTA_DATA(a), 4);
+        } else if (a->rta_type == IFLA_LINKINFO) {
+          const auto info = Nested(a);
+          const rtattr* kind = info[IFLA_INFO_KIND];
+          if (kind == nullptr || std::strcmp(static_cast<const char*>(RTA_DATA(kind)), "vlan") != 0)
+            continue;
+          is_vlan = true;
+          const rtattr* data = info[IFLA_INFO_DATA];
+          if (data == nullptr) continue;
+          const auto vl = Nested(data);
+          if (vl[IFLA_VLAN_PROTOCOL] != nullptr && RTA_PAYLOAD(vl[IFLA_VLAN_PROTOCOL]) == 2) {
+            uint16_t proto = 0;
+            std::memcpy(&proto, RTA_DATA(vl[IFLA_VLAN_PROTOCOL]), 2);
+            if (ntohs(proto) != 0x8100) is_vlan = false;  // 802.1ad: not a WAN tag
+          }
+          if (vl[IFLA_VLAN_ID] != nullptr && RTA_PAYLOAD(vl[IFLA_VLAN_ID]) == 2) {
+            std::memcpy(&link.vlan, RTA_DATA(vl[IFLA_VLAN_ID]), 2);
+            have_id = true;
+          }
+        }
+      }
+      if (is_vlan && have_id && link.parent_ifindex != 0) out.push_back(std::move(link));
+    }
+  }
+}
+
 absl::Status KickNeighborResolution(const std::string& name, const util::IpAddress& address) {
   const int family = address.is_v4() ? AF_INET : AF_INET6;
   io::UniqueFd fd(socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));

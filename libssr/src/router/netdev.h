@@ -38,6 +38,16 @@ struct KernelNeighbor {
 // (reachable, stale, delay, probe, permanent, noarp).
 absl::StatusOr<std::vector<KernelNeighbor>> DumpKernelNeighbors();
 
+// An 802.1Q VLAN device (e.g. wan0.20) on top of another interface.
+struct KernelVlanLink {
+  int ifindex = 0;
+  int parent_ifindex = 0;  // IFLA_LINK
+  uint16_t vlan = 0;       // IFLA_VLAN_ID
+  std::string name;
+};
+// RTM_GETLINK dump of the VLAN devices (kind "vlan", protocol 802.1Q) of the namespace.
+absl::StatusOr<std::vector<KernelVlanLink>> DumpKernelVlanLinks();
+
 // Makes the kernel resolve `address` on interface `name` by sending one UDP datagram to its
 // discard port (9) through that interface. Errors are returned but harmless (e.g. off-link).
 absl::Status KickNeighborResolution(const std::string& name, const util::IpAddress& address);

@@ -464,6 +464,7 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
   impl->config = config;
   impl->recent[1] = cfg;
   impl->neighbors->SetNextHops(router::NextHopsOf(*cfg, *r));
+  impl->neighbors->SetInterfaceVlans(router::NeighborVlansOf(*r));
   impl->neighbors->Refresh(impl->workers, /*running=*/false);
   for (auto& w : impl->workers) w->Publish(true);
   Log(LogSeverity::kInfo, "router",
@@ -589,6 +590,7 @@ absl::Status Router::Reload(const Config& config) {
   m.config = config;
   m.generation = gen;
   m.neighbors->SetNextHops(router::NextHopsOf(*cfg, *next));
+  m.neighbors->SetInterfaceVlans(router::NeighborVlansOf(*next));
   ++m.reloads_ok;
   while (m.recent.size() > 4) m.recent.erase(m.recent.begin());
   return absl::OkStatus();
@@ -608,6 +610,7 @@ RouterStats Router::Stats() const {
   }
   s.session_events_delivered = m.events->delivered();
   s.neighbor_refreshes = m.neighbors->refreshes();
+  s.neighbor_kicks = m.neighbors->kicks();
   s.running = m.running;
   const config::Router* r = cfg->FindRouter(m.router_name);
 

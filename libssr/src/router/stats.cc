@@ -39,6 +39,7 @@ std::vector<CounterValue> RouterStats::Flatten() const {
   out.push_back({"router.session_events_delivered", session_events_delivered, false});
   out.push_back({"router.session_events_dropped", session_events_dropped, false});
   out.push_back({"router.neighbor_refreshes", neighbor_refreshes, false});
+  out.push_back({"router.neighbor_kicks", neighbor_kicks, false});
   return out;
 }
 

@@ -130,6 +130,9 @@ void Worker::Publish(bool wait_for_lock) {
   s.polls = polls_;
   s.idle_sleeps = idle_sleeps_;
   s.events_dropped = events_dropped_;
+  const size_t room = s.neighbor_misses.size() - s.neighbor_miss_count;
+  s.neighbor_miss_count += pipeline_->neighbors().TakeMisses(
+      std::span<pipeline::NeighborMiss>(s.neighbor_misses).subspan(s.neighbor_miss_count, room));
 }
 
 void Worker::Emit(const RawSessionEvent& e) {

@@ -83,6 +83,10 @@ struct WorkerSnapshot {
   uint64_t polls = 0;
   uint64_t idle_sleeps = 0;
   uint64_t events_dropped = 0;
+  // Next hops the pipeline found no MAC for since the control thread last took them
+  // (NeighborRefresh::Refresh): the pipeline's misses are appended at each Publish.
+  std::array<pipeline::NeighborMiss, pipeline::NeighborTable::kMaxMisses> neighbor_misses{};
+  size_t neighbor_miss_count = 0;
 };
 
 struct WorkerShared {
