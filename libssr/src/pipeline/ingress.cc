@@ -110,6 +110,10 @@ Disposition Pipeline::LocalForward(Session& s, Direction d, Packet& pkt, uint64_
   util::IpAddress next_hop = out.dst;
   const config::ServiceRoute* route = router().RouteForService(s.service);
   if (d == Direction::kForward && route != nullptr && route->gateway) next_hop = *route->gateway;
+  // Over the outgoing interface's MTU and not to be fragmented: the sender is told (§2.14.3).
+  if (info.l3_length > if_mtu_[out.side] && !MayFragment(pkt)) [[unlikely]] {
+    return PacketTooBig(pkt, if_mtu_[out.side], now_ms);
+  }
   L2Header l2;
   if (!ResolveL2(out.side, next_hop, out.vlan, &l2)) return Disposition::kDropped;
   ComposeSpec spec = ForwardedSpec(info, l2, out);
@@ -124,8 +128,7 @@ Disposition Pipeline::LocalForward(Session& s, Direction d, Packet& pkt, uint64_
   }
   pkt.frame->length = FinalizeFrame(pkt.buffer(), lay, spec.body_length);
   Count(PipelineCounter::kLocalBreakout);
-  Transmit(out.side, *pkt.frame);
-  return Disposition::kForwarded;
+  return SendToLan(out.side, pkt, lay.l3_offset, false);
 }
 
 Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_ms) {
@@ -196,9 +199,9 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
     enc.payload_cipher = state_.services[s.service]->payload->policy().cipher;
   }
   enc.hop_trailer = peer.hop_trailer;
-  // An IPv4 packet without DF over an IPv4 peer path is sent as outer fragments instead
-  // (outer_fragment.h); over an IPv6 path it is dropped (exceeds_mtu_df_clear).
-  const bool fragment = info.ip_version == 4 && !info.dont_fragment && outer.dst.is_v4();
+  // An IPv4 packet without DF, or a datagram reassembled here, is sent as outer IPv4 / IPv6
+  // fragments instead (outer_fragment.h): never refused.
+  const bool fragment = MayFragment(pkt);
   if (!fragment && OuterLengthForBody(enc, payload.size()) > peer.path_mtu) {
     return PacketTooBig(pkt, LargestInner(enc, peer.path_mtu), now_ms);
   }

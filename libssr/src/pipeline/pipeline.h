@@ -98,12 +98,13 @@ namespace ssr::pipeline {
   X(kNotIp, "not_ip", "dropped: not IPv4/IPv6 (ARP/ND belong to the kernel, XDP passes them)", kDrop) \
   X(kIpFragment, "ip_fragment", "IP fragment received (either side), handed to reassembly (§2.14.1)") \
   X(kIpFragReassembled, "ip_frag_reassembled", "datagram reassembled from IP fragments, processed as one packet") \
+  X(kIpFragLargeBuffer, "ip_frag_large_buffer", "reassembled datagram too large for its frame (with room for SVR), rebuilt in the worker's large frame (§2.14.1)") \
   X(kIpFragTiny, "ip_frag_tiny", "dropped: first fragment too small to hold the whole transport header (RFC 1858)", kDrop) \
   X(kIpFragOverlap, "ip_frag_overlap", "dropped: fragment overlapping one held; its datagram is discarded", kDrop) \
   X(kIpFragDuplicate, "ip_frag_duplicate", "dropped: fragment already held (same offset and length)", kDrop) \
   X(kIpFragBadLength, "ip_frag_bad_length", "dropped: empty or misaligned fragment, or datagram end inconsistent; datagram discarded", kDrop) \
   X(kIpFragTooMany, "ip_frag_too_many", "dropped: more fragments than a datagram may have (16); datagram discarded", kDrop) \
-  X(kIpFragTooBig, "ip_frag_too_big", "dropped: datagram larger than one frame can hold (4096 bytes of data); datagram discarded", kDrop) \
+  X(kIpFragTooBig, "ip_frag_too_big", "dropped: datagram larger than 9216 bytes of data (or than the worker's large frame); datagram discarded", kDrop) \
   X(kIpFragPoolFull, "ip_frag_pool_full", "dropped: fragment of a new datagram while every reassembly slot is in use", kDrop) \
   X(kIpFragDiscarded, "ip_frag_discarded", "dropped: fragment of a datagram already discarded", kDrop) \
   X(kIpFragNested, "ip_frag_nested", "dropped: reassembled datagram still a fragment (a second IPv6 fragment header)", kDrop) \
@@ -141,9 +142,15 @@ namespace ssr::pipeline {
   X(kTooBigNoAddress, "too_big_no_address",                                                     \
     "dropped: IPv4 LAN packet over the path MTU; its LAN interface has no IPv4 address to send frag-needed from", kDrop) \
   X(kExceedsMtuDfClear, "exceeds_mtu_df_clear",                                                 \
-    "dropped: IPv4 LAN packet without DF over the path MTU that could not be fragmented (IPv6 outer path, §2.14.2)", kDrop) \
+    "dropped: packet allowed to be fragmented over the path MTU whose outer packet could not be split (over 32 fragments, DF on the outer header; §2.14.2)", kDrop) \
   X(kOuterFragmented, "outer_fragmented",                                                       \
-    "outer IPv4 fragments sent for LAN packets without DF over the path MTU (frames, §2.14.2)")   \
+    "outer IPv4 / IPv6 fragments sent for LAN packets without DF or reassembled datagrams over the path MTU (frames, §2.14.2)") \
+  X(kLanFragmented, "lan_fragmented",                                                           \
+    "IP fragments sent on a LAN interface for packets larger than its MTU (frames, §2.14.3)")     \
+  X(kLanExceedsMtu, "lan_exceeds_mtu",                                                          \
+    "dropped: packet toward a LAN larger than the interface's MTU that may not be fragmented (IPv4 with DF, IPv6 not reassembled here; §2.14.3)", kDrop) \
+  X(kLargeFrameUnsent, "large_frame_unsent",                                                    \
+    "dropped: packet in the worker's large frame on a path that does not split it, larger than a pool frame (§2.14.1)", kDrop) \
   X(kTcpInvalid, "tcp_invalid", "dropped: strict transport-state enforcement", kDrop)             \
   X(kTcpRstOutOfWindow, "tcp_rst_out_of_window", "dropped: TCP RST outside the receiver's window (§6)", kDrop) \
   X(kTcpFinOutOfWindow, "tcp_fin_out_of_window", "dropped: TCP FIN outside the receiver's window (§6)", kDrop) \
@@ -343,9 +350,11 @@ class Pipeline {
   absl::Status Init();
   absl::StatusOr<State> BuildState(std::shared_ptr<const config::Config> config) const;
   const config::Config& config() const { return *state_.config; }
+  void SetInterfaceMtus();  // if_mtu_ from the router's interfaces
 
   // Core (pipeline.cc): classification by side, session admission and removal, transmission.
-  Disposition Handle(size_t interface, io::Frame& frame, uint64_t now_ms);
+  // reassembled: the frame holds a datagram this router reassembled from IP fragments (§2.14.1).
+  Disposition Handle(size_t interface, io::Frame& frame, uint64_t now_ms, bool reassembled = false);
   // An IP fragment (slow path, pipeline.cc): held, dropped (counted), or the completed datagram
   // written into `frame` and handled as one packet.
   Disposition HandleFragment(size_t interface, io::Frame& frame, const packet::PacketInfo& info,
@@ -465,10 +474,28 @@ class Pipeline {
   // (an IPv4 LAN packet without DF, §2.14.2; SendOuterFragments).
   Disposition HopSealAndSend(PeerState& peer, io::Frame& frame, const ComposedLayout& lay,
                              size_t len, uint64_t now_ms, bool fragment = false);
-  // Outer fragmentation (outer_fragment.cc): splits the sealed outer IPv4 packet in `frame` into
-  // fragments that fit peer.path_mtu (frames from the pool, all or none) and queues them all;
-  // kDropped (counted) leaves `frame` to the caller, unchanged.
-  Disposition SendOuterFragments(PeerState& peer, io::Frame& frame, uint32_t l3_offset);
+  // Fragmentation (outer_fragment.cc, §2.14.2 / §2.14.3): splits the IP packet at l3_offset of
+  // `frame` into IPv4 fragments (its id kept, or a fresh one from the worker's counter when
+  // fresh_ipv4_id) or IPv6 fragments (a fragment header with NextFragmentId()) of at most `mtu`
+  // bytes, and at most a pool frame, and queues them all on `interface` (frames from the pool,
+  // all or none: no_frame). The large frame is never queued: all its pieces are copied, and it is
+  // copied whole when it fits. Counts `sent` per fragment; kDropped (`fail` or no_frame counted)
+  // leaves `frame` to the caller, unchanged.
+  Disposition SendFragments(size_t interface, io::Frame& frame, uint32_t l3_offset, uint32_t mtu,
+                            bool fresh_ipv4_id, PipelineCounter sent, PipelineCounter fail);
+  // The large frame on a path that does not split (Transmit): copied into one pool frame.
+  void TransmitLarge(size_t interface, const io::Frame& frame);
+  uint32_t NextFragmentId();
+  // LAN egress (lan_fragment.cc, §2.14.3): queues pkt's composed frame (IP header at l3_offset)
+  // on LAN interface `interface`; a packet over the interface's MTU, or in the large frame, goes
+  // to SendLanFragments: split when it may be (a datagram reassembled here, IPv4 without DF),
+  // else dropped (lan_exceeds_mtu).
+  inline Disposition SendToLan(size_t interface, Packet& pkt, uint32_t l3_offset,
+                               bool fresh_ipv4_id);
+  Disposition SendLanFragments(size_t interface, Packet& pkt, uint32_t l3_offset,
+                               bool fresh_ipv4_id);
+  // Whether a LAN packet may be split into IP fragments by this router.
+  static bool MayFragment(const Packet& pkt);
   // Encodes the metadata of `s` for direction `d` into md_buf_; returns its size, 0 on failure.
   // health_only: just Security ID + a health-check request (TLV 46) for a live session.
   // tcp_syn: add TLV 12 (a UDP-transformed packet carrying the TCP SYN).
@@ -486,6 +513,12 @@ class Pipeline {
   std::unique_ptr<UuidIndex> uuids_;                      // sessions created from metadata
   std::unique_ptr<ReplayFilter> replay_;                  // null unless a peer policy asks for it
   std::unique_ptr<IpReassembly> reassembly_;              // fixed pool, allocated by Init
+  // The large frame (kLargeFrameSize, outer_fragment.h): a reassembled datagram that does not
+  // fit its received frame is rebuilt and processed here; never given to a port or the pool.
+  std::unique_ptr<uint8_t[]> large_;
+  uint32_t large_pool_capacity_ = 0;  // capacity of the pool's frames (learnt when spilling)
+  uint32_t fragment_id_ = 0;          // IPv6 / fresh IPv4 fragment ids (random start)
+  std::vector<uint32_t> if_mtu_;      // config mtu per interface index
   std::vector<packet::MacAddress> macs_;
   std::vector<io::Port*> ports_;
   io::FramePool* pool_ = nullptr;
