@@ -219,6 +219,74 @@ TEST_CASE("Big datagrams: the egress refuses what it may not fragment toward its
   }
 }
 
+TEST_CASE("Big datagrams: local breakout over a smaller LAN MTU fragments what it may and tells "
+          "the sender otherwise",
+          "[pipeline][lan-fragment][pmtu]") {
+  // Router A routes voice to a LAN next hop on lan0 itself, whose MTU is 1280.
+  std::string text = DualStackConfigText(false);
+  text = Replace(text, "service_routes { name: \"voice-via-dc\" service: \"voice\" peer: \"datacenter\" }",
+                 "service_routes { name: \"voice-via-dc\" service: \"voice\" next_hop { interface: \"lan0\" } }");
+  const size_t lan = text.find("name: \"lan0\"");
+  REQUIRE(lan != std::string::npos);
+  text.insert(lan, "mtu: 1280 ");
+  RigOptions o;
+  o.config = LoadConfig(text);
+  Rig rig(o);
+  rig.a().neighbors().SetStatic(kLan, Ip("10.20.2.5"), kServerMac);
+  rig.a().neighbors().SetStatic(kLan, Ip("fd00:20:2::5"), kServerMac);
+  auto to_server = [&] {
+    std::vector<Bytes> out;
+    for (const Bytes& f : rig.to_client_) {
+      if (std::equal(kServerMac.begin(), kServerMac.end(), f.begin())) out.push_back(f);
+    }
+    return out;
+  };
+  SECTION("IPv4 without DF: fragments of <= 1280") {
+    PacketSpec p = Datagram(false, 1400 - 28);
+    rig.FromClient(rig.ClientFrame(p));
+    rig.Step();
+    const auto out = to_server();
+    REQUIRE(out.size() == 2);
+    Bytes expected = rig.ClientFrame(p);
+    std::copy(kServerMac.begin(), kServerMac.end(), expected.begin());
+    std::copy(rig.a_mac_lan_.begin(), rig.a_mac_lan_.end(), expected.begin() + 6);
+    const Bytes got = Reassemble(out, 1280);
+    CHECK(std::equal(got.begin() + 34, got.end(), expected.begin() + 34, expected.end()));
+    CHECK(got.size() == expected.size());
+    CHECK(Get(rig.a(), PipelineCounter::kLanFragmented) == 2);
+    CHECK(Get(rig.a(), PipelineCounter::kLocalBreakout) == 1);
+  }
+  SECTION("IPv4 with DF and IPv6 sent whole: frag-needed / Packet Too Big with 1280") {
+    PacketSpec p = Datagram(false, 1400 - 28);
+    p.dont_fragment = true;
+    rig.FromClient(rig.ClientFrame(p));
+    rig.FromClient(rig.ClientFrame(Datagram(true, 1400 - 48)));
+    rig.Step();
+    CHECK(to_server().empty());
+    REQUIRE(rig.to_client_.size() == 2);
+    packet::PacketInfo e4, e6;
+    REQUIRE(packet::ParseFrame(rig.to_client_[0], &e4) == packet::ParseResult::kOk);
+    REQUIRE(packet::ParseFrame(rig.to_client_[1], &e6) == packet::ParseResult::kOk);
+    CHECK(e4.icmp_is_error);
+    CHECK(packet::LoadBe16(rig.to_client_[0].data() + e4.l4_offset + 6) == 1280);
+    CHECK(e6.icmp_is_error);
+    CHECK(packet::LoadBe32(rig.to_client_[1].data() + e6.l4_offset + 4) == 1280);
+    CHECK(Get(rig.a(), PipelineCounter::kTooBigSent) == 2);
+  }
+  SECTION("a 4000-byte IPv6 datagram the client fragmented: fragments of <= 1280") {
+    const PacketSpec p = Datagram(true, 4000);
+    for (const Bytes& f : Fragments(rig.ClientFrame(p), {1448, 2896}, 3)) rig.FromClient(f);
+    rig.Step();
+    const auto out = to_server();
+    REQUIRE(out.size() == 4);
+    const Bytes got = Reassemble(out, 1280);
+    const Bytes expected = rig.ClientFrame(p);
+    CHECK(std::equal(got.begin() + 54, got.end(), expected.begin() + 54, expected.end()));
+    CHECK(Get(rig.a(), PipelineCounter::kIpFragLargeBuffer) == 1);
+    CHECK(Get(rig.a(), PipelineCounter::kTooBigSent) == 0);
+  }
+}
+
 TEST_CASE("Big datagrams: frame pool exhaustion sends nothing of a datagram and counts no_frame",
           "[pipeline][lan-fragment][outer-fragment]") {
   auto rig = DualStackRig(false);
