@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Datagrams larger than a frame make no heap allocation (docs/protocol.md §2.14.1-§2.14.3): a
+// Datagrams larger than a frame make no heap allocation (docs/protocol.md §2.14.1, §2.14.2): a
 // 4000-byte UDP datagram in 3 IP fragments is reassembled in router A's large frame, leaves as
 // outer IPv4 / IPv6 fragments, is reassembled in router B's large frame and delivered as LAN
 // fragments, for IPv4 and IPv6 clients over IPv4 and IPv6 peer paths.

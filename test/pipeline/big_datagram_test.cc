@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Datagrams larger than a frame and packets larger than an egress MTU (docs/protocol.md §2.14.1,
-// §2.14.2, §2.14.3): a 4000-byte UDP datagram a host sent in IP fragments crosses two routers
+// §2.14.2): a 4000-byte UDP datagram a host sent in IP fragments crosses two routers
 // with MTU 1500 everywhere, on IPv4 and IPv6, over IPv4 and IPv6 peer paths, in both directions.
 // Router A reassembles it in its large frame, sends the outer packet as IPv4 / IPv6 fragments,
 // router B reassembles those and delivers the datagram as IP fragments of at most 1500 bytes;
@@ -55,7 +55,7 @@ std::unique_ptr<Rig> DualStackRig(bool v6_wan) {
 }
 
 // What the receiver should put together for `expected`: over an IPv6 peer path an IPv4 header
-// is rebuilt by the far router with id 0 before it is fragmented under a fresh id (§2.14.3), so
+// is rebuilt by the far router with id 0 before it is fragmented under a fresh id (§2.14.2), so
 // the id (and checksum) are taken from what arrived.
 Bytes Normalize(Bytes expected, const Bytes& got, bool v4_over_v6) {
   if (!v4_over_v6 || got.size() < 34) return expected;

@@ -273,7 +273,7 @@ TEST_CASE("IP fragments: a datagram too large to process whole fails with a coun
     CHECK(Get(rig.a(), PipelineCounter::kOuterFragmented) == 2);
     CHECK(Get(rig.a(), PipelineCounter::kExceedsMtuDfClear) == 0);
     // B reassembles the outer packet; the 2000-byte datagram is over its LAN MTU (1500): it
-    // leaves as 2 IP fragments again (§2.14.3).
+    // leaves as 2 IP fragments again (§2.14.2).
     REQUIRE(rig.to_server_.size() == 2);
     CHECK(Get(rig.b(), PipelineCounter::kLanFragmented) == 2);
     CHECK(Reassemble(rig.to_server_, 1500) == rig.AtServer(req));

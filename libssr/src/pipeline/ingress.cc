@@ -110,7 +110,7 @@ Disposition Pipeline::LocalForward(Session& s, Direction d, Packet& pkt, uint64_
   util::IpAddress next_hop = out.dst;
   const config::ServiceRoute* route = router().RouteForService(s.service);
   if (d == Direction::kForward && route != nullptr && route->gateway) next_hop = *route->gateway;
-  // Over the outgoing interface's MTU and not to be fragmented: the sender is told (§2.14.3).
+  // Over the outgoing interface's MTU and not to be fragmented: the sender is told (§2.14.2).
   if (info.l3_length > if_mtu_[out.side] && !MayFragment(pkt)) [[unlikely]] {
     return PacketTooBig(pkt, if_mtu_[out.side], now_ms);
   }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// LAN egress fragmentation (docs/protocol.md §2.14.3; the splitters and the design note are in
+// LAN egress fragmentation (docs/protocol.md §2.14.2; the splitters and the design note are in
 // outer_fragment.h). A packet leaving on a LAN interface larger than the interface's MTU (config
 // `mtu`, default 1500) is split into IP fragments of at most that MTU, each in a pool frame:
 //   a datagram this router reassembled (the packet, or the outer packet that carried it)

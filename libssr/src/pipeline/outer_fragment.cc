@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// IP fragmentation of packets the router sends (outer_fragment.h, docs/protocol.md §2.14.2,
-// §2.14.3): SplitIpv4, SplitIpv6 and the pipeline hooks Pipeline::SendFragments (called by
+// IP fragmentation of packets the router sends (outer_fragment.h, docs/protocol.md §2.14.2):
+// SplitIpv4, SplitIpv6 and the pipeline hooks Pipeline::SendFragments (called by
 // HopSealAndSend for packets ToPeer marked fragmentable, and by the LAN egress for packets over
 // the interface's MTU) and Pipeline::TransmitLarge (a packet in the large frame on a path that
 // does not split).

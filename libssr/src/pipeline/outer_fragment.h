@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Fragmenting packets the router sends: outer SVR packets toward a peer (docs/protocol.md
-// §2.14.2) and packets toward a LAN interface larger than its MTU (§2.14.3).
+// Fragmenting packets the router sends (docs/protocol.md §2.14.2): outer SVR packets toward a
+// peer, and packets toward a LAN interface larger than its MTU.
 //
 // Design note. An IPv4 LAN packet without DF may be fragmented by any router on its way (RFC 791).
 // When such a packet (or a datagram this router reassembled from IP fragments, §2.14.1) no longer

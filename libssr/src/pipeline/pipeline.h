@@ -35,8 +35,10 @@
 // IP fragments (either side) are reassembled in a bounded per-worker pool and the datagram is
 // processed as one packet (ip_reassembly.h, §2.14.1); the fast path never looks at the pool.
 // Over-MTU LAN packets (§2.14.2): a sender that can act on it is told the size that fits
-// (`too_big_sent`); an IPv4 packet without DF leaves as outer IPv4 fragments
-// (`outer_fragmented`; over an IPv6 peer path it is dropped, `exceeds_mtu_df_clear`).
+// (`too_big_sent`); an IPv4 packet without DF, or a datagram reassembled here, leaves as outer
+// IPv4 / IPv6 fragments (`outer_fragmented`). Packets larger than a LAN interface's MTU leave
+// as IP fragments when they may be split (`lan_fragmented`, lan_fragment.cc). A reassembled
+// datagram too large for its frame is processed in the worker's large frame (outer_fragment.h).
 // Limits of this version (documented, counted): no SVR fragmentation of its own, no peer layer (BFD / link tests to UDP 1280
 // are dropped, `peer_liveness`); MovePeerPath exists but the router never calls it.
 //
@@ -53,7 +55,9 @@
 //   ip_reassembly.{h,cc}  the per-worker IP fragment pool (Pipeline::HandleFragment in
 //                    pipeline.cc feeds it; §2.14.1).
 //   pmtu.{h,cc}      path MTU: frag-needed / Packet Too Big for LAN packets that no longer fit.
-//   outer_fragment.{h,cc}  outer IPv4 fragmentation of sealed packets from DF-clear LAN packets.
+//   outer_fragment.{h,cc}  outer IPv4 / IPv6 fragmentation of sealed packets from DF-clear LAN
+//                    packets and reassembled datagrams; the large frame (TransmitLarge).
+//   lan_fragment.cc  packets over a LAN interface's MTU split into IP fragments (SendToLan).
 //   control.cc       control messages received and sent (§2.16), their rate limit, NAT keep-alives.
 //   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
 //                    metadata encoding (EncodeWith / BuildMetadata), HopSealAndSend.
@@ -146,9 +150,9 @@ namespace ssr::pipeline {
   X(kOuterFragmented, "outer_fragmented",                                                       \
     "outer IPv4 / IPv6 fragments sent for LAN packets without DF or reassembled datagrams over the path MTU (frames, §2.14.2)") \
   X(kLanFragmented, "lan_fragmented",                                                           \
-    "IP fragments sent on a LAN interface for packets larger than its MTU (frames, §2.14.3)")     \
+    "IP fragments sent on a LAN interface for packets larger than its MTU (frames, §2.14.2)")     \
   X(kLanExceedsMtu, "lan_exceeds_mtu",                                                          \
-    "dropped: packet toward a LAN larger than the interface's MTU that may not be fragmented (IPv4 with DF, IPv6 not reassembled here; §2.14.3)", kDrop) \
+    "dropped: packet toward a LAN larger than the interface's MTU that may not be fragmented (IPv4 with DF, IPv6 not reassembled here; §2.14.2)", kDrop) \
   X(kLargeFrameUnsent, "large_frame_unsent",                                                    \
     "dropped: packet in the worker's large frame on a path that does not split it, larger than a pool frame (§2.14.1)", kDrop) \
   X(kTcpInvalid, "tcp_invalid", "dropped: strict transport-state enforcement", kDrop)             \
@@ -455,7 +459,7 @@ class Pipeline {
 
   // Path MTU (pmtu.cc, §2.14.2; the path MTU is PeerState::path_mtu): a LAN packet that does
   // not fit once SVR is added is dropped and its sender told the size that fits (ICMP frag-needed for IPv4 with
-  // DF, ICMPv6 Packet Too Big), rate limited; IPv4 without DF is dropped (counted).
+  // DF, ICMPv6 Packet Too Big), rate limited; also used by local breakout over a smaller LAN MTU.
   Disposition PacketTooBig(Packet& pkt, uint32_t usable_mtu, uint64_t now_ms);
   bool TooBigAllowed(uint64_t now_ms);
   uint64_t too_big_tokens_ = 0;   // thousandths of a token
@@ -470,11 +474,12 @@ class Pipeline {
   // Appends the hop authentication to the L4 payload of a composed frame (len bytes so far),
   // finalizes lengths and checksums, checks the WAN MTU and queues the frame toward `peer`.
   // kDropped (counted) leaves the frame untransmitted: the caller still owns it.
-  // fragment: the packet may be split into outer IPv4 fragments when it exceeds the path MTU
-  // (an IPv4 LAN packet without DF, §2.14.2; SendOuterFragments).
+  // fragment: the packet may be split into outer IPv4 / IPv6 fragments when it exceeds the path
+  // MTU (an IPv4 LAN packet without DF or a reassembled datagram, §2.14.2; SendFragments). A
+  // packet in the large frame is always split or copied into pool frames.
   Disposition HopSealAndSend(PeerState& peer, io::Frame& frame, const ComposedLayout& lay,
                              size_t len, uint64_t now_ms, bool fragment = false);
-  // Fragmentation (outer_fragment.cc, §2.14.2 / §2.14.3): splits the IP packet at l3_offset of
+  // Fragmentation (outer_fragment.cc, §2.14.2): splits the IP packet at l3_offset of
   // `frame` into IPv4 fragments (its id kept, or a fresh one from the worker's counter when
   // fresh_ipv4_id) or IPv6 fragments (a fragment header with NextFragmentId()) of at most `mtu`
   // bytes, and at most a pool frame, and queues them all on `interface` (frames from the pool,
@@ -486,7 +491,7 @@ class Pipeline {
   // The large frame on a path that does not split (Transmit): copied into one pool frame.
   void TransmitLarge(size_t interface, const io::Frame& frame);
   uint32_t NextFragmentId();
-  // LAN egress (lan_fragment.cc, §2.14.3): queues pkt's composed frame (IP header at l3_offset)
+  // LAN egress (lan_fragment.cc, §2.14.2): queues pkt's composed frame (IP header at l3_offset)
   // on LAN interface `interface`; a packet over the interface's MTU, or in the large frame, goes
   // to SendLanFragments: split when it may be (a datagram reassembled here, IPv4 without DF),
   // else dropped (lan_exceeds_mtu).
