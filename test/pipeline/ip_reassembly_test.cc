@@ -157,7 +157,7 @@ TEST_CASE("IP reassembly: too many fragments and too large datagrams are discard
 }
 
 TEST_CASE("IP reassembly: a datagram that does not fit the frame with the tail room asked for is "
-          "written into the spill buffer; one over kMaxData is discarded",
+          "written into the spill buffer, and one over kMaxData is discarded",
           "[pipeline][ip-fragment]") {
   IpReassembly r(4, 1000);
   std::vector<uint8_t> spill(16384, 0);
