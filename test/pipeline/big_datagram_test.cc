@@ -287,6 +287,44 @@ TEST_CASE("Big datagrams: local breakout over a smaller LAN MTU fragments what i
   }
 }
 
+TEST_CASE("Big datagrams: a path that does not split (a TCP reset answering a reassembled "
+          "segment) copies the large frame into a pool frame",
+          "[pipeline][ip-fragment][svr-7.27]") {
+  Rig rig;
+  // A 4000-byte TCP segment without SYN in 3 fragments: no session, answered with an RST built
+  // in the large frame the segment was reassembled in.
+  PacketSpec ack;
+  ack.src = Ip("10.10.1.10");
+  ack.dst = Ip("10.20.1.20");
+  ack.protocol = packet::kIpProtoTcp;
+  ack.src_port = 41000;
+  ack.dst_port = 443;
+  ack.tcp_flags = packet::kTcpAck;
+  ack.tcp_seq = 777;
+  ack.tcp_ack = 999;
+  ack.payload = Keep(Pattern(4000, 5));
+  ack.ipv4_id = 0x5151;
+  for (const Bytes& f : Fragments(rig.ClientFrame(ack), {1448, 2896}, 0x5151)) rig.FromClient(f);
+  rig.Step();
+  CHECK(Get(rig.a(), PipelineCounter::kIpFragLargeBuffer) == 1);
+  CHECK(Get(rig.a(), PipelineCounter::kTcpNotSynReset) == 1);
+  CHECK(rig.wire_a_to_b_.empty());
+  REQUIRE(rig.to_client_.size() == 1);
+  PacketSpec rst;
+  rst.src = ack.dst;
+  rst.dst = ack.src;
+  rst.protocol = packet::kIpProtoTcp;
+  rst.src_port = 443;
+  rst.dst_port = 41000;
+  rst.tcp_flags = packet::kTcpRst;
+  rst.tcp_seq = 999;
+  rst.tcp_window = 0;
+  rst.src_mac = rig.a_mac_lan_;
+  rst.dst_mac = kClientMac;
+  CHECK(rig.to_client_[0] == Rig::Build(rst));
+  CHECK(Get(rig.a(), PipelineCounter::kLargeFrameUnsent) == 0);
+}
+
 TEST_CASE("Big datagrams: frame pool exhaustion sends nothing of a datagram and counts no_frame",
           "[pipeline][lan-fragment][outer-fragment]") {
   auto rig = DualStackRig(false);
@@ -310,6 +348,7 @@ TEST_CASE("Big datagrams: frame pool exhaustion sends nothing of a datagram and 
   CHECK(Get(rig->a(), PipelineCounter::kOuterFragmented) == 0);
   CHECK(pool.available() == 3);  // the received frames went back, nothing leaked
   pool.Free(taken);
+  taken.clear();
   // With frames again, the next datagram crosses.
   for (const Bytes& g : Fragments(rig->ClientFrame(req), {1448, 2896}, req.ipv4_id)) {
     rig->FromClient(g);
@@ -319,6 +358,28 @@ TEST_CASE("Big datagrams: frame pool exhaustion sends nothing of a datagram and 
   REQUIRE(rig->to_server_.size() == 4);
   CHECK(Reassemble({rig->to_server_.begin() + 1, rig->to_server_.end()}, 1500) ==
         rig->AtServer(req));
+
+  // The same at B toward its LAN: when the last outer fragment arrives, B's pool has no frame
+  // left but the one it is received into; the 3 LAN fragments cannot all get one.
+  io::FramePool& pool_b = rig->pool_b();
+  int crossing = 0;
+  rig->cable = [&](Bytes&, bool a_to_b) {
+    if (a_to_b && ++crossing == 3) {
+      io::Frame g;
+      while (pool_b.available() > 1 && pool_b.Allocate({&g, 1}) == 1) taken.push_back(g);
+    }
+    return true;
+  };
+  rig->to_server_.clear();
+  for (const Bytes& g : Fragments(rig->ClientFrame(req), {1448, 2896}, req.ipv4_id)) {
+    rig->FromClient(g);
+  }
+  rig->Step();
+  CHECK(crossing == 3);
+  CHECK(rig->to_server_.empty());  // nothing half-sent
+  CHECK(Get(rig->b(), PipelineCounter::kNoPool) == 1);
+  CHECK(Get(rig->b(), PipelineCounter::kLanFragmented) == 3);  // the earlier datagram's only
+  pool_b.Free(taken);
 }
 
 // SplitIpv6 on its own: fragment headers, offsets, lengths; refusals leave the frame unchanged.
