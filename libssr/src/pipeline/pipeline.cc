@@ -75,7 +75,8 @@ absl::Status Pipeline::Init() {
   SSR_ASSIGN_OR_RETURN(uuid_source_, crypto::IvGenerator::Create());
   uint8_t start[16];
   uuid_source_->Next(std::span<uint8_t, 16>(start));
-  fragment_id_ = uint32_t{start[0]} << 24 | uint32_t{start[1]} << 16 | uint32_t{start[2]} << 8 | start[3];
+  fragment_id_ = uint32_t{start[0]} << 24 | uint32_t{start[1]} << 16 |
+                 uint32_t{start[2]} << 8 | start[3];
   SetInterfaceMtus();
   return absl::OkStatus();
 }
@@ -296,7 +297,8 @@ Disposition Pipeline::Handle(size_t interface, io::Frame& frame, uint64_t now_ms
 // the large frame instead; the received frame then goes back to the pool, and every path that
 // transmits the large frame copies or splits it into pool frames (outer_fragment.h).
 namespace {
-constexpr uint32_t kReassemblyTailRoom = 2048 + kTrailerReserve + 64;  // metadata, trailers, headers
+// Metadata (md_buf_), trailers, header growth.
+constexpr uint32_t kReassemblyTailRoom = 2048 + kTrailerReserve + 64;
 }  // namespace
 
 Disposition Pipeline::HandleFragment(size_t interface, io::Frame& frame,
@@ -308,6 +310,10 @@ Disposition Pipeline::HandleFragment(size_t interface, io::Frame& frame,
     return Disposition::kDropped;
   }
   counters_.Increment(PipelineCounter::kIpFragTimeout, reassembly_->Expire(now_ms));
+  static_assert(sizeof(md_buf_) + kTrailerReserve + 40 <= kReassemblyTailRoom);
+  // The largest datagram (two VLAN tags, the longest header) with that room fits the large frame.
+  static_assert(22 + IpReassembly::kMaxHeader + IpReassembly::kMaxData + kReassemblyTailRoom <=
+                kLargeFrameSize);
   uint32_t length = 0;
   bool spilled = false;
   switch (reassembly_->Add(static_cast<uint16_t>(interface), frame.buffer(), info, now_ms,
