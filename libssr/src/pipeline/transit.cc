@@ -140,8 +140,10 @@ Disposition Pipeline::Relay(Session& s, Direction d, Packet& pkt, const svr::Met
     return Disposition::kDropped;
   }
   // The payload (and its IV trailer, when encrypted end to end) passes through untouched; only
-  // the hop authentication is new.
-  const Disposition out = HopSealAndSend(next, *pkt.frame, lay, md_len + spec.body_length, now_ms);
+  // the hop authentication is new. A packet that arrived in outer fragments (or without DF) may
+  // leave in outer fragments again (§2.14.2).
+  const Disposition out = HopSealAndSend(next, *pkt.frame, lay, md_len + spec.body_length, now_ms,
+                                         MayFragment(pkt));
   if (out == Disposition::kForwarded) Count(PipelineCounter::kTransitRelayed);
   return out;
 }
