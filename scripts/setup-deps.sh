@@ -9,6 +9,7 @@ PACKAGES=(
   clang llvm libclang-rt-14-dev          # BPF programs, libFuzzer builds
   libbpf-dev libxdp-dev bpftool          # XDP / AF_XDP
   libssl-dev                             # HMAC, AES (OpenSSL 3.0)
+  libipsec-mb-dev                        # multi-buffer AES-CBC + HMAC for bursts (crypto/burst.h)
   libabsl-dev                            # absl::Status, containers, strings
   libprotobuf-dev protobuf-compiler      # configuration model
   catch2 libbenchmark-dev                # tests, micro-benchmarks

@@ -2,8 +2,13 @@
 // Loading valid configs: the built-in default and the example file, the model they produce
 // (routers, peers, routes, tenant hierarchy, access matrix, keys), text/JSON parsing and format
 // detection, file loading, defaults, HKDF-SHA256 and secret redaction.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -626,6 +631,76 @@ TEST_CASE("a relative key file without a base directory resolves against the wor
   LoadOptions options;
   options.base_dir = kTestdata;
   CHECK(Validate(*proto, options).ok());
+}
+
+// A key file in a fresh private directory with `mode`; returns the directory.
+std::string PrivateKeyDir(const std::string& name, mode_t mode) {
+  char tmpl[] = "/tmp/ssr-keyfile-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  {
+    std::ofstream out(dir + "/" + name);
+    out << "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
+  }
+  REQUIRE(::chmod((dir + "/" + name).c_str(), mode) == 0);
+  return dir;
+}
+
+ValidationResult ValidateWithKeyFile(const std::string& dir) {
+  absl::StatusOr<v1::Config> proto =
+      ParseConfig(absl::StrCat(kMinimal, R"pb(keys { name: "f" id: 2 file: "k.hex" })pb"),
+                  ConfigFormat::kText);
+  REQUIRE(proto.ok());
+  LoadOptions options;
+  options.base_dir = dir;
+  return Validate(*proto, options);
+}
+
+void RemoveDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+TEST_CASE("a key file others may read or change is refused, naming field, mode and fix",
+          "[config]") {
+  for (const mode_t mode : {0644, 0604, 0602, 0620, 0660, 0610, 0700 | 0001}) {
+    const std::string dir = PrivateKeyDir("k.hex", mode);
+    const ValidationResult r = ValidateWithKeyFile(dir);
+    RemoveDir(dir);
+    INFO("mode " << std::oct << mode);
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0].code == absl::StatusCode::kPermissionDenied);
+    CHECK(r.errors[0].path == "keys[1].file");
+    CHECK(absl::StrContains(r.errors[0].message,
+                            absl::StrCat("\"k.hex\" (mode 0", absl::Hex(mode, absl::kZeroPad3))));
+    CHECK(absl::StrContains(r.errors[0].message, "chmod 600"));
+    CHECK_FALSE(absl::StrContains(r.errors[0].message, "0001020304"));
+  }
+}
+
+TEST_CASE("a private key file (0600, 0400, 0640) is accepted", "[config]") {
+  for (const mode_t mode : {0600, 0400, 0640}) {
+    const std::string dir = PrivateKeyDir("k.hex", mode);
+    const ValidationResult r = ValidateWithKeyFile(dir);
+    RemoveDir(dir);
+    INFO("mode " << std::oct << mode);
+    CHECK(r.ok());
+  }
+}
+
+TEST_CASE("a key file of another user is refused", "[config]") {
+  if (::geteuid() != 0) {
+    WARN("not root: cannot give a file to another user; ownership check not exercised");
+    return;
+  }
+  const std::string dir = PrivateKeyDir("k.hex", 0600);
+  REQUIRE(::chown((dir + "/k.hex").c_str(), 4242, 4242) == 0);
+  const ValidationResult r = ValidateWithKeyFile(dir);
+  RemoveDir(dir);
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].code == absl::StatusCode::kPermissionDenied);
+  CHECK(absl::StrContains(r.errors[0].message, "owner uid 4242"));
+  CHECK(absl::StrContains(r.errors[0].message, "belongs neither to root nor"));
 }
 
 // ---- HKDF and secrets -------------------------------------------------------------------------

@@ -115,6 +115,8 @@ struct RigOptions {
   uint32_t max_sessions_a = 1024;
   uint32_t max_sessions_b = 1024;
   PipelineOptions base;  // recovery mode etc.; config/router/max_sessions are filled in
+  // Router A's session budget when set (A as one worker of a router with several).
+  SessionBudget* budget_a = nullptr;
 };
 
 class Rig {
@@ -124,6 +126,7 @@ class Rig {
     pa.config = o.config_a ? o.config_a : cfg_;
     pa.router = "branch";
     pa.max_sessions = o.max_sessions_a;
+    if (o.budget_a != nullptr) pa.budget = o.budget_a;
     PipelineOptions pb = o.base;
     pb.config = cfg_;
     pb.router = "datacenter";

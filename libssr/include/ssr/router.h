@@ -107,7 +107,9 @@ struct RouterOptions {
   uint32_t workers = 0;
   // Pin worker i to the i-th CPU of the process's affinity mask when workers <= CPUs.
   bool pin_workers = true;
-  // Session table size of each worker. 0: the config's limits.max_sessions.
+  // Session table size of each worker. 0: the config's limits.max_sessions. The config's
+  // max_sessions and max_sessions_per_tenant hold for all workers together either way
+  // (docs/protocol.md §2.10.1 "Router-wide limits").
   uint32_t max_sessions_per_worker = 0;
   // AF_XDP memory and ring depths of each worker. Deeper rings absorb longer bursts (fewer
   // frames dropped when a worker falls behind for a moment) and raised raw AF_XDP forwarding in

@@ -4,6 +4,9 @@
 // resolution of references to a security policy from other sections. A new rule about keys or
 // security policies goes here. Key values never appear in messages: only the path, the key name
 // and sizes.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
@@ -51,6 +54,39 @@ std::optional<std::vector<uint8_t>> DecodeHex(std::string_view text, const std::
   return out;
 }
 
+// Key files must be private (Key.file in proto/ssr/config/v1/config.proto): like ssh with a private key,
+// the router refuses a key file that anyone but its owner (and the owner's group, read only) can
+// access, or that belongs to someone other than root or the user running the router, since
+// whoever can read or replace it can forge or read every packet of the policies using it. The
+// check is on the file the path resolves to (symlinks followed). Returns false after adding the
+// error. A file that does not exist passes here and fails when it is read (NotFound).
+bool CheckKeyFileAccess(const std::filesystem::path& fs_path, const std::string& file,
+                        const std::string& path, ErrorSink& errors) {
+  struct stat st {};
+  if (::stat(fs_path.c_str(), &st) != 0) return true;
+  const unsigned mode = static_cast<unsigned>(st.st_mode) & 07777U;
+  const std::string shown = absl::StrCat(Quote(file), " (mode 0", absl::Hex(mode, absl::kZeroPad3),
+                                         ", owner uid ", st.st_uid, ")");
+  if ((mode & (S_IRWXO | S_IWGRP | S_IXGRP)) != 0) {
+    errors.Add(path,
+               absl::StrCat(shown,
+                            " may be read or changed by users other than its owner; a key file "
+                            "must be readable by its owner only, or also by its group (fix: "
+                            "chmod 600 on the file)"),
+               absl::StatusCode::kPermissionDenied);
+    return false;
+  }
+  const uid_t me = ::geteuid();
+  if (st.st_uid != 0 && st.st_uid != me) {
+    errors.Add(path,
+               absl::StrCat(shown, " belongs neither to root nor to the user loading the config (uid ",
+                            me, "); a key file must belong to one of them"),
+               absl::StatusCode::kPermissionDenied);
+    return false;
+  }
+  return true;
+}
+
 void LoadKeyFile(const std::string& file, const std::string& path, const LoadOptions& options,
                  Key* key, ErrorSink& errors) {
   if (file.empty()) {
@@ -76,6 +112,7 @@ void LoadKeyFile(const std::string& file, const std::string& path, const LoadOpt
                                   kMaxKeyFileBytes, " bytes of hexadecimal text"));
     return;
   }
+  if (!CheckKeyFileAccess(fs_path, file, path, errors)) return;
   absl::StatusOr<std::string> text = ReadFileToString(fs_path.string());
   if (!text.ok()) {
     // The status names the resolved path, which may hold any byte: escape it to keep one line.

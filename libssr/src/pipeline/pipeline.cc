@@ -14,6 +14,7 @@
 #include "pipeline/peer_hop.h"
 #include "pipeline/pipeline_internal.h"
 #include "pipeline/replay_filter.h"
+#include "pipeline/session_budget.h"
 #include "session/translation.h"
 #include "util/status_macros.h"
 
@@ -27,7 +28,13 @@ using session::Session;
 Pipeline::Pipeline(const PipelineOptions& options)
     : options_(options), neighbors_(options.neighbor_capacity) {}
 
-Pipeline::~Pipeline() = default;
+Pipeline::~Pipeline() {
+  // A shared budget outlives this pipeline: give back the units of the sessions that die with it.
+  if (own_budget_ != nullptr || sessions_ == nullptr) return;
+  for (uint32_t i = 0; i < sessions_->capacity(); ++i) {
+    if (sessions_->at(i).live()) ReleaseBudget(sessions_->at(i));
+  }
+}
 
 absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& options) {
   if (options.config == nullptr) return absl::InvalidArgumentError("PipelineOptions.config is null");
@@ -71,7 +78,13 @@ absl::Status Pipeline::Init() {
   ports_.assign(n_if, nullptr);
   tx_.resize(n_if);
   for (auto& q : tx_) q.reserve(io::kMaxBurst * 4);
-  tenant_sessions_.assign(cfg.tenants.size(), 0);
+  budget_ = options_.budget;
+  if (budget_ == nullptr) {
+    own_budget_ = std::make_unique<SessionBudget>(cfg.limits.max_sessions);
+    budget_ = own_budget_.get();
+  }
+  tenant_budget_.clear();
+  for (const auto& t : cfg.tenants) tenant_budget_.push_back(&budget_->ForTenant(t.name));
   SSR_ASSIGN_OR_RETURN(uuid_source_, crypto::IvGenerator::Create());
   uint8_t start[16];
   uuid_source_->Next(std::span<uint8_t, 16>(start));
@@ -130,7 +143,9 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
   // to new sessions.
   const config::Config& old_cfg = *state_.config;
   const config::Config& new_cfg = *st.config;
-  std::vector<uint32_t> tenant_sessions(new_cfg.tenants.size(), 0);
+  // Tenant counters of the new config (by name, so live sessions stay counted where they are).
+  std::vector<std::atomic<uint32_t>*> tenant_budget;
+  for (const auto& t : new_cfg.tenants) tenant_budget.push_back(&budget_->ForTenant(t.name));
   for (uint32_t i = 0; i < sessions_->capacity(); ++i) {
     Session& s = sessions_->at(i);
     if (!s.live()) continue;
@@ -153,11 +168,10 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
     s.tenant = static_cast<uint32_t>(*t);
     s.service = static_cast<uint32_t>(*v);
     s.peer = static_cast<uint32_t>(*p);
-    ++tenant_sessions[*t];
   }
   state_ = std::move(st);
   SetInterfaceMtus();
-  tenant_sessions_ = std::move(tenant_sessions);
+  tenant_budget_ = std::move(tenant_budget);
   EnsureReplayFilter(state_);  // a policy may have turned the replay filter on
   // Tenant indices were remapped: recount the embryonic caps (the caps themselves are fixed at
   // creation, like the table size).
@@ -352,32 +366,40 @@ Disposition Pipeline::HandleFragment(size_t interface, io::Frame& frame,
 
 Session* Pipeline::AdmitSession(session::SessionInit& init, session::WaypointPool* waypoints,
                                 bool from_metadata, uint64_t now_ms) {
-  const uint32_t limit = config().limits.max_sessions_per_tenant;
-  if (limit != 0 && tenant_sessions_[init.tenant] >= limit) {
-    Count(PipelineCounter::kTenantLimit);
-    return nullptr;
-  }
-  // Before the waypoint search: a flood refused by its cap costs a hash and two reads.
+  // Before the waypoint search and the shared counters: a flood refused by its cap costs a hash
+  // and two reads of this worker's memory.
   if (sessions_->CheckEmbryonicCaps(init) != session::InsertResult::kOk) {
     Count(PipelineCounter::kEmbryonicLimit);
+    return nullptr;
+  }
+  // Router-wide limits (session_budget.h). The router full: this worker makes room by evicting
+  // its own oldest embryonic session (the eviction releases its unit) and tries once more; it
+  // cannot evict another worker's, and never an established one.
+  std::atomic<uint32_t>& tenant = *tenant_budget_[init.tenant];
+  const uint32_t tenant_limit = config().limits.max_sessions_per_tenant;
+  SessionBudget::Result got = budget_->Acquire(tenant, tenant_limit);
+  if (got == SessionBudget::Result::kRouterFull && sessions_->EvictOldestEmbryonic(now_ms)) {
+    got = budget_->Acquire(tenant, tenant_limit);
+  }
+  if (got != SessionBudget::Result::kOk) {
+    Count(got == SessionBudget::Result::kTenantFull ? PipelineCounter::kTenantLimit
+                                                    : PipelineCounter::kRouterSessionLimit);
     return nullptr;
   }
   if (waypoints != nullptr &&
       sessions_->AllocateWaypoints(*waypoints, now_ms, &init.reverse) !=
           session::WaypointResult::kOk) {
+    budget_->Release(tenant);
     Count(PipelineCounter::kWaypointsExhausted);
     return nullptr;
   }
   const session::InsertOutcome ins = sessions_->Insert(init, now_ms);
-  if (ins.result == session::InsertResult::kEmbryonicLimit) {
-    Count(PipelineCounter::kEmbryonicLimit);
-    return nullptr;
-  }
   if (ins.result != session::InsertResult::kOk) {
-    Count(PipelineCounter::kSessionRefused);
+    budget_->Release(tenant);
+    Count(ins.result == session::InsertResult::kEmbryonicLimit ? PipelineCounter::kEmbryonicLimit
+                                                               : PipelineCounter::kSessionRefused);
     return nullptr;
   }
-  ++tenant_sessions_[init.tenant];
   Count(PipelineCounter::kSessionCreated);
   Session& s = *ins.session;
   if (from_metadata) {
@@ -393,9 +415,13 @@ Session* Pipeline::AdmitSession(session::SessionInit& init, session::WaypointPoo
 
 void Pipeline::Forget(Session& s, uint64_t now_ms) {
   Notify(s, false);
-  if (s.tenant < tenant_sessions_.size() && tenant_sessions_[s.tenant] > 0) --tenant_sessions_[s.tenant];
+  ReleaseBudget(s);
   if ((s.flags & session::kIndexedByUuid) != 0) uuids_->Erase(sessions_->IndexOf(s), *sessions_);
   sessions_->Erase(s, now_ms);
+}
+
+void Pipeline::ReleaseBudget(const Session& s) {
+  if (s.tenant < tenant_budget_.size()) budget_->Release(*tenant_budget_[s.tenant]);
 }
 
 void Pipeline::RemovalThunk(void* self, const Session& s, session::RemovalReason r) {
@@ -405,7 +431,7 @@ void Pipeline::RemovalThunk(void* self, const Session& s, session::RemovalReason
 void Pipeline::OnRemoved(const Session& s, session::RemovalReason reason) {
   (void)reason;
   Notify(s, false);
-  if (s.tenant < tenant_sessions_.size() && tenant_sessions_[s.tenant] > 0) --tenant_sessions_[s.tenant];
+  ReleaseBudget(s);
   if ((s.flags & session::kIndexedByUuid) != 0) uuids_->Erase(sessions_->IndexOf(s), *sessions_);
   // The ingress tells the peer (§2.10): its state would otherwise live until its own timeout.
   // Rate-limited per peer (§2.10.1): a flood evicts or expires sessions far faster than the

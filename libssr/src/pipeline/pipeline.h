@@ -66,6 +66,7 @@
 #define SSR_PIPELINE_PIPELINE_H_
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -133,7 +134,9 @@ namespace ssr::pipeline {
   X(kNoRoute, "no_route", "dropped: allowed service has no route on this router", kDrop)          \
   X(kWaypointsExhausted, "waypoints_exhausted", "dropped: no free waypoint port pair", kDrop)     \
   X(kSessionRefused, "session_refused", "dropped: session table full or key in use", kDrop)       \
-  X(kTenantLimit, "tenant_session_limit", "dropped: tenant reached max_sessions_per_tenant", kDrop) \
+  X(kTenantLimit, "tenant_session_limit", "dropped: tenant reached max_sessions_per_tenant (router-wide)", kDrop) \
+  X(kRouterSessionLimit, "router_session_limit",                                               \
+    "dropped: the router's workers together hold max_sessions and this worker had no embryonic session to evict", kDrop) \
   X(kSessionCreated, "session_created", "session created (ingress, egress or local breakout)")    \
   X(kLocalBreakout, "local_breakout", "forwarded natively to a LAN next hop (no SVR)")            \
   X(kNoNeighbor, "no_neighbor", "dropped: no MAC known for the next hop", kDrop)                  \
@@ -231,13 +234,19 @@ SSR_DEFINE_COUNTER_ENUM(PipelineCounter, SSR_PIPELINE_COUNTERS)
 // How lost egress state is detected (§2.8).
 enum class RecoveryMode : uint8_t { kPacketBased, kInactivityBased };
 
+class SessionBudget;  // session_budget.h
+
 struct PipelineOptions {
   std::shared_ptr<const config::Config> config;
   std::string router;
   // Worker id (separates GCM nonce spaces of the workers of one router).
   uint8_t worker_id = 0;
-  // 0: config.limits.max_sessions.
+  // Session-table size of this pipeline. 0: config.limits.max_sessions.
   uint32_t max_sessions = 0;
+  // The router-wide session limits shared by the workers of one router (session_budget.h),
+  // which must outlive the pipeline. Null: the pipeline makes its own from the config's
+  // limits.max_sessions (one worker, or tests).
+  SessionBudget* budget = nullptr;
   // MAC of each router interface, by config interface index; missing entries get
   // 02:55:<router index>:00:00:<interface index>.
   std::vector<packet::MacAddress> interface_macs;
@@ -514,7 +523,11 @@ class Pipeline {
   PipelineOptions options_;  // options_.config is moved into state_ by Init
   State state_;
   std::unique_ptr<session::SessionTable> sessions_;
-  std::vector<uint32_t> tenant_sessions_;                 // live sessions per tenant
+  std::unique_ptr<SessionBudget> own_budget_;             // when options_.budget is null
+  SessionBudget* budget_ = nullptr;                       // router-wide session limits
+  // budget_'s counter of each tenant of state_'s config, by tenant index.
+  std::vector<std::atomic<uint32_t>*> tenant_budget_;
+  void ReleaseBudget(const session::Session& s);
   std::unique_ptr<UuidIndex> uuids_;                      // sessions created from metadata
   std::unique_ptr<ReplayFilter> replay_;                  // null unless a peer policy asks for it
   std::unique_ptr<IpReassembly> reassembly_;              // fixed pool, allocated by Init

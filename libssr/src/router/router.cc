@@ -179,6 +179,8 @@ struct Router::Impl {
   // gate_mu guards the Gate object (control-plane calls only; the program runs regardless).
   mutable std::mutex gate_mu;
   std::unique_ptr<gate::Gate> gate;  // declared before workers: sockets go first
+  // Router-wide session limits the workers share; declared before them, so it outlives them.
+  std::unique_ptr<pipeline::SessionBudget> session_budget;
   std::vector<std::unique_ptr<Worker>> workers;
   // The control thread's parts (router/control_loop.h, neighbor_refresh.h, events.h).
   std::unique_ptr<router::NeighborRefresh> neighbors;
@@ -424,6 +426,7 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
   }
   const bool pin = options.pin_workers && workers <= cpus.size();
 
+  impl->session_budget = std::make_unique<pipeline::SessionBudget>(cfg->limits.max_sessions);
   for (uint32_t w = 0; w < workers; ++w) {
     router::WorkerOptions wo;
     wo.id = w;
@@ -442,6 +445,7 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
       wo.xskmap_keys.push_back(*key);
     }
     wo.max_sessions = options.max_sessions_per_worker;
+    wo.session_budget = impl->session_budget.get();
     wo.frames = options.frames_per_worker;
     wo.fill_ring_size = options.fill_ring_size;
     wo.rx_ring_size = options.rx_ring_size;

@@ -79,6 +79,7 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& opti
   pipe.router = options.router;
   pipe.worker_id = static_cast<uint8_t>(options.id);
   pipe.max_sessions = options.max_sessions;
+  pipe.budget = options.session_budget;
   pipe.interface_macs = options.macs;
   SSR_ASSIGN_OR_RETURN(w->pipeline_, pipeline::Pipeline::Create(pipe));
   for (size_t i = 0; i < w->ports_.size(); ++i) w->pipeline_->Bind(i, w->ports_[i].get());

@@ -37,6 +37,7 @@
 #include "io/xsk_port.h"
 #include "packet/parse_result.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/session_budget.h"
 #include "policy/policy.h"
 #include "router/spsc_ring.h"
 #include "session/flow_key.h"
@@ -115,6 +116,7 @@ struct WorkerOptions {
   int xskmap_fd = -1;
   std::vector<uint32_t> xskmap_keys;  // by config interface index
   uint32_t max_sessions = 0;
+  pipeline::SessionBudget* session_budget = nullptr;  // shared by the router's workers
   // RouterOptions::frames_per_worker, fill_ring_size, rx_ring_size, rx_batch (checked there):
   // the Umem's frame_count and fill / completion ring sizes, each socket's RX / TX ring sizes and
   // batch_size.

@@ -304,17 +304,20 @@ uint32_t SessionTable::AcquireSlot(uint64_t now_ms) {
     ReleaseQuarantine(q);
     return PopFreeSlot();
   }
-  if (embryonic_.head != kNil) {
-    const uint32_t victim = embryonic_.head;
-    counters_.Increment(SessionCounter::kEvictedEmbryonic);
-    if (sessions_[victim].answered()) counters_.Increment(SessionCounter::kEvictedHalfOpen);
-    if (callback_ != nullptr) {
-      callback_(callback_context_, sessions_[victim], RemovalReason::kEvictedEmbryonic);
-    }
-    Remove(victim, now_ms, /*allow_quarantine=*/false);
-    return PopFreeSlot();
-  }
+  if (EvictOldestEmbryonic(now_ms)) return PopFreeSlot();
   return kNil;
+}
+
+bool SessionTable::EvictOldestEmbryonic(uint64_t now_ms) {
+  if (embryonic_.head == kNil) return false;
+  const uint32_t victim = embryonic_.head;
+  counters_.Increment(SessionCounter::kEvictedEmbryonic);
+  if (sessions_[victim].answered()) counters_.Increment(SessionCounter::kEvictedHalfOpen);
+  if (callback_ != nullptr) {
+    callback_(callback_context_, sessions_[victim], RemovalReason::kEvictedEmbryonic);
+  }
+  Remove(victim, now_ms, /*allow_quarantine=*/false);
+  return true;
 }
 
 UpdateResult SessionTable::Update(Session& s, Direction d, const TcpSegment& segment,

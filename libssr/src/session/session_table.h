@@ -270,6 +270,12 @@ class SessionTable {
   // True while `session` is on the embryonic LRU (evictable).
   bool IsEmbryonic(const Session& session) const { return OnEmbryonicList(IndexOf(session)); }
 
+  // Evicts the oldest embryonic session (counted and reported through the removal callback like
+  // an eviction by Insert) to make room under a limit the table does not know about (the
+  // router-wide session budget). False when there is none: established sessions are never
+  // evicted.
+  bool EvictOldestEmbryonic(uint64_t now_ms);
+
   // Removes a live session (close, Delete Session). No callback: the caller knows. If its
   // waypoints were allocated the reverse key is quarantined.
   void Erase(Session& session, uint64_t now_ms);

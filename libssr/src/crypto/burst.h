@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+// Multi-buffer sealing of a burst of packets: AES-CBC payload encryption followed by the
+// HMAC-SHA256 hop tag (docs/protocol.md §4.2-§4.5), many packets at once, with Intel's
+// intel-ipsec-mb library (Debian libipsec-mb-dev).
+//
+// Design note. AES-CBC encryption is serial within a packet (each block needs the previous
+// ciphertext block), so one packet at a time keeps the AES unit waiting on its own latency:
+// about 14 rounds x 4 cycles per 16-byte block with AES-256, whatever the vector width. A burst
+// is many independent chains; intel-ipsec-mb's job API runs one chain per vector lane (up to 16
+// with VAES and AVX-512) and hashes the results in the same pass, so the cost per packet falls
+// to what the hardware can do in parallel. The result is byte-identical to the OpenSSL path
+// (crypto/cbc.h EncryptInPlace + IV trailer, then crypto/hmac.h Sign; tests compare the two on
+// random packets), so a receiver cannot tell which path sealed a packet, and OpenSSL stays the
+// reference and the fallback: BurstSealer::Create fails (Unavailable) when the library was not
+// found at build time or the CPU offers no vector AES path, and the caller keeps the scalar path.
+//
+// Time-based HMAC (§4.4) puts 8 bytes of window T in front of the MAC input; the job API hashes
+// one contiguous range, so the 8 bytes before the sealed region (the end of the L4 header in a
+// packet) are saved, overwritten with T for the job and restored afterwards. No allocation, no
+// lock, no syscall per burst: keys are expanded and the HMAC pads hashed in Create.
+//
+// Thread-safety: one BurstSealer per worker (the job manager is mutable state).
+#ifndef SSR_CRYPTO_BURST_H_
+#define SSR_CRYPTO_BURST_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "crypto/hmac.h"
+#include "crypto/suites.h"
+
+namespace ssr::crypto {
+
+// One packet of a burst to seal.
+struct SealJob {
+  // The packet's buffer; the sealed region starts at `region_offset` (the first byte after the
+  // L4 header) and may grow up to buffer.size(). In time-based mode region_offset must be >= 8.
+  std::span<uint8_t> buffer;
+  size_t region_offset = 0;
+  size_t prefix_len = 0;   // metadata in front of the payload: authenticated, not encrypted
+  size_t payload_len = 0;  // plaintext to encrypt (0 allowed: a full padding block is added)
+  const uint8_t* iv = nullptr;  // 16 bytes, fresh per packet (crypto/cbc.h IvGenerator)
+  // Outputs: the region's new length (prefix + ciphertext + IV + tag), and the result.
+  size_t out_len = 0;
+  CryptoResult result = CryptoResult::kNotConfigured;
+};
+
+class BurstSealer {
+ public:
+  // Most packets one call seals (the job manager's queue holds them all at once).
+  static constexpr size_t kMaxBurst = 64;
+
+  // `cipher` kAes128Cbc / kAes256Cbc with its key; `hmac` kSha256 / kSha256_128 with its key;
+  // `mode` regular or time-based with `window_ms`. Unavailable when intel-ipsec-mb is missing or
+  // the CPU has no vector AES path (the message says which); InvalidArgument for other suites or
+  // key sizes (naming suite and length).
+  static absl::StatusOr<std::unique_ptr<BurstSealer>> Create(CipherSuite cipher,
+                                                             std::span<const uint8_t> cipher_key,
+                                                             HmacSuite hmac,
+                                                             std::span<const uint8_t> hmac_key,
+                                                             HmacMode mode, uint32_t window_ms);
+  ~BurstSealer();
+  BurstSealer(const BurstSealer&) = delete;
+  BurstSealer& operator=(const BurstSealer&) = delete;
+
+  // PKCS#7-pads and encrypts each job's payload in place, appends its IV, then appends the HMAC
+  // tag of [T] || prefix || ciphertext || IV. Every job gets its own result (kBufferTooSmall when
+  // its buffer cannot take padding, IV and tag; kTooShort when time-based and region_offset < 8;
+  // kCipherError if the library reports a failure). At most kMaxBurst jobs per call (the rest
+  // get kNotConfigured). `now_ms` is the burst's unix clock (for T).
+  void Seal(std::span<SealJob> jobs, uint64_t now_ms) noexcept;
+
+  // The library's code path in use, e.g. "avx512" (for benchmarks and logs).
+  std::string_view arch() const;
+  size_t tag_size() const { return tag_size_; }
+
+ private:
+  struct State;  // intel-ipsec-mb types stay out of this header
+  BurstSealer() = default;
+
+  std::unique_ptr<State> state_;
+  size_t tag_size_ = 0;
+  bool timed_ = false;
+  uint32_t window_ms_ = kDefaultTimeWindowMs;
+};
+
+// True when this build has intel-ipsec-mb (the sealer may still be Unavailable on an old CPU).
+bool BurstCryptoBuilt();
+
+}  // namespace ssr::crypto
+
+#endif  // SSR_CRYPTO_BURST_H_
