@@ -5,6 +5,7 @@
 #ifndef SSR_TEST_PIPELINE_FRAGMENT_UTIL_H_
 #define SSR_TEST_PIPELINE_FRAGMENT_UTIL_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -93,6 +94,85 @@ inline std::vector<std::vector<uint8_t>> Fragments(const std::vector<uint8_t>& f
   for (size_t i = 0; i < cuts.size(); ++i) {
     out.push_back(FragmentOf(frame, Piece{begin, cuts[i], i + 1 == cuts.size()}, id));
     begin = cuts[i];
+  }
+  return out;
+}
+
+// Puts IP fragments (whole Ethernet frames, in any order) back together the way a receiving host
+// does, independently of the pipeline's pool: the first fragment's L2 header and unfragmentable
+// header, then the data in offset order; IPv4: MF and offset cleared, total length and header
+// checksum recomputed; IPv6: the fragment header removed, payload length recomputed. Checks that
+// every fragment's IP packet is at most `mtu` bytes, that all share one id and version, that
+// non-last fragments carry multiples of 8 and that the data has no gap or overlap.
+inline std::vector<uint8_t> Reassemble(const std::vector<std::vector<uint8_t>>& frames,
+                                       uint32_t mtu) {
+  REQUIRE(frames.size() >= 2);
+  struct Part {
+    uint32_t offset;
+    std::vector<uint8_t> data;
+  };
+  std::vector<Part> parts;
+  std::vector<uint8_t> head;  // L2 + unfragmentable header of the first fragment
+  size_t head_l3 = 0;
+  uint32_t end = 0;
+  uint8_t version = 0;
+  uint32_t id = 0;
+  uint8_t v6_next = 0;
+  size_t v6_nh_field = 0;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    INFO("fragment " << i);
+    packet::PacketInfo info;
+    REQUIRE(packet::ParseFrame(frames[i], &info) == packet::ParseResult::kOk);
+    REQUIRE(info.is_fragment);
+    CHECK(info.l3_length <= mtu);
+    CHECK(info.l3_offset + info.l3_length == frames[i].size());
+    if (i == 0) {
+      version = info.ip_version;
+      id = info.fragment_id;
+    }
+    CHECK(info.ip_version == version);
+    CHECK(info.fragment_id == id);
+    const size_t l3 = info.l3_offset;
+    const size_t start = version == 4 ? l3 + info.l3_header_length
+                                      : l3 + info.ipv6_fragment_header + 8;
+    std::vector<uint8_t> data(frames[i].begin() + static_cast<long>(start), frames[i].end());
+    if (info.more_fragments) CHECK(data.size() % 8 == 0);
+    if (!info.more_fragments) end = info.fragment_offset + static_cast<uint32_t>(data.size());
+    if (info.fragment_offset == 0) {
+      head_l3 = l3;
+      if (version == 4) {
+        head.assign(frames[i].begin(), frames[i].begin() + static_cast<long>(start));
+      } else {
+        head.assign(frames[i].begin(),
+                    frames[i].begin() + static_cast<long>(l3 + info.ipv6_fragment_header));
+        v6_nh_field = info.ipv6_fragment_nh_field;
+        v6_next = frames[i][l3 + info.ipv6_fragment_header];
+      }
+    }
+    parts.push_back(Part{info.fragment_offset, std::move(data)});
+  }
+  REQUIRE(!head.empty());
+  REQUIRE(end != 0);
+  std::sort(parts.begin(), parts.end(),
+            [](const Part& a, const Part& b) { return a.offset < b.offset; });
+  std::vector<uint8_t> out = head;
+  uint32_t next = 0;
+  for (const Part& p : parts) {
+    REQUIRE(p.offset == next);  // no gap, no overlap
+    out.insert(out.end(), p.data.begin(), p.data.end());
+    next += static_cast<uint32_t>(p.data.size());
+  }
+  REQUIRE(next == end);
+  uint8_t* ip = out.data() + head_l3;
+  const size_t hl = head.size() - head_l3;
+  if (version == 4) {
+    packet::StoreBe16(ip + 2, static_cast<uint16_t>(hl + end));
+    packet::StoreBe16(ip + 6, 0);
+    packet::StoreBe16(ip + 10, 0);
+    packet::StoreBe16(ip + 10, packet::Ipv4HeaderChecksum({ip, hl}));
+  } else {
+    ip[v6_nh_field] = v6_next;
+    packet::StoreBe16(ip + 4, static_cast<uint16_t>(hl - 40 + end));
   }
   return out;
 }

@@ -252,12 +252,15 @@ TEST_CASE("IP fragments: a datagram too large to process whole fails with a coun
           "[pipeline][ip-fragment]") {
   Rig rig;
   rig.AddServer("10.20.2.5");
-  SECTION("larger than a frame can hold") {
-    const auto frags = Fragments(rig.ClientFrame(Voice(4200)), {1480, 2960}, 6);
+  SECTION("more than 9216 bytes of data") {
+    const auto frags = Fragments(rig.ClientFrame(Voice(9300)),
+                                 {1480, 2960, 4440, 5920, 7400, 8880}, 6);
     for (const Bytes& f : frags) rig.FromClient(f);
     rig.Step();
     CHECK(Get(rig.a(), PipelineCounter::kIpFragTooBig) == 1);
+    CHECK(Get(rig.a(), PipelineCounter::kIpFragReassembled) == 0);
     CHECK(rig.to_server_.empty());
+    CHECK(rig.wire_a_to_b_.empty());
   }
   SECTION("reassembled, over the WAN MTU once encapsulated: sent as outer fragments") {
     const PacketSpec req = Voice(2000, 40000, 7);
@@ -269,8 +272,11 @@ TEST_CASE("IP fragments: a datagram too large to process whole fails with a coun
     // (docs/protocol.md §2.14.2) and the server gets it whole.
     CHECK(Get(rig.a(), PipelineCounter::kOuterFragmented) == 2);
     CHECK(Get(rig.a(), PipelineCounter::kExceedsMtuDfClear) == 0);
-    REQUIRE(rig.to_server_.size() == 1);
-    CHECK(rig.to_server_[0] == rig.AtServer(req));
+    // B reassembles the outer packet; the 2000-byte datagram is over its LAN MTU (1500): it
+    // leaves as 2 IP fragments again (§2.14.2).
+    REQUIRE(rig.to_server_.size() == 2);
+    CHECK(Get(rig.b(), PipelineCounter::kLanFragmented) == 2);
+    CHECK(Reassemble(rig.to_server_, 1500) == rig.AtServer(req));
   }
 }
 

@@ -156,6 +156,67 @@ TEST_CASE("IP reassembly: too many fragments and too large datagrams are discard
   CHECK(Feed(r, FragmentOf(big, {2048, 4208, true}, 10), 0).result == FragmentResult::kTooBig);
 }
 
+TEST_CASE("IP reassembly: a datagram that does not fit the frame with the tail room asked for is "
+          "written into the spill buffer, and one over kMaxData is discarded",
+          "[pipeline][ip-fragment]") {
+  IpReassembly r(4, 1000);
+  std::vector<uint8_t> spill(16384, 0);
+  auto feed = [&](const Bytes& fragment, uint32_t tail_room, bool* spilled, Bytes* out) {
+    Bytes buf(4096, 0);
+    std::copy(fragment.begin(), fragment.end(), buf.begin());
+    packet::PacketInfo info;
+    REQUIRE(packet::ParseFrame(std::span<const uint8_t>(buf.data(), fragment.size()), &info) ==
+            packet::ParseResult::kOk);
+    uint32_t len = 0;
+    const FragmentResult res = r.Add(0, buf, info, 0, &len, spill, tail_room, spilled);
+    if (res == FragmentResult::kComplete) {
+      const uint8_t* from = *spilled ? spill.data() : buf.data();
+      out->assign(from, from + len);
+    }
+    return res;
+  };
+  for (const bool v6 : {false, true}) {
+    const Bytes whole = Datagram(v6, 4000);
+    const auto frags = Fragments(whole, {1448, 2896}, 0x4242);
+    bool spilled = false;
+    Bytes out;
+    // 4042 (4062) bytes fit the 4096-byte frame, but not with 2300 bytes of tail room.
+    CHECK(feed(frags[0], 2300, &spilled, &out) == FragmentResult::kHeld);
+    CHECK(feed(frags[2], 2300, &spilled, &out) == FragmentResult::kHeld);
+    CHECK(feed(frags[1], 2300, &spilled, &out) == FragmentResult::kComplete);
+    CHECK(spilled);
+    CHECK(out == whole);
+  }
+  // A small datagram stays in the frame when the tail room fits, and spills when it does not.
+  const Bytes small = Datagram(false, 1200);
+  for (const uint32_t tail_room : {0u, 3000u}) {
+    bool spilled = false;
+    Bytes out;
+    const auto frags = Fragments(small, {504}, 0x4242);
+    CHECK(feed(frags[0], tail_room, &spilled, &out) == FragmentResult::kHeld);
+    CHECK(feed(frags[1], tail_room, &spilled, &out) == FragmentResult::kComplete);
+    CHECK(spilled == (tail_room != 0));
+    CHECK(out == small);
+  }
+  // The largest datagram the pool takes (9216 bytes of data) spills; one more 8 bytes does not.
+  for (const size_t payload : {size_t{9216 - 8}, size_t{9216}}) {
+    const Bytes big = Datagram(false, payload);
+    std::vector<uint32_t> cuts;
+    for (uint32_t c = 1480; c < payload + 8; c += 1480) cuts.push_back(c);
+    const auto frags = Fragments(big, cuts, 0x4242);
+    bool spilled = false;
+    Bytes out;
+    FragmentResult last = FragmentResult::kHeld;
+    for (const Bytes& f : frags) last = feed(f, 0, &spilled, &out);
+    if (payload + 8 <= IpReassembly::kMaxData) {
+      CHECK(last == FragmentResult::kComplete);
+      CHECK(out == big);
+    } else {
+      CHECK(last == FragmentResult::kTooBig);  // the fragment reaching beyond kMaxData
+    }
+  }
+}
+
 TEST_CASE("IP reassembly: the pool is fixed: a flood fills it, new datagrams are refused until "
           "the held ones time out, and a held datagram still completes",
           "[pipeline][ip-fragment]") {

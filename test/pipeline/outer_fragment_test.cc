@@ -2,7 +2,8 @@
 // Outer IPv4 fragmentation (docs/protocol.md §2.14.2): an IPv4 LAN packet without DF that no
 // longer fits the peer's path MTU once SVR is added leaves as IPv4 fragments of the sealed outer
 // packet; the peer reassembles them (§2.14.1) and the server receives the packet byte-identical.
-// Over an IPv6 peer path such packets are still dropped (exceeds_mtu_df_clear).
+// Over an IPv6 peer path the outer IPv6 packet is fragmented by the router with a fragment
+// header (RFC 8200 §4.5), and the peer reassembles it.
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -164,22 +165,19 @@ TEST_CASE("Outer fragments: a datagram router A reassembled from LAN fragments i
       REQUIRE(rig.wire_a_to_b_.size() == expected);
       CheckFragments(rig.wire_a_to_b_, 1500);
       CHECK(Get(rig.a(), PipelineCounter::kOuterFragmented) == expected);
-      REQUIRE(rig.to_server_.size() == 1);
-      CHECK(rig.to_server_[0] == rig.AtServer(req));
+      // Over B's LAN MTU (1500): IP fragments again, the same datagram once put together.
+      REQUIRE(rig.to_server_.size() == expected);
+      CHECK(Get(rig.b(), PipelineCounter::kLanFragmented) == expected);
+      CHECK(Reassemble(rig.to_server_, 1500) == rig.AtServer(req));
     }
   }
 }
 
-TEST_CASE("Outer fragments: over an IPv6 peer path a DF-clear IPv4 packet is still dropped "
-          "(exceeds_mtu_df_clear)",
+TEST_CASE("Outer fragments: over an IPv6 peer path a DF-clear IPv4 packet leaves as outer IPv6 "
+          "fragments with a fragment header",
           "[pipeline][pmtu][outer-fragment]") {
-  std::string text(config::DefaultConfigText());
-  text = Replace(text, "addresses: \"192.0.2.1/24\"", "addresses: \"2001:db8::1/64\"");
-  text = Replace(text, "addresses: \"192.0.2.2/24\"", "addresses: \"2001:db8::2/64\"");
-  text = Replace(text, "addresses: \"192.0.2.2\"", "addresses: \"2001:db8::2\"");
-  text = Replace(text, "addresses: \"192.0.2.1\"", "addresses: \"2001:db8::1\"");
   RigOptions o;
-  o.config = LoadConfig(text);
+  o.config = LoadConfig(PeerOverIpv6(std::string(config::DefaultConfigText())));
   Rig rig(o);
   rig.a().neighbors().SetStatic(kWan, Ip("2001:db8::2"), rig.b_mac_wan_);
   rig.b().neighbors().SetStatic(kWan, Ip("2001:db8::1"), rig.a_mac_wan_);
@@ -189,12 +187,36 @@ TEST_CASE("Outer fragments: over an IPv6 peer path a DF-clear IPv4 packet is sti
   rig.Step();
   REQUIRE(rig.to_server_.size() == 1);
   const size_t wire_before = rig.wire_a_to_b_.size();
-  rig.FromClient(rig.ClientFrame(Voice(1500, false)));
-  rig.Step();
-  CHECK(rig.wire_a_to_b_.size() == wire_before);
-  CHECK(rig.to_server_.size() == 1);
-  CHECK(Get(rig.a(), PipelineCounter::kExceedsMtuDfClear) == 1);
-  CHECK(Get(rig.a(), PipelineCounter::kOuterFragmented) == 0);
+  for (const uint16_t id : {0x0101, 0x0202}) {
+    const PacketSpec p = Voice(1500, false, id);
+    rig.FromClient(rig.ClientFrame(p));
+    rig.Step();
+    REQUIRE(rig.wire_a_to_b_.size() == wire_before + 2);
+    const std::vector<Bytes> wire(rig.wire_a_to_b_.begin() + static_cast<long>(wire_before),
+                                  rig.wire_a_to_b_.end());
+    rig.wire_a_to_b_.resize(wire_before);
+    // Both are IPv6 fragments within the path MTU, with a fragment header (RFC 8200 §4.5).
+    for (const Bytes& f : wire) {
+      packet::PacketInfo info;
+      REQUIRE(packet::ParseFrame(f, &info) == packet::ParseResult::kOk);
+      CHECK(info.ip_version == 6);
+      CHECK(info.is_fragment);
+      CHECK(info.l3_length <= 1500);
+    }
+    CHECK(Reassemble(wire, 1500).size() > 1514);
+    REQUIRE(rig.to_server_.size() == 2);
+    // The IPv4 header was carried in no IPv4 outer header: B rebuilt it (id 0, DF clear); the
+    // rest is the client's packet.
+    Bytes expected = rig.AtServer(p);
+    packet::StoreBe16(expected.data() + 14 + 4, 0);
+    packet::StoreBe16(expected.data() + 14 + 10, 0);
+    packet::StoreBe16(expected.data() + 14 + 10, packet::Ipv4HeaderChecksum({expected.data() + 14, 20}));
+    CHECK(rig.to_server_[1] == expected);
+    rig.to_server_.resize(1);
+  }
+  CHECK(Get(rig.a(), PipelineCounter::kExceedsMtuDfClear) == 0);
+  CHECK(Get(rig.a(), PipelineCounter::kOuterFragmented) == 4);
+  CHECK(Get(rig.b(), PipelineCounter::kIpFragReassembled) == 2);
 }
 
 // SplitIpv4 on its own: offsets, flags, lengths, checksums; refusals leave the frame unchanged.

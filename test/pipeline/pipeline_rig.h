@@ -153,6 +153,8 @@ class Rig {
   void AddServer(const char* ip) { b_->neighbors().SetStatic(kLan, Ip(ip), kServerMac); }
 
   Pipeline& a() { return *a_; }
+  io::MemoryFramePool& pool_a() { return pool_a_; }
+  io::MemoryFramePool& pool_b() { return pool_b_; }
   Pipeline& b() { return *b_; }
   uint64_t now() const { return now_; }
   void Advance(uint64_t ms) { now_ += ms; }

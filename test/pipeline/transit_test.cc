@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "fragment_util.h"
 #include "pipeline_rig.h"
 
 namespace ssr::pipeline::testing {
@@ -106,6 +107,7 @@ class ThreeRig {
     s.dst_mac = Mac(0, 0);
     REQUIRE(a_lan_.Inject(Rig::Build(s)));
   }
+  bool InjectClient(const Bytes& frame) { return a_lan_.Inject(frame); }
   void FromServer(PacketSpec s) {
     s.src_mac = kServerMac;
     s.dst_mac = Mac(2, 0);
@@ -267,6 +269,47 @@ TEST_CASE("A first packet that fits only without its metadata crosses the interm
   CHECK(rig.hop2_rev.size() == 2);
   CHECK(rig.hop1_rev.size() == 2);
   CHECK(rig.branch().counters().Get(PipelineCounter::kSvrFragReassembled) == 1);
+}
+
+TEST_CASE("An intermediate router relays datagrams that crossed in outer fragments as outer "
+          "fragments again: a 1500-byte packet without DF and a 4000-byte datagram in 3 fragments",
+          "[pipeline][outer-fragment][ip-fragment]") {
+  ThreeRig rig;
+  PacketSpec req;
+  req.src = Ip("10.10.2.10");
+  req.dst = Ip("10.20.2.5");
+  req.protocol = packet::kIpProtoUdp;
+  req.src_port = 40000;
+  req.dst_port = 5060;
+  req.ipv4_id = 0x3131;
+  Bytes payload(1500 - 28);
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 3);
+  req.payload = Keep(payload);
+  rig.FromClient(req);
+  rig.Step();
+  CHECK(rig.hop1_fwd.size() == 2);
+  CHECK(rig.hop2_fwd.size() == 2);
+  REQUIRE(rig.to_server.size() == 1);
+  CHECK(rig.to_server[0] == ThreeRig::AtHost(req, Mac(2, 0), kServerMac));
+  CHECK(rig.hub().counters().Get(PipelineCounter::kOuterFragmented) == 2);
+  CHECK(rig.hub().counters().Get(PipelineCounter::kExceedsMtu) == 0);
+
+  Bytes big(4000);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 5 + 1);
+  PacketSpec dgram = req;
+  dgram.payload = Keep(big);
+  dgram.ipv4_id = 0x3232;
+  dgram.src_mac = kClientMac;
+  dgram.dst_mac = Mac(0, 0);
+  rig.to_server.clear();
+  for (const Bytes& f : Fragments(Rig::Build(dgram), {1448, 2896}, 0x3232)) {
+    REQUIRE(rig.InjectClient(f));
+  }
+  rig.Step();
+  REQUIRE(rig.to_server.size() == 3);
+  CHECK(Reassemble(rig.to_server, 1500) == ThreeRig::AtHost(dgram, Mac(2, 0), kServerMac));
+  CHECK(rig.hub().counters().Get(PipelineCounter::kIpFragLargeBuffer) == 1);
+  CHECK(rig.hub().counters().Get(PipelineCounter::kTransitRelayed) == 2);
 }
 
 TEST_CASE("Delete Session from the ingress is passed on by the intermediate router",

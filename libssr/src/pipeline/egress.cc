@@ -82,8 +82,9 @@ Disposition Pipeline::ToLan(Session& s, Direction d, Packet& pkt, size_t md_tota
     return Disposition::kDropped;
   }
   pkt.frame->length = FinalizeFrame(pkt.buffer(), lay, spec.body_length);
-  Transmit(inner.side, *pkt.frame);
-  return Disposition::kForwarded;
+  // Over the LAN MTU: split (§2.14.2). An IPv4 header rebuilt from an IPv6 outer one has id 0.
+  return SendToLan(inner.side, pkt, lay.l3_offset,
+                   /*fresh_ipv4_id=*/info.ip_version == 6);
 }
 
 Disposition Pipeline::EgressFirst(PeerState& peer, Packet& pkt, const svr::Metadata& md,

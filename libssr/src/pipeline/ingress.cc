@@ -115,6 +115,10 @@ Disposition Pipeline::LocalForward(Session& s, Direction d, Packet& pkt, uint64_
   util::IpAddress next_hop = out.dst;
   const config::ServiceRoute* route = SessionRoute(s);
   if (d == Direction::kForward && route != nullptr && route->gateway) next_hop = *route->gateway;
+  // Over the outgoing interface's MTU and not to be fragmented: the sender is told (§2.14.2).
+  if (info.l3_length > if_mtu_[out.side] && !MayFragment(pkt)) [[unlikely]] {
+    return PacketTooBig(pkt, if_mtu_[out.side], now_ms);
+  }
   L2Header l2;
   if (!ResolveL2(out.side, next_hop, out.vlan, &l2)) return Disposition::kDropped;
   ComposeSpec spec = ForwardedSpec(info, l2, out);
@@ -129,8 +133,7 @@ Disposition Pipeline::LocalForward(Session& s, Direction d, Packet& pkt, uint64_
   }
   pkt.frame->length = FinalizeFrame(pkt.buffer(), lay, spec.body_length);
   Count(PipelineCounter::kLocalBreakout);
-  Transmit(out.side, *pkt.frame);
-  return Disposition::kForwarded;
+  return SendToLan(out.side, pkt, lay.l3_offset, false);
 }
 
 Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_ms) {
@@ -202,9 +205,8 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
   }
   enc.hop_trailer = peer.hop_trailer;
   // A packet with metadata that would fit without it leaves as SVR fragments (§2.14,
-  // svr_fragment_path.h), whatever its DF bit. Otherwise an IPv4 packet without DF over an IPv4
-  // peer path is sent as outer fragments (outer_fragment.h); over an IPv6 path it is dropped
-  // (exceeds_mtu_df_clear).
+  // svr_fragment_path.h), whatever its DF bit. Otherwise an IPv4 packet without DF, or a datagram
+  // reassembled here, is sent as outer IPv4 / IPv6 fragments (outer_fragment.h): never refused.
   const bool too_big = OuterLengthForBody(enc, payload.size()) > peer.path_mtu;
   SvrFragmentPlan plan;
   bool svr_fragments = false;
@@ -215,8 +217,7 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
                     PlanSvrFragments(enc, static_cast<uint32_t>(payload.size()), peer.path_mtu,
                                      &plan);
   }
-  const bool fragment =
-      !svr_fragments && info.ip_version == 4 && !info.dont_fragment && outer.dst.is_v4();
+  const bool fragment = !svr_fragments && MayFragment(pkt);
   if (too_big && !fragment && !svr_fragments) {
     uint32_t told = LargestInner(enc, peer.path_mtu);
     if (want_md || health_check) {

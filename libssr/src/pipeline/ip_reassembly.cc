@@ -109,7 +109,8 @@ FragmentResult IpReassembly::Discard(Slot& s, FragmentResult why) {
 }
 
 FragmentResult IpReassembly::Add(uint16_t side, std::span<uint8_t> buffer, const PacketInfo& info,
-                                 uint64_t now_ms, uint32_t* new_length) {
+                                 uint64_t now_ms, uint32_t* new_length, std::span<uint8_t> spill,
+                                 uint32_t tail_room, bool* spilled) {
   const Key k = KeyOf(side, info);
   const size_t l3 = info.l3_offset;
   const size_t ip_end = l3 + info.l3_length;
@@ -162,18 +163,26 @@ FragmentResult IpReassembly::Add(uint16_t side, std::span<uint8_t> buffer, const
   s.received += static_cast<uint32_t>(len);
   // No two held ranges overlap, so as many bytes as the datagram has means all of them.
   if (s.end != 0 && s.received == s.end && s.header_length != 0) {
-    return Emit(s, i, buffer, info, new_length);
+    return Emit(s, i, buffer, info, new_length, spill, tail_room, spilled);
   }
   return FragmentResult::kHeld;
 }
 
 FragmentResult IpReassembly::Emit(Slot& s, uint32_t i, std::span<uint8_t> buffer,
-                                  const PacketInfo& info, uint32_t* new_length) {
+                                  const PacketInfo& info, uint32_t* new_length,
+                                  std::span<uint8_t> spill, uint32_t tail_room, bool* spilled) {
   const size_t l3 = info.l3_offset;  // this frame's L2 header stays in front
   const size_t hl = s.header_length;
   const size_t total = l3 + hl + s.end;
-  if (total > buffer.size()) return Discard(s, FragmentResult::kTooBig);
-  uint8_t* ip = buffer.data() + l3;
+  uint8_t* base = buffer.data();
+  if (total + tail_room > buffer.size() && total <= spill.size()) {
+    std::memcpy(spill.data(), buffer.data(), l3);
+    base = spill.data();
+    if (spilled != nullptr) *spilled = true;
+  } else if (total > buffer.size()) {
+    return Discard(s, FragmentResult::kTooBig);
+  }
+  uint8_t* ip = base + l3;
   std::memcpy(ip, Header(i), hl);
   std::memcpy(ip + hl, Data(i), s.end);
   if (s.version == 4) {

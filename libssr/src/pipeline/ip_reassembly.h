@@ -14,11 +14,12 @@
 //  * (b) reuses every existing step (policy, session lookup, metadata, crypto, TCP tracking, ICMP
 //    matching) unchanged on an ordinary packet, for both the LAN side (a host's fragmented
 //    datagram) and the WAN side (a peer's SVR packet fragmented by the network).
-// The cost of (b): a datagram is only forwarded once complete, and it must fit in one frame
-// (kMaxData bytes of fragmentable part, and the frame's capacity): larger ones are dropped and
-// counted (kTooBig), never sent truncated. A reassembled datagram that does not fit the WAN MTU
-// after SVR encapsulation goes through the path-MTU check like any other packet: without DF, its
-// outer IPv4 packet is sent as fragments (outer_fragment.h).
+// The cost of (b): a datagram is only forwarded once complete, and it must fit kMaxData bytes of
+// fragmentable part: larger ones are dropped and counted (kTooBig), never sent truncated. One
+// that does not fit the received frame (with room for SVR growth) is rebuilt in the pipeline's
+// per-worker large frame instead and leaves split into pool frames. A reassembled datagram that
+// does not fit the WAN MTU after SVR encapsulation leaves as outer IPv4 / IPv6 fragments
+// (outer_fragment.h); one larger than a LAN interface's MTU leaves as IP fragments (lan egress).
 //
 // Memory: every slot and its buffers are allocated by the constructor; Add and Expire allocate
 // nothing. A slot holds one datagram's unfragmentable header (from the first fragment) and its
@@ -53,12 +54,12 @@ namespace ssr::pipeline {
 
 enum class FragmentResult : uint8_t {
   kHeld,        // stored; the datagram is not complete yet (the frame may be freed)
-  kComplete,    // the datagram is complete and was written into the frame
+  kComplete,    // the datagram is complete and was written into the frame (or the spill buffer)
   kDuplicate,   // dropped: the same fragment (offset and length) is already held
   kOverlap,     // dropped: overlaps a held fragment; the datagram is discarded
   kBadLength,   // dropped: empty, misaligned non-last, or inconsistent end; datagram discarded
   kTooMany,     // dropped: more than kMaxFragments fragments; datagram discarded
-  kTooBig,      // dropped: the datagram would not fit the slot or the frame; datagram discarded
+  kTooBig,      // dropped: the datagram would not fit the slot or the buffers; datagram discarded
   kPoolFull,    // dropped: no free slot for a new datagram
   kDiscarded,   // dropped: a fragment of a datagram already discarded
 };
@@ -67,8 +68,10 @@ class IpReassembly {
  public:
   static constexpr uint32_t kMaxFragments = 16;
   // Fragmentable part of one datagram (everything after the IPv4 header / the IPv6 fragment
-  // header). A frame holds at most 4096 bytes, so nothing larger could be processed whole.
-  static constexpr uint32_t kMaxData = 4096;
+  // header): a 9000-byte jumbo datagram fits, and so does the outer SVR packet of a 4000-byte
+  // UDP datagram with its metadata. Datagrams that do not fit a frame are written into the
+  // caller's spill buffer (Pipeline's large frame, docs/protocol.md §2.14.1).
+  static constexpr uint32_t kMaxData = 9216;
   // Unfragmentable part: the IPv4 header (<= 60) or the IPv6 header and the extension headers
   // before the fragment header.
   static constexpr uint32_t kMaxHeader = 256;
@@ -82,9 +85,12 @@ class IpReassembly {
   // Adds the fragment `info` describes (a kOk parse of `buffer`'s first `length` bytes, with
   // info.is_fragment) received on `side`. kComplete: the whole datagram, with the L2 header of
   // this frame, has been written over `buffer` and *new_length is its frame length (the IP header
-  // says it is no fragment any more; re-parse it). Expired datagrams are reclaimed first.
+  // says it is no fragment any more; re-parse it). When the datagram would leave fewer than
+  // `tail_room` bytes free in `buffer`, it is written into `spill` instead (same layout; *spilled
+  // set) if it fits there, else kTooBig. Expired datagrams are reclaimed first.
   FragmentResult Add(uint16_t side, std::span<uint8_t> buffer, const packet::PacketInfo& info,
-                     uint64_t now_ms, uint32_t* new_length);
+                     uint64_t now_ms, uint32_t* new_length, std::span<uint8_t> spill = {},
+                     uint32_t tail_room = 0, bool* spilled = nullptr);
 
   // Frees datagrams whose timeout has passed; returns how many of them were still incomplete
   // (discarded datagrams were counted when they were discarded).
@@ -141,7 +147,8 @@ class IpReassembly {
   void Release(uint32_t index);
   FragmentResult Discard(Slot& s, FragmentResult why);
   FragmentResult Emit(Slot& s, uint32_t index, std::span<uint8_t> buffer,
-                      const packet::PacketInfo& info, uint32_t* new_length);
+                      const packet::PacketInfo& info, uint32_t* new_length,
+                      std::span<uint8_t> spill, uint32_t tail_room, bool* spilled);
   uint8_t* Data(uint32_t index) { return data_.get() + size_t{index} * kMaxData; }
   uint8_t* Header(uint32_t index) { return headers_.get() + size_t{index} * kMaxHeader; }
 

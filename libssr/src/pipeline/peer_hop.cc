@@ -174,8 +174,12 @@ Disposition Pipeline::HopSealAndSend(PeerState& peer, io::Frame& frame, const Co
     return Disposition::kDropped;
   }
   frame.length = FinalizeFrame(frame.buffer(), lay, static_cast<uint32_t>(len));
-  if (frame.length - lay.l3_offset > peer.path_mtu) {
-    if (fragment && lay.ip_version == 4) return SendOuterFragments(peer, frame, lay.l3_offset);
+  const bool large = frame.handle == kLargeFrameHandle;  // a reassembled datagram
+  if (frame.length - lay.l3_offset > peer.path_mtu || large) [[unlikely]] {
+    if (fragment || large) {
+      return SendFragments(peer.wan, frame, lay.l3_offset, peer.path_mtu, false,
+                           PipelineCounter::kOuterFragmented, PipelineCounter::kExceedsMtuDfClear);
+    }
     Count(PipelineCounter::kExceedsMtu);
     return Disposition::kDropped;
   }

@@ -73,6 +73,7 @@ absl::Status Pipeline::Init() {
   sro.max_first_metadata = md_buf_.size() + kFragmentTlvSize;
   svr_reassembly_ = std::make_unique<svr::FragmentReassembler>(sro);
   svr_fragment_id_ = uint32_t{options_.worker_id} << 24;
+  large_ = std::make_unique<uint8_t[]>(kLargeFrameSize);
 
   const size_t n_if = r.interfaces.size();
   macs_.resize(n_if);
@@ -94,6 +95,11 @@ absl::Status Pipeline::Init() {
   tenant_budget_.clear();
   for (const auto& t : cfg.tenants) tenant_budget_.push_back(&budget_->ForTenant(t.name));
   SSR_ASSIGN_OR_RETURN(uuid_source_, crypto::IvGenerator::Create());
+  uint8_t start[16];
+  uuid_source_->Next(std::span<uint8_t, 16>(start));
+  fragment_id_ = uint32_t{start[0]} << 24 | uint32_t{start[1]} << 16 |
+                 uint32_t{start[2]} << 8 | start[3];
+  SetInterfaceMtus();
   return absl::OkStatus();
 }
 
@@ -191,6 +197,7 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
     }
   }
   state_ = std::move(st);
+  SetInterfaceMtus();
   tenant_budget_ = std::move(tenant_budget);
   EnsureReplayFilter(state_);  // a policy may have turned the replay filter on
   // Tenant indices were remapped: recount the embryonic caps (the caps themselves are fixed at
@@ -267,9 +274,16 @@ void Pipeline::FlushTx() {
 // ---------------------------------------------------------------------------------------------
 // Classification
 
-Disposition Pipeline::Handle(size_t interface, io::Frame& frame, uint64_t now_ms) {
+void Pipeline::SetInterfaceMtus() {
+  if_mtu_.clear();
+  for (const config::Interface& itf : router().interfaces) if_mtu_.push_back(itf.mtu);
+}
+
+Disposition Pipeline::Handle(size_t interface, io::Frame& frame, uint64_t now_ms,
+                             bool reassembled) {
   Packet pkt;
   pkt.frame = &frame;
+  pkt.reassembled = reassembled;
   const packet::ParseResult pr = packet::ParseFrame(frame.bytes(), &pkt.info);
   if (pr != packet::ParseResult::kOk) {
     // A first fragment whose transport header does not fit in it (RFC 1858's tiny fragment).
@@ -320,7 +334,15 @@ Disposition Pipeline::Handle(size_t interface, io::Frame& frame, uint64_t now_ms
 // IP fragments (§2.14.1, design note in ip_reassembly.h): reassembled, then processed as one
 // packet by Handle. The rebuilt header has MF clear and offset 0; a datagram that still parses as
 // a fragment (an IPv6 chain with a second fragment header) is dropped here, so Handle never sees
-// a fragment the second time and this recursion is one level deep.
+// a fragment the second time and this recursion is one level deep. A datagram that would leave
+// less than kReassemblyTailRoom free in the received frame (the most SVR can add) is rebuilt in
+// the large frame instead; the received frame then goes back to the pool, and every path that
+// transmits the large frame copies or splits it into pool frames (outer_fragment.h).
+namespace {
+// Metadata (md_buf_), trailers, header growth.
+constexpr uint32_t kReassemblyTailRoom = 2048 + kTrailerReserve + 64;
+}  // namespace
+
 Disposition Pipeline::HandleFragment(size_t interface, io::Frame& frame,
                                      const packet::PacketInfo& info, uint64_t now_ms) {
   Count(PipelineCounter::kIpFragment);
@@ -330,9 +352,15 @@ Disposition Pipeline::HandleFragment(size_t interface, io::Frame& frame,
     return Disposition::kDropped;
   }
   counters_.Increment(PipelineCounter::kIpFragTimeout, reassembly_->Expire(now_ms));
+  static_assert(sizeof(md_buf_) + kTrailerReserve + 40 <= kReassemblyTailRoom);
+  // The largest datagram (two VLAN tags, the longest header) with that room fits the large frame.
+  static_assert(22 + IpReassembly::kMaxHeader + IpReassembly::kMaxData + kReassemblyTailRoom <=
+                kLargeFrameSize);
   uint32_t length = 0;
+  bool spilled = false;
   switch (reassembly_->Add(static_cast<uint16_t>(interface), frame.buffer(), info, now_ms,
-                           &length)) {
+                           &length, std::span<uint8_t>(large_.get(), kLargeFrameSize),
+                           kReassemblyTailRoom, &spilled)) {
     case FragmentResult::kHeld: return Disposition::kConsumed;
     case FragmentResult::kComplete: break;
     case FragmentResult::kDuplicate: Count(PipelineCounter::kIpFragDuplicate); return Disposition::kDropped;
@@ -343,14 +371,22 @@ Disposition Pipeline::HandleFragment(size_t interface, io::Frame& frame,
     case FragmentResult::kPoolFull: Count(PipelineCounter::kIpFragPoolFull); return Disposition::kDropped;
     case FragmentResult::kDiscarded: Count(PipelineCounter::kIpFragDiscarded); return Disposition::kDropped;
   }
-  frame.length = length;
+  io::Frame large{large_.get(), length, kLargeFrameSize, kLargeFrameHandle};
+  io::Frame& whole = spilled ? large : frame;
+  if (spilled) {
+    large_pool_capacity_ = frame.capacity;  // every frame of the pool has the same
+    Count(PipelineCounter::kIpFragLargeBuffer);
+  }
+  whole.length = length;
   packet::PacketInfo again;
-  if (packet::ParseFrame(frame.bytes(), &again) == packet::ParseResult::kOk && again.is_fragment) {
+  if (packet::ParseFrame(whole.bytes(), &again) == packet::ParseResult::kOk && again.is_fragment) {
     Count(PipelineCounter::kIpFragNested);
     return Disposition::kDropped;
   }
   Count(PipelineCounter::kIpFragReassembled);
-  return Handle(interface, frame, now_ms);
+  const Disposition d = Handle(interface, whole, now_ms, /*reassembled=*/true);
+  // The received frame is no longer needed once the datagram was rebuilt in the large frame.
+  return spilled && d == Disposition::kForwarded ? Disposition::kConsumed : d;
 }
 
 // ---------------------------------------------------------------------------------------------

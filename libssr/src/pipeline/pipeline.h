@@ -35,10 +35,12 @@
 // IP fragments (either side) are reassembled in a bounded per-worker pool and the datagram is
 // processed as one packet (ip_reassembly.h, §2.14.1); the fast path never looks at the pool.
 // Over-MTU LAN packets (§2.14.2): a sender that can act on it is told the size that fits
-// (`too_big_sent`); an IPv4 packet without DF leaves as outer IPv4 fragments
-// (`outer_fragmented`; over an IPv6 peer path it is dropped, `exceeds_mtu_df_clear`).
-// A packet carrying metadata that fits only without it leaves as SVR fragments (Fragment TLV,
-// each hop-authenticated), reassembled by the peer (svr_fragment_path.cc, §2.14).
+// (`too_big_sent`); an IPv4 packet without DF, or a datagram reassembled here, leaves as outer
+// IPv4 / IPv6 fragments (`outer_fragmented`). A packet carrying metadata that fits only without
+// it leaves as SVR fragments (Fragment TLV, each hop-authenticated), reassembled by the peer
+// (svr_fragment_path.cc, §2.14). Packets larger than a LAN interface's MTU leave as IP fragments
+// when they may be split (`lan_fragmented`, lan_fragment.cc). A reassembled datagram too large
+// for its frame is processed in the worker's large frame (outer_fragment.h).
 // Limits of this version (documented, counted): no peer layer (BFD / link tests to UDP 1280
 // are dropped, `peer_liveness`); MovePeerPath exists but the router never calls it.
 //
@@ -55,7 +57,9 @@
 //   ip_reassembly.{h,cc}  the per-worker IP fragment pool (Pipeline::HandleFragment in
 //                    pipeline.cc feeds it; §2.14.1).
 //   pmtu.{h,cc}      path MTU: frag-needed / Packet Too Big for LAN packets that no longer fit.
-//   outer_fragment.{h,cc}  outer IPv4 fragmentation of sealed packets from DF-clear LAN packets.
+//   outer_fragment.{h,cc}  outer IPv4 / IPv6 fragmentation of sealed packets from DF-clear LAN
+//                    packets and reassembled datagrams; the large frame (TransmitLarge).
+//   lan_fragment.cc  packets over a LAN interface's MTU split into IP fragments (SendToLan).
 //   svr_fragment_path.{h,cc}  SVR fragmentation of packets with metadata and their reassembly.
 //   control.cc       control messages received and sent (§2.16), their rate limit, NAT keep-alives.
 //   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
@@ -107,12 +111,13 @@ namespace ssr::pipeline {
   X(kNotIp, "not_ip", "dropped: not IPv4/IPv6 (ARP/ND belong to the kernel, XDP passes them)", kDrop) \
   X(kIpFragment, "ip_fragment", "IP fragment received (either side), handed to reassembly (§2.14.1)") \
   X(kIpFragReassembled, "ip_frag_reassembled", "datagram reassembled from IP fragments, processed as one packet") \
+  X(kIpFragLargeBuffer, "ip_frag_large_buffer", "reassembled datagram too large for its frame (with room for SVR), rebuilt in the worker's large frame (§2.14.1)") \
   X(kIpFragTiny, "ip_frag_tiny", "dropped: first fragment too small to hold the whole transport header (RFC 1858)", kDrop) \
   X(kIpFragOverlap, "ip_frag_overlap", "dropped: fragment overlapping one held; its datagram is discarded", kDrop) \
   X(kIpFragDuplicate, "ip_frag_duplicate", "dropped: fragment already held (same offset and length)", kDrop) \
   X(kIpFragBadLength, "ip_frag_bad_length", "dropped: empty or misaligned fragment, or datagram end inconsistent; datagram discarded", kDrop) \
   X(kIpFragTooMany, "ip_frag_too_many", "dropped: more fragments than a datagram may have (16); datagram discarded", kDrop) \
-  X(kIpFragTooBig, "ip_frag_too_big", "dropped: datagram larger than one frame can hold (4096 bytes of data); datagram discarded", kDrop) \
+  X(kIpFragTooBig, "ip_frag_too_big", "dropped: datagram larger than 9216 bytes of data (or than the worker's large frame); datagram discarded", kDrop) \
   X(kIpFragPoolFull, "ip_frag_pool_full", "dropped: fragment of a new datagram while every reassembly slot is in use", kDrop) \
   X(kIpFragDiscarded, "ip_frag_discarded", "dropped: fragment of a datagram already discarded", kDrop) \
   X(kIpFragNested, "ip_frag_nested", "dropped: reassembled datagram still a fragment (a second IPv6 fragment header)", kDrop) \
@@ -154,9 +159,15 @@ namespace ssr::pipeline {
   X(kTooBigNoAddress, "too_big_no_address",                                                     \
     "dropped: IPv4 LAN packet over the path MTU; its LAN interface has no IPv4 address to send frag-needed from", kDrop) \
   X(kExceedsMtuDfClear, "exceeds_mtu_df_clear",                                                 \
-    "dropped: IPv4 LAN packet without DF over the path MTU that could not be fragmented (IPv6 outer path, §2.14.2)", kDrop) \
+    "dropped: packet allowed to be fragmented over the path MTU whose outer packet could not be split (over 32 fragments, DF on the outer header; §2.14.2)", kDrop) \
   X(kOuterFragmented, "outer_fragmented",                                                       \
-    "outer IPv4 fragments sent for LAN packets without DF over the path MTU (frames, §2.14.2)")   \
+    "outer IPv4 / IPv6 fragments sent for LAN packets without DF or reassembled datagrams over the path MTU (frames, §2.14.2)") \
+  X(kLanFragmented, "lan_fragmented",                                                           \
+    "IP fragments sent on a LAN interface for packets larger than its MTU (frames, §2.14.2)")     \
+  X(kLanExceedsMtu, "lan_exceeds_mtu",                                                          \
+    "dropped: packet toward a LAN larger than the interface's MTU that may not be fragmented (IPv4 with DF, IPv6 not reassembled here; §2.14.2)", kDrop) \
+  X(kLargeFrameUnsent, "large_frame_unsent",                                                    \
+    "dropped: packet in the worker's large frame on a path that does not split it, larger than a pool frame (§2.14.1)", kDrop) \
   X(kSvrFragmentsSent, "svr_fragments_sent",                                                   \
     "SVR fragments sent: frames of packets that fit the path MTU only without their metadata (§2.14)") \
   X(kSvrFragmentedPackets, "svr_fragmented_packets", "packets with metadata sent as SVR fragments (§2.14)") \
@@ -388,9 +399,11 @@ class Pipeline {
   absl::Status Init();
   absl::StatusOr<State> BuildState(std::shared_ptr<const config::Config> config) const;
   const config::Config& config() const { return *state_.config; }
+  void SetInterfaceMtus();  // if_mtu_ from the router's interfaces
 
   // Core (pipeline.cc): classification by side, session admission and removal, transmission.
-  Disposition Handle(size_t interface, io::Frame& frame, uint64_t now_ms);
+  // reassembled: the frame holds a datagram this router reassembled from IP fragments (§2.14.1).
+  Disposition Handle(size_t interface, io::Frame& frame, uint64_t now_ms, bool reassembled = false);
   // An IP fragment (slow path, pipeline.cc): held, dropped (counted), or the completed datagram
   // written into `frame` and handled as one packet.
   Disposition HandleFragment(size_t interface, io::Frame& frame, const packet::PacketInfo& info,
@@ -499,7 +512,7 @@ class Pipeline {
 
   // Path MTU (pmtu.cc, §2.14.2; the path MTU is PeerState::path_mtu): a LAN packet that does
   // not fit once SVR is added is dropped and its sender told the size that fits (ICMP frag-needed for IPv4 with
-  // DF, ICMPv6 Packet Too Big), rate limited; IPv4 without DF is dropped (counted).
+  // DF, ICMPv6 Packet Too Big), rate limited; also used by local breakout over a smaller LAN MTU.
   Disposition PacketTooBig(Packet& pkt, uint32_t usable_mtu, uint64_t now_ms);
   bool TooBigAllowed(uint64_t now_ms);
   uint64_t too_big_tokens_ = 0;   // thousandths of a token
@@ -514,14 +527,33 @@ class Pipeline {
   // Appends the hop authentication to the L4 payload of a composed frame (len bytes so far),
   // finalizes lengths and checksums, checks the WAN MTU and queues the frame toward `peer`.
   // kDropped (counted) leaves the frame untransmitted: the caller still owns it.
-  // fragment: the packet may be split into outer IPv4 fragments when it exceeds the path MTU
-  // (an IPv4 LAN packet without DF, §2.14.2; SendOuterFragments).
+  // fragment: the packet may be split into outer IPv4 / IPv6 fragments when it exceeds the path
+  // MTU (an IPv4 LAN packet without DF or a reassembled datagram, §2.14.2; SendFragments). A
+  // packet in the large frame is always split or copied into pool frames.
   Disposition HopSealAndSend(PeerState& peer, io::Frame& frame, const ComposedLayout& lay,
                              size_t len, uint64_t now_ms, bool fragment = false);
-  // Outer fragmentation (outer_fragment.cc): splits the sealed outer IPv4 packet in `frame` into
-  // fragments that fit peer.path_mtu (frames from the pool, all or none) and queues them all;
-  // kDropped (counted) leaves `frame` to the caller, unchanged.
-  Disposition SendOuterFragments(PeerState& peer, io::Frame& frame, uint32_t l3_offset);
+  // Fragmentation (outer_fragment.cc, §2.14.2): splits the IP packet at l3_offset of
+  // `frame` into IPv4 fragments (its id kept, or a fresh one from the worker's counter when
+  // fresh_ipv4_id) or IPv6 fragments (a fragment header with NextFragmentId()) of at most `mtu`
+  // bytes, and at most a pool frame, and queues them all on `interface` (frames from the pool,
+  // all or none: no_frame). The large frame is never queued: all its pieces are copied, and it is
+  // copied whole when it fits. Counts `sent` per fragment; kDropped (`fail` or no_frame counted)
+  // leaves `frame` to the caller, unchanged.
+  Disposition SendFragments(size_t interface, io::Frame& frame, uint32_t l3_offset, uint32_t mtu,
+                            bool fresh_ipv4_id, PipelineCounter sent, PipelineCounter fail);
+  // The large frame on a path that does not split (Transmit): copied into one pool frame.
+  void TransmitLarge(size_t interface, const io::Frame& frame);
+  uint32_t NextFragmentId();
+  // LAN egress (lan_fragment.cc, §2.14.2): queues pkt's composed frame (IP header at l3_offset)
+  // on LAN interface `interface`; a packet over the interface's MTU, or in the large frame, goes
+  // to SendLanFragments: split when it may be (a datagram reassembled here, IPv4 without DF),
+  // else dropped (lan_exceeds_mtu).
+  inline Disposition SendToLan(size_t interface, Packet& pkt, uint32_t l3_offset,
+                               bool fresh_ipv4_id);
+  Disposition SendLanFragments(size_t interface, Packet& pkt, uint32_t l3_offset,
+                               bool fresh_ipv4_id);
+  // Whether a LAN packet may be split into IP fragments by this router.
+  static bool MayFragment(const Packet& pkt);
   // SVR fragmentation (svr_fragment_path.cc, §2.14). SendSvrFragments: `frame` holds the composed
   // packet (metadata md_len bytes, then the body, payload-encrypted, len bytes in all, no hop
   // trailer); it is split per `plan` into fragments that each carry the Fragment TLV and their
@@ -565,6 +597,12 @@ class Pipeline {
   std::unique_ptr<IpReassembly> reassembly_;              // fixed pool, allocated by Init
   std::unique_ptr<svr::FragmentReassembler> svr_reassembly_;  // SVR fragments, allocated by Init
   uint32_t svr_fragment_id_ = 0;                          // Extended ID of the next datagram
+  // The large frame (kLargeFrameSize, outer_fragment.h): a reassembled datagram that does not
+  // fit its received frame is rebuilt and processed here; never given to a port or the pool.
+  std::unique_ptr<uint8_t[]> large_;
+  uint32_t large_pool_capacity_ = 0;  // capacity of the pool's frames (learnt when spilling)
+  uint32_t fragment_id_ = 0;          // IPv6 / fresh IPv4 fragment ids (random start)
+  std::vector<uint32_t> if_mtu_;      // config mtu per interface index
   std::vector<packet::MacAddress> macs_;
   std::vector<io::Port*> ports_;
   io::FramePool* pool_ = nullptr;

@@ -15,6 +15,7 @@
 #include "packet/packet_info.h"
 #include "packet/protocol.h"
 #include "pipeline/encap.h"
+#include "pipeline/outer_fragment.h"
 #include "pipeline/peer_hop.h"
 #include "pipeline/pipeline.h"
 #include "session/flow_key.h"
@@ -29,6 +30,7 @@ struct Pipeline::Packet {
   io::Frame* frame = nullptr;
   packet::PacketInfo info;
   session::FlowKey key;
+  bool reassembled = false;  // a datagram this router reassembled from IP fragments (§2.14.1)
   std::span<uint8_t> buffer() const { return frame->buffer(); }
 };
 
@@ -70,6 +72,10 @@ inline ComposeSpec ForwardedSpec(const packet::PacketInfo& info, const L2Header&
 // Per-packet core helpers (declared in pipeline.h, part of the core).
 
 inline void Pipeline::Transmit(size_t interface, const io::Frame& frame) {
+  if (frame.handle == kLargeFrameHandle) [[unlikely]] {  // never handed to a port
+    TransmitLarge(interface, frame);
+    return;
+  }
   std::vector<io::Frame>& q = tx_[interface];
   if (q.size() == q.capacity()) FlushTx();
   q.push_back(frame);
@@ -122,6 +128,16 @@ inline session::TcpSegment ParsedTcpSegment(const uint8_t* frame, const packet::
   return session::ReadTcpSegment(
       std::span<const uint8_t>(frame + info.l4_offset, info.tcp_header_length),
       static_cast<uint32_t>(payload_length));
+}
+
+inline Disposition Pipeline::SendToLan(size_t interface, Packet& pkt, uint32_t l3_offset,
+                                       bool fresh_ipv4_id) {
+  io::Frame& f = *pkt.frame;
+  if (f.length - l3_offset > if_mtu_[interface] || f.handle == kLargeFrameHandle) [[unlikely]] {
+    return SendLanFragments(interface, pkt, l3_offset, fresh_ipv4_id);
+  }
+  Transmit(interface, f);
+  return Disposition::kForwarded;
 }
 
 inline bool Pipeline::IsWan(size_t interface) const {

@@ -7,9 +7,9 @@
 //   IPv4 with DF set   ICMP destination unreachable, fragmentation needed (type 3 code 4) with
 //                      the next-hop MTU (RFC 792, RFC 1191);
 //   IPv6               ICMPv6 Packet Too Big (type 2) with the MTU, never below 1280 (RFC 4443);
-//   IPv4 without DF    not refused here: over an IPv4 peer path the sealed outer packet is sent
-//                      as IPv4 fragments (outer_fragment.h, `outer_fragmented`); over an IPv6
-//                      path it is dropped and counted (exceeds_mtu_df_clear).
+//   IPv4 without DF    not refused here: the sealed outer packet is sent as IPv4 or IPv6
+//   and datagrams      fragments (outer_fragment.h, `outer_fragmented`); so is a datagram this
+//   reassembled here   router reassembled (its source fragmented it already, §2.14.1).
 // The error is sent from the router's address on the receiving LAN interface (for IPv6 with no
 // configured address there: the interface's EUI-64 link-local address), to the sender's MAC on
 // the VLAN the packet came in on, and quotes as much of the packet as the RFCs allow (IPv4: the

@@ -146,7 +146,8 @@ Disposition Pipeline::Relay(Session& s, Direction d, Packet& pkt, const svr::Met
   }
   // The payload (and its IV trailer, when encrypted end to end) passes through untouched; only
   // the hop authentication is new. Metadata that makes it exceed the next hop's path MTU when
-  // the packet would fit without: SVR fragments, as at the ingress (§2.14).
+  // the packet would fit without: SVR fragments, as at the ingress (§2.14). A packet that arrived
+  // in outer fragments (or without DF) may leave in outer fragments again (§2.14.2).
   const size_t len = md_len + spec.body_length;
   if (md_len > svr::kMetadataHeaderSize) {
     Encapsulation enc;
@@ -165,7 +166,7 @@ Disposition Pipeline::Relay(Session& s, Direction d, Packet& pkt, const svr::Met
       return out;
     }
   }
-  const Disposition out = HopSealAndSend(next, *pkt.frame, lay, len, now_ms);
+  const Disposition out = HopSealAndSend(next, *pkt.frame, lay, len, now_ms, MayFragment(pkt));
   if (out == Disposition::kForwarded) Count(PipelineCounter::kTransitRelayed);
   return out;
 }
