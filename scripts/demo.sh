@@ -6,7 +6,7 @@
 #   client --- [branch] ===== SVR over 192.0.2.0/24 ===== [datacenter] --- server
 #
 # with IP forwarding off in both router namespaces, so whatever crosses went through ssr-router.
-# It then shows six outcomes with real programs and the routers' counters (SIGUSR1 dumps):
+# It then shows seven outcomes with real programs and the routers' counters (SIGUSR1 dumps):
 #   1. members reach allowed services through SVR (ping, UDP echo, 1 MiB TCP to web and to crm,
 #      whose payload is AES-encrypted end to end, with sha256 compared at both ends)
 #   2. a non-member is dropped at the branch's XDP gate
@@ -14,10 +14,11 @@
 #   4. the server cannot open a session towards the client (servers are no tenant's members)
 #   5. UDP to a closed port: the server's port unreachable crosses both routers (ECONNREFUSED)
 #   6. ping -M do at full size (MTU 1500 everywhere) gets frag-needed / Packet Too Big
-# The topology is dual stack: the six outcomes are shown over IPv4, then over IPv6 (ICMPv6 echo,
+#   7. UDP datagrams of 1472 and 4000 bytes (the host fragments) cross both routers and come back
+# The topology is dual stack: the seven outcomes are shown over IPv4, then over IPv6 (ICMPv6 echo,
 # UDP, TCP; neighbours found by ND through the XDP gate; IPv6 sessions cross the IPv4 WAN, the
 # peer path of the config's first peer address).
-# Exit 0 only if all twelve are as expected. Namespaces and XDP programs are removed on any exit.
+# Exit 0 only if all fourteen are as expected. Namespaces and XDP programs are removed on any exit.
 #
 # Environment: SSR_XDP_MODE=native|skb|auto (default native), SSR_DEMO_SKIP_BUILD=1 with
 # SSR_ROUTER=path to use an existing ssr-router.
@@ -61,7 +62,7 @@ results=()
 fails=0
 for SSR_FAMILY in 4 6; do
   for c in ssr_case_allowed ssr_case_non_member ssr_case_denied ssr_case_server_opens \
-      ssr_case_port_unreachable ssr_case_too_big; do
+      ssr_case_port_unreachable ssr_case_too_big ssr_case_large_udp; do
     if out="$("$c" 2>&1)"; then :; else fails=$((fails + 1)); fi
     echo "$out"
     results+=("$(tail -n1 <<<"$out")")

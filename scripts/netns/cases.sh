@@ -13,6 +13,8 @@
 #                             client's UDP to a port nobody listens on gets ECONNREFUSED
 #   ssr_case_too_big       6. a full-size packet with DF that no longer fits the WAN after SVR:
 #                             the branch answers fragmentation needed / Packet Too Big
+#   ssr_case_large_udp     7. UDP datagrams of 1472 and 4000 bytes (the host fragments) cross
+#                             both routers and come back
 #
 # Each case dumps both routers' counters before and after (SIGUSR1 + --stats-file), prints what
 # the programs saw and the counters that moved, then "PASS <case>" or "FAIL <case>: why", and
@@ -287,4 +289,40 @@ ssr_case_too_big() {
     [ "${reasm:-0}" -ge 1 ] || why+=("the datacenter reassembled no SVR fragments")
   fi
   _ssr_verdict "$(_ssr_ip) [6] ping -M do -s $((mtu - hdr)) guest -> web: told MTU ${told:-none} by the branch (too_big_sent +$sent), a ping of that size passes" "${why[@]}"
+}
+
+# 7. UDP echoes of 1472 bytes (a full 1500-byte IPv4 packet) and 4000 bytes (which the client's
+# kernel sends as IP fragments) from a member to web's echo service, with every MTU at 1500.
+# The 1472-byte datagram leaves the client with DF (Linux UDP sockets discover the path MTU): the
+# branch tells the client the size that fits and that first datagram is lost; from then on the
+# client's kernel fragments, as it does for 4000 bytes. Each router reassembles, carries the
+# datagram as outer IP fragments to the other (docs/protocol.md §2.14.2), which sends it on to
+# the end host as IP fragments within its LAN MTU, and the echo comes back the same way.
+ssr_case_large_udp() {
+  local why=() out1 out4 n1 n4 reasm outer lanf
+  # traffic.py puts "ssr udp echo N " (15 bytes) in front of --size random bytes.
+  echo "$(_ssr_ip) [7] UDP datagrams of 1472 and 4000 bytes cross both routers and come back"
+  _ssr_snap a || return 1
+  out1="$(ssr_in_client python3 "$SSR_TRAFFIC" udp-echo "$(_ssr_a 10.20.3.10)" 7 --bind "$(_ssr_a 10.10.2.10)" \
+            --count 4 --size 1457 --timeout 2 2>&1)"
+  echo "    1472 B: $out1"
+  out4="$(ssr_in_client python3 "$SSR_TRAFFIC" udp-echo "$(_ssr_a 10.20.3.10)" 7 --bind "$(_ssr_a 10.10.2.10)" \
+            --count 3 --size 3985 --timeout 3 2>&1)"
+  echo "    4000 B: $out4"
+  _ssr_snap b || return 1
+  _ssr_show_counters a b
+  n1="$(sed -n 's/.*: \([0-9]*\)\/[0-9]* echoed.*/\1/p' <<<"$out1")"
+  n4="$(sed -n 's/.*: \([0-9]*\)\/[0-9]* echoed.*/\1/p' <<<"$out4")"
+  # The first 1472-byte datagram may be lost while the client learns the path MTU.
+  [ "${n1:-0}" -ge 3 ] || why+=("1472-byte datagrams: ${n1:-0}/4 echoed")
+  [ "${n4:-0}" = 3 ] || why+=("4000-byte datagrams: ${n4:-0}/3 echoed")
+  reasm="$(( $(_ssr_d branch pipeline.ip_frag_reassembled) + $(_ssr_d datacenter pipeline.ip_frag_reassembled) ))"
+  outer="$(( $(_ssr_d branch pipeline.outer_fragmented) + $(_ssr_d datacenter pipeline.outer_fragmented) ))"
+  lanf="$(( $(_ssr_d branch pipeline.lan_fragmented) + $(_ssr_d datacenter pipeline.lan_fragmented) ))"
+  echo "    both routers: pipeline.ip_frag_reassembled +$reasm, pipeline.outer_fragmented +$outer," \
+       "pipeline.lan_fragmented +$lanf"
+  [ "$reasm" -ge 6 ] || why+=("the routers reassembled $reasm datagrams, expected >= 6")
+  [ "$outer" -ge 6 ] || why+=("the routers sent $outer outer fragments, expected >= 6")
+  [ "$lanf" -ge 6 ] || why+=("the routers sent $lanf LAN fragments, expected >= 6")
+  _ssr_verdict "$(_ssr_ip) [7] UDP echo sales -> web of 1472 B (${n1:-0}/4) and 4000 B (${n4:-0}/3) through both routers at MTU 1500 (reassembled +$reasm, outer fragments +$outer, LAN fragments +$lanf)" "${why[@]}"
 }

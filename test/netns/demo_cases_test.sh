@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The demo's six outcomes (5: a server's port unreachable reaches the client; 6: a full-size packet
+# The demo's seven outcomes (5: a server's port unreachable reaches the client; 6: a full-size packet
 # with DF gets fragmentation needed / Packet Too Big from the branch) in one XDP mode (native or skb), over IPv4 and then over IPv6 (the
 # topology is dual stack; ND resolves the IPv6 neighbours through the gate), each with the
 # counters that prove where packets went or were dropped; then a clean stop (exit 0, no XDP
@@ -33,10 +33,10 @@ failed=()
 for SSR_FAMILY in ${SSR_FAMILIES:-4 6}; do
   t0=$SECONDS
   for c in ssr_case_allowed ssr_case_non_member ssr_case_denied ssr_case_server_opens \
-           ssr_case_port_unreachable ssr_case_too_big; do
+           ssr_case_port_unreachable ssr_case_too_big ssr_case_large_udp; do
     "$c" || failed+=("IPv$SSR_FAMILY $c")
   done
-  echo "IPv$SSR_FAMILY: six cases in $((SECONDS - t0)) s"
+  echo "IPv$SSR_FAMILY: seven cases in $((SECONDS - t0)) s"
 done
 for r in branch datacenter; do
   ssr_router_stop "$r" TERM
@@ -44,4 +44,4 @@ for r in branch datacenter; do
 done
 ssr_test_elapsed
 [ ${#failed[@]} = 0 ] || fail "${failed[*]}"
-echo "PASS: all six outcomes over IPv4 and IPv6 in $mode mode, $wan WAN"
+echo "PASS: all seven outcomes over IPv4 and IPv6 in $mode mode, $wan WAN"
