@@ -13,9 +13,12 @@ For every TCP/UDP session between the two routers' WAN addresses (waypoint 5-tup
     info "peer-hop hmac") in time-based mode (8-byte big-endian floor(unix_ms / 2000) prepended,
     windows T, T-1, T+1 around the capture time);
   - a TCP session's SYN carries the cookie, its later segments do not.
+Peer liveness (UDP 1280 between the two routers: BFD and link tests, docs/protocol.md §5.3) is no
+session: each such packet must carry SVR metadata (the cookie) and a valid hop HMAC tag;
+--expect-liveness requires at least one from each router.
 Prints one line per session and exits 0 if all hold, 1 otherwise.
 
-usage: check_wan_capture.py [--expect-tcp N] [--expect-udp N] [--verbose] PCAP...
+usage: check_wan_capture.py [--expect-tcp N] [--expect-udp N] [--expect-liveness] [--verbose] PCAP...
 """
 import argparse
 import hashlib
@@ -111,6 +114,7 @@ def main():
     ap.add_argument("pcaps", nargs="+")
     ap.add_argument("--expect-tcp", type=int, default=0)
     ap.add_argument("--expect-udp", type=int, default=0)
+    ap.add_argument("--expect-liveness", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args()
 
@@ -123,10 +127,12 @@ def main():
     packets.sort(key=lambda x: x[0])
 
     sessions = {}  # unordered waypoint tuple -> list of (ts, direction, parsed)
+    liveness = []  # (ts, parsed) of UDP 1280 packets
     for ts, r in packets:
         src, sport, dst, dport, proto = r[:5]
         if proto == "udp" and 1280 in (sport, dport):
-            continue  # peer liveness, not a session
+            liveness.append((ts, r))  # peer liveness, not a session
+            continue
         fwd = (src, sport, dst, dport)
         rev = (dst, dport, src, sport)
         key = (proto,) + min(fwd, rev)
@@ -183,7 +189,22 @@ def main():
         print(f"{name}: {len(sess['pkts'])} packets, metadata on the first {md['fwd']} forward / "
               f"{md['rev']} reverse, then {plain['fwd']} / {plain['rev']} without; "
               f"HMAC tags valid {len(sess['pkts']) - bad_tags}/{len(sess['pkts'])}")
-    print(f"packets with the cookie: {sum(1 for _, r in packets if r[6][:8] == COOKIE)}")
+    print("packets with the cookie: "
+          f"{sum(1 for _, r in packets if r[6][:8] == COOKIE and not (r[4] == 'udp' and 1280 in (r[1], r[3])))}")
+    senders = {}
+    live_md = live_tag = 0
+    for ts, r in liveness:
+        senders[r[0]] = senders.get(r[0], 0) + 1
+        live_md += r[6][:8] == COOKIE
+        live_tag += tag_ok(r[6], ts) is not None
+    print(f"peer liveness (UDP 1280): {len(liveness)} packets "
+          f"({', '.join(f'{k}: {v}' for k, v in sorted(senders.items()))}), "
+          f"with SVR metadata {live_md}, HMAC tags valid {live_tag}")
+    if live_md != len(liveness) or live_tag != len(liveness):
+        errors.append(f"peer liveness: {len(liveness) - live_md} packets without metadata, "
+                      f"{len(liveness) - live_tag} without a valid hop HMAC tag")
+    if a.expect_liveness and len(senders) < 2:
+        errors.append(f"peer liveness from {len(senders)} router(s), expected both")
     if counts["tcp"] < a.expect_tcp:
         errors.append(f"{counts['tcp']} TCP sessions on the WAN, expected {a.expect_tcp}")
     if counts["udp"] < a.expect_udp:

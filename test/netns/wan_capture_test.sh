@@ -35,11 +35,11 @@ kill -INT "$cap_pid"
 wait "$cap_pid"
 [ -s "$pcap" ] || fail "no capture"
 
-python3 "$SSR_NETNS_TEST_DIR/check_wan_capture.py" --expect-tcp 2 --expect-udp 4 "$pcap" |
+python3 "$SSR_NETNS_TEST_DIR/check_wan_capture.py" --expect-tcp 2 --expect-udp 4 --expect-liveness "$pcap" |
   tee "$SSR_TOPO_DIR/check.log"
 rc=${PIPESTATUS[0]}
 ours="$(sed -n 's/^packets with the cookie: //p' "$SSR_TOPO_DIR/check.log")"
-theirs="$(tshark -r "$pcap" -Y 'udp.payload[0:8] == 4c:48:db:c6:dd:f6:67:0c || tcp.payload[0:8] == 4c:48:db:c6:dd:f6:67:0c' \
+theirs="$(tshark -r "$pcap" -Y '(udp.payload[0:8] == 4c:48:db:c6:dd:f6:67:0c && !(udp.port == 1280)) || tcp.payload[0:8] == 4c:48:db:c6:dd:f6:67:0c' \
   -T fields -e frame.number 2>/dev/null | wc -l)"
 echo "tshark: $theirs packets with the cookie right after the UDP/TCP header"
 [ "$ours" = "$theirs" ] || fail "tshark finds $theirs packets with the cookie, the checker $ours"

@@ -252,6 +252,41 @@ TEST_CASE("RouterStats::Flatten names values by group and Get finds them") {
   CHECK(s.Get("gate.no_such_reason") == 0);
 }
 
+TEST_CASE("RouterStats::Flatten lists each peer path's state and quality") {
+  ssr::RouterStats s;
+  ssr::PeerStats p;
+  p.name = "datacenter";
+  p.sessions = 2;
+  ssr::PeerPathStats a;
+  a.local = "192.0.2.1";
+  a.remote = "192.0.2.2";
+  a.up = true;
+  a.bfd_state = "Up";
+  a.quality_measured = true;
+  a.latency_ms = 12.5;
+  a.jitter_ms = 0.25;
+  a.loss_percent = 1.5;
+  a.mos = 4.21;
+  a.tx_frames = 40;
+  a.rx_frames = 39;
+  ssr::PeerPathStats b;
+  b.up = false;
+  b.bfd_state = "Down";
+  p.paths = {a, b};
+  s.peers.push_back(p);
+  CHECK(s.Get("peer.datacenter.sessions") == 2);
+  CHECK(s.Get("peer.datacenter.path.0.up") == 1);
+  CHECK(s.Get("peer.datacenter.path.0.bfd_up") == 1);
+  CHECK(s.Get("peer.datacenter.path.0.latency_us") == 12500);
+  CHECK(s.Get("peer.datacenter.path.0.jitter_us") == 250);
+  CHECK(s.Get("peer.datacenter.path.0.loss_ppm") == 15000);
+  CHECK(s.Get("peer.datacenter.path.0.mos_x100") == 421);
+  CHECK(s.Get("peer.datacenter.path.0.tx_frames") == 40);
+  CHECK(s.Get("peer.datacenter.path.0.rx_frames") == 39);
+  CHECK(s.Get("peer.datacenter.path.1.up") == 0);
+  CHECK(s.Get("peer.datacenter.path.1.bfd_up") == 0);
+}
+
 TEST_CASE("RouterStats::TotalDrops sums only the gate and pipeline drop counters") {
   ssr::RouterStats s;
   s.gate = {{"lan_allow", 7, false}, {"drop_non_member", 2, true}, {"drop_denied", 0, true}};

@@ -107,6 +107,14 @@ struct RouterOptions {
   uint32_t workers = 0;
   // Pin worker i to the i-th CPU of the process's affinity mask when workers <= CPUs.
   bool pin_workers = true;
+  // Peer liveness (docs/protocol.md §5.1, §5.7): worker 0 runs BFD (SVR's defaults: 1 s, x3,
+  // 5 s hold-down) and link tests on every peer path through its AF_XDP ports; a path BFD
+  // reports down is avoided by new sessions and its sessions move to another path of the peer.
+  // Paths count as up until BFD, once up on them, says otherwise, so a peer without BFD keeps
+  // working. With several workers only worker 0's sessions follow path status, and BFD frames
+  // the NIC hands to other workers are dropped (counted peer_liveness). false: no BFD is sent
+  // and received UDP 1280 from peers is dropped (counted).
+  bool peer_liveness = true;
   // Session table size of each worker. 0: the config's limits.max_sessions. The config's
   // max_sessions and max_sessions_per_tenant hold for all workers together either way
   // (docs/protocol.md §2.10.1 "Router-wide limits").

@@ -42,6 +42,24 @@ struct InterfaceStats {
 };
 
 // One configured peer of the router.
+// One peer path as worker 0's peer layer sees it (RouterOptions::peer_liveness, docs/protocol.md
+// §5.1-§5.7); refreshed with the counters.
+struct PeerPathStats {
+  std::string local;   // our waypoint address
+  std::string remote;  // the peer's waypoint address
+  // Whether new sessions may take the path (down only after BFD, having come up, failed).
+  bool up = true;
+  std::string bfd_state;  // RFC 5880 state of the path's BFD session: "Up", "Down", "Init", ...
+  // Link-test averages (§5.4), valid when quality_measured.
+  bool quality_measured = false;
+  double latency_ms = 0;
+  double jitter_ms = 0;
+  double loss_percent = 0;
+  double mos = 0;
+  uint64_t tx_frames = 0;  // BFD and link-test frames sent on the path
+  uint64_t rx_frames = 0;  // ... and received
+};
+
 struct PeerStats {
   std::string name;
   std::string interface;               // config name of the WAN interface
@@ -49,6 +67,8 @@ struct PeerStats {
   // Live sessions toward this peer, counted by each worker's background sweep of its session
   // table (refreshed about once per second; exact only when the table is idle).
   uint64_t sessions = 0;
+  // The peer's paths (empty when peer liveness is off).
+  std::vector<PeerPathStats> paths;
 };
 
 struct WorkerStats {
@@ -93,7 +113,8 @@ struct RouterStats {
   // Every numeric value as "group.name" pairs, in a stable order: "gate.<reason>",
   // "pipeline.<counter>", "policy.<verdict>", "crypto.<counter>", "session.<counter>",
   // "parse.<result>", "decode.<result>", "sessions.live", "xsk.<interface>.<counter>",
-  // "peer.<name>.sessions", "worker.<id>.<field>", "router.<field>".
+  // "peer.<name>.sessions", "peer.<name>.path.<i>.<field>" (up, bfd_up, latency_us, jitter_us,
+  // loss_ppm, mos_x100, tx_frames, rx_frames), "worker.<id>.<field>", "router.<field>".
   std::vector<CounterValue> Flatten() const;
   // One value of Flatten() by name; 0 when there is no such name.
   uint64_t Get(std::string_view flat_name) const;

@@ -100,6 +100,10 @@ absl::Status Pipeline::Init() {
   fragment_id_ = uint32_t{start[0]} << 24 | uint32_t{start[1]} << 16 |
                  uint32_t{start[2]} << 8 | start[3];
   SetInterfaceMtus();
+  if (options_.run_peer_layer) {
+    SSR_ASSIGN_OR_RETURN(std::unique_ptr<peer::PeerPaths> layer, CreatePeerLayer(state_));
+    WirePeerLayer(std::move(layer));
+  }
   return absl::OkStatus();
 }
 
@@ -153,6 +157,20 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
   // to new sessions.
   const config::Config& old_cfg = *state_.config;
   const config::Config& new_cfg = *st.config;
+  // The peer layer keeps its BFD sessions when the peers and their paths are the same, else it
+  // starts again from the new config (paths count as up until BFD says otherwise, peer_layer.cc).
+  std::unique_ptr<peer::PeerPaths> fresh_peer_layer;
+  if (options_.run_peer_layer) {
+    bool same_peers = now.peers.size() == next.peers.size();
+    for (size_t i = 0; same_peers && i < now.peers.size(); ++i) {
+      same_peers = now.peers[i].name == next.peers[i].name &&
+                   now.peers[i].interface == next.peers[i].interface &&
+                   now.peers[i].addresses == next.peers[i].addresses;
+    }
+    if (!same_peers) {
+      SSR_ASSIGN_OR_RETURN(fresh_peer_layer, CreatePeerLayer(st));
+    }
+  }
   // Tenant counters of the new config (by name, so live sessions stay counted where they are).
   std::vector<std::atomic<uint32_t>*> tenant_budget;
   for (const auto& t : new_cfg.tenants) tenant_budget.push_back(&budget_->ForTenant(t.name));
@@ -198,6 +216,7 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
   }
   state_ = std::move(st);
   SetInterfaceMtus();
+  WirePeerLayer(std::move(fresh_peer_layer));
   tenant_budget_ = std::move(tenant_budget);
   EnsureReplayFilter(state_);  // a policy may have turned the replay filter on
   // Tenant indices were remapped: recount the embryonic caps (the caps themselves are fixed at
@@ -220,6 +239,7 @@ size_t Pipeline::Poll(uint64_t now_ms) {
     received += n;
     ProcessBurst(i, std::span(frames.data(), n), now_ms);
   }
+  PollPeerLayer(now_ms);
   for (io::Port* p : ports_) {
     if (p != nullptr) p->Flush();
   }

@@ -89,6 +89,7 @@
 #include "packet/parser.h"
 #include "pipeline/encap.h"
 #include "pipeline/neighbor_table.h"
+#include "peer/peer_paths.h"
 #include "pipeline/route_choice.h"
 #include "pipeline/uuid_index.h"
 #include "policy/policy.h"
@@ -196,7 +197,12 @@ namespace ssr::pipeline {
   X(kWanNotWaypoint, "wan_not_waypoint", "dropped: WAN packet to no waypoint of this router", kDrop) \
   X(kWanVlanMismatch, "wan_vlan_mismatch", "dropped: WAN frame whose VLAN is not the interface's vlan (untagged when it has none)", kDrop) \
   X(kWanNoSession, "wan_no_session", "dropped: no session and no metadata (no HMAC work, §7.53)", kDrop) \
-  X(kPeerLiveness, "peer_liveness", "dropped: peer liveness (BFD, UDP 1280) from a peer; no peer layer runs yet", kDrop) \
+  X(kPeerLiveness, "peer_liveness", "dropped: peer liveness (BFD, UDP 1280) from a peer; the peer layer does not run in this pipeline (§5.1)", kDrop) \
+  X(kPeerFrameIn, "peer_frame_in", "peer liveness frame (BFD, link test, UDP 1280) handed to the peer layer (§5.1)") \
+  X(kPeerFrameOut, "peer_frame_out", "peer liveness frame sent by the peer layer (§5.1)")       \
+  X(kPeerFrameNoNeighbor, "peer_frame_no_neighbor", "peer liveness frame not sent: no MAC for the peer address yet (resolution asked for)") \
+  X(kPeerPathDown, "peer_path_went_down", "a peer path was reported down by BFD: new sessions avoid it, its sessions move (§5.7)") \
+  X(kPeerPathUp, "peer_path_went_up", "a peer path was reported up by BFD (§5.7)")              \
   X(kAuthFail, "auth_fail", "dropped: HMAC / GCM tag, window or key id check failed (no state, no reply)", kDrop) \
   X(kMdMalformed, "md_malformed", "dropped: metadata did not decode (see md_* reasons)", kDrop)   \
   X(kMdDecryptFail, "md_decrypt_fail", "dropped: payload-TLV section did not decrypt", kDrop)     \
@@ -285,6 +291,12 @@ struct PipelineOptions {
   // refilled at this rate, holding at most `too_big_burst` tokens (0 per second: none sent).
   uint32_t too_big_per_second = 100;
   uint32_t too_big_burst = 10;
+  // The peer layer (docs/protocol.md §5.1, §5.7; peer_layer.cc): BFD and link tests on every
+  // peer path, sent and received through this pipeline's ports, path status driving route and
+  // path choice and moving sessions off a path that goes down. One pipeline per router runs it
+  // (the Router: worker 0). Off: UDP 1280 from peers is dropped (peer_liveness).
+  bool run_peer_layer = false;
+  peer::PeerPathsOptions peer_options;  // BFD / link-test timers (defaults: SVR's, §5.2)
   // Reassembly of SVR fragments from peers (§2.14): datagrams in progress at once per worker
   // (each slot holds up to 4096 bytes of body and 2048 of first-fragment metadata, allocated at
   // creation), and how long an unfinished one is kept.
@@ -348,6 +360,15 @@ class Pipeline {
   // that). Kept across Reload for peers and addresses that remain. False for indices out of
   // range. Call from the worker thread, between bursts.
   bool SetPeerPathUp(size_t peer, size_t path, bool up);
+  // Whether path `path` of peer `peer` is up (false for indices out of range).
+  bool PeerPathUp(size_t peer, size_t path) const;
+  // The same for the path of `peer` between these waypoints (true when the pipeline has no such
+  // path: it never refuses a path it does not know).
+  bool PeerPathUpByAddress(size_t peer, const util::IpAddress& local,
+                           const util::IpAddress& remote) const;
+  // The peer layer when PipelineOptions::run_peer_layer (null otherwise): BFD state, quality and
+  // counters of every path (peer/peer_paths.h). Read from the worker thread only.
+  const peer::PeerPaths* peer_layer() const { return peer_paths_.get(); }
 
   // Moves every session this router opened toward peer `peer` (config index) on its path
   // `from_path` to `to_path` (indices into the peer's addresses), §2.9 / §5.7: new waypoint
@@ -424,6 +445,16 @@ class Pipeline {
   // (counted).
   session::Session* AdmitSession(session::SessionInit& init, session::WaypointPool* waypoints,
                                  bool from_metadata, uint64_t now_ms);
+  // The peer layer (peer_layer.cc).
+  absl::StatusOr<std::unique_ptr<peer::PeerPaths>> CreatePeerLayer(const State& st) const;
+  // Installs `fresh` (when not null) and points the peer layer at state_'s crypto objects.
+  void WirePeerLayer(std::unique_ptr<peer::PeerPaths> fresh);
+  void PollPeerLayer(uint64_t now_ms);
+  void ReceivePeerFrame(const Packet& pkt);
+  static void PeerSinkThunk(void* self, size_t path, std::span<const uint8_t> frame);
+  static void PeerEventThunk(void* self, const peer::PathEvent& event);
+  void SendPeerFrame(size_t path, std::span<const uint8_t> frame);
+  void OnPeerPathEvent(const peer::PathEvent& event);
   // The route a new session of `service` takes (route_choice.h), or null when none is usable
   // (counted: no_route without any route, no_usable_route otherwise).
   const config::ServiceRoute* ChooseRoute(size_t service, uint32_t* index);
@@ -587,6 +618,8 @@ class Pipeline {
   PipelineOptions options_;  // options_.config is moved into state_ by Init
   State state_;
   std::unique_ptr<session::SessionTable> sessions_;
+  std::unique_ptr<peer::PeerPaths> peer_paths_;            // when options_.run_peer_layer
+  uint64_t peer_next_poll_ms_ = 0;                        // unix ms (CryptoNow) of the next Poll
   std::unique_ptr<SessionBudget> own_budget_;             // when options_.budget is null
   SessionBudget* budget_ = nullptr;                       // router-wide session limits
   // budget_'s counter of each tenant of state_'s config, by tenant index.

@@ -125,8 +125,8 @@ Disposition Pipeline::HandleWanVerified(Packet& pkt, WanPacket& w, uint64_t now_
 }
 
 // A WAN packet must be TCP or UDP, from a configured peer, to one of the addresses of the WAN
-// interface toward it; peer liveness (BFD, UDP 1280) would be the peer layer's, which the router
-// does not run yet: it is dropped and counted (peer_liveness). The caller drops on nullptr.
+// interface toward it; peer liveness (BFD, UDP 1280) goes to the peer layer when this pipeline
+// runs it (peer_layer.cc), else it is counted (peer_liveness). The caller drops on nullptr.
 Pipeline::PeerState* Pipeline::SourcePeer(size_t interface, const Packet& pkt) {
   const PacketInfo& info = pkt.info;
   if (!info.is_tcp() && !info.is_udp()) {
@@ -139,7 +139,7 @@ Pipeline::PeerState* Pipeline::SourcePeer(size_t interface, const Packet& pkt) {
     return nullptr;
   }
   if (info.is_udp() && info.dst_port == config::kPeerLivenessPort) {
-    Count(PipelineCounter::kPeerLiveness);
+    ReceivePeerFrame(pkt);  // BFD, link tests: the peer layer's (peer_layer.cc), or counted
     return nullptr;
   }
   if (!peer->IsLocal(info.dst)) {

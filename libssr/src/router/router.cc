@@ -446,6 +446,7 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     }
     wo.max_sessions = options.max_sessions_per_worker;
     wo.session_budget = impl->session_budget.get();
+    wo.run_peer_layer = options.peer_liveness && w == 0;
     wo.frames = options.frames_per_worker;
     wo.fill_ring_size = options.fill_ring_size;
     wo.rx_ring_size = options.rx_ring_size;
@@ -628,6 +629,7 @@ RouterStats Router::Stats() const {
   }
 
   router::WorkerSnapshot sum;
+  std::vector<router::WorkerSnapshot::PathSnapshot> paths;
   sum.xsk.resize(m.os_names.size());
   sum.peer_sessions.assign(r->peers.size(), 0);
   for (const auto& w : m.workers) {
@@ -645,6 +647,7 @@ RouterStats Router::Stats() const {
       sum.peer_sessions[i] += ws.peer_sessions[i];
     }
     sum.sessions_live += ws.sessions_live;
+    if (!ws.paths.empty()) paths = ws.paths;  // worker 0 runs the peer layer
     s.session_events_dropped += ws.events_dropped;
     WorkerStats wst;
     wst.id = w->options().id;
@@ -719,6 +722,22 @@ RouterStats Router::Stats() const {
                        : "";
     for (const util::IpAddress& a : r->peers[p].addresses) ps.addresses.push_back(a.ToString());
     ps.sessions = sum.peer_sessions[p];
+    for (const router::WorkerSnapshot::PathSnapshot& path : paths) {
+      if (path.peer != p) continue;
+      PeerPathStats pp;
+      pp.local = path.local.ToString();
+      pp.remote = path.remote.ToString();
+      pp.up = path.up;
+      pp.bfd_state = std::string(peer::BfdStateName(path.bfd_state));
+      pp.quality_measured = path.quality.measured;
+      pp.latency_ms = path.quality.latency_ms;
+      pp.jitter_ms = path.quality.jitter_ms;
+      pp.loss_percent = path.quality.loss_percent();
+      pp.mos = path.quality.mos;
+      pp.tx_frames = path.tx_frames;
+      pp.rx_frames = path.rx_frames;
+      ps.paths.push_back(std::move(pp));
+    }
     s.peers.push_back(std::move(ps));
   }
   return s;

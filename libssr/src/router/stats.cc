@@ -23,8 +23,22 @@ std::vector<CounterValue> RouterStats::Flatten() const {
   group("decode", decode);
   out.push_back({"sessions.live", sessions_live, false});
   for (const InterfaceStats& i : interfaces) group(absl::StrCat("xsk.", i.name), i.counters);
-  for (const PeerStats& p : peers)
+  for (const PeerStats& p : peers) {
     out.push_back({absl::StrCat("peer.", p.name, ".sessions"), p.sessions, false});
+    for (size_t i = 0; i < p.paths.size(); ++i) {
+      const PeerPathStats& ps = p.paths[i];
+      const std::string pre = absl::StrCat("peer.", p.name, ".path.", i, ".");
+      const auto scaled = [](double v, double k) { return static_cast<uint64_t>(v * k + 0.5); };
+      out.push_back({pre + "up", ps.up ? 1u : 0u, false});
+      out.push_back({pre + "bfd_up", ps.bfd_state == "Up" ? 1u : 0u, false});
+      out.push_back({pre + "latency_us", scaled(ps.latency_ms, 1000), false});
+      out.push_back({pre + "jitter_us", scaled(ps.jitter_ms, 1000), false});
+      out.push_back({pre + "loss_ppm", scaled(ps.loss_percent, 10000), false});
+      out.push_back({pre + "mos_x100", scaled(ps.mos, 100), false});
+      out.push_back({pre + "tx_frames", ps.tx_frames, false});
+      out.push_back({pre + "rx_frames", ps.rx_frames, false});
+    }
+  }
   for (const WorkerStats& w : workers) {
     const std::string p = absl::StrCat("worker.", w.id, ".");
     out.push_back({p + "rx_packets", w.rx_packets, false});

@@ -80,6 +80,7 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& opti
   pipe.worker_id = static_cast<uint8_t>(options.id);
   pipe.max_sessions = options.max_sessions;
   pipe.budget = options.session_budget;
+  pipe.run_peer_layer = options.run_peer_layer;
   pipe.interface_macs = options.macs;
   SSR_ASSIGN_OR_RETURN(w->pipeline_, pipeline::Pipeline::Create(pipe));
   for (size_t i = 0; i < w->ports_.size(); ++i) w->pipeline_->Bind(i, w->ports_[i].get());
@@ -126,6 +127,23 @@ void Worker::Publish(bool wait_for_lock) {
   s.xsk.resize(ports_.size());
   for (size_t i = 0; i < ports_.size(); ++i) s.xsk[i] = ports_[i]->counters();
   s.peer_sessions = peer_sessions_;  // same size as before: no allocation after the first copy
+  if (const peer::PeerPaths* layer = pipeline_->peer_layer()) {
+    s.paths.resize(layer->path_count());  // sized once per config
+    for (size_t i = 0; i < layer->path_count(); ++i) {
+      const peer::PeerPath& p = layer->path(i);
+      WorkerSnapshot::PathSnapshot& out = s.paths[i];
+      out.peer = p.peer;
+      out.local = p.endpoints.local;
+      out.remote = p.endpoints.remote;
+      out.up = pipeline_->PeerPathUpByAddress(p.peer, p.endpoints.local, p.endpoints.remote);
+      out.bfd_state = p.bfd.state();
+      out.quality = p.quality();
+      out.tx_frames = p.tx_packets;
+      out.rx_frames = p.rx_packets;
+    }
+  } else {
+    s.paths.clear();
+  }
   s.sessions_live = pipeline_->sessions().size();
   s.polls = polls_;
   s.idle_sleeps = idle_sleeps_;

@@ -37,6 +37,7 @@
 #include "io/xsk_port.h"
 #include "packet/parse_result.h"
 #include "pipeline/pipeline.h"
+#include "peer/bfd_packet.h"
 #include "pipeline/session_budget.h"
 #include "policy/policy.h"
 #include "router/spsc_ring.h"
@@ -79,6 +80,18 @@ struct WorkerSnapshot {
   util::CounterArray<session::SessionCounter> session;
   std::vector<util::CounterArray<io::XskCounter>> xsk;  // by config interface index
   std::vector<uint64_t> peer_sessions;                  // by config peer index (last full sweep)
+  // Worker 0's peer layer: every path of PeerPaths (empty when it does not run it).
+  struct PathSnapshot {
+    size_t peer = 0;
+    util::IpAddress local;
+    util::IpAddress remote;
+    bool up = true;
+    peer::BfdState bfd_state = peer::BfdState::kDown;
+    peer::PathQuality quality;
+    uint64_t tx_frames = 0;
+    uint64_t rx_frames = 0;
+  };
+  std::vector<PathSnapshot> paths;
   uint64_t sessions_live = 0;
   uint64_t polls = 0;
   uint64_t idle_sleeps = 0;
@@ -121,6 +134,7 @@ struct WorkerOptions {
   std::vector<uint32_t> xskmap_keys;  // by config interface index
   uint32_t max_sessions = 0;
   pipeline::SessionBudget* session_budget = nullptr;  // shared by the router's workers
+  bool run_peer_layer = false;  // RouterOptions::peer_liveness, worker 0 only
   // RouterOptions::frames_per_worker, fill_ring_size, rx_ring_size, rx_batch (checked there):
   // the Umem's frame_count and fill / completion ring sizes, each socket's RX / TX ring sizes and
   // batch_size.
