@@ -42,7 +42,7 @@ TEST_CASE("ssr-router exits 2 naming the problem for each usage error") {
        "--idle-yield-us: \"2ms\""},
       {"--default --router branch --interface lan0=a --idle-yield-us ''", "--idle-yield-us: \"\""},
       {"--default --router branch --interface lan0=a --idle-yield-us",
-       "\"--idle-yield-us\" (unknown, or missing its value)"},
+       "option \"--idle-yield-us\" is missing its value"},
       // --frames, --fill-ring, --rx-ring, --batch: the parser wants a decimal integer below 2^32
       // and names the flag ...
       {"--default --router branch --interface lan0=a --frames -1", "--frames: \"-1\""},
@@ -56,7 +56,7 @@ TEST_CASE("ssr-router exits 2 naming the problem for each usage error") {
        "--rx-ring: \"99999999999\""},
       {"--default --router branch --interface lan0=a --batch ' 8'", "--batch: \" 8\""},
       {"--default --router branch --interface lan0=a --batch",
-       "\"--batch\" (unknown, or missing its value)"},
+       "option \"--batch\" is missing its value"},
       // ... and Router::Create checks the ranges (all interfaces bound so that it gets there),
       // naming the RouterOptions field.
       {"--default --router branch --interface lan0=a --interface wan0=b --frames 255",
