@@ -97,7 +97,8 @@ constexpr char kFooter[] =
     "Signals:\n"
     "  SIGHUP           reload --config FILE; on an error the old config keeps running and the\n"
     "                   error is logged\n"
-    "  SIGUSR1          write every counter (\"name value\" lines, plus \"mode.IFACE native|skb\")\n"
+    "  SIGUSR1          write every counter (\"name value\" lines, plus \"mode.IFACE "
+    "native|skb\")\n"
     "                   to --stats-file, or to stderr when no --stats-file is given\n"
     "  SIGINT, SIGTERM  stop: detach the XDP gate, free the sockets, write --stats-file, exit 0\n"
     "\n"
@@ -231,7 +232,7 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
                  "repeat for every interface of the router (with --cleanup: [CONFIG_IFACE=]"
                  "OS_IFNAME)")
       ->option_text("CONFIG_IFACE=OS_IFNAME")
-      ->expected(1)
+      ->allow_extra_args(false)  // one value per --interface; a second word is an argument
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--xdp-mode", raw.xdp_mode,
                  "XDP attach mode of the gate; auto (default) tries native, "
@@ -472,9 +473,8 @@ int main(int argc, char** argv) {
   LogInfo("ssr-router " SSR_VERSION_STRING ": starting router " + args.router + " (config " +
           args.config_file.value_or("(default)") + ")");
   LogLine(ssr::LogSeverity::kDebug,
-          "options: workers=" + std::to_string(args.workers) +
-              " frames=" + std::to_string(args.frames) +
-              " fill_ring=" + std::to_string(args.fill_ring) +
+          "options: workers=" + std::to_string(args.workers) + " frames=" +
+              std::to_string(args.frames) + " fill_ring=" + std::to_string(args.fill_ring) +
               " rx_ring=" + std::to_string(args.rx_ring) + " batch=" + std::to_string(args.batch) +
               " busy_poll=" + (args.busy_poll ? "1" : "0") +
               " idle_yield_us=" + std::to_string(args.idle_yield_us) +

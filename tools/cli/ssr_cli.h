@@ -31,9 +31,7 @@ inline constexpr int kExitUsage = 2;
 // comments.
 class Formatter : public CLI::Formatter {
  public:
-  explicit Formatter(std::string synopsis) : synopsis_(std::move(synopsis)) {
-    column_width(34);
-  }
+  explicit Formatter(std::string synopsis) : synopsis_(std::move(synopsis)) { column_width(34); }
   std::string make_usage(const CLI::App*, std::string) const override { return synopsis_; }
   // Wraps the description to 100 columns (CLI11 indents the continuation lines).
   std::string make_option_desc(const CLI::Option* opt) const override {
