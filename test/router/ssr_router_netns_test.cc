@@ -141,9 +141,9 @@ TEST_CASE(
   // Stats dumps written at exit: 11 pings of each family each way through both routers.
   const auto bs = ReadStatsFile(dir + "/branch.stats");
   const auto ds = ReadStatsFile(dir + "/datacenter.stats");
-  CHECK(Num(bs, "gate.lan_allow") >= 20);           // echo requests from the guest
-  CHECK(Num(bs, "gate.wan_waypoint") >= 20);        // replies from the datacenter
-  CHECK(Num(bs, "gate.pass_nd") >= 1);              // the guest's solicitation for its router
+  CHECK(Num(bs, "gate.lan_allow") >= 20);     // echo requests from the guest
+  CHECK(Num(bs, "gate.wan_waypoint") >= 20);  // replies from the datacenter
+  CHECK(Num(bs, "gate.pass_nd") >= 1);        // the guest's solicitation for its router
   CHECK(Num(bs, "pipeline.session_created") >= 2);  // one per family
   CHECK(Num(bs, "policy.policy_allow") >= 1);
   CHECK(Num(bs, "pipeline.tx_packets") >= 20);
