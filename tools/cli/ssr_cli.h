@@ -100,6 +100,7 @@ inline std::optional<int> Parse(CLI::App& app, int argc, char** argv) {
     return UsageError(tool, e.what());
   }
   for (const std::string& extra : app.remaining()) {
+    if (extra == "--") continue;  // CLI11 keeps the end-of-options marker; what follows is parsed
     if (extra.size() > 1 && extra[0] == '-') {
       return UsageError(tool, "unknown option \"" + extra + "\"");
     }
