@@ -28,6 +28,11 @@
 //   ssr-pktgen relay --in IF --out IF [--netns NS]   attaches an XDP redirect from IF to IF and
 //                                             exits (the program stays until --detach or the
 //                                             namespace goes); --in IF --detach removes it
+//   ssr-pktgen --help | -h | --version         (--help / -h also after a subcommand)
+//
+// --help explains the subcommands, signals, exit codes and files (CLI11, tools/cli/ssr_cli.h;
+// the subcommands' options are still parsed by hand below). Exit codes: 0 done, 1 runtime error,
+// 2 bad command line (one line naming the option and value), 130 `run` stopped by a signal.
 //
 // Design note. `run` is one process: the main thread enters the generator's namespace and
 // drives trials; the generator threads (one per CPU, or per queue) send frames stamped with a
