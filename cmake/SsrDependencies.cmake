@@ -4,6 +4,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBBPF REQUIRED IMPORTED_TARGET libbpf>=1.1)
 pkg_check_modules(LIBXDP REQUIRED IMPORTED_TARGET libxdp>=1.3)
 find_package(absl REQUIRED CONFIG)
+# The tools' command lines (tools/cli/ssr_cli.h; header-only, not needed by the library).
+find_package(CLI11 2.1 REQUIRED CONFIG)
 find_package(Protobuf REQUIRED)
 find_package(OpenSSL 3.0 REQUIRED)
 # intel-ipsec-mb (Debian libipsec-mb-dev, no pkg-config file): multi-buffer sealing of bursts

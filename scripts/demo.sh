@@ -55,7 +55,7 @@ ssr_router_start branch "$mode"
 ssr_router_start datacenter "$mode"
 ssr_router_wait_ready branch
 ssr_router_wait_ready datacenter
-grep -h '^ssr-router .*worker' "$SSR_TOPO_DIR/branch.err" "$SSR_TOPO_DIR/datacenter.err" | sed 's/^/started: /'
+grep -h ' INFO  ssr-router .*worker' "$SSR_TOPO_DIR/branch.err" "$SSR_TOPO_DIR/datacenter.err" | sed 's/^/started: /'
 echo
 
 results=()

@@ -11,6 +11,7 @@ PACKAGES=(
   libssl-dev                             # HMAC, AES (OpenSSL 3.0)
   libipsec-mb-dev                        # multi-buffer AES-CBC + HMAC for bursts (crypto/burst.h)
   libabsl-dev                            # absl::Status, containers, strings
+  libcli11-dev                           # the tools' command lines (tools/cli/ssr_cli.h)
   libprotobuf-dev protobuf-compiler      # configuration model
   catch2 libbenchmark-dev                # tests, micro-benchmarks
   iproute2 iputils-ping socat python3    # namespaces, veth, ping, UDP echo / TCP transfer (demo, netns tests)

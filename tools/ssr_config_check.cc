@@ -9,8 +9,11 @@
 //   --matrix        print the access matrix (tenant x service: allow / deny)
 //   --quiet         print only "OK" or the errors
 //   --print-default print the built-in default config text and exit
+//   -h, --help      explain the options, exit codes and files, exit 0
+//   --version       print "ssr-config-check VERSION", exit 0
 //
-// Exit status: 0 valid, 1 invalid config, 2 usage error or unreadable file.
+// Exit status: 0 valid, 1 invalid config, 2 usage error or unreadable file. A bad command line is
+// reported in one line naming the option ("ssr-config-check: unknown option \"--x\"").
 // Key material is never printed.
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +25,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "config/loader.h"
+#include "ssr/version.h"
+#include "ssr_cli.h"
 #include "util/strings.h"
 
 namespace {
@@ -31,6 +36,26 @@ using ssr::config::Config;
 constexpr char kUsage[] =
     "usage: ssr-config-check [--router NAME] [--matrix] [--quiet] (FILE | --default)\n"
     "       ssr-config-check --print-default\n";
+
+constexpr char kSynopsis[] =
+    "usage: ssr-config-check [--router NAME] [--matrix] [--quiet] (FILE | --default)\n"
+    "       ssr-config-check --print-default\n"
+    "       ssr-config-check --help | -h | --version\n"
+    "\n"
+    "Validates a libssr configuration; prints \"OK\" and a summary, or every error with its\n"
+    "field path (\"FILE: routers[0].interfaces[1].addresses[0]: ...\") on stderr.\n";
+
+constexpr char kFooter[] =
+    "Exit codes:\n"
+    "  0  the config is valid (or --help, --version, --print-default)\n"
+    "  1  the config is invalid: every error on stderr, then \"N error(s)\"\n"
+    "  2  bad command line, or FILE cannot be read\n"
+    "\n"
+    "Files:\n"
+    "  FILE  the config: protobuf text format, or JSON when the name ends in .json; files it\n"
+    "        names (key files) are read relative to FILE's directory\n"
+    "\n"
+    "Signals: none handled (SIGINT/SIGTERM end the program). Key material is never printed.\n";
 
 void PrintRouter(const Config& c, const ssr::config::Router& r) {
   std::printf("router %s:\n", r.name.c_str());
@@ -48,8 +73,7 @@ void PrintRouter(const Config& c, const ssr::config::Router& r) {
     for (const auto& a : p.addresses) addrs.push_back(a.ToString());
     std::printf("  peer %-12s via %s at %s, waypoint ports %u-%u%s, policy %s\n", p.name.c_str(),
                 r.interfaces[p.interface].name.c_str(), absl::StrJoin(addrs, " ").c_str(),
-                p.waypoint_ports.first, p.waypoint_ports.last,
-                p.parity_rule ? " (even/odd)" : "",
+                p.waypoint_ports.first, p.waypoint_ports.last, p.parity_rule ? " (even/odd)" : "",
                 c.security_policies[p.security_policy].name.c_str());
   }
   for (const auto& route : r.service_routes) {
@@ -84,38 +108,35 @@ void PrintMatrix(const Config& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string file;
+  std::vector<std::string> files;
   std::string router;
   bool use_default = false;
+  bool print_default = false;
   bool matrix = false;
   bool quiet = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--default") {
-      use_default = true;
-    } else if (arg == "--print-default") {
-      std::fwrite(ssr::config::DefaultConfigText().data(), 1,
-                  ssr::config::DefaultConfigText().size(), stdout);
-      return 0;
-    } else if (arg == "--router" && i + 1 < argc) {
-      router = argv[++i];
-    } else if (arg == "--matrix") {
-      matrix = true;
-    } else if (arg == "--quiet") {
-      quiet = true;
-    } else if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (!arg.empty() && arg[0] == '-') {
-      std::fprintf(stderr, "ssr-config-check: unknown option %s\n%s", argv[i], kUsage);
-      return 2;
-    } else if (file.empty()) {
-      file = arg;
-    } else {
-      std::fprintf(stderr, "ssr-config-check: only one FILE may be given\n%s", kUsage);
-      return 2;
-    }
+  CLI::App app("", "ssr-config-check");
+  ssr::cli::Setup(app, kSynopsis, kFooter, SSR_VERSION_STRING);
+  app.add_option("FILE", files, "the config file to check (.json, or protobuf text format)")
+      ->type_name("");
+  app.add_flag("--default", use_default, "check the built-in default config instead of FILE");
+  app.add_option("--router", router,
+                 "also require that router NAME exists, and print only its summary")
+      ->option_text("NAME");
+  app.add_flag("--matrix", matrix, "also print the access matrix (tenant x service: allow/deny)");
+  app.add_flag("--quiet", quiet, "print only \"OK\" or the errors");
+  app.add_flag("--print-default", print_default,
+               "print the built-in default config (protobuf text format) and exit 0");
+  if (std::optional<int> code = ssr::cli::Parse(app, argc, argv)) return *code;
+  if (print_default) {
+    std::fwrite(ssr::config::DefaultConfigText().data(), 1, ssr::config::DefaultConfigText().size(),
+                stdout);
+    return 0;
   }
+  if (files.size() > 1) {
+    std::fprintf(stderr, "ssr-config-check: only one FILE may be given\n%s", kUsage);
+    return 2;
+  }
+  const std::string file = files.empty() ? "" : files[0];
   if (use_default == !file.empty()) {
     std::fputs(kUsage, stderr);
     return 2;
@@ -143,7 +164,8 @@ int main(int argc, char** argv) {
     // The parser may report several problems, one per line.
     const std::vector<std::string> lines =
         absl::StrSplit(proto.status().message(), '\n', absl::SkipEmpty());
-    for (const std::string& line : lines) std::fprintf(stderr, "%s: %s\n", source.c_str(), line.c_str());
+    for (const std::string& line : lines)
+      std::fprintf(stderr, "%s: %s\n", source.c_str(), line.c_str());
     std::fprintf(stderr, "%zu error%s\n", lines.size(), lines.size() == 1 ? "" : "s");
     return 1;
   }
@@ -163,10 +185,11 @@ int main(int argc, char** argv) {
   std::printf("OK\n");
   if (quiet) return 0;
   const Config& c = *result.config;
-  std::printf("%s: organization \"%s\": %zu routers, %zu tenants, %zu services, "
-              "%zu security policies, %zu keys\n",
-              source.c_str(), c.organization.c_str(), c.routers.size(), c.tenants.size(),
-              c.services.size(), c.security_policies.size(), c.keys.size());
+  std::printf(
+      "%s: organization \"%s\": %zu routers, %zu tenants, %zu services, "
+      "%zu security policies, %zu keys\n",
+      source.c_str(), c.organization.c_str(), c.routers.size(), c.tenants.size(), c.services.size(),
+      c.security_policies.size(), c.keys.size());
   for (const auto& r : c.routers) {
     if (router.empty() || r.name == router) PrintRouter(c, r);
   }

@@ -7,14 +7,18 @@
 // Packets: (1) UDP first packet with forward metadata, (2) the reverse first packet with reverse
 // metadata (TLV 18), (3) a fast-path UDP packet without metadata, (4) a UDP packet whose payload
 // starts with the cookie, carrying the 12-byte false-positive marker, (5) a TCP SYN with forward
-// metadata, (6) a Delete Session control packet. Exit status 0 on success, 1 on error, 2 on bad usage
-// (`-h` / `--help` print the usage on stdout and exit 0).
+// metadata, (6) a Delete Session control packet. Exit status 0 on success, 1 on error, 2 on bad
+// usage
+// (`-h` / `--help` print the usage on stdout and exit 0; `--version` prints "ssr-pcap VERSION").
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "packet/builder.h"
 #include "packet/parser.h"
+#include "ssr/version.h"
+#include "ssr_cli.h"
 #include "svr/metadata.h"
 #include "svr/packet_edit.h"
 #include "util/pcap_writer.h"
@@ -60,25 +64,38 @@ std::vector<uint8_t> Frame(const PacketSpec& spec, const Metadata* md) {
 
 }  // namespace
 
-constexpr char kUsage[] =
+constexpr char kSynopsis[] =
     "usage: ssr-pcap OUT.pcap\n"
+    "       ssr-pcap --help | -h | --version\n"
+    "\n"
     "Writes six example SVR packets (first packets with forward and reverse metadata, a fast-path\n"
     "packet, a false-positive marker, a TCP SYN with metadata, a Delete Session control packet)\n"
     "to the pcap file OUT.pcap, for Wireshark or tshark. OUT.pcap may not start with '-'\n"
-    "(write ./-name for such a file).\n"
-    "  -h, --help   this text\n";
+    "(write ./-name for such a file).\n";
+
+constexpr char kFooter[] =
+    "Exit codes:\n"
+    "  0  OUT.pcap written (or --help, --version)\n"
+    "  1  OUT.pcap cannot be written, or a packet cannot be built\n"
+    "  2  bad command line (no OUT.pcap, more than one, an unknown option)\n"
+    "\n"
+    "Files:\n"
+    "  OUT.pcap  created or truncated; pcap format, Ethernet link type\n"
+    "\n"
+    "Signals: none handled.\n";
 
 int main(int argc, char** argv) {
-  if (argc == 2 && (std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help")) {
-    std::fputs(kUsage, stdout);
-    return 0;
+  std::vector<std::string> outputs;
+  CLI::App app("", "ssr-pcap");
+  ssr::cli::Setup(app, kSynopsis, kFooter, SSR_VERSION_STRING);
+  app.add_option("OUT.pcap", outputs, "the pcap file to write")->type_name("");
+  if (std::optional<int> code = ssr::cli::Parse(app, argc, argv)) return *code;
+  if (outputs.size() != 1) {
+    return ssr::cli::UsageError(
+        "ssr-pcap", outputs.empty() ? "no OUT.pcap given" : "give exactly one OUT.pcap");
   }
-  // Anything else that looks like an option is refused rather than taken as a file name.
-  if (argc != 2 || argv[1][0] == '-' || argv[1][0] == '\0') {
-    if (argc >= 2 && argv[1][0] == '-') std::fprintf(stderr, "ssr-pcap: unknown option %s\n", argv[1]);
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
+  const std::string path = outputs[0];
+  if (path.empty()) return ssr::cli::UsageError("ssr-pcap", "OUT.pcap is empty");
   const std::vector<uint8_t> dns_query = {0x12, 0x34, 0x01, 0x00};
   std::vector<uint8_t> cookie_payload = {0x4C, 0x48, 0xDB, 0xC6, 0xDD, 0xF6, 0x67, 0x0C, 0x99};
 
@@ -144,9 +161,9 @@ int main(int argc, char** argv) {
   control_spec.payload = {};
 
   const std::vector<std::vector<uint8_t>> frames = {
-      Frame(wan, &forward), Frame(reverse, &back),  Frame(wan, nullptr),
-      fp_frame,             Frame(syn, &syn_md),    Frame(control_spec, &control)};
-  auto writer = ssr::util::PcapWriter::Create(argv[1]);
+      Frame(wan, &forward), Frame(reverse, &back),        Frame(wan, nullptr), fp_frame,
+      Frame(syn, &syn_md),  Frame(control_spec, &control)};
+  auto writer = ssr::util::PcapWriter::Create(path);
   if (!writer.ok()) {
     std::fprintf(stderr, "ssr-pcap: %s\n", std::string(writer.status().message()).c_str());
     return 1;
@@ -166,6 +183,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ssr-pcap: %s\n", std::string(s.message()).c_str());
     return 1;
   }
-  std::printf("wrote %zu packets to %s\n", frames.size(), argv[1]);
+  std::printf("wrote %zu packets to %s\n", frames.size(), path.c_str());
   return 0;
 }

@@ -28,6 +28,11 @@
 //   ssr-pktgen relay --in IF --out IF [--netns NS]   attaches an XDP redirect from IF to IF and
 //                                             exits (the program stays until --detach or the
 //                                             namespace goes); --in IF --detach removes it
+//   ssr-pktgen --help | -h | --version         (--help / -h also after a subcommand)
+//
+// --help explains the subcommands, signals, exit codes and files (CLI11, tools/cli/ssr_cli.h;
+// the subcommands' options are still parsed by hand below). Exit codes: 0 done, 1 runtime error,
+// 2 bad command line (one line naming the option and value), 130 `run` stopped by a signal.
 //
 // Design note. `run` is one process: the main thread enters the generator's namespace and
 // drives trials; the generator threads (one per CPU, or per queue) send frames stamped with a
@@ -79,6 +84,8 @@
 #include "pktgen_core.h"
 #include "probe.h"
 #include "ssr/ssr_pktgen.skel.h"
+#include "ssr/version.h"
+#include "ssr_cli.h"
 
 namespace ssr::pktgen {
 namespace {
@@ -90,6 +97,67 @@ uint64_t NowNs() { return MonotonicNs(); }
 [[noreturn]] void Die(const std::string& msg) {
   std::fprintf(stderr, "ssr-pktgen: %s\n", msg.c_str());
   std::exit(1);
+}
+
+// A bad command line: one line naming the option and value, then exit 2.
+[[noreturn]] void DieUsage(const std::string& msg) { std::exit(cli::UsageError("ssr-pktgen", msg)); }
+
+constexpr char kSynopsis[] =
+    "usage: ssr-pktgen run   --tx-if IF [--tx-netns NS] --dst-mac MAC [--src-mac MAC]\n"
+    "                        [--src-ip A] [--dst-ip B] [--sport P] [--dport P]\n"
+    "                        [--size 64|512|1400|imix|N] [--flows N (0 = a new flow per packet)]\n"
+    "                        [--rate PPS|max] [--duration S] [--threads N]\n"
+    "                        [--rx-if IF [--rx-netns NS] [--rx-xdp-mode native|skb]\n"
+    "                         [--rx-idle yield|sleep]]   AF_XDP sink, or\n"
+    "                        [--rx-counter-cmd CMD]   shell command printing a received count\n"
+    "                        [--drops-cmd CMD]        shell command printing \"name value\" lines\n"
+    "                        [--search ndr|pdr|both] [--trial-duration S] [--precision F]\n"
+    "                        [--max-trials N] [--label TEXT] [--crypto TEXT] [--note TEXT]\n"
+    "                        [--json PATH] [--quiet] [--generator auto|live|afxdp]\n"
+    "                        [--burst N (1..64, AF_XDP generator)] [--cost-cpu N]\n"
+    "       ssr-pktgen fwd   --in IF --out IF --dst-mac MAC [--src-mac MAC] [--netns NS]\n"
+    "                        [--xdp-mode native|skb|auto] [--batch N] [--no-wakeup]\n"
+    "                        [--idle-yield-us N] [--frames N] [--fill-ring N] [--rx-ring N]\n"
+    "       ssr-pktgen drop  --if IF [--netns NS] [--xdp-mode native|skb]\n"
+    "       ssr-pktgen relay --in IF --out IF [--netns NS]  |  --in IF --detach\n"
+    "       ssr-pktgen --help | -h | --version      (also: ssr-pktgen SUBCOMMAND --help)\n"
+    "\n"
+    "The packet generator, AF_XDP sink, raw AF_XDP forwarder and XDP_DROP baseline of the\n"
+    "side-by-side benchmark (bench/run). Run as root. The options are explained in the comment\n"
+    "at the top of bench/pktgen/main.cc; in short:\n"
+    "  run    sends probe-stamped frames out of --tx-if at --rate for --duration seconds (or\n"
+    "         searches the NDR/PDR rate with --search) and reports throughput, drops and latency\n"
+    "  fwd    forwards frames from --in to --out over AF_XDP, rewriting the MACs (no SVR)\n"
+    "  drop   attaches an XDP_DROP program to --if until stopped\n"
+    "  relay  attaches an XDP redirect from --in to --out and exits; --detach removes it\n";
+
+constexpr char kFooter[] =
+    "Signals:\n"
+    "  SIGINT, SIGTERM  run: stop the trials, print what was measured, exit 130; fwd, drop\n"
+    "                   (which print \"ready\" once running): detach and exit 0\n"
+    "\n"
+    "Exit codes:\n"
+    "  0    done (or --help, --version)\n"
+
+    "  1    runtime error (interface, namespace, BPF load or attach, nothing sent)\n"
+    "  2    bad command line (unknown subcommand or option, missing or bad value)\n"
+    "  130  run was stopped by SIGINT or SIGTERM\n"
+    "\n"
+    "Files:\n"
+    "  --json PATH  run: the results as JSON\n"
+    "  pktgen.bpf.o is built into the binary (no file is read)\n";
+
+// `SUBCOMMAND --help` / `-h` anywhere in the subcommand's arguments: the help, exit 0.
+void HelpIfAsked(int argc, char** argv) {
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(kSynopsis, stdout);
+      std::fputs("\n", stdout);
+      std::fputs(kFooter, stdout);
+      std::exit(0);
+    }
+  }
 }
 
 bool EnterNetns(const std::string& name, std::string* error) {
@@ -621,18 +689,19 @@ void TrialJson(JsonWriter& j, const std::string& key, const TrialReport& r, doub
 
 // ---------------------------------------------------------------------------------------------
 int CmdRun(int argc, char** argv) {
+  HelpIfAsked(argc, argv);
   Options o;
   bool have_dst_mac = false;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
-      if (i + 1 >= argc) Die(a + ": missing value");
+      if (i + 1 >= argc) DieUsage(a + ": missing value");
       return argv[++i];
     };
     auto num = [&](const std::string& v) -> double {
       char* end = nullptr;
       const double d = std::strtod(v.c_str(), &end);
-      if (v.empty() || *end != '\0' || !std::isfinite(d) || d < 0) Die(a + ": \"" + v + "\" is not a number");
+      if (v.empty() || *end != '\0' || !std::isfinite(d) || d < 0) DieUsage(a + ": \"" + v + "\" is not a number");
       return d;
     };
     if (a == "--tx-if") o.tx_if = next();
@@ -642,13 +711,13 @@ int CmdRun(int argc, char** argv) {
     else if (a == "--rx-xdp-mode") o.rx_xdp_mode = next();
     else if (a == "--rx-idle") {
       const std::string v = next();
-      if (v != "yield" && v != "sleep") Die("--rx-idle: \"" + v + "\" is not yield or sleep");
+      if (v != "yield" && v != "sleep") DieUsage("--rx-idle: \"" + v + "\" is not yield or sleep");
       o.rx_sleep = v == "sleep";
     }
     else if (a == "--dst-mac" || a == "--src-mac") {
       const std::string v = next();
       auto m = ParseMac(v);
-      if (!m) Die(a + ": \"" + v + "\" is not a MAC address");
+      if (!m) DieUsage(a + ": \"" + v + "\" is not a MAC address");
       if (a == "--dst-mac") { o.dst_mac = *m; have_dst_mac = true; } else { o.src_mac = *m; }
     }
     else if (a == "--src-ip") o.src_ip = next();
@@ -674,28 +743,28 @@ int CmdRun(int argc, char** argv) {
     else if (a == "--generator") {
       o.generator = next();
       if (o.generator != "auto" && o.generator != "live" && o.generator != "afxdp") {
-        Die("--generator: \"" + o.generator + "\" is not auto, live or afxdp");
+        DieUsage("--generator: \"" + o.generator + "\" is not auto, live or afxdp");
       }
     }
     else if (a == "--burst") {
       const double b = num(next());
-      if (b < 1 || b > Generator::kBatch || b != std::floor(b)) Die("--burst: \"" + std::string(argv[i]) + "\" is not 1..64");
+      if (b < 1 || b > Generator::kBatch || b != std::floor(b)) DieUsage("--burst: \"" + std::string(argv[i]) + "\" is not 1..64");
       o.burst = static_cast<uint32_t>(b);
     }
     else if (a == "--cost-cpu") {
       const double c = num(next());
-      if (c != std::floor(c) || c >= CPU_SETSIZE) Die("--cost-cpu: \"" + std::string(argv[i]) + "\" is not a CPU number");
+      if (c != std::floor(c) || c >= CPU_SETSIZE) DieUsage("--cost-cpu: \"" + std::string(argv[i]) + "\" is not a CPU number");
       o.cost_cpu = static_cast<int>(c);
     }
-    else Die("run: unknown option " + a);
+    else DieUsage("run: unknown option " + a);
   }
-  if (o.tx_if.empty()) Die("run: --tx-if is required");
-  if (!have_dst_mac) Die("run: --dst-mac is required");
-  if (ParseSizeMix(o.size).sizes.empty()) Die("--size: \"" + o.size + "\" is not 64..1518 or imix");
-  if (o.threads < 1 || o.threads > 64) Die("--threads: 1..64");
-  if (o.duration <= 0) Die("--duration: must be > 0");
+  if (o.tx_if.empty()) DieUsage("run: --tx-if is required");
+  if (!have_dst_mac) DieUsage("run: --dst-mac is required");
+  if (ParseSizeMix(o.size).sizes.empty()) DieUsage("--size: \"" + o.size + "\" is not 64..1518 or imix");
+  if (o.threads < 1 || o.threads > 64) DieUsage("--threads: 1..64");
+  if (o.duration <= 0) DieUsage("--duration: must be > 0");
   if (!o.search.empty() && o.search != "ndr" && o.search != "pdr" && o.search != "both") {
-    Die("--search: \"" + o.search + "\" is not ndr, pdr or both");
+    DieUsage("--search: \"" + o.search + "\" is not ndr, pdr or both");
   }
   std::string err;
   if (!EnterNetns(o.tx_netns, &err)) Die(err);
@@ -847,14 +916,15 @@ void WaitForSignal() {
 }
 
 int CmdDrop(int argc, char** argv) {
+  HelpIfAsked(argc, argv);
   std::string netns, ifname, mode = "native";
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
-    if (i + 1 >= argc) Die(a + ": missing value");
+    if (i + 1 >= argc) DieUsage(a + ": missing value");
     if (a == "--netns") netns = argv[++i];
     else if (a == "--if") ifname = argv[++i];
     else if (a == "--xdp-mode") mode = argv[++i];
-    else Die("drop: unknown option " + a);
+    else DieUsage("drop: unknown option " + a);
   }
   std::string err;
   if (!EnterNetns(netns, &err)) Die(err);
@@ -875,18 +945,19 @@ int CmdDrop(int argc, char** argv) {
 // relay: pktgen_relay attached (native, through netlink, so it stays when this process exits)
 // to --in, redirecting every frame out of --out. Removed with the namespace or --detach.
 int CmdRelay(int argc, char** argv) {
+  HelpIfAsked(argc, argv);
   std::string netns, in_if, out_if;
   bool detach = false;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--detach") { detach = true; continue; }
-    if (i + 1 >= argc) Die(a + ": missing value");
+    if (i + 1 >= argc) DieUsage(a + ": missing value");
     if (a == "--netns") netns = argv[++i];
     else if (a == "--in") in_if = argv[++i];
     else if (a == "--out") out_if = argv[++i];
-    else Die("relay: unknown option " + a);
+    else DieUsage("relay: unknown option " + a);
   }
-  if (in_if.empty() || (!detach && out_if.empty())) Die("relay: --in and --out are required");
+  if (in_if.empty() || (!detach && out_if.empty())) DieUsage("relay: --in and --out are required");
   std::string err;
   if (!EnterNetns(netns, &err)) Die(err);
   const int in_index = static_cast<int>(if_nametoindex(in_if.c_str()));
@@ -914,6 +985,7 @@ int CmdRelay(int argc, char** argv) {
 constexpr uint64_t kFwdYieldNs = 2'000'000;
 
 int CmdFwd(int argc, char** argv) {
+  HelpIfAsked(argc, argv);
   std::string netns, in_if, out_if, mode = "native";
   packet::MacAddress dst{}, src{};
   bool have_dst = false, have_src = false, wakeup = true;
@@ -926,13 +998,13 @@ int CmdFwd(int argc, char** argv) {
   auto count = [](const std::string& flag, const std::string& v) {
     char* end = nullptr;
     const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
-    if (v.empty() || *end != '\0' || v[0] == '-' || n > UINT32_MAX) Die(flag + ": \"" + v + "\" is not a count");
+    if (v.empty() || *end != '\0' || v[0] == '-' || n > UINT32_MAX) DieUsage(flag + ": \"" + v + "\" is not a count");
     return static_cast<uint32_t>(n);
   };
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--no-wakeup") { wakeup = false; continue; }
-    if (i + 1 >= argc) Die(a + ": missing value");
+    if (i + 1 >= argc) DieUsage(a + ": missing value");
     const std::string v = argv[++i];
     if (a == "--netns") netns = v;
     else if (a == "--in") in_if = v;
@@ -945,16 +1017,16 @@ int CmdFwd(int argc, char** argv) {
     else if (a == "--idle-yield-us") {
       char* end = nullptr;
       const unsigned long long us = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || v[0] == '-' || us > 1'000'000) Die("--idle-yield-us: \"" + v + "\" is not 0..1000000");
+      if (v.empty() || *end != '\0' || v[0] == '-' || us > 1'000'000) DieUsage("--idle-yield-us: \"" + v + "\" is not 0..1000000");
       idle_yield_ns = us * 1000;
     }
     else if (a == "--dst-mac" || a == "--src-mac") {
       auto m = ParseMac(v);
-      if (!m) Die(a + ": \"" + v + "\" is not a MAC address");
+      if (!m) DieUsage(a + ": \"" + v + "\" is not a MAC address");
       if (a == "--dst-mac") { dst = *m; have_dst = true; } else { src = *m; have_src = true; }
-    } else Die("fwd: unknown option " + a);
+    } else DieUsage("fwd: unknown option " + a);
   }
-  if (in_if.empty() || out_if.empty() || !have_dst) Die("fwd: --in, --out and --dst-mac are required");
+  if (in_if.empty() || out_if.empty() || !have_dst) DieUsage("fwd: --in, --out and --dst-mac are required");
   std::string err;
   if (!EnterNetns(netns, &err)) Die(err);
   auto umem = io::Umem::Create(uo);
@@ -1022,8 +1094,13 @@ int main(int argc, char** argv) {
   if (cmd == "fwd") return ssr::pktgen::CmdFwd(argc, argv);
   if (cmd == "drop") return ssr::pktgen::CmdDrop(argc, argv);
   if (cmd == "relay") return ssr::pktgen::CmdRelay(argc, argv);
-  std::fprintf(stderr,
-               "usage: ssr-pktgen run|fwd|drop|relay [options]   (see the comment at the top of "
-               "bench/pktgen/main.cc)\n");
-  return 2;
+  // No subcommand: --help, -h, --version, or a usage error.
+  if (!cmd.empty() && cmd[0] != '-') {
+    return ssr::cli::UsageError("ssr-pktgen", "unknown subcommand \"" + cmd +
+                                                  "\" (run, fwd, drop or relay)");
+  }
+  CLI::App app("", "ssr-pktgen");
+  ssr::cli::Setup(app, ssr::pktgen::kSynopsis, ssr::pktgen::kFooter, SSR_VERSION_STRING);
+  if (std::optional<int> code = ssr::cli::Parse(app, argc, argv)) return *code;
+  return ssr::cli::UsageError("ssr-pktgen", "no subcommand given (run, fwd, drop or relay)");
 }

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// ssr-router: runs one router of a libssr config on Linux interfaces, using only the public API.
+// ssr-router: runs one router of a libssr config on Linux interfaces, using only the public API
+// (and the tools' command-line helper, tools/cli/ssr_cli.h). `ssr-router --help` explains every
+// option, the signals, exit codes and files; the summary:
 //
 //   ssr-router (--config FILE | --default) --router NAME
 //              --interface CONFIG_IFACE=OS_IFNAME   (repeat for every interface of the router)
 //              [--xdp-mode native|skb|auto] [--zero-copy auto|require|off] [--workers N]
-//              [--stats-interval SECONDS] [--stats-file PATH] [--busy-poll]
-//              [--idle-yield-us N] [--frames N] [--fill-ring N] [--rx-ring N] [--batch N]
-//              [--cleanup]
+//              [--summary-interval SECONDS] [--stats-file PATH] [--log-level LEVEL]
+//              [--busy-poll] [--idle-yield-us N] [--frames N] [--fill-ring N] [--rx-ring N]
+//              [--batch N]
+//   ssr-router --cleanup --interface [CONFIG_IFACE=]OS_IFNAME ...
+//   ssr-router --help | -h | --version
 //
 // --busy-poll: workers never sleep in poll() when their rings are empty (lowest latency, one
 // core per worker at 100 %); by default a worker yields its CPU for 2 ms after the last packet,
@@ -22,14 +26,22 @@
 // 256 to 1048576 and at least interfaces x fill ring / 2 + 64, ring sizes powers of two from 64
 // to 16384, the fill ring not more than the frames, batch 1 to 64), and a value outside them
 // exits 2 with its message, which names the RouterOptions field ("fill_ring_size: 3000 ...").
+// --summary-interval SECONDS (alias --stats-interval): print a one-line summary
+// ("ssr-router NAME: rx=.. tx=.. sessions=.. drops=..") on stdout every SECONDS; 0 (the default)
+// prints none.
 //
-// Signals: SIGHUP reloads the config file (errors are printed, the old config keeps running);
-// SIGUSR1 writes the full stats dump to --stats-file; SIGINT / SIGTERM stop cleanly (the XDP gate
-// is detached and the sockets are freed when the router is destroyed). After a crash (SIGKILL)
-// the next start takes over the gate the dead process left attached; --cleanup detaches any XDP
-// program from the given interfaces (also programs that are not libssr gates) and exits.
+// Output: stdout carries "ready" (once the router runs) and the summaries; stderr carries the log,
+// one line per message: "2026-12-06T20:31:05.123Z INFO  text" (UTC, milliseconds, level DEBUG,
+// INFO, WARN or ERROR), filtered by --log-level (default info). Library messages read
+// "<component>: text".
+//
+// Signals: SIGHUP reloads the config file (errors are logged, the old config keeps running);
+// SIGUSR1 writes the full stats dump to --stats-file, or to stderr without one; SIGINT / SIGTERM
+// stop cleanly (the XDP gate is detached and the sockets are freed when the router is
+// destroyed). After a crash (SIGKILL) the next start takes over the gate the dead process left
+// attached; --cleanup detaches any XDP program from the given interfaces (also programs that are
+// not libssr gates) and exits.
 // Exit codes: 0 ok, 1 runtime error, 2 bad usage or bad config.
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
@@ -43,11 +55,16 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "ssr/config.h"
 #include "ssr/log.h"
 #include "ssr/router.h"
+#include "ssr/version.h"
+#include "ssr_cli.h"
 
 namespace {
 
@@ -55,30 +72,107 @@ constexpr int kExitOk = 0;
 constexpr int kExitRuntime = 1;
 constexpr int kExitUsage = 2;
 
-constexpr char kUsage[] =
+constexpr char kSynopsis[] =
     "usage: ssr-router (--config FILE | --default) --router NAME\n"
     "                  --interface CONFIG_IFACE=OS_IFNAME   (repeat for every interface)\n"
     "                  [--xdp-mode native|skb|auto] [--zero-copy auto|require|off]\n"
-    "                  [--workers N] [--stats-interval SECONDS] [--stats-file PATH]\n"
+    "                  [--workers N] [--summary-interval SECONDS] [--stats-file PATH]\n"
+    "                  [--log-level debug|info|warning|error]\n"
     "                  [--busy-poll] [--idle-yield-us N]\n"
     "                  [--frames N] [--fill-ring N] [--rx-ring N] [--batch N]\n"
-    "       ssr-router --cleanup --interface [CONFIG_IFACE=]OS_IFNAME ...\n";
+    "       ssr-router --cleanup --interface [CONFIG_IFACE=]OS_IFNAME ...\n"
+    "       ssr-router --help | -h | --version\n"
+    "\n"
+    "Runs router NAME of a libssr config on Linux interfaces (AF_XDP sockets behind an XDP gate)\n"
+    "until SIGINT or SIGTERM. Prints \"ready\" on stdout once it forwards.\n";
 
-int UsageError(const std::string& message) {
-  std::fprintf(stderr, "ssr-router: %s\n%s", message.c_str(), kUsage);
-  return kExitUsage;
+constexpr char kFooter[] =
+    "Output:\n"
+    "  stdout: \"ready\" once the router runs, then the --summary-interval lines\n"
+    "          (\"ssr-router NAME: rx=N tx=N sessions=N drops=N (reason=N ...)\").\n"
+    "  stderr: the log, one line per message, \"2026-12-06T20:31:05.123Z INFO  text\" (UTC time\n"
+    "          with milliseconds; level DEBUG, INFO, WARN or ERROR; library messages read\n"
+    "          \"COMPONENT: text\"); usage errors are one line \"ssr-router: text\".\n"
+    "\n"
+    "Signals:\n"
+    "  SIGHUP           reload --config FILE; on an error the old config keeps running and the\n"
+    "                   error is logged\n"
+    "  SIGUSR1          write every counter (\"name value\" lines, plus \"mode.IFACE "
+    "native|skb\")\n"
+    "                   to --stats-file, or to stderr when no --stats-file is given\n"
+    "  SIGINT, SIGTERM  stop: detach the XDP gate, free the sockets, write --stats-file, exit 0\n"
+    "\n"
+    "Exit codes:\n"
+    "  0  stopped by SIGINT/SIGTERM, or --help, --version, --cleanup done\n"
+    "  1  runtime error (interface missing, XDP attach or socket failure, --cleanup failure)\n"
+    "  2  bad command line, bad config file, or options Router::Create rejects\n"
+    "\n"
+    "Files:\n"
+    "  --config FILE      the configuration (.textproto / .json; see ssr-config-check)\n"
+    "  --stats-file PATH  counter dump, replaced atomically (PATH.tmp, then rename) on SIGUSR1\n"
+    "                     and at exit\n";
+
+// --- log -----------------------------------------------------------------------------------------
+
+ssr::LogSeverity g_log_level = ssr::LogSeverity::kInfo;
+
+const char* LevelName(ssr::LogSeverity severity) {
+  switch (severity) {
+    case ssr::LogSeverity::kDebug:
+      return "DEBUG";
+    case ssr::LogSeverity::kInfo:
+      return "INFO";
+    case ssr::LogSeverity::kWarning:
+      return "WARN";
+    case ssr::LogSeverity::kError:
+      return "ERROR";
+  }
+  return "?";
 }
+
+// "2026-12-06T20:31:05.123Z" (UTC, milliseconds).
+std::string Timestamp() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  tm utc{};
+  gmtime_r(&now.tv_sec, &utc);
+  char buf[40];
+  const size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(buf + n, sizeof(buf) - n, ".%03ldZ", now.tv_nsec / 1000000);
+  return buf;
+}
+
+// Writes `message` to stderr as log lines (one per line of `message`), each
+// "TIMESTAMP LEVEL text", with one write per call so that threads do not interleave.
+void LogLine(ssr::LogSeverity severity, std::string_view message) {
+  if (severity < g_log_level) return;
+  const std::string prefix = Timestamp() + " " + LevelName(severity) +
+                             std::string(6 - std::strlen(LevelName(severity)), ' ');
+  std::string out;
+  size_t pos = 0;
+  for (;;) {
+    const size_t nl = message.find('\n', pos);
+    out += prefix;
+    out += message.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    out += '\n';
+    if (nl == std::string_view::npos || nl + 1 == message.size()) break;
+    pos = nl + 1;
+  }
+  std::fwrite(out.data(), 1, out.size(), stderr);
+}
+
+void LogInfo(std::string_view message) { LogLine(ssr::LogSeverity::kInfo, message); }
+void LogError(std::string_view message) { LogLine(ssr::LogSeverity::kError, message); }
 
 class StderrSink : public ssr::LogSink {
  public:
   void Send(ssr::LogSeverity severity, std::string_view component,
             std::string_view message) override {
-    std::fprintf(stderr, "ssr-router: %s %.*s: %.*s\n",
-                 std::string(ssr::LogSeverityName(severity)).c_str(),
-                 static_cast<int>(component.size()), component.data(),
-                 static_cast<int>(message.size()), message.data());
+    LogLine(severity, std::string(component) + ": " + std::string(message));
   }
 };
+
+// --- command line --------------------------------------------------------------------------------
 
 struct Args {
   std::optional<std::string> config_file;
@@ -88,7 +182,7 @@ struct Args {
   ssr::XdpMode xdp_mode = ssr::XdpMode::kAuto;
   ssr::ZeroCopy zero_copy = ssr::ZeroCopy::kAuto;
   uint32_t workers = 0;
-  double stats_interval = 1.0;
+  double summary_interval = 0;
   std::string stats_file;
   bool cleanup = false;
   bool busy_poll = false;
@@ -99,6 +193,8 @@ struct Args {
   uint32_t rx_ring = ssr::RouterOptions{}.rx_ring_size;
   uint32_t batch = ssr::RouterOptions{}.rx_batch;
 };
+
+int UsageError(const std::string& message) { return ssr::cli::UsageError("ssr-router", message); }
 
 // A non-negative decimal integer that fits uint32_t ("--frames: \"x\" is not ..." otherwise).
 std::optional<uint32_t> ParseUint32(const std::string& value) {
@@ -112,165 +208,181 @@ std::optional<uint32_t> ParseUint32(const std::string& value) {
   return static_cast<uint32_t>(n);
 }
 
-// Returns an exit code when the program must stop (usage error), nullopt to go on.
+// The option values as given; CLI11 collects them, ParseArgs checks them with messages that name
+// the option and the value.
+struct RawArgs {
+  std::vector<std::string> interfaces;
+  std::optional<std::string> config, router, xdp_mode, zero_copy, workers, summary_interval,
+      stats_interval, stats_file, log_level, idle_yield_us, frames, fill_ring, rx_ring, batch;
+  bool use_default = false, cleanup = false, busy_poll = false;
+};
+
+// Returns an exit code when the program must stop (help, version, usage error), nullopt to go on.
 std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
-  enum Opt {
-    kConfig = 1,
-    kDefault,
-    kRouter,
-    kInterface,
-    kXdpMode,
-    kZeroCopy,
-    kWorkers,
-    kStatsInterval,
-    kStatsFile,
-    kCleanup,
-    kBusyPoll,
-    kIdleYieldUs,
-    kFrames,
-    kFillRing,
-    kRxRing,
-    kBatch,
-    kHelp
-  };
-  static const option kOptions[] = {
-      {"config", required_argument, nullptr, kConfig},
-      {"default", no_argument, nullptr, kDefault},
-      {"router", required_argument, nullptr, kRouter},
-      {"interface", required_argument, nullptr, kInterface},
-      {"xdp-mode", required_argument, nullptr, kXdpMode},
-      {"zero-copy", required_argument, nullptr, kZeroCopy},
-      {"workers", required_argument, nullptr, kWorkers},
-      {"stats-interval", required_argument, nullptr, kStatsInterval},
-      {"stats-file", required_argument, nullptr, kStatsFile},
-      {"cleanup", no_argument, nullptr, kCleanup},
-      {"busy-poll", no_argument, nullptr, kBusyPoll},
-      {"idle-yield-us", required_argument, nullptr, kIdleYieldUs},
-      {"frames", required_argument, nullptr, kFrames},
-      {"fill-ring", required_argument, nullptr, kFillRing},
-      {"rx-ring", required_argument, nullptr, kRxRing},
-      {"batch", required_argument, nullptr, kBatch},
-      {"help", no_argument, nullptr, kHelp},
-      {nullptr, 0, nullptr, 0},
-  };
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "", kOptions, nullptr)) != -1) {
-    const std::string value = optarg != nullptr ? optarg : "";
-    switch (c) {
-      case kConfig:
-        args->config_file = value;
-        break;
-      case kDefault:
-        args->use_default = true;
-        break;
-      case kRouter:
-        args->router = value;
-        break;
-      case kInterface: {
-        const size_t eq = value.find('=');
-        if (eq == std::string::npos) {
-          // CONFIG_IFACE=OS_IFNAME; a bare name is accepted for --cleanup (checked below).
-          args->interfaces.push_back({"", value});
-        } else {
-          args->interfaces.push_back({value.substr(0, eq), value.substr(eq + 1)});
-        }
-        if (args->interfaces.back().os_name.empty()) {
-          return UsageError("--interface \"" + value + "\": the Linux interface name is empty");
-        }
-        break;
-      }
-      case kXdpMode:
-        if (value == "native")
-          args->xdp_mode = ssr::XdpMode::kNative;
-        else if (value == "skb")
-          args->xdp_mode = ssr::XdpMode::kSkb;
-        else if (value == "auto")
-          args->xdp_mode = ssr::XdpMode::kAuto;
-        else
-          return UsageError("--xdp-mode: \"" + value + "\" is not native, skb or auto");
-        break;
-      case kZeroCopy:
-        if (value == "auto")
-          args->zero_copy = ssr::ZeroCopy::kAuto;
-        else if (value == "require")
-          args->zero_copy = ssr::ZeroCopy::kRequire;
-        else if (value == "off")
-          args->zero_copy = ssr::ZeroCopy::kOff;
-        else
-          return UsageError("--zero-copy: \"" + value + "\" is not auto, require or off");
-        break;
-      case kWorkers: {
-        char* end = nullptr;
-        errno = 0;
-        const long n = std::strtol(value.c_str(), &end, 10);
-        if (value.empty() || *end != '\0' || errno != 0 || n < 1 || n > 64) {
-          return UsageError("--workers: \"" + value + "\" is not a number from 1 to 64");
-        }
-        args->workers = static_cast<uint32_t>(n);
-        break;
-      }
-      case kStatsInterval: {
-        char* end = nullptr;
-        const double d = std::strtod(value.c_str(), &end);
-        if (value.empty() || *end != '\0' || !std::isfinite(d) || d < 0 || d > 86400) {
-          return UsageError("--stats-interval: \"" + value +
-                            "\" is not a number of seconds (0 = off)");
-        }
-        args->stats_interval = d;
-        break;
-      }
-      case kStatsFile:
-        args->stats_file = value;
-        break;
-      case kCleanup:
-        args->cleanup = true;
-        break;
-      case kBusyPoll:
-        args->busy_poll = true;
-        break;
-      case kIdleYieldUs: {
-        char* end = nullptr;
-        errno = 0;
-        const long n = std::strtol(value.c_str(), &end, 10);
-        if (value.empty() || *end != '\0' || errno != 0 || n < 0 || n > 1000000) {
-          return UsageError("--idle-yield-us: \"" + value +
-                            "\" is not a number of microseconds from 0 to 1000000");
-        }
-        args->idle_yield_us = n;
-        break;
-      }
-      case kFrames:
-      case kFillRing:
-      case kRxRing:
-      case kBatch: {
-        const std::optional<uint32_t> n = ParseUint32(value);
-        if (!n.has_value()) {
-          const char* flag = c == kFrames     ? "--frames"
-                             : c == kFillRing ? "--fill-ring"
-                             : c == kRxRing   ? "--rx-ring"
-                                              : "--batch";
-          return UsageError(std::string(flag) + ": \"" + value +
-                            "\" is not a non-negative integer below 2^32");
-        }
-        uint32_t* target = c == kFrames     ? &args->frames
-                           : c == kFillRing ? &args->fill_ring
-                           : c == kRxRing   ? &args->rx_ring
-                                            : &args->batch;
-        *target = *n;
-        break;
-      }
-      case kHelp:
-        std::fputs(kUsage, stdout);
-        return kExitOk;
-      default: {
-        const std::string bad = optind - 1 < argc ? argv[optind - 1] : "?";
-        if (optopt != 0 && optopt < kConfig) return UsageError("unknown option \"" + bad + "\"");
-        return UsageError("bad option \"" + bad + "\" (unknown, or missing its value)");
-      }
+  CLI::App app("", "ssr-router");
+  ssr::cli::Setup(app, kSynopsis, kFooter, SSR_VERSION_STRING);
+  RawArgs raw;
+  app.add_option("--config", raw.config, "the config to run (.textproto or .json)")
+      ->option_text("FILE");
+  app.add_flag("--default", raw.use_default, "run the built-in demo config instead of --config");
+  app.add_option("--router", raw.router, "which router of the config this process is")
+      ->option_text("NAME");
+  app.add_option("--interface", raw.interfaces,
+                 "bind the config's interface to a Linux interface; "
+                 "repeat for every interface of the router (with --cleanup: [CONFIG_IFACE=]"
+                 "OS_IFNAME)")
+      ->option_text("CONFIG_IFACE=OS_IFNAME")
+      ->allow_extra_args(false)  // one value per --interface; a second word is an argument
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--xdp-mode", raw.xdp_mode,
+                 "XDP attach mode of the gate; auto (default) tries native, "
+                 "then skb (generic)")
+      ->option_text("native|skb|auto");
+  app.add_option("--zero-copy", raw.zero_copy,
+                 "AF_XDP zero-copy; auto (default) uses it where the driver "
+                 "can, require fails without it, off always copies")
+      ->option_text("auto|require|off");
+  app.add_option("--workers", raw.workers,
+                 "worker threads, one per receive queue of every interface, 1 to 64 (default: "
+                 "the RX queue count of the first interface, 1 when the driver reports none)")
+      ->option_text("N");
+  app.add_option("--summary-interval", raw.summary_interval,
+                 "print a one-line summary (rx, tx, sessions, drops by reason) on stdout "
+                 "every SECONDS, 0 to 86400; 0 (default) = none")
+      ->option_text("SECONDS");
+  app.add_option("--stats-interval", raw.stats_interval, "alias of --summary-interval")
+      ->option_text("SECONDS");
+  app.add_option("--stats-file", raw.stats_file,
+                 "where SIGUSR1 and the exit write every counter (default: SIGUSR1 writes "
+                 "to stderr, the exit writes none)")
+      ->option_text("PATH");
+  app.add_option("--log-level", raw.log_level,
+                 "lowest level of the log lines on stderr (default "
+                 "info)")
+      ->option_text("debug|info|warning|error");
+  app.add_flag("--cleanup", raw.cleanup,
+               "detach every XDP program (libssr's or not) from the --interface list and exit");
+  app.add_flag("--busy-poll", raw.busy_poll,
+               "workers never sleep when their rings are empty (lowest latency, one core per "
+               "worker at 100 %)");
+  app.add_option("--idle-yield-us", raw.idle_yield_us,
+                 "microseconds a worker yields its CPU after its last packet before it sleeps "
+                 "in poll(), 0 to 1000000 (default 2000; ignored with --busy-poll)")
+      ->option_text("N");
+  app.add_option("--frames", raw.frames,
+                 "AF_XDP frames per worker, 256 to 1048576 and at least interfaces x fill "
+                 "ring / 2 + 64 (default 4096)")
+      ->option_text("N");
+  app.add_option("--fill-ring", raw.fill_ring,
+                 "fill and completion ring entries per interface, power of two 64 to 16384, "
+                 "at most --frames (default 2048)")
+      ->option_text("N");
+  app.add_option("--rx-ring", raw.rx_ring,
+                 "RX and TX ring entries per socket, power of two 64 to 16384 (default 2048)")
+      ->option_text("N");
+  app.add_option("--batch", raw.batch, "RX descriptors per receive, 1 to 64 (default 64)")
+      ->option_text("N");
+  if (std::optional<int> code = ssr::cli::Parse(app, argc, argv)) return code;
+
+  args->config_file = raw.config;
+  args->use_default = raw.use_default;
+  args->router = raw.router.value_or("");
+  args->cleanup = raw.cleanup;
+  args->busy_poll = raw.busy_poll;
+  args->stats_file = raw.stats_file.value_or("");
+  for (const std::string& value : raw.interfaces) {
+    const size_t eq = value.find('=');
+    if (eq == std::string::npos) {
+      // CONFIG_IFACE=OS_IFNAME; a bare name is accepted for --cleanup (checked below).
+      args->interfaces.push_back({"", value});
+    } else {
+      args->interfaces.push_back({value.substr(0, eq), value.substr(eq + 1)});
+    }
+    if (args->interfaces.back().os_name.empty()) {
+      return UsageError("--interface \"" + value + "\": the Linux interface name is empty");
     }
   }
-  if (optind < argc) return UsageError(std::string("unexpected argument \"") + argv[optind] + "\"");
+  if (raw.xdp_mode.has_value()) {
+    const std::string& value = *raw.xdp_mode;
+    if (value == "native")
+      args->xdp_mode = ssr::XdpMode::kNative;
+    else if (value == "skb")
+      args->xdp_mode = ssr::XdpMode::kSkb;
+    else if (value == "auto")
+      args->xdp_mode = ssr::XdpMode::kAuto;
+    else
+      return UsageError("--xdp-mode: \"" + value + "\" is not native, skb or auto");
+  }
+  if (raw.zero_copy.has_value()) {
+    const std::string& value = *raw.zero_copy;
+    if (value == "auto")
+      args->zero_copy = ssr::ZeroCopy::kAuto;
+    else if (value == "require")
+      args->zero_copy = ssr::ZeroCopy::kRequire;
+    else if (value == "off")
+      args->zero_copy = ssr::ZeroCopy::kOff;
+    else
+      return UsageError("--zero-copy: \"" + value + "\" is not auto, require or off");
+  }
+  if (raw.workers.has_value()) {
+    const std::string& value = *raw.workers;
+    char* end = nullptr;
+    errno = 0;
+    const long n = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || errno != 0 || n < 1 || n > 64) {
+      return UsageError("--workers: \"" + value + "\" is not a number from 1 to 64");
+    }
+    args->workers = static_cast<uint32_t>(n);
+  }
+  for (const auto& [flag, given] : {std::pair{"--stats-interval", &raw.stats_interval},
+                                    std::pair{"--summary-interval", &raw.summary_interval}}) {
+    if (!given->has_value()) continue;
+    const std::string& value = **given;
+    char* end = nullptr;
+    const double d = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || !std::isfinite(d) || d < 0 || d > 86400) {
+      return UsageError(std::string(flag) + ": \"" + value +
+                        "\" is not a number of seconds from 0 to 86400 (0 = off)");
+    }
+    args->summary_interval = d;
+  }
+  if (raw.log_level.has_value()) {
+    const std::string& value = *raw.log_level;
+    if (value == "debug")
+      g_log_level = ssr::LogSeverity::kDebug;
+    else if (value == "info")
+      g_log_level = ssr::LogSeverity::kInfo;
+    else if (value == "warning")
+      g_log_level = ssr::LogSeverity::kWarning;
+    else if (value == "error")
+      g_log_level = ssr::LogSeverity::kError;
+    else
+      return UsageError("--log-level: \"" + value + "\" is not debug, info, warning or error");
+  }
+  if (raw.idle_yield_us.has_value()) {
+    const std::string& value = *raw.idle_yield_us;
+    char* end = nullptr;
+    errno = 0;
+    const long n = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || errno != 0 || n < 0 || n > 1000000) {
+      return UsageError("--idle-yield-us: \"" + value +
+                        "\" is not a number of microseconds from 0 to 1000000");
+    }
+    args->idle_yield_us = n;
+  }
+  for (const auto& [flag, given, target] :
+       {std::tuple{"--frames", &raw.frames, &args->frames},
+        std::tuple{"--fill-ring", &raw.fill_ring, &args->fill_ring},
+        std::tuple{"--rx-ring", &raw.rx_ring, &args->rx_ring},
+        std::tuple{"--batch", &raw.batch, &args->batch}}) {
+    if (!given->has_value()) continue;
+    const std::optional<uint32_t> n = ParseUint32(**given);
+    if (!n.has_value()) {
+      return UsageError(std::string(flag) + ": \"" + **given +
+                        "\" is not a non-negative integer below 2^32");
+    }
+    *target = *n;
+  }
   if (args->interfaces.empty()) return UsageError("no --interface given");
   if (args->cleanup) return std::nullopt;
   if (args->config_file.has_value() == args->use_default) {
@@ -305,23 +417,30 @@ std::string Summary(const ssr::RouterStats& s) {
   return line;
 }
 
-// Writes every counter as "name value" lines (plus "mode.<iface> native|skb"), atomically.
+// Every counter as "name value" lines, plus "mode.<iface> native|skb".
+std::string FormatStats(const ssr::RouterStats& s) {
+  std::string out;
+  for (const ssr::CounterValue& c : s.Flatten()) {
+    out += c.name + " " + std::to_string(c.value) + "\n";
+  }
+  for (const ssr::InterfaceStats& i : s.interfaces) {
+    out += "mode." + i.name + " " + i.xdp_mode + "\n";
+  }
+  return out;
+}
+
+// Writes FormatStats() to `path` atomically (PATH.tmp, then rename).
 bool WriteStatsFile(const std::string& path, const ssr::RouterStats& s) {
   const std::string tmp = path + ".tmp";
   FILE* f = std::fopen(tmp.c_str(), "w");
   if (f == nullptr) {
-    std::fprintf(stderr, "ssr-router: --stats-file %s: %s\n", tmp.c_str(), std::strerror(errno));
+    LogError("--stats-file " + tmp + ": " + std::strerror(errno));
     return false;
   }
-  for (const ssr::CounterValue& c : s.Flatten()) {
-    std::fprintf(f, "%s %llu\n", c.name.c_str(), static_cast<unsigned long long>(c.value));
-  }
-  for (const ssr::InterfaceStats& i : s.interfaces) {
-    std::fprintf(f, "mode.%s %s\n", i.name.c_str(), i.xdp_mode.c_str());
-  }
-  const bool ok = std::fclose(f) == 0 && std::rename(tmp.c_str(), path.c_str()) == 0;
-  if (!ok)
-    std::fprintf(stderr, "ssr-router: --stats-file %s: %s\n", path.c_str(), std::strerror(errno));
+  const std::string text = FormatStats(s);
+  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  const bool ok = std::fclose(f) == 0 && written && std::rename(tmp.c_str(), path.c_str()) == 0;
+  if (!ok) LogError("--stats-file " + path + ": " + std::strerror(errno));
   return ok;
 }
 
@@ -335,7 +454,7 @@ int Cleanup(const Args& args) {
   for (const ssr::InterfaceBinding& b : args.interfaces) names.push_back(b.os_name);
   const absl::Status st = ssr::DetachXdp(names);
   if (!st.ok()) {
-    std::fprintf(stderr, "ssr-router: --cleanup: %s\n", std::string(st.message()).c_str());
+    LogError("--cleanup: " + std::string(st.message()));
     return kExitRuntime;
   }
   std::printf("ssr-router: XDP programs detached from %zu interface(s)\n", names.size());
@@ -349,14 +468,22 @@ int main(int argc, char** argv) {
   if (std::optional<int> code = ParseArgs(argc, argv, &args)) return *code;
   StderrSink sink;
   ssr::SetLogSink(&sink);
-  ssr::SetMinLogSeverity(ssr::LogSeverity::kWarning);
+  ssr::SetMinLogSeverity(g_log_level);
   if (args.cleanup) return Cleanup(args);
+  LogInfo("ssr-router " SSR_VERSION_STRING ": starting router " + args.router + " (config " +
+          args.config_file.value_or("(default)") + ")");
+  LogLine(ssr::LogSeverity::kDebug,
+          "options: workers=" + std::to_string(args.workers) + " frames=" +
+              std::to_string(args.frames) + " fill_ring=" + std::to_string(args.fill_ring) +
+              " rx_ring=" + std::to_string(args.rx_ring) + " batch=" + std::to_string(args.batch) +
+              " busy_poll=" + (args.busy_poll ? "1" : "0") +
+              " idle_yield_us=" + std::to_string(args.idle_yield_us) +
+              " summary_interval=" + std::to_string(args.summary_interval));
 
   absl::StatusOr<ssr::Config> config = LoadConfig(args);
   if (!config.ok()) {
-    std::fprintf(stderr, "ssr-router: config %s:\n%s\n",
-                 args.config_file.value_or("(default)").c_str(),
-                 std::string(config.status().message()).c_str());
+    LogError("config " + args.config_file.value_or("(default)") + ":\n" +
+             std::string(config.status().message()));
     return kExitUsage;
   }
 
@@ -384,11 +511,11 @@ int main(int argc, char** argv) {
     const absl::StatusCode code = router.status().code();
     const bool usage =
         code == absl::StatusCode::kInvalidArgument || code == absl::StatusCode::kNotFound;
-    std::fprintf(stderr, "ssr-router: %s\n", std::string(router.status().message()).c_str());
+    LogError(std::string(router.status().message()));
     return usage ? kExitUsage : kExitRuntime;
   }
   if (absl::Status st = (*router)->Start(); !st.ok()) {
-    std::fprintf(stderr, "ssr-router: %s\n", std::string(st.message()).c_str());
+    LogError(std::string(st.message()));
     return kExitRuntime;
   }
   {
@@ -398,15 +525,15 @@ int main(int argc, char** argv) {
       modes += " " + i.name + "=" + i.os_name + "(" + i.xdp_mode +
                (i.zero_copy ? ",zero-copy" : ",copy") + ")";
     }
-    std::fprintf(stderr, "ssr-router %s: %zu worker(s),%s\n", s.router.c_str(), s.workers.size(),
-                 modes.c_str());
+    LogInfo("ssr-router " + s.router + ": " + std::to_string(s.workers.size()) + " worker(s)," +
+            modes);
   }
   std::printf("ready\n");
   std::fflush(stdout);
 
   timespec next{};
   clock_gettime(CLOCK_MONOTONIC, &next);
-  const long interval_ns = static_cast<long>(args.stats_interval * 1e9);
+  const long interval_ns = static_cast<long>(args.summary_interval * 1e9);
   for (;;) {
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -427,7 +554,12 @@ int main(int argc, char** argv) {
     if (sig == SIGINT || sig == SIGTERM) break;
     if (sig == SIGUSR1) {
       if (args.stats_file.empty()) {
-        std::fprintf(stderr, "ssr-router: SIGUSR1: no --stats-file given\n");
+        // Written whatever --log-level says: the operator asked for it.
+        const std::string dump = FormatStats((*router)->Stats());
+        const std::string header = Timestamp() + " INFO  SIGUSR1: stats dump (no --stats-file)\n";
+        std::fwrite(header.data(), 1, header.size(), stderr);
+        std::fwrite(dump.data(), 1, dump.size(), stderr);
+        std::fflush(stderr);
       } else {
         WriteStatsFile(args.stats_file, (*router)->Stats());
       }
@@ -435,11 +567,10 @@ int main(int argc, char** argv) {
       absl::StatusOr<ssr::Config> next_config = LoadConfig(args);
       absl::Status st = next_config.ok() ? (*router)->Reload(*next_config) : next_config.status();
       if (st.ok()) {
-        std::fprintf(stderr, "ssr-router: config reloaded (generation %llu)\n",
-                     static_cast<unsigned long long>((*router)->Stats().config_generation));
+        LogInfo("config reloaded (generation " +
+                std::to_string((*router)->Stats().config_generation) + ")");
       } else {
-        std::fprintf(stderr, "ssr-router: reload failed, the old config keeps running:\n%s\n",
-                     std::string(st.message()).c_str());
+        LogError("reload failed, the old config keeps running:\n" + std::string(st.message()));
       }
     }
   }
@@ -447,6 +578,6 @@ int main(int argc, char** argv) {
   if (!args.stats_file.empty()) WriteStatsFile(args.stats_file, (*router)->Stats());
   router->reset();  // detaches the gate, frees sockets and memory
   ssr::SetLogSink(nullptr);
-  std::fprintf(stderr, "ssr-router: stopped\n");
+  LogInfo("stopped");
   return kExitOk;
 }

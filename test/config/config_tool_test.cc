@@ -172,10 +172,38 @@ TEST_CASE("ssr-config-check without a config exits 2 with usage", "[config][tool
   CHECK(absl::StartsWith(r.err, "usage: ssr-config-check"));
 }
 
+TEST_CASE("ssr-config-check --help and -h explain options, exit codes and files, exit 0",
+          "[config][tool]") {
+  for (const char* flag : {"--help", "-h"}) {
+    const Result r = Run({flag});
+    INFO(flag << "\n" << r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.empty());
+    CHECK(absl::StartsWith(r.out, "usage: ssr-config-check"));
+    for (const char* text :
+         {"FILE", "--default", "--router NAME", "--matrix", "--quiet", "--print-default",
+          "--version", "Exit codes:", "the config is invalid", "Files:", "Signals:"}) {
+      CHECK(absl::StrContains(r.out, text));
+    }
+  }
+}
+
+TEST_CASE("ssr-config-check --version prints the project version", "[config][tool]") {
+  const Result r = Run({"--version"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == absl::StrCat("ssr-config-check ", SSR_TEST_PROJECT_VERSION, "\n"));
+}
+
+TEST_CASE("ssr-config-check names an option that misses its value, exit 2", "[config][tool]") {
+  const Result r = Run({"--default", "--router"});
+  CHECK(r.exit_code == 2);
+  CHECK(absl::StartsWith(r.err, "ssr-config-check: option \"--router\" is missing its value\n"));
+}
+
 TEST_CASE("ssr-config-check with an unknown option exits 2", "[config][tool]") {
   const Result r = Run({"--frobnicate", "--default"});
   CHECK(r.exit_code == 2);
-  CHECK(absl::StrContains(r.err, "unknown option --frobnicate"));
+  CHECK(absl::StrContains(r.err, "unknown option \"--frobnicate\""));
 }
 
 TEST_CASE("ssr-config-check with both a file and --default exits 2", "[config][tool]") {

@@ -23,7 +23,7 @@ fail() {
   if [ -n "${SSR_TOPO_DIR:-}" ]; then
     local f
     for f in "$SSR_TOPO_DIR"/*.err; do
-      [ -s "$f" ] && { echo "--- $f"; grep -v '^libbpf: elf: skipping\|^libxdp: ' "$f" | tail -n 20; }
+      [ -s "$f" ] && { echo "--- $f"; grep -v 'libbpf: elf: skipping\|libxdp: ' "$f" | tail -n 20; }
     done
   fi
   exit 1

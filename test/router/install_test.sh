@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs libssr from the build tree into a temporary prefix (cmake --install, component
 # ssr_dev) and builds examples/embed-minimal against it twice: with find_package(ssr) and with
-# pkg-config. Each build is run once (no arguments: it must print its usage and exit 2).
+# pkg-config. Each build is run without arguments (it must print its usage and exit 2), with
+# --help (exit 0, naming the signals) and with --version ("embed-minimal VERSION").
 # Usage: install_test.sh SOURCE_DIR BINARY_DIR [EXTRA_FLAGS]   (EXTRA_FLAGS: e.g. sanitizer flags
 # the build used, needed to link its objects)
 set -eu
@@ -27,6 +28,10 @@ check_run() {
     echo "FAIL: $1 exited $rc: $out"
     exit 1
   fi
+  out=$("$1" --help) || { echo "FAIL: $1 --help exited $?"; exit 1; }
+  echo "$out" | grep -q "SIGTERM" || { echo "FAIL: $1 --help: $out"; exit 1; }
+  out=$("$1" --version) || { echo "FAIL: $1 --version exited $?"; exit 1; }
+  echo "$out" | grep -qE '^embed-minimal [0-9]+\.[0-9]+\.[0-9]+$' || { echo "FAIL: $1 --version: $out"; exit 1; }
 }
 
 # 1. CMake package.

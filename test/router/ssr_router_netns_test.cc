@@ -335,6 +335,39 @@ std::string CommandLine(const std::vector<std::string>& argv) {
 
 }  // namespace
 
+TEST_CASE("ssr-router without --stats-file dumps the counters to stderr on SIGUSR1") {
+  RequireNetnsSupport();
+  NetnsTopology topo;
+  const std::string ns = VethNamespace(topo);
+  const std::string dir = MakeTempDir();
+  const std::string out = dir + "/usr1.out";
+  const pid_t pid = SpawnInNetns(ns,
+                                 {SsrRouterPath(), "--default", "--router", "branch", "--interface",
+                                  "lan0=lan0", "--interface", "wan0=wan0"},
+                                 out);
+  if (!WaitForLine(out, "ready", 60000)) {
+    StopChild(pid, SIGKILL, 1000);
+    FAIL("not ready:\n" << ReadFile(out));
+  }
+  kill(pid, SIGUSR1);
+  // The dump: a log line announcing it, then "name value" lines as in a --stats-file.
+  bool dumped = false;
+  for (int i = 0; i < 250 && !dumped; ++i) {
+    const std::string text = ReadFile(out);
+    dumped = text.find(" INFO  SIGUSR1: stats dump (no --stats-file)\n") != std::string::npos &&
+             text.find("\npipeline.rx_packets ") != std::string::npos &&
+             text.find("\nmode.lan0 ") != std::string::npos;
+    if (!dumped) usleep(20000);
+  }
+  CHECK(StopChild(pid, SIGTERM, 20000) == 0);
+  const std::string text = ReadFile(out);
+  INFO(text);
+  CHECK(dumped);
+  // No periodic summary without --summary-interval.
+  CHECK(LastLineStartingWith(text, "ssr-router branch: rx=").empty());
+  std::system(("rm -rf " + dir).c_str());
+}
+
 TEST_CASE("ssr-router starts again after kill -9, taking over the gate the killed one left") {
   RequireNetnsSupport();
   NetnsTopology topo;

@@ -12,7 +12,14 @@ trap 'rm -rf "$out" "$scratch"' EXIT
 for opt in --help -h; do
   help="$(cd "$scratch" && "$tool" "$opt")" || { echo "FAIL: $opt exited non-zero"; exit 1; }
   case "$help" in usage:*) ;; *) echo "FAIL: $opt printed: $help"; exit 1 ;; esac
+  for want in "Exit codes:" "Files:" "--version"; do
+    case "$help" in *"$want"*) ;; *) echo "FAIL: $opt does not mention $want"; exit 1 ;; esac
+  done
 done
+version="$("$tool" --version)" || { echo "FAIL: --version exited non-zero"; exit 1; }
+case "$version" in "ssr-pcap "[0-9]*.[0-9]*.[0-9]*) ;; *) echo "FAIL: --version printed: $version"; exit 1 ;; esac
+err="$(cd "$scratch" && "$tool" --bogus 2>&1 >/dev/null || true)"
+case "$err" in 'ssr-pcap: unknown option "--bogus"'*) ;; *) echo "FAIL: --bogus said: $err"; exit 1 ;; esac
 rc=0; (cd "$scratch" && "$tool" --bogus 2>/dev/null) || rc=$?
 [ "$rc" -eq 2 ] || { echo "FAIL: --bogus exited $rc, expected 2"; exit 1; }
 rc=0; (cd "$scratch" && "$tool" 2>/dev/null) || rc=$?
