@@ -41,8 +41,8 @@
 // (svr_fragment_path.cc, §2.14). Packets larger than a LAN interface's MTU leave as IP fragments
 // when they may be split (`lan_fragmented`, lan_fragment.cc). A reassembled datagram too large
 // for its frame is processed in the worker's large frame (outer_fragment.h).
-// Limits of this version (documented, counted): no peer layer (BFD / link tests to UDP 1280
-// are dropped, `peer_liveness`); MovePeerPath exists but the router never calls it.
+// The peer layer (peer_layer.cc, when PipelineOptions::run_peer_layer) runs BFD and link tests
+// on every peer path and moves sessions off a path that goes down (MovePeerPath).
 //
 // Files, one per role (the private declarations they share are in pipeline_internal.h):
 //   pipeline.cc      core: Create / Init / BuildState / Reload, Poll / ProcessBurst, Expire,
@@ -61,6 +61,9 @@
 //                    packets and reassembled datagrams; the large frame (TransmitLarge).
 //   lan_fragment.cc  packets over a LAN interface's MTU split into IP fragments (SendToLan).
 //   svr_fragment_path.{h,cc}  SVR fragmentation of packets with metadata and their reassembly.
+//   peer_layer.cc    BFD and link tests through this pipeline's ports, path status, failover.
+//   route_choice.{h,cc}  several routes of a service: hunt / round robin / proportional.
+//   session_budget.{h,cc}  router-wide session limits shared by the workers.
 //   control.cc       control messages received and sent (§2.16), their rate limit, NAT keep-alives.
 //   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
 //                    metadata encoding (EncodeWith / BuildMetadata), HopSealAndSend.
