@@ -6,7 +6,8 @@
 #   ssr_impair_link NAME IMPAIR_NS LEFT_NS LEFT_IF RIGHT_NS RIGHT_IF [ssr-impair options...]
 #       creates IMPAIR_NS if missing and the link
 #           LEFT_IF (LEFT_NS) ==veth== NAME-a [IMPAIR_NS: ssr-impair] NAME-b ==veth== RIGHT_IF (RIGHT_NS)
-#       all up, IPv6 off on NAME-a / NAME-b (the relay namespace sends nothing of its own); starts
+#       all up, IPv6 and GRO off on NAME-a / NAME-b (the relay namespace sends nothing of its own,
+#       and relays frames as they came); starts
 #       ssr-impair NAME-a NAME-b with the options (a2b = LEFT -> RIGHT) and the control socket
 #       $SSR_IMPAIR_DIR/NAME.sock, log $SSR_IMPAIR_DIR/NAME.log, and returns once it answers.
 #       LEFT_IF and RIGHT_IF get no address: the caller adds them. Several links (NAME differs,
@@ -51,6 +52,8 @@ ssr_impair_link() {
   local dev
   for dev in "$name-a" "$name-b"; do
     ip netns exec "$ins" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+    # No GRO on the relay's side: frames are relayed as they came off the wire.
+    ip netns exec "$ins" ethtool -K "$dev" gro off >/dev/null 2>&1 || true
     ip -n "$ins" link set "$dev" up
   done
   ip -n "$lns" link set "$lif" up
