@@ -58,6 +58,7 @@ struct VnetHdr {
   uint16_t csum_offset;
 };
 static_assert(sizeof(VnetHdr) == 10);
+constexpr uint8_t kVnetNeedsCsum = 1;  // VIRTIO_NET_HDR_F_NEEDS_CSUM
 
 constexpr size_t kBatch = 64;
 constexpr size_t kVnetHdr = sizeof(VnetHdr);
@@ -345,6 +346,10 @@ void Receive(Direction& d) {
       if (vh.gso_type != 0) {
         d.link->counters().Increment(ImpairCounter::kGsoFrames);
       }
+      if ((vh.flags & ~kVnetNeedsCsum) != 0) {  // DATA_VALID is a receive-only flag: not sent on
+        vh.flags &= kVnetNeedsCsum;
+        std::memcpy(d.pool.At(d.slots[i]), &vh, sizeof(vh));
+      }
       if (d.link->Offer(now, d.slots[i], static_cast<uint32_t>(len - kVnetHdr)) !=
           Verdict::kQueued) {
         d.pool.Give(d.slots[i]);
@@ -397,13 +402,12 @@ void Transmit(Direction& d, uint64_t now) {
   }
 }
 
-void PrintCounters(Direction* dirs, const Options& o) {
+void PrintCounters(Direction* dirs) {
   for (int i = 0; i < 2; ++i) {
     RefreshKernelDrops(dirs[i]);
     std::printf("%s (%s -> %s) %s\n", dirs[i].name, dirs[i].in->name.c_str(),
                 dirs[i].out->name.c_str(), dirs[i].link->FormatCounters().c_str());
   }
-  (void)o;
   std::fflush(stdout);
 }
 
@@ -496,8 +500,15 @@ int RunRelay(const Options& o) {
   add(ports[1].fd, kTagB);
   add(sfd, kTagSignal);
   if (lfd >= 0) add(lfd, kTagListen);
+  // Control connections: one command each; one that sends nothing for 2 s is closed.
   std::array<int, kMaxConns> conns;
+  std::array<uint64_t, kMaxConns> conn_deadline{};
   conns.fill(-1);
+  auto close_conn = [&](size_t i) {
+    epoll_ctl(ep, EPOLL_CTL_DEL, conns[i], nullptr);
+    close(conns[i]);
+    conns[i] = -1;
+  };
 
   std::fprintf(stderr, "ssr-impair: relaying %s <-> %s; a2b %s; b2a %s%s%s\n", o.a.c_str(),
                o.b.c_str(), FormatParams(pa).c_str(), FormatParams(pb).c_str(),
@@ -510,7 +521,15 @@ int RunRelay(const Options& o) {
     const uint64_t now = NowNs();
     Transmit(dirs[0], now);
     Transmit(dirs[1], now);
-    const uint64_t wake = std::min(links[0].NextWakeNs(), links[1].NextWakeNs());
+    uint64_t wake = std::min(links[0].NextWakeNs(), links[1].NextWakeNs());
+    for (size_t i = 0; i < kMaxConns; ++i) {
+      if (conns[i] < 0) continue;
+      if (conn_deadline[i] <= now) {
+        close_conn(i);
+      } else {
+        wake = std::min(wake, conn_deadline[i]);
+      }
+    }
     timespec ts{};
     timespec* timeout = nullptr;
     if (wake != std::numeric_limits<uint64_t>::max()) {
@@ -535,7 +554,7 @@ int RunRelay(const Options& o) {
         signalfd_siginfo si{};
         while (read(sfd, &si, sizeof(si)) == static_cast<ssize_t>(sizeof(si))) {
           if (si.ssi_signo == SIGUSR1) {
-            PrintCounters(dirs, o);
+            PrintCounters(dirs);
           } else {
             stop = true;
           }
@@ -548,10 +567,14 @@ int RunRelay(const Options& o) {
           close(c);  // too many clients at once
           continue;
         }
-        *free_conn = c;
-        add(c, kTagConn + static_cast<uint64_t>(free_conn - conns.begin()));
+        const auto i = static_cast<size_t>(free_conn - conns.begin());
+        conns[i] = c;
+        conn_deadline[i] = NowNs() + 2000000000ULL;
+        add(c, kTagConn + i);
       } else if (tag >= kTagConn && tag < kTagConn + kMaxConns) {
-        int& c = conns[tag - kTagConn];
+        const size_t i = tag - kTagConn;
+        const int c = conns[i];
+        if (c < 0) continue;
         const ssize_t len = recv(c, buf.data(), buf.size() - 1, 0);
         if (len < 0 && (errno == EAGAIN || errno == EINTR)) continue;
         if (len > 0) {
@@ -561,13 +584,11 @@ int RunRelay(const Options& o) {
               absl::string_view(buf.data(), static_cast<size_t>(len)), &links[0], &links[1]);
           send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
         }
-        epoll_ctl(ep, EPOLL_CTL_DEL, c, nullptr);
-        close(c);
-        c = -1;
+        close_conn(i);
       }
     }
   }
-  PrintCounters(dirs, o);
+  PrintCounters(dirs);
   if (lfd >= 0) unlink(o.control.c_str());
   return 0;
 }
