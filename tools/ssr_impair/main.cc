@@ -448,8 +448,11 @@ int RunRelay(const Options& o) {
       return 1;
     }
   }
-  ssr::impair::Xoshiro256 rng(o.seed_set ? o.seed : NowNs());
-  Link links[2] = {Link(o.queue, &rng), Link(o.queue, &rng)};
+  // One random stream per direction: with --seed, each direction's drops and delays depend only
+  // on the frames of that direction.
+  const uint64_t seed = o.seed_set ? o.seed : NowNs();
+  ssr::impair::Xoshiro256 rng_a2b(seed), rng_b2a(seed ^ 0x5bd1e995a5a5a5a5ULL);
+  Link links[2] = {Link(o.queue, &rng_a2b), Link(o.queue, &rng_b2a)};
   DirectionParams pa = o.params, pb = o.params;
   if (auto s = ApplySettings(o.a2b_settings, &pa); !s.ok()) {
     return UsageError("--a2b: " + std::string(s.message()));
