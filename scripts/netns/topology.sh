@@ -50,6 +50,11 @@
 # and the frames it receives are taken by XDP before any tap. With SSR_WAN_TAP=1 the WAN is a
 # bridge in its own namespace where a capture on br0 sees both directions.
 #
+# Impaired WAN links (delay, jitter, loss, rate, cut; no netem on this kernel): ssr-impair
+# (tools/ssr_impair/README.md) relays between two veths in a namespace of its own;
+# scripts/netns/impair_link.sh builds such a link between two namespaces (ssr_impair_link) and
+# drives it (ssr_impair_ctl NAME down|up|set ...). Not used by ssr_topo_up yet.
+#
 # Router processes: ssr_router_start / ssr_router_wait_ready / ssr_router_dump / ssr_stat /
 # ssr_router_stop, below.
 
