@@ -98,11 +98,24 @@ PacketCrypto::KeySlot* PacketCrypto::FindSlot(uint32_t id, uint64_t now_ms) noex
   for (size_t i = 0; i < slot_count_; ++i) {
     if (slots_[i].id == id) {
       if (now_ms < slots_[i].accept_until_ms) return &slots_[i];
-      break;
+      counters_.Increment(CryptoCounter::kKeyExpired);
+      return nullptr;
     }
   }
   counters_.Increment(CryptoCounter::kUnknownKeyId);
   return nullptr;
+}
+
+const PacketCrypto::KeySlot* PacketCrypto::SlotOf(uint32_t id) const noexcept {
+  for (size_t i = 0; i < slot_count_; ++i) {
+    if (slots_[i].id == id) return &slots_[i];
+  }
+  return nullptr;
+}
+
+bool PacketCrypto::Accepts(uint32_t security_id, uint64_t now_ms) const noexcept {
+  const KeySlot* k = SlotOf(security_id);
+  return k != nullptr && now_ms < k->accept_until_ms;
 }
 
 CryptoResult PacketCrypto::CountFailure(CryptoResult r, bool aead) noexcept {
@@ -161,7 +174,28 @@ CryptoResult PacketCrypto::SealPayload(std::span<uint8_t> buf, size_t payload_of
     return CryptoResult::kOk;
   }
   if (receive_only_) return CountFailure(CryptoResult::kVerifyOnlySuite, false);
-  KeySlot& key = slots_[0];
+  return SealPayloadSlot(slots_[0], buf, payload_offset, payload_len, now_ms, out_len);
+}
+
+CryptoResult PacketCrypto::SealPayloadWith(uint32_t security_id, std::span<uint8_t> buf,
+                                           size_t payload_offset, size_t payload_len,
+                                           uint64_t now_ms, size_t* out_len) noexcept {
+  if (payload_offset > buf.size() || payload_len > buf.size() - payload_offset) {
+    return CountFailure(CryptoResult::kBufferTooSmall, false);
+  }
+  if (policy_.cipher == CipherSuite::kNone) {
+    *out_len = payload_offset + payload_len;
+    return CryptoResult::kOk;
+  }
+  if (receive_only_) return CountFailure(CryptoResult::kVerifyOnlySuite, false);
+  KeySlot* key = FindSlot(security_id, now_ms);
+  if (key == nullptr) return CryptoResult::kUnknownKeyId;
+  return SealPayloadSlot(*key, buf, payload_offset, payload_len, now_ms, out_len);
+}
+
+CryptoResult PacketCrypto::SealPayloadSlot(KeySlot& key, std::span<uint8_t> buf,
+                                           size_t payload_offset, size_t payload_len,
+                                           uint64_t now_ms, size_t* out_len) noexcept {
   std::span<uint8_t> rest = buf.subspan(payload_offset);
   if (key.cbc) {
     const size_t padded = CbcPaddedSize(payload_len);
@@ -310,6 +344,48 @@ CryptoResult PacketCrypto::Verify(uint32_t security_id, std::span<const uint8_t>
   *out_len = body;
   counters_.Increment(CryptoCounter::kVerified);
   return CryptoResult::kOk;
+}
+
+CryptoResult PacketCrypto::VerifyAnyKey(uint32_t preferred, std::span<const uint8_t> packet,
+                                        uint64_t now_ms, size_t* out_len,
+                                        uint32_t* used_id) noexcept {
+  *used_id = preferred;
+  if (policy_.hmac == HmacSuite::kNone) {
+    *out_len = packet.size();
+    return CryptoResult::kOk;
+  }
+  const size_t n = HmacTagSize(policy_.hmac);
+  if (packet.size() < n) return CountFailure(CryptoResult::kTooShort, false);
+  const size_t body = packet.size() - n;
+  const KeySlot* first = SlotOf(preferred);
+  const bool first_ok = first != nullptr && now_ms < first->accept_until_ms;
+  CryptoResult r = CryptoResult::kUnknownKeyId;
+  if (first_ok) {
+    r = first->hmac->Verify(packet.first(body), packet.subspan(body), policy_.hmac_mode, now_ms,
+                            policy_.time);
+    if (r == CryptoResult::kOk || r == CryptoResult::kStale) {
+      if (r == CryptoResult::kStale) return CountFailure(r, false);
+      *out_len = body;
+      counters_.Increment(CryptoCounter::kVerified);
+      return r;
+    }
+  }
+  // Failure path only: the peer may have rotated its sending key.
+  for (size_t i = 0; i < slot_count_; ++i) {
+    const KeySlot& k = slots_[i];
+    if (&k == first || now_ms >= k.accept_until_ms) continue;
+    const CryptoResult t = k.hmac->Verify(packet.first(body), packet.subspan(body),
+                                          policy_.hmac_mode, now_ms, policy_.time);
+    if (t == CryptoResult::kOk) {
+      *used_id = k.id;
+      *out_len = body;
+      counters_.Increment(CryptoCounter::kVerified);
+      return t;
+    }
+  }
+  if (first_ok) return CountFailure(r, false);
+  counters_.Increment(first != nullptr ? CryptoCounter::kKeyExpired : CryptoCounter::kUnknownKeyId);
+  return CryptoResult::kUnknownKeyId;
 }
 
 size_t PacketCrypto::MetadataPrefixSize() const {

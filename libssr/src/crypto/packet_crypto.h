@@ -107,6 +107,14 @@ class PacketCrypto {
   CryptoResult OpenPayload(uint32_t security_id, std::span<uint8_t> buf, size_t payload_offset,
                            size_t len, uint64_t now_ms, size_t* payload_len) noexcept;
 
+  // SealPayload under the key of `security_id` (a session that keeps the key it started with,
+  // docs/protocol.md §4.7) while that key is accepted at now_ms; kUnknownKeyId otherwise.
+  CryptoResult SealPayloadWith(uint32_t security_id, std::span<uint8_t> buf, size_t payload_offset,
+                               size_t payload_len, uint64_t now_ms, size_t* out_len) noexcept;
+
+  // True if `security_id` names a key accepted at now_ms (counts nothing).
+  bool Accepts(uint32_t security_id, uint64_t now_ms) const noexcept;
+
   // Appends the HMAC tag of buf[0, len) ([T] prepended in time-based mode, §4.3/§4.4) with the
   // current key; *out_len = len + tag size. hmac kNone: no-op.
   CryptoResult Sign(std::span<uint8_t> buf, size_t len, uint64_t now_ms, size_t* out_len) noexcept;
@@ -115,6 +123,14 @@ class PacketCrypto {
   // length without the tag. kBadTag / kStale / kUnknownKeyId / kTooShort otherwise.
   CryptoResult Verify(uint32_t security_id, std::span<const uint8_t> packet, uint64_t now_ms,
                       size_t* out_len) noexcept;
+
+  // Verify under `preferred`, and when that fails (bad tag, or its key is unknown or expired)
+  // under the other accepted keys, current first: the peer rotated its sending key (§4.7). The
+  // extra work is on the failure path only. *used_id = the key that verified. Counts one failure
+  // when none verifies: key_expired if `preferred` is past its overlap, else as Verify. HMAC
+  // suites only (a GCM hop decrypts in place: use OpenPayload).
+  CryptoResult VerifyAnyKey(uint32_t preferred, std::span<const uint8_t> packet, uint64_t now_ms,
+                            size_t* out_len, uint32_t* used_id) noexcept;
 
   // Metadata payload-TLV section (§4.6, O-5). The caller encodes the TLVs at
   // section[MetadataPrefixSize(), +tlv_len); sealing writes the IV (CBC) or explicit nonce (GCM) in
@@ -140,8 +156,12 @@ class PacketCrypto {
                                                                   const KeySnapshot& keys,
                                                                   NonceSpace nonce_space,
                                                                   bool receive_only);
-  // Slot for `id` accepted at now_ms; counts kUnknownKeyId on failure.
+  // Slot for `id` accepted at now_ms; counts kUnknownKeyId (or kKeyExpired) on failure.
   KeySlot* FindSlot(uint32_t id, uint64_t now_ms) noexcept;
+  // Slot for `id` whatever its overlap, or nullptr.
+  const KeySlot* SlotOf(uint32_t id) const noexcept;
+  CryptoResult SealPayloadSlot(KeySlot& key, std::span<uint8_t> buf, size_t payload_offset,
+                               size_t payload_len, uint64_t now_ms, size_t* out_len) noexcept;
   // Bumps the counter for a failed result of a receive/decrypt call and returns r.
   CryptoResult CountFailure(CryptoResult r, bool aead) noexcept;
   // Next explicit GCM nonce value for `window_hint`, or false when the sequence space is used up.

@@ -28,10 +28,12 @@ Disposition Pipeline::ToLan(Session& s, Direction d, Packet& pkt, size_t md_tota
   const FlowKey inner = session::TranslatedTuple(s, d);
   size_t body_len = l4_payload_len - md_total;
   if ((s.flags & session::kPayloadEncrypted) != 0) {
-    crypto::PacketCrypto* pc = state_.services[s.service]->payload.get();
+    const ServiceCrypto& sc = *state_.services[s.service];
+    crypto::PacketCrypto* pc = sc.payload.get();
     size_t plain = 0;
     if (pc == nullptr ||
-        pc->OpenPayload(pc->send_key_id(), pkt.buffer().subspan(info.payload_offset), md_total,
+        pc->OpenPayload(sc.SessionKey(s, CryptoNow(now_ms)),
+                        pkt.buffer().subspan(info.payload_offset), md_total,
                         l4_payload_len, CryptoNow(now_ms), &plain) != crypto::CryptoResult::kOk) {
       Count(PipelineCounter::kPayloadDecryptFail);
       return Disposition::kDropped;

@@ -87,7 +87,10 @@ Disposition Pipeline::FirstPacket(size_t interface, Packet& pkt, uint64_t now_ms
     init.peer = static_cast<uint32_t>(route->peer);
     init.peer_path = static_cast<uint32_t>(path_index);
     init.flags |= session::kSendForwardMetadata | session::kWaypointsAllocated;
-    if (state_.services[service]->payload) init.flags |= session::kPayloadEncrypted;
+    if (state_.services[service]->payload) {
+      init.flags |= session::kPayloadEncrypted;
+      init.payload_key = state_.services[service]->payload->send_key_id();
+    }
     uuid_source_->Next(std::span<uint8_t, 16>(init.uuid));
     init.uuid[6] = static_cast<uint8_t>((init.uuid[6] & 0x0f) | 0x40);  // RFC 4122 version 4
     init.uuid[8] = static_cast<uint8_t>((init.uuid[8] & 0x3f) | 0x80);  // variant 10
@@ -251,9 +254,11 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
   std::span<uint8_t> region = pkt.buffer().subspan(lay.payload_offset);
   size_t len = md_len + spec.body_length;
   if ((s.flags & session::kPayloadEncrypted) != 0) {
-    crypto::PacketCrypto* pc = state_.services[s.service]->payload.get();
-    if (pc == nullptr ||
-        pc->SealPayload(region, md_len, spec.body_length, CryptoNow(now_ms), &len) != crypto::CryptoResult::kOk) {
+    const ServiceCrypto& sc = *state_.services[s.service];
+    if (sc.payload == nullptr ||
+        sc.payload->SealPayloadWith(sc.SessionKey(s, CryptoNow(now_ms)), region, md_len,
+                                    spec.body_length, CryptoNow(now_ms),
+                                    &len) != crypto::CryptoResult::kOk) {
       Count(PipelineCounter::kCryptoFail);
       return Disposition::kDropped;
     }

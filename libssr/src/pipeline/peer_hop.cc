@@ -31,38 +31,6 @@ crypto::SecurityPolicy ToCrypto(const config::SecurityPolicy& p, bool with_hmac)
   return c;
 }
 
-// Entry i pairs hmac_keys[i] with encryption_keys[i] (the shorter list repeats its last key);
-// the Security ID on the wire is the HMAC key's id, or the cipher key's when there is no HMAC.
-crypto::KeySnapshot ToKeySnapshot(const config::Config& cfg, const config::SecurityPolicy& p) {
-  std::vector<crypto::KeyEntry> entries;
-  const size_t nh = p.hmac_keys.size();
-  const size_t nc = p.encryption_keys.size();
-  const size_t n = std::max(nh, nc);
-  for (size_t i = 0; i < n; ++i) {
-    crypto::KeyEntry e;
-    e.role = i == 0 ? crypto::KeyRole::kCurrent : crypto::KeyRole::kPrevious;
-    if (nh != 0) {
-      const config::Key& k = cfg.keys[p.hmac_keys[std::min(i, nh - 1)]];
-      e.material.hmac_key.assign(k.material.bytes().begin(), k.material.bytes().end());
-      e.id = k.id;
-    }
-    if (nc != 0) {
-      const config::Key& k = cfg.keys[p.encryption_keys[std::min(i, nc - 1)]];
-      e.material.cipher_key.assign(k.material.bytes().begin(), k.material.bytes().end());
-      if (nh == 0) e.id = k.id;
-    }
-    entries.push_back(std::move(e));
-  }
-  if (entries.empty()) {
-    // A policy without HMAC and cipher has no keys; the crypto layer still wants one (keyless)
-    // entry, whose Security ID 1 goes on the wire and is never looked up.
-    crypto::KeyEntry e;
-    e.id = 1;
-    entries.push_back(std::move(e));
-  }
-  return crypto::KeySnapshot(0, std::move(entries));
-}
-
 bool HopAuthIsGcm(const config::SecurityPolicy& p) {
   return crypto::IsGcm(p.cipher) && p.hmac == crypto::HmacSuite::kNone;
 }
@@ -73,7 +41,8 @@ bool HopAuthIsGcm(const config::SecurityPolicy& p) {
 // Building the state from a config snapshot
 
 absl::StatusOr<std::unique_ptr<Pipeline::PeerState>> Pipeline::PeerState::Create(
-    const config::Config& cfg, const config::Router& r, size_t index, crypto::NonceSpace nonce) {
+    const config::Config& cfg, const config::Router& r, size_t index, crypto::NonceSpace nonce,
+    const KeyRotation& keys) {
   const config::Peer& pc = r.peers[index];
   auto ps = std::make_unique<PeerState>();
   ps->config = &pc;
@@ -117,7 +86,7 @@ absl::StatusOr<std::unique_ptr<Pipeline::PeerState>> Pipeline::PeerState::Create
   const config::SecurityPolicy& send_policy = cfg.security_policies[pc.security_policy];
   SSR_ASSIGN_OR_RETURN(ps->send,
                        crypto::PacketCrypto::Create(ToCrypto(send_policy, true),
-                                                    ToKeySnapshot(cfg, send_policy), nonce));
+                                                    keys.Snapshot(cfg, send_policy), nonce));
   ps->gcm_send = HopAuthIsGcm(send_policy);
   ps->hop_trailer = static_cast<uint32_t>(ps->gcm_send ? kGcmTrailer
                                                        : crypto::HmacTagSize(send_policy.hmac));
@@ -127,11 +96,11 @@ absl::StatusOr<std::unique_ptr<Pipeline::PeerState>> Pipeline::PeerState::Create
   if (recv_policy.hmac == crypto::HmacSuite::kSha1) {
     SSR_ASSIGN_OR_RETURN(ps->recv,
                          crypto::PacketCrypto::CreateReceiveOnly(
-                             ToCrypto(recv_policy, true), ToKeySnapshot(cfg, recv_policy)));
+                             ToCrypto(recv_policy, true), keys.Snapshot(cfg, recv_policy)));
   } else {
     SSR_ASSIGN_OR_RETURN(ps->recv,
                          crypto::PacketCrypto::Create(ToCrypto(recv_policy, true),
-                                                      ToKeySnapshot(cfg, recv_policy), nonce));
+                                                      keys.Snapshot(cfg, recv_policy), nonce));
   }
   ps->gcm_recv = HopAuthIsGcm(recv_policy);
   ps->recv_trailer = ps->gcm_recv ? kGcmTrailer : crypto::HmacTagSize(recv_policy.hmac);
@@ -140,14 +109,14 @@ absl::StatusOr<std::unique_ptr<Pipeline::PeerState>> Pipeline::PeerState::Create
 }
 
 absl::StatusOr<std::unique_ptr<Pipeline::ServiceCrypto>> Pipeline::ServiceCrypto::Create(
-    const config::Config& cfg, size_t service, crypto::NonceSpace nonce) {
+    const config::Config& cfg, size_t service, crypto::NonceSpace nonce, const KeyRotation& keys) {
   auto sc = std::make_unique<ServiceCrypto>();
   const std::optional<size_t> sp = cfg.services[service].security_policy;
   if (!sp || cfg.security_policies[*sp].cipher == crypto::CipherSuite::kNone) return sc;
   const config::SecurityPolicy& policy = cfg.security_policies[*sp];
   SSR_ASSIGN_OR_RETURN(sc->payload,
                        crypto::PacketCrypto::Create(ToCrypto(policy, false),
-                                                    ToKeySnapshot(cfg, policy), nonce));
+                                                    keys.Snapshot(cfg, policy), nonce));
   return sc;
 }
 

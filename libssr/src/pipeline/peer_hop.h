@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "config/model.h"
 #include "crypto/packet_crypto.h"
+#include "pipeline/key_rotation.h"
 #include "pipeline/pipeline.h"
 #include "session/waypoint.h"
 #include "util/ip_address.h"
@@ -36,7 +37,8 @@ struct Pipeline::PeerState {
   // Peer `index` of router `r` in `cfg`, its crypto in nonce space `nonce`.
   static absl::StatusOr<std::unique_ptr<PeerState>> Create(const config::Config& cfg,
                                                            const config::Router& r, size_t index,
-                                                           crypto::NonceSpace nonce);
+                                                           crypto::NonceSpace nonce,
+                                                           const KeyRotation& keys);
 
   const config::Peer* config = nullptr;
   size_t index = 0;
@@ -98,6 +100,19 @@ struct Pipeline::PeerState {
   // payload without the trailer.
   crypto::CryptoResult OpenHop(uint32_t security_id, std::span<uint8_t> payload,
                                uint64_t crypto_now_ms, size_t* len) {
+    uint32_t used = 0;
+    return OpenHopAnyKey(security_id, payload, crypto_now_ms, len, &used, false);
+  }
+  // OpenHop; with `any_key`, an HMAC hop that fails under `security_id` is tried under the other
+  // accepted keys (PacketCrypto::VerifyAnyKey); *used_id = the key that verified. A GCM hop
+  // decrypts in place, so it is only ever tried under `security_id`.
+  crypto::CryptoResult OpenHopAnyKey(uint32_t security_id, std::span<uint8_t> payload,
+                                     uint64_t crypto_now_ms, size_t* len, uint32_t* used_id,
+                                     bool any_key) {
+    *used_id = security_id;
+    if (!gcm_recv && any_key) {
+      return recv->VerifyAnyKey(security_id, payload, crypto_now_ms, len, used_id);
+    }
     if (!gcm_recv) return recv->Verify(security_id, payload, crypto_now_ms, len);
     if (payload.size() < kGcmTrailer) return crypto::CryptoResult::kTooShort;
     const size_t body = payload.size() - kGcmTrailer;
@@ -112,8 +127,18 @@ struct Pipeline::PeerState {
 struct Pipeline::ServiceCrypto {
   static absl::StatusOr<std::unique_ptr<ServiceCrypto>> Create(const config::Config& cfg,
                                                                size_t service,
-                                                               crypto::NonceSpace nonce);
+                                                               crypto::NonceSpace nonce,
+                                                           const KeyRotation& keys);
   std::unique_ptr<crypto::PacketCrypto> payload;
+  // The key session `s` encrypts / decrypts its payload with, both ways (docs/protocol.md §4.7):
+  // the one it started with while that is accepted, else (no key yet, or its overlap ended) the
+  // current key, which it keeps from then on. Never a trial of several keys: CBC has no integrity.
+  uint32_t SessionKey(session::Session& s, uint64_t crypto_now_ms) const {
+    if (s.payload_key == 0 || !payload->Accepts(s.payload_key, crypto_now_ms)) {
+      s.payload_key = payload->send_key_id();
+    }
+    return s.payload_key;
+  }
 };
 
 }  // namespace ssr::pipeline

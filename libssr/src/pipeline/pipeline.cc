@@ -121,12 +121,12 @@ absl::StatusOr<Pipeline::State> Pipeline::BuildState(
   }
   const crypto::NonceSpace nonce{static_cast<uint16_t>(router_index), options_.worker_id};
   for (size_t i = 0; i < r.peers.size(); ++i) {
-    SSR_ASSIGN_OR_RETURN(std::unique_ptr<PeerState> ps, PeerState::Create(cfg, r, i, nonce));
+    SSR_ASSIGN_OR_RETURN(std::unique_ptr<PeerState> ps, PeerState::Create(cfg, r, i, nonce, keys_));
     st.peers.push_back(std::move(ps));
   }
   st.services.resize(cfg.services.size());
   for (size_t i = 0; i < cfg.services.size(); ++i) {
-    SSR_ASSIGN_OR_RETURN(st.services[i], ServiceCrypto::Create(cfg, i, nonce));
+    SSR_ASSIGN_OR_RETURN(st.services[i], ServiceCrypto::Create(cfg, i, nonce, keys_));
   }
   st.routes.Build(cfg, r);
   st.config = std::move(config);
@@ -136,7 +136,15 @@ absl::StatusOr<Pipeline::State> Pipeline::BuildState(
 
 absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
   if (config == nullptr) return absl::InvalidArgumentError("Reload: config is null");
-  SSR_ASSIGN_OR_RETURN(State st, BuildState(std::move(config)));
+  // Keys this reload takes out of service stay accepted for their overlap (key_rotation.h).
+  KeyRotation keys_before = keys_;
+  keys_.Reload(*state_.config, *config, CryptoNow(now_ms_));
+  absl::StatusOr<State> built = BuildState(std::move(config));
+  if (!built.ok()) {
+    keys_ = std::move(keys_before);
+    return built.status();
+  }
+  State st = std::move(built).value();
   // Ports, MACs and transmit queues are bound per interface index: the interface list must stay.
   const config::Router& now = router();
   const config::Router& next = st.policy->router();
@@ -146,6 +154,7 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
            now.interfaces[i].role == next.interfaces[i].role;
   }
   if (!same) {
+    keys_ = std::move(keys_before);
     return absl::FailedPreconditionError(absl::StrCat(
         "router \"", options_.router,
         "\": the reloaded config changes the router's interfaces (names, order or roles); "

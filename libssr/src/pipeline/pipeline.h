@@ -91,6 +91,7 @@
 #include "packet/parse_result.h"
 #include "packet/parser.h"
 #include "pipeline/encap.h"
+#include "pipeline/key_rotation.h"
 #include "pipeline/neighbor_table.h"
 #include "peer/peer_paths.h"
 #include "pipeline/route_choice.h"
@@ -206,6 +207,7 @@ namespace ssr::pipeline {
   X(kPeerFrameNoNeighbor, "peer_frame_no_neighbor", "peer liveness frame not sent: no MAC for the peer address yet (resolution asked for)") \
   X(kPeerPathDown, "peer_path_went_down", "a peer path was reported down by BFD: new sessions avoid it, its sessions move (§5.7)") \
   X(kPeerPathUp, "peer_path_went_up", "a peer path was reported up by BFD (§5.7)")              \
+  X(kHopKeySwitched, "hop_key_switched", "fast-path packet verified under another accepted key than its session's: the peer rotated (§4.7)") \
   X(kAuthFail, "auth_fail", "dropped: HMAC / GCM tag, window or key id check failed (no state, no reply)", kDrop) \
   X(kMdMalformed, "md_malformed", "dropped: metadata did not decode (see md_* reasons)", kDrop)   \
   X(kMdDecryptFail, "md_decrypt_fail", "dropped: payload-TLV section did not decrypt", kDrop)     \
@@ -643,6 +645,7 @@ class Pipeline {
   std::vector<io::Port*> ports_;
   io::FramePool* pool_ = nullptr;
   uint64_t now_ms_ = 0;  // clock of the burst / sweep in progress (for callbacks)
+  KeyRotation keys_;     // keys reloads took out of service, in their overlap (key_rotation.h)
   uint32_t keep_alive_cursor_ = 0;  // next slot the NAT keep-alive sweep looks at
   int64_t wall_offset_ms_ = 0;
   uint64_t CryptoNow(uint64_t now_ms) const {

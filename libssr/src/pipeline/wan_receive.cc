@@ -215,10 +215,20 @@ bool Pipeline::VerifyHop(size_t interface, const Packet& pkt, WanPacket& w, uint
   } else if (w.hit && w.hit.session->context != 0) {
     w.security_id = w.hit.session->context;  // the key the peer's metadata named for this session
   }
-  if (peer.OpenHop(w.security_id, w.payload, CryptoNow(now_ms), &w.l4_len) !=
-      crypto::CryptoResult::kOk) {
+  // No Security ID on the wire (fast path): the session's key, and when that fails the other
+  // accepted keys, current first; the one that verifies is the session's from now on (the peer
+  // rotated its sending key, §4.7). The extra work is on the failure path only.
+  const bool fast_path = w.hit && !w.md.Has(TlvField::kSecurityId);
+  uint32_t used = w.security_id;
+  if (peer.OpenHopAnyKey(w.security_id, w.payload, CryptoNow(now_ms), &w.l4_len, &used,
+                         fast_path) != crypto::CryptoResult::kOk) {
     Count(PipelineCounter::kAuthFail);
     return false;
+  }
+  if (used != w.security_id) {
+    w.security_id = used;
+    w.hit.session->context = used;
+    Count(PipelineCounter::kHopKeySwitched);
   }
   if (w.hit && w.md.Has(TlvField::kSecurityId)) w.hit.session->context = w.security_id;
   neighbors_.Learn(static_cast<uint16_t>(interface), pkt.info.src,

@@ -141,6 +141,10 @@ struct alignas(64) Session {
   // The service route the session was given (index in the router's service_routes; see
   // pipeline/route_choice.h), kept for its life; remapped by name on a config reload.
   uint32_t route = 0;                           // 184
+  // Security ID of the service key that encrypts this session's payload end to end, both ways,
+  // owned by the pipeline: the sender's current key when the session starts, kept while it is
+  // accepted (docs/protocol.md §4.7: a session keeps its keys through a rotation).
+  uint32_t payload_key = 0;                     // 188
 
   const FlowKey& key(Direction d) const { return d == Direction::kForward ? forward : reverse; }
   bool answered() const { return (seen & kSeenReverse) != 0; }

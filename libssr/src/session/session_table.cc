@@ -218,6 +218,7 @@ InsertOutcome SessionTable::Insert(const SessionInit& init, uint64_t now_ms) {
   s.peer_path = init.peer_path;
   s.context = init.context;
   s.route = init.route;
+  s.payload_key = init.payload_key;
   index_.Insert(forward_hash, FlowId(index, Direction::kForward));
   index_.Insert(reverse_hash, FlowId(index, Direction::kReverse));
   PushBack(embryonic_, index);

@@ -166,6 +166,7 @@ struct SessionInit {
   uint32_t peer_path = 0;
   uint32_t context = 0;
   uint32_t route = 0;  // index in the router's service_routes
+  uint32_t payload_key = 0;  // Session::payload_key
   std::array<uint8_t, 16> uuid{};
   uint16_t flags = 0;  // SessionFlag bits
   // Timeout class. kAuto derives it from the forward key, which is right at the ingress

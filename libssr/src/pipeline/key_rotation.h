@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+// Key rotation across config reloads (docs/protocol.md §4.7), private to libssr/src/pipeline.
+//
+// Design note. A security policy's key lists (hmac_keys, encryption_keys) are config: entry 0
+// signs / encrypts, entry i pairs hmac_keys[i] with encryption_keys[i] (the shorter list repeats
+// its last key), and its Security ID is the HMAC key's id (the cipher key's without HMAC). The
+// pipeline remembers, per policy name, the keys a reload took out of service ("retired" keys):
+//   * a key that was first (sending) and no longer is, or that was accepted and disappeared from
+//     the new list, is retired with a deadline of reload time + key_rotation_overlap (0: 30 s);
+//   * a retired key stays accepted on receive until its deadline, whether or not the new config
+//     still lists it, and is then refused per packet (PacketCrypto accept_until_ms, counted
+//     key_expired); it never signs, except the end-to-end payload of a session that started
+//     with it (the session keeps its keys, §4.7);
+//   * a key listed after the first that was never first is a pre-distributed next key (or, at
+//     start, a key of unknown age): accepted as long as it is listed;
+//   * a retired key that becomes first again is no longer retired.
+// Snapshot() builds the KeySnapshot from which PeerState / ServiceCrypto prepare their
+// PacketCrypto: the config's keys, then retired keys (latest deadline first), at most
+// kMaxKeysPerStore. Deadlines are unix milliseconds (the crypto clock, Pipeline::CryptoNow).
+// Retired keys past their deadline are dropped at the next reload.
+#ifndef SSR_PIPELINE_KEY_ROTATION_H_
+#define SSR_PIPELINE_KEY_ROTATION_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/model.h"
+#include "crypto/key_store.h"
+
+namespace ssr::pipeline {
+
+inline constexpr uint64_t kDefaultKeyOverlapMs = 30'000;
+
+class KeyRotation {
+ public:
+  // The keys of policy `p` of `cfg` as PacketCrypto wants them (current first).
+  crypto::KeySnapshot Snapshot(const config::Config& cfg, const config::SecurityPolicy& p) const;
+  // A reload from `old_cfg` to `new_cfg` at unix time now_ms: retires what it takes out of
+  // service, forgets what expired or became current again.
+  void Reload(const config::Config& old_cfg, const config::Config& new_cfg, uint64_t now_ms);
+
+ private:
+  struct Retired {
+    std::string policy;
+    crypto::KeyEntry entry;  // role kPrevious, accept_until_ms = deadline
+  };
+  std::vector<Retired> retired_;
+};
+
+// The keys `p` lists, each accepted forever (no reload history).
+std::vector<crypto::KeyEntry> ConfigKeyEntries(const config::Config& cfg,
+                                               const config::SecurityPolicy& p);
+
+}  // namespace ssr::pipeline
+
+#endif  // SSR_PIPELINE_KEY_ROTATION_H_
