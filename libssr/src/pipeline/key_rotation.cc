@@ -8,9 +8,9 @@
 namespace ssr::pipeline {
 
 std::vector<crypto::KeyEntry> ConfigKeyEntries(const config::Config& cfg,
-                                               const config::SecurityPolicy& p) {
+                                               const config::SecurityPolicy& p, bool hop) {
   std::vector<crypto::KeyEntry> entries;
-  const size_t nh = p.hmac_keys.size();
+  const size_t nh = hop ? p.hmac_keys.size() : 0;
   const size_t nc = p.encryption_keys.size();
   const size_t n = std::max(nh, nc);
   for (size_t i = 0; i < n; ++i) {
@@ -39,8 +39,8 @@ std::vector<crypto::KeyEntry> ConfigKeyEntries(const config::Config& cfg,
 }
 
 crypto::KeySnapshot KeyRotation::Snapshot(const config::Config& cfg,
-                                          const config::SecurityPolicy& p) const {
-  std::vector<crypto::KeyEntry> entries = ConfigKeyEntries(cfg, p);
+                                          const config::SecurityPolicy& p, bool hop) const {
+  std::vector<crypto::KeyEntry> entries = ConfigKeyEntries(cfg, p, hop);
   const auto listed = [&entries](uint32_t id) -> crypto::KeyEntry* {
     for (crypto::KeyEntry& e : entries) {
       if (e.id == id) return &e;
@@ -49,7 +49,9 @@ crypto::KeySnapshot KeyRotation::Snapshot(const config::Config& cfg,
   };
   std::vector<const Retired*> mine;
   for (const Retired& r : retired_) {
-    if (r.policy == p.name && r.entry.id != entries.front().id) mine.push_back(&r);
+    if (r.policy == p.name && r.hop == hop && r.entry.id != entries.front().id) {
+      mine.push_back(&r);
+    }
   }
   std::sort(mine.begin(), mine.end(), [](const Retired* a, const Retired* b) {
     return a->entry.accept_until_ms > b->entry.accept_until_ms;
@@ -67,41 +69,45 @@ crypto::KeySnapshot KeyRotation::Snapshot(const config::Config& cfg,
 void KeyRotation::Reload(const config::Config& old_cfg, const config::Config& new_cfg,
                          uint64_t now_ms) {
   std::vector<Retired> next;
-  for (const config::SecurityPolicy& np : new_cfg.security_policies) {
-    const std::vector<crypto::KeyEntry> now_listed = ConfigKeyEntries(new_cfg, np);
-    const uint32_t current = now_listed.front().id;
-    const auto in_new = [&now_listed](uint32_t id) {
-      return std::any_of(now_listed.begin(), now_listed.end(),
-                         [id](const crypto::KeyEntry& e) { return e.id == id; });
-    };
-    const auto retired = [&next, &np](uint32_t id) {
-      return std::any_of(next.begin(), next.end(), [&](const Retired& r) {
-        return r.policy == np.name && r.entry.id == id;
-      });
-    };
-    // Retired before and still in its overlap, unless it sends again.
-    for (const Retired& r : retired_) {
-      if (r.policy == np.name && r.entry.id != current && now_ms < r.entry.accept_until_ms) {
-        next.push_back(r);
+  for (const bool hop : {true, false}) {
+    for (const config::SecurityPolicy& np : new_cfg.security_policies) {
+      const std::vector<crypto::KeyEntry> now_listed = ConfigKeyEntries(new_cfg, np, hop);
+      const uint32_t current = now_listed.front().id;
+      const auto in_new = [&now_listed](uint32_t id) {
+        return std::any_of(now_listed.begin(), now_listed.end(),
+                           [id](const crypto::KeyEntry& e) { return e.id == id; });
+      };
+      const auto retired = [&next, &np, hop](uint32_t id) {
+        return std::any_of(next.begin(), next.end(), [&](const Retired& r) {
+          return r.policy == np.name && r.hop == hop && r.entry.id == id;
+        });
+      };
+      // Retired before and still in its overlap, unless it sends again.
+      for (const Retired& r : retired_) {
+        if (r.policy == np.name && r.hop == hop && r.entry.id != current &&
+            now_ms < r.entry.accept_until_ms) {
+          next.push_back(r);
+        }
       }
-    }
-    const std::optional<size_t> op = old_cfg.SecurityPolicyIndex(np.name);
-    if (!op) continue;
-    const uint64_t overlap_ms =
-        np.key_rotation_overlap.count() == 0
-            ? kDefaultKeyOverlapMs
-            : static_cast<uint64_t>(
-                  std::chrono::duration_cast<std::chrono::milliseconds>(np.key_rotation_overlap)
-                      .count());
-    std::vector<crypto::KeyEntry> was = ConfigKeyEntries(old_cfg, old_cfg.security_policies[*op]);
-    for (size_t i = 0; i < was.size(); ++i) {
-      crypto::KeyEntry& e = was[i];
-      if (e.id == current || retired(e.id)) continue;
-      // The old sending key, demoted; or an accepted key the new config dropped.
-      if (i == 0 || !in_new(e.id)) {
-        e.role = crypto::KeyRole::kPrevious;
-        e.accept_until_ms = now_ms + overlap_ms;
-        next.push_back(Retired{np.name, std::move(e)});
+      const std::optional<size_t> op = old_cfg.SecurityPolicyIndex(np.name);
+      if (!op) continue;
+      const uint64_t overlap_ms =
+          np.key_rotation_overlap.count() == 0
+              ? kDefaultKeyOverlapMs
+              : static_cast<uint64_t>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(np.key_rotation_overlap)
+                        .count());
+      std::vector<crypto::KeyEntry> was =
+          ConfigKeyEntries(old_cfg, old_cfg.security_policies[*op], hop);
+      for (size_t i = 0; i < was.size(); ++i) {
+        crypto::KeyEntry& e = was[i];
+        if (e.id == current || retired(e.id)) continue;
+        // The old sending key, demoted; or an accepted key the new config dropped.
+        if (i == 0 || !in_new(e.id)) {
+          e.role = crypto::KeyRole::kPrevious;
+          e.accept_until_ms = now_ms + overlap_ms;
+          next.push_back(Retired{np.name, hop, std::move(e)});
+        }
       }
     }
   }

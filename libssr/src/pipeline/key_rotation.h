@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Key rotation across config reloads (docs/protocol.md §4.7), private to libssr/src/pipeline.
 //
-// Design note. A security policy's key lists (hmac_keys, encryption_keys) are config: entry 0
-// signs / encrypts, entry i pairs hmac_keys[i] with encryption_keys[i] (the shorter list repeats
-// its last key), and its Security ID is the HMAC key's id (the cipher key's without HMAC). The
+// Design note. A security policy's key lists (hmac_keys, encryption_keys) are config; entry 0
+// signs / encrypts. As a hop policy, entry i pairs hmac_keys[i] with encryption_keys[i] (the
+// shorter list repeats its last key) under the HMAC key's id (the cipher key's without HMAC). As
+// a service's end-to-end payload policy only encryption_keys count, each under its own id. The
 // pipeline remembers, per policy name, the keys a reload took out of service ("retired" keys):
 //   * a key that was first (sending) and no longer is, or that was accepted and disappeared from
 //     the new list, is retired with a deadline of reload time + key_rotation_overlap (0: 30 s);
@@ -34,8 +35,11 @@ inline constexpr uint64_t kDefaultKeyOverlapMs = 30'000;
 
 class KeyRotation {
  public:
-  // The keys of policy `p` of `cfg` as PacketCrypto wants them (current first).
-  crypto::KeySnapshot Snapshot(const config::Config& cfg, const config::SecurityPolicy& p) const;
+  // The keys of policy `p` of `cfg` as PacketCrypto wants them (current first). `hop`: the hop
+  // view (HMAC + cipher keys, ids of the HMAC keys); else the end-to-end payload view (cipher
+  // keys only, their own ids).
+  crypto::KeySnapshot Snapshot(const config::Config& cfg, const config::SecurityPolicy& p,
+                               bool hop) const;
   // A reload from `old_cfg` to `new_cfg` at unix time now_ms: retires what it takes out of
   // service, forgets what expired or became current again.
   void Reload(const config::Config& old_cfg, const config::Config& new_cfg, uint64_t now_ms);
@@ -43,14 +47,15 @@ class KeyRotation {
  private:
   struct Retired {
     std::string policy;
+    bool hop = true;
     crypto::KeyEntry entry;  // role kPrevious, accept_until_ms = deadline
   };
   std::vector<Retired> retired_;
 };
 
-// The keys `p` lists, each accepted forever (no reload history).
+// The keys `p` lists (in the hop or payload view), each accepted forever (no reload history).
 std::vector<crypto::KeyEntry> ConfigKeyEntries(const config::Config& cfg,
-                                               const config::SecurityPolicy& p);
+                                               const config::SecurityPolicy& p, bool hop);
 
 }  // namespace ssr::pipeline
 

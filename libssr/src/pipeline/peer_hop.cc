@@ -86,7 +86,7 @@ absl::StatusOr<std::unique_ptr<Pipeline::PeerState>> Pipeline::PeerState::Create
   const config::SecurityPolicy& send_policy = cfg.security_policies[pc.security_policy];
   SSR_ASSIGN_OR_RETURN(ps->send,
                        crypto::PacketCrypto::Create(ToCrypto(send_policy, true),
-                                                    keys.Snapshot(cfg, send_policy), nonce));
+                                                    keys.Snapshot(cfg, send_policy, true), nonce));
   ps->gcm_send = HopAuthIsGcm(send_policy);
   ps->hop_trailer = static_cast<uint32_t>(ps->gcm_send ? kGcmTrailer
                                                        : crypto::HmacTagSize(send_policy.hmac));
@@ -96,11 +96,11 @@ absl::StatusOr<std::unique_ptr<Pipeline::PeerState>> Pipeline::PeerState::Create
   if (recv_policy.hmac == crypto::HmacSuite::kSha1) {
     SSR_ASSIGN_OR_RETURN(ps->recv,
                          crypto::PacketCrypto::CreateReceiveOnly(
-                             ToCrypto(recv_policy, true), keys.Snapshot(cfg, recv_policy)));
+                             ToCrypto(recv_policy, true), keys.Snapshot(cfg, recv_policy, true)));
   } else {
     SSR_ASSIGN_OR_RETURN(ps->recv,
                          crypto::PacketCrypto::Create(ToCrypto(recv_policy, true),
-                                                      keys.Snapshot(cfg, recv_policy), nonce));
+                                                      keys.Snapshot(cfg, recv_policy, true), nonce));
   }
   ps->gcm_recv = HopAuthIsGcm(recv_policy);
   ps->recv_trailer = ps->gcm_recv ? kGcmTrailer : crypto::HmacTagSize(recv_policy.hmac);
@@ -116,7 +116,7 @@ absl::StatusOr<std::unique_ptr<Pipeline::ServiceCrypto>> Pipeline::ServiceCrypto
   const config::SecurityPolicy& policy = cfg.security_policies[*sp];
   SSR_ASSIGN_OR_RETURN(sc->payload,
                        crypto::PacketCrypto::Create(ToCrypto(policy, false),
-                                                    keys.Snapshot(cfg, policy), nonce));
+                                                    keys.Snapshot(cfg, policy, false), nonce));
   return sc;
 }
 

@@ -357,6 +357,12 @@ class Pipeline {
   // changes. Call from the worker thread, between bursts. Session-table sizes and timeouts are
   // fixed at creation and are not changed by a reload, nor is the IP reassembly pool.
   absl::Status Reload(std::shared_ptr<const config::Config> config);
+  // Reload at monotonic time now_ms (the start of the key rotation overlap, docs/protocol.md
+  // §4.7); the one-argument form uses the clock of the last burst or sweep.
+  absl::Status Reload(std::shared_ptr<const config::Config> config, uint64_t now_ms) {
+    if (now_ms > now_ms_) now_ms_ = now_ms;
+    return Reload(std::move(config));
+  }
 
   // Marks path `path` (index into the peer's addresses) of peer `peer` (config index) up or down,
   // as the peer layer (BFD, link tests) decides; paths start up. A route whose peer has no path

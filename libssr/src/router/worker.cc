@@ -96,7 +96,7 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& opti
 }
 
 absl::Status Worker::ReloadNow(std::shared_ptr<const config::Config> config, uint64_t generation) {
-  SSR_RETURN_IF_ERROR(pipeline_->Reload(std::move(config)));
+  SSR_RETURN_IF_ERROR(pipeline_->Reload(std::move(config), NowMs()));
   config_generation_ = generation;
   const size_t peers = pipeline_->router().peers.size();
   peer_count_.assign(peers, 0);
