@@ -186,5 +186,36 @@ TEST_CASE("An encrypted session keeps its payload key through a rotation of it",
   CHECK(Get(rig.b(), PipelineCounter::kPayloadDecryptFail) == 0);
 }
 
+// A GCM hop policy (no HMAC): the hop trailer authenticates without decrypting, so a fast-path
+// packet is tried under the other accepted keys too.
+std::shared_ptr<const config::Config> GcmHop(std::string_view keys) {
+  std::string text(config::DefaultConfigText());
+  text = Replace(text,
+                 "  hmac: \"sha256-128\"\n  hmac_mode: TIME_BASED\n  encryption_cipher: \"aes-256-cbc\"\n"
+                 "  hmac_keys: \"hop-hmac\"\n  encryption_keys: \"hop-aes\"\n",
+                 "  hmac: \"none\"\n  hmac_mode: TIME_BASED\n  encryption_cipher: \"aes-256-gcm\"\n"
+                 "  encryption_keys: [" + std::string(keys) + "]\n");
+  text += "keys { name: \"hop-aes-2\" id: 7 derive { master_key: \"demo-master\" context: "
+          "\"peer-hop aes-256 2\" } }\n";
+  return LoadConfig(text);
+}
+
+TEST_CASE("A GCM hop key rotated on both routers switches established sessions without loss",
+          "[pipeline][reload][keys]") {
+  RigOptions o;
+  o.config = GcmHop("\"hop-aes\"");
+  Rig rig(o);
+  rig.AddServer("10.20.2.5");
+  Establish(rig, 41000);
+  auto rotated = GcmHop("\"hop-aes-2\", \"hop-aes\"");
+  REQUIRE(rig.a().Reload(rotated).ok());
+  REQUIRE(rig.b().Reload(rotated).ok());
+  for (int i = 0; i < 3; ++i) CHECK(RoundTrip(rig, 41000));
+  CHECK(SessionOf(rig.b()).context == 7);
+  CHECK(Get(rig.b(), PipelineCounter::kHopKeySwitched) == 1);
+  CHECK(Get(rig.a(), PipelineCounter::kAuthFail) == 0);
+  CHECK(Get(rig.b(), PipelineCounter::kAuthFail) == 0);
+}
+
 }  // namespace
 }  // namespace ssr::pipeline::testing

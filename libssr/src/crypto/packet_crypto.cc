@@ -113,6 +113,13 @@ const PacketCrypto::KeySlot* PacketCrypto::SlotOf(uint32_t id) const noexcept {
   return nullptr;
 }
 
+PacketCrypto::KeySlot* PacketCrypto::FindSlotQuiet(uint32_t id) noexcept {
+  for (size_t i = 0; i < slot_count_; ++i) {
+    if (slots_[i].id == id) return &slots_[i];
+  }
+  return nullptr;
+}
+
 bool PacketCrypto::Accepts(uint32_t security_id, uint64_t now_ms) const noexcept {
   const KeySlot* k = SlotOf(security_id);
   return k != nullptr && now_ms < k->accept_until_ms;
@@ -258,50 +265,94 @@ CryptoResult PacketCrypto::OpenPayload(uint32_t security_id, std::span<uint8_t> 
     if (r != CryptoResult::kOk) return CountFailure(r, false);
     *payload_len = plain;
   } else {
-    const size_t trailer = kGcmExplicitNonceSize + kGcmTagSize;
-    if (body < trailer) return CountFailure(CryptoResult::kTooShort, true);
-    const size_t ct_len = body - trailer;
-    const uint8_t* trailer_at = buf.data() + payload_offset + ct_len;
-    const uint64_t explicit_nonce = internal::LoadBigEndian64(trailer_at);
-    const GcmNonce nonce = MakeNonce(key->gcm->salt(), explicit_nonce);
-    const std::span<const uint8_t, kGcmTagSize> tag(trailer_at + kGcmExplicitNonceSize,
-                                                    kGcmTagSize);
-    std::span<uint8_t> ct = buf.subspan(payload_offset, ct_len);
-    std::span<const uint8_t> prefix = buf.first(payload_offset);
-    CryptoResult r;
-    if (policy_.hmac_mode == HmacMode::kTimeBased) {
-      // The 2-bit hint names the sender's window among T-1, T, T+1 without a trial decryption per
-      // window (in-place decryption destroys the ciphertext a second trial would need). The one
-      // hint value outside that set means T±2: probe T-2 (a replay) to tell stale from forged.
-      const uint64_t t = TimeWindowOf(now_ms, policy_.time.window_ms);
-      const uint64_t hint = explicit_nonce >> kHintShift;
-      uint64_t window = 0;
-      bool stale_probe = false;
-      if (hint == (t & 3)) {
-        window = t;
-      } else if (hint == ((t + 1) & 3)) {
-        window = t + 1;
-      } else if (hint == ((t - 1) & 3)) {
-        window = t - 1;
-      } else {
-        stale_probe = true;
-        window = t - 2;
-        if (policy_.time.stale_probe_windows == 0 || t < 2) {
-          return CountFailure(CryptoResult::kBadTag, true);
-        }
-      }
-      uint8_t wbytes[kTimeWindowPrefixSize];
-      internal::StoreBigEndian64(window, wbytes);
-      r = key->gcm->Open(nonce, wbytes, prefix, ct, tag);
-      if (stale_probe && r == CryptoResult::kOk) r = CryptoResult::kStale;
-    } else {
-      r = key->gcm->Open(nonce, {}, prefix, ct, tag);
-    }
+    const CryptoResult r = OpenGcm(*key, buf, payload_offset, len, now_ms, payload_len);
     if (r != CryptoResult::kOk) return CountFailure(r, r == CryptoResult::kBadTag);
-    *payload_len = ct_len;
   }
   counters_.Increment(CryptoCounter::kOpened);
   return CryptoResult::kOk;
+}
+
+CryptoResult PacketCrypto::OpenGcm(KeySlot& key, std::span<uint8_t> buf,
+                                   size_t payload_offset, size_t len, uint64_t now_ms,
+                                   size_t* payload_len) noexcept {
+  const size_t body = len - payload_offset;
+  const size_t trailer = kGcmExplicitNonceSize + kGcmTagSize;
+  if (body < trailer) return CryptoResult::kTooShort;
+  const size_t ct_len = body - trailer;
+  const uint8_t* trailer_at = buf.data() + payload_offset + ct_len;
+  const uint64_t explicit_nonce = internal::LoadBigEndian64(trailer_at);
+  const GcmNonce nonce = MakeNonce(key.gcm->salt(), explicit_nonce);
+  const std::span<const uint8_t, kGcmTagSize> tag(trailer_at + kGcmExplicitNonceSize,
+                                                  kGcmTagSize);
+  std::span<uint8_t> ct = buf.subspan(payload_offset, ct_len);
+  std::span<const uint8_t> prefix = buf.first(payload_offset);
+  CryptoResult r;
+  if (policy_.hmac_mode == HmacMode::kTimeBased) {
+    // The 2-bit hint names the sender's window among T-1, T, T+1 without a trial decryption per
+    // window (in-place decryption destroys the ciphertext a second trial would need). The one
+    // hint value outside that set means T±2: probe T-2 (a replay) to tell stale from forged.
+    const uint64_t t = TimeWindowOf(now_ms, policy_.time.window_ms);
+    const uint64_t hint = explicit_nonce >> kHintShift;
+    uint64_t window = 0;
+    bool stale_probe = false;
+    if (hint == (t & 3)) {
+      window = t;
+    } else if (hint == ((t + 1) & 3)) {
+      window = t + 1;
+    } else if (hint == ((t - 1) & 3)) {
+      window = t - 1;
+    } else {
+      stale_probe = true;
+      window = t - 2;
+      if (policy_.time.stale_probe_windows == 0 || t < 2) {
+        return CryptoResult::kBadTag;
+      }
+    }
+    uint8_t wbytes[kTimeWindowPrefixSize];
+    internal::StoreBigEndian64(window, wbytes);
+    r = key.gcm->Open(nonce, wbytes, prefix, ct, tag);
+    if (stale_probe && r == CryptoResult::kOk) r = CryptoResult::kStale;
+  } else {
+    r = key.gcm->Open(nonce, {}, prefix, ct, tag);
+  }
+  if (r == CryptoResult::kOk) *payload_len = ct_len;
+  return r;
+}
+
+CryptoResult PacketCrypto::OpenGmacAnyKey(uint32_t preferred, std::span<uint8_t> buf,
+                                          size_t payload_offset, size_t len, uint64_t now_ms,
+                                          uint32_t* used_id) noexcept {
+  *used_id = preferred;
+  const size_t trailer = kGcmExplicitNonceSize + kGcmTagSize;
+  if (!IsGcm(policy_.cipher) || len > buf.size() || payload_offset > len ||
+      len - payload_offset != trailer) {
+    return CountFailure(CryptoResult::kTooShort, true);
+  }
+  size_t plain = 0;
+  KeySlot* first = FindSlotQuiet(preferred);
+  const bool first_ok = first != nullptr && now_ms < first->accept_until_ms;
+  CryptoResult r = CryptoResult::kUnknownKeyId;
+  if (first_ok) {
+    r = OpenGcm(*first, buf, payload_offset, len, now_ms, &plain);
+    if (r == CryptoResult::kOk) {
+      counters_.Increment(CryptoCounter::kOpened);
+      return r;
+    }
+    if (r != CryptoResult::kBadTag) return CountFailure(r, false);
+  }
+  // Failure path only. Nothing is decrypted in place (no ciphertext), so trials are harmless.
+  for (size_t i = 0; i < slot_count_; ++i) {
+    KeySlot& k = slots_[i];
+    if (&k == first || now_ms >= k.accept_until_ms) continue;
+    if (OpenGcm(k, buf, payload_offset, len, now_ms, &plain) == CryptoResult::kOk) {
+      *used_id = k.id;
+      counters_.Increment(CryptoCounter::kOpened);
+      return CryptoResult::kOk;
+    }
+  }
+  if (first_ok) return CountFailure(r, true);
+  counters_.Increment(first != nullptr ? CryptoCounter::kKeyExpired : CryptoCounter::kUnknownKeyId);
+  return CryptoResult::kUnknownKeyId;
 }
 
 CryptoResult PacketCrypto::Sign(std::span<uint8_t> buf, size_t len, uint64_t now_ms,

@@ -128,9 +128,14 @@ class PacketCrypto {
   // under the other accepted keys, current first: the peer rotated its sending key (§4.7). The
   // extra work is on the failure path only. *used_id = the key that verified. Counts one failure
   // when none verifies: key_expired if `preferred` is past its overlap, else as Verify. HMAC
-  // suites only (a GCM hop decrypts in place: use OpenPayload).
+  // suites only (a GCM hop: OpenGmacAnyKey).
   CryptoResult VerifyAnyKey(uint32_t preferred, std::span<const uint8_t> packet, uint64_t now_ms,
                             size_t* out_len, uint32_t* used_id) noexcept;
+
+  // The GCM counterpart of VerifyAnyKey for a trailer over buf[0, payload_offset) with no
+  // ciphertext (GMAC: len == payload_offset + nonce + tag), which is what a GCM hop is.
+  CryptoResult OpenGmacAnyKey(uint32_t preferred, std::span<uint8_t> buf, size_t payload_offset,
+                              size_t len, uint64_t now_ms, uint32_t* used_id) noexcept;
 
   // Metadata payload-TLV section (§4.6, O-5). The caller encodes the TLVs at
   // section[MetadataPrefixSize(), +tlv_len); sealing writes the IV (CBC) or explicit nonce (GCM) in
@@ -160,6 +165,10 @@ class PacketCrypto {
   KeySlot* FindSlot(uint32_t id, uint64_t now_ms) noexcept;
   // Slot for `id` whatever its overlap, or nullptr.
   const KeySlot* SlotOf(uint32_t id) const noexcept;
+  KeySlot* FindSlotQuiet(uint32_t id) noexcept;
+  // GCM open of buf[payload_offset, len) under `key`; counts nothing.
+  CryptoResult OpenGcm(KeySlot& key, std::span<uint8_t> buf, size_t payload_offset,
+                       size_t len, uint64_t now_ms, size_t* payload_len) noexcept;
   CryptoResult SealPayloadSlot(KeySlot& key, std::span<uint8_t> buf, size_t payload_offset,
                                size_t payload_len, uint64_t now_ms, size_t* out_len) noexcept;
   // Bumps the counter for a failed result of a receive/decrypt call and returns r.

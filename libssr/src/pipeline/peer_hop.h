@@ -103,15 +103,22 @@ struct Pipeline::PeerState {
     uint32_t used = 0;
     return OpenHopAnyKey(security_id, payload, crypto_now_ms, len, &used, false);
   }
-  // OpenHop; with `any_key`, an HMAC hop that fails under `security_id` is tried under the other
-  // accepted keys (PacketCrypto::VerifyAnyKey); *used_id = the key that verified. A GCM hop
-  // decrypts in place, so it is only ever tried under `security_id`.
+  // OpenHop; with `any_key`, a hop that fails under `security_id` is tried under the other
+  // accepted keys (PacketCrypto::VerifyAnyKey, OpenGmacAnyKey: a GCM hop trailer authenticates
+  // and decrypts nothing, so trials are harmless); *used_id = the key that verified.
   crypto::CryptoResult OpenHopAnyKey(uint32_t security_id, std::span<uint8_t> payload,
                                      uint64_t crypto_now_ms, size_t* len, uint32_t* used_id,
                                      bool any_key) {
     *used_id = security_id;
     if (!gcm_recv && any_key) {
       return recv->VerifyAnyKey(security_id, payload, crypto_now_ms, len, used_id);
+    }
+    if (gcm_recv && any_key && payload.size() >= kGcmTrailer) {
+      const size_t body = payload.size() - kGcmTrailer;
+      const crypto::CryptoResult r = recv->OpenGmacAnyKey(security_id, payload, body,
+                                                          payload.size(), crypto_now_ms, used_id);
+      if (r == crypto::CryptoResult::kOk) *len = body;
+      return r;
     }
     if (!gcm_recv) return recv->Verify(security_id, payload, crypto_now_ms, len);
     if (payload.size() < kGcmTrailer) return crypto::CryptoResult::kTooShort;

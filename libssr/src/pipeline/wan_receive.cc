@@ -162,7 +162,8 @@ Disposition Pipeline::RecoverUnknownTuple(size_t interface, const Packet& pkt, P
     return Disposition::kDropped;
   }
   size_t l = 0;
-  if (peer.OpenHop(peer.recv->send_key_id(), payload, CryptoNow(now_ms), &l) !=
+  uint32_t used = 0;  // any accepted key: the peer may sign with a key it rotated to (§4.7)
+  if (peer.OpenHopAnyKey(peer.recv->send_key_id(), payload, CryptoNow(now_ms), &l, &used, true) !=
       crypto::CryptoResult::kOk) {
     Count(PipelineCounter::kAuthFail);
     return Disposition::kDropped;
