@@ -370,4 +370,85 @@ TEST_CASE("A policy key of the wrong length is refused with the security id name
 }
 
 }  // namespace
+// Two keys: id 2 current, id 1 previous until kNow + 10 s (a rotation, docs/protocol.md §4.7).
+std::shared_ptr<const KeySnapshot> Rotated(CipherSuite c) {
+  return std::make_shared<const KeySnapshot>(
+      1, std::vector<KeyEntry>{KeyEntry{2, KeyRole::kCurrent, kForever, MaterialFor(c, 0x44)},
+                               KeyEntry{1, KeyRole::kPrevious, kNow + 10'000,
+                                        MaterialFor(c, 0x33)}});
+}
+
+TEST_CASE("VerifyAnyKey / OpenGmacAnyKey find the key a peer rotated to, and refuse an expired "
+          "one as key_expired",
+          "[crypto][rotation]") {
+  for (const Suite& s : AllSuites()) {
+    const bool hmac = s.hmac != HmacSuite::kNone;
+    if (!hmac && !IsGcm(s.cipher)) continue;
+    CAPTURE(Name(s));
+    auto old_tx = Make(PolicyOf(s), *OneKey(s.cipher, 1, 0x33));
+    auto new_tx = Make(PolicyOf(s), *OneKey(s.cipher, 2, 0x44), NonceSpace{2, 0});
+    auto rx = Make(PolicyOf(s), *Rotated(s.cipher), NonceSpace{1, 0});
+    // A hop trailer over 40 bytes: an HMAC tag, or a GCM trailer with nothing encrypted.
+    const auto hop = [&](PacketCrypto& tx, uint64_t now) {
+      Packet p;
+      p.buf = testing::Pattern(40, 9);
+      p.buf.resize(40 + 64);
+      if (hmac) {
+        REQUIRE(tx.Sign(p.buf, 40, now, &p.len) == CryptoResult::kOk);
+      } else {
+        REQUIRE(tx.SealPayload(p.buf, 40, 0, now, &p.len) == CryptoResult::kOk);
+      }
+      return p;
+    };
+    const auto check = [&](Packet p, uint32_t preferred, uint64_t now, uint32_t* used) {
+      if (hmac) {
+        size_t n = 0;
+        return rx->VerifyAnyKey(preferred, std::span(p.buf).first(p.len), now, &n, used);
+      }
+      return rx->OpenGmacAnyKey(preferred, p.buf, 40, p.len, now, used);
+    };
+    uint32_t used = 0;
+    // The session knew key 1; the peer now signs with 2.
+    CHECK(check(hop(*new_tx, kNow), 1, kNow, &used) == CryptoResult::kOk);
+    CHECK(used == 2);
+    // The session knew key 2; a packet still under 1 in the overlap.
+    CHECK(check(hop(*old_tx, kNow), 2, kNow, &used) == CryptoResult::kOk);
+    CHECK(used == 1);
+    CHECK(rx->counters().Get(CryptoCounter::kHmacFail) == 0);
+    CHECK(rx->counters().Get(CryptoCounter::kDecryptFail) == 0);
+    // Overlap over: key 1 is refused and counted as expired, not as a bad tag.
+    const uint64_t later = kNow + 10'000;
+    CHECK(check(hop(*old_tx, later), 1, later, &used) == CryptoResult::kUnknownKeyId);
+    CHECK(rx->counters().Get(CryptoCounter::kKeyExpired) == 1);
+    CHECK(rx->counters().Get(CryptoCounter::kUnknownKeyId) == 0);
+    // A forged tag fails under every key, counted once.
+    Packet forged = hop(*new_tx, kNow);
+    forged.buf[forged.len - 1] ^= 1;
+    CHECK(check(forged, 2, kNow, &used) == CryptoResult::kBadTag);
+    CHECK(rx->counters().Get(hmac ? CryptoCounter::kHmacFail : CryptoCounter::kDecryptFail) == 1);
+  }
+}
+
+TEST_CASE("SealPayloadWith keeps a session on its previous key during the overlap only",
+          "[crypto][rotation]") {
+  for (const Suite& s : AllSuites()) {
+    if (s.cipher == CipherSuite::kNone) continue;
+    CAPTURE(Name(s));
+    auto tx = Make(PolicyOf(s), *Rotated(s.cipher));
+    auto old_rx = Make(PolicyOf(s), *OneKey(s.cipher, 1, 0x33), NonceSpace{1, 0});
+    Packet p;
+    p.buf = testing::Pattern(kMetaLen + 100, 5);
+    p.buf.resize(kMetaLen + 100 + 64);
+    size_t sealed = 0;
+    REQUIRE(tx->SealPayloadWith(1, p.buf, kMetaLen, 100, kNow, &sealed) == CryptoResult::kOk);
+    size_t plain = 0;
+    CHECK(old_rx->OpenPayload(1, p.buf, kMetaLen, sealed, kNow, &plain) == CryptoResult::kOk);
+    CHECK(plain == 100);
+    CHECK(tx->Accepts(1, kNow));
+    CHECK_FALSE(tx->Accepts(1, kNow + 10'000));
+    CHECK(tx->SealPayloadWith(1, p.buf, kMetaLen, 100, kNow + 10'000, &sealed) ==
+          CryptoResult::kUnknownKeyId);
+  }
+}
+
 }  // namespace ssr::crypto
