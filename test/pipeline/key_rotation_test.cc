@@ -186,6 +186,22 @@ TEST_CASE("An encrypted session keeps its payload key through a rotation of it",
   CHECK(Get(rig.b(), PipelineCounter::kPayloadDecryptFail) == 0);
 }
 
+TEST_CASE("A session opened between the two reloads of a staggered payload-key rotation uses the "
+          "ingress's key at both ends (TLV 62)",
+          "[pipeline][reload][keys]") {
+  RigOptions o;
+  o.config = Keys(kOld, "\"payload-aes\", \"payload-aes-2\"");  // 6 distributed ahead
+  Rig rig(o);
+  rig.AddServer("10.20.2.5");
+  REQUIRE(rig.a().Reload(Keys(kOld, kPayRotated)).ok());  // A encrypts new sessions with 6
+  Establish(rig, 41001);
+  CHECK(SessionOf(rig.a()).payload_key == 6);
+  CHECK(SessionOf(rig.b()).payload_key == 6);  // B's current key is still 4
+  REQUIRE(rig.b().Reload(Keys(kOld, kPayRotated)).ok());
+  for (int i = 0; i < 2; ++i) CHECK(RoundTrip(rig, 41001));
+  CHECK(Get(rig.b(), PipelineCounter::kPayloadDecryptFail) == 0);
+}
+
 // A GCM hop policy (no HMAC): the hop trailer authenticates without decrypting, so a fast-path
 // packet is tried under the other accepted keys too.
 std::shared_ptr<const config::Config> GcmHop(std::string_view keys) {

@@ -173,6 +173,8 @@ Disposition Pipeline::EgressFirst(PeerState& peer, Packet& pkt, const svr::Metad
   init.context = md.Has(TlvField::kSecurityId) ? md.security_id : peer.recv->send_key_id();
   init.flags = session::kSendReverseMetadata;
   if (md.Has(TlvField::kSessionEncrypted)) init.flags |= session::kPayloadEncrypted;
+  // The ingress's payload key (TLV 62); without it, this router's current key (§4.7).
+  if (md.Has(TlvField::kPayloadKeyId)) init.payload_key = md.payload_key_id;
   if (fc.protocol == packet::kIpProtoTcp && outer == packet::kIpProtoUdp) {
     init.flags |= session::kUdpTransform;
   }

@@ -258,6 +258,10 @@ size_t Pipeline::BuildMetadata(const Session& s, Direction d, PeerState& peer, b
   md.Set(TlvField::kSessionUuid);
   md.source_router_name = svr::Metadata::AsBytes(router().name);
   md.Set(TlvField::kSourceRouterName);
+  if ((s.flags & session::kPayloadEncrypted) != 0 && s.payload_key != 0) {
+    md.payload_key_id = s.payload_key;  // [libssr] TLV 62: the key this session's payload uses
+    md.Set(TlvField::kPayloadKeyId);
+  }
   if (d == Direction::kForward) {
     md.SetForwardContext(ContextOf(s.forward));
     md.tenant_name = svr::Metadata::AsBytes(cfg.tenants[s.tenant].name);

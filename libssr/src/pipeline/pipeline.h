@@ -68,6 +68,7 @@
 //   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
 //                    metadata encoding (EncodeWith / BuildMetadata), HopSealAndSend.
 //   mss_clamp.{h,cc} TCP MSS clamping of SYN / SYN-ACK (ClampSynMss, called by ToPeer and ToLan).
+//   key_rotation.{h,cc}  keys a Reload took out of service, accepted for their overlap (§4.7).
 #ifndef SSR_PIPELINE_PIPELINE_H_
 #define SSR_PIPELINE_PIPELINE_H_
 

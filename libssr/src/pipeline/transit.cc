@@ -96,6 +96,10 @@ Disposition Pipeline::Relay(Session& s, Direction d, Packet& pkt, const svr::Met
     md.Set(TlvField::kSessionUuid);
     md.source_router_name = svr::Metadata::AsBytes(router().name);
     md.Set(TlvField::kSourceRouterName);
+    if (md_in->Has(TlvField::kPayloadKeyId)) {  // end to end: relayed as received
+      md.payload_key_id = md_in->payload_key_id;
+      md.Set(TlvField::kPayloadKeyId);
+    }
     if (d == Direction::kForward) {
       for (TlvField f : {TlvField::kForwardContextV4, TlvField::kForwardContextV6,
                          TlvField::kTenantName, TlvField::kServiceName,

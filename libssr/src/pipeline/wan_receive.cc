@@ -360,6 +360,11 @@ std::optional<Disposition> Pipeline::RebindMoved(const Packet& pkt, WanPacket& w
 // The metadata handshake (§2.6) on the resolved session, and the answer to a health check.
 void Pipeline::UpdateHandshake(WanPacket& w, uint64_t now_ms) {
   Session& s = *w.hit.session;
+  // The payload key the other end uses for this session (TLV 62, §4.7).
+  if (w.has_md && w.md.Has(TlvField::kPayloadKeyId) &&
+      (s.flags & session::kPayloadEncrypted) != 0) {
+    s.payload_key = w.md.payload_key_id;
+  }
   if (w.hit.direction == Direction::kForward) {
     // Egress: forward packets. Metadata keeps reverse metadata on; its absence ends it (§2.6).
     if (w.has_md) {

@@ -210,6 +210,9 @@ DecodeResult DecodeValue(TlvField field, std::span<const uint8_t> value, Metadat
     case TlvField::kControlProtocol:
       ok = r.ReadU8(&md->control_protocol);
       break;
+    case TlvField::kPayloadKeyId:
+      ok = r.ReadU32(&md->payload_key_id);
+      break;
     case TlvField::kCount:
       return DecodeResult::kBadTlvValue;
   }
@@ -403,6 +406,8 @@ bool WriteValue(TlvField f, const Metadata& md, ByteWriter* w) {
       return w->WriteU32(md.move_sequence);
     case TlvField::kControlProtocol:
       return w->WriteU8(md.control_protocol);
+    case TlvField::kPayloadKeyId:
+      return w->WriteU32(md.payload_key_id);
     case TlvField::kCount:
       return false;
   }

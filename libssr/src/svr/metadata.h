@@ -158,6 +158,7 @@ struct Metadata {
   // [libssr] extensions (docs/protocol.md §2.9, §2.16).
   uint32_t move_sequence = 0;     // type 60: how often the sender moved / re-signalled the session
   uint8_t control_protocol = 0;   // type 61: IP protocol of the tuple a control message is about
+  uint32_t payload_key_id = 0;    // type 62: Security ID of the session's end-to-end payload key
 
   bool Has(TlvField f) const { return present.test(static_cast<size_t>(f)); }
   void Set(TlvField f) { present.set(static_cast<size_t>(f)); }

@@ -6,7 +6,7 @@
 // values), legacy flag (types 8, 13, 28 come from the product, not the draft: parsed, never sent
 // by default, O-7), and a display name.
 //
-// Types 60 and 61 are libssr extensions (docs/protocol.md §3.5): a peer that does not know them
+// Types 60 to 62 are libssr extensions (docs/protocol.md §3.5): a peer that does not know them
 // skips them by their length (md_unknown_tlv), so sending them does not break interoperation.
 //
 // Type 46 has two meanings (O-6): Session Health Check in the header section, Security Encryption
@@ -61,7 +61,8 @@ inline constexpr int kMulticastLength = -2;
   X(kMulticastGroupContext, 50, kPayload, kMulticastLength, false, "Multicast Group Context") \
   X(kMulticastEgressList, 51, kPayload, kVariable, false, "Multicast Egress List")      \
   X(kMoveSequence, 60, kPayload, 4, false, "Move Sequence [libssr]")                      \
-  X(kControlProtocol, 61, kPayload, 1, false, "Control Subject Protocol [libssr]")
+  X(kControlProtocol, 61, kPayload, 1, false, "Control Subject Protocol [libssr]")         \
+  X(kPayloadKeyId, 62, kPayload, 4, false, "Payload Key ID [libssr]")
 
 #define SSR_SVR_TLV_ENUM_(field, type, section, length, legacy, name) field,
 enum class TlvField : uint8_t { SSR_SVR_TLVS(SSR_SVR_TLV_ENUM_) kCount };
