@@ -109,6 +109,7 @@ Metadata EverythingV4() {
   md.modify_request = 0xC123;
   md.application_name = Metadata::AsBytes(kNames[6]);
   md.remaining_session_time = 3600;
+  md.payload_key_id = 0x01020304;
   md.security_encryption_key = Metadata::AsBytes(kNames[7]);
   md.multicast_group = {0x01, Ip("0.0.0.0"), Ip("239.1.2.3"), 17};
   md.multicast_egress_list = kEgress;
@@ -141,6 +142,7 @@ void CheckSameFields(const Metadata& a, const Metadata& b) {
   CHECK(a.modify_request == b.modify_request);
   CHECK(same(a.application_name, b.application_name));
   CHECK(a.remaining_session_time == b.remaining_session_time);
+  CHECK(a.payload_key_id == b.payload_key_id);
   CHECK(same(a.security_encryption_key, b.security_encryption_key));
   CHECK(a.multicast_group == b.multicast_group);
   CHECK(same(a.multicast_egress_list, b.multicast_egress_list));
