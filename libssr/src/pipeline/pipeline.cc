@@ -136,15 +136,18 @@ absl::StatusOr<Pipeline::State> Pipeline::BuildState(
 
 absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
   if (config == nullptr) return absl::InvalidArgumentError("Reload: config is null");
-  // Keys this reload takes out of service stay accepted for their overlap (key_rotation.h).
-  KeyRotation keys_before = keys_;
+  // Keys this reload takes out of service stay accepted for their overlap (key_rotation.h); a
+  // reload that fails leaves them as they were.
+  struct RestoreKeys {
+    KeyRotation& keys;
+    KeyRotation before;
+    bool applied = false;
+    ~RestoreKeys() {
+      if (!applied) keys = std::move(before);
+    }
+  } restore_keys{keys_, keys_};
   keys_.Reload(*state_.config, *config, CryptoNow(now_ms_));
-  absl::StatusOr<State> built = BuildState(std::move(config));
-  if (!built.ok()) {
-    keys_ = std::move(keys_before);
-    return built.status();
-  }
-  State st = std::move(built).value();
+  SSR_ASSIGN_OR_RETURN(State st, BuildState(std::move(config)));
   // Ports, MACs and transmit queues are bound per interface index: the interface list must stay.
   const config::Router& now = router();
   const config::Router& next = st.policy->router();
@@ -154,7 +157,6 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
            now.interfaces[i].role == next.interfaces[i].role;
   }
   if (!same) {
-    keys_ = std::move(keys_before);
     return absl::FailedPreconditionError(absl::StrCat(
         "router \"", options_.router,
         "\": the reloaded config changes the router's interfaces (names, order or roles); "
@@ -231,6 +233,7 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
   // Tenant indices were remapped: recount the embryonic caps (the caps themselves are fixed at
   // creation, like the table size).
   sessions_->SetTenantCount(static_cast<uint32_t>(new_cfg.tenants.size()));
+  restore_keys.applied = true;
   Count(PipelineCounter::kReloads);
   return absl::OkStatus();
 }
