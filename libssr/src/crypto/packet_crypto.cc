@@ -55,6 +55,7 @@ absl::StatusOr<std::unique_ptr<PacketCrypto>> PacketCrypto::CreateImpl(const Sec
   pc->receive_only_ = receive_only;
   pc->generation_ = keys.generation();
   pc->nonce_space_ = nonce_space;
+  if (nonce_space.sequence != nullptr) pc->sequence_ = nonce_space.sequence;
   for (const KeyEntry& e : keys.entries()) {
     if (e.id == 0) return absl::InvalidArgumentError("security id 0 is reserved");
     KeySlot& slot = pc->slots_[pc->slot_count_++];
@@ -164,9 +165,9 @@ CryptoResult PacketCrypto::CountFailure(CryptoResult r, bool aead) noexcept {
 }
 
 bool PacketCrypto::NextExplicitNonce(uint64_t window_hint, uint64_t* explicit_nonce) noexcept {
-  if (gcm_sequence_ >= kGcmSequenceLimit) return false;
+  if (*sequence_ >= kGcmSequenceLimit) return false;
   *explicit_nonce = ((window_hint & 3) << kHintShift) | (uint64_t{nonce_space_.sender_id} << 48) |
-                    (uint64_t{nonce_space_.worker_id} << 40) | gcm_sequence_++;
+                    (uint64_t{nonce_space_.worker_id} << 40) | (*sequence_)++;
   return true;
 }
 

@@ -63,6 +63,10 @@ struct SecurityPolicy {
 struct NonceSpace {
   uint16_t sender_id = 0;  // 14 bits used
   uint8_t worker_id = 0;
+  // The sequence counter, when several PacketCrypto of one worker may hold the same key (policies
+  // shared by peers, objects rebuilt by a config reload): one counter outlives them all, so no
+  // explicit nonce repeats under a key. Null: the object's own counter. Not owned.
+  uint64_t* sequence = nullptr;
 };
 inline constexpr uint16_t kMaxSenderId = (1u << 14) - 1;
 inline constexpr uint64_t kGcmSequenceLimit = uint64_t{1} << 40;
@@ -181,6 +185,7 @@ class PacketCrypto {
   uint64_t generation_ = 0;
   NonceSpace nonce_space_;
   uint64_t gcm_sequence_ = 0;
+  uint64_t* sequence_ = &gcm_sequence_;  // NonceSpace::sequence, or gcm_sequence_
   size_t slot_count_ = 0;
   std::array<KeySlot, kMaxKeysPerStore> slots_;  // slots_[0] is the current (sending) key
   std::optional<IvGenerator> iv_;

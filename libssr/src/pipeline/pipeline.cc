@@ -119,7 +119,8 @@ absl::StatusOr<Pipeline::State> Pipeline::BuildState(
         absl::StrCat("router \"", r.name, "\" has index ", router_index,
                      ": AES-GCM nonce spaces allow at most ", crypto::kMaxSenderId + 1, " routers"));
   }
-  const crypto::NonceSpace nonce{static_cast<uint16_t>(router_index), options_.worker_id};
+  const crypto::NonceSpace nonce{static_cast<uint16_t>(router_index), options_.worker_id,
+                                 gcm_sequence_.get()};
   for (size_t i = 0; i < r.peers.size(); ++i) {
     SSR_ASSIGN_OR_RETURN(std::unique_ptr<PeerState> ps, PeerState::Create(cfg, r, i, nonce, keys_));
     st.peers.push_back(std::move(ps));

@@ -653,6 +653,9 @@ class Pipeline {
   io::FramePool* pool_ = nullptr;
   uint64_t now_ms_ = 0;  // clock of the burst / sweep in progress (for callbacks)
   KeyRotation keys_;     // keys reloads took out of service, in their overlap (key_rotation.h)
+  // The GCM nonce sequence of every PacketCrypto this pipeline builds, kept across reloads
+  // (crypto::NonceSpace::sequence).
+  std::unique_ptr<uint64_t> gcm_sequence_ = std::make_unique<uint64_t>(0);
   uint32_t keep_alive_cursor_ = 0;  // next slot the NAT keep-alive sweep looks at
   int64_t wall_offset_ms_ = 0;
   uint64_t CryptoNow(uint64_t now_ms) const {
