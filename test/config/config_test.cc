@@ -221,6 +221,79 @@ TEST_CASE("a configured waypoint range drops the even/odd parity rule", "[config
   CHECK_FALSE(p.parity_rule);
 }
 
+TEST_CASE("legacy interface and addresses become one path per address, and paths over two WAN "
+          "interfaces, liveness and SLA policies parse",
+          "[config][paths]") {
+  const auto d = LoadDefault();
+  const Peer& legacy = d->FindRouter("branch")->peers[0];
+  REQUIRE(legacy.paths.size() == 2);
+  CHECK(legacy.paths[0].name == "wan0:192.0.2.2");
+  CHECK(legacy.paths[0].interface == legacy.interface);
+  CHECK(legacy.paths[1].address.ToString() == "2001:db8:2::2");
+  CHECK(legacy.liveness == PeerLiveness{});
+
+  std::string text(DefaultConfigText());
+  // Branch: a second WAN link; its peer entry lists two paths instead of interface/addresses.
+  const std::string wan = "name: \"wan0\"";
+  const size_t w = text.find(wan);
+  REQUIRE(w != std::string::npos);
+  const size_t itf_end = text.find("}", text.find("security_policy", w));
+  text.insert(itf_end + 1,
+              "\n  interfaces { name: \"wan1\" role: WAN addresses: \"198.51.100.1/24\" "
+              "security_policy: \"peer-hop\" }");
+  const std::string legacy_peer =
+      "addresses: \"192.0.2.2\"\n    addresses: \"2001:db8:2::2\"\n    interface: \"wan0\"";
+  const size_t at = text.find(legacy_peer);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, legacy_peer.size(),
+               "paths { name: \"inet\" interface: \"wan0\" address: \"192.0.2.2\" cost: 10 }\n"
+               "    paths { name: \"lte\" interface: \"wan1\" address: \"198.51.100.2\" "
+               "path_mtu: 1400 }\n"
+               "    liveness { bfd_interval_ms: 100 hold_down_ms: 1 link_test_count: 5 }");
+  // Datacenter: 198.51.100.2 on its WAN interface too.
+  const size_t dcw = text.find("addresses: \"192.0.2.2/24\"");
+  REQUIRE(dcw != std::string::npos);
+  text.insert(dcw, "addresses: \"198.51.100.2/24\" ");
+  text += R"pb(
+service_policies {
+  name: "voice-sla"
+  path_preference: "lte"
+  max_latency_ms: 150
+  max_loss_percent: 1
+  min_mos: 3.6
+  strict_sla: true
+  session_resiliency: REVERTIBLE_FAILOVER
+  revert_hold_down_seconds: 5
+}
+)pb";
+  absl::StatusOr<std::shared_ptr<const Config>> c = LoadConfigString(text, ConfigFormat::kText);
+  INFO(c.status().ToString());
+  REQUIRE(c.ok());
+  const Router& branch = *(*c)->FindRouter("branch");
+  const Peer& p = branch.peers[0];
+  REQUIRE(p.paths.size() == 2);
+  CHECK(p.paths[0].name == "inet");
+  CHECK(p.paths[0].cost == 10);
+  CHECK(branch.interfaces[p.paths[1].interface].name == "wan1");
+  CHECK(p.paths[1].path_mtu == 1400);
+  CHECK(p.interface == p.paths[0].interface);
+  CHECK(p.addresses.size() == 2);
+  CHECK(p.liveness.bfd_interval_ms == 100);
+  CHECK(p.liveness.hold_down_ms == 1);
+  CHECK(p.liveness.link_test_count == 5);
+  CHECK(p.liveness.bfd_multiplier == 0);  // default kept
+  const ServicePolicy& sp = (*c)->service_policies.back();
+  CHECK(sp.path_preference == std::vector<std::string>{"lte"});
+  CHECK(sp.max_latency_ms == std::optional<uint32_t>(150));
+  CHECK_FALSE(sp.max_jitter_ms.has_value());
+  CHECK(sp.max_loss_percent == std::optional<double>(1));
+  CHECK(sp.min_mos == std::optional<double>(3.6));
+  CHECK(sp.strict_sla);
+  CHECK(sp.HasSla());
+  CHECK(sp.resiliency == SessionResiliency::kRevertibleFailover);
+  CHECK(sp.revert_hold_down == std::chrono::seconds(5));
+}
+
 TEST_CASE("default config service routes resolve to services and peers and interfaces",
           "[config]") {
   const auto c = LoadDefault();

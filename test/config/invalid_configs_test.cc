@@ -337,7 +337,7 @@ std::vector<Row> InvalidRows() {
        StatusCode::kAlreadyExists},
       {"peer without addresses",
        [peer](Config& c) { peer(c)->clear_addresses(); },
-       {"routers[0].peers[0].addresses: at least one peer address is required"}},
+       {"routers[0].peers[0].addresses: at least one peer address is required (or give paths)"}},
       {"peer address that is not an address",
        [peer](Config& c) { peer(c)->set_addresses(0, "192.0.2.256"); },
        {"routers[0].peers[0].addresses[0]: \"192.0.2.256\" is not a valid IP address"}},
@@ -347,7 +347,8 @@ std::vector<Row> InvalidRows() {
         "router \"r2\""}},
       {"peer without an interface",
        [peer](Config& c) { peer(c)->clear_interface(); },
-       {"routers[0].peers[0].interface: is required (the WAN interface that reaches the peer)"}},
+       {"routers[0].peers[0].interface: is required (the WAN interface that reaches the peer), "
+        "unless paths are given"}},
       {"peer over an unknown interface",
        [peer](Config& c) { peer(c)->set_interface("wan9"); },
        {"routers[0].peers[0].interface: \"wan9\" is not an interface of router \"r1\""}},
@@ -355,6 +356,128 @@ std::vector<Row> InvalidRows() {
        [peer](Config& c) { peer(c)->set_interface("lan0"); },
        {"routers[0].peers[0].interface: \"lan0\" is a LAN interface; peers are reached over a WAN "
         "interface"}},
+      // ---- peer paths and liveness (docs/protocol.md §5.8) ------------------------------------
+      {"peer with both paths and interface/addresses",
+       [peer](Config& c) { Merge(peer(c), R"pb(paths { interface: "wan0" address: "192.0.2.2" })pb"); },
+       {"routers[0].peers[0].paths: give either paths, or interface and addresses, not both"}},
+      {"peer path without interface and address",
+       [peer](Config& c) {
+         peer(c)->clear_addresses();
+         peer(c)->clear_interface();
+         peer(c)->add_paths();
+       },
+       {"routers[0].peers[0].paths[0].interface: is required (the WAN interface of this path)",
+        "routers[0].peers[0].paths[0].address: is required (the peer's waypoint address on this "
+        "path)"}},
+      {"peer path to a LAN address of the peer, over a LAN interface, badly named and costed",
+       [peer](Config& c) {
+         peer(c)->clear_addresses();
+         peer(c)->clear_interface();
+         Merge(peer(c), R"pb(paths { name: "_a" interface: "lan0" address: "10.2.0.1" cost: 70000 })pb");
+       },
+       {"routers[0].peers[0].paths[0].interface: \"lan0\" is a LAN interface; peers are reached "
+        "over a WAN interface",
+        "routers[0].peers[0].paths[0].address: \"10.2.0.1\" is not an address of a WAN interface "
+        "of router \"r2\"",
+        std::string("routers[0].peers[0].paths[0].name: \"_a\"") + kNameRule,
+        "routers[0].peers[0].paths[0].cost: 70000 is out of range (0-65535)"}},
+      {"the same peer path twice, and a name used twice",
+       [peer](Config& c) {
+         peer(c)->clear_addresses();
+         peer(c)->clear_interface();
+         Merge(c.mutable_routers(1)->mutable_interfaces(1), R"pb(addresses: "198.51.100.2/24")pb");
+         Merge(peer(c), R"pb(paths { interface: "wan0" address: "192.0.2.2" name: "b" }
+                             paths { interface: "wan0" address: "192.0.2.2" }
+                             paths { interface: "wan0" address: "198.51.100.2" name: "b" })pb");
+       },
+       {"routers[0].peers[0].paths[1]: interface \"wan0\" and address \"192.0.2.2\" are already "
+        "path \"b\" of peer \"r2\"",
+        "routers[0].peers[0].paths[2].name: \"b\" is already a path of peer \"r2\""},
+       StatusCode::kAlreadyExists},
+      {"peer path whose family the interface lacks, and one over the interface's mtu",
+       [peer](Config& c) {
+         peer(c)->clear_addresses();
+         peer(c)->clear_interface();
+         Merge(c.mutable_routers(1)->mutable_interfaces(1), R"pb(addresses: "2001:db8::2/64")pb");
+         Merge(peer(c), R"pb(paths { interface: "wan0" address: "2001:db8::2" }
+                             paths { interface: "wan0" address: "192.0.2.2" path_mtu: 9000 })pb");
+       },
+       {"routers[0].peers[0].paths[0].address: \"2001:db8::2\": interface \"wan0\" has no "
+        "address of the IPv6 family",
+        "routers[0].peers[0].paths[1].path_mtu: 9000 is above the mtu 1500 of interface \"wan0\""}},
+      {"peer paths over interfaces with different receive policies",
+       [peer, r1](Config& c) {
+         peer(c)->clear_addresses();
+         peer(c)->clear_interface();
+         Merge(r1(c), R"pb(interfaces {
+                             name: "wan1"
+                             role: WAN
+                             addresses: "198.51.100.1/24"
+                             security_policy: "hop2"
+                           })pb");
+         Merge(&c, R"pb(security_policies {
+                          name: "hop2"
+                          hmac_keys: "hmac-key"
+                          encryption_keys: "aes-key"
+                        })pb");
+         Merge(c.mutable_routers(1)->mutable_interfaces(1), R"pb(addresses: "198.51.100.2/24")pb");
+         Merge(peer(c), R"pb(paths { interface: "wan0" address: "192.0.2.2" }
+                             paths { interface: "wan1" address: "198.51.100.2" })pb");
+       },
+       {"routers[0].peers[0].paths[1]: interface \"wan1\" checks received packets with another "
+        "security policy than interface \"wan0\" (the first path's); a peer's paths must agree"}},
+      {"peer liveness out of range",
+       [peer](Config& c) {
+         Merge(peer(c), R"pb(liveness {
+                               bfd_interval_ms: 10
+                               bfd_multiplier: 2
+                               hold_down_ms: 400000
+                               link_test_interval_ms: 999
+                               link_test_count: 256
+                             })pb");
+       },
+       {"routers[0].peers[0].liveness.bfd_interval_ms: 10 is out of range (50-600000)",
+        "routers[0].peers[0].liveness.bfd_multiplier: 2 is out of range (3-20)",
+        "routers[0].peers[0].liveness.hold_down_ms: 400000 is out of range (1-300000)",
+        "routers[0].peers[0].liveness.link_test_interval_ms: 999 is out of range (1000-86400000)",
+        "routers[0].peers[0].liveness.link_test_count: 256 is out of range (1-255)"}},
+      {"service policy SLA bounds out of range",
+       [](Config& c) {
+         Merge(&c, R"pb(service_policies {
+                          name: "voice"
+                          max_latency_ms: 0
+                          max_jitter_ms: 60001
+                          max_loss_percent: 101
+                          min_mos: 0.5
+                          revert_hold_down_seconds: 3601
+                        })pb");
+       },
+       {"service_policies[0].max_latency_ms: 0 is out of range (1-60000)",
+        "service_policies[0].max_jitter_ms: 60001 is out of range (1-60000)",
+        "service_policies[0].max_loss_percent: 101 is out of range (0-100)",
+        "service_policies[0].min_mos: 0.5 is out of range (1.0-5.0)",
+        "service_policies[0].revert_hold_down_seconds: 3601 is out of range (1-3600)"}},
+      {"strict SLA without a bound, unknown and repeated preferred paths",
+       [](Config& c) {
+         Merge(&c, R"pb(service_policies {
+                          name: "voice"
+                          strict_sla: true
+                          path_preference: "wan0:192.0.2.2"
+                          path_preference: "wan0:192.0.2.2"
+                          path_preference: "mpls"
+                        })pb");
+       },
+       {"service_policies[0].path_preference[1]: \"wan0:192.0.2.2\" is listed twice",
+        "service_policies[0].strict_sla: needs an SLA bound (max_latency_ms, max_jitter_ms, "
+        "max_loss_percent or min_mos)",
+        "service_policies[0].path_preference[1]: \"mpls\" is not the name of a path of any peer"}},
+      {"service policy with an unknown resiliency value",
+       [](Config& c) {
+         Merge(&c, R"pb(service_policies { name: "voice" session_resiliency: 9 })pb");
+       },
+       {"service_policies[0].session_resiliency: 9 is not valid (NONE, FAILOVER or "
+        "REVERTIBLE_FAILOVER)"},
+       StatusCode::kInvalidArgument, true},
       {"waypoint range whose start exceeds its end",
        [peer](Config& c) { Merge(peer(c), "waypoint_ports { start: 5000 end: 4000 }"); },
        {"routers[0].peers[0].waypoint_ports: 5000-4000 is not a valid port range (start exceeds "

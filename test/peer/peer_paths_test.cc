@@ -96,7 +96,7 @@ class Network {
   std::deque<InFlight> queue_;
 };
 
-TEST_CASE("PeerPaths builds one path per same-family address pair of each peer",
+TEST_CASE("PeerPaths builds one path per configured path of each peer, over its interface",
           "[peer][paths]") {
   auto w = PeerPaths::Create(testing::TwoRouters(), 0, PeerPathsOptions{});
   REQUIRE(w.ok());
@@ -105,7 +105,11 @@ TEST_CASE("PeerPaths builds one path per same-family address pair of each peer",
   CHECK(west.PathsOfPeer(0) == std::pair<size_t, size_t>{0, 3});
   CHECK(west.path(0).endpoints.local == Ip("198.51.100.1"));
   CHECK(west.path(0).endpoints.remote == Ip("203.0.113.1"));
+  CHECK(west.path(0).interface == 1);
   CHECK(west.path(1).endpoints.local == Ip("192.0.2.1"));
+  CHECK(west.path(1).interface == 2);
+  CHECK(west.path(1).name == "wan1:203.0.113.1");
+  CHECK(west.path(2).endpoints.local == Ip("2001:db8:1::1"));
   CHECK(west.path(2).endpoints.remote == Ip("2001:db8:2::1"));
   CHECK(west.path(0).path_id == "to-east:198.51.100.1->203.0.113.1");
   CHECK(west.path(0).peer_router_name == "east");
@@ -128,13 +132,27 @@ TEST_CASE("PeerPaths refuses bad options and a peer without a path", "[peer][pat
   CHECK_FALSE(PeerPaths::Create(testing::TwoRouters(), 2, PeerPathsOptions{}).ok());
 
   config::Config c = testing::TwoRouters();
-  c.routers[1].peers[0].addresses = {Ip("2001:db8:1::1")};
+  c.routers[1].peers[0].paths = {testing::PathTo(0, "wan0", "2001:db8:1::1")};
   c.routers[1].interfaces[0].addresses = {testing::Addr("203.0.113.1", 24)};
   r = PeerPaths::Create(c, 1, PeerPathsOptions{});
   CHECK(r.status().code() == absl::StatusCode::kFailedPrecondition);
   CHECK(r.status().message() ==
         "routers[1] (east).peers[0] (to-west): no address of interface \"wan0\" has the family "
-        "of any peer address, so the peer has no path");
+        "of peer address 2001:db8:1::1, so path \"wan0:2001:db8:1::1\" cannot exist");
+  c = testing::TwoRouters();
+  c.routers[1].peers[0].paths.clear();
+  r = PeerPaths::Create(c, 1, PeerPathsOptions{});
+  CHECK(r.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(r.status().message() == "routers[1] (east).peers[0] (to-west): the peer has no path");
+
+  // Liveness settings out of range (a hand-built model; the config validator refuses them
+  // first) name the peer.
+  c = testing::TwoRouters();
+  c.routers[0].peers[0].liveness.bfd_multiplier = 2;
+  r = PeerPaths::Create(c, 0, PeerPathsOptions{});
+  CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(r.status().message() ==
+        "routers[0] (west).peers[0] (to-east).liveness: bfd.multiplier: 2 is outside 3..20");
 }
 
 TEST_CASE("Every frame PeerPaths sends goes to UDP port 1280 on the peer's waypoint",
@@ -342,6 +360,34 @@ TEST_CASE("Echoes are not reflected while the BFD session is not Up", "[peer][pa
   CHECK(west.counters().Get(PeerCounter::kEchoNotReflected) == 1);
   CHECK(west.counters().Get(PeerCounter::kEchoReflected) == 0);
   CHECK(sent == 1);  // only path 0's first control packet (Receive polls the path)
+}
+
+TEST_CASE("A peer's liveness settings replace the defaults on its paths only", "[peer][paths]") {
+  config::Config c = testing::TwoRouters();
+  config::PeerLiveness& live = c.routers[0].peers[0].liveness;
+  live.bfd_interval_ms = 100;
+  live.bfd_multiplier = 4;
+  live.hold_down_ms = 1;
+  live.link_test_interval_ms = 1500;
+  live.link_test_count = 5;
+  auto w = PeerPaths::Create(c, 0, PeerPathsOptions{});
+  REQUIRE(w.ok());
+  for (size_t i = 0; i < (*w)->path_count(); ++i) {
+    const PeerPath& p = (*w)->path(i);
+    CHECK(p.bfd.options().desired_min_tx_ms == 100);
+    CHECK(p.bfd.options().required_min_rx_ms == 100);
+    CHECK(p.bfd.options().multiplier == 4);
+    CHECK(p.bfd.options().hold_down_ms == 1);
+    CHECK(p.link_test.options().interval_ms == 1500);
+    CHECK(p.link_test.options().length == 5);
+    CHECK(p.link_test.options().reply_timeout_ms == 1500);
+  }
+  // The other router keeps SVR's defaults.
+  auto e = PeerPaths::Create(c, 1, PeerPathsOptions{});
+  REQUIRE(e.ok());
+  CHECK((*e)->path(0).bfd.options().desired_min_tx_ms == 1000);
+  CHECK((*e)->path(0).bfd.options().hold_down_ms == 5000);
+  CHECK((*e)->path(0).link_test.options().interval_ms == 10000);
 }
 
 }  // namespace

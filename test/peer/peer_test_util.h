@@ -24,10 +24,20 @@ inline util::IpAddress Ip(std::string_view s) {
 
 inline config::InterfaceAddress Addr(std::string_view s, int len) { return {Ip(s), len}; }
 
-// Router 0 "west": WAN wan0 = 198.51.100.1/24, 192.0.2.1/24, 2001:db8:1::1/64.
+// A configured peer path over interface `itf` to `address` (named "<itf name>:<address>").
+inline config::PeerPathConfig PathTo(size_t itf, std::string_view itf_name,
+                                     std::string_view address) {
+  config::PeerPathConfig p;
+  p.interface = itf;
+  p.address = Ip(address);
+  p.name = std::string(itf_name) + ":" + std::string(address);
+  return p;
+}
+
+// Router 0 "west": WAN wan0 = 198.51.100.1/24, 2001:db8:1::1/64; WAN wan1 = 192.0.2.1/24.
 // Router 1 "east": WAN wan0 = 203.0.113.1/24, 2001:db8:2::1/64.
-// Each has the other as its only peer, so each has three paths:
-//   west: 0 = 198.51.100.1 -> 203.0.113.1, 1 = 192.0.2.1 -> 203.0.113.1, 2 = v6
+// Each has the other as its only peer, with three paths:
+//   west: 0 = wan0 198.51.100.1 -> 203.0.113.1, 1 = wan1 192.0.2.1 -> 203.0.113.1, 2 = wan0 v6
 //   east: 0 = 203.0.113.1 -> 198.51.100.1, 1 = 203.0.113.1 -> 192.0.2.1, 2 = v6
 inline config::Config TwoRouters() {
   config::Config c;
@@ -40,13 +50,18 @@ inline config::Config TwoRouters() {
   config::Interface wan;
   wan.name = "wan0";
   wan.role = config::InterfaceRole::kWan;
-  wan.addresses = {Addr("198.51.100.1", 24), Addr("192.0.2.1", 24), Addr("2001:db8:1::1", 64)};
-  west.interfaces = {lan, wan};
+  wan.addresses = {Addr("198.51.100.1", 24), Addr("2001:db8:1::1", 64)};
+  config::Interface wan1 = wan;
+  wan1.name = "wan1";
+  wan1.addresses = {Addr("192.0.2.1", 24)};
+  west.interfaces = {lan, wan, wan1};
   config::Peer to_east;
   to_east.name = "to-east";
   to_east.router = 1;
   to_east.interface = 1;
-  to_east.addresses = {Ip("203.0.113.1"), Ip("2001:db8:2::1")};
+  to_east.addresses = {Ip("203.0.113.1"), Ip("203.0.113.1"), Ip("2001:db8:2::1")};
+  to_east.paths = {PathTo(1, "wan0", "203.0.113.1"), PathTo(2, "wan1", "203.0.113.1"),
+                   PathTo(1, "wan0", "2001:db8:2::1")};
   west.peers = {to_east};
 
   config::Router east;
@@ -58,6 +73,8 @@ inline config::Config TwoRouters() {
   to_west.router = 0;
   to_west.interface = 0;
   to_west.addresses = {Ip("198.51.100.1"), Ip("192.0.2.1"), Ip("2001:db8:1::1")};
+  to_west.paths = {PathTo(0, "wan0", "198.51.100.1"), PathTo(0, "wan0", "192.0.2.1"),
+                   PathTo(0, "wan0", "2001:db8:1::1")};
   east.peers = {to_west};
   c.routers = {west, east};
   c.BuildIndexes();

@@ -97,6 +97,26 @@ struct SessionEvent {
 // call Start, Stop or the destructor of the Router that calls it.
 using SessionCallback = std::function<void(const SessionEvent&)>;
 
+// A peer path went down or came up (docs/protocol.md §5.7): BFD, after its hold-down, changed
+// the path's status, and the router's workers now act on it (new sessions avoid a path that is
+// down, sessions on it fail over as their service policy says).
+struct PathEvent {
+  std::string peer;       // config name of the peer
+  std::string path;       // config name of the path (PeerPath.name, or "<interface>:<address>")
+  std::string interface;  // config name of our WAN interface on the path
+  std::string remote;     // the peer's waypoint address on the path
+  bool up = false;
+  // The path's link-test averages at the time (valid when quality_measured).
+  bool quality_measured = false;
+  double latency_ms = 0;
+  double jitter_ms = 0;
+  double loss_percent = 0;
+  double mos = 0;
+};
+// Called on the router's control thread (within about 20 ms of the change), like
+// SessionCallback; the change is also logged (component "paths") whether or not one is set.
+using PathCallback = std::function<void(const PathEvent&)>;
+
 struct RouterOptions {
   std::string router;                        // router name in the config (required)
   std::vector<InterfaceBinding> interfaces;  // every interface of that router (required)
@@ -108,12 +128,13 @@ struct RouterOptions {
   // Pin worker i to the i-th CPU of the process's affinity mask when workers <= CPUs.
   bool pin_workers = true;
   // Peer liveness (docs/protocol.md §5.1, §5.7): worker 0 runs BFD (SVR's defaults: 1 s, x3,
-  // 5 s hold-down) and link tests on every peer path through its AF_XDP ports; a path BFD
-  // reports down is avoided by new sessions and its sessions move to another path of the peer.
+  // 5 s hold-down; per peer: Peer.liveness in the config) and link tests on every peer path
+  // through its AF_XDP ports; every worker applies the status and quality it measures: a path
+  // that is down (or out of a service's SLA) is avoided by new sessions, and its sessions move
+  // to another path of the peer as their service policy says (ServicePolicy.session_resiliency).
   // Paths count as up until BFD, once up on them, says otherwise, so a peer without BFD keeps
-  // working. With several workers only worker 0's sessions follow path status, and BFD frames
-  // the NIC hands to other workers are dropped (counted peer_liveness). false: no BFD is sent
-  // and received UDP 1280 from peers is dropped (counted).
+  // working. BFD frames the NIC hands to other workers than worker 0 are dropped (counted
+  // peer_liveness). false: no BFD is sent and received UDP 1280 from peers is dropped (counted).
   bool peer_liveness = true;
   // Session table size of each worker. 0: the config's limits.max_sessions. The config's
   // max_sessions and max_sessions_per_tenant hold for all workers together either way
@@ -162,6 +183,8 @@ struct RouterOptions {
   // Session events (see SessionCallback). Empty: no events are recorded.
   SessionCallback on_session;
   size_t session_event_queue = 4096;  // per worker
+  // Peer path status changes (see PathCallback). Empty: they are only logged.
+  PathCallback on_path_change;
 };
 
 class Router {

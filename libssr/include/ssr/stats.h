@@ -45,6 +45,8 @@ struct InterfaceStats {
 // One peer path as worker 0's peer layer sees it (RouterOptions::peer_liveness, docs/protocol.md
 // §5.1-§5.7); refreshed with the counters.
 struct PeerPathStats {
+  std::string name;       // config name of the path (PeerPath.name, or "<interface>:<address>")
+  std::string interface;  // config name of our WAN interface on this path
   std::string local;   // our waypoint address
   std::string remote;  // the peer's waypoint address
   // Whether new sessions may take the path (down only after BFD, having come up, failed).
@@ -58,16 +60,29 @@ struct PeerPathStats {
   double mos = 0;
   uint64_t tx_frames = 0;  // BFD and link-test frames sent on the path
   uint64_t rx_frames = 0;  // ... and received
+  // Times the path went down or came up since the router started (as published to the workers).
+  uint64_t status_changes = 0;
+  // Live sessions on the path (all workers; from the same sweep as PeerStats::sessions).
+  uint64_t sessions = 0;
+};
+
+// One service route of the router (config Router.service_routes).
+struct RouteStats {
+  std::string name;
+  std::string service;
+  std::string target;  // "peer <name>" or "next-hop <interface>"
+  // Live sessions the route carries (all workers; from the background sweep, ~1 s old).
+  uint64_t sessions = 0;
 };
 
 struct PeerStats {
   std::string name;
-  std::string interface;               // config name of the WAN interface
+  std::string interface;               // config name of the WAN interface of the first path
   std::vector<std::string> addresses;  // the peer's waypoint addresses
   // Live sessions toward this peer, counted by each worker's background sweep of its session
   // table (refreshed about once per second; exact only when the table is idle).
   uint64_t sessions = 0;
-  // The peer's paths (empty when peer liveness is off).
+  // The peer's paths (config order; BFD fields stay at their defaults when peer liveness is off).
   std::vector<PeerPathStats> paths;
 };
 
@@ -97,6 +112,7 @@ struct RouterStats {
   std::vector<CounterValue> decode;    // metadata decoder results
   std::vector<InterfaceStats> interfaces;
   std::vector<PeerStats> peers;
+  std::vector<RouteStats> routes;
   std::vector<WorkerStats> workers;
 
   uint64_t reloads_ok = 0;
@@ -114,7 +130,8 @@ struct RouterStats {
   // "pipeline.<counter>", "policy.<verdict>", "crypto.<counter>", "session.<counter>",
   // "parse.<result>", "decode.<result>", "sessions.live", "xsk.<interface>.<counter>",
   // "peer.<name>.sessions", "peer.<name>.path.<i>.<field>" (up, bfd_up, latency_us, jitter_us,
-  // loss_ppm, mos_x100, tx_frames, rx_frames), "worker.<id>.<field>", "router.<field>".
+  // loss_ppm, mos_x100, tx_frames, rx_frames, status_changes, sessions),
+  // "route.<name>.sessions", "worker.<id>.<field>", "router.<field>".
   std::vector<CounterValue> Flatten() const;
   // One value of Flatten() by name; 0 when there is no such name.
   uint64_t Get(std::string_view flat_name) const;

@@ -49,6 +49,15 @@ std::string_view LoadBalancingName(LoadBalancing lb) {
   return "?";
 }
 
+std::string_view SessionResiliencyName(SessionResiliency r) {
+  switch (r) {
+    case SessionResiliency::kNone: return "none";
+    case SessionResiliency::kFailover: return "failover";
+    case SessionResiliency::kRevertibleFailover: return "revertible-failover";
+  }
+  return "?";
+}
+
 const ServiceRoute* Router::RouteForService(size_t service) const {
   for (const ServiceRoute& r : service_routes) {
     if (r.service == service) return &r;

@@ -112,6 +112,27 @@ struct Interface {
   uint16_t vlan = 0;                           // WAN only: 802.1Q tag of the link, 0 = untagged
 };
 
+// One path to a peer (PeerPath in config.proto): a WAN interface of this router and a waypoint
+// address of the peer.
+struct PeerPathConfig {
+  std::string name;                            // "<interface>:<address>" when not configured
+  size_t interface = 0;                        // index in this router's interfaces (WAN)
+  util::IpAddress address;                     // the peer's waypoint address on this path
+  uint32_t cost = 0;                           // vector cost, 0-65535
+  uint32_t path_mtu = 0;                       // 0: the peer's path_mtu, else the interface's mtu
+};
+
+// Peer liveness timers (PeerLiveness in config.proto); 0: SVR's default (peer/bfd_session.h,
+// peer/link_test.h).
+struct PeerLiveness {
+  uint32_t bfd_interval_ms = 0;
+  uint32_t bfd_multiplier = 0;
+  uint32_t hold_down_ms = 0;
+  uint32_t link_test_interval_ms = 0;
+  uint32_t link_test_count = 0;
+  bool operator==(const PeerLiveness&) const = default;
+};
+
 struct Peer {
   std::string name;
   size_t router = 0;                           // index in Config::routers
@@ -125,6 +146,11 @@ struct Peer {
   std::chrono::seconds nat_keep_alive{0};      // 0: no keep-alives (§2.13)
   std::optional<MssClamp> enforce_mss;         // empty: the WAN interface's setting
   uint32_t path_mtu = 0;                       // 0: the WAN interface's mtu (§2.14.1)
+  // Every path to the peer, always at least one: the configured `paths`, or one per address over
+  // `interface`. `interface` is then paths[0].interface and `addresses` the paths' addresses in
+  // order (summaries kept for code that reports a peer as a whole).
+  std::vector<PeerPathConfig> paths;
+  PeerLiveness liveness;
 };
 
 struct ServiceRoute {
@@ -180,9 +206,24 @@ struct AccessEntry {
 enum class LoadBalancing : uint8_t { kHunt, kProportional, kRoundRobin };
 std::string_view LoadBalancingName(LoadBalancing lb);
 
+// What an established session does when its peer path fails (ServicePolicy.session_resiliency).
+enum class SessionResiliency : uint8_t { kNone, kFailover, kRevertibleFailover };
+std::string_view SessionResiliencyName(SessionResiliency r);
+
 struct ServicePolicy {
   std::string name;
   LoadBalancing load_balancing = LoadBalancing::kHunt;
+  std::vector<std::string> path_preference;    // PeerPath names, most preferred first
+  std::optional<uint32_t> max_latency_ms;      // SLA bounds; empty: no bound
+  std::optional<uint32_t> max_jitter_ms;
+  std::optional<double> max_loss_percent;
+  std::optional<double> min_mos;
+  bool strict_sla = false;                     // no path within SLA: refuse (else best effort)
+  SessionResiliency resiliency = SessionResiliency::kFailover;
+  std::chrono::seconds revert_hold_down{30};
+  bool HasSla() const {
+    return max_latency_ms || max_jitter_ms || max_loss_percent || min_mos;
+  }
 };
 
 struct Service {

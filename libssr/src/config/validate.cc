@@ -73,6 +73,7 @@ ValidationResult Validate(const v1::Config& p, const LoadOptions& options) {
   c.services = internal::ValidateServices(p.services(), names.tenants, names.security_policies,
                                           names.service_policies, c.service_policies, errors);
   internal::ValidateRouterReferences(p.routers(), names, c.security_policies, errors, &c.routers);
+  internal::ValidateServicePolicyPaths(c.routers, c.service_policies, errors);
   internal::ValidateMemberOverlaps(p.tenants(), names.routers, c, errors);
   internal::ValidateServiceOverlaps(p.services(), c.services, errors);
   c.timeouts = internal::ValidateTimeouts(p.timeouts(), errors);

@@ -108,9 +108,14 @@ std::vector<Service> ValidateServices(const ProtoList<v1::Service>& services,
                                       const std::vector<ServicePolicy>& service_policies,
                                       ErrorSink& errors);
 
-// Service policies: the load-balancing strategy.
+// Service policies: the load-balancing strategy, SLA bounds, path preference, resiliency.
 std::vector<ServicePolicy> ValidateServicePolicies(const ProtoList<v1::ServicePolicy>& policies,
                                                    ErrorSink& errors);
+
+// Path names in the service policies' path_preference: each a path of some peer of some
+// router (`routers` after ValidateRouterReferences()).
+void ValidateServicePolicyPaths(const std::vector<Router>& routers,
+                                std::vector<ServicePolicy>& policies, ErrorSink& errors);
 
 // Two services with the same prefix and overlapping transports; `model_services` is
 // ValidateServices()'s output.

@@ -198,6 +198,143 @@ bool RoleKnown(const ProtoList<v1::Router>& p_routers, size_t router, size_t itf
   return role == v1::Interface::LAN || role == v1::Interface::WAN;
 }
 
+// The WAN interface `name` of `router` (index `self`), or nullopt with an error at `field`.
+std::optional<size_t> ResolveWan(const std::string& name, const std::string& field,
+                                 const ProtoList<v1::Router>& p_routers, size_t self,
+                                 const Router& router, ErrorSink& errors) {
+  std::optional<size_t> itf = router.InterfaceIndex(name);
+  if (!itf) {
+    errors.Add(field, absl::StrCat(Quote(name), " is not an interface of router ",
+                                   Quote(router.name)));
+    return std::nullopt;
+  }
+  if (router.interfaces[*itf].role != InterfaceRole::kWan) {
+    if (RoleKnown(p_routers, self, *itf)) {
+      errors.Add(field, absl::StrCat(Quote(name),
+                                     " is a LAN interface; peers are reached over a WAN interface"));
+    }
+    return std::nullopt;
+  }
+  return itf;
+}
+
+// A peer waypoint address: parsed, and (when the peer router is known, `peer_ok`) an address of
+// one of its WAN interfaces.
+std::optional<IpAddress> ParsePeerAddress(const std::string& text, const std::string& field,
+                                          bool peer_ok, const ProtoList<v1::Router>& p_routers,
+                                          const Peer& peer, const std::vector<Router>& routers,
+                                          ErrorSink& errors) {
+  std::optional<IpAddress> addr = ParseAddress(text, field, errors);
+  if (!addr || !peer_ok) return addr;
+  bool found = false;
+  const std::vector<Interface>& remote_itfs = routers[peer.router].interfaces;
+  for (size_t k = 0; k < remote_itfs.size(); ++k) {
+    if (remote_itfs[k].role != InterfaceRole::kWan && RoleKnown(p_routers, peer.router, k)) {
+      continue;
+    }
+    for (const InterfaceAddress& ia : remote_itfs[k].addresses) found |= ia.address == *addr;
+  }
+  if (!found) {
+    errors.Add(field, absl::StrCat(Quote(text), " is not an address of a WAN interface of router ",
+                                   Quote(peer.name)));
+  }
+  return addr;
+}
+
+void CheckPeerPath(const v1::PeerPath& pp, const std::string& path, bool peer_ok,
+                   const ProtoList<v1::Router>& p_routers, size_t self,
+                   const std::vector<Router>& routers, Peer* peer, ErrorSink& errors) {
+  const Router& router = routers[self];
+  PeerPathConfig pc;
+  std::optional<size_t> itf;
+  if (pp.interface().empty()) {
+    errors.Add(Field(path, "interface"), "is required (the WAN interface of this path)");
+  } else {
+    itf = ResolveWan(pp.interface(), Field(path, "interface"), p_routers, self, router, errors);
+  }
+  std::optional<IpAddress> addr;
+  if (pp.address().empty()) {
+    errors.Add(Field(path, "address"), "is required (the peer's waypoint address on this path)");
+  } else {
+    addr = ParsePeerAddress(pp.address(), Field(path, "address"), peer_ok, p_routers, *peer,
+                            routers, errors);
+  }
+  if (!pp.name().empty() && !IsValidName(pp.name())) {
+    errors.Add(Field(path, "name"), absl::StrCat(Quote(pp.name()), " is not a valid name (",
+                                                 kNameRule, ")"));
+  }
+  if (pp.cost() > 65535) {
+    errors.Add(Field(path, "cost"), absl::StrCat(pp.cost(), " is out of range (0-65535)"));
+  }
+  if (!itf || !addr) return;
+  const Interface& wan = router.interfaces[*itf];
+  const bool family_ok =
+      std::any_of(wan.addresses.begin(), wan.addresses.end(), [&](const InterfaceAddress& a) {
+        return a.address.family() == addr->family();
+      });
+  if (!family_ok) {
+    errors.Add(Field(path, "address"),
+               absl::StrCat(Quote(pp.address()), ": interface ", Quote(wan.name),
+                            " has no address of the ", addr->is_v4() ? "IPv4" : "IPv6",
+                            " family"));
+    return;
+  }
+  if (pp.path_mtu() != 0) {
+    if (pp.path_mtu() < 1280 || pp.path_mtu() > 9000) {
+      errors.Add(Field(path, "path_mtu"),
+                 absl::StrCat(pp.path_mtu(), " is out of range (1280-9000)"));
+      return;
+    }
+    if (pp.path_mtu() > wan.mtu) {
+      errors.Add(Field(path, "path_mtu"), absl::StrCat(pp.path_mtu(), " is above the mtu ",
+                                                       wan.mtu, " of interface ",
+                                                       Quote(wan.name)));
+      return;
+    }
+  }
+  pc.interface = *itf;
+  pc.address = *addr;
+  pc.cost = pp.cost();
+  pc.path_mtu = pp.path_mtu();
+  pc.name = pp.name().empty() ? absl::StrCat(wan.name, ":", addr->ToString()) : pp.name();
+  for (const PeerPathConfig& prev : peer->paths) {
+    if (prev.name == pc.name) {
+      errors.Add(Field(path, "name"),
+                 absl::StrCat(Quote(pc.name), " is already a path of peer ", Quote(peer->name)),
+                 absl::StatusCode::kAlreadyExists);
+      return;
+    }
+    if (prev.interface == pc.interface && prev.address == pc.address) {
+      errors.Add(path, absl::StrCat("interface ", Quote(wan.name), " and address ",
+                                    Quote(pp.address()), " are already path ", Quote(prev.name),
+                                    " of peer ", Quote(peer->name)),
+                 absl::StatusCode::kAlreadyExists);
+      return;
+    }
+  }
+  peer->paths.push_back(std::move(pc));
+}
+
+// PeerLiveness: 0 keeps the default; anything else within the bounds of peer/bfd_session.h and
+// peer/link_test.h.
+void CheckLiveness(const v1::PeerLiveness& pl, const std::string& path, PeerLiveness* out,
+                   ErrorSink& errors) {
+  auto bounded = [&](uint32_t v, uint32_t lo, uint32_t hi, const char* field, uint32_t* dst) {
+    if (v == 0) return;
+    if (v < lo || v > hi) {
+      errors.Add(Field(path, field), absl::StrCat(v, " is out of range (", lo, "-", hi, ")"));
+    } else {
+      *dst = v;
+    }
+  };
+  bounded(pl.bfd_interval_ms(), 50, 600000, "bfd_interval_ms", &out->bfd_interval_ms);
+  bounded(pl.bfd_multiplier(), 3, 20, "bfd_multiplier", &out->bfd_multiplier);
+  bounded(pl.hold_down_ms(), 1, 300000, "hold_down_ms", &out->hold_down_ms);
+  bounded(pl.link_test_interval_ms(), 1000, 86400000, "link_test_interval_ms",
+          &out->link_test_interval_ms);
+  bounded(pl.link_test_count(), 1, 255, "link_test_count", &out->link_test_count);
+}
+
 void CheckPeer(const v1::Peer& pp, const std::string& path, size_t self,
                const ProtoList<v1::Router>& p_routers, const NameIndexes& names,
                const std::vector<SecurityPolicy>& security_policies, std::vector<Router>* routers,
@@ -236,45 +373,45 @@ void CheckPeer(const v1::Peer& pp, const std::string& path, size_t self,
       }
     }
   }
-  if (pp.addresses_size() == 0) {
-    errors.Add(Field(path, "addresses"), "at least one peer address is required");
-  }
-  for (int a = 0; a < pp.addresses_size(); ++a) {
-    const std::string apath = Idx(Field(path, "addresses"), static_cast<size_t>(a));
-    std::optional<IpAddress> addr = ParseAddress(pp.addresses(a), apath, errors);
-    if (!addr) continue;
-    if (ok) {
-      bool found = false;
-      const std::vector<Interface>& remote_itfs = (*routers)[peer.router].interfaces;
-      for (size_t k = 0; k < remote_itfs.size(); ++k) {
-        if (remote_itfs[k].role != InterfaceRole::kWan && RoleKnown(p_routers, peer.router, k)) {
-          continue;
-        }
-        for (const InterfaceAddress& ia : remote_itfs[k].addresses) found |= ia.address == *addr;
-      }
-      if (!found) {
-        errors.Add(apath, absl::StrCat(Quote(pp.addresses(a)),
-                                       " is not an address of a WAN interface of router ",
-                                       Quote(pp.name())));
-      }
-    }
-    peer.addresses.push_back(*addr);
-  }
-  if (pp.interface().empty()) {
-    errors.Add(Field(path, "interface"), "is required (the WAN interface that reaches the peer)");
-  } else if (std::optional<size_t> itf = router->InterfaceIndex(pp.interface()); !itf) {
-    errors.Add(Field(path, "interface"),
-               absl::StrCat(Quote(pp.interface()), " is not an interface of router ",
-                            Quote(router->name)));
-  } else if (router->interfaces[*itf].role != InterfaceRole::kWan) {
-    if (RoleKnown(p_routers, self, *itf)) {
-      errors.Add(Field(path, "interface"),
-                 absl::StrCat(Quote(pp.interface()),
-                              " is a LAN interface; peers are reached over a WAN interface"));
+  // Either explicit paths, or interface + addresses (one path per address).
+  const bool legacy = pp.addresses_size() > 0 || !pp.interface().empty();
+  if (pp.paths_size() > 0 && legacy) {
+    errors.Add(Field(path, "paths"),
+               "give either paths, or interface and addresses, not both");
+  } else if (pp.paths_size() > 0) {
+    for (int k = 0; k < pp.paths_size(); ++k) {
+      CheckPeerPath(pp.paths(k), Idx(Field(path, "paths"), static_cast<size_t>(k)), ok, p_routers,
+                    self, *routers, &peer, errors);
     }
   } else {
-    peer.interface = *itf;
+    if (pp.addresses_size() == 0) {
+      errors.Add(Field(path, "addresses"),
+                 "at least one peer address is required (or give paths)");
+    }
+    std::optional<size_t> itf;
+    if (pp.interface().empty()) {
+      errors.Add(Field(path, "interface"),
+                 "is required (the WAN interface that reaches the peer), unless paths are given");
+    } else {
+      itf = ResolveWan(pp.interface(), Field(path, "interface"), p_routers, self, *router, errors);
+    }
+    for (int a = 0; a < pp.addresses_size(); ++a) {
+      const std::string apath = Idx(Field(path, "addresses"), static_cast<size_t>(a));
+      std::optional<IpAddress> addr =
+          ParsePeerAddress(pp.addresses(a), apath, ok, p_routers, peer, *routers, errors);
+      if (!addr) continue;
+      peer.addresses.push_back(*addr);
+      if (itf) {
+        PeerPathConfig pc;
+        pc.interface = *itf;
+        pc.address = *addr;
+        pc.name = absl::StrCat(router->interfaces[*itf].name, ":", addr->ToString());
+        peer.paths.push_back(std::move(pc));
+      }
+    }
+    if (itf) peer.interface = *itf;
   }
+  CheckLiveness(pp.liveness(), Field(path, "liveness"), &peer.liveness, errors);
   if (pp.has_waypoint_ports()) {
     const std::string wpath = Field(path, "waypoint_ports");
     if (auto range = ParsePortRange(pp.waypoint_ports(), wpath, errors)) {
@@ -310,8 +447,11 @@ void CheckPeer(const v1::Peer& pp, const std::string& path, size_t self,
   peer.udp_transform = pp.udp_transform();
   // The MSS bound uses the MTU of the peer's interface (9000 when it is unknown: that error is
   // reported above).
-  const std::optional<size_t> mtu_itf = router->InterfaceIndex(pp.interface());
-  const uint32_t peer_mtu = mtu_itf ? router->interfaces[*mtu_itf].mtu : 9000;
+  // (With several paths, the smallest mtu of their interfaces.)
+  uint32_t peer_mtu = peer.paths.empty() ? 9000 : UINT32_MAX;
+  for (const PeerPathConfig& pc : peer.paths) {
+    peer_mtu = std::min(peer_mtu, router->interfaces[pc.interface].mtu);
+  }
   peer.enforce_mss = ParseEnforceMss(pp.enforce_mss(), peer_mtu, Field(path, "enforce_mss"), errors);
   if (pp.nat_keep_alive_seconds() > kMaxNatKeepAliveSeconds) {
     errors.Add(Field(path, "nat_keep_alive_seconds"),
@@ -321,19 +461,40 @@ void CheckPeer(const v1::Peer& pp, const std::string& path, size_t self,
     peer.nat_keep_alive = std::chrono::seconds(pp.nat_keep_alive_seconds());
   }
   if (pp.path_mtu() != 0) {
-    // The interface's mtu bounds it once the interface resolved to a WAN interface above.
-    const bool itf_ok = !pp.interface().empty() && peer.interface < router->interfaces.size() &&
-                        router->interfaces[peer.interface].name == pp.interface();
+    // Every path's interface mtu bounds it (paths resolved above).
+    bool fits = true;
     if (pp.path_mtu() < 1280 || pp.path_mtu() > 9000) {
       errors.Add(Field(path, "path_mtu"), absl::StrCat(pp.path_mtu(), " is out of range (1280-9000)"));
-    } else if (itf_ok && pp.path_mtu() > router->interfaces[peer.interface].mtu) {
-      errors.Add(Field(path, "path_mtu"),
-                 absl::StrCat(pp.path_mtu(), " is above the mtu ",
-                              router->interfaces[peer.interface].mtu, " of interface ",
-                              Quote(pp.interface())));
-    } else {
-      peer.path_mtu = pp.path_mtu();
+      fits = false;
     }
+    for (const PeerPathConfig& pc : peer.paths) {
+      if (!fits || pc.path_mtu != 0) continue;
+      const Interface& itf = router->interfaces[pc.interface];
+      if (pp.path_mtu() > itf.mtu) {
+        errors.Add(Field(path, "path_mtu"),
+                   absl::StrCat(pp.path_mtu(), " is above the mtu ", itf.mtu, " of interface ",
+                                Quote(itf.name)));
+        fits = false;
+      }
+    }
+    if (fits) peer.path_mtu = pp.path_mtu();
+  }
+  // One receive policy per peer: its paths' WAN interfaces must agree on theirs.
+  for (size_t k = 1; k < peer.paths.size(); ++k) {
+    const Interface& a = router->interfaces[peer.paths[0].interface];
+    const Interface& b = router->interfaces[peer.paths[k].interface];
+    if (a.security_policy != b.security_policy) {
+      errors.Add(Idx(Field(path, "paths"), k),
+                 absl::StrCat("interface ", Quote(b.name), " checks received packets with another "
+                              "security policy than interface ", Quote(a.name),
+                              " (the first path's); a peer's paths must agree"));
+      break;
+    }
+  }
+  if (!peer.paths.empty()) {
+    peer.interface = peer.paths[0].interface;
+    peer.addresses.clear();
+    for (const PeerPathConfig& pc : peer.paths) peer.addresses.push_back(pc.address);
   }
   router->peers.push_back(std::move(peer));
 }

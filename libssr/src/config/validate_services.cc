@@ -34,6 +34,77 @@ bool TransportsOverlap(const std::vector<Transport>& a, const std::vector<Transp
   return false;
 }
 
+// Path preference, SLA bounds and session resiliency of one service policy (path names are
+// checked against the peers' paths in CheckPathPreferences, once routers are known).
+void CheckServicePolicySla(const v1::ServicePolicy& pp, const std::string& path,
+                           ServicePolicy* sp, ErrorSink& errors) {
+  for (int k = 0; k < pp.path_preference_size(); ++k) {
+    const std::string& name = pp.path_preference(k);
+    if (std::find(sp->path_preference.begin(), sp->path_preference.end(), name) !=
+        sp->path_preference.end()) {
+      errors.Add(Idx(Field(path, "path_preference"), static_cast<size_t>(k)),
+                 absl::StrCat(Quote(name), " is listed twice"));
+      continue;
+    }
+    sp->path_preference.push_back(name);
+  }
+  auto bounded_ms = [&](bool has, uint32_t v, const char* field, std::optional<uint32_t>* out) {
+    if (!has) return;
+    if (v < 1 || v > 60000) {
+      errors.Add(Field(path, field), absl::StrCat(v, " is out of range (1-60000)"));
+    } else {
+      *out = v;
+    }
+  };
+  bounded_ms(pp.has_max_latency_ms(), pp.max_latency_ms(), "max_latency_ms", &sp->max_latency_ms);
+  bounded_ms(pp.has_max_jitter_ms(), pp.max_jitter_ms(), "max_jitter_ms", &sp->max_jitter_ms);
+  if (pp.has_max_loss_percent()) {
+    const double v = pp.max_loss_percent();
+    if (!(v >= 0 && v <= 100)) {
+      errors.Add(Field(path, "max_loss_percent"), absl::StrCat(v, " is out of range (0-100)"));
+    } else {
+      sp->max_loss_percent = v;
+    }
+  }
+  if (pp.has_min_mos()) {
+    const double v = pp.min_mos();
+    if (!(v >= 1 && v <= 5)) {
+      errors.Add(Field(path, "min_mos"), absl::StrCat(v, " is out of range (1.0-5.0)"));
+    } else {
+      sp->min_mos = v;
+    }
+  }
+  sp->strict_sla = pp.strict_sla();
+  if (sp->strict_sla && !sp->HasSla()) {
+    errors.Add(Field(path, "strict_sla"),
+               "needs an SLA bound (max_latency_ms, max_jitter_ms, max_loss_percent or min_mos)");
+  }
+  switch (pp.session_resiliency()) {
+    case v1::ServicePolicy::SESSION_RESILIENCY_UNSPECIFIED:
+    case v1::ServicePolicy::FAILOVER:
+      sp->resiliency = SessionResiliency::kFailover;
+      break;
+    case v1::ServicePolicy::NONE:
+      sp->resiliency = SessionResiliency::kNone;
+      break;
+    case v1::ServicePolicy::REVERTIBLE_FAILOVER:
+      sp->resiliency = SessionResiliency::kRevertibleFailover;
+      break;
+    default:
+      errors.Add(Field(path, "session_resiliency"),
+                 absl::StrCat(static_cast<int>(pp.session_resiliency()),
+                              " is not valid (NONE, FAILOVER or REVERTIBLE_FAILOVER)"));
+  }
+  if (pp.revert_hold_down_seconds() != 0) {
+    if (pp.revert_hold_down_seconds() > 3600) {
+      errors.Add(Field(path, "revert_hold_down_seconds"),
+                 absl::StrCat(pp.revert_hold_down_seconds(), " is out of range (1-3600)"));
+    } else {
+      sp->revert_hold_down = std::chrono::seconds(pp.revert_hold_down_seconds());
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<ServicePolicy> ValidateServicePolicies(const ProtoList<v1::ServicePolicy>& policies,
@@ -59,6 +130,7 @@ std::vector<ServicePolicy> ValidateServicePolicies(const ProtoList<v1::ServicePo
                    absl::StrCat(static_cast<int>(pp.load_balancing()),
                                 " is not a valid strategy (HUNT, PROPORTIONAL or ROUND_ROBIN)"));
     }
+    CheckServicePolicySla(pp, Idx("service_policies", static_cast<size_t>(i)), &sp, errors);
   }
   return result;
 }
@@ -232,6 +304,25 @@ void ValidateServiceOverlaps(const ProtoList<v1::Service>& p_services,
                                 Quote(other.name), " (", Idx("services", i),
                                 ") with overlapping transports; a packet could match both"));
         break;
+      }
+    }
+  }
+}
+
+void ValidateServicePolicyPaths(const std::vector<Router>& routers,
+                                std::vector<ServicePolicy>& policies, ErrorSink& errors) {
+  for (size_t i = 0; i < policies.size(); ++i) {
+    for (size_t k = 0; k < policies[i].path_preference.size(); ++k) {
+      const std::string& name = policies[i].path_preference[k];
+      bool found = false;
+      for (const Router& r : routers) {
+        for (const Peer& p : r.peers) {
+          for (const PeerPathConfig& pc : p.paths) found |= pc.name == name;
+        }
+      }
+      if (!found) {
+        errors.Add(Idx(Field(Idx("service_policies", i), "path_preference"), k),
+                   absl::StrCat(Quote(name), " is not the name of a path of any peer"));
       }
     }
   }

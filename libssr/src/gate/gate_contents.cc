@@ -168,9 +168,14 @@ absl::StatusOr<GateContents> ComputeGateContents(const policy::RouterPolicy& pol
   // (their traffic goes to AF_XDP), so no exception is made for it.
   std::vector<std::vector<ssr_port_range>> peer_ranges(router.interfaces.size());
   for (const config::Peer& peer : router.peers) {
-    if (peer.interface >= peer_ranges.size()) continue;  // validated config: cannot happen
-    peer_ranges[peer.interface].push_back(
-        ssr_port_range{peer.waypoint_ports.first, peer.waypoint_ports.last});
+    std::vector<size_t> done;  // each interface of the peer's paths once
+    for (const config::PeerPathConfig& path : peer.paths) {
+      if (path.interface >= peer_ranges.size()) continue;  // validated config: cannot happen
+      if (std::find(done.begin(), done.end(), path.interface) != done.end()) continue;
+      done.push_back(path.interface);
+      peer_ranges[path.interface].push_back(
+          ssr_port_range{peer.waypoint_ports.first, peer.waypoint_ports.last});
+    }
   }
   for (auto& [address, value] : locals) {
     std::vector<ssr_port_range> ranges;
@@ -243,20 +248,21 @@ absl::StatusOr<GateContents> ComputeGateContents(const policy::RouterPolicy& pol
   std::map<std::pair<size_t, util::IpAddress>, size_t> peer_seen;  // -> index in router.peers
   for (size_t p = 0; p < router.peers.size(); ++p) {
     const config::Peer& peer = router.peers[p];
-    for (const util::IpAddress& a : peer.addresses) {
-      auto [it, inserted] = peer_seen.try_emplace({peer.interface, a}, p);
+    for (const config::PeerPathConfig& path : peer.paths) {
+      const util::IpAddress& a = path.address;
+      auto [it, inserted] = peer_seen.try_emplace({path.interface, a}, p);
       if (!inserted) {
         const config::Peer& other = router.peers[it->second];
         if (other.waypoint_ports == peer.waypoint_ports) continue;
         return absl::InvalidArgumentError(absl::StrCat(
             "gate: router \"", router.name, "\": peers \"", other.name, "\" and \"", peer.name,
             "\" share address ", a.ToString(), " on interface \"",
-            router.interfaces[peer.interface].name, "\" with different waypoint port ranges"));
+            router.interfaces[path.interface].name, "\" with different waypoint port ranges"));
       }
       ssr_peer_value v{};
       v.port_first = peer.waypoint_ports.first;
       v.port_last = peer.waypoint_ports.last;
-      out.peers.push_back({PeerKey(static_cast<uint16_t>(peer.interface), a), v});
+      out.peers.push_back({PeerKey(static_cast<uint16_t>(path.interface), a), v});
     }
   }
   if (out.peers.size() > SSR_GATE_MAX_PEER_ADDRESSES) {

@@ -37,15 +37,55 @@ absl::StatusOr<std::unique_ptr<PeerPaths>> PeerPaths::Create(const config::Confi
     const config::Peer& peer = router.peers[pi];
     const std::string where = absl::StrCat("routers[", router_index, "] (", router.name, ").peers[",
                                            pi, "] (", peer.name, ")");
-    if (peer.interface >= router.interfaces.size() || peer.router >= config.routers.size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": interface or router index out of range"));
+    if (peer.router >= config.routers.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": router index out of range"));
     }
-    const config::Interface& itf = router.interfaces[peer.interface];
+    // The peer's liveness settings over the options' (config::PeerLiveness: 0 keeps them).
+    BfdOptions bfd = options.bfd;
+    LinkTestOptions link_test = options.link_test;
+    const config::PeerLiveness& live = peer.liveness;
+    if (live.bfd_interval_ms != 0) {
+      bfd.desired_min_tx_ms = live.bfd_interval_ms;
+      bfd.required_min_rx_ms = live.bfd_interval_ms;
+    }
+    if (live.bfd_multiplier != 0) bfd.multiplier = static_cast<uint8_t>(live.bfd_multiplier);
+    if (live.hold_down_ms != 0) bfd.hold_down_ms = live.hold_down_ms;
+    if (live.link_test_interval_ms != 0) {
+      link_test.interval_ms = live.link_test_interval_ms;
+      link_test.reply_timeout_ms = std::min(link_test.reply_timeout_ms, live.link_test_interval_ms);
+    }
+    if (live.link_test_count != 0) link_test.length = live.link_test_count;
+    if (absl::Status s = ValidateBfdOptions(bfd); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".liveness: ", s.message()));
+    }
+    if (absl::Status s = ValidateLinkTestOptions(link_test); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".liveness: ", s.message()));
+    }
     const size_t first = self->paths_.size();
-    for (const config::InterfaceAddress& local : itf.addresses) {
-      for (const util::IpAddress& remote : peer.addresses) {
-        if (local.address.family() != remote.family()) continue;
+    // One path per configured path (config::Peer::paths), in order: path i of the peer here is
+    // path i of the pipeline's PeerState. The local end is the interface's first address of the
+    // remote's family.
+    for (const config::PeerPathConfig& cp : peer.paths) {
+      if (cp.interface >= router.interfaces.size()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": path \"", cp.name, "\": interface index out of range"));
+      }
+      const config::Interface& itf = router.interfaces[cp.interface];
+      const util::IpAddress* local = nullptr;
+      for (const config::InterfaceAddress& a : itf.addresses) {
+        if (a.address.family() == cp.address.family()) {
+          local = &a.address;
+          break;
+        }
+      }
+      if (local == nullptr) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(where, ": no address of interface \"", itf.name,
+                         "\" has the family of peer address ", cp.address.ToString(),
+                         ", so path \"", cp.name, "\" cannot exist"));
+      }
+      const util::IpAddress& remote = cp.address;
+      {
         const size_t index = self->paths_.size();
         const uint32_t discriminator =
             options.discriminator_base + static_cast<uint32_t>(index) + 1;
@@ -55,28 +95,28 @@ absl::StatusOr<std::unique_ptr<PeerPaths>> PeerPaths::Create(const config::Confi
         }
         PeerPath p;
         p.peer = pi;
-        p.interface = peer.interface;
+        p.interface = cp.interface;
+        p.name = cp.name;
         p.peer_name = peer.name;
         p.peer_router_name = config.routers[peer.router].name;
-        p.path_id = absl::StrCat(peer.name, ":", local.address.ToString(), "->", remote.ToString());
+        p.path_id = absl::StrCat(peer.name, ":", local->ToString(), "->", remote.ToString());
         if (p.path_id.size() > kMaxPeerNameLength) p.path_id.resize(kMaxPeerNameLength);
         if (p.peer_router_name.size() > kMaxPeerNameLength ||
             router.name.size() > kMaxPeerNameLength) {
           return absl::InvalidArgumentError(
               absl::StrCat(where, ": router names longer than ", kMaxPeerNameLength, " bytes"));
         }
-        p.endpoints.local = local.address;
+        p.endpoints.local = *local;
         p.endpoints.remote = remote;
         p.endpoints.dscp = options.dscp;
-        p.bfd = BfdSession(discriminator, options.bfd);
-        p.link_test = LinkTest(discriminator, options.link_test);
+        p.vector_cost = cp.cost;
+        p.bfd = BfdSession(discriminator, bfd);
+        p.link_test = LinkTest(discriminator, link_test);
         self->paths_.push_back(std::move(p));
       }
     }
     if (self->paths_.size() == first) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(where, ": no address of interface \"", itf.name,
-                       "\" has the family of any peer address, so the peer has no path"));
+      return absl::FailedPreconditionError(absl::StrCat(where, ": the peer has no path"));
     }
     self->peer_ranges_.emplace_back(first, self->paths_.size() - first);
   }

@@ -3,8 +3,9 @@
 // NAT / path-metrics observations; the object the router pipeline talks to.
 //
 // Design note. Paths are built once, in Create, from the router's config: for every peer
-// (config::Router::peers) and every pair (address of the peer's WAN interface, peer address) of
-// the same family, one path. Paths of one peer are contiguous, discriminators are
+// (config::Router::peers) and every one of its paths (config::Peer::paths: a WAN interface and a
+// peer address; the local end is the interface's first address of that family), one path, with
+// the peer's liveness settings (config::PeerLiveness) over the options' defaults. Paths of one peer are contiguous, discriminators are
 // `discriminator_base + path index + 1`, and everything a path needs at run time (names, path id,
 // addresses) is stored then; afterwards Receive and Poll never allocate. The object is pure logic:
 // frames go out through a FrameSink the pipeline installs (it owns TX), time is the caller's
@@ -93,6 +94,7 @@ struct PathMetricsState {
 struct PeerPath {
   size_t peer = 0;               // index in config::Router::peers
   size_t interface = 0;          // index in config::Router::interfaces
+  std::string name;              // config::PeerPathConfig::name
   std::string peer_name;         // config::Peer::name
   std::string peer_router_name;  // name of the peer's router (expected in TLV 14)
   std::string path_id;           // TLV 19: "<peer name>:<local>-><remote>"

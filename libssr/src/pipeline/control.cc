@@ -127,7 +127,8 @@ void Pipeline::SendControl(PeerState& peer, const FlowKey& outer_in, svr::Contro
   FlowKey outer = outer_in;
   outer.protocol = packet::kIpProtoUdp;
   L2Header l2;
-  if (!ResolveL2(peer.wan, outer.dst, outer.vlan, &l2)) return;
+  const PeerState::Path& path = peer.PathForOuter(outer);
+  if (!ResolveL2(path.wan, outer.dst, outer.vlan, &l2)) return;
   svr::Metadata md;
   md.security_id = peer.send->send_key_id();
   md.Set(TlvField::kSecurityId);
@@ -167,7 +168,7 @@ void Pipeline::SendControl(PeerState& peer, const FlowKey& outer_in, svr::Contro
     return;
   }
   // The frame is ours: HopSealAndSend counts a failure and leaves the frame to us.
-  if (HopSealAndSend(peer, f, lay, md_len, now_ms) != Disposition::kForwarded) {
+  if (HopSealAndSend(peer, path, f, lay, md_len, now_ms) != Disposition::kForwarded) {
     pool_->Free({&f, 1});
     return;
   }

@@ -168,6 +168,9 @@ Disposition Pipeline::EgressFirst(PeerState& peer, Packet& pkt, const svr::Metad
   init.tenant = static_cast<uint32_t>(*tenant);
   init.service = static_cast<uint32_t>(*service);
   init.peer = static_cast<uint32_t>(peer.index);
+  // The path the session arrived on (its replies leave on it: stats and MSS clamping use it).
+  const size_t arrived = peer.PathIndexFor(pkt.key.side, pkt.key.src);
+  init.peer_path = static_cast<uint32_t>(arrived < peer.paths.size() ? arrived : 0);
   init.route = route_index;
   init.uuid = md.session_uuid;
   init.context = md.Has(TlvField::kSecurityId) ? md.security_id : peer.recv->send_key_id();

@@ -125,7 +125,8 @@ Disposition Pipeline::RelayIcmpError(const Session& s, Direction d, Packet& pkt,
   const uint8_t session_protocol = outer.protocol;
   outer.protocol = packet::kIpProtoUdp;
   L2Header l2;
-  if (!ResolveL2(peer.wan, outer.dst, outer.vlan, &l2)) return Disposition::kDropped;
+  const PeerState::Path& path = peer.PathForOuter(outer);
+  if (!ResolveL2(path.wan, outer.dst, outer.vlan, &l2)) return Disposition::kDropped;
   svr::Metadata md;
   md.security_id = peer.send->send_key_id();
   md.Set(svr::TlvField::kSecurityId);
@@ -157,7 +158,7 @@ Disposition Pipeline::RelayIcmpError(const Session& s, Direction d, Packet& pkt,
     Count(PipelineCounter::kNoRoom);
     return Disposition::kDropped;
   }
-  const Disposition out = HopSealAndSend(peer, *pkt.frame, lay, md_len + kRelayBodyLength, now_ms);
+  const Disposition out = HopSealAndSend(peer, path, *pkt.frame, lay, md_len + kRelayBodyLength, now_ms);
   if (out == Disposition::kForwarded) Count(PipelineCounter::kIcmpErrorRelayed);
   return out;
 }

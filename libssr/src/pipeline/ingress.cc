@@ -78,9 +78,14 @@ Disposition Pipeline::FirstPacket(size_t interface, Packet& pkt, uint64_t now_ms
   } else {
     PeerState& peer = *state_.peers[route->peer];
     const bool transform = info.is_tcp() && peer.config->udp_transform;
-    // The first path that is up (ChooseRoute made sure there is one); SLA-based path choice is
-    // the peer layer's, once wired in.
-    const size_t path_index = peer.FirstUpPath();
+    // The best path under the service's policy (path_choice.cc; ChooseRoute made sure there
+    // is one).
+    const PathPick pick = ChoosePeerPath(route->peer, service);
+    if (!pick.path) {
+      Count(PipelineCounter::kNoUsableRoute);
+      return Disposition::kDropped;
+    }
+    const size_t path_index = *pick.path;
     PeerState::Path& path = peer.paths[path_index];
     waypoints = info.is_tcp() && !transform ? &*path.pool_tcp : &*path.pool_udp;
     if (transform) init.flags |= session::kUdpTransform;
@@ -156,8 +161,9 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
     Count(PipelineCounter::kProtocolMismatch);
     return Disposition::kDropped;
   }
+  const PeerState::Path& path = peer.PathForOuter(outer);
   L2Header l2;
-  if (!ResolveL2(peer.wan, outer.dst, outer.vlan, &l2)) return Disposition::kDropped;
+  if (!ResolveL2(path.wan, outer.dst, outer.vlan, &l2)) return Disposition::kDropped;
   if (info.is_tcp() && info.has_l4 && (info.tcp_flags & packet::kTcpSyn) != 0) {  // §2.7.1
     ClampSynMss(s, outer.dst.is_v6(), pkt.buffer().subspan(info.l4_offset, info.l4_length));
   }
@@ -210,29 +216,29 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
   // A packet with metadata that would fit without it leaves as SVR fragments (§2.14,
   // svr_fragment_path.h), whatever its DF bit. Otherwise an IPv4 packet without DF, or a datagram
   // reassembled here, is sent as outer IPv4 / IPv6 fragments (outer_fragment.h): never refused.
-  const bool too_big = OuterLengthForBody(enc, payload.size()) > peer.path_mtu;
+  const bool too_big = OuterLengthForBody(enc, payload.size()) > path.path_mtu;
   SvrFragmentPlan plan;
   bool svr_fragments = false;
   if (too_big && (want_md || health_check)) {
     Encapsulation bare = enc;
     bare.metadata = 0;
-    svr_fragments = OuterLengthForBody(bare, payload.size()) <= peer.path_mtu &&
-                    PlanSvrFragments(enc, static_cast<uint32_t>(payload.size()), peer.path_mtu,
+    svr_fragments = OuterLengthForBody(bare, payload.size()) <= path.path_mtu &&
+                    PlanSvrFragments(enc, static_cast<uint32_t>(payload.size()), path.path_mtu,
                                      &plan);
   }
   const bool fragment = !svr_fragments && MayFragment(pkt);
   if (too_big && !fragment && !svr_fragments) {
-    uint32_t told = LargestInner(enc, peer.path_mtu);
+    uint32_t told = LargestInner(enc, path.path_mtu);
     if (want_md || health_check) {
       // The size that fits without the metadata, when a packet of that size would leave as SVR
       // fragments: the sender's retry goes through and it keeps the fast path's MTU, not a lower
       // one for the metadata of the first packets.
       Encapsulation bare = enc;
       bare.metadata = 0;
-      const uint32_t bare_inner = LargestInner(bare, peer.path_mtu);
+      const uint32_t bare_inner = LargestInner(bare, path.path_mtu);
       SvrFragmentPlan retry;
       if (bare_inner > told && bare_inner >= enc.inner_prefix &&
-          PlanSvrFragments(enc, bare_inner - enc.inner_prefix, peer.path_mtu, &retry)) {
+          PlanSvrFragments(enc, bare_inner - enc.inner_prefix, path.path_mtu, &retry)) {
         told = bare_inner;
       }
     }
@@ -264,9 +270,9 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
     }
   }
   if (svr_fragments) {
-    return SendSvrFragments(peer, *pkt.frame, lay, md_len, len, plan, info, now_ms);
+    return SendSvrFragments(peer, path, *pkt.frame, lay, md_len, len, plan, info, now_ms);
   }
-  return HopSealAndSend(peer, *pkt.frame, lay, len, now_ms, fragment);
+  return HopSealAndSend(peer, path, *pkt.frame, lay, len, now_ms, fragment);
 }
 
 }  // namespace ssr::pipeline

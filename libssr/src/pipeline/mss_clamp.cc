@@ -114,8 +114,9 @@ uint16_t AutoMss(const MssPath& path) {
 
 void Pipeline::ClampSynMss(const session::Session& s, bool ipv6_outer, std::span<uint8_t> tcp) {
   if (s.peer >= state_.peers.size()) return;
-  const PeerState& peer = *state_.peers[s.peer];
-  const config::Interface& wan = router().interfaces[peer.wan];
+  PeerState& peer = *state_.peers[s.peer];
+  const PeerState::Path& peer_path = peer.SessionPath(s);
+  const config::Interface& wan = router().interfaces[peer_path.wan];
   const config::MssClamp& setting = peer.config->enforce_mss ? *peer.config->enforce_mss
                                                              : wan.enforce_mss;
   uint16_t limit = setting.value;
@@ -123,7 +124,7 @@ void Pipeline::ClampSynMss(const session::Session& s, bool ipv6_outer, std::span
   if (setting.mode == config::MssClamp::Mode::kAuto) {
     const config::Config& cfg = config();
     MssPath path;
-    path.mtu = peer.path_mtu;  // the peer's path_mtu, else the WAN interface's mtu (§2.14.2)
+    path.mtu = peer_path.path_mtu;  // the path's path_mtu, else the peer's, else the WAN mtu
     path.ipv6 = ipv6_outer;
     path.udp_transform = (s.flags & session::kUdpTransform) != 0;
     path.hop_trailer = peer.hop_trailer;  // as PeerState::Create chose it (GCM trailer or tag)

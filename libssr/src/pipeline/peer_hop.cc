@@ -47,18 +47,23 @@ absl::StatusOr<std::unique_ptr<Pipeline::PeerState>> Pipeline::PeerState::Create
   auto ps = std::make_unique<PeerState>();
   ps->config = &pc;
   ps->index = index;
-  ps->wan = pc.interface;
-  if (pc.addresses.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat("peer \"", pc.name, "\" has no address"));
+  if (pc.paths.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("peer \"", pc.name, "\" has no path"));
   }
-  const config::Interface& wan = r.interfaces[pc.interface];
-  for (const config::InterfaceAddress& a : wan.addresses) ps->locals.push_back(a.address);
-  for (const util::IpAddress& remote : pc.addresses) {
+  for (const config::PeerPathConfig& cp : pc.paths) {
+    const config::Interface& wan = r.interfaces[cp.interface];
+    for (const config::InterfaceAddress& a : wan.addresses) {
+      if (!ps->IsLocal(a.address)) ps->locals.push_back(a.address);
+    }
     PeerState::Path path;
-    path.remote = remote;
+    path.wan = cp.interface;
+    path.remote = cp.address;
+    path.name = cp.name;
+    path.cost = cp.cost;
+    path.path_mtu = cp.path_mtu != 0 ? cp.path_mtu : pc.path_mtu != 0 ? pc.path_mtu : wan.mtu;
     bool found = false;
     for (const config::InterfaceAddress& a : wan.addresses) {
-      if (a.address.family() == remote.family()) {
+      if (a.address.family() == cp.address.family()) {
         path.local = a.address;
         found = true;
         break;
@@ -67,10 +72,11 @@ absl::StatusOr<std::unique_ptr<Pipeline::PeerState>> Pipeline::PeerState::Create
     if (!found) {
       return absl::FailedPreconditionError(absl::StrCat(
           "peer \"", pc.name, "\": interface \"", wan.name, "\" has no address of the ",
-          remote.is_v4() ? "IPv4" : "IPv6", " family of peer address ", remote.ToString()));
+          cp.address.is_v4() ? "IPv4" : "IPv6", " family of peer address ",
+          cp.address.ToString()));
     }
     session::WaypointPoolSpec spec;
-    spec.side = static_cast<uint16_t>(pc.interface);
+    spec.side = static_cast<uint16_t>(cp.interface);
     spec.vlan = wan.vlan;  // the outer tuples of this path carry the WAN link's tag
     spec.local = path.local;
     spec.remote = path.remote;
@@ -80,7 +86,7 @@ absl::StatusOr<std::unique_ptr<Pipeline::PeerState>> Pipeline::PeerState::Create
     SSR_ASSIGN_OR_RETURN(path.pool_udp, session::WaypointPool::Create(spec));
     spec.outer_protocol = packet::kIpProtoTcp;
     SSR_ASSIGN_OR_RETURN(path.pool_tcp, session::WaypointPool::Create(spec));
-    path.id = absl::StrCat(wan.name, ":", remote.ToString());
+    path.id = absl::StrCat(wan.name, ":", cp.address.ToString());
     ps->paths.push_back(std::move(path));
   }
   const config::SecurityPolicy& send_policy = cfg.security_policies[pc.security_policy];
@@ -90,7 +96,9 @@ absl::StatusOr<std::unique_ptr<Pipeline::PeerState>> Pipeline::PeerState::Create
   ps->gcm_send = HopAuthIsGcm(send_policy);
   ps->hop_trailer = static_cast<uint32_t>(ps->gcm_send ? kGcmTrailer
                                                        : crypto::HmacTagSize(send_policy.hmac));
-  ps->path_mtu = pc.path_mtu != 0 ? pc.path_mtu : wan.mtu;
+  // The receive policy: the first path's WAN interface's, else the peer's (validation makes the
+  // interfaces of one peer's paths agree, or the peer's own policy applies).
+  const config::Interface& wan = r.interfaces[pc.paths[0].interface];
   const config::SecurityPolicy& recv_policy =
       cfg.security_policies[wan.security_policy.value_or(pc.security_policy)];
   if (recv_policy.hmac == crypto::HmacSuite::kSha1) {
@@ -135,7 +143,8 @@ util::CounterArray<crypto::CryptoCounter> Pipeline::CryptoCounters() const {
 // ---------------------------------------------------------------------------------------------
 // Hop crypto
 
-Disposition Pipeline::HopSealAndSend(PeerState& peer, io::Frame& frame, const ComposedLayout& lay,
+Disposition Pipeline::HopSealAndSend(PeerState& peer, const PeerState::Path& path,
+                                     io::Frame& frame, const ComposedLayout& lay,
                                      size_t len, uint64_t now_ms, bool fragment) {
   std::span<uint8_t> region = frame.buffer().subspan(lay.payload_offset);
   if (peer.SealHop(region, &len, CryptoNow(now_ms)) != crypto::CryptoResult::kOk) {
@@ -144,15 +153,15 @@ Disposition Pipeline::HopSealAndSend(PeerState& peer, io::Frame& frame, const Co
   }
   frame.length = FinalizeFrame(frame.buffer(), lay, static_cast<uint32_t>(len));
   const bool large = frame.handle == kLargeFrameHandle;  // a reassembled datagram
-  if (frame.length - lay.l3_offset > peer.path_mtu || large) [[unlikely]] {
+  if (frame.length - lay.l3_offset > path.path_mtu || large) [[unlikely]] {
     if (fragment || large) {
-      return SendFragments(peer.wan, frame, lay.l3_offset, peer.path_mtu, false,
+      return SendFragments(path.wan, frame, lay.l3_offset, path.path_mtu, false,
                            PipelineCounter::kOuterFragmented, PipelineCounter::kExceedsMtuDfClear);
     }
     Count(PipelineCounter::kExceedsMtu);
     return Disposition::kDropped;
   }
-  Transmit(peer.wan, frame);
+  Transmit(path.wan, frame);
   return Disposition::kForwarded;
 }
 
@@ -161,7 +170,7 @@ Disposition Pipeline::HopSealAndSend(PeerState& peer, io::Frame& frame, const Co
 
 size_t Pipeline::FindPeerIndexOnSide(const FlowKey& outer) const {
   for (const auto& p : state_.peers) {
-    if (p->wan == outer.side && p->PathTo(outer.dst) != nullptr) return p->index;
+    if (p->PathIndexFor(outer.side, outer.dst) < p->paths.size()) return p->index;
   }
   return 0;
 }
@@ -173,7 +182,6 @@ size_t Pipeline::MovePeerPath(size_t peer_index, size_t from_path, size_t to_pat
   if (from_path >= peer.paths.size() || to_path >= peer.paths.size() || from_path == to_path) {
     return 0;
   }
-  PeerState::Path& path = peer.paths[to_path];
   size_t moved = 0;
   for (uint32_t i = 0; i < sessions_->capacity(); ++i) {
     Session& s = sessions_->at(i);
@@ -181,18 +189,7 @@ size_t Pipeline::MovePeerPath(size_t peer_index, size_t from_path, size_t to_pat
         (s.flags & session::kWaypointsAllocated) == 0) {
       continue;
     }
-    FlowKey reverse;
-    session::WaypointPool& pool =
-        s.reverse.protocol == packet::kIpProtoTcp ? *path.pool_tcp : *path.pool_udp;
-    if (sessions_->AllocateWaypoints(pool, now_ms, &reverse) != session::WaypointResult::kOk ||
-        sessions_->Rebind(s, Direction::kReverse, reverse) != session::InsertResult::kOk) {
-      Count(PipelineCounter::kSessionMoveFailed);
-      continue;
-    }
-    s.peer_path = static_cast<uint32_t>(to_path);
-    Resignal(s);
-    Count(PipelineCounter::kSessionMoved);
-    ++moved;
+    moved += MoveSession(s, to_path, now_ms) ? 1 : 0;
   }
   return moved;
 }
@@ -268,7 +265,7 @@ size_t Pipeline::BuildMetadata(const Session& s, Direction d, PeerState& peer, b
     md.Set(TlvField::kTenantName);
     md.service_name = svr::Metadata::AsBytes(cfg.services[s.service].name);
     md.Set(TlvField::kServiceName);
-    md.peer_path_id = svr::Metadata::AsBytes(peer.paths[std::min<size_t>(s.peer_path, peer.paths.size() - 1)].id);
+    md.peer_path_id = svr::Metadata::AsBytes(peer.SessionPath(s).id);
     md.Set(TlvField::kPeerPathId);
     if ((s.flags & session::kPayloadEncrypted) != 0) md.Set(TlvField::kSessionEncrypted);
     if (tcp_syn) md.Set(TlvField::kTcpSyn);  // TLV 12: this UDP packet carries the TCP SYN

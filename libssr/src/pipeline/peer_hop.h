@@ -25,6 +25,8 @@
 #include "crypto/packet_crypto.h"
 #include "pipeline/key_rotation.h"
 #include "pipeline/pipeline.h"
+#include "peer/link_test.h"
+#include "session/session.h"
 #include "session/waypoint.h"
 #include "util/ip_address.h"
 
@@ -32,6 +34,29 @@ namespace ssr::pipeline {
 
 // A GCM hop trailer: explicit nonce + tag.
 inline constexpr size_t kGcmTrailer = crypto::kGcmExplicitNonceSize + crypto::kGcmTagSize;
+
+// One peer path per configured path (config::Peer::paths, §5.1, §5.8): our waypoint of the
+// remote's family on the path's WAN interface -> theirs.
+struct Pipeline::PeerPath {
+  size_t wan = 0;  // interface index
+  util::IpAddress local;
+  util::IpAddress remote;
+  std::optional<session::WaypointPool> pool_udp;
+  std::optional<session::WaypointPool> pool_tcp;
+  std::string id;    // TLV 19
+  std::string name;  // config::PeerPathConfig::name
+  uint32_t cost = 0;
+  // Largest outer IP packet on this path: its path_mtu, else the peer's, else the WAN
+  // interface's mtu (docs/protocol.md §2.14.2).
+  uint32_t path_mtu = 1500;
+  bool up = true;               // as the peer layer says (Pipeline::SetPeerPathUp)
+  peer::PathQuality quality;    // the latest link-test averages (Pipeline::SetPeerPathQuality)
+  uint64_t usable_since_ms = 0;  // pipeline clock: when it last came up (revertible failover)
+  size_t slot = 0;               // PathBoard slot (path_board.h); kMaxPaths: none
+  // Preference rank by service policy index (ServicePolicy.path_preference; the last entry is
+  // for services without a policy): lower is preferred (Pipeline::BuildPathChoice).
+  std::vector<uint32_t> rank;
+};
 
 struct Pipeline::PeerState {
   // Peer `index` of router `r` in `cfg`, its crypto in nonce space `nonce`.
@@ -42,16 +67,8 @@ struct Pipeline::PeerState {
 
   const config::Peer* config = nullptr;
   size_t index = 0;
-  size_t wan = 0;
-  // One peer path per configured peer address (§5.1): our waypoint of that family -> theirs.
-  struct Path {
-    util::IpAddress local;
-    util::IpAddress remote;
-    std::optional<session::WaypointPool> pool_udp;
-    std::optional<session::WaypointPool> pool_tcp;
-    std::string id;  // TLV 19
-    bool up = true;  // as the peer layer says (Pipeline::SetPeerPathUp)
-  };
+  size_t first_slot = 0;  // PathBoard slot of paths[0] (path_board.h)
+  using Path = PeerPath;
   std::vector<Path> paths;
   // The first path that is up, or paths.size() when none is.
   size_t FirstUpPath() const {
@@ -66,7 +83,30 @@ struct Pipeline::PeerState {
     }
     return nullptr;
   }
-  // Addresses of the WAN interface toward the peer: any of them may be the local waypoint a
+  // The path over interface `wan` to `remote`, or paths.size().
+  size_t PathIndexFor(size_t wan, const util::IpAddress& remote) const {
+    for (size_t i = 0; i < paths.size(); ++i) {
+      if (paths[i].wan == wan && paths[i].remote == remote) return i;
+    }
+    return paths.size();
+  }
+  // True if some path of the peer leaves over interface `wan`.
+  bool UsesInterface(size_t wan) const {
+    for (const Path& p : paths) {
+      if (p.wan == wan) return true;
+    }
+    return false;
+  }
+  // The path an outer tuple travels (its side and remote address), else the first path.
+  Path& PathForOuter(const session::FlowKey& outer) {
+    const size_t i = PathIndexFor(outer.side, outer.dst);
+    return paths[i < paths.size() ? i : 0];
+  }
+  // The path session `s` is bound to (its peer_path, clamped: never out of range).
+  Path& SessionPath(const session::Session& s) {
+    return paths[std::min<size_t>(s.peer_path, paths.size() - 1)];
+  }
+  // Addresses of the WAN interfaces of the peer's paths: any of them may be the local waypoint a
   // peer path of the other router ends on.
   std::vector<util::IpAddress> locals;
   bool IsLocal(const util::IpAddress& a) const {
@@ -87,9 +127,6 @@ struct Pipeline::PeerState {
 
   // Bytes SealHop appends (the send policy's HMAC tag, or a GCM trailer).
   uint32_t hop_trailer = 0;
-  // Largest outer IP packet toward the peer: its path_mtu, else the WAN interface's mtu
-  // (docs/protocol.md §2.14.2).
-  uint32_t path_mtu = 1500;
   // Appends the hop authentication (HMAC tag, or a GCM trailer authenticating region[0, *len))
   // to region[0, *len); *len grows by the trailer. `crypto_now_ms` is unix time.
   crypto::CryptoResult SealHop(std::span<uint8_t> region, size_t* len, uint64_t crypto_now_ms) {

@@ -2,16 +2,17 @@
 // The peer layer inside a pipeline (docs/protocol.md §5.1, §5.7): BFD sessions and link tests
 // on every peer path (peer/peer_paths.h), their frames sent and received through this
 // pipeline's own ports, and the path status they produce driving new sessions' route and path
-// choice (Pipeline::SetPeerPathUp) and moving established sessions off a path that goes down
-// (Pipeline::MovePeerPath).
+// choice and moving established sessions off a path that goes down or out of SLA
+// (path_choice.cc).
 //
 // Design note.
 //  * One owner. PeerPaths keeps one BFD session per path; two pipelines of one router running it
 //    would look like two peers to the other side. The Router runs it in worker 0 only. BFD
 //    frames that the NIC's queue hashing gives to another worker are dropped there
 //    (peer_liveness), so on a multi-queue WAN a path's BFD may never come up at this end (see
-//    the next point for why that does not stop traffic); the status is also applied to
-//    worker 0's sessions only. Both are limits of this version (§5.7).
+//    the next point for why that does not stop traffic; a limit of this version, §5.7). The
+//    status and quality it measures reach every worker through the router's PathBoard
+//    (path_board.h, path_choice.cc), so all workers' sessions fail over and revert alike.
 //  * Optimistic until proven down. A path counts as up from the start and until BFD, having come
 //    up on it, reports it down (after the hold-down, bfd_session.h). A peer that does not speak
 //    BFD, or whose BFD frames never reach this worker, therefore never loses its paths; and
@@ -45,6 +46,9 @@ void Pipeline::WirePeerLayer(std::unique_ptr<peer::PeerPaths> fresh) {
     peer_paths_->SetFrameSink(&Pipeline::PeerSinkThunk, this);
     peer_paths_->AddObserver(&Pipeline::PeerEventThunk, this);
     peer_next_poll_ms_ = 0;
+    // A new set of paths: every slot is published again (optimistic up), path_board.h.
+    published_.clear();
+    layer_up_.clear();
   }
   if (peer_paths_ == nullptr) return;
   // The peers' crypto objects belong to state_, rebuilt by every Reload.
@@ -68,12 +72,16 @@ bool Pipeline::PeerPathUp(size_t peer, size_t path) const {
 }
 
 void Pipeline::PollPeerLayer(uint64_t now_ms) {
-  if (peer_paths_ == nullptr) return;
-  const uint64_t unix_ms = CryptoNow(now_ms);
-  if (unix_ms < peer_next_poll_ms_) return;
-  now_ms_ = now_ms;
-  peer_next_poll_ms_ = peer_paths_->Poll(unix_ms);
-  FlushTx();
+  if (peer_paths_ != nullptr) {
+    const uint64_t unix_ms = CryptoNow(now_ms);
+    if (unix_ms >= peer_next_poll_ms_) {
+      now_ms_ = now_ms;
+      peer_next_poll_ms_ = peer_paths_->Poll(unix_ms);
+      PublishPeerPaths(false);  // link tests that finished, status events (OnPeerPathEvent)
+      FlushTx();
+    }
+  }
+  SyncPathBoard(now_ms);
 }
 
 void Pipeline::ReceivePeerFrame(const Packet& pkt) {
@@ -99,20 +107,20 @@ void Pipeline::SendPeerFrame(size_t path, std::span<const uint8_t> frame) {
   constexpr size_t kEthernet = 14;
   const peer::PeerPath& pp = peer_paths_->path(path);
   if (pp.peer >= state_.peers.size() || frame.size() <= kEthernet) return;
-  const PeerState& peer = *state_.peers[pp.peer];
-  const uint16_t vlan = router().interfaces[peer.wan].vlan;
+  const size_t wan = pp.interface;
+  const uint16_t vlan = router().interfaces[wan].vlan;
   // Not ResolveL2: a path whose peer address has no neighbour (a family not configured in the
   // kernel, a peer that is away) is counted apart from data packets' no_neighbor.
   const packet::MacAddress* mac =
-      neighbors_.Find(static_cast<uint16_t>(peer.wan), pp.endpoints.remote);
+      neighbors_.Find(static_cast<uint16_t>(wan), pp.endpoints.remote);
   if (mac == nullptr) {
     Count(PipelineCounter::kPeerFrameNoNeighbor);
-    neighbors_.NoteMiss(static_cast<uint16_t>(peer.wan), pp.endpoints.remote);
+    neighbors_.NoteMiss(static_cast<uint16_t>(wan), pp.endpoints.remote);
     return;
   }
   L2Header l2;
   l2.dst = *mac;
-  l2.src = macs_[peer.wan];
+  l2.src = macs_[wan];
   const size_t l2_len = vlan != 0 ? kEthernet + 4 : kEthernet;
   io::Frame f;
   if (pool_ == nullptr || pool_->Allocate({&f, 1}) != 1) {
@@ -136,29 +144,18 @@ void Pipeline::SendPeerFrame(size_t path, std::span<const uint8_t> frame) {
   std::memcpy(f.data + at, frame.data() + 12, frame.size() - 12);  // EtherType, IP packet
   f.length = static_cast<uint32_t>(at + frame.size() - 12);
   Count(PipelineCounter::kPeerFrameOut);
-  Transmit(peer.wan, f);
+  Transmit(wan, f);
 }
 
 void Pipeline::OnPeerPathEvent(const peer::PathEvent& event) {
-  if (event.peer >= state_.peers.size()) return;
-  PeerState& peer = *state_.peers[event.peer];
-  const peer::PathEndpoints& ends = peer_paths_->path(event.path).endpoints;
-  for (size_t i = 0; i < peer.paths.size(); ++i) {
-    if (peer.paths[i].remote != ends.remote || peer.paths[i].local != ends.local) continue;
-    if (event.status == peer::PathStatus::kUp) {
-      Count(PipelineCounter::kPeerPathUp);
-      SetPeerPathUp(event.peer, i, true);
-      return;
-    }
-    Count(PipelineCounter::kPeerPathDown);
-    SetPeerPathUp(event.peer, i, false);
-    // Failover (§5.7): this path's sessions move to the first path still up, same UUID, new
-    // waypoint ports, metadata re-sent; with none up they stay (and new sessions take another
-    // route, route_choice.h).
-    const size_t to = peer.FirstUpPath();
-    if (to < peer.paths.size()) MovePeerPath(event.peer, i, to, now_ms_);
-    return;
-  }
+  if (event.peer >= state_.peers.size() || event.path >= peer_paths_->path_count()) return;
+  if (layer_up_.size() != peer_paths_->path_count()) PublishPeerPaths(true);  // sizes them
+  const bool up = event.status == peer::PathStatus::kUp;
+  Count(up ? PipelineCounter::kPeerPathUp : PipelineCounter::kPeerPathDown);
+  // Published now; every pipeline (this one included) applies it in SyncPathBoard: new sessions
+  // avoid a path that is down, sessions on it fail over (path_choice.cc).
+  layer_up_[event.path] = up ? 1 : 0;
+  PublishPeerPaths(false);
 }
 
 }  // namespace ssr::pipeline

@@ -100,7 +100,12 @@ absl::Status Pipeline::Init() {
   fragment_id_ = uint32_t{start[0]} << 24 | uint32_t{start[1]} << 16 |
                  uint32_t{start[2]} << 8 | start[3];
   SetInterfaceMtus();
+  board_ = options_.path_board;
   if (options_.run_peer_layer) {
+    if (board_ == nullptr) {
+      own_board_ = std::make_unique<PathBoard>();
+      board_ = own_board_.get();
+    }
     SSR_ASSIGN_OR_RETURN(std::unique_ptr<peer::PeerPaths> layer, CreatePeerLayer(state_));
     WirePeerLayer(std::move(layer));
   }
@@ -130,6 +135,7 @@ absl::StatusOr<Pipeline::State> Pipeline::BuildState(
     SSR_ASSIGN_OR_RETURN(st.services[i], ServiceCrypto::Create(cfg, i, nonce, keys_));
   }
   st.routes.Build(cfg, r);
+  BuildPathChoice(cfg, &st);
   st.config = std::move(config);
   return st;
 }
@@ -176,8 +182,13 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
     bool same_peers = now.peers.size() == next.peers.size();
     for (size_t i = 0; same_peers && i < now.peers.size(); ++i) {
       same_peers = now.peers[i].name == next.peers[i].name &&
-                   now.peers[i].interface == next.peers[i].interface &&
-                   now.peers[i].addresses == next.peers[i].addresses;
+                   now.peers[i].liveness == next.peers[i].liveness &&
+                   now.peers[i].paths.size() == next.peers[i].paths.size();
+      for (size_t k = 0; same_peers && k < now.peers[i].paths.size(); ++k) {
+        same_peers = now.peers[i].paths[k].interface == next.peers[i].paths[k].interface &&
+                     now.peers[i].paths[k].address == next.peers[i].paths[k].address &&
+                     now.peers[i].paths[k].cost == next.peers[i].paths[k].cost;
+      }
     }
     if (!same_peers) {
       SSR_ASSIGN_OR_RETURN(fresh_peer_layer, CreatePeerLayer(st));
@@ -222,7 +233,12 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
     for (auto& new_peer : st.peers) {
       if (new_peer->config->name != old_peer->config->name) continue;
       for (PeerState::Path& path : new_peer->paths) {
-        if (const PeerState::Path* was = old_peer->PathTo(path.remote)) path.up = was->up;
+        const size_t was = old_peer->PathIndexFor(path.wan, path.remote);
+        if (was < old_peer->paths.size()) {
+          path.up = old_peer->paths[was].up;
+          path.quality = old_peer->paths[was].quality;
+          path.usable_since_ms = old_peer->paths[was].usable_since_ms;
+        }
       }
     }
   }
@@ -493,13 +509,16 @@ const config::ServiceRoute* Pipeline::ChooseRoute(size_t service, uint32_t* inde
     return nullptr;
   }
   const auto& routes = router().service_routes;
+  bool sla_refused = false;  // some peer had usable paths, none within the strict SLA
   const uint32_t chosen = state_.routes.Choose(service, [&](uint32_t r) {
     const config::ServiceRoute& route = routes[r];
-    return route.kind != config::ServiceRoute::Kind::kPeer ||
-           state_.peers[route.peer]->FirstUpPath() < state_.peers[route.peer]->paths.size();
+    if (route.kind != config::ServiceRoute::Kind::kPeer) return true;
+    const PathPick pick = ChoosePeerPath(route.peer, service);
+    sla_refused |= pick.reason == peer::PathChoiceReason::kNoPathMeetsSla;
+    return pick.path.has_value();
   });
   if (chosen == RouteChooser::kNone) {
-    Count(PipelineCounter::kNoUsableRoute);
+    Count(sla_refused ? PipelineCounter::kNoPathMeetsSla : PipelineCounter::kNoUsableRoute);
     return nullptr;
   }
   *index = chosen;

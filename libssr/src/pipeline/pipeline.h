@@ -93,6 +93,7 @@
 #include "packet/parser.h"
 #include "pipeline/encap.h"
 #include "pipeline/key_rotation.h"
+#include "pipeline/path_board.h"
 #include "pipeline/neighbor_table.h"
 #include "peer/peer_paths.h"
 #include "pipeline/route_choice.h"
@@ -208,6 +209,9 @@ namespace ssr::pipeline {
   X(kPeerFrameNoNeighbor, "peer_frame_no_neighbor", "peer liveness frame not sent: no MAC for the peer address yet (resolution asked for)") \
   X(kPeerPathDown, "peer_path_went_down", "a peer path was reported down by BFD: new sessions avoid it, its sessions move (§5.7)") \
   X(kPeerPathUp, "peer_path_went_up", "a peer path was reported up by BFD (§5.7)")              \
+  X(kNoPathMeetsSla, "no_path_meets_sla", "dropped: new session refused, its service's strict SLA is met by no usable path of the peer (§5.6)", kDrop) \
+  X(kSessionReverted, "session_reverted", "session moved back to a more preferred path after the revert hold-down (§5.7)") \
+  X(kSessionNotMoved, "session_not_moved", "session left on a failed path: its service allows no failover, or no other path is usable (§5.7)") \
   X(kHopKeySwitched, "hop_key_switched", "fast-path packet verified under another accepted key than its session's: the peer rotated (§4.7)") \
   X(kAuthFail, "auth_fail", "dropped: HMAC / GCM tag, window or key id check failed (no state, no reply)", kDrop) \
   X(kMdMalformed, "md_malformed", "dropped: metadata did not decode (see md_* reasons)", kDrop)   \
@@ -303,6 +307,12 @@ struct PipelineOptions {
   // (the Router: worker 0). Off: UDP 1280 from peers is dropped (peer_liveness).
   bool run_peer_layer = false;
   peer::PeerPathsOptions peer_options;  // BFD / link-test timers (defaults: SVR's, §5.2)
+  // Path status and quality shared by the pipelines of one router (path_board.h): the pipeline
+  // running the peer layer publishes there, every pipeline applies what it reads to its own
+  // sessions (path choice, failover, revert). Not owned; must outlive the pipeline. Null: a
+  // pipeline that runs the peer layer uses a board of its own; one that does not only changes
+  // paths through ApplyPeerPathState / SetPeerPathUp.
+  PathBoard* path_board = nullptr;
   // Reassembly of SVR fragments from peers (§2.14): datagrams in progress at once per worker
   // (each slot holds up to 4096 bytes of body and 2048 of first-fragment metadata, allocated at
   // creation), and how long an unfinished one is kept.
@@ -378,6 +388,23 @@ class Pipeline {
   // path: it never refuses a path it does not know).
   bool PeerPathUpByAddress(size_t peer, const util::IpAddress& local,
                            const util::IpAddress& remote) const;
+  // Applies a path's status and link-test quality (as the peer layer measured it, path_board.h)
+  // to this pipeline: new sessions choose among the usable paths by their service's policy
+  // (ChoosePeerPath); when the path goes down, or stops meeting the SLA of a service policy,
+  // the sessions on it whose service allows failover move to the best other path (MovePeerPath's
+  // mechanism, one session at a time); when a path comes back up or within SLA, sessions of
+  // revertible services move back to it once it has held for their revert hold-down (checked by
+  // Poll). Returns the number of sessions moved now. Worker thread, between bursts.
+  size_t ApplyPeerPathState(size_t peer, size_t path, const PathRecord& record, uint64_t now_ms);
+  // Board slot of path `path` of peer `peer` (config order), PathBoard::kMaxPaths when none.
+  size_t PathSlot(size_t peer, size_t path) const;
+  // The path a new session of `service` toward `peer` would take now (path_choice.cc), or
+  // nullopt with the reason.
+  struct PathPick {
+    std::optional<size_t> path;
+    peer::PathChoiceReason reason = peer::PathChoiceReason::kNoPathUp;
+  };
+  PathPick ChoosePeerPath(size_t peer, size_t service) const;
   // The peer layer when PipelineOptions::run_peer_layer (null otherwise): BFD state, quality and
   // counters of every path (peer/peer_paths.h). Read from the worker thread only.
   const peer::PeerPaths* peer_layer() const { return peer_paths_.get(); }
@@ -416,6 +443,7 @@ class Pipeline {
 
  private:
   struct PeerState;      // peer_hop.h
+  struct PeerPath;       // peer_hop.h
   struct ServiceCrypto;  // peer_hop.h
   struct Packet;         // pipeline_internal.h
   struct WanPacket;      // wan_receive.cc
@@ -427,10 +455,15 @@ class Pipeline {
     std::vector<std::unique_ptr<PeerState>> peers;         // by config peer index
     std::vector<std::unique_ptr<ServiceCrypto>> services;  // by config service index
     RouteChooser routes;  // this router's routes per service and the strategies' state
+    // Path choice per service policy (path_choice.cc), by config service-policy index; the
+    // default policy (no SLA) is at index service_policies.size().
+    std::vector<peer::ServicePolicy> path_policies;
   };
   explicit Pipeline(const PipelineOptions& options);
   absl::Status Init();
   absl::StatusOr<State> BuildState(std::shared_ptr<const config::Config> config) const;
+  // Board slots, preference ranks and path policies of `st` (path_choice.cc).
+  static void BuildPathChoice(const config::Config& cfg, State* st);
   const config::Config& config() const { return *state_.config; }
   void SetInterfaceMtus();  // if_mtu_ from the router's interfaces
 
@@ -467,6 +500,12 @@ class Pipeline {
   static void PeerEventThunk(void* self, const peer::PathEvent& event);
   void SendPeerFrame(size_t path, std::span<const uint8_t> frame);
   void OnPeerPathEvent(const peer::PathEvent& event);
+  // Path choice, failover and revert (path_choice.cc).
+  void PublishPeerPaths(bool all);    // the writer: changed records to the board
+  void SyncPathBoard(uint64_t now_ms);  // every pipeline: what the board says, applied
+  void RevertSessions(uint64_t now_ms);
+  bool MoveSession(session::Session& s, size_t to_path, uint64_t now_ms);
+  const config::ServicePolicy* ServicePolicyOf(size_t service) const;
   // The route a new session of `service` takes (route_choice.h), or null when none is usable
   // (counted: no_route without any route, no_usable_route otherwise).
   const config::ServiceRoute* ChooseRoute(size_t service, uint32_t* index);
@@ -568,12 +607,12 @@ class Pipeline {
   // Index of the peer an outer tuple (as sent) goes to.
   size_t FindPeerIndexOnSide(const session::FlowKey& outer) const;
   // Appends the hop authentication to the L4 payload of a composed frame (len bytes so far),
-  // finalizes lengths and checksums, checks the WAN MTU and queues the frame toward `peer`.
+  // finalizes lengths and checksums, checks the path MTU and queues the frame on `path` (a path of `peer`).
   // kDropped (counted) leaves the frame untransmitted: the caller still owns it.
   // fragment: the packet may be split into outer IPv4 / IPv6 fragments when it exceeds the path
   // MTU (an IPv4 LAN packet without DF or a reassembled datagram, §2.14.2; SendFragments). A
   // packet in the large frame is always split or copied into pool frames.
-  Disposition HopSealAndSend(PeerState& peer, io::Frame& frame, const ComposedLayout& lay,
+  Disposition HopSealAndSend(PeerState& peer, const PeerPath& path, io::Frame& frame, const ComposedLayout& lay,
                              size_t len, uint64_t now_ms, bool fragment = false);
   // Fragmentation (outer_fragment.cc, §2.14.2): splits the IP packet at l3_offset of
   // `frame` into IPv4 fragments (its id kept, or a fresh one from the worker's counter when
@@ -602,7 +641,7 @@ class Pipeline {
   // trailer); it is split per `plan` into fragments that each carry the Fragment TLV and their
   // own hop trailer, the first one in `frame` with the packet's metadata, the others in frames
   // from the pool (all or none). kDropped (counted) leaves `frame` to the caller.
-  Disposition SendSvrFragments(PeerState& peer, io::Frame& frame, const ComposedLayout& lay,
+  Disposition SendSvrFragments(PeerState& peer, const PeerPath& path, io::Frame& frame, const ComposedLayout& lay,
                                size_t md_len, size_t len, const SvrFragmentPlan& plan,
                                const packet::PacketInfo& inner, uint64_t now_ms);
   // An authenticated fragment from `peer` (header TLVs decoded into `md`, `layout`; `l4_len`
@@ -631,6 +670,12 @@ class Pipeline {
   State state_;
   std::unique_ptr<session::SessionTable> sessions_;
   std::unique_ptr<peer::PeerPaths> peer_paths_;            // when options_.run_peer_layer
+  std::unique_ptr<PathBoard> own_board_;  // when running the peer layer without a shared board
+  PathBoard* board_ = nullptr;            // options_.path_board or own_board_ (or null)
+  uint64_t board_seen_ = ~uint64_t{0};    // the board generation last applied
+  std::vector<PathRecord> published_;     // the writer's last record per peer-layer path
+  std::vector<uint8_t> layer_up_;         // the writer's status per path (BFD events; 1 = up)
+  uint64_t revert_due_ms_ = 0;            // pipeline clock of the next revert check (0: none)
   uint64_t peer_next_poll_ms_ = 0;                        // unix ms (CryptoNow) of the next Poll
   std::unique_ptr<SessionBudget> own_budget_;             // when options_.budget is null
   SessionBudget* budget_ = nullptr;                       // router-wide session limits

@@ -148,10 +148,7 @@ inline bool Pipeline::IsWan(size_t interface) const {
 inline Pipeline::PeerState* Pipeline::FindPeer(size_t interface, const util::IpAddress& address) {
   // Routers have a handful of peers: a scan is faster than a hash here.
   for (auto& p : state_.peers) {
-    if (p->wan != interface) continue;
-    for (const util::IpAddress& a : p->config->addresses) {
-      if (a == address) return p.get();
-    }
+    if (p->PathIndexFor(interface, address) < p->paths.size()) return p.get();
   }
   return nullptr;
 }

@@ -44,7 +44,8 @@ bool PlanSvrFragments(const Encapsulation& e, uint32_t body_plain, uint32_t path
   return true;
 }
 
-Disposition Pipeline::SendSvrFragments(PeerState& peer, io::Frame& frame, const ComposedLayout& lay,
+Disposition Pipeline::SendSvrFragments(PeerState& peer, const PeerState::Path& path,
+                                       io::Frame& frame, const ComposedLayout& lay,
                                        size_t md_len, size_t len, const SvrFragmentPlan& plan,
                                        const packet::PacketInfo& inner, uint64_t now_ms) {
   const uint32_t po = lay.payload_offset;
@@ -137,8 +138,8 @@ Disposition Pipeline::SendSvrFragments(PeerState& peer, io::Frame& frame, const 
     return fail(PipelineCounter::kCryptoFail);
   }
   frame.length = FinalizeFrame(frame.buffer(), lay, static_cast<uint32_t>(l));
-  Transmit(peer.wan, frame);
-  for (const io::Frame& f : more) Transmit(peer.wan, f);
+  Transmit(path.wan, frame);
+  for (const io::Frame& f : more) Transmit(path.wan, f);
   Count(PipelineCounter::kSvrFragmentedPackets);
   Count(PipelineCounter::kSvrFragmentsSent, plan.count);
   return Disposition::kForwarded;

@@ -31,7 +31,12 @@ Disposition Pipeline::TransitFirst(PeerState& from, const config::ServiceRoute& 
   }
   session::SessionInit init;
   init.forward = pkt.key;
-  const size_t path_index = next.FirstUpPath();  // ChooseRoute made sure there is one
+  const PathPick pick = ChoosePeerPath(next.index, service);  // ChooseRoute made sure of one
+  if (!pick.path) {
+    Count(PipelineCounter::kNoUsableRoute);
+    return Disposition::kDropped;
+  }
+  const size_t path_index = *pick.path;
   PeerState::Path& path = next.paths[path_index];
   init.peer_path = static_cast<uint32_t>(path_index);
   init.route = static_cast<uint32_t>(&route - router().service_routes.data());
@@ -84,7 +89,8 @@ Disposition Pipeline::Relay(Session& s, Direction d, Packet& pkt, const svr::Met
     return Disposition::kDropped;
   }
   L2Header l2;
-  if (!ResolveL2(next.wan, outer.dst, outer.vlan, &l2)) return Disposition::kDropped;
+  const PeerState::Path& path = next.PathForOuter(outer);
+  if (!ResolveL2(path.wan, outer.dst, outer.vlan, &l2)) return Disposition::kDropped;
   // Metadata for the next hop, rebuilt from what arrived (§2.5 step 7): the session attributes
   // travel on, this router names itself as the source and its own path; header TLVs are new.
   size_t md_len = 0;
@@ -112,7 +118,7 @@ Disposition Pipeline::Relay(Session& s, Direction d, Packet& pkt, const svr::Met
       md.service_name = md_in->service_name;
       md.application_name = md_in->application_name;
       md.move_sequence = md_in->move_sequence;  // the opening router's (§2.9)
-      md.peer_path_id = svr::Metadata::AsBytes(next.PathTo(outer.dst)->id);
+      md.peer_path_id = svr::Metadata::AsBytes(path.id);
       md.Set(TlvField::kPeerPathId);
     } else {
       for (TlvField f : {TlvField::kReverseContextV4, TlvField::kReverseContextV6}) {
@@ -161,16 +167,16 @@ Disposition Pipeline::Relay(Session& s, Direction d, Packet& pkt, const svr::Met
     Encapsulation bare = enc;
     bare.metadata = 0;
     SvrFragmentPlan plan;
-    if (OuterLengthForBody(enc, spec.body_length) > next.path_mtu &&
-        OuterLengthForBody(bare, spec.body_length) <= next.path_mtu &&
-        PlanSvrFragments(enc, spec.body_length, next.path_mtu, &plan)) {
+    if (OuterLengthForBody(enc, spec.body_length) > path.path_mtu &&
+        OuterLengthForBody(bare, spec.body_length) <= path.path_mtu &&
+        PlanSvrFragments(enc, spec.body_length, path.path_mtu, &plan)) {
       const Disposition out =
-          SendSvrFragments(next, *pkt.frame, lay, md_len, len, plan, info, now_ms);
+          SendSvrFragments(next, path, *pkt.frame, lay, md_len, len, plan, info, now_ms);
       if (out == Disposition::kForwarded) Count(PipelineCounter::kTransitRelayed);
       return out;
     }
   }
-  const Disposition out = HopSealAndSend(next, *pkt.frame, lay, len, now_ms, MayFragment(pkt));
+  const Disposition out = HopSealAndSend(next, path, *pkt.frame, lay, len, now_ms, MayFragment(pkt));
   if (out == Disposition::kForwarded) Count(PipelineCounter::kTransitRelayed);
   return out;
 }

@@ -347,7 +347,11 @@ std::optional<Disposition> Pipeline::RebindMoved(const Packet& pkt, WanPacket& w
     return std::nullopt;
   }
   moved.move_seq = w.md.move_sequence;
-  if ((moved.flags & session::kTransit) == 0) moved.peer = static_cast<uint32_t>(w.peer->index);
+  if ((moved.flags & session::kTransit) == 0) {
+    moved.peer = static_cast<uint32_t>(w.peer->index);
+    const size_t arrived = w.peer->PathIndexFor(pkt.key.side, pkt.key.src);
+    moved.peer_path = static_cast<uint32_t>(arrived < w.peer->paths.size() ? arrived : 0);
+  }
   moved.context = w.security_id;
   moved.flags |= session::kSendReverseMetadata;
   if (pkt.info.is_tcp()) moved.flags |= session::kResignal;  // answer on the next segment

@@ -10,8 +10,13 @@
 namespace ssr::router {
 
 ControlLoop::ControlLoop(const std::vector<std::unique_ptr<Worker>>* workers,
-                         NeighborRefresh* neighbors, EventDelivery* events, int netns_fd)
-    : workers_(workers), neighbors_(neighbors), events_(events), netns_fd_(netns_fd) {}
+                         NeighborRefresh* neighbors, EventDelivery* events, PathWatch* paths,
+                         int netns_fd)
+    : workers_(workers),
+      neighbors_(neighbors),
+      events_(events),
+      paths_(paths),
+      netns_fd_(netns_fd) {}
 
 void ControlLoop::RequestStop(std::atomic<bool>& stop) {
   {
@@ -48,6 +53,7 @@ void ControlLoop::Run(const std::atomic<bool>& stop) {
       next_neighbors = Clock::now() + delay;
     }
     events_->Deliver(*workers_);
+    paths_->Poll();
     lock.lock();
     cv_.wait_for(lock, std::chrono::milliseconds(20), [&stop] { return stop.load(); });
   }

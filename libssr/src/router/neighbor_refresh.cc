@@ -12,7 +12,7 @@ namespace ssr::router {
 std::vector<NextHop> NextHopsOf(const config::Config& cfg, const config::Router& r) {
   std::vector<NextHop> out;
   for (const config::Peer& p : r.peers) {
-    for (const util::IpAddress& a : p.addresses) out.push_back({p.interface, a});
+    for (const config::PeerPathConfig& path : p.paths) out.push_back({path.interface, path.address});
   }
   for (const config::ServiceRoute& sr : r.service_routes) {
     if (sr.kind != config::ServiceRoute::Kind::kNextHop) continue;

@@ -28,7 +28,11 @@ std::vector<std::string> EphemeralPortWarnings(const config::Router& router,
     const config::Interface& itf = router.interfaces[i];
     if (itf.role != config::InterfaceRole::kWan) continue;
     for (const config::Peer& peer : router.peers) {
-      if (peer.interface != i || !peer.waypoint_ports.Overlaps(ephemeral)) continue;
+      const bool on_itf = std::any_of(peer.paths.begin(), peer.paths.end(),
+                                      [&](const config::PeerPathConfig& p) {
+                                        return p.interface == i;
+                                      });
+      if (!on_itf || !peer.waypoint_ports.Overlaps(ephemeral)) continue;
       const uint16_t from = std::max(peer.waypoint_ports.first, ephemeral.first);
       const uint16_t to = std::min(peer.waypoint_ports.last, ephemeral.last);
       warnings.push_back(absl::StrCat(

@@ -35,6 +35,7 @@
 #include "router/events.h"
 #include "router/neighbor_refresh.h"
 #include "router/netdev.h"
+#include "router/path_watch.h"
 #include "router/port_ranges.h"
 #include "router/stale_gate.h"
 #include "router/worker.h"
@@ -181,10 +182,13 @@ struct Router::Impl {
   std::unique_ptr<gate::Gate> gate;  // declared before workers: sockets go first
   // Router-wide session limits the workers share; declared before them, so it outlives them.
   std::unique_ptr<pipeline::SessionBudget> session_budget;
+  // Peer path status the workers share (pipeline/path_board.h); outlives them too.
+  std::unique_ptr<pipeline::PathBoard> path_board;
   std::vector<std::unique_ptr<Worker>> workers;
   // The control thread's parts (router/control_loop.h, neighbor_refresh.h, events.h).
   std::unique_ptr<router::NeighborRefresh> neighbors;
   std::unique_ptr<router::EventDelivery> events;
+  std::unique_ptr<router::PathWatch> path_watch;
   std::unique_ptr<router::ControlLoop> control_loop;
 
   // api_mu serialises Start / Stop / Reload.
@@ -412,8 +416,14 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
   impl->events = std::make_unique<router::EventDelivery>(
       options.on_session, options.router,
       [m = impl.get()](uint64_t gen) { return m->ConfigOf(gen); });
+  impl->session_budget = std::make_unique<pipeline::SessionBudget>(cfg->limits.max_sessions);
+  impl->path_board = std::make_unique<pipeline::PathBoard>();
+  impl->path_watch = std::make_unique<router::PathWatch>(options.on_path_change,
+                                                         impl->path_board.get(), options.router);
+  impl->path_watch->SetConfig(cfg);
   impl->control_loop = std::make_unique<router::ControlLoop>(
-      &impl->workers, impl->neighbors.get(), impl->events.get(), impl->netns.get());
+      &impl->workers, impl->neighbors.get(), impl->events.get(), impl->path_watch.get(),
+      impl->netns.get());
 
   // CPUs to pin to.
   std::vector<int> cpus;
@@ -426,7 +436,6 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
   }
   const bool pin = options.pin_workers && workers <= cpus.size();
 
-  impl->session_budget = std::make_unique<pipeline::SessionBudget>(cfg->limits.max_sessions);
   for (uint32_t w = 0; w < workers; ++w) {
     router::WorkerOptions wo;
     wo.id = w;
@@ -446,6 +455,7 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     }
     wo.max_sessions = options.max_sessions_per_worker;
     wo.session_budget = impl->session_budget.get();
+    wo.path_board = impl->path_board.get();
     wo.run_peer_layer = options.peer_liveness && w == 0;
     wo.frames = options.frames_per_worker;
     wo.fill_ring_size = options.fill_ring_size;
@@ -591,11 +601,23 @@ absl::Status Router::Reload(const Config& config) {
   m.config = config;
   m.generation = gen;
   m.neighbors->SetNextHops(router::NextHopsOf(*cfg, *next));
+  m.path_watch->SetConfig(cfg);
   m.neighbors->SetInterfaceVlans(router::NeighborVlansOf(*next));
   ++m.reloads_ok;
   while (m.recent.size() > 4) m.recent.erase(m.recent.begin());
   return absl::OkStatus();
 }
+
+namespace {
+// Our waypoint on a path: the first address of its interface in the remote's family.
+std::string LocalOf(const config::Router& r, const config::PeerPathConfig& cp) {
+  if (cp.interface >= r.interfaces.size()) return "";
+  for (const config::InterfaceAddress& a : r.interfaces[cp.interface].addresses) {
+    if (a.address.family() == cp.address.family()) return a.address.ToString();
+  }
+  return "";
+}
+}  // namespace
 
 RouterStats Router::Stats() const {
   const Impl& m = *impl_;
@@ -632,6 +654,8 @@ RouterStats Router::Stats() const {
   std::vector<router::WorkerSnapshot::PathSnapshot> paths;
   sum.xsk.resize(m.os_names.size());
   sum.peer_sessions.assign(r->peers.size(), 0);
+  sum.path_sessions.assign(pipeline::PathBoard::kMaxPaths, 0);
+  sum.route_sessions.assign(r->service_routes.size(), 0);
   for (const auto& w : m.workers) {
     auto& sh = w->shared();
     std::lock_guard<std::mutex> lock(sh.mu);
@@ -645,6 +669,12 @@ RouterStats Router::Stats() const {
     for (size_t i = 0; i < ws.xsk.size() && i < sum.xsk.size(); ++i) sum.xsk[i].AddFrom(ws.xsk[i]);
     for (size_t i = 0; i < ws.peer_sessions.size() && i < sum.peer_sessions.size(); ++i) {
       sum.peer_sessions[i] += ws.peer_sessions[i];
+    }
+    for (size_t i = 0; i < ws.path_sessions.size() && i < sum.path_sessions.size(); ++i) {
+      sum.path_sessions[i] += ws.path_sessions[i];
+    }
+    for (size_t i = 0; i < ws.route_sessions.size() && i < sum.route_sessions.size(); ++i) {
+      sum.route_sessions[i] += ws.route_sessions[i];
     }
     sum.sessions_live += ws.sessions_live;
     if (!ws.paths.empty()) paths = ws.paths;  // worker 0 runs the peer layer
@@ -714,6 +744,7 @@ RouterStats Router::Stats() const {
     is.counters.push_back({"kernel_tx_ring_empty", k.tx_ring_empty_descs, false});
     s.interfaces.push_back(std::move(is));
   }
+  size_t slot_base = 0;  // PathBoard slot of the peer's first path (config order)
   for (size_t p = 0; p < r->peers.size(); ++p) {
     PeerStats ps;
     ps.name = r->peers[p].name;
@@ -722,23 +753,52 @@ RouterStats Router::Stats() const {
                        : "";
     for (const util::IpAddress& a : r->peers[p].addresses) ps.addresses.push_back(a.ToString());
     ps.sessions = sum.peer_sessions[p];
-    for (const router::WorkerSnapshot::PathSnapshot& path : paths) {
-      if (path.peer != p) continue;
+    // Paths in config order: status and quality from the board (what the workers act on), BFD
+    // state and frame counts from worker 0's peer layer (same order, peer_paths.h).
+    for (size_t k = 0; k < r->peers[p].paths.size(); ++k) {
+      const config::PeerPathConfig& cp = r->peers[p].paths[k];
       PeerPathStats pp;
-      pp.local = path.local.ToString();
-      pp.remote = path.remote.ToString();
-      pp.up = path.up;
-      pp.bfd_state = std::string(peer::BfdStateName(path.bfd_state));
-      pp.quality_measured = path.quality.measured;
-      pp.latency_ms = path.quality.latency_ms;
-      pp.jitter_ms = path.quality.jitter_ms;
-      pp.loss_percent = path.quality.loss_percent();
-      pp.mos = path.quality.mos;
-      pp.tx_frames = path.tx_frames;
-      pp.rx_frames = path.rx_frames;
+      pp.name = cp.name;
+      pp.interface = cp.interface < r->interfaces.size() ? r->interfaces[cp.interface].name : "";
+      pp.remote = cp.address.ToString();
+      const size_t slot = slot_base + k;
+      pipeline::PathRecord rec;
+      if (slot < pipeline::PathBoard::kMaxPaths && m.path_board->Read(slot, &rec)) {
+        pp.up = rec.up;
+        pp.quality_measured = rec.quality.measured;
+        pp.latency_ms = rec.quality.latency_ms;
+        pp.jitter_ms = rec.quality.jitter_ms;
+        pp.loss_percent = rec.quality.loss_percent();
+        pp.mos = rec.quality.mos;
+        pp.status_changes = rec.changes;
+      }
+      if (slot < sum.path_sessions.size()) pp.sessions = sum.path_sessions[slot];
+      if (slot < paths.size()) {
+        const router::WorkerSnapshot::PathSnapshot& path = paths[slot];
+        pp.local = path.local.ToString();
+        pp.bfd_state = std::string(peer::BfdStateName(path.bfd_state));
+        pp.tx_frames = path.tx_frames;
+        pp.rx_frames = path.rx_frames;
+      } else {
+        pp.local = LocalOf(*r, cp);
+      }
       ps.paths.push_back(std::move(pp));
     }
+    slot_base += r->peers[p].paths.size();
     s.peers.push_back(std::move(ps));
+  }
+  for (size_t i = 0; i < r->service_routes.size(); ++i) {
+    const config::ServiceRoute& sr = r->service_routes[i];
+    RouteStats rs;
+    rs.name = sr.name;
+    rs.service = sr.service < cfg->services.size() ? cfg->services[sr.service].name : "";
+    rs.target = sr.kind == config::ServiceRoute::Kind::kPeer
+                    ? absl::StrCat("peer ", sr.peer < r->peers.size() ? r->peers[sr.peer].name : "")
+                    : absl::StrCat("next-hop ", sr.interface < r->interfaces.size()
+                                                    ? r->interfaces[sr.interface].name
+                                                    : "");
+    rs.sessions = sum.route_sessions[i];
+    s.routes.push_back(std::move(rs));
   }
   return s;
 }

@@ -37,7 +37,12 @@ std::vector<CounterValue> RouterStats::Flatten() const {
       out.push_back({pre + "mos_x100", scaled(ps.mos, 100), false});
       out.push_back({pre + "tx_frames", ps.tx_frames, false});
       out.push_back({pre + "rx_frames", ps.rx_frames, false});
+      out.push_back({pre + "status_changes", ps.status_changes, false});
+      out.push_back({pre + "sessions", ps.sessions, false});
     }
+  }
+  for (const RouteStats& r : routes) {
+    out.push_back({absl::StrCat("route.", r.name, ".sessions"), r.sessions, false});
   }
   for (const WorkerStats& w : workers) {
     const std::string p = absl::StrCat("worker.", w.id, ".");

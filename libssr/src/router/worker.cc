@@ -80,6 +80,7 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& opti
   pipe.worker_id = static_cast<uint8_t>(options.id);
   pipe.max_sessions = options.max_sessions;
   pipe.budget = options.session_budget;
+  pipe.path_board = options.path_board;
   pipe.run_peer_layer = options.run_peer_layer;
   pipe.interface_macs = options.macs;
   SSR_ASSIGN_OR_RETURN(w->pipeline_, pipeline::Pipeline::Create(pipe));
@@ -89,6 +90,12 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& opti
   const size_t peers = w->pipeline_->router().peers.size();
   w->peer_count_.assign(peers, 0);
   w->peer_sessions_.assign(peers, 0);
+  w->path_count_.assign(pipeline::PathBoard::kMaxPaths, 0);
+  w->path_sessions_.assign(pipeline::PathBoard::kMaxPaths, 0);
+  w->shared_.snapshot.path_sessions.assign(pipeline::PathBoard::kMaxPaths, 0);
+  const size_t routes = w->pipeline_->router().service_routes.size();
+  w->route_count_.assign(routes, 0);
+  w->route_sessions_.assign(routes, 0);
   if (options.session_events) w->pipeline_->SetSessionObserver(&Worker::OnSession, w.get());
   w->shared_.snapshot.xsk.resize(w->ports_.size());
   w->shared_.snapshot.peer_sessions.assign(peers, 0);
@@ -101,6 +108,11 @@ absl::Status Worker::ReloadNow(std::shared_ptr<const config::Config> config, uin
   const size_t peers = pipeline_->router().peers.size();
   peer_count_.assign(peers, 0);
   peer_sessions_.assign(peers, 0);
+  std::fill(path_count_.begin(), path_count_.end(), 0);
+  std::fill(path_sessions_.begin(), path_sessions_.end(), 0);
+  const size_t routes = pipeline_->router().service_routes.size();
+  route_count_.assign(routes, 0);
+  route_sessions_.assign(routes, 0);
   return absl::OkStatus();
 }
 
@@ -127,6 +139,8 @@ void Worker::Publish(bool wait_for_lock) {
   s.xsk.resize(ports_.size());
   for (size_t i = 0; i < ports_.size(); ++i) s.xsk[i] = ports_[i]->counters();
   s.peer_sessions = peer_sessions_;  // same size as before: no allocation after the first copy
+  s.path_sessions = path_sessions_;
+  s.route_sessions = route_sessions_;
   if (const peer::PeerPaths* layer = pipeline_->peer_layer()) {
     s.paths.resize(layer->path_count());  // sized once per config
     for (size_t i = 0; i < layer->path_count(); ++i) {
@@ -161,13 +175,21 @@ void Worker::Sweep(uint32_t budget) {
   session::SessionTable& table = pipeline_->sessions();
   const bool visit_done = table.VisitOccupied(&sweep_cursor_, budget, [&](uint32_t i) {
     const session::Session& s = table.at(i);
-    if (s.live() && (s.flags & session::kLocalBreakout) == 0 && s.peer < peer_count_.size()) {
+    if (!s.live()) return;
+    if (s.route < route_count_.size()) ++route_count_[s.route];
+    if ((s.flags & session::kLocalBreakout) == 0 && s.peer < peer_count_.size()) {
       ++peer_count_[s.peer];
+      const size_t slot = pipeline_->PathSlot(s.peer, s.peer_path);
+      if (slot < path_count_.size()) ++path_count_[slot];
     }
   });
   if (visit_done) {
     peer_sessions_.swap(peer_count_);
     std::fill(peer_count_.begin(), peer_count_.end(), 0);
+    path_sessions_.swap(path_count_);
+    std::fill(path_count_.begin(), path_count_.end(), 0);
+    route_sessions_.swap(route_count_);
+    std::fill(route_count_.begin(), route_count_.end(), 0);
   }
 }
 

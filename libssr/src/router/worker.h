@@ -80,6 +80,8 @@ struct WorkerSnapshot {
   util::CounterArray<session::SessionCounter> session;
   std::vector<util::CounterArray<io::XskCounter>> xsk;  // by config interface index
   std::vector<uint64_t> peer_sessions;                  // by config peer index (last full sweep)
+  std::vector<uint64_t> path_sessions;   // by PathBoard slot (pipeline/path_board.h), same sweep
+  std::vector<uint64_t> route_sessions;  // by config service route index, same sweep
   // Worker 0's peer layer: every path of PeerPaths (empty when it does not run it).
   struct PathSnapshot {
     size_t peer = 0;
@@ -134,6 +136,7 @@ struct WorkerOptions {
   std::vector<uint32_t> xskmap_keys;  // by config interface index
   uint32_t max_sessions = 0;
   pipeline::SessionBudget* session_budget = nullptr;  // shared by the router's workers
+  pipeline::PathBoard* path_board = nullptr;          // shared by the router's workers
   bool run_peer_layer = false;  // RouterOptions::peer_liveness, worker 0 only
   // RouterOptions::frames_per_worker, fill_ring_size, rx_ring_size, rx_batch (checked there):
   // the Umem's frame_count and fill / completion ring sizes, each socket's RX / TX ring sizes and
@@ -196,6 +199,8 @@ class Worker {
   // Session sweep: cursor, per-peer counts of the sweep in progress, last complete counts.
   uint32_t sweep_cursor_ = 0;
   std::vector<uint64_t> peer_count_;
+  std::vector<uint64_t> path_count_, path_sessions_;    // PathBoard::kMaxPaths each
+  std::vector<uint64_t> route_count_, route_sessions_;  // by service route
   std::vector<uint64_t> peer_sessions_;
   // uuid of the live session seen in each slot at the last visit (only with session events).
 
