@@ -279,7 +279,7 @@ struct OtherCase {
 };
 
 TEST_CASE("Adaptive encryption: DTLS, ESP and IKE sessions cross unencrypted both ways, other UDP "
-          "to the same service is encrypted; with adaptive off all are encrypted",
+          "to the same service is encrypted, with adaptive off all are encrypted",
           "[pipeline][adaptive][svr-7.61][svr-7.63]") {
   const std::vector<OtherCase> cases = {
       {"DTLS ClientHello", packet::kIpProtoUdp, 4433, DtlsClientHello(), true},
