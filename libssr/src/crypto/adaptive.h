@@ -3,9 +3,9 @@
 // the endpoints, so the router does not encrypt it a second time.
 //
 // Pure functions over the first client packet's IP protocol, ports and L4 payload; no state, no
-// allocation. The session layer calls ClassifyFirstPayload on the first packet (and for TCP again
-// on the first data-bearing client segment after the three-way handshake, while it gets kUndecided)
-// and then DecideAdaptive with the service security policy.
+// allocation. The pipeline's ingress (Pipeline::AdaptiveDecide) calls ClassifyFirstPayload on a
+// session's first packet, for TCP on each client data segment while it gets kUndecided, and then
+// DecideAdaptive; docs/protocol.md §4.10 describes how the decision is signalled.
 #ifndef SSR_CRYPTO_ADAPTIVE_H_
 #define SSR_CRYPTO_ADAPTIVE_H_
 

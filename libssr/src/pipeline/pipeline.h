@@ -48,7 +48,8 @@
 //   pipeline.cc      core: Create / Init / BuildState / Reload, Poll / ProcessBurst, Expire,
 //                    classification by side, session admission (AdmitSession) and removal,
 //                    transmit queues.
-//   ingress.cc       LAN side: first packet (policy -> route -> session), ToPeer, local breakout.
+//   ingress.cc       LAN side: first packet (policy -> route -> session), ToPeer, local breakout,
+//                    the adaptive-encryption decision (AdaptiveDecide, docs/protocol.md §4.10).
 //   wan_receive.cc   WAN side: a packet from a peer, verify -> decode -> resolve its session, then
 //                    handed to the egress, transit or control role.
 //   egress.cc        toward the LAN: ToLan, EgressFirst (session from forward metadata), SendReset.
