@@ -16,6 +16,7 @@ PACKAGES=(
   catch2 libbenchmark-dev                # tests, micro-benchmarks
   iproute2 iputils-ping socat python3    # namespaces, veth, ping, UDP echo / TCP transfer (demo, netns tests)
   tshark                                 # tests check that captures we write decode
+  openssl                                # s_server / s_client (netns adaptive encryption test)
   ethtool                                # bench/run (smoke in ctest): veth NAPI threads, XDP counters
 )
 

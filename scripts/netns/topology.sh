@@ -86,7 +86,7 @@ ssr_topo_require() {
   for t in ip python3 sha256sum; do
     command -v "$t" >/dev/null 2>&1 || { echo "SKIPPED: $t is not installed"; exit 77; }
   done
-  local probe="ssrnt$$-probe0"
+  local probe="${SSR_NETNS_PREFIX:-ssrnt}$$-probe0"
   if ! ip netns add "$probe" 2>/dev/null; then
     echo "SKIPPED: cannot create a network namespace"; exit 77
   fi

@@ -5,6 +5,7 @@
 // are driven through ProcessBurst with a sink port that frees what it is given, so the test
 // harness itself does not allocate either.
 #include <array>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -94,6 +95,108 @@ TEST_CASE("Forwarding first packets, handshakes and midstream packets makes no h
   CHECK((*a)->counters().Get(PipelineCounter::kSessionCreated) == 2 * kFlows);
   CHECK((*b)->counters().Get(PipelineCounter::kSessionCreated) >= 2 * kFlows - 1);
   CHECK(b_lan.sent >= 2 * kFlows);
+}
+
+TEST_CASE("Adaptive encryption's decision, re-signal and switch make no heap allocation",
+          "[pipeline][alloc][adaptive]") {
+  // erp (TCP 443, payload-aes) with adaptive encryption on: each session's first client data
+  // decides (a TLS ClientHello stays unencrypted, HTTP switches and re-signals TLV 11), the
+  // egress applies the switch, the server's reply carries reverse metadata that confirms it.
+  const std::string text = Replace(std::string(config::DefaultConfigText()),
+                                   "  encryption_keys: \"payload-aes\"\n",
+                                   "  encryption_keys: \"payload-aes\"\n  adaptive_encryption: true\n");
+  REQUIRE(text != config::DefaultConfigText());
+  auto cfg = LoadConfig(text);
+  PipelineOptions oa;
+  oa.config = cfg;
+  oa.router = "branch";
+  oa.max_sessions = 4096;
+  PipelineOptions ob = oa;
+  ob.router = "datacenter";
+  auto a = Pipeline::Create(oa);
+  auto b = Pipeline::Create(ob);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  io::MemoryFramePool pool(256, 4096);
+  SinkPort a_lan(&pool), a_wan(&pool), b_lan(&pool), b_wan(&pool);
+  (*a)->SetPool(&pool);
+  (*b)->SetPool(&pool);
+  (*a)->Bind(kLan, &a_lan);
+  (*a)->Bind(kWan, &a_wan);
+  (*b)->Bind(kLan, &b_lan);
+  (*b)->Bind(kWan, &b_wan);
+  (*a)->neighbors().SetStatic(kWan, Ip("192.0.2.2"), {2, 0x55, 1, 0, 0, 1});
+  (*b)->neighbors().SetStatic(kWan, Ip("192.0.2.1"), {2, 0x55, 0, 0, 0, 1});
+  (*b)->neighbors().SetStatic(kLan, Ip("10.20.1.20"), kServerMac);
+
+  constexpr int kFlows = 100;
+  const Bytes hello = {0x16, 0x03, 0x01, 0x00, 0x40, 0x01, 0x00, 0x00, 0x3c, 0x03, 0x03, 0x42};
+  const Bytes http = {'G', 'E', 'T', ' ', '/', ' ', 'H', 'T', 'T', 'P', '/', '1'};
+  std::vector<Bytes> syn, syn_ack, data, reply;
+  for (int i = 0; i < kFlows; ++i) {
+    packet::PacketSpec t;
+    t.src_mac = kClientMac;
+    t.src = Ip("10.10.1.10");
+    t.dst = Ip("10.20.1.20");
+    t.protocol = packet::kIpProtoTcp;
+    t.src_port = static_cast<uint16_t>(30000 + i);
+    t.dst_port = 443;
+    t.tcp_flags = packet::kTcpSyn;
+    t.tcp_seq = 100;
+    syn.push_back(Rig::Build(t));
+    packet::PacketSpec sa = Reversed(t);
+    sa.src_mac = kServerMac;
+    sa.tcp_flags = packet::kTcpSyn | packet::kTcpAck;
+    sa.tcp_seq = 900;
+    sa.tcp_ack = 101;
+    syn_ack.push_back(Rig::Build(sa));
+    t.tcp_flags = packet::kTcpAck | packet::kTcpPsh;
+    t.tcp_seq = 101;
+    t.tcp_ack = 901;
+    t.payload = Keep(i % 2 == 0 ? hello : http);
+    data.push_back(Rig::Build(t));
+    packet::PacketSpec r = Reversed(t);
+    r.src_mac = kServerMac;
+    r.tcp_seq = 901;
+    r.tcp_ack = 101 + static_cast<uint32_t>(hello.size());
+    r.payload = Keep(Bytes(20, 0x33));
+    reply.push_back(Rig::Build(r));
+  }
+  uint64_t now = kStartMs;
+  auto run = [&](Pipeline& p, size_t iface, const uint8_t* frame, size_t len) {
+    io::Frame f;
+    REQUIRE(pool.Allocate({&f, 1}) == 1);
+    std::copy(frame, frame + len, f.data);
+    f.length = static_cast<uint32_t>(len);
+    p.ProcessBurst(iface, {&f, 1}, now);
+  };
+  // Warm-up outside the count (OpenSSL's per-thread state).
+  run(**a, kLan, syn[0].data(), syn[0].size());
+  run(**b, kWan, a_wan.last.data(), a_wan.last_length);
+
+  const size_t allocations = ssr::testing::CountAllocations([&] {
+    for (int i = 1; i < kFlows; ++i) {
+      now += 1;
+      run(**a, kLan, syn[i].data(), syn[i].size());
+      std::array<uint8_t, 4096> outer = a_wan.last;
+      run(**b, kWan, outer.data(), a_wan.last_length);   // egress session
+      run(**b, kLan, syn_ack[i].data(), syn_ack[i].size());
+      outer = b_wan.last;
+      run(**a, kWan, outer.data(), b_wan.last_length);
+      run(**a, kLan, data[i].data(), data[i].size());     // decision (and re-signal)
+      outer = a_wan.last;
+      run(**b, kWan, outer.data(), a_wan.last_length);   // switch applied at the egress
+      run(**b, kLan, reply[i].data(), reply[i].size());   // reply with reverse metadata
+      outer = b_wan.last;
+      run(**a, kWan, outer.data(), b_wan.last_length);   // confirms the switch
+    }
+  });
+  CHECK(allocations == 0);
+  CHECK((*a)->counters().Get(PipelineCounter::kAdaptivePlain) == kFlows / 2 - 1);
+  CHECK((*a)->counters().Get(PipelineCounter::kAdaptiveEncrypted) == kFlows / 2);
+  CHECK((*b)->counters().Get(PipelineCounter::kAdaptiveSwitchApplied) == kFlows / 2);
+  CHECK((*a)->counters().Get(PipelineCounter::kPayloadDecryptFail) == 0);
+  CHECK((*b)->counters().Get(PipelineCounter::kPayloadDecryptFail) == 0);
 }
 
 TEST_CASE("Matching, relaying and delivering ICMP errors makes no heap allocation",

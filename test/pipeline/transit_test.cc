@@ -3,6 +3,8 @@
 // relays the session between two waypoint pairs, re-encrypts the metadata for the next hop and
 // passes the end-to-end encrypted payload through unchanged (§2.5 step 7, §4.5).
 #include <algorithm>
+#include <string>
+#include <string_view>
 
 #include <catch2/catch.hpp>
 
@@ -72,8 +74,10 @@ constexpr packet::MacAddress Mac(uint8_t router, uint8_t itf) { return {2, 0x55,
 class ThreeRig {
  public:
   // `branch_config`: the branch's own config when set (a peer whose config disagrees).
-  explicit ThreeRig(std::shared_ptr<const config::Config> branch_config = nullptr)
-      : cfg_(LoadConfig(kThreeRouters)) {
+  // `text`: the config of all three (kThreeRouters unless a test changes it).
+  explicit ThreeRig(std::shared_ptr<const config::Config> branch_config = nullptr,
+                    std::string_view text = kThreeRouters)
+      : cfg_(LoadConfig(text)) {
     const char* names[] = {"branch", "hub", "datacenter"};
     for (int i = 0; i < 3; ++i) {
       PipelineOptions o;
@@ -359,6 +363,81 @@ TEST_CASE("An intermediate router refuses forward metadata whose context is not 
   rig.FromClient(req);
   rig.Step();
   CHECK(rig.to_server.size() == 1);
+}
+
+}  // namespace
+}  // namespace ssr::pipeline::testing
+
+namespace ssr::pipeline::testing {
+namespace {
+
+bool Seen(const std::vector<Bytes>& frames, const Bytes& needle) {
+  return std::any_of(frames.begin(), frames.end(), [&](const Bytes& f) {
+    return std::search(f.begin(), f.end(), needle.begin(), needle.end()) != f.end();
+  });
+}
+
+TEST_CASE("Adaptive encryption through an intermediate router: the switch to encryption is "
+          "relayed to the egress, a TLS session stays unencrypted on both hops",
+          "[pipeline][adaptive]") {
+  std::string text = Replace(kThreeRouters, "  transports { protocol: UDP ports { start: 5060 } }\n",
+                             "  transports { protocol: UDP ports { start: 5060 } }\n"
+                             "  transports { protocol: TCP ports { start: 5060 } }\n");
+  text = Replace(text, "  encryption_keys: \"payload-aes\"\n",
+                 "  encryption_keys: \"payload-aes\"\n  adaptive_encryption: true\n");
+  REQUIRE(text.find("adaptive_encryption") != std::string::npos);
+  ThreeRig rig(nullptr, text);
+  const auto tcp = [](bool from_client, uint16_t port, uint8_t flags, uint32_t seq, uint32_t ack,
+                      const Bytes& payload) {
+    PacketSpec s;
+    s.src = Ip(from_client ? "10.10.2.10" : "10.20.2.5");
+    s.dst = Ip(from_client ? "10.20.2.5" : "10.10.2.10");
+    s.protocol = packet::kIpProtoTcp;
+    s.src_port = from_client ? port : 5060;
+    s.dst_port = from_client ? 5060 : port;
+    s.tcp_flags = flags;
+    s.tcp_seq = seq;
+    s.tcp_ack = ack;
+    s.payload = Keep(payload);
+    return s;
+  };
+  const auto session = [&](uint16_t port, const Bytes& first, const Bytes& answer) {
+    rig.FromClient(tcp(true, port, packet::kTcpSyn, 100, 0, {}));
+    rig.Step();
+    rig.FromServer(tcp(false, port, packet::kTcpSyn | packet::kTcpAck, 900, 101, {}));
+    rig.Step();
+    rig.FromClient(tcp(true, port, packet::kTcpAck, 101, 901, {}));
+    rig.Step();
+    const PacketSpec data = tcp(true, port, packet::kTcpAck | packet::kTcpPsh, 101, 901, first);
+    rig.FromClient(data);
+    rig.Step();
+    REQUIRE(!rig.to_server.empty());
+    CHECK(rig.to_server.back() == ThreeRig::AtHost(data, Mac(2, 0), kServerMac));
+    const PacketSpec reply = tcp(false, port, packet::kTcpAck | packet::kTcpPsh, 901,
+                                 101 + static_cast<uint32_t>(first.size()), answer);
+    rig.FromServer(reply);
+    rig.Step();
+    REQUIRE(!rig.to_client.empty());
+    CHECK(rig.to_client.back() == ThreeRig::AtHost(reply, Mac(0, 0), kClientMac));
+  };
+  const Bytes hello = {0x16, 0x03, 0x01, 0x00, 0x40, 0x01, 0x00, 0x00, 0x3c, 0x03, 0x03, 'h', 'i'};
+  const Bytes server_hello = {0x16, 0x03, 0x03, 0x00, 0x40, 0x02, 0x00, 0x00, 0x3c, 's', 'h'};
+  session(40100, hello, server_hello);
+  CHECK(Seen(rig.hop1_fwd, hello));
+  CHECK(Seen(rig.hop2_fwd, hello));
+  CHECK(Seen(rig.hop2_rev, server_hello));
+  CHECK(Seen(rig.hop1_rev, server_hello));
+  const Bytes get = {'G', 'E', 'T', ' ', '/', 'p', 'r', 'i', 'v', 'a', 't', 'e'};
+  const Bytes ok = {'2', '0', '0', ' ', 'p', 'r', 'i', 'v', 'a', 't', 'e'};
+  session(40101, get, ok);
+  for (const auto* hop : {&rig.hop1_fwd, &rig.hop2_fwd}) CHECK_FALSE(Seen(*hop, get));
+  for (const auto* hop : {&rig.hop1_rev, &rig.hop2_rev}) CHECK_FALSE(Seen(*hop, ok));
+  CHECK(rig.branch().counters().Get(PipelineCounter::kAdaptivePlain) == 1);
+  CHECK(rig.branch().counters().Get(PipelineCounter::kAdaptiveEncrypted) == 1);
+  CHECK(rig.hub().counters().Get(PipelineCounter::kAdaptiveSwitchApplied) == 1);
+  CHECK(rig.dc().counters().Get(PipelineCounter::kAdaptiveSwitchApplied) == 1);
+  CHECK(rig.dc().counters().Get(PipelineCounter::kPayloadDecryptFail) == 0);
+  CHECK(rig.branch().counters().Get(PipelineCounter::kPayloadDecryptFail) == 0);
 }
 
 }  // namespace

@@ -10,6 +10,8 @@ constexpr uint8_t kProtoTcp = 6;
 constexpr uint8_t kProtoUdp = 17;
 constexpr uint8_t kProtoEsp = 50;
 constexpr uint16_t kNatTPort = 4500;
+constexpr uint16_t kIkePort = 500;
+constexpr size_t kIkeHeader = 28;  // SPIs (16), next payload, version, exchange, flags, id, length
 constexpr uint8_t kTlsHandshake = 0x16;
 constexpr uint8_t kClientHello = 1;
 constexpr size_t kTlsRecordHeader = 5;    // type, version(2), length(2)
@@ -39,6 +41,16 @@ bool IsDtlsClientHello(std::span<const uint8_t> p) {
          p[kDtlsRecordHeader] == kClientHello;
 }
 
+// IKE on UDP 500 (RFC 7296 §3.1, RFC 2408 §3.1): a 28-byte header, major version 1 or 2 in the
+// high nibble of byte 17, and a Length field (bytes 24..27) equal to the datagram's payload.
+bool IsIke(std::span<const uint8_t> p) {
+  if (p.size() < kIkeHeader) return false;
+  const uint8_t major = p[17] >> 4;
+  const uint32_t length = (uint32_t{p[24]} << 24) | (uint32_t{p[25]} << 16) |
+                          (uint32_t{p[26]} << 8) | uint32_t{p[27]};
+  return (major == 1 || major == 2) && length == p.size();
+}
+
 }  // namespace
 
 Classification ClassifyFirstPayload(uint8_t ip_protocol, uint16_t src_port, uint16_t dst_port,
@@ -54,6 +66,9 @@ Classification ClassifyFirstPayload(uint8_t ip_protocol, uint16_t src_port, uint
       const bool zero_marker =
           payload[0] == 0 && payload[1] == 0 && payload[2] == 0 && payload[3] == 0;
       return kEncrypted(zero_marker ? PayloadKind::kNatTIke : PayloadKind::kNatTEsp);
+    }
+    if ((src_port == kIkePort || dst_port == kIkePort) && IsIke(payload)) {
+      return kEncrypted(PayloadKind::kIke);
     }
     if (options.recognise_dtls && IsDtlsClientHello(payload)) {
       return kEncrypted(PayloadKind::kDtls);
@@ -90,6 +105,8 @@ std::string_view PayloadKindName(PayloadKind k) {
       return "nat-t-esp";
     case PayloadKind::kNatTIke:
       return "nat-t-ike";
+    case PayloadKind::kIke:
+      return "ike";
     case PayloadKind::kTls:
       return "tls";
     case PayloadKind::kDtls:

@@ -3,9 +3,9 @@
 // the endpoints, so the router does not encrypt it a second time.
 //
 // Pure functions over the first client packet's IP protocol, ports and L4 payload; no state, no
-// allocation. The session layer calls ClassifyFirstPayload on the first packet (and for TCP again
-// on the first data-bearing client segment after the three-way handshake, while it gets kUndecided)
-// and then DecideAdaptive with the service security policy.
+// allocation. The pipeline's ingress (Pipeline::AdaptiveDecide) calls ClassifyFirstPayload on a
+// session's first packet, for TCP on each client data segment while it gets kUndecided, and then
+// DecideAdaptive; docs/protocol.md §4.10 describes how the decision is signalled.
 #ifndef SSR_CRYPTO_ADAPTIVE_H_
 #define SSR_CRYPTO_ADAPTIVE_H_
 
@@ -16,7 +16,7 @@
 namespace ssr::crypto {
 
 enum class PayloadClass : uint8_t {
-  kAlreadyEncrypted,  // ESP, NAT-T ESP/IKE, TLS ClientHello, DTLS ClientHello
+  kAlreadyEncrypted,  // ESP, IKE, NAT-T ESP/IKE, TLS ClientHello, DTLS ClientHello
   kNotEncrypted,      // anything else with payload bytes to judge
   kUndecided,         // not enough bytes yet (TCP without payload, a partial TLS record header)
 };
@@ -26,6 +26,7 @@ enum class PayloadKind : uint8_t {
   kEsp,        // IP protocol 50
   kNatTEsp,    // UDP 4500, non-zero SPI (RFC 3948)
   kNatTIke,    // UDP 4500, non-ESP marker (IKE of an IPsec-NAT session, RFC 3948 §2.2)
+  kIke,        // UDP 500, an IKEv1 / IKEv2 header whose length is the datagram's (RFC 7296 §3.1)
   kTls,        // TLS ClientHello, record version 0x0301-0x0304
   kDtls,       // DTLS ClientHello, record version 0xfeff or 0xfefd
   kClear,      // none of the above

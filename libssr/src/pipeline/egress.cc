@@ -27,7 +27,14 @@ Disposition Pipeline::ToLan(Session& s, Direction d, Packet& pkt, size_t md_tota
   }
   const FlowKey inner = session::TranslatedTuple(s, d);
   size_t body_len = l4_payload_len - md_total;
-  if ((s.flags & session::kPayloadEncrypted) != 0) {
+  if ((s.flags & (session::kAdaptivePending | session::kUdpTransform)) ==
+          session::kAdaptivePending &&
+      body_len != 0) [[unlikely]] {
+    // Ingress of an adaptive TCP session: the server spoke first (§4.10). (A UDP-transformed
+    // segment's body holds its TCP header: not judged here.)
+    AdaptiveDecide(s, info, std::span<const uint8_t>(), /*from_client=*/false);
+  } else if ((s.flags & (session::kPayloadEncrypted | session::kAdaptiveUnconfirmed)) ==
+             session::kPayloadEncrypted) {
     const ServiceCrypto& sc = *state_.services[s.service];
     crypto::PacketCrypto* pc = sc.payload.get();
     size_t plain = 0;

@@ -5,6 +5,7 @@
 // authentication).
 #include <algorithm>
 
+#include "crypto/adaptive.h"
 #include "packet/byte_order.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/pipeline_internal.h"
@@ -18,6 +19,48 @@ using packet::PacketInfo;
 using session::Direction;
 using session::FlowKey;
 using session::Session;
+
+namespace {
+
+// The service's payload policy has adaptive encryption on (docs/protocol.md §4.10).
+bool AdaptiveOn(const config::Config& cfg, size_t service) {
+  const std::optional<size_t> sp = cfg.services[service].security_policy;
+  return sp && cfg.security_policies[*sp].adaptive_encryption;
+}
+
+}  // namespace
+
+// Adaptive encryption, the decision at the ingress (§4.10). A session that is not TCP is decided
+// by its first packet: not encrypted when that is ESP, NAT-T ESP / IKE or a DTLS ClientHello (and
+// then never); encrypted otherwise, a NAT-T keepalive included. A TCP session is left clear
+// (kAdaptivePending, no TLV 11 on the SYN) until its client's first data segment: a TLS
+// ClientHello keeps it clear for good; anything else switches it to encryption from that segment
+// on, re-signalled with TLV 11 in forward metadata on every segment until reverse metadata
+// confirms the egress switched too. Server data before any client data decides "encrypt" (the
+// server spoke first: not a TLS session); that first server data itself has crossed clear.
+void Pipeline::AdaptiveDecide(Session& s, const packet::PacketInfo& info,
+                              std::span<const uint8_t> payload, bool from_client) {
+  const crypto::Classification c = crypto::ClassifyFirstPayload(
+      info.l4_protocol, s.forward.src_port, s.forward.dst_port, payload);
+  crypto::AdaptiveDecision decision = crypto::DecideAdaptive(true, true, c);
+  if (!from_client) decision = crypto::AdaptiveDecision::kEncrypt;
+  const bool tcp = s.forward.protocol == packet::kIpProtoTcp;
+  if (decision == crypto::AdaptiveDecision::kDefer) {
+    if (tcp) return;  // no client data yet, or the first bytes of what may be a ClientHello
+    decision = crypto::AdaptiveDecision::kEncrypt;  // UDP 4500 keepalive first: encrypt
+  }
+  const bool was_pending = (s.flags & session::kAdaptivePending) != 0;
+  s.flags &= static_cast<uint16_t>(~session::kAdaptivePending);
+  if (decision == crypto::AdaptiveDecision::kDoNotEncrypt) {
+    Count(PipelineCounter::kAdaptivePlain);
+    return;
+  }
+  Count(PipelineCounter::kAdaptiveEncrypted);
+  s.flags |= session::kPayloadEncrypted;
+  if (was_pending) {
+    s.flags |= session::kAdaptiveUnconfirmed | session::kSendForwardMetadata | session::kResignal;
+  }
+}
 
 Disposition Pipeline::HandleLan(size_t interface, Packet& pkt, uint64_t now_ms) {
   const session::LookupResult hit = sessions_->Lookup(pkt.key);
@@ -93,8 +136,11 @@ Disposition Pipeline::FirstPacket(size_t interface, Packet& pkt, uint64_t now_ms
     init.peer_path = static_cast<uint32_t>(path_index);
     init.flags |= session::kSendForwardMetadata | session::kWaypointsAllocated;
     if (state_.services[service]->payload) {
-      init.flags |= session::kPayloadEncrypted;
       init.payload_key = state_.services[service]->payload->send_key_id();
+      // Adaptive: TCP waits for its client's first data; the rest is decided right below.
+      init.flags |= !AdaptiveOn(config(), service) ? session::kPayloadEncrypted
+                    : info.is_tcp()                ? session::kAdaptivePending
+                                                   : 0;
     }
     uuid_source_->Next(std::span<uint8_t, 16>(init.uuid));
     init.uuid[6] = static_cast<uint8_t>((init.uuid[6] & 0x0f) | 0x40);  // RFC 4122 version 4
@@ -102,6 +148,11 @@ Disposition Pipeline::FirstPacket(size_t interface, Packet& pkt, uint64_t now_ms
   }
   Session* const s = AdmitSession(init, waypoints, /*from_metadata=*/false, now_ms);
   if (s == nullptr) return Disposition::kDropped;
+  if ((s->flags & session::kLocalBreakout) == 0 && !info.is_tcp() &&
+      state_.services[service]->payload && AdaptiveOn(config(), service)) {
+    AdaptiveDecide(*s, info, info.Payload(std::span<const uint8_t>(pkt.frame->bytes())),
+                   /*from_client=*/true);
+  }
   // Replies to the client need its MAC.
   neighbors_.Learn(static_cast<uint16_t>(interface), info.src, src_mac);
   if ((s->flags & session::kLocalBreakout) != 0) {
@@ -166,6 +217,12 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
   if (!ResolveL2(path.wan, outer.dst, outer.vlan, &l2)) return Disposition::kDropped;
   if (info.is_tcp() && info.has_l4 && (info.tcp_flags & packet::kTcpSyn) != 0) {  // §2.7.1
     ClampSynMss(s, outer.dst.is_v6(), pkt.buffer().subspan(info.l4_offset, info.l4_length));
+  }
+  // Adaptive encryption (§4.10): the client's first data segment decides a pending TCP session.
+  if ((s.flags & session::kAdaptivePending) != 0 && d == Direction::kForward &&
+      info.payload_length != 0) [[unlikely]] {
+    AdaptiveDecide(s, info, info.Payload(std::span<const uint8_t>(pkt.frame->bytes())),
+                   /*from_client=*/true);
   }
 
   // Metadata (§2.6): forward until reverse metadata arrived; reverse until a forward packet

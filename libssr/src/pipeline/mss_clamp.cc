@@ -128,8 +128,10 @@ void Pipeline::ClampSynMss(const session::Session& s, bool ipv6_outer, std::span
     path.ipv6 = ipv6_outer;
     path.udp_transform = (s.flags & session::kUdpTransform) != 0;
     path.hop_trailer = peer.hop_trailer;  // as PeerState::Create chose it (GCM trailer or tag)
-    if ((s.flags & session::kPayloadEncrypted) != 0) {
-      const std::optional<size_t> sp = cfg.services[s.service].security_policy;
+    const std::optional<size_t> sp = cfg.services[s.service].security_policy;
+    // A service with a payload policy is assumed encrypted: under adaptive encryption (§4.10) a
+    // TCP session is decided after its SYN, and may then be encrypted.
+    if ((s.flags & session::kPayloadEncrypted) != 0 || sp) {
       // Encrypted by the far end without a policy here: assume the larger CBC expansion.
       path.payload_cipher = sp ? cfg.security_policies[*sp].cipher : crypto::CipherSuite::kAes256Cbc;
     }

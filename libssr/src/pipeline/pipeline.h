@@ -48,7 +48,8 @@
 //   pipeline.cc      core: Create / Init / BuildState / Reload, Poll / ProcessBurst, Expire,
 //                    classification by side, session admission (AdmitSession) and removal,
 //                    transmit queues.
-//   ingress.cc       LAN side: first packet (policy -> route -> session), ToPeer, local breakout.
+//   ingress.cc       LAN side: first packet (policy -> route -> session), ToPeer, local breakout,
+//                    the adaptive-encryption decision (AdaptiveDecide, docs/protocol.md §4.10).
 //   wan_receive.cc   WAN side: a packet from a peer, verify -> decode -> resolve its session, then
 //                    handed to the egress, transit or control role.
 //   egress.cc        toward the LAN: ToLan, EgressFirst (session from forward metadata), SendReset.
@@ -229,6 +230,12 @@ namespace ssr::pipeline {
   X(kDuplicateFirst, "duplicate_first_packet", "forward metadata for an existing session (retransmission)") \
   X(kReplayDropped, "replay_dropped", "dropped: exact re-send of one of the session's last 15 fast-path packets (replay_filter, §6)", kDrop) \
   X(kSessionReplaced, "session_replaced", "outer tuple reused with a new UUID: old session replaced") \
+  X(kAdaptivePlain, "adaptive_plain",                                                           \
+    "adaptive encryption: first payload already encrypted (TLS, DTLS, ESP, IKE), session payload left unencrypted (§4.10)") \
+  X(kAdaptiveEncrypted, "adaptive_encrypted",                                                   \
+    "adaptive encryption: first payload clear, session payload encrypted (§4.10)")              \
+  X(kAdaptiveSwitchApplied, "adaptive_switch_applied",                                          \
+    "adaptive encryption: TLV 11 re-signalled on a TCP session, payload decrypted from then on (§4.10)") \
   X(kPayloadDecryptFail, "payload_decrypt_fail", "dropped: payload did not decrypt", kDrop)     \
   X(kCryptoFail, "crypto_fail", "dropped: sealing or signing failed (see crypto counters)", kDrop) \
   X(kProtocolMismatch, "protocol_mismatch", "dropped: packet does not fit the session's carried protocol", kDrop) \
@@ -538,6 +545,12 @@ class Pipeline {
   Disposition FirstPacket(size_t interface, Packet& pkt, uint64_t now_ms);
   Disposition ToPeer(session::Session& s, session::Direction d, Packet& pkt, uint64_t now_ms);
   Disposition LocalForward(session::Session& s, session::Direction d, Packet& pkt, uint64_t now_ms);
+  // Adaptive encryption (ingress.cc, docs/protocol.md §4.10): decides from `payload` (the first
+  // client payload, or server data when `from_client` is false) whether the payload of a session
+  // of an adaptive service is encrypted; sets the session's flags and counts adaptive_plain /
+  // adaptive_encrypted. A TCP session without enough client bytes stays pending.
+  void AdaptiveDecide(session::Session& s, const packet::PacketInfo& info,
+                      std::span<const uint8_t> payload, bool from_client);
 
   // WAN receive (wan_receive.cc): a packet from a peer, in steps. The cheap checks come first
   // (source peer, then session or cookie: neither means no HMAC work); then decode the clear

@@ -364,6 +364,18 @@ std::optional<Disposition> Pipeline::RebindMoved(const Packet& pkt, WanPacket& w
 // The metadata handshake (§2.6) on the resolved session, and the answer to a health check.
 void Pipeline::UpdateHandshake(WanPacket& w, uint64_t now_ms) {
   Session& s = *w.hit.session;
+  if (w.has_md && w.md.Has(TlvField::kSessionEncrypted) &&
+      w.hit.direction == Direction::kForward && (s.flags & session::kPayloadEncrypted) == 0)
+      [[unlikely]] {
+    // Adaptive encryption (§4.10): the ingress switched a TCP session to encryption at its
+    // client's first data. Sticky: no metadata turns it off again.
+    s.flags |= session::kPayloadEncrypted;
+    Count(PipelineCounter::kAdaptiveSwitchApplied);
+  }
+  if (w.has_md && w.hit.direction == Direction::kReverse) {
+    // Reverse metadata after the switch: the egress encrypts this packet and the next ones.
+    s.flags &= static_cast<uint16_t>(~session::kAdaptiveUnconfirmed);
+  }
   // The payload key the other end uses for this session (TLV 62, §4.7).
   if (w.has_md && w.md.Has(TlvField::kPayloadKeyId) &&
       (s.flags & session::kPayloadEncrypted) != 0) {

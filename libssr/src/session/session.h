@@ -68,6 +68,12 @@ enum SessionFlag : uint16_t {
   // Transport state enforcement is reset/block: packets invalid for the TCP state are reported.
   kStrictTcp = 1u << 9,
   kIndexedByUuid = 1u << 10,       // pipeline: the session is in its UUID index
+  // Adaptive encryption (docs/protocol.md §4.10), ingress only: a TCP session whose client has
+  // sent no data yet; its payload is left clear until the first data segment decides.
+  kAdaptivePending = 1u << 11,
+  // Ingress only: switched to encryption at the first client data; the egress has not confirmed
+  // (no reverse metadata since), so reverse packets still arrive clear.
+  kAdaptiveUnconfirmed = 1u << 12,
 };
 
 // Internal bits of Session::seen (owned by the table).
