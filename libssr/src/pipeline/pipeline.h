@@ -430,6 +430,9 @@ class Pipeline {
     size_t policy = 0;     // index in Config::security_policies
     uint64_t interval_ms = 0;
     uint64_t epoch = 0;    // of the PacketCrypto in use
+    // False until the first RekeyTick: the state was built at creation before any burst gave the
+    // pipeline its clock, so the first epoch change is no rekey (not counted).
+    bool clocked = false;
     // Prepared for epoch `next_epoch` (epoch + 1 once prepared); after a swap, the previous
     // epoch's object, kept until the next preparation so the boundary frees nothing.
     std::unique_ptr<crypto::PacketCrypto> next;

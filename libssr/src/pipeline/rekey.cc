@@ -99,8 +99,9 @@ void Pipeline::RekeyTick(uint64_t crypto_now) {
       h.next_epoch = h.epoch;
       in_use = std::move(fresh);
       h.epoch = e;
-      Count(PipelineCounter::kRekeyEpochChanged);
+      if (h.clocked) Count(PipelineCounter::kRekeyEpochChanged);
     }
+    h.clocked = true;
     const uint64_t prepare_at = e * h.interval_ms + h.interval_ms / 2;
     if (h.next_epoch != e + 1) {
       if (crypto_now >= prepare_at) {
