@@ -36,7 +36,8 @@ std::vector<uint8_t> Derive(std::string_view org, std::string_view a, std::strin
 
 // RFC 5869 with HMAC-SHA256 from OpenSSL's one-shot HMAC(): extract, then expand. Independent of
 // EVP_KDF, which crypto/hkdf.cc uses.
-std::vector<uint8_t> ReferenceHkdf(const std::vector<uint8_t>& ikm, const std::vector<uint8_t>& salt,
+std::vector<uint8_t> ReferenceHkdf(const std::vector<uint8_t>& ikm,
+                                   const std::vector<uint8_t>& salt,
                                    const std::vector<uint8_t>& info, size_t length) {
   unsigned char prk[32];
   unsigned int n = 0;

@@ -157,7 +157,9 @@ class PacketCrypto {
     uint64_t accept_until_ms = kForever;
     uint64_t accept_from_ms = 0;
     bool epoch = false;  // an epoch key of automatic rekeying (KeyEntry::epoch)
-    bool Live(uint64_t now_ms) const { return now_ms >= accept_from_ms && now_ms < accept_until_ms; }
+    bool Live(uint64_t now_ms) const {
+      return now_ms >= accept_from_ms && now_ms < accept_until_ms;
+    }
     std::optional<PreparedHmac> hmac;
     std::optional<AesCbc> cbc;
     std::optional<AesGcm> gcm;
