@@ -437,6 +437,41 @@ TEST_CASE("omitted security policy fields take the documented defaults", "[confi
   CHECK(sp.cipher == Cipher::kAes256Cbc);
   CHECK(sp.key_rotation_overlap == std::chrono::seconds(30));
   CHECK_FALSE(sp.adaptive_encryption);
+  CHECK_FALSE(sp.rekeys());
+  CHECK(sp.rekey_interval == std::chrono::seconds(0));
+  CHECK_FALSE(sp.rekey_master_key.has_value());
+}
+
+TEST_CASE("rekey fields: interval, master key and the default clock skew", "[config]") {
+  const std::string text = absl::StrCat(kMinimal, R"pb(
+    security_policies {
+      name: "rekeyed"
+      hmac_keys: "k"
+      encryption_keys: "k"
+      rekey_interval_seconds: 600
+      rekey_master_key: "k"
+    }
+    security_policies {
+      name: "skewed"
+      hmac_keys: "k"
+      encryption_keys: "k"
+      rekey_interval_seconds: 60
+      rekey_master_key: "k"
+      rekey_max_clock_skew_seconds: 29
+    }
+  )pb");
+  absl::StatusOr<std::shared_ptr<const Config>> c = LoadConfigString(text, ConfigFormat::kText);
+  INFO(c.status().ToString());
+  REQUIRE(c.ok());
+  const SecurityPolicy& a = (*c)->security_policies[1];
+  CHECK(a.rekeys());
+  CHECK(a.rekey_interval == std::chrono::seconds(600));
+  CHECK(a.rekey_max_clock_skew == std::chrono::seconds(10));
+  REQUIRE(a.rekey_master_key.has_value());
+  CHECK((*c)->keys[*a.rekey_master_key].name == "k");
+  const SecurityPolicy& b = (*c)->security_policies[2];
+  CHECK(b.rekey_interval == std::chrono::seconds(60));
+  CHECK(b.rekey_max_clock_skew == std::chrono::seconds(29));
 }
 
 TEST_CASE("omitted timeouts and limits take the documented defaults", "[config]") {

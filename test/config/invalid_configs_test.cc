@@ -871,6 +871,109 @@ std::vector<Row> InvalidRows() {
       {"key rotation overlap above one day",
        [hop](Config& c) { hop(c)->set_key_rotation_overlap_seconds(86401); },
        {"security_policies[0].key_rotation_overlap_seconds: 86401 is out of range (0-86400)"}},
+      {"rekey interval below one minute and above one day",
+       [hop](Config& c) {
+         hop(c)->set_rekey_interval_seconds(59);
+         hop(c)->set_rekey_master_key("aes-key");
+         Merge(&c, R"pb(security_policies {
+                          name: "long"
+                          hmac_keys: "hmac-key"
+                          encryption_keys: "aes-key"
+                          rekey_interval_seconds: 86401
+                          rekey_master_key: "aes-key"
+                        })pb");
+       },
+       {"security_policies[0].rekey_interval_seconds: 59 is out of range (0 for off, or "
+        "60-86400)",
+        "security_policies[1].rekey_interval_seconds: 86401 is out of range (0 for off, or "
+        "60-86400)"}},
+      {"rekey without a master key, and with an unknown one",
+       [hop](Config& c) {
+         hop(c)->set_rekey_interval_seconds(3600);
+         Merge(&c, R"pb(security_policies {
+                          name: "other"
+                          hmac_keys: "hmac-key"
+                          encryption_keys: "aes-key"
+                          rekey_interval_seconds: 3600
+                          rekey_master_key: "no-such-key"
+                        })pb");
+       },
+       {"security_policies[0].rekey_master_key: is required when rekey_interval_seconds is set",
+        "security_policies[1].rekey_master_key: \"no-such-key\" is not a defined key"}},
+      {"rekey master key derived, or shorter than 16 bytes; the key is never shown",
+       [hop](Config& c) {
+         Merge(&c, R"pb(keys {
+                          name: "derived"
+                          id: 3
+                          derive { master_key: "aes-key" context: "x" }
+                        }
+                        keys { name: "short" id: 4 hex: "5ec2e75ec2e75ec2e75ec2e75ec2e7" }
+                        security_policies {
+                          name: "other"
+                          hmac_keys: "hmac-key"
+                          encryption_keys: "aes-key"
+                          rekey_interval_seconds: 3600
+                          rekey_master_key: "short"
+                        })pb");
+         hop(c)->set_rekey_interval_seconds(3600);
+         hop(c)->set_rekey_master_key("derived");
+       },
+       {"security_policies[0].rekey_master_key: key \"derived\" is derived; a master key must "
+        "be given as hex or file",
+        "security_policies[1].rekey_master_key: key \"short\" is 15 bytes; a rekey master key "
+        "must be at least 16 bytes"},
+       StatusCode::kInvalidArgument,
+       false,
+       "5ec2e75ec2e7"},
+      {"rekey clock skew not under half the interval, and above one hour",
+       [hop](Config& c) {
+         hop(c)->set_rekey_interval_seconds(60);
+         hop(c)->set_rekey_master_key("aes-key");
+         hop(c)->set_rekey_max_clock_skew_seconds(30);
+         Merge(&c, R"pb(security_policies {
+                          name: "other"
+                          hmac_keys: "hmac-key"
+                          encryption_keys: "aes-key"
+                          rekey_interval_seconds: 86400
+                          rekey_master_key: "aes-key"
+                          rekey_max_clock_skew_seconds: 3601
+                        })pb");
+       },
+       {"security_policies[0].rekey_max_clock_skew_seconds: 30 must be less than half of "
+        "rekey_interval_seconds (60)",
+        "security_policies[1].rekey_max_clock_skew_seconds: 3601 is out of range (0 for 10, or "
+        "1-3600)"}},
+      {"rekey fields without a rekey interval",
+       [hop](Config& c) {
+         hop(c)->set_rekey_master_key("aes-key");
+         hop(c)->set_rekey_max_clock_skew_seconds(5);
+       },
+       {"security_policies[0].rekey_master_key: is set but rekey_interval_seconds is 0 (rekeying "
+        "is off)",
+        "security_policies[0].rekey_max_clock_skew_seconds: is set but rekey_interval_seconds is "
+        "0 (rekeying is off)"}},
+      {"rekey with the receive-only hmac sha1",
+       [](Config& c) {
+         Merge(&c, R"pb(security_policies {
+                          name: "legacy"
+                          hmac: "sha1"
+                          hmac_keys: "hmac-key"
+                          encryption_keys: "aes-key"
+                          rekey_interval_seconds: 600
+                          rekey_master_key: "aes-key"
+                        })pb");
+       },
+       {"security_policies[1].rekey_interval_seconds: rekeying needs a policy that can sign; "
+        "hmac \"sha1\" is receive-only"}},
+      {"a key id in the epoch-key range while a policy rekeys",
+       [hop](Config& c) {
+         hop(c)->set_rekey_interval_seconds(600);
+         hop(c)->set_rekey_master_key("aes-key");
+         c.mutable_keys(1)->set_id(2147483648u);
+       },
+       {"keys[1].id: 2147483648 is in the range 2147483648-4294967295 that the epoch keys of "
+        "automatic rekeying use (a security policy sets rekey_interval_seconds); use "
+        "1-2147483647"}},
 
       // ---- keys -------------------------------------------------------------------------------
       {"key id 0",

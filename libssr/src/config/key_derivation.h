@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "crypto/hkdf.h"
 
 namespace ssr::config {
 
@@ -15,11 +16,8 @@ namespace ssr::config {
 // every router of the organisation.
 inline constexpr char kKeyDerivationSalt[] = "libssr key derivation v1";
 
-// HKDF-SHA256(ikm, salt, info) → `length` bytes. Fails only if OpenSSL does (Internal) or the
-// length is beyond what HKDF-SHA256 can give (255 * 32 bytes; InvalidArgument).
-absl::StatusOr<std::vector<uint8_t>> HkdfSha256(std::span<const uint8_t> ikm,
-                                                std::span<const uint8_t> salt,
-                                                std::span<const uint8_t> info, size_t length);
+// HKDF-SHA256(ikm, salt, info) → `length` bytes (crypto/hkdf.h).
+using crypto::HkdfSha256;
 
 }  // namespace ssr::config
 

@@ -242,6 +242,7 @@ struct Key {
   std::string name;
   uint32_t id = 0;                             // Security ID on the wire, never 0
   SecretBytes material;
+  bool derived = false;                        // Key.derive (not hex / file)
 };
 
 struct SecurityPolicy {
@@ -256,6 +257,12 @@ struct SecurityPolicy {
   // Receive side: drop exact re-sends of a session's recent fast-path packets (docs/protocol.md
   // §6 "Replay", pipeline/replay_filter.h).
   bool replay_filter = false;
+  // Automatic rekeying of the hop keys (docs/protocol.md §4.7.1, pipeline/key_rotation.h):
+  // 0 = off.
+  std::chrono::seconds rekey_interval{0};
+  std::optional<size_t> rekey_master_key;      // index in Config::keys when rekey_interval != 0
+  std::chrono::seconds rekey_max_clock_skew{10};
+  bool rekeys() const { return rekey_interval.count() != 0; }
 };
 
 struct Timeouts {

@@ -22,6 +22,7 @@
 #include "config/key_derivation.h"
 #include "config/parse.h"
 #include "config/validate.h"
+#include "crypto/rekey.h"
 #include "util/strings.h"
 
 namespace ssr::config::internal {
@@ -29,6 +30,12 @@ namespace {
 
 // Hex of the longest key (64 bytes) is 128 digits; the rest is room for whitespace.
 constexpr std::uintmax_t kMaxKeyFileBytes = 4096;
+
+// Automatic rekeying (SecurityPolicy.rekey_*, config.proto).
+constexpr uint32_t kMinRekeyIntervalSeconds = 60;
+constexpr uint32_t kMaxRekeyIntervalSeconds = 86400;
+constexpr uint32_t kDefaultRekeyClockSkewSeconds = 10;
+constexpr uint32_t kMaxRekeyClockSkewSeconds = 3600;
 
 std::optional<std::vector<uint8_t>> DecodeHex(std::string_view text, const std::string& path,
                                               absl::string_view what, ErrorSink& errors) {
@@ -161,6 +168,74 @@ std::vector<size_t> ResolveKeys(const ProtoList<std::string>& names, const std::
   return out;
 }
 
+// rekey_* fields of policy `sp` (at `path`) into `out`.
+void ValidateRekey(const v1::SecurityPolicy& sp, const std::string& path,
+                   const NameIndex& key_names, const std::vector<Key>& keys, bool hmac_known,
+                   SecurityPolicy& out, ErrorSink& errors) {
+  const uint32_t interval = sp.rekey_interval_seconds();
+  if (interval == 0) {
+    if (!sp.rekey_master_key().empty()) {
+      errors.Add(Field(path, "rekey_master_key"),
+                 "is set but rekey_interval_seconds is 0 (rekeying is off)");
+    }
+    if (sp.rekey_max_clock_skew_seconds() != 0) {
+      errors.Add(Field(path, "rekey_max_clock_skew_seconds"),
+                 "is set but rekey_interval_seconds is 0 (rekeying is off)");
+    }
+    return;
+  }
+  bool ok = true;
+  if (interval < kMinRekeyIntervalSeconds || interval > kMaxRekeyIntervalSeconds) {
+    errors.Add(Field(path, "rekey_interval_seconds"),
+               absl::StrCat(interval, " is out of range (0 for off, or ",
+                            kMinRekeyIntervalSeconds, "-", kMaxRekeyIntervalSeconds, ")"));
+    ok = false;
+  }
+  if (hmac_known && out.hmac == HmacAlgorithm::kSha1) {
+    errors.Add(Field(path, "rekey_interval_seconds"),
+               "rekeying needs a policy that can sign; hmac \"sha1\" is receive-only");
+    ok = false;
+  }
+  const uint32_t skew = sp.rekey_max_clock_skew_seconds() == 0
+                            ? kDefaultRekeyClockSkewSeconds
+                            : sp.rekey_max_clock_skew_seconds();
+  if (skew > kMaxRekeyClockSkewSeconds) {
+    errors.Add(Field(path, "rekey_max_clock_skew_seconds"),
+               absl::StrCat(skew, " is out of range (0 for ", kDefaultRekeyClockSkewSeconds,
+                            ", or 1-", kMaxRekeyClockSkewSeconds, ")"));
+    ok = false;
+  } else if (uint64_t{skew} * 2 >= interval) {
+    errors.Add(Field(path, "rekey_max_clock_skew_seconds"),
+               absl::StrCat(skew, " must be less than half of rekey_interval_seconds (",
+                            interval, ")"));
+    ok = false;
+  }
+  std::optional<size_t> master;
+  if (sp.rekey_master_key().empty()) {
+    errors.Add(Field(path, "rekey_master_key"), "is required when rekey_interval_seconds is set");
+    ok = false;
+  } else if (master = Lookup(key_names, sp.rekey_master_key()); !master) {
+    errors.Add(Field(path, "rekey_master_key"),
+               absl::StrCat(Quote(sp.rekey_master_key()), " is not a defined key"));
+    ok = false;
+  } else if (keys[*master].derived) {
+    errors.Add(Field(path, "rekey_master_key"),
+               absl::StrCat("key ", Quote(sp.rekey_master_key()),
+                            " is derived; a master key must be given as hex or file"));
+    ok = false;
+  } else if (!keys[*master].material.empty() && keys[*master].material.size() < 16) {
+    errors.Add(Field(path, "rekey_master_key"),
+               absl::StrCat("key ", Quote(sp.rekey_master_key()), " is ",
+                            keys[*master].material.size(),
+                            " bytes; a rekey master key must be at least 16 bytes"));
+    ok = false;
+  }
+  if (!ok) return;
+  out.rekey_interval = std::chrono::seconds(interval);
+  out.rekey_max_clock_skew = std::chrono::seconds(skew);
+  out.rekey_master_key = master;
+}
+
 }  // namespace
 
 std::vector<Key> ValidateKeys(const ProtoList<v1::Key>& p_keys, const NameIndex& key_names,
@@ -197,6 +272,7 @@ std::vector<Key> ValidateKeys(const ProtoList<v1::Key>& p_keys, const NameIndex&
         LoadKeyFile(k.file(), Field(path, "file"), options, &key, errors);
         break;
       case v1::Key::kDerive:
+        key.derived = true;
         break;
       case v1::Key::SOURCE_NOT_SET:
         errors.Add(path, "one of hex, file or derive is required");
@@ -378,6 +454,21 @@ std::vector<SecurityPolicy> ValidateSecurityPolicies(const ProtoList<v1::Securit
                  absl::StrCat("needs an authentication tag: hmac is \"none\" and "
                               "encryption_cipher ",
                               Quote(CipherName(out.cipher)), " is not AES-GCM"));
+    }
+
+    ValidateRekey(sp, path, key_names, keys, hmac_known, out, errors);
+  }
+  // Epoch key ids (crypto/rekey.h) take the upper half of the id space when any policy rekeys.
+  if (std::any_of(result.begin(), result.end(),
+                  [](const SecurityPolicy& p) { return p.rekeys(); })) {
+    for (size_t k = 0; k < keys.size(); ++k) {
+      if (keys[k].id > crypto::kMaxConfiguredKeyIdWithRekey) {
+        errors.Add(Field(Idx("keys", k), "id"),
+                   absl::StrCat(keys[k].id,
+                                " is in the range 2147483648-4294967295 that the epoch keys of "
+                                "automatic rekeying use (a security policy sets "
+                                "rekey_interval_seconds); use 1-2147483647"));
+      }
     }
   }
   return result;

@@ -36,7 +36,7 @@ const KeyEntry& KeySnapshot::current() const { return entries_.front(); }
 
 const KeyEntry* KeySnapshot::Find(uint32_t id, uint64_t now_ms) const {
   for (const KeyEntry& e : entries_) {
-    if (e.id == id) return now_ms < e.accept_until_ms ? &e : nullptr;
+    if (e.id == id) return now_ms >= e.accept_from_ms && now_ms < e.accept_until_ms ? &e : nullptr;
   }
   return nullptr;
 }

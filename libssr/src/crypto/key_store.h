@@ -66,6 +66,12 @@ struct KeyEntry {
   KeyRole role = KeyRole::kCurrent;
   uint64_t accept_until_ms = kForever;
   KeyMaterial material;
+  // Accepted on receive from this unix time on (the next epoch's key of automatic rekeying is
+  // accepted only from its boundary minus the clock-skew bound, crypto/rekey.h).
+  uint64_t accept_from_ms = 0;
+  // An epoch key of automatic rekeying: a packet under it outside [accept_from_ms,
+  // accept_until_ms) is counted as rekey_epoch_skew, not key_expired.
+  bool epoch = false;
 };
 
 class KeySnapshot {

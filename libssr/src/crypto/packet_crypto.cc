@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "crypto/byte_order.h"
+#include "crypto/rekey.h"
 #include "util/status_macros.h"
 
 namespace ssr::crypto {
@@ -61,6 +62,9 @@ absl::StatusOr<std::unique_ptr<PacketCrypto>> PacketCrypto::CreateImpl(const Sec
     KeySlot& slot = pc->slots_[pc->slot_count_++];
     slot.id = e.id;
     slot.accept_until_ms = e.accept_until_ms;
+    slot.accept_from_ms = e.accept_from_ms;
+    slot.epoch = e.epoch;
+    pc->has_epoch_keys_ = pc->has_epoch_keys_ || e.epoch;
     if (policy.hmac != HmacSuite::kNone) {
       auto h = PreparedHmac::Create(policy.hmac, e.material.hmac_key);
       if (!h.ok()) {
@@ -98,12 +102,15 @@ absl::StatusOr<std::unique_ptr<PacketCrypto>> PacketCrypto::CreateImpl(const Sec
 PacketCrypto::KeySlot* PacketCrypto::FindSlot(uint32_t id, uint64_t now_ms) noexcept {
   for (size_t i = 0; i < slot_count_; ++i) {
     if (slots_[i].id == id) {
-      if (now_ms < slots_[i].accept_until_ms) return &slots_[i];
-      counters_.Increment(CryptoCounter::kKeyExpired);
+      if (slots_[i].Live(now_ms)) return &slots_[i];
+      counters_.Increment(slots_[i].epoch ? CryptoCounter::kRekeyEpochSkew
+                                          : CryptoCounter::kKeyExpired);
       return nullptr;
     }
   }
-  counters_.Increment(CryptoCounter::kUnknownKeyId);
+  // An epoch id this policy holds no key for: an epoch beyond the neighbouring ones.
+  counters_.Increment(has_epoch_keys_ && IsEpochKeyId(id) ? CryptoCounter::kRekeyEpochSkew
+                                                          : CryptoCounter::kUnknownKeyId);
   return nullptr;
 }
 
@@ -123,7 +130,7 @@ PacketCrypto::KeySlot* PacketCrypto::FindSlotQuiet(uint32_t id) noexcept {
 
 bool PacketCrypto::Accepts(uint32_t security_id, uint64_t now_ms) const noexcept {
   const KeySlot* k = SlotOf(security_id);
-  return k != nullptr && now_ms < k->accept_until_ms;
+  return k != nullptr && k->Live(now_ms);
 }
 
 CryptoResult PacketCrypto::CountFailure(CryptoResult r, bool aead) noexcept {
@@ -331,7 +338,7 @@ CryptoResult PacketCrypto::OpenGmacAnyKey(uint32_t preferred, std::span<uint8_t>
   }
   size_t plain = 0;
   KeySlot* first = FindSlotQuiet(preferred);
-  const bool first_ok = first != nullptr && now_ms < first->accept_until_ms;
+  const bool first_ok = first != nullptr && first->Live(now_ms);
   CryptoResult r = CryptoResult::kUnknownKeyId;
   if (first_ok) {
     r = OpenGcm(*first, buf, payload_offset, len, now_ms, &plain);
@@ -344,16 +351,48 @@ CryptoResult PacketCrypto::OpenGmacAnyKey(uint32_t preferred, std::span<uint8_t>
   // Failure path only. Nothing is decrypted in place (no ciphertext), so trials are harmless.
   for (size_t i = 0; i < slot_count_; ++i) {
     KeySlot& k = slots_[i];
-    if (&k == first || now_ms >= k.accept_until_ms) continue;
+    if (&k == first || !k.Live(now_ms)) continue;
     if (OpenGcm(k, buf, payload_offset, len, now_ms, &plain) == CryptoResult::kOk) {
       *used_id = k.id;
       counters_.Increment(CryptoCounter::kOpened);
       return CryptoResult::kOk;
     }
   }
+  if (OpensUnderSkewedEpoch(buf, payload_offset, len, now_ms)) return CryptoResult::kUnknownKeyId;
   if (first_ok) return CountFailure(r, true);
   counters_.Increment(first != nullptr ? CryptoCounter::kKeyExpired : CryptoCounter::kUnknownKeyId);
   return CryptoResult::kUnknownKeyId;
+}
+
+bool PacketCrypto::OpensUnderSkewedEpoch(std::span<uint8_t> buf, size_t payload_offset,
+                                         size_t len, uint64_t now_ms) noexcept {
+  if (!has_epoch_keys_) return false;
+  size_t plain = 0;
+  for (size_t i = 0; i < slot_count_; ++i) {
+    KeySlot& k = slots_[i];
+    if (!k.epoch || k.Live(now_ms)) continue;
+    if (OpenGcm(k, buf, payload_offset, len, now_ms, &plain) == CryptoResult::kOk) {
+      counters_.Increment(CryptoCounter::kRekeyEpochSkew);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool PacketCrypto::VerifiesUnderSkewedEpoch(std::span<const uint8_t> packet,
+                                            uint64_t now_ms) noexcept {
+  if (!has_epoch_keys_) return false;
+  const size_t body = packet.size() - HmacTagSize(policy_.hmac);
+  for (size_t i = 0; i < slot_count_; ++i) {
+    const KeySlot& k = slots_[i];
+    if (!k.epoch || k.Live(now_ms)) continue;
+    if (k.hmac->Verify(packet.first(body), packet.subspan(body), policy_.hmac_mode, now_ms,
+                       policy_.time) == CryptoResult::kOk) {
+      counters_.Increment(CryptoCounter::kRekeyEpochSkew);
+      return true;
+    }
+  }
+  return false;
 }
 
 CryptoResult PacketCrypto::Sign(std::span<uint8_t> buf, size_t len, uint64_t now_ms,
@@ -410,7 +449,7 @@ CryptoResult PacketCrypto::VerifyAnyKey(uint32_t preferred, std::span<const uint
   if (packet.size() < n) return CountFailure(CryptoResult::kTooShort, false);
   const size_t body = packet.size() - n;
   const KeySlot* first = SlotOf(preferred);
-  const bool first_ok = first != nullptr && now_ms < first->accept_until_ms;
+  const bool first_ok = first != nullptr && first->Live(now_ms);
   CryptoResult r = CryptoResult::kUnknownKeyId;
   if (first_ok) {
     r = first->hmac->Verify(packet.first(body), packet.subspan(body), policy_.hmac_mode, now_ms,
@@ -425,7 +464,7 @@ CryptoResult PacketCrypto::VerifyAnyKey(uint32_t preferred, std::span<const uint
   // Failure path only: the peer may have rotated its sending key.
   for (size_t i = 0; i < slot_count_; ++i) {
     const KeySlot& k = slots_[i];
-    if (&k == first || now_ms >= k.accept_until_ms) continue;
+    if (&k == first || !k.Live(now_ms)) continue;
     const CryptoResult t = k.hmac->Verify(packet.first(body), packet.subspan(body),
                                           policy_.hmac_mode, now_ms, policy_.time);
     if (t == CryptoResult::kOk) {
@@ -435,6 +474,7 @@ CryptoResult PacketCrypto::VerifyAnyKey(uint32_t preferred, std::span<const uint
       return t;
     }
   }
+  if (VerifiesUnderSkewedEpoch(packet, now_ms)) return CryptoResult::kUnknownKeyId;
   if (first_ok) return CountFailure(r, false);
   counters_.Increment(first != nullptr ? CryptoCounter::kKeyExpired : CryptoCounter::kUnknownKeyId);
   return CryptoResult::kUnknownKeyId;

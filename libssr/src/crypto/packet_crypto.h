@@ -155,6 +155,11 @@ class PacketCrypto {
   struct KeySlot {
     uint32_t id = 0;
     uint64_t accept_until_ms = kForever;
+    uint64_t accept_from_ms = 0;
+    bool epoch = false;  // an epoch key of automatic rekeying (KeyEntry::epoch)
+    bool Live(uint64_t now_ms) const {
+      return now_ms >= accept_from_ms && now_ms < accept_until_ms;
+    }
     std::optional<PreparedHmac> hmac;
     std::optional<AesCbc> cbc;
     std::optional<AesGcm> gcm;
@@ -175,6 +180,11 @@ class PacketCrypto {
                        size_t len, uint64_t now_ms, size_t* payload_len) noexcept;
   CryptoResult SealPayloadSlot(KeySlot& key, std::span<uint8_t> buf, size_t payload_offset,
                                size_t payload_len, uint64_t now_ms, size_t* out_len) noexcept;
+  // Failure path of VerifyAnyKey / OpenGmacAnyKey: true (and rekey_epoch_skew counted) if the
+  // packet authenticates under an epoch key that is outside its clock-skew window at now_ms.
+  bool VerifiesUnderSkewedEpoch(std::span<const uint8_t> packet, uint64_t now_ms) noexcept;
+  bool OpensUnderSkewedEpoch(std::span<uint8_t> buf, size_t payload_offset, size_t len,
+                             uint64_t now_ms) noexcept;
   // Bumps the counter for a failed result of a receive/decrypt call and returns r.
   CryptoResult CountFailure(CryptoResult r, bool aead) noexcept;
   // Next explicit GCM nonce value for `window_hint`, or false when the sequence space is used up.
@@ -187,6 +197,7 @@ class PacketCrypto {
   uint64_t gcm_sequence_ = 0;
   uint64_t* sequence_ = &gcm_sequence_;  // NonceSpace::sequence, or gcm_sequence_
   size_t slot_count_ = 0;
+  bool has_epoch_keys_ = false;  // some slot is an epoch key (automatic rekeying)
   std::array<KeySlot, kMaxKeysPerStore> slots_;  // slots_[0] is the current (sending) key
   std::optional<IvGenerator> iv_;
   util::CounterArray<CryptoCounter> counters_;

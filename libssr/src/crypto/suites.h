@@ -118,6 +118,8 @@ std::string_view CipherSuiteName(CipherSuite c);
   X(kHmacStale, "hmac_stale", "HMAC tag verified only in a window outside T-1..T+1 (§7.55)")  \
   X(kUnknownKeyId, "unknown_key_id", "security id with no key (§7.65)")                       \
   X(kKeyExpired, "key_expired", "security id of a rotated-out key past its overlap (§4.7)")   \
+  X(kRekeyEpochSkew, "rekey_epoch_skew",                                                      \
+    "epoch key of automatic rekeying outside the clock-skew bound of its epoch (§4.7.1)")     \
   X(kSealed, "crypto_sealed", "payloads or metadata sections encrypted")                      \
   X(kOpened, "crypto_opened", "payloads or metadata sections decrypted")                      \
   X(kBadPadding, "bad_padding", "CBC plaintext with invalid PKCS#7 padding")                  \

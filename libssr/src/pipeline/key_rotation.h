@@ -19,13 +19,28 @@
 // PacketCrypto: the config's keys, then retired keys (latest deadline first), at most
 // kMaxKeysPerStore. Deadlines are unix milliseconds (the crypto clock, Pipeline::CryptoNow).
 // Retired keys past their deadline are dropped at the next reload.
+//
+// Automatic rekeying (docs/protocol.md §4.7.1, crypto/rekey.h). A policy with a rekey interval I
+// and clock-skew bound S has, as a hop policy, no configured hop keys: HopSnapshot for epoch e
+// (from the unix clock) holds the epoch keys of the router pair,
+//   e     current (signs), accepted in [e*I - S, (e+1)*I + S)
+//   e-1   accepted until e*I + S (a peer whose clock is behind still sends under it)
+//   e+1   accepted from (e+1)*I - S (a peer whose clock is ahead already sends under it)
+// then retired configured keys (a reload that turned rekeying on), at most kMaxKeysPerStore. The
+// pipeline swaps in the crypto of epoch e+1 at the boundary; it prepares it ahead of time
+// (pipeline/rekey.cc). A reload that turns rekeying on retires the configured hop keys as usual;
+// one that turns it off does not retire the epoch keys (they are per router pair): reload both
+// routers within the clock-skew bound, or expect the sessions' next packets to fail until both run
+// the same config.
 #ifndef SSR_PIPELINE_KEY_ROTATION_H_
 #define SSR_PIPELINE_KEY_ROTATION_H_
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "config/model.h"
 #include "crypto/key_store.h"
 
@@ -43,6 +58,13 @@ class KeyRotation {
   // A reload from `old_cfg` to `new_cfg` at unix time now_ms: retires what it takes out of
   // service, forgets what expired or became current again.
   void Reload(const config::Config& old_cfg, const config::Config& new_cfg, uint64_t now_ms);
+  // The hop keys of policy `p` between routers `local` and `remote` at unix time now_ms: Snapshot
+  // (hop view) for a policy that does not rekey, else the epoch keys of now_ms's epoch (above).
+  // Allocates and derives keys: never per packet.
+  absl::StatusOr<crypto::KeySnapshot> HopSnapshot(const config::Config& cfg,
+                                                  const config::SecurityPolicy& p,
+                                                  std::string_view local, std::string_view remote,
+                                                  uint64_t now_ms) const;
 
  private:
   struct Retired {
@@ -56,6 +78,14 @@ class KeyRotation {
 // The keys `p` lists (in the hop or payload view), each accepted forever (no reload history).
 std::vector<crypto::KeyEntry> ConfigKeyEntries(const config::Config& cfg,
                                                const config::SecurityPolicy& p, bool hop);
+
+// The epoch keys e-1, e, e+1 of rekeying policy `p` between routers `local` and `remote`, where
+// e is the epoch of now_ms (current first; e-1 left out in epoch 0).
+absl::StatusOr<std::vector<crypto::KeyEntry>> EpochKeyEntries(const config::Config& cfg,
+                                                              const config::SecurityPolicy& p,
+                                                              std::string_view local,
+                                                              std::string_view remote,
+                                                              uint64_t now_ms);
 
 }  // namespace ssr::pipeline
 

@@ -137,6 +137,7 @@ absl::StatusOr<Pipeline::State> Pipeline::BuildState(
   st.routes.Build(cfg, r);
   BuildPathChoice(cfg, &st);
   st.config = std::move(config);
+  SSR_RETURN_IF_ERROR(AddRekeyedHops(st, CryptoNow(now_ms_)));
   return st;
 }
 
@@ -251,6 +252,7 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
   // creation, like the table size).
   sessions_->SetTenantCount(static_cast<uint32_t>(new_cfg.tenants.size()));
   restore_keys.applied = true;
+  rekey_next_ms_ = 0;  // the new hop crypto's next epoch event (rekey.cc)
   Count(PipelineCounter::kReloads);
   return absl::OkStatus();
 }
@@ -278,6 +280,7 @@ size_t Pipeline::Poll(uint64_t now_ms) {
 void Pipeline::ProcessBurst(size_t interface, std::span<io::Frame> frames, uint64_t now_ms,
                             std::span<Disposition> dispositions) {
   now_ms_ = now_ms;
+  MaybeRekey(now_ms);  // between bursts: at most one comparison unless an epoch event is due
   // The kernel copied these frames into the Umem, often on another CPU (the veth receive runs
   // where the sender runs): the first read of each header is a cache miss that costs more than
   // parsing it. Asking for all headers of the burst up front overlaps those misses. Two lines
@@ -297,6 +300,7 @@ void Pipeline::ProcessBurst(size_t interface, std::span<io::Frame> frames, uint6
 
 uint32_t Pipeline::Expire(uint64_t now_ms, uint32_t budget) {
   now_ms_ = now_ms;
+  MaybeRekey(now_ms);
   const uint32_t n = sessions_->Expire(now_ms, budget);
   counters_.Increment(PipelineCounter::kIpFragTimeout, reassembly_->Expire(now_ms));
   ExpireSvrFragments(now_ms);

@@ -68,6 +68,8 @@
 //   control.cc       control messages received and sent (§2.16), their rate limit, NAT keep-alives.
 //   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
 //                    metadata encoding (EncodeWith / BuildMetadata), HopSealAndSend.
+//   rekey.cc         automatic rekeying: the hop crypto of each epoch, prepared ahead of time and
+//                    swapped in at the boundary (RekeyTick; key_rotation.h, §4.7.1).
 //   mss_clamp.{h,cc} TCP MSS clamping of SYN / SYN-ACK (ClampSynMss, called by ToPeer and ToLan).
 //   key_rotation.{h,cc}  keys a Reload took out of service, accepted for their overlap (§4.7).
 #ifndef SSR_PIPELINE_PIPELINE_H_
@@ -261,6 +263,8 @@ namespace ssr::pipeline {
   X(kNoPool, "no_frame", "control packet not sent: frame pool empty")                            \
   X(kSessionClosed, "session_closed", "session removed after TCP close or RST")               \
   X(kReloads, "reloads", "config snapshots applied by Reload")                                  \
+  X(kRekeyEpochChanged, "rekey_epoch_changed", "hop crypto switched to a new epoch's keys (automatic rekeying, §4.7.1)") \
+  X(kRekeyFailed, "rekey_failed", "an epoch's hop crypto could not be built (OpenSSL failed); the previous keys stay in use") \
   X(kSessionMoved, "session_moved", "session moved to another peer path (sender side)")         \
   X(kSessionMoveFailed, "session_move_failed", "no waypoint pair on the new path: not moved")    \
   X(kSessionRebound, "session_rebound", "session found by UUID on a new outer tuple and rebound") \
@@ -356,7 +360,10 @@ class Pipeline {
   // The caller passes monotonic milliseconds everywhere and sets the offset unix - monotonic (in
   // ms) here, refreshed from its slow path so clock adjustments are followed. Default 0: the
   // clock passed in is unix time already (tests).
-  void SetWallClockOffset(int64_t unix_minus_monotonic_ms) { wall_offset_ms_ = unix_minus_monotonic_ms; }
+  void SetWallClockOffset(int64_t unix_minus_monotonic_ms) {
+    wall_offset_ms_ = unix_minus_monotonic_ms;
+    rekey_next_ms_ = 0;  // the epoch may have changed (rekey.cc)
+  }
 
   void SetSessionObserver(SessionObserver observer, void* context) {
     observer_ = observer;
@@ -451,6 +458,21 @@ class Pipeline {
  private:
   struct PeerState;      // peer_hop.h
   struct PeerPath;       // peer_hop.h
+  // Automatic rekeying (rekey.cc): one PeerState::send or ::recv whose policy rekeys.
+  struct RekeyedHop {
+    size_t peer = 0;
+    bool send = true;      // PeerState::send, else ::recv
+    size_t policy = 0;     // index in Config::security_policies
+    uint64_t interval_ms = 0;
+    uint64_t epoch = 0;    // of the PacketCrypto in use
+    // False until the first RekeyTick: the state was built at creation before any burst gave the
+    // pipeline its clock, so the first epoch change is no rekey (not counted).
+    bool clocked = false;
+    // Prepared for epoch `next_epoch` (epoch + 1 once prepared); after a swap, the previous
+    // epoch's object, kept until the next preparation so the boundary frees nothing.
+    std::unique_ptr<crypto::PacketCrypto> next;
+    uint64_t next_epoch = ~uint64_t{0};
+  };
   struct ServiceCrypto;  // peer_hop.h
   struct Packet;         // pipeline_internal.h
   struct WanPacket;      // wan_receive.cc
@@ -465,12 +487,27 @@ class Pipeline {
     // Path choice per service policy (path_choice.cc), by config service-policy index; the
     // default policy (no SLA) is at index service_policies.size().
     std::vector<peer::ServicePolicy> path_policies;
+    std::vector<RekeyedHop> rekey;  // hop crypto whose policy rekeys (rekey.cc)
   };
   explicit Pipeline(const PipelineOptions& options);
   absl::Status Init();
   absl::StatusOr<State> BuildState(std::shared_ptr<const config::Config> config) const;
   // Board slots, preference ranks and path policies of `st` (path_choice.cc).
   static void BuildPathChoice(const config::Config& cfg, State* st);
+  // Rekeying (rekey.cc). AddRekeyedHops: the RekeyedHop entries of `st` (built by BuildState),
+  // their crypto replaced by the epoch of crypto_now. BuildEpochCrypto: the hop crypto of `h` for
+  // `epoch`. RekeyTick, at the start of a burst / Expire when the crypto clock reaches
+  // rekey_next_ms_: swaps in the prepared crypto at a boundary, prepares the next epoch's.
+  absl::Status AddRekeyedHops(State& st, uint64_t crypto_now) const;
+  absl::StatusOr<std::unique_ptr<crypto::PacketCrypto>> BuildEpochCrypto(const State& st,
+                                                                           const RekeyedHop& h,
+                                                                           uint64_t epoch) const;
+  void RekeyTick(uint64_t crypto_now);
+  void MaybeRekey(uint64_t now_ms) {
+    if (!state_.rekey.empty() && CryptoNow(now_ms) >= rekey_next_ms_) [[unlikely]] {
+      RekeyTick(CryptoNow(now_ms));
+    }
+  }
   const config::Config& config() const { return *state_.config; }
   void SetInterfaceMtus();  // if_mtu_ from the router's interfaces
 
@@ -690,6 +727,7 @@ class Pipeline {
   std::vector<uint8_t> layer_up_;         // the writer's status per path (BFD events; 1 = up)
   uint64_t revert_due_ms_ = 0;            // pipeline clock of the next revert check (0: none)
   uint64_t peer_next_poll_ms_ = 0;                        // unix ms (CryptoNow) of the next Poll
+  uint64_t rekey_next_ms_ = 0;  // unix ms (CryptoNow) of the next RekeyTick (rekey.cc)
   std::unique_ptr<SessionBudget> own_budget_;             // when options_.budget is null
   SessionBudget* budget_ = nullptr;                       // router-wide session limits
   // budget_'s counter of each tenant of state_'s config, by tenant index.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "config/key_derivation.h"
+#include "crypto/hkdf.h"
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace ssr::config {
+namespace ssr::crypto {
 namespace {
 struct KdfDeleter {
   void operator()(EVP_KDF* k) const { EVP_KDF_free(k); }
@@ -53,4 +53,4 @@ absl::StatusOr<std::vector<uint8_t>> HkdfSha256(std::span<const uint8_t> ikm,
   return out;
 }
 
-}  // namespace ssr::config
+}  // namespace ssr::crypto
