@@ -3,7 +3,9 @@
 # Shared by the netns integration tests (bash, run by ctest as root; exit 77 = skipped).
 #   source lib.sh SSR_ROUTER XDP_PASS_OBJ
 # Namespaces are named ssrnt<pid>-{client,branch,dc,server[,wan]} and removed on any exit
-# (trap); cleanup.sh (ctest FIXTURES_CLEANUP) removes those of dead processes.
+# (trap); cleanup.sh (ctest FIXTURES_CLEANUP) removes those of dead processes. SSR_NETNS_PREFIX
+# replaces "ssrnt" (for runs that must keep to a namespace prefix of their own; cleanup.sh then
+# removes only those).
 set -uo pipefail
 
 SSR_NETNS_TEST_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,7 +17,7 @@ source "$SSR_SOURCE_ROOT/scripts/netns/cases.sh"
 
 SSR_ROUTER_BIN="${1:?usage: $0 SSR_ROUTER XDP_PASS_OBJ ...}"
 SSR_XDP_PASS_OBJ="${2:?usage: $0 SSR_ROUTER XDP_PASS_OBJ ...}"
-SSR_TEST_PREFIX="ssrnt$$-"
+SSR_TEST_PREFIX="${SSR_NETNS_PREFIX:-ssrnt}$$-"
 SSR_TEST_T0=$SECONDS
 
 fail() {
@@ -35,7 +37,7 @@ ssr_test_require() {
   ssr_topo_require
   [ -x "$SSR_ROUTER_BIN" ] || fail "ssr-router not built: $SSR_ROUTER_BIN"
   [ -s "$SSR_XDP_PASS_OBJ" ] || fail "XDP probe object not built: $SSR_XDP_PASS_OBJ"
-  local probe="ssrnt$$-probe" mode flag err
+  local probe="${SSR_NETNS_PREFIX:-ssrnt}$$-probe" mode flag err
   ip netns add "$probe" || { echo "SKIPPED: cannot create a network namespace"; exit 77; }
   ip -n "$probe" link add p0 type veth peer name p1
   ip -n "$probe" link set p0 up
