@@ -239,6 +239,7 @@ TEST_CASE("RouterStats::Flatten names values by group and Get finds them") {
   s.gate = {{"lan_allow", 7, false}, {"drop_non_member", 2, true}};
   s.pipeline = {{"rx_packets", 11, false}};
   s.sessions_live = 3;
+  s.sessions_budgeted = 2;
   ssr::InterfaceStats i;
   i.name = "lan0";
   i.counters = {{"xsk_rx_packets", 5, false}};
@@ -247,6 +248,7 @@ TEST_CASE("RouterStats::Flatten names values by group and Get finds them") {
   CHECK(s.Get("gate.lan_allow") == 7);
   CHECK(s.Get("pipeline.rx_packets") == 11);
   CHECK(s.Get("sessions.live") == 3);
+  CHECK(s.Get("sessions.budgeted") == 2);
   CHECK(s.Get("xsk.lan0.xsk_rx_packets") == 5);
   CHECK(s.Get("router.config_generation") == 4);
   CHECK(s.Get("gate.no_such_reason") == 0);

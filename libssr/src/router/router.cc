@@ -660,6 +660,7 @@ RouterStats Router::Stats() const {
     s.workers.push_back(wst);
   }
   s.sessions_live = sum.sessions_live;
+  if (m.session_budget != nullptr) s.sessions_budgeted = m.session_budget->live();
 
   auto add = [](std::vector<CounterValue>* out, auto counters, auto drop_of) {
     using Enum = decltype(drop_of(0));
