@@ -14,7 +14,8 @@
 # never above 1024 on either router, the sum of the workers' sessions neither (up to the skew of
 # their snapshots, see below; exactly once the floods stop, when it must equal the budget), the branch reached the limit (>= 1000), both
 # workers held sessions, tenant_session_limit and router_session_limit rose, the TCP transfer
-# arrived intact and at least 95 % of the pings were answered.
+# arrived intact and at least 95 % of the pings were answered. Then a SIGHUP with max_sessions 2048
+# is refused, naming the field (the tables and the budget are sized at start).
 #   session_limits_test.sh SSR_ROUTER XDP_PASS_OBJ
 # shellcheck source=test/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -136,6 +137,16 @@ n="$(ssr_delta "$d/branch.before" "$d/branch.after" pipeline.tenant_session_limi
 [ "$n" -ge 1 ] || fail "the branch counted no tenant_session_limit"
 n="$(ssr_delta "$d/branch.before" "$d/branch.after" pipeline.router_session_limit)"
 [ "$n" -ge 1 ] || fail "the branch counted no router_session_limit"
+
+# A reload cannot resize the tables or the budget: a config with max_sessions 2048 is refused
+# (the old config keeps running), not accepted and ignored.
+sed -i 's/max_sessions: 1024 /max_sessions: 2048 /' "$d/config.textproto"
+kill -HUP "$SSR_PID_branch"
+ssr_wait_file_line "$d/branch.err" 'reload failed' 10 || fail "a reload changing max_sessions was not refused"
+grep -A1 'reload failed' "$d/branch.err" | tail -n1
+grep -q 'limits.max_sessions: 1024 -> 2048' "$d/branch.err" || fail "the refusal does not name limits.max_sessions"
+ssr_router_dump branch "$d/branch.reload" || fail "no stats dump"
+[ "$(ssr_stat "$d/branch.reload" router.config_generation)" = 1 ] || fail "the branch's generation moved"
 
 for r in branch datacenter; do
   ssr_router_stop "$r" TERM

@@ -7,6 +7,7 @@
 
 #include "config/loader.h"
 #include "router/port_ranges.h"
+#include "router/reload_limits.h"
 #include "router/spsc_ring.h"
 #include "ssr/config.h"
 #include "ssr/router.h"
@@ -355,4 +356,27 @@ TEST_CASE("An ephemeral port range inside the waypoint ports is warned about, on
   const std::vector<std::string> edge = ssr::router::EphemeralPortWarnings(*branch, {10000, 16384});
   REQUIRE(edge.size() == 1);
   CHECK(edge[0].find("(16384-16384)") != std::string::npos);
+}
+
+TEST_CASE("A reload may change limits.max_sessions_per_tenant but no limit fixed at start") {
+  const ssr::config::Limits running;
+  ssr::config::Limits next = running;
+  CHECK(ssr::router::CheckReloadLimits(running, next).ok());
+  next.max_sessions_per_tenant = 512;  // read per new session: a reload applies it
+  CHECK(ssr::router::CheckReloadLimits(running, next).ok());
+
+  next.max_sessions = 1024;
+  absl::Status st = ssr::router::CheckReloadLimits(running, next);
+  CHECK(st.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(st.message()), Catch::Contains("limits.max_sessions: 1048576 -> 1024"));
+  CHECK_THAT(std::string(st.message()), Catch::Contains("restart the router"));
+
+  next = running;
+  next.ip_reassembly_slots = 8;
+  st = ssr::router::CheckReloadLimits(running, next);
+  CHECK_THAT(std::string(st.message()), Catch::Contains("limits.ip_reassembly_slots: 64 -> 8"));
+  next = running;
+  next.max_embryonic_per_source = 8;
+  st = ssr::router::CheckReloadLimits(running, next);
+  CHECK_THAT(std::string(st.message()), Catch::Contains("limits.max_embryonic_per_source: 0 -> 8"));
 }

@@ -36,6 +36,7 @@
 #include "router/neighbor_refresh.h"
 #include "router/netdev.h"
 #include "router/port_ranges.h"
+#include "router/reload_limits.h"
 #include "router/stale_gate.h"
 #include "router/worker.h"
 #include "ssr/log.h"
@@ -544,6 +545,10 @@ absl::Status Router::Reload(const Config& config) {
     return reject(absl::FailedPreconditionError(
         absl::StrCat("Reload: the interfaces of router \"", m.router_name,
                      "\" changed (names, roles or order); restart the router to change them")));
+  }
+  if (absl::Status st = router::CheckReloadLimits(m.config.internal()->limits, cfg->limits);
+      !st.ok()) {
+    return reject(Prefixed(st, "Reload: "));
   }
   // Trial: everything a worker will build from the config, without touching the running ones.
   {
