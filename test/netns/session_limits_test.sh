@@ -10,6 +10,13 @@
 #   2. UDP floods to web's echo server from 234 spoofed sales and 107 spoofed engineering
 #      addresses (answered sessions, which are not embryonic, so nothing can evict them) push the
 #      router past 1024: they first evict guest's embryonic sessions, then are refused.
+# The TCP transfer is streams.py tcp-stream: a connection whose two directions do not both get
+# through is replaced before the flood starts. Known limitation this works around (not fixed):
+# sessions live in the worker whose queue received the first packet, and on veths each end host
+# picks a TCP flow's queue from its own socket hash, so in about 1 of 4 connections the server's
+# packets reach the datacenter's other worker, which drops them as a LAN first packet
+# (policy_drop) and the connection stalls; with several workers a router relies on every packet
+# of a session reaching the same queue.
 # Both routers' stats are sampled every 0.5 s. Checks: sessions.budgeted (the router-wide count)
 # never above 1024 on either router, the sum of the workers' sessions neither (up to the skew of
 # their snapshots, see below; exactly once the floods stop, when it must equal the budget), the branch reached the limit (>= 1000), both
@@ -58,9 +65,11 @@ pings=150
 ssr_bg ip netns exec "$SSR_NS_CLIENT" ping -n -q -i 0.1 -c "$pings" -W 2 -I 10.10.9.20 10.20.3.10 \
   >"$d/ping.log" 2>&1
 ping_pid=$SSR_LAST_PID
-ssr_bg ip netns exec "$SSR_NS_CLIENT" python3 "$SSR_TRAFFIC" tcp-send 10.20.3.10 80 \
-  --bind 10.10.1.10 --seconds 14 --timeout 30 >"$d/tcp.log" 2>&1
+ssr_bg ip netns exec "$SSR_NS_CLIENT" python3 "$STREAMS" tcp-stream 10.20.3.10 80 \
+  --bind 10.10.1.10 --seconds 14 >"$d/tcp.log" 2>&1
 tcp_pid=$SSR_LAST_PID
+ssr_wait_file_line "$d/tcp.log" 'through on attempt|no connection' 25 || fail "the TCP stream did not start"
+grep -q 'through on attempt' "$d/tcp.log" || fail "$(cat "$d/tcp.log")"
 sleep 1
 
 ssr_bg ip netns exec "$SSR_NS_CLIENT" python3 "$SYN_FLOOD" flood 10.20.3.10 80 10.10.9 1500 9 \

@@ -13,11 +13,21 @@ inside a namespace of the test.
       "capture frames=N saved=BYTES".
   streams.py replay IFACE FILE [COUNT]
       sends the frame in FILE COUNT times (default 1) out of IFACE; prints "replay sent=N".
+  streams.py tcp-stream DST PORT --bind SRC --seconds S [--attempts N]
+      a paced TCP stream (16 KiB every 10 ms for S seconds) to a traffic.py tcp-sink, whose
+      "<bytes> <sha256>" answer must match ours. First a connection must prove that both of its
+      directions get through: 1 MiB sent within 2 s (which needs the receiver's ACKs); else it is
+      closed and another opened, up to N (default 8) times. With several workers per router and
+      end hosts on multi-queue veths, each host picks the queue of a TCP flow from its own socket
+      hash, so the two directions of a flow may reach different workers, and a worker drops
+      packets of a session another worker holds (see session_limits_test.sh). Prints one line per
+      refused attempt, then "tcp-stream ... match" or "... MISMATCH".
   streams.py udp-flood DST PORT PREFIX FIRST LAST RATE SECONDS
       UDP datagrams from spoofed sources PREFIX.FIRST-LAST (random source ports; a /24 prefix given
       as "a.b.c") to DST:PORT through a raw socket, RATE per second for SECONDS; prints
       "udp-flood sent=N".
 """
+import hashlib
 import os
 import random
 import socket
@@ -107,6 +117,61 @@ def replay(argv):
     return 0
 
 
+def tcp_stream(argv):
+    dst, port = argv[0], int(argv[1])
+    opts = dict(zip(argv[2::2], argv[3::2]))
+    src, seconds = opts["--bind"], float(opts["--seconds"])
+    attempts = int(opts.get("--attempts", "8"))
+    for attempt in range(1, attempts + 1):
+        h = hashlib.sha256()
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((src, 0))
+        s.settimeout(2)
+        try:
+            s.connect((dst, port))
+            first = os.urandom(1 << 20)
+            s.sendall(first)
+        except OSError as e:
+            print(f"tcp-stream attempt {attempt}: {e}: both directions do not get through, "
+                  "another connection", flush=True)
+            s.close()
+            continue
+        h.update(first)
+        sent = len(first)
+        print(f"tcp-stream {src} -> {dst}:{port}: through on attempt {attempt}", flush=True)
+        break
+    else:
+        print(f"tcp-stream: no connection got through in {attempts} attempts", flush=True)
+        return 1
+    t0 = time.monotonic()
+    try:
+        s.settimeout(20)
+        while time.monotonic() < t0 + seconds:
+            chunk = os.urandom(16384)
+            s.sendall(chunk)
+            h.update(chunk)
+            sent += len(chunk)
+            time.sleep(0.01)
+        s.shutdown(socket.SHUT_WR)
+        reply = b""
+        while not reply.endswith(b"\n"):
+            b = s.recv(4096)
+            if not b:
+                break
+            reply += b
+    except OSError as e:
+        print(f"tcp-stream {src} -> {dst}:{port}: {e} after {sent} bytes", flush=True)
+        return 1
+    mine = h.hexdigest()
+    fields = reply.decode(errors="replace").split()
+    theirs_n, theirs = (int(fields[0]), fields[1]) if len(fields) == 2 else (-1, "(none)")
+    same = theirs_n == sent and theirs == mine
+    print(f"tcp-stream {src} -> {dst}:{port}: sent {sent} bytes, sha256 sender {mine[:16]}... "
+          f"receiver {theirs[:16]}... ({theirs_n} bytes): {'match' if same else 'MISMATCH'}",
+          flush=True)
+    return 0 if same else 1
+
+
 def checksum(data):
     if len(data) % 2:
         data += b"\0"
@@ -149,7 +214,8 @@ def udp_flood(argv):
 
 
 def main():
-    cmds = {"udp-stream": udp_stream, "capture": capture, "replay": replay, "udp-flood": udp_flood}
+    cmds = {"udp-stream": udp_stream, "capture": capture, "replay": replay, "udp-flood": udp_flood,
+            "tcp-stream": tcp_stream}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.stderr.write(__doc__)
         return 2
