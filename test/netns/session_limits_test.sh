@@ -90,6 +90,7 @@ eng_pid=$SSR_LAST_PID
 # 2 x 1024). Once the floods stop, the three must agree exactly.
 skew=16
 peak_branch=0
+# shellcheck disable=SC2034  # read through ${!peak_var}
 peak_datacenter=0
 last_branch=""
 i=0
@@ -143,7 +144,9 @@ for r in branch datacenter; do
   done
   echo "$r quiet: sessions.budgeted, sessions.live, sum of the workers: $cur"
   read -r b l w <<<"$cur"
-  [ "$b" = "$l" ] && [ "$l" = "$w" ] || fail "$r: the budget ($b) and the tables ($l, $w) disagree"
+  if [ "$b" != "$l" ] || [ "$l" != "$w" ]; then
+    fail "$r: the budget ($b) and the tables ($l, $w) disagree"
+  fi
   [ "$b" -le "$max" ] || fail "$r holds $b sessions, above max_sessions $max"
 done
 
@@ -155,7 +158,9 @@ done
 [ "$peak_branch" -ge $((max - 24)) ] || fail "the branch never came near its limit (peak $peak_branch)"
 w0="$(ssr_stat "$last_branch" worker.0.sessions)"
 w1="$(ssr_stat "$last_branch" worker.1.sessions)"
-[ "$w0" -gt 0 ] && [ "$w1" -gt 0 ] || fail "the branch's sessions were not spread over both workers ($w0 + $w1)"
+if [ "$w0" = 0 ] || [ "$w1" = 0 ]; then
+  fail "the branch's sessions were not spread over both workers ($w0 + $w1)"
+fi
 n="$(ssr_delta "$d/branch.before" "$d/branch.after" pipeline.tenant_session_limit)"
 [ "$n" -ge 1 ] || fail "the branch counted no tenant_session_limit"
 n="$(ssr_delta "$d/branch.before" "$d/branch.after" pipeline.router_session_limit)"
@@ -164,6 +169,7 @@ n="$(ssr_delta "$d/branch.before" "$d/branch.after" pipeline.router_session_limi
 # A reload cannot resize the tables or the budget: a config with max_sessions 2048 is refused
 # (the old config keeps running), not accepted and ignored.
 sed -i 's/max_sessions: 1024 /max_sessions: 2048 /' "$d/config.textproto"
+# shellcheck disable=SC2154  # set by ssr_router_start
 kill -HUP "$SSR_PID_branch"
 ssr_wait_file_line "$d/branch.err" 'reload failed' 10 || fail "a reload changing max_sessions was not refused"
 grep -A1 'reload failed' "$d/branch.err" | tail -n1
