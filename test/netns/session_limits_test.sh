@@ -68,7 +68,7 @@ ping_pid=$SSR_LAST_PID
 ssr_bg ip netns exec "$SSR_NS_CLIENT" python3 "$STREAMS" tcp-stream 10.20.3.10 80 \
   --bind 10.10.1.10 --seconds 14 >"$d/tcp.log" 2>&1
 tcp_pid=$SSR_LAST_PID
-ssr_wait_file_line "$d/tcp.log" 'through on attempt|no connection' 25 || fail "the TCP stream did not start"
+ssr_wait_file_line "$d/tcp.log" 'through on attempt|no connection' 30 || fail "the TCP stream did not start"
 grep -q 'through on attempt' "$d/tcp.log" || fail "$(cat "$d/tcp.log")"
 sleep 1
 

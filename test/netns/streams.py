@@ -17,7 +17,7 @@ inside a namespace of the test.
       a paced TCP stream (16 KiB every 10 ms for S seconds) to a traffic.py tcp-sink, whose
       "<bytes> <sha256>" answer must match ours. First a connection must prove that both of its
       directions get through: 1 MiB sent within 2 s (which needs the receiver's ACKs); else it is
-      closed and another opened, up to N (default 8) times. With several workers per router and
+      closed and another opened, up to N (default 12) times. With several workers per router and
       end hosts on multi-queue veths, each host picks the queue of a TCP flow from its own socket
       hash, so the two directions of a flow may reach different workers, and a worker drops
       packets of a session another worker holds (see session_limits_test.sh). Prints one line per
@@ -121,7 +121,7 @@ def tcp_stream(argv):
     dst, port = argv[0], int(argv[1])
     opts = dict(zip(argv[2::2], argv[3::2]))
     src, seconds = opts["--bind"], float(opts["--seconds"])
-    attempts = int(opts.get("--attempts", "8"))
+    attempts = int(opts.get("--attempts", "12"))
     for attempt in range(1, attempts + 1):
         h = hashlib.sha256()
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
