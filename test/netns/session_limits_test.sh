@@ -13,14 +13,14 @@
 # The TCP transfer is streams.py tcp-stream: a connection whose two directions do not both get
 # through is replaced before the flood starts. Known limitation this works around (not fixed):
 # sessions live in the worker whose queue received the first packet, and on veths each end host
-# picks a TCP flow's queue from its own socket hash, so in about 1 of 4 connections the server's
-# packets reach the datacenter's other worker, which drops them as a LAN first packet
-# (policy_drop) and the connection stalls; with several workers a router relies on every packet
-# of a session reaching the same queue.
+# picks a TCP flow's queue from its own socket hash, so in many connections (1 in 6 to 1 in 2 by
+# run) the server's packets reach the datacenter's other worker, which drops them as a LAN first
+# packet (policy_drop) and the connection stalls; with several workers a router relies on every
+# packet of a session reaching the same queue.
 # Both routers' stats are sampled every 0.5 s. Checks: sessions.budgeted (the router-wide count)
 # never above 1024 on either router, the sum of the workers' sessions neither (up to the skew of
-# their snapshots, see below; exactly once the floods stop, when it must equal the budget), the branch reached the limit (>= 1000), both
-# workers held sessions, tenant_session_limit and router_session_limit rose, the TCP transfer
+# their snapshots, see below; exactly once the floods stop, when it must equal the budget), the
+# branch reached the limit (>= 1000), both workers held sessions, tenant_session_limit and router_session_limit rose, the TCP transfer
 # arrived intact and at least 95 % of the pings were answered. Then a SIGHUP with max_sessions 2048
 # is refused, naming the field (the tables and the budget are sized at start).
 #   session_limits_test.sh SSR_ROUTER XDP_PASS_OBJ
