@@ -20,9 +20,10 @@
 # Both routers' stats are sampled every 0.5 s. Checks: sessions.budgeted (the router-wide count)
 # never above 1024 on either router, the sum of the workers' sessions neither (up to the skew of
 # their snapshots, see below; exactly once the floods stop, when it must equal the budget), the
-# branch reached the limit (>= 1000), both workers held sessions, tenant_session_limit and router_session_limit rose, the TCP transfer
-# arrived intact and at least 95 % of the pings were answered. Then a SIGHUP with max_sessions 2048
-# is refused, naming the field (the tables and the budget are sized at start).
+# branch reached the limit (>= 1000), both workers held sessions, tenant_session_limit and
+# router_session_limit rose, the TCP transfer arrived intact and at least 95 % of the pings were
+# answered. Then a SIGHUP with max_sessions 2048 is refused, naming the field (the tables and the
+# budget are sized at start).
 #   session_limits_test.sh SSR_ROUTER XDP_PASS_OBJ
 # shellcheck source=test/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
