@@ -9,7 +9,9 @@
 #                           two wan0s, for captures (see below); SSR_KERNEL_FORWARD=1 turns IP
 #                           forwarding on in the router namespaces (to check the traffic
 #                           programs without ssr-router), otherwise it is off, so that whatever
-#                           reaches the other side went through ssr-router.
+#                           reaches the other side went through ssr-router. SSR_VETH_QUEUES=N
+#                           gives every veth N RX and TX queues (default 1), for ssr-router
+#                           --workers N (one worker per queue).
 #   ssr_topo_down           stops the routers and traffic programs started here, deletes the
 #                           namespaces (their veths go with them). Idempotent; install it with
 #                           `trap ssr_topo_down EXIT` (plus INT/TERM, see ssr_topo_trap).
@@ -111,23 +113,25 @@ ssr_topo_up() {
     ssr_ns "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
       net.ipv6.conf.default.router_solicitations=0
   done
-  ip -n "$SSR_NS_CLIENT" link add c0 type veth peer name lan0 netns "$SSR_NS_BRANCH"
+  local q=()
+  [ "${SSR_VETH_QUEUES:-1}" -gt 1 ] && q=(numtxqueues "$SSR_VETH_QUEUES" numrxqueues "$SSR_VETH_QUEUES")
+  ip -n "$SSR_NS_CLIENT" link add c0 "${q[@]}" type veth peer name lan0 "${q[@]}" netns "$SSR_NS_BRANCH"
   SSR_NS_WAN=""
   if [ "${SSR_WAN_TAP:-0}" = 1 ]; then
     SSR_NS_WAN="${p}wan"
     ip netns add "$SSR_NS_WAN"
     ip -n "$SSR_NS_WAN" link add br0 type bridge
-    ip -n "$SSR_NS_BRANCH" link add wan0 type veth peer name wa netns "$SSR_NS_WAN"
-    ip -n "$SSR_NS_DC" link add wan0 type veth peer name wb netns "$SSR_NS_WAN"
+    ip -n "$SSR_NS_BRANCH" link add wan0 "${q[@]}" type veth peer name wa "${q[@]}" netns "$SSR_NS_WAN"
+    ip -n "$SSR_NS_DC" link add wan0 "${q[@]}" type veth peer name wb "${q[@]}" netns "$SSR_NS_WAN"
     for dev in br0 wa wb; do
       ssr_ns "$SSR_NS_WAN" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
       [ "$dev" = br0 ] || ip -n "$SSR_NS_WAN" link set "$dev" master br0
       ip -n "$SSR_NS_WAN" link set "$dev" up
     done
   else
-    ip -n "$SSR_NS_BRANCH" link add wan0 type veth peer name wan0 netns "$SSR_NS_DC"
+    ip -n "$SSR_NS_BRANCH" link add wan0 "${q[@]}" type veth peer name wan0 "${q[@]}" netns "$SSR_NS_DC"
   fi
-  ip -n "$SSR_NS_DC" link add lan0 type veth peer name s0 netns "$SSR_NS_SERVER"
+  ip -n "$SSR_NS_DC" link add lan0 "${q[@]}" type veth peer name s0 "${q[@]}" netns "$SSR_NS_SERVER"
   local pair dev
   for pair in "$SSR_NS_CLIENT:c0" "$SSR_NS_BRANCH:lan0" "$SSR_NS_BRANCH:wan0" "$SSR_NS_DC:wan0" \
               "$SSR_NS_DC:lan0" "$SSR_NS_SERVER:s0"; do

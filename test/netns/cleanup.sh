@@ -7,6 +7,10 @@
 command -v ip >/dev/null 2>&1 || exit 0
 # shellcheck source=scripts/netns/topology.sh
 source "$(dirname "$0")/../../scripts/netns/topology.sh"
+if [ -n "${SSR_NETNS_PREFIX:-}" ]; then  # a run keeping to its own prefix (lib.sh)
+  ssr_topo_cleanup_stale "$SSR_NETNS_PREFIX"
+  exit 0
+fi
 ssr_topo_cleanup_stale ssrnt
 ssr_topo_cleanup_stale ssr-demo-
 exit 0

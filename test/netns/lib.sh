@@ -4,8 +4,8 @@
 #   source lib.sh SSR_ROUTER XDP_PASS_OBJ
 # Namespaces are named ssrnt<pid>-{client,branch,dc,server[,wan]} and removed on any exit
 # (trap); cleanup.sh (ctest FIXTURES_CLEANUP) removes those of dead processes. SSR_NETNS_PREFIX
-# replaces "ssrnt" (e.g. to keep apart the namespaces of concurrent runs; cleanup.sh then does not
-# see them, the trap still removes them).
+# replaces "ssrnt" (for runs that must keep to a namespace prefix of their own; cleanup.sh then
+# removes only those).
 set -uo pipefail
 
 SSR_NETNS_TEST_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -7,6 +7,7 @@
 
 #include "config/loader.h"
 #include "router/port_ranges.h"
+#include "router/reload_limits.h"
 #include "router/spsc_ring.h"
 #include "ssr/config.h"
 #include "ssr/router.h"
@@ -239,6 +240,7 @@ TEST_CASE("RouterStats::Flatten names values by group and Get finds them") {
   s.gate = {{"lan_allow", 7, false}, {"drop_non_member", 2, true}};
   s.pipeline = {{"rx_packets", 11, false}};
   s.sessions_live = 3;
+  s.sessions_budgeted = 2;
   ssr::InterfaceStats i;
   i.name = "lan0";
   i.counters = {{"xsk_rx_packets", 5, false}};
@@ -247,6 +249,7 @@ TEST_CASE("RouterStats::Flatten names values by group and Get finds them") {
   CHECK(s.Get("gate.lan_allow") == 7);
   CHECK(s.Get("pipeline.rx_packets") == 11);
   CHECK(s.Get("sessions.live") == 3);
+  CHECK(s.Get("sessions.budgeted") == 2);
   CHECK(s.Get("xsk.lan0.xsk_rx_packets") == 5);
   CHECK(s.Get("router.config_generation") == 4);
   CHECK(s.Get("gate.no_such_reason") == 0);
@@ -353,4 +356,27 @@ TEST_CASE("An ephemeral port range inside the waypoint ports is warned about, on
   const std::vector<std::string> edge = ssr::router::EphemeralPortWarnings(*branch, {10000, 16384});
   REQUIRE(edge.size() == 1);
   CHECK(edge[0].find("(16384-16384)") != std::string::npos);
+}
+
+TEST_CASE("A reload may change limits.max_sessions_per_tenant but no limit fixed at start") {
+  const ssr::config::Limits running;
+  ssr::config::Limits next = running;
+  CHECK(ssr::router::CheckReloadLimits(running, next).ok());
+  next.max_sessions_per_tenant = 512;  // read per new session: a reload applies it
+  CHECK(ssr::router::CheckReloadLimits(running, next).ok());
+
+  next.max_sessions = 1024;
+  absl::Status st = ssr::router::CheckReloadLimits(running, next);
+  CHECK(st.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(st.message()), Catch::Contains("limits.max_sessions: 1048576 -> 1024"));
+  CHECK_THAT(std::string(st.message()), Catch::Contains("restart the router"));
+
+  next = running;
+  next.ip_reassembly_slots = 8;
+  st = ssr::router::CheckReloadLimits(running, next);
+  CHECK_THAT(std::string(st.message()), Catch::Contains("limits.ip_reassembly_slots: 64 -> 8"));
+  next = running;
+  next.max_embryonic_per_source = 8;
+  st = ssr::router::CheckReloadLimits(running, next);
+  CHECK_THAT(std::string(st.message()), Catch::Contains("limits.max_embryonic_per_source: 0 -> 8"));
 }

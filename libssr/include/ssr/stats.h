@@ -102,6 +102,9 @@ struct RouterStats {
   uint64_t config_generation = 0;
   bool running = false;
   uint64_t sessions_live = 0;  // sum over workers
+  // The router-wide count the workers admit sessions against (limits.max_sessions): exact at the
+  // time of the dump, where sessions_live sums per-worker snapshots taken up to ~100 ms apart.
+  uint64_t sessions_budgeted = 0;
 
   std::vector<CounterValue> gate;      // XDP gate, per reason ("drop_non_member", ...)
   std::vector<CounterValue> pipeline;  // forwarding path ("rx_packets", "no_neighbor", ...)

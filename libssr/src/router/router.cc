@@ -37,6 +37,7 @@
 #include "router/netdev.h"
 #include "router/path_watch.h"
 #include "router/port_ranges.h"
+#include "router/reload_limits.h"
 #include "router/stale_gate.h"
 #include "router/worker.h"
 #include "ssr/log.h"
@@ -555,6 +556,10 @@ absl::Status Router::Reload(const Config& config) {
         absl::StrCat("Reload: the interfaces of router \"", m.router_name,
                      "\" changed (names, roles or order); restart the router to change them")));
   }
+  if (absl::Status st = router::CheckReloadLimits(m.config.internal()->limits, cfg->limits);
+      !st.ok()) {
+    return reject(Prefixed(st, "Reload: "));
+  }
   // Trial: everything a worker will build from the config, without touching the running ones.
   {
     pipeline::PipelineOptions trial;
@@ -690,6 +695,7 @@ RouterStats Router::Stats() const {
     s.workers.push_back(wst);
   }
   s.sessions_live = sum.sessions_live;
+  if (m.session_budget != nullptr) s.sessions_budgeted = m.session_budget->live();
 
   auto add = [](std::vector<CounterValue>* out, auto counters, auto drop_of) {
     using Enum = decltype(drop_of(0));

@@ -22,6 +22,7 @@ std::vector<CounterValue> RouterStats::Flatten() const {
   group("parse", parse);
   group("decode", decode);
   out.push_back({"sessions.live", sessions_live, false});
+  out.push_back({"sessions.budgeted", sessions_budgeted, false});
   for (const InterfaceStats& i : interfaces) group(absl::StrCat("xsk.", i.name), i.counters);
   for (const PeerStats& p : peers) {
     out.push_back({absl::StrCat("peer.", p.name, ".sessions"), p.sessions, false});

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "router/reload_limits.h"
+
+#include <cstdint>
+
+#include "absl/strings/str_cat.h"
+
+namespace ssr::router {
+
+absl::Status CheckReloadLimits(const config::Limits& running, const config::Limits& next) {
+  struct Field {
+    const char* name;
+    uint32_t config::Limits::*member;
+  };
+  static constexpr Field kFixed[] = {
+      {"max_sessions", &config::Limits::max_sessions},
+      {"max_embryonic_per_source", &config::Limits::max_embryonic_per_source},
+      {"max_embryonic_per_tenant", &config::Limits::max_embryonic_per_tenant},
+      {"embryonic_pressure_percent", &config::Limits::embryonic_pressure_percent},
+      {"tcp_embryonic_under_pressure_seconds",
+       &config::Limits::tcp_embryonic_under_pressure_seconds},
+      {"ip_reassembly_slots", &config::Limits::ip_reassembly_slots},
+      {"ip_reassembly_timeout_ms", &config::Limits::ip_reassembly_timeout_ms},
+  };
+  for (const Field& f : kFixed) {
+    if (running.*f.member == next.*f.member) continue;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "limits.", f.name, ": ", running.*f.member, " -> ", next.*f.member,
+        ": the session tables, the router-wide session budget and the reassembly pools are "
+        "sized when the router starts; restart the router to change it (a reload applies "
+        "limits.max_sessions_per_tenant only)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ssr::router
