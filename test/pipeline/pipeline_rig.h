@@ -157,6 +157,7 @@ class Rig {
   io::MemoryFramePool& pool_b() { return pool_b_; }
   Pipeline& b() { return *b_; }
   uint64_t now() const { return now_; }
+  const config::Config& config() const { return *cfg_; }
   void Advance(uint64_t ms) { now_ += ms; }
 
   // A frame from a client host on A's LAN.

@@ -53,13 +53,15 @@ class PathBoard {
   static constexpr size_t kMaxPaths = 256;
 
   // Writer: stores `r` in `slot` (ignored beyond kMaxPaths). `r.changes` is kept by the board:
-  // it grows by one whenever `up` differs from the slot's previous value.
+  // it grows by one whenever `up` differs from the slot's previous value (up before the first
+  // publish).
   void Publish(size_t slot, const PathRecord& r) {
     if (slot >= kMaxPaths) return;
     Slot& s = slots_[slot];
     const uint64_t seq = s.seq.load(std::memory_order_relaxed);
-    const bool was_up = (s.flags.load(std::memory_order_relaxed) & kUp) != 0;
-    const bool used = (s.flags.load(std::memory_order_relaxed) & kUsed) != 0;
+    // A slot never published counts as up (paths start up, optimistic until BFD says otherwise).
+    const uint32_t old = s.flags.load(std::memory_order_relaxed);
+    const bool was_up = (old & kUsed) == 0 || (old & kUp) != 0;
     s.seq.store(seq + 1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
     uint32_t flags = kUsed;
@@ -72,7 +74,7 @@ class PathBoard {
     s.jitter_us.store(PathRecord::Fixed(r.quality.jitter_ms * 1000), std::memory_order_relaxed);
     s.loss_ppm.store(PathRecord::Fixed(r.quality.loss * 1e6), std::memory_order_relaxed);
     s.mos_x100.store(PathRecord::Fixed(r.quality.mos * 100), std::memory_order_relaxed);
-    if (used && was_up != r.up) s.changes.fetch_add(1, std::memory_order_relaxed);
+    if (was_up != r.up) s.changes.fetch_add(1, std::memory_order_relaxed);
     s.seq.store(seq + 2, std::memory_order_release);
     generation_.fetch_add(1, std::memory_order_release);
   }

@@ -201,7 +201,12 @@ size_t Pipeline::ApplyPeerPathState(size_t peer_index, size_t path_index,
       continue;
     }
     const PathPick pick = ChoosePeerPath(s.peer, s.service);
-    if (!pick.path || *pick.path == path_index) {
+    // Off a path that is down: to the best usable one. Off a path that is up but out of SLA:
+    // only to a path within the SLA (best effort would trade one miss for another, and churn).
+    const bool target_ok =
+        pick.path && *pick.path != path_index &&
+        (!path.up || pick.reason == peer::PathChoiceReason::kWithinSla);
+    if (!target_ok) {
       Count(PipelineCounter::kSessionNotMoved);
       continue;
     }
@@ -227,10 +232,10 @@ void Pipeline::RevertSessions(uint64_t now_ms) {
     if (!pick.path || *pick.path == s.peer_path || s.peer_path >= peer.paths.size()) continue;
     const PeerPath& to = peer.paths[*pick.path];
     const PeerPath& at = peer.paths[s.peer_path];
-    // Back only to a more preferred path (a failover target that is merely better measured
-    // stays: revert is about preference, not about chasing latency).
-    const uint64_t to_pref = uint64_t{to.rank[k]} << 16 | to.cost;
-    const uint64_t at_pref = uint64_t{at.rank[k]} << 16 | at.cost;
+    // Back only to a more preferred path: lower (rank, cost, config order). A failover target
+    // that is merely better measured stays: revert is about preference, not chasing latency.
+    const uint64_t to_pref = uint64_t{to.rank[k]} << 32 | uint64_t{to.cost} << 16 | *pick.path;
+    const uint64_t at_pref = uint64_t{at.rank[k]} << 32 | uint64_t{at.cost} << 16 | s.peer_path;
     const bool at_ok = at.up && Within(state_.path_policies[k], at.quality);
     if (at_ok && to_pref >= at_pref) continue;
     const uint64_t hold_ms = static_cast<uint64_t>(sp->revert_hold_down.count()) * 1000;
