@@ -161,7 +161,7 @@ struct SessionInfo {
   uint16_t reverse_source_port = 0;
   std::string reverse_destination;
   uint16_t reverse_destination_port = 0;
-  std::string tcp_state;  // "none", "syn-sent", "established", ... (TCP only; else "none")
+  std::string tcp_state;  // "none", "syn_sent", "established", ... (TCP only; else "none")
   bool answered = false;  // a reverse packet was seen
   bool local_breakout = false;
   bool encrypted = false;  // payload encrypted end to end
