@@ -409,10 +409,12 @@ std::string RenderSessions(const SessionList& list, size_t limit, bool json) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const SessionInfo& s : list.sessions) {
+    // ICMP echo has no ports (the identifier is in source_port; JSON has it).
+    const bool icmp = s.protocol == 1 || s.protocol == 58;
     std::string state = s.protocol == 6 ? s.tcp_state : (s.answered ? "answered" : "unanswered");
     rows.push_back({Num(s.worker), s.tenant, s.service, s.local_breakout ? "-" : s.peer,
-                    ProtocolName(s.protocol), Endpoint(s.source, s.source_port),
-                    Endpoint(s.destination, s.destination_port), state,
+                    ProtocolName(s.protocol), icmp ? s.source : Endpoint(s.source, s.source_port),
+                    icmp ? s.destination : Endpoint(s.destination, s.destination_port), state,
                     Fixed(static_cast<double>(s.age_ms) / 1000.0, 1),
                     Fixed(static_cast<double>(s.idle_ms) / 1000.0, 1),
                     s.local_breakout ? "-" : s.uuid});
