@@ -144,6 +144,9 @@ int main(int argc, char** argv) {
       const std::string word = std::string("\"") + key + "\"";
       const size_t at = m.find(word);
       if (at != std::string::npos) m.replace(at, word.size(), std::string("--") + key);
+      const std::string lead = std::string(key) + ":";
+      if (m.rfind(lead, 0) == 0) m.replace(0, key == std::string("limit") ? 5 : lead.size() - 1,
+                                           std::string("--") + key);
     }
     return ssr::cli::UsageError(kTool, m);
   }
