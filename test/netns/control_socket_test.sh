@@ -40,6 +40,9 @@ echo "socket: $sock_b ($mode)"
 ssr_bg ip netns exec "$SSR_NS_CLIENT" ping -n -q -i 0.2 -c 60 -W 2 -I 10.10.9.20 10.20.3.10 \
   >"$SSR_TOPO_DIR/ping.log" 2>&1
 ping_pid=$SSR_LAST_PID
+ssr_bg ip netns exec "$SSR_NS_CLIENT" ping -n -q -i 0.2 -c 60 -W 2 -I fd00:10:10:9::20 \
+  fd00:10:20:3::10 >"$SSR_TOPO_DIR/ping6.log" 2>&1
+ping6_pid=$SSR_LAST_PID
 sleep 1.5
 
 expect_rc 0 ctl version
@@ -79,9 +82,18 @@ x = s[0]
 assert x["tenant"] == "guest" and x["service"] == "web" and x["peer"] == "datacenter", x
 assert x["source"] == "10.10.9.20" and x["answered"], x
 assert all(y["tenant"] == "guest" for y in d["sessions"]), d
-assert d["truncated"] is False and d["config_generation"] == 1, d' ||
+assert len(d["sessions"]) == 2 and d["truncated"] is False and d["config_generation"] == 1, d' ||
   fail "show sessions --tenant guest --json: no live ping session: $out"
 echo "guest ping session listed"
+# Bounded: two guest sessions (IPv4 and IPv6 ping), at most one listed, marked truncated.
+expect_rc 0 ctl show sessions --tenant guest --limit 1 --json
+echo "$out" | json 'assert len(d["sessions"]) == 1 and d["truncated"] is True and d["limit"] == 1, d' ||
+  fail "show sessions --limit 1: $out"
+expect_rc 0 ctl show sessions --tenant guest --limit 1
+echo "$out" | grep -q '^1 session(s), more not shown (limit 1)$' || fail "text --limit 1: $out"
+expect_rc 0 ctl show sessions --address fd00:10:20:3::10 --json
+echo "$out" | json 'assert [x["source"] for x in d["sessions"]] == ["fd00:10:10:9::20"], d' ||
+  fail "show sessions --address (IPv6): $out"
 expect_rc 0 ctl show sessions --tenant engineering --json
 echo "$out" | json 'assert d["sessions"] == [], d' || fail "--tenant engineering listed sessions: $out"
 expect_rc 0 ctl show sessions --address 10.10.9.0/24 --service web --peer datacenter --limit 5
@@ -121,7 +133,8 @@ echo "missing: $out"
 echo "$out" | grep -q 'missing.sock: no such socket' || fail "missing socket: $out"
 
 wait "$ping_pid"
-grep -E 'transmitted' "$SSR_TOPO_DIR/ping.log"
+wait "$ping6_pid"
+grep -E 'transmitted' "$SSR_TOPO_DIR/ping.log" "$SSR_TOPO_DIR/ping6.log"
 
 # The socket goes with the router; --control-socket none makes none.
 ssr_router_stop branch

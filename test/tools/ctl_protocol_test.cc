@@ -3,6 +3,8 @@
 // answer framing, tables and JSON documents; and ControlServer (control_server.h) on a socket in
 // a temporary directory with a handler instead of a router: mode 0600, one request per
 // connection, the size and time limits, errors, a stale socket replaced, a live one kept.
+#include "ctl_protocol.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -19,7 +21,6 @@
 #include <vector>
 
 #include "control_server.h"
-#include "ctl_protocol.h"
 
 namespace ssr::ctl {
 namespace {
@@ -58,8 +59,8 @@ RouterStats SampleStats() {
   i.role = "lan";
   i.xdp_mode = "native";
   i.queues = 2;
-  i.counters = {{"xsk_rx_packets", 10, false}, {"xsk_tx_packets", 20, false},
-                {"kernel_rx_dropped", 5, true}};
+  i.counters = {
+      {"xsk_rx_packets", 10, false}, {"xsk_tx_packets", 20, false}, {"kernel_rx_dropped", 5, true}};
   s.interfaces.push_back(i);
   PeerStats p;
   p.name = "datacenter";
@@ -151,7 +152,8 @@ TEST_CASE("bad requests are refused with the word at fault") {
   CHECK(error("show stats tenant=guest") == "show stats takes no \"tenant\" (tenant=guest)");
   CHECK(error("show peers limit=3") == "show peers takes no \"limit\" (limit=3)");
   CHECK(error("show sessions limit=0") == "limit: \"0\" is not a number from 1 to 100000");
-  CHECK(error("show sessions limit=100001") == "limit: \"100001\" is not a number from 1 to 100000");
+  CHECK(error("show sessions limit=100001") ==
+        "limit: \"100001\" is not a number from 1 to 100000");
   CHECK(error("show sessions limit=-1").find("limit") == 0);
   CHECK(error("show sessions tenant=") == "tenant: empty or not printable value");
   CHECK(error("show sessions  json") == "unexpected word \"\"");
@@ -194,7 +196,8 @@ TEST_CASE("show stats: every counter in text and JSON") {
   REQUIRE(header != std::string::npos);
   const size_t value_end = text.find("VALUE", header) + 5 - header;
   size_t rows = 0;
-  for (size_t pos = text.find('\n', header) + 1; pos < text.size(); pos = text.find('\n', pos) + 1) {
+  for (size_t pos = text.find('\n', header) + 1; pos < text.size();
+       pos = text.find('\n', pos) + 1) {
     const std::string line = text.substr(pos, text.find('\n', pos) - pos);
     INFO(line);
     REQUIRE(line.size() >= value_end);
@@ -339,7 +342,7 @@ TEST_CASE("ControlServer: a 0600 socket, one request per connection, errors as m
   const std::string path = dir.path + "/sub/r.sock";  // sub/ is created
   auto server = ControlServer::Start(path, Echo);
   REQUIRE(server.ok());
-  struct stat st{};
+  struct stat st {};
   REQUIRE(lstat(path.c_str(), &st) == 0);
   CHECK(S_ISSOCK(st.st_mode));
   CHECK((st.st_mode & 0777) == 0600);
@@ -397,7 +400,8 @@ TEST_CASE("ControlServer: a stale socket is replaced, other files are not") {
   auto refused = ControlServer::Start(file, Echo);
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().message() ==
-        "control socket " + file + ": exists and is not a socket; remove it or choose another path");
+        "control socket " + file +
+            ": exists and is not a socket; remove it or choose another path");
   auto too_long = ControlServer::Start("/tmp/" + std::string(200, 'x'), Echo);
   REQUIRE_FALSE(too_long.ok());
   CHECK(too_long.status().code() == absl::StatusCode::kInvalidArgument);

@@ -34,7 +34,8 @@ absl::StatusOr<sockaddr_un> Address(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat("control socket \"", path, "\": the path must have 1 to ",
+    return absl::InvalidArgumentError(absl::StrCat("control socket \"", path,
+                                                   "\": the path must have 1 to ",
                                                    sizeof(addr.sun_path) - 1, " bytes"));
   }
   std::memcpy(addr.sun_path, path.data(), path.size());
@@ -71,9 +72,8 @@ absl::StatusOr<std::string> Answer(ssr::Router& router, const Request& r,
     }
     case Request::Command::kReload: {
       if (absl::Status st = reload(); !st.ok()) {
-        return absl::Status(st.code(),
-                            absl::StrCat("reload failed, the old config keeps running: ",
-                                         st.message()));
+        return absl::Status(
+            st.code(), absl::StrCat("reload failed, the old config keeps running: ", st.message()));
       }
       const uint64_t gen = router.Stats().config_generation;
       if (r.json) return absl::StrCat("{\"config_generation\": ", gen, "}\n");
@@ -111,7 +111,7 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const std::s
   if (!addr.ok()) return addr.status();
   const std::string where = absl::StrCat("control socket ", path, ": ");
   const std::string dir = Parent(path);
-  struct stat st{};
+  struct stat st {};
   if (stat(dir.c_str(), &st) != 0) {
     if (errno != ENOENT || mkdir(dir.c_str(), 0755) != 0) {
       return absl::FailedPreconditionError(
@@ -169,9 +169,8 @@ ControlServer::~ControlServer() {
   }
   if (thread_.joinable()) thread_.join();
   // Remove the file only if it is still ours (not replaced by another router since).
-  struct stat st{};
-  if (listen_fd_ >= 0 && lstat(path_.c_str(), &st) == 0 && st.st_dev == dev_ &&
-      st.st_ino == ino_) {
+  struct stat st {};
+  if (listen_fd_ >= 0 && lstat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) {
     unlink(path_.c_str());
   }
   for (int fd : {listen_fd_, stop_pipe_[0], stop_pipe_[1]}) {
@@ -211,14 +210,15 @@ void ControlServer::Serve(int fd) {
   // The request line: at most kMaxRequestBytes + "\n", within kReadTimeoutMs in all.
   std::string line;
   char buf[256];
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kReadTimeoutMs);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kReadTimeoutMs);
   bool complete = false;
   while (!complete) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      WriteAll(fd, ErrorResponse(absl::StrCat("no complete request line within ",
-                                              kReadTimeoutMs, " ms")));
+      WriteAll(fd, ErrorResponse(
+                       absl::StrCat("no complete request line within ", kReadTimeoutMs, " ms")));
       return;
     }
     pollfd p{fd, POLLIN, 0};
@@ -239,8 +239,7 @@ void ControlServer::Serve(int fd) {
       line += buf[i];
     }
     if (line.size() > kMaxRequestBytes) {
-      WriteAll(fd, ErrorResponse(absl::StrCat("request longer than ", kMaxRequestBytes,
-                                              " bytes")));
+      WriteAll(fd, ErrorResponse(absl::StrCat("request longer than ", kMaxRequestBytes, " bytes")));
       return;
     }
   }

@@ -16,8 +16,8 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr std::pair<Request::What, std::string_view> kWhats[] = {
-    {Request::What::kStats, "stats"},         {Request::What::kInterfaces, "interfaces"},
-    {Request::What::kPeers, "peers"},         {Request::What::kPaths, "paths"},
+    {Request::What::kStats, "stats"},       {Request::What::kInterfaces, "interfaces"},
+    {Request::What::kPeers, "peers"},       {Request::What::kPaths, "paths"},
     {Request::What::kSessions, "sessions"},
 };
 
@@ -83,9 +83,9 @@ absl::Status CheckPeer(const RouterStats& stats, const std::string& peer) {
     if (p.name == peer) return absl::OkStatus();
     names.push_back(p.name);
   }
-  return absl::NotFoundError(absl::StrCat("no peer \"", peer, "\" (there are: ",
-                                          names.empty() ? "none" : absl::StrJoin(names, ", "),
-                                          ")"));
+  return absl::NotFoundError(
+      absl::StrCat("no peer \"", peer,
+                   "\" (there are: ", names.empty() ? "none" : absl::StrJoin(names, ", "), ")"));
 }
 
 }  // namespace
@@ -127,9 +127,8 @@ absl::StatusOr<Request> ParseRequest(std::string_view line) {
       if (words[1] == name) r.what = w;
     }
     if (r.what == Request::What::kNone) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("show: unknown \"", words[1],
-                       "\" (stats, interfaces, peers, paths or sessions)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "show: unknown \"", words[1], "\" (stats, interfaces, peers, paths or sessions)"));
     }
     next = 2;
   } else {
@@ -316,8 +315,7 @@ std::string RenderInterfaces(const RouterStats& s, bool json) {
       {5, 6, 7, 8});
 }
 
-absl::StatusOr<std::string> RenderPeers(const RouterStats& s, const std::string& peer,
-                                        bool json) {
+absl::StatusOr<std::string> RenderPeers(const RouterStats& s, const std::string& peer, bool json) {
   if (absl::Status st = CheckPeer(s, peer); !st.ok()) return st;
   if (json) {
     Json list = Json::array();
@@ -346,8 +344,7 @@ absl::StatusOr<std::string> RenderPeers(const RouterStats& s, const std::string&
   return FormatTable({"PEER", "INTERFACE", "ADDRESSES", "SESSIONS", "PATHS_UP"}, rows, {3});
 }
 
-absl::StatusOr<std::string> RenderPaths(const RouterStats& s, const std::string& peer,
-                                        bool json) {
+absl::StatusOr<std::string> RenderPaths(const RouterStats& s, const std::string& peer, bool json) {
   if (absl::Status st = CheckPeer(s, peer); !st.ok()) return st;
   if (json) {
     Json list = Json::array();
@@ -419,8 +416,8 @@ std::string RenderSessions(const SessionList& list, size_t limit, bool json) {
                     Fixed(static_cast<double>(s.idle_ms) / 1000.0, 1),
                     s.local_breakout ? "-" : s.uuid});
   }
-  std::string out = FormatTable({"W", "TENANT", "SERVICE", "PEER", "PROTO", "SOURCE",
-                                 "DESTINATION", "STATE", "AGE_S", "IDLE_S", "UUID"},
+  std::string out = FormatTable({"W", "TENANT", "SERVICE", "PEER", "PROTO", "SOURCE", "DESTINATION",
+                                 "STATE", "AGE_S", "IDLE_S", "UUID"},
                                 rows, {0, 8, 9});
   absl::StrAppend(&out, list.sessions.size(), " session(s)");
   if (list.truncated) absl::StrAppend(&out, ", more not shown (limit ", limit, ")");

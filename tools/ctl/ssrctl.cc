@@ -57,7 +57,8 @@ constexpr char kFooter[] =
     "  show sessions    live sessions, at most --limit (default 1000, up to 100000), filtered by\n"
     "                   --tenant, --service, --peer and --address (an address or prefix that\n"
     "                   either flow of the session has); each worker copies its sessions between\n"
-    "                   packet bursts, so the list is not one instant: sessions opening or closing\n"
+    "                   packet bursts, so the list is not one instant: sessions opening or "
+    "closing\n"
     "                   meanwhile may or may not appear\n"
     "  reload           reload the router's config file (as SIGHUP); an error keeps the old one\n"
     "  version          the router's name, libssr version and config generation\n"
@@ -88,8 +89,8 @@ std::optional<std::string> ChooseSocket(const std::string& socket, const std::st
     *error = std::string("no control socket in ") + kSocketDir +
              " (is ssr-router running? it may use another --control-socket: give --socket PATH)";
   } else {
-    *error = std::string("several routers run (") + std::to_string(found.size()) +
-             " sockets in " + kSocketDir + "): choose one with --router NAME or --socket PATH";
+    *error = std::string("several routers run (") + std::to_string(found.size()) + " sockets in " +
+             kSocketDir + "): choose one with --router NAME or --socket PATH";
   }
   return std::nullopt;
 }
@@ -145,8 +146,8 @@ int main(int argc, char** argv) {
       const size_t at = m.find(word);
       if (at != std::string::npos) m.replace(at, word.size(), std::string("--") + key);
       const std::string lead = std::string(key) + ":";
-      if (m.rfind(lead, 0) == 0) m.replace(0, key == std::string("limit") ? 5 : lead.size() - 1,
-                                           std::string("--") + key);
+      if (m.rfind(lead, 0) == 0)
+        m.replace(0, key == std::string("limit") ? 5 : lead.size() - 1, std::string("--") + key);
     }
     return ssr::cli::UsageError(kTool, m);
   }
@@ -190,8 +191,8 @@ int main(int argc, char** argv) {
   shutdown(fd, SHUT_WR);
   std::string answer;
   char buf[65536];
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -220,8 +221,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::string> body = ssr::ctl::ParseResponse(answer);
   if (!body.ok()) {
     std::fprintf(stderr, "%s: %s\n", kTool, std::string(body.status().message()).c_str());
-    return body.status().code() == absl::StatusCode::kUnavailable ? kExitUnreachable
-                                                                  : kExitAnswer;
+    return body.status().code() == absl::StatusCode::kUnavailable ? kExitUnreachable : kExitAnswer;
   }
   std::fwrite(body->data(), 1, body->size(), stdout);
   return kExitOk;

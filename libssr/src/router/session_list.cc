@@ -27,9 +27,9 @@ absl::StatusOr<uint32_t> IndexByName(const std::vector<T>& list, const std::stri
     if (list[i].name == name) return static_cast<uint32_t>(i);
     names.push_back(list[i].name);
   }
-  return absl::NotFoundError(absl::StrCat("no ", what, " \"", name, "\" (there are: ",
-                                          names.empty() ? "none" : absl::StrJoin(names, ", "),
-                                          ")"));
+  return absl::NotFoundError(
+      absl::StrCat("no ", what, " \"", name,
+                   "\" (there are: ", names.empty() ? "none" : absl::StrJoin(names, ", "), ")"));
 }
 
 }  // namespace
@@ -62,8 +62,8 @@ absl::StatusOr<SessionQuery> ResolveSessionFilter(const SessionFilter& filter,
     if (filter.address.find('/') != std::string::npos) {
       std::optional<util::IpPrefix> p = util::IpPrefix::Parse(filter.address);
       if (!p.has_value()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("address \"", filter.address, "\" is not an IP prefix (e.g. 10.1.0.0/16)"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "address \"", filter.address, "\" is not an IP prefix (e.g. 10.1.0.0/16)"));
       }
       q.prefix = *p;
     } else {
@@ -164,8 +164,7 @@ absl::StatusOr<SessionList> ListSessions(const std::vector<std::unique_ptr<Worke
           out.truncated = true;
           break;
         }
-        out.sessions.push_back(
-            ToSessionInfo(s, workers[i]->options().id, *cfg, router, now_ms));
+        out.sessions.push_back(ToSessionInfo(s, workers[i]->options().id, *cfg, router, now_ms));
       }
     }
     return out;

@@ -40,8 +40,7 @@ SessionInfo ToSessionInfo(const session::Session& s, uint32_t worker, const conf
                           const std::string& router, uint64_t now_ms);
 
 // The running config and its generation.
-using CurrentConfig =
-    std::function<std::pair<std::shared_ptr<const config::Config>, uint64_t>()>;
+using CurrentConfig = std::function<std::pair<std::shared_ptr<const config::Config>, uint64_t>()>;
 
 absl::StatusOr<SessionList> ListSessions(const std::vector<std::unique_ptr<Worker>>& workers,
                                          bool running, const std::string& router,
