@@ -254,6 +254,7 @@ std::string FormatTable(const std::vector<std::string>& header,
       std::string text = r ? pad + cell : cell + (i + 1 < width.size() ? pad : "");
       out += (i == 0 ? "" : "  ") + text;
     }
+    while (!out.empty() && out.back() == ' ') out.pop_back();  // an empty last column
     return out + "\n";
   };
   std::string out = line(header);
