@@ -6,8 +6,9 @@
 # filtered by tenant contains the ping's session, another tenant's filter none), reloads the config
 # (generation 2) and tells its version. Also: the socket is mode 0600; user nobody is refused
 # (exit 3, "permission denied"); a missing socket is exit 3 with a clear message; an unknown
-# tenant is the router's error (exit 1); a bad command line exits 2; --control-socket none
-# creates no socket.
+# tenant is the router's error (exit 1); a bad command line exits 2; an explicit
+# --control-socket another router serves stops the router (exit 1); --control-socket none creates
+# no socket.
 #   control_socket_test.sh SSR_ROUTER XDP_PASS_OBJ SSRCTL
 # shellcheck source=test/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -140,6 +141,14 @@ grep -E 'transmitted' "$SSR_TOPO_DIR/ping.log" "$SSR_TOPO_DIR/ping6.log"
 ssr_router_stop branch
 [ "$SSR_RC" = 0 ] || fail "branch exited $SSR_RC"
 [ -e "$sock_b" ] && fail "the socket outlived the router"
+# An explicit --control-socket that another router serves: exit 1, the path and reason named.
+ssr_router_start branch native --control-socket "$sock_d"
+ssr_router_wait_ready branch 20 2>/dev/null && fail "branch started on datacenter's socket"
+ssr_router_stop branch
+[ "$SSR_RC" = 1 ] || fail "branch on a served socket exited $SSR_RC, expected 1"
+grep -q "control socket $sock_d: another process answers on it" "$SSR_TOPO_DIR/branch.err" ||
+  fail "no error naming the served socket: $(tail -3 "$SSR_TOPO_DIR/branch.err")"
+echo "explicit socket in use: exit 1"
 ssr_router_start branch native --control-socket none
 ssr_router_wait_ready branch || fail "branch (no socket) not ready"
 ls "$SSR_TOPO_DIR/run" | grep -q . && fail "--control-socket none created a socket"
