@@ -69,7 +69,7 @@ echo "$out" | json 'p = d["peers"]; assert len(p) == 1 and p[0]["name"] == "data
   fail "show peers --json: $out"
 expect_rc 0 ctl show paths --peer datacenter
 echo "$out"
-echo "$out" | grep -qE '^datacenter +[0-9.]+ +[0-9.]+ +up ' || fail "show paths: no path up"
+echo "$out" | grep -qE '^datacenter +[^ ]+ +wan0 +[0-9.]+ +[0-9.]+ +up ' || fail "show paths: no path up"
 expect_rc 1 ctl show paths --peer nosuch
 echo "$out" | grep -q 'no peer "nosuch"' || fail "unknown peer: $out"
 

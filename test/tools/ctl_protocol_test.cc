@@ -68,6 +68,10 @@ RouterStats SampleStats() {
   p.addresses = {"192.0.2.2"};
   p.sessions = 2;
   PeerPathStats path;
+  path.name = "wan0:192.0.2.2";
+  path.interface = "wan0";
+  path.sessions = 2;
+  path.status_changes = 1;
   path.local = "192.0.2.1";
   path.remote = "192.0.2.2";
   path.bfd_state = "Up";
@@ -239,13 +243,16 @@ TEST_CASE("show interfaces, peers and paths") {
   CHECK(none.status().message() == "no peer \"nosuch\" (there are: datacenter, hub)");
 
   CHECK(*RenderPaths(s, "", false) ==
-        "PEER        LOCAL      REMOTE     STATE  BFD  LATENCY_MS  JITTER_MS  LOSS_%   MOS  TX  "
-        "RX\n"
-        "datacenter  192.0.2.1  192.0.2.2  up     Up        1.250      0.500    0.00  4.40   9   "
-        "8\n");
+        "PEER        PATH            INTERFACE  LOCAL      REMOTE     STATE  BFD  LATENCY_MS  "
+        "JITTER_MS  LOSS_%   MOS  SESSIONS  TX  RX\n"
+        "datacenter  wan0:192.0.2.2  wan0       192.0.2.1  192.0.2.2  up     Up        1.250  "
+        "    0.500    0.00  4.40         2   9   8\n");
   const Json paths = Json::parse(*RenderPaths(s, "", true));
   CHECK(paths["paths"][0]["peer"] == "datacenter");
   CHECK(paths["paths"][0]["latency_ms"] == 1.25);
+  CHECK(paths["paths"][0]["name"] == "wan0:192.0.2.2");
+  CHECK(paths["paths"][0]["sessions"] == 2);
+  CHECK(paths["paths"][0]["status_changes"] == 1);
   CHECK(RenderPaths(s, "hub", true).ok());
 }
 

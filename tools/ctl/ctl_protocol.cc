@@ -62,6 +62,8 @@ Json CountersJson(const std::vector<CounterValue>& counters) {
 Json PathJson(const std::string& peer, const PeerPathStats& p) {
   Json j;
   if (!peer.empty()) j["peer"] = peer;
+  j["name"] = p.name;
+  j["interface"] = p.interface;
   j["local"] = p.local;
   j["remote"] = p.remote;
   j["up"] = p.up;
@@ -73,6 +75,8 @@ Json PathJson(const std::string& peer, const PeerPathStats& p) {
   j["mos"] = p.mos;
   j["tx_frames"] = p.tx_frames;
   j["rx_frames"] = p.rx_frames;
+  j["sessions"] = p.sessions;
+  j["status_changes"] = p.status_changes;
   return j;
 }
 
@@ -360,15 +364,16 @@ absl::StatusOr<std::string> RenderPaths(const RouterStats& s, const std::string&
     if (!peer.empty() && p.name != peer) continue;
     for (const PeerPathStats& path : p.paths) {
       const bool q = path.quality_measured;
-      rows.push_back({p.name, path.local, path.remote, path.up ? "up" : "down", path.bfd_state,
+      rows.push_back({p.name, path.name, path.interface, path.local, path.remote,
+                      path.up ? "up" : "down", path.bfd_state,
                       q ? Fixed(path.latency_ms, 3) : "-", q ? Fixed(path.jitter_ms, 3) : "-",
                       q ? Fixed(path.loss_percent, 2) : "-", q ? Fixed(path.mos, 2) : "-",
-                      Num(path.tx_frames), Num(path.rx_frames)});
+                      Num(path.sessions), Num(path.tx_frames), Num(path.rx_frames)});
     }
   }
-  return FormatTable({"PEER", "LOCAL", "REMOTE", "STATE", "BFD", "LATENCY_MS", "JITTER_MS",
-                      "LOSS_%", "MOS", "TX", "RX"},
-                     rows, {5, 6, 7, 8, 9, 10});
+  return FormatTable({"PEER", "PATH", "INTERFACE", "LOCAL", "REMOTE", "STATE", "BFD",
+                      "LATENCY_MS", "JITTER_MS", "LOSS_%", "MOS", "SESSIONS", "TX", "RX"},
+                     rows, {7, 8, 9, 10, 11, 12, 13});
 }
 
 std::string RenderSessions(const SessionList& list, size_t limit, bool json) {
