@@ -48,30 +48,30 @@ sleep 1.5
 
 expect_rc 0 ctl version
 echo "version: $out"
-echo "$out" | grep -q "router branch: libssr [0-9.]*, config generation 1" || fail "version: $out"
+grep -q "router branch: libssr [0-9.]*, config generation 1" <<<"$out" || fail "version: $out"
 
 expect_rc 0 ctl show stats
-echo "$out" | grep -qE '^router branch  running yes' || fail "show stats header: $(echo "$out" | head -3)"
-echo "$out" | grep -qE '^pipeline\.rx_packets +[1-9][0-9]*' || fail "show stats: no rx_packets > 0"
+grep -qE '^router branch  running yes' <<<"$out" || fail "show stats header: $(echo "$out" | head -3)"
+grep -qE '^pipeline\.rx_packets +[1-9][0-9]*' <<<"$out" || fail "show stats: no rx_packets > 0"
 expect_rc 0 ctl show stats --json
 echo "$out" | json 'assert d["router"] == "branch" and d["counters"]["pipeline.rx_packets"] > 0' ||
   fail "show stats --json: $(echo "$out" | head -5)"
 
 expect_rc 0 ctl show interfaces
 echo "$out"
-echo "$out" | grep -qE '^lan0 +lan0 +lan +native' || fail "show interfaces: no lan0 line"
+grep -qE '^lan0 +lan0 +lan +native' <<<"$out" || fail "show interfaces: no lan0 line"
 
 expect_rc 0 ctl show peers
 echo "$out"
-echo "$out" | grep -qE '^datacenter +wan0 +' || fail "show peers: no datacenter line"
+grep -qE '^datacenter +wan0 +' <<<"$out" || fail "show peers: no datacenter line"
 expect_rc 0 ctl show peers --json
 echo "$out" | json 'p = d["peers"]; assert len(p) == 1 and p[0]["name"] == "datacenter" and p[0]["paths"]' ||
   fail "show peers --json: $out"
 expect_rc 0 ctl show paths --peer datacenter
 echo "$out"
-echo "$out" | grep -qE '^datacenter +[^ ]+ +wan0 +[0-9.]+ +[0-9.]+ +up ' || fail "show paths: no path up"
+grep -qE '^datacenter +[^ ]+ +wan0 +[0-9.]+ +[0-9.]+ +up ' <<<"$out" || fail "show paths: no path up"
 expect_rc 1 ctl show paths --peer nosuch
-echo "$out" | grep -q 'no peer "nosuch"' || fail "unknown peer: $out"
+grep -q 'no peer "nosuch"' <<<"$out" || fail "unknown peer: $out"
 
 expect_rc 0 ctl show sessions
 echo "$out"
@@ -91,17 +91,17 @@ expect_rc 0 ctl show sessions --tenant guest --limit 1 --json
 echo "$out" | json 'assert len(d["sessions"]) == 1 and d["truncated"] is True and d["limit"] == 1, d' ||
   fail "show sessions --limit 1: $out"
 expect_rc 0 ctl show sessions --tenant guest --limit 1
-echo "$out" | grep -q '^1 session(s), more not shown (limit 1)$' || fail "text --limit 1: $out"
+grep -q '^1 session(s), more not shown (limit 1)$' <<<"$out" || fail "text --limit 1: $out"
 expect_rc 0 ctl show sessions --address fd00:10:20:3::10 --json
 echo "$out" | json 'assert [x["source"] for x in d["sessions"]] == ["fd00:10:10:9::20"], d' ||
   fail "show sessions --address (IPv6): $out"
 expect_rc 0 ctl show sessions --tenant engineering --json
 echo "$out" | json 'assert d["sessions"] == [], d' || fail "--tenant engineering listed sessions: $out"
 expect_rc 0 ctl show sessions --address 10.10.9.0/24 --service web --peer datacenter --limit 5
-echo "$out" | grep -qE '^ *0 +guest +web +datacenter +icmp +10\.10\.9\.20 +10\.20\.3\.10 +answered' ||
+grep -qE '^ *0 +guest +web +datacenter +icmp +10\.10\.9\.20 +10\.20\.3\.10 +answered' <<<"$out" ||
   fail "show sessions --address: no guest ping row: $out"
 expect_rc 1 ctl show sessions --tenant nosuch
-echo "$out" | grep -q 'no tenant "nosuch"' || fail "unknown tenant: $out"
+grep -q 'no tenant "nosuch"' <<<"$out" || fail "unknown tenant: $out"
 expect_rc 2 ctl show sessions --limit 0
 expect_rc 2 ctl show stats --tenant guest
 expect_rc 2 ctl show nothing
@@ -115,7 +115,7 @@ echo "$out" | json 'assert any(x["reverse_source"] == "10.20.3.10" and x["peer"]
 
 expect_rc 0 ctl reload
 echo "reload: $out"
-echo "$out" | grep -q 'config reloaded (generation 2)' || fail "reload: $out"
+grep -q 'config reloaded (generation 2)' <<<"$out" || fail "reload: $out"
 expect_rc 0 ctl version --json
 echo "$out" | json 'assert d["config_generation"] == 2 and d["router"] == "branch"' || fail "version after reload: $out"
 grep -q 'by the control socket' "$SSR_TOPO_DIR/branch.err" || fail "reload not logged"
@@ -125,13 +125,13 @@ if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null 2>&1; then
   chmod 755 "$SSR_TOPO_DIR" "$SSR_TOPO_DIR/run"
   expect_rc 3 setpriv --reuid=nobody --regid=nogroup --clear-groups "$SSRCTL" --socket "$sock_b" version
   echo "nobody: $out"
-  echo "$out" | grep -q 'permission denied' || fail "nobody: $out"
+  grep -q 'permission denied' <<<"$out" || fail "nobody: $out"
 else
   echo "SKIPPED part: no user nobody or no setpriv"
 fi
 expect_rc 3 "$SSRCTL" --socket "$SSR_TOPO_DIR/missing.sock" show stats
 echo "missing: $out"
-echo "$out" | grep -q 'missing.sock: no such socket' || fail "missing socket: $out"
+grep -q 'missing.sock: no such socket' <<<"$out" || fail "missing socket: $out"
 
 wait "$ping_pid"
 wait "$ping6_pid"
@@ -151,7 +151,7 @@ grep -q "control socket $sock_d: another process answers on it" "$SSR_TOPO_DIR/b
 echo "explicit socket in use: exit 1"
 ssr_router_start branch native --control-socket none
 ssr_router_wait_ready branch || fail "branch (no socket) not ready"
-ls "$SSR_TOPO_DIR/run" | grep -q . && fail "--control-socket none created a socket"
+[ -n "$(ls -A "$SSR_TOPO_DIR/run")" ] && fail "--control-socket none created a socket"
 ssr_router_stop branch
 ssr_router_stop datacenter
 ssr_test_elapsed

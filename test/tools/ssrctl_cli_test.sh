@@ -18,7 +18,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 run 0 --help
 for word in "show sessions" "--tenant T" "reload" "version" "Exit codes:" "3  the router could not be reached" "/run/ssr/NAME.sock"; do
-  echo "$out" | grep -qF -- "$word" || fail "--help lacks \"$word\""
+  grep -qF -- "$word" <<<"$out" || fail "--help lacks \"$word\""
 done
 run 0 -h
 run 0 --version
@@ -28,20 +28,20 @@ run 2
 [ "$out" = "ssrctl: no command (show, reload or version)
 try 'ssrctl --help'" ] || fail "no command: $out"
 run 2 --socket "$tmp/x" show
-echo "$out" | grep -qF 'show: what?' || fail "show without what: $out"
+grep -qF 'show: what?' <<<"$out" || fail "show without what: $out"
 run 2 --socket "$tmp/x" show stats --tenant guest
-echo "$out" | grep -qF 'show stats takes no --tenant (tenant=guest)' || fail "filter on stats: $out"
+grep -qF 'show stats takes no --tenant (tenant=guest)' <<<"$out" || fail "filter on stats: $out"
 run 2 --socket "$tmp/x" show sessions --limit many
-echo "$out" | grep -qF -- '--limit: "many" is not a number from 1 to 100000' || fail "--limit: $out"
+grep -qF -- '--limit: "many" is not a number from 1 to 100000' <<<"$out" || fail "--limit: $out"
 run 2 --socket "$tmp/x" frobnicate
-echo "$out" | grep -qF 'unknown command "frobnicate"' || fail "unknown command: $out"
+grep -qF 'unknown command "frobnicate"' <<<"$out" || fail "unknown command: $out"
 run 2 --bogus
-echo "$out" | grep -qF 'unknown option "--bogus"' || fail "unknown option: $out"
+grep -qF 'unknown option "--bogus"' <<<"$out" || fail "unknown option: $out"
 
 run 3 --socket "$tmp/none.sock" show stats
 [ "$out" = "ssrctl: $tmp/none.sock: no such socket (is the router running? see --socket / --router)" ] ||
   fail "missing socket: $out"
 python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" "$tmp/dead.sock"
 run 3 --socket "$tmp/dead.sock" version
-echo "$out" | grep -qF 'connection refused (the router is not running)' || fail "dead socket: $out"
+grep -qF 'connection refused (the router is not running)' <<<"$out" || fail "dead socket: $out"
 echo PASS
