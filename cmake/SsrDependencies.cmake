@@ -6,6 +6,9 @@ pkg_check_modules(LIBXDP REQUIRED IMPORTED_TARGET libxdp>=1.3)
 find_package(absl REQUIRED CONFIG)
 # The tools' command lines (tools/cli/ssr_cli.h; header-only, not needed by the library).
 find_package(CLI11 2.1 REQUIRED CONFIG)
+# JSON documents of the control socket (tools/ctl; Debian nlohmann-json3-dev, header-only, not
+# needed by the library).
+find_package(nlohmann_json 3.10 REQUIRED CONFIG)
 find_package(Protobuf REQUIRED)
 find_package(OpenSSL 3.0 REQUIRED)
 # intel-ipsec-mb (Debian libipsec-mb-dev, no pkg-config file): multi-buffer sealing of bursts

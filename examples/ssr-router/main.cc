@@ -8,7 +8,7 @@
 //              [--xdp-mode native|skb|auto] [--zero-copy auto|require|off] [--workers N]
 //              [--summary-interval SECONDS] [--stats-file PATH] [--log-level LEVEL]
 //              [--busy-poll] [--idle-yield-us N] [--frames N] [--fill-ring N] [--rx-ring N]
-//              [--batch N]
+//              [--batch N] [--control-socket PATH|none]
 //   ssr-router --cleanup --interface [CONFIG_IFACE=]OS_IFNAME ...
 //   ssr-router --help | -h | --version
 //
@@ -34,6 +34,12 @@
 // one line per message: "2026-12-06T20:31:05.123Z INFO  text" (UTC, milliseconds, level DEBUG,
 // INFO, WARN or ERROR), filtered by --log-level (default info). Library messages read
 // "<component>: text".
+//
+// --control-socket PATH: the Unix socket ssrctl talks to (default /run/ssr/NAME.sock, mode 0600;
+// "none": no socket). Served by its own thread through the public API (tools/ctl); see
+// docs/operations.md "Control socket". When the default path cannot be used (e.g. a router of the
+// same name already serves it) the router runs without it and logs a warning; an explicit PATH
+// that cannot be used is an error (exit 1).
 //
 // Signals: SIGHUP reloads the config file (errors are logged, the old config keeps running);
 // SIGUSR1 writes the full stats dump to --stats-file, or to stderr without one; SIGINT / SIGTERM
@@ -64,6 +70,7 @@
 #include "ssr/log.h"
 #include "ssr/router.h"
 #include "ssr/version.h"
+#include "control_server.h"
 #include "ssr_cli.h"
 
 namespace {
@@ -80,6 +87,7 @@ constexpr char kSynopsis[] =
     "                  [--log-level debug|info|warning|error]\n"
     "                  [--busy-poll] [--idle-yield-us N]\n"
     "                  [--frames N] [--fill-ring N] [--rx-ring N] [--batch N]\n"
+    "                  [--control-socket PATH|none]\n"
     "       ssr-router --cleanup --interface [CONFIG_IFACE=]OS_IFNAME ...\n"
     "       ssr-router --help | -h | --version\n"
     "\n"
@@ -110,7 +118,8 @@ constexpr char kFooter[] =
     "Files:\n"
     "  --config FILE      the configuration (.textproto / .json; see ssr-config-check)\n"
     "  --stats-file PATH  counter dump, replaced atomically (PATH.tmp, then rename) on SIGUSR1\n"
-    "                     and at exit\n";
+    "                     and at exit\n"
+    "  /run/ssr/NAME.sock control socket for ssrctl (mode 0600; --control-socket PATH|none)\n";
 
 // --- log -----------------------------------------------------------------------------------------
 
@@ -184,6 +193,8 @@ struct Args {
   uint32_t workers = 0;
   double summary_interval = 0;
   std::string stats_file;
+  std::string control_socket;  // "" = none
+  bool control_socket_given = false;
   bool cleanup = false;
   bool busy_poll = false;
   long idle_yield_us = 2000;
@@ -213,7 +224,8 @@ std::optional<uint32_t> ParseUint32(const std::string& value) {
 struct RawArgs {
   std::vector<std::string> interfaces;
   std::optional<std::string> config, router, xdp_mode, zero_copy, workers, summary_interval,
-      stats_interval, stats_file, log_level, idle_yield_us, frames, fill_ring, rx_ring, batch;
+      stats_interval, stats_file, log_level, idle_yield_us, frames, fill_ring, rx_ring, batch,
+      control_socket;
   bool use_default = false, cleanup = false, busy_poll = false;
 };
 
@@ -260,6 +272,10 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
                  "lowest level of the log lines on stderr (default "
                  "info)")
       ->option_text("debug|info|warning|error");
+  app.add_option("--control-socket", raw.control_socket,
+                 "Unix socket for ssrctl, mode 0600 (default /run/ssr/NAME.sock; \"none\": no "
+                 "socket)")
+      ->type_name("PATH");
   app.add_flag("--cleanup", raw.cleanup,
                "detach every XDP program (libssr's or not) from the --interface list and exit");
   app.add_flag("--busy-poll", raw.busy_poll,
@@ -290,6 +306,13 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
   args->cleanup = raw.cleanup;
   args->busy_poll = raw.busy_poll;
   args->stats_file = raw.stats_file.value_or("");
+  if (raw.control_socket.has_value()) {
+    if (raw.control_socket->empty()) {
+      return UsageError("--control-socket: empty path (give PATH or \"none\")");
+    }
+    args->control_socket_given = true;
+    args->control_socket = *raw.control_socket == "none" ? "" : *raw.control_socket;
+  }
   for (const std::string& value : raw.interfaces) {
     const size_t eq = value.find('=');
     if (eq == std::string::npos) {
@@ -389,6 +412,7 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
     return UsageError("give exactly one of --config FILE and --default");
   }
   if (args->router.empty()) return UsageError("--router NAME is required");
+  if (!args->control_socket_given) args->control_socket = "/run/ssr/" + args->router + ".sock";
   for (const ssr::InterfaceBinding& b : args->interfaces) {
     if (b.config_name.empty()) {
       return UsageError("--interface \"" + b.os_name + "\": expected CONFIG_IFACE=OS_IFNAME");
@@ -528,6 +552,38 @@ int main(int argc, char** argv) {
     LogInfo("ssr-router " + s.router + ": " + std::to_string(s.workers.size()) + " worker(s)," +
             modes);
   }
+  // The control socket (ssrctl): its own thread, answering through the public API.
+  std::unique_ptr<ssr::ctl::ControlServer> control;
+  if (!args.control_socket.empty()) {
+    ssr::Router* r = router->get();
+    auto reload = [r, &args]() -> absl::Status {
+      absl::StatusOr<ssr::Config> next_config = LoadConfig(args);
+      absl::Status st = next_config.ok() ? r->Reload(*next_config) : next_config.status();
+      if (st.ok()) {
+        LogInfo("config reloaded (generation " + std::to_string(r->Stats().config_generation) +
+                ") by the control socket");
+      } else {
+        LogError("reload by the control socket failed, the old config keeps running:\n" +
+                 std::string(st.message()));
+      }
+      return st;
+    };
+    auto server = ssr::ctl::ControlServer::Start(
+        args.control_socket, [r, reload](const ssr::ctl::Request& request) {
+          return ssr::ctl::Answer(*r, request, reload);
+        });
+    if (server.ok()) {
+      control = std::move(*server);
+      LogInfo("control socket " + args.control_socket);
+    } else if (args.control_socket_given) {
+      LogError(std::string(server.status().message()));
+      (*router)->Stop();
+      return kExitRuntime;
+    } else {
+      LogLine(ssr::LogSeverity::kWarning, std::string(server.status().message()) +
+                                              "; running without a control socket");
+    }
+  }
   std::printf("ready\n");
   std::fflush(stdout);
 
@@ -574,6 +630,7 @@ int main(int argc, char** argv) {
       }
     }
   }
+  control.reset();  // no request in progress once this returns
   (*router)->Stop();
   if (!args.stats_file.empty()) WriteStatsFile(args.stats_file, (*router)->Stats());
   router->reset();  // detaches the gate, frees sockets and memory

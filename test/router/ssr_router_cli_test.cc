@@ -67,6 +67,8 @@ TEST_CASE("ssr-router exits 2 naming the problem for each usage error") {
       {"--default --router branch --interface lan0=a --rx-ring 99999999999",
        "--rx-ring: \"99999999999\""},
       {"--default --router branch --interface lan0=a --batch ' 8'", "--batch: \" 8\""},
+      {"--default --router branch --interface lan0=a --control-socket ''",
+       "--control-socket: empty path (give PATH or \"none\")"},
       {"--default --router branch --interface lan0=a --batch",
        "option \"--batch\" is missing its value"},
       // ... and Router::Create checks the ranges (all interfaces bound so that it gets there),

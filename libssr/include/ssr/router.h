@@ -230,6 +230,17 @@ class Router {
   Config config() const;
   const RouterOptions& options() const;
 
+  // Live sessions matching `filter` (ssr/stats.h), at most `limit` (1 to kMaxSessionListing)
+  // over all workers. Each worker copies its own sessions between packet bursts, a slice of its
+  // table per loop iteration, so packets keep flowing and no session is seen half-updated; the
+  // list is not a point-in-time picture: sessions opened or closed during the listing (a few ms
+  // per million table slots) may or may not be in it. When stopped, the tables are read
+  // directly. Serialises with Start / Stop / Reload. Errors: InvalidArgument (limit, address),
+  // NotFound (no such tenant, service or peer: named), DeadlineExceeded (a worker did not answer
+  // within 5 s).
+  static constexpr size_t kMaxSessionListing = 100000;
+  absl::StatusOr<SessionList> Sessions(const SessionFilter& filter, size_t limit) const;
+
   struct Impl;
 
  private:

@@ -144,6 +144,53 @@ struct RouterStats {
   std::vector<CounterValue> NonZeroDrops() const;
 };
 
+// One live session as Router::Sessions lists it. Times are the worker's clock (CLOCK_MONOTONIC
+// milliseconds); age_ms and idle_ms are relative to the moment the listing was made.
+struct SessionInfo {
+  uint32_t worker = 0;
+  std::string uuid;  // RFC 4122 text; all zeros for local breakout (no SVR session)
+  std::string tenant;
+  std::string service;
+  std::string peer;      // empty for local breakout (next hop on a LAN)
+  uint8_t protocol = 0;  // IP protocol of the forward flow (6 TCP, 17 UDP, 1 / 58 ICMP)
+  // The forward flow as the router receives it (the first packet's direction) ...
+  std::string source;
+  uint16_t source_port = 0;  // ICMP echo: the identifier
+  std::string destination;
+  uint16_t destination_port = 0;
+  // ... and the reverse flow (what the answers look like when they arrive: on the WAN side for
+  // an SVR session, the peer's waypoints).
+  std::string reverse_source;
+  uint16_t reverse_source_port = 0;
+  std::string reverse_destination;
+  uint16_t reverse_destination_port = 0;
+  std::string tcp_state;  // "none", "syn_sent", "established", ... (TCP only; else "none")
+  bool answered = false;  // a reverse packet was seen
+  bool local_breakout = false;
+  bool encrypted = false;  // payload encrypted end to end
+  uint64_t created_ms = 0;
+  uint64_t last_activity_ms = 0;
+  uint64_t age_ms = 0;
+  uint64_t idle_ms = 0;
+};
+
+// Which sessions Router::Sessions returns: every field that is not empty must match. tenant,
+// service and peer are names of the running config; address is an IP address or prefix
+// ("10.1.0.0/16") that any address of either flow of the session must fall in.
+struct SessionFilter {
+  std::string tenant;
+  std::string service;
+  std::string peer;
+  std::string address;
+};
+
+struct SessionList {
+  std::vector<SessionInfo> sessions;  // by worker, then table slot order
+  // The limit stopped the listing: more sessions match than were returned.
+  bool truncated = false;
+  uint64_t config_generation = 0;  // the config the names come from
+};
+
 }  // namespace ssr
 
 #endif  // SSR_STATS_H_

@@ -38,6 +38,7 @@
 #include "router/path_watch.h"
 #include "router/port_ranges.h"
 #include "router/reload_limits.h"
+#include "router/session_list.h"
 #include "router/stale_gate.h"
 #include "router/worker.h"
 #include "ssr/log.h"
@@ -815,6 +816,22 @@ Config Router::config() const {
 }
 
 const RouterOptions& Router::options() const { return impl_->options; }
+
+absl::StatusOr<SessionList> Router::Sessions(const SessionFilter& filter, size_t limit) const {
+  if (limit < 1 || limit > kMaxSessionListing) {
+    return absl::InvalidArgumentError(absl::StrCat("Sessions: limit ", limit,
+                                                   " is not from 1 to ", kMaxSessionListing));
+  }
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> api(m.api_mu);
+  return router::ListSessions(
+      m.workers, m.running, m.router_name, filter, limit,
+      [&m] {
+        std::lock_guard<std::mutex> lock(m.state_mu);
+        return std::make_pair(m.config.internal(), m.generation);
+      },
+      std::chrono::seconds(5));
+}
 
 absl::Status DetachXdp(const std::vector<std::string>& os_interfaces) {
   absl::Status first;

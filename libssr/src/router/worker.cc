@@ -167,6 +167,62 @@ void Worker::Publish(bool wait_for_lock) {
       std::span<pipeline::NeighborMiss>(s.neighbor_misses).subspan(s.neighbor_miss_count, room));
 }
 
+bool SessionQuery::Matches(const session::Session& s) const {
+  if (!s.live()) return false;
+  if (tenant != kAny && s.tenant != tenant) return false;
+  if (service != kAny && s.service != service) return false;
+  if (peer != kAny && ((s.flags & session::kLocalBreakout) != 0 || s.peer != peer)) return false;
+  if (has_prefix) {
+    const session::FlowKey* keys[] = {&s.forward, &s.reverse};
+    bool any = false;
+    for (const session::FlowKey* k : keys) {
+      any = any || prefix.Contains(k->src) || prefix.Contains(k->dst);
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
+// Session listing (Router::Sessions): the worker copies the sessions it owns itself, between
+// bursts, so a copy is never half-updated; the listing as a whole is not a point-in-time picture
+// (sessions opened or closed while the visit runs may or may not be in it).
+bool Worker::ListStep(uint32_t slots) {
+  session::SessionTable& table = pipeline_->sessions();
+  bool full = false;
+  const bool wrapped = table.VisitOccupied(&list_cursor_, slots, [&](uint32_t i) {
+    const session::Session& s = table.at(i);
+    if (full || !list_query_.Matches(s)) return;
+    if (list_out_.sessions.size() >= list_query_.limit) {
+      full = true;
+      return;
+    }
+    list_out_.sessions.push_back(s);
+  });
+  if (full) list_out_.truncated = true;
+  return wrapped || full;
+}
+
+void Worker::FinishListing() {
+  list_out_.stale = config_generation_ != list_query_.generation;
+  list_active_ = false;
+  std::lock_guard<std::mutex> lock(shared_.mu);
+  shared_.session_listing = std::move(list_out_);
+  list_out_ = SessionListing{};
+  shared_.session_done.store(list_seen_, std::memory_order_release);
+}
+
+SessionListing Worker::ListSessionsNow(const SessionQuery& query) {
+  list_query_ = query;
+  list_out_ = SessionListing{};
+  list_cursor_ = 0;
+  while (!ListStep(pipeline_->sessions().capacity())) {
+  }
+  list_out_.stale = config_generation_ != list_query_.generation;
+  SessionListing out = std::move(list_out_);
+  list_out_ = SessionListing{};
+  return out;
+}
+
 void Worker::Emit(const RawSessionEvent& e) {
   if (!events_.TryPush(e)) ++events_dropped_;
 }
@@ -271,6 +327,20 @@ void Worker::Run(const std::atomic<bool>& stop) {
       if (list != nullptr) ApplyNeighbors(*list);
     }
 
+    const uint64_t lreq = shared_.session_request.load(std::memory_order_acquire);
+    if (lreq != list_seen_) {
+      list_seen_ = lreq;
+      {
+        std::lock_guard<std::mutex> lock(shared_.mu);
+        list_query_ = shared_.session_query;
+      }
+      list_out_ = SessionListing{};
+      list_out_.sessions.reserve(std::min<size_t>(list_query_.limit, pipeline_->sessions().size()));
+      list_cursor_ = 0;
+      list_active_ = true;
+    }
+    if (list_active_ && ListStep(kListSlice)) FinishListing();
+
     if (now - last_slow_ms_ >= kSlowPathMs) {
       last_slow_ms_ = now;
       SlowPath(now);
@@ -279,7 +349,7 @@ void Worker::Run(const std::atomic<bool>& stop) {
       last_publish_ms_ = now;
       Publish(false);
     }
-    if (!options_.busy_poll && n == 0) {
+    if (!options_.busy_poll && n == 0 && !list_active_) {
       if (now_us - last_rx_us < options_.idle_yield_us) {
         sched_yield();
       } else {

@@ -104,8 +104,38 @@ struct WorkerSnapshot {
   size_t neighbor_miss_count = 0;
 };
 
+// A session listing request (Router::Sessions, router/session_list.h): the filters as indexes of
+// the config generation `generation` (kAny: no filter), at most `limit` sessions.
+struct SessionQuery {
+  static constexpr uint32_t kAny = 0xFFFFFFFFu;
+  uint32_t tenant = kAny;
+  uint32_t service = kAny;
+  uint32_t peer = kAny;
+  bool has_prefix = false;  // match sessions with any address of either flow in `prefix`
+  util::IpPrefix prefix;
+  size_t limit = 0;
+  uint64_t generation = 0;
+  bool Matches(const session::Session& s) const;
+};
+
+// What a worker answers: copies of matching live sessions (each copied whole by the worker that
+// owns the table, so never torn), `truncated` when the limit stopped the visit, `stale` when the
+// worker's config generation was not the query's (the indexes meant something else: ask again).
+struct SessionListing {
+  std::vector<session::Session> sessions;
+  bool truncated = false;
+  bool stale = false;
+};
+
 struct WorkerShared {
   std::mutex mu;
+  // Session listing: the requester sets session_query and bumps session_request; the worker
+  // visits its table a slice per loop iteration (kListSlice slots, so packets keep flowing
+  // between slices), then stores session_listing and sets session_done to the request.
+  SessionQuery session_query;
+  SessionListing session_listing;
+  std::atomic<uint64_t> session_request{0};
+  std::atomic<uint64_t> session_done{0};
   // Config: the control thread sets pending_* and bumps config_request; the worker applies it
   // and stores config_result, then sets config_done to the generation it handled.
   std::shared_ptr<const config::Config> pending_config;
@@ -173,12 +203,20 @@ class Worker {
   absl::Status ReloadNow(std::shared_ptr<const config::Config> config, uint64_t generation);
   void ApplyNeighbors(const std::vector<NeighborEntry>& entries);
   void Publish(bool wait_for_lock);
+  // While not running: the whole listing at once.
+  SessionListing ListSessionsNow(const SessionQuery& query);
+
+  // Slots of the session table a running worker visits per loop iteration for a listing.
+  static constexpr uint32_t kListSlice = 1024;
 
  private:
   explicit Worker(const WorkerOptions& options);
   void SlowPath(uint64_t now_ms);
   void Sweep(uint32_t budget);
   void Emit(const RawSessionEvent& e);
+  // Session listing in progress (see WorkerShared): one slice; true when the listing is done.
+  bool ListStep(uint32_t slots);
+  void FinishListing();
   static void OnSession(void* self, const session::Session& s, bool opened);
 
   WorkerOptions options_;
@@ -202,8 +240,12 @@ class Worker {
   std::vector<uint64_t> path_count_, path_sessions_;    // PathBoard::kMaxPaths each
   std::vector<uint64_t> route_count_, route_sessions_;  // by service route
   std::vector<uint64_t> peer_sessions_;
-  // uuid of the live session seen in each slot at the last visit (only with session events).
-
+  // Session listing in progress (list_active_), its query, cursor and copies so far.
+  bool list_active_ = false;
+  uint64_t list_seen_ = 0;
+  uint32_t list_cursor_ = 0;
+  SessionQuery list_query_;
+  SessionListing list_out_;
 
   SpscRing<RawSessionEvent> events_;
   mutable WorkerShared shared_;
