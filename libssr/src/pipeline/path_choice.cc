@@ -201,6 +201,10 @@ size_t Pipeline::ApplyPeerPathState(size_t peer_index, size_t path_index,
       continue;
     }
     const PathPick pick = ChoosePeerPath(s.peer, s.service);
+    if (!pick.path && !path.up && RerouteSession(s, now_ms)) {
+      ++moved;
+      continue;
+    }
     // Off a path that is down: to the best usable one. Off a path that is up but out of SLA:
     // only to a path within the SLA (best effort would trade one miss for another, and churn).
     const bool target_ok =
@@ -213,6 +217,43 @@ size_t Pipeline::ApplyPeerPathState(size_t peer_index, size_t path_index,
     moved += MoveSession(s, *pick.path, now_ms) ? 1 : 0;
   }
   return moved;
+}
+
+bool Pipeline::RerouteSession(Session& s, uint64_t now_ms) {
+  // Only the router that opened the session toward the peer may send it elsewhere: an egress
+  // holds no waypoints of its own, a transit router relays what its previous hop chose.
+  if ((s.flags & session::kTransit) != 0 || (s.flags & session::kWaypointsAllocated) == 0) {
+    return false;
+  }
+  bool sla_refused = false;
+  const uint32_t index = ChooseUsableRoute(s.service, &sla_refused);
+  const config::ServiceRoute* route =
+      index != RouteChooser::kNone ? &router().service_routes[index] : nullptr;
+  if (route == nullptr || route->kind != config::ServiceRoute::Kind::kPeer ||
+      route->peer == s.peer) {
+    // Only another peer will do: a session cannot turn into local breakout halfway (the end
+    // host's packets would change addresses), and the same peer has no usable path.
+    return false;
+  }
+  const PathPick pick = ChoosePeerPath(route->peer, s.service);
+  if (!pick.path) return false;
+  PeerPath& path = state_.peers[route->peer]->paths[*pick.path];
+  session::FlowKey reverse;
+  session::WaypointPool& pool =
+      s.reverse.protocol == packet::kIpProtoTcp ? *path.pool_tcp : *path.pool_udp;
+  if (sessions_->AllocateWaypoints(pool, now_ms, &reverse) != session::WaypointResult::kOk ||
+      sessions_->Rebind(s, session::Direction::kReverse, reverse) != session::InsertResult::kOk) {
+    Count(PipelineCounter::kSessionMoveFailed);
+    return false;
+  }
+  s.peer = static_cast<uint32_t>(route->peer);
+  s.peer_path = static_cast<uint32_t>(*pick.path);
+  s.route = index;
+  // The new peer knows nothing of the session: the metadata (with a move sequence above 0, so
+  // a TCP session is picked up midstream, §2.9) opens it there.
+  Resignal(s);
+  Count(PipelineCounter::kSessionRerouted);
+  return true;
 }
 
 void Pipeline::RevertSessions(uint64_t now_ms) {

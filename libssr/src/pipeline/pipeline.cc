@@ -512,21 +512,25 @@ const config::ServiceRoute* Pipeline::ChooseRoute(size_t service, uint32_t* inde
     Count(PipelineCounter::kNoRoute);
     return nullptr;
   }
-  const auto& routes = router().service_routes;
   bool sla_refused = false;  // some peer had usable paths, none within the strict SLA
-  const uint32_t chosen = state_.routes.Choose(service, [&](uint32_t r) {
-    const config::ServiceRoute& route = routes[r];
-    if (route.kind != config::ServiceRoute::Kind::kPeer) return true;
-    const PathPick pick = ChoosePeerPath(route.peer, service);
-    sla_refused |= pick.reason == peer::PathChoiceReason::kNoPathMeetsSla;
-    return pick.path.has_value();
-  });
+  const uint32_t chosen = ChooseUsableRoute(service, &sla_refused);
   if (chosen == RouteChooser::kNone) {
     Count(sla_refused ? PipelineCounter::kNoPathMeetsSla : PipelineCounter::kNoUsableRoute);
     return nullptr;
   }
   *index = chosen;
-  return &routes[chosen];
+  return &router().service_routes[chosen];
+}
+
+uint32_t Pipeline::ChooseUsableRoute(size_t service, bool* sla_refused) {
+  const auto& routes = router().service_routes;
+  return state_.routes.Choose(service, [&](uint32_t r) {
+    const config::ServiceRoute& route = routes[r];
+    if (route.kind != config::ServiceRoute::Kind::kPeer) return true;
+    const PathPick pick = ChoosePeerPath(route.peer, service);
+    *sla_refused |= pick.reason == peer::PathChoiceReason::kNoPathMeetsSla;
+    return pick.path.has_value();
+  });
 }
 
 void Pipeline::ReleaseBudget(const Session& s) {

@@ -214,6 +214,7 @@ namespace ssr::pipeline {
   X(kPeerPathUp, "peer_path_went_up", "a peer path was reported up by BFD (§5.7)")              \
   X(kNoPathMeetsSla, "no_path_meets_sla", "dropped: new session refused, its service's strict SLA is met by no usable path of the peer (§5.6)", kDrop) \
   X(kSessionReverted, "session_reverted", "session moved back to a more preferred path after the revert hold-down (§5.7)") \
+  X(kSessionRerouted, "session_rerouted", "session moved to the route of another peer: every path of its peer is down (§5.7)") \
   X(kSessionNotMoved, "session_not_moved", "session left on a failed path: its service allows no failover, or no other path is usable (§5.7)") \
   X(kHopKeySwitched, "hop_key_switched", "fast-path packet verified under another accepted key than its session's: the peer rotated (§4.7)") \
   X(kAuthFail, "auth_fail", "dropped: HMAC / GCM tag, window or key id check failed (no state, no reply)", kDrop) \
@@ -549,10 +550,16 @@ class Pipeline {
   void SyncPathBoard(uint64_t now_ms);  // every pipeline: what the board says, applied
   void RevertSessions(uint64_t now_ms);
   bool MoveSession(session::Session& s, size_t to_path, uint64_t now_ms);
+  // A session whose peer has no usable path left: to the route of another peer its service may
+  // take now (ChooseRoute), if any (§5.7).
+  bool RerouteSession(session::Session& s, uint64_t now_ms);
   const config::ServicePolicy* ServicePolicyOf(size_t service) const;
   // The route a new session of `service` takes (route_choice.h), or null when none is usable
   // (counted: no_route without any route, no_usable_route otherwise).
   const config::ServiceRoute* ChooseRoute(size_t service, uint32_t* index);
+  // The same without counting: RouteChooser::kNone when no route is usable (*sla_refused set
+  // when a peer had usable paths but none within a strict SLA).
+  uint32_t ChooseUsableRoute(size_t service, bool* sla_refused);
   // The route a session was given (Session::route).
   const config::ServiceRoute* SessionRoute(const session::Session& s) const {
     const auto& routes = router().service_routes;
