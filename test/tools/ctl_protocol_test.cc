@@ -150,9 +150,10 @@ TEST_CASE("bad requests are refused with the word at fault") {
   };
   CHECK(error("") == "empty request");
   CHECK(error("stop") == "unknown command \"stop\" (show, reload or version)");
-  CHECK(error("show") == "show: what? (stats, interfaces, peers, paths or sessions)");
-  CHECK(error("show health") ==
-        "show: unknown \"health\" (stats, interfaces, peers, paths or sessions)");
+  CHECK(error("show") == "show: what? (stats, interfaces, peers, paths, sessions or health)");
+  CHECK(error("show wellbeing") ==
+        "show: unknown \"wellbeing\" (stats, interfaces, peers, paths, sessions or health)");
+  CHECK(error("show health tenant=guest") == "show health takes no \"tenant\" (tenant=guest)");
   CHECK(error("show stats tenant=guest") == "show stats takes no \"tenant\" (tenant=guest)");
   CHECK(error("show peers limit=3") == "show peers takes no \"limit\" (limit=3)");
   CHECK(error("show sessions limit=0") == "limit: \"0\" is not a number from 1 to 100000");
@@ -282,6 +283,27 @@ TEST_CASE("show sessions: a table with a count, JSON with every field") {
   CHECK(Json::parse(RenderSessions(SessionList{}, 5, true))["sessions"].empty());
 }
 
+TEST_CASE("show health: one row per item, JSON with every field") {
+  HealthReport r;
+  r.window_seconds = 300;
+  r.items = {{"gateway", "", 100, "", 300}, {"path", "dc/inet", 98.25, "loss", 300},
+             {"service", "voice", 90, "no usable path", 12}};
+  CHECK(RenderHealth(r, false) ==
+        "window 300 s\n"
+        "SCOPE    NAME     SLE_%  COST_MOST       SAMPLES\n"
+        "gateway  -        100.0  -                   300\n"
+        "path     dc/inet   98.2  loss                300\n"
+        "service  voice     90.0  no usable path       12\n");
+  const Json j = Json::parse(RenderHealth(r, true));
+  CHECK(j["window_seconds"] == 300);
+  REQUIRE(j["items"].size() == 3);
+  CHECK(j["items"][1]["name"] == "dc/inet");
+  CHECK(j["items"][1]["sle_percent"] == 98.25);
+  CHECK(j["items"][2]["classifier"] == "no usable path");
+  CHECK(j["items"][2]["samples"] == 12);
+  CHECK(ParseRequest("show health json")->what == Request::What::kHealth);
+}
+
 TEST_CASE("version") {
   CHECK(RenderVersion("branch", "1.2.3", 4, false) ==
         "router branch: libssr 1.2.3, config generation 4\n");
@@ -360,7 +382,7 @@ TEST_CASE("ControlServer: a 0600 socket, one request per connection, errors as m
   CHECK(Ask(path, "version") == "ok\ngot: version\n");  // EOF ends the line too
   CHECK(Ask(path, "show sessions tenant=bad\n") == "error no tenant \"bad\"\n");
   CHECK(Ask(path, "show nothing\n") ==
-        "error show: unknown \"nothing\" (stats, interfaces, peers, paths or sessions)\n");
+        "error show: unknown \"nothing\" (stats, interfaces, peers, paths, sessions or health)\n");
   CHECK(Ask(path, std::string(3000, 'a')) == "error request longer than 1024 bytes\n");
   CHECK((*server)->requests() == 5);
 

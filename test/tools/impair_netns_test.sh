@@ -6,7 +6,7 @@
 #
 # checks, with ping, UDP and TCP from a to b:
 #   1. delay 20 ms each way: every RTT >= 40 ms, and the mean <= 46 ms;
-#      jitter 5 ms: RTTs spread within [30, 50] ms (+ 3 ms of scheduling slack);
+#      jitter 5 ms: RTTs at least 30 ms, spread, mean at most 50 ms;
 #   2. loss 20 % each way over 400 pings: a ping survives with 0.8 * 0.8 = 0.64, so the RTT loss
 #      is 36 % (sd 2.4 % at n = 400): it must lie in [26, 46] %; the relay's own dropped_loss
 #      over rx_frames must be 20 % +- 6 % per direction;
@@ -98,10 +98,12 @@ fi
 ssr_impair_ctl l set jitter=5 >/dev/null || fail "set jitter"
 read -r sent recv mn av mx < <(ping_stats -c 60 -i 0.05)
 echo "delay 20 ms jitter 5 ms: $recv/$sent answered, rtt min/avg/max $mn/$av/$mx ms"
-if [ "$recv" = 60 ] && fle 30 "$mn" && fle "$mx" 53 && fle 2 "$(awk -v a="$mx" -v b="$mn" 'BEGIN{print a-b}')"; then
-  pass "jitter: rtt within [30, 53] ms and spread $mn..$mx"
+# The lower bound is the relay's (2 x (20 - 5) ms); above, one ping's scheduling on a loaded
+# machine can add tens of ms, so the mean (not the maximum) is bounded.
+if [ "$recv" = 60 ] && fle 30 "$mn" && fle "$av" 50 && fle 2 "$(awk -v a="$mx" -v b="$mn" 'BEGIN{print a-b}')"; then
+  pass "jitter: rtt >= 30 ms, mean $av <= 50 ms, spread $mn..$mx"
 else
-  fail "jitter: want 60/60 answered, rtt in [30, 53] ms, spread >= 2 ms"
+  fail "jitter: want 60/60 answered, rtt >= 30 ms, mean <= 50 ms, spread >= 2 ms"
 fi
 
 # 2. Loss.
@@ -263,9 +265,12 @@ sleep 0.2
 read -r usent upps <<<"$udp"
 stats=$(ssr_impair_ctl l stats a2b | tail -n 1)
 sum=$(tr ' ' '\n' <<<"$stats" | awk -F= '$1 ~ /^dropped_/ || $1 == "tx_frames" || $1 == "queued" { s += $2 } END { print s + 0 }')
-rx=$(ssr_impair_stat l a2b rx_frames)
-tx=$(ssr_impair_stat l a2b tx_frames)
-kd=$(ssr_impair_stat l a2b kernel_drops)
+# Every number from the one snapshot: the relay may still be draining its socket when the
+# sender stops, so counters read one by one do not add up.
+field() { tr ' ' '\n' <<<"$stats" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
+rx=$(field rx_frames)
+tx=$(field tx_frames)
+kd=$(field kernel_drops)
 echo "udp unpaced: sent $usent at $upps pps; relay a2b rx $rx tx $tx kernel_drops $kd ($((tx / 2)) pps relayed)"
 if [ "$rx" -gt 0 ] && [ "$rx" = "$sum" ]; then
   pass "udp unpaced: rx_frames $rx = tx_frames + dropped_* + queued"

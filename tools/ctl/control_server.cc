@@ -91,6 +91,8 @@ absl::StatusOr<std::string> Answer(ssr::Router& router, const Request& r,
       return RenderPeers(router.Stats(), r.filter.peer, r.json);
     case Request::What::kPaths:
       return RenderPaths(router.Stats(), r.filter.peer, r.json);
+    case Request::What::kHealth:
+      return RenderHealth(router.Health(), r.json);
     case Request::What::kSessions: {
       absl::StatusOr<SessionList> list = router.Sessions(r.filter, r.limit);
       if (!list.ok()) return list.status();

@@ -18,7 +18,7 @@ using Json = nlohmann::ordered_json;
 constexpr std::pair<Request::What, std::string_view> kWhats[] = {
     {Request::What::kStats, "stats"},       {Request::What::kInterfaces, "interfaces"},
     {Request::What::kPeers, "peers"},       {Request::What::kPaths, "paths"},
-    {Request::What::kSessions, "sessions"},
+    {Request::What::kSessions, "sessions"}, {Request::What::kHealth, "health"},
 };
 
 bool ValidValue(std::string_view v) {
@@ -125,14 +125,14 @@ absl::StatusOr<Request> ParseRequest(std::string_view line) {
     r.command = Request::Command::kShow;
     if (words.size() < 2) {
       return absl::InvalidArgumentError(
-          "show: what? (stats, interfaces, peers, paths or sessions)");
+          "show: what? (stats, interfaces, peers, paths, sessions or health)");
     }
     for (const auto& [w, name] : kWhats) {
       if (words[1] == name) r.what = w;
     }
     if (r.what == Request::What::kNone) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "show: unknown \"", words[1], "\" (stats, interfaces, peers, paths or sessions)"));
+          "show: unknown \"", words[1], "\" (stats, interfaces, peers, paths, sessions or health)"));
     }
     next = 2;
   } else {
@@ -374,6 +374,28 @@ absl::StatusOr<std::string> RenderPaths(const RouterStats& s, const std::string&
   return FormatTable({"PEER", "PATH", "INTERFACE", "LOCAL", "REMOTE", "STATE", "BFD",
                       "LATENCY_MS", "JITTER_MS", "LOSS_%", "MOS", "SESSIONS", "TX", "RX"},
                      rows, {7, 8, 9, 10, 11, 12, 13});
+}
+
+std::string RenderHealth(const HealthReport& report, bool json) {
+  if (json) {
+    Json items = Json::array();
+    for (const HealthItem& i : report.items) {
+      items.push_back(Json{{"scope", i.scope},
+                           {"name", i.name},
+                           {"sle_percent", i.sle_percent},
+                           {"classifier", i.classifier},
+                           {"samples", i.samples}});
+    }
+    return Dump(Json{{"window_seconds", report.window_seconds}, {"items", std::move(items)}});
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const HealthItem& i : report.items) {
+    rows.push_back({i.scope, i.name.empty() ? "-" : i.name, Fixed(i.sle_percent, 1),
+                    i.classifier.empty() ? "-" : i.classifier, Num(i.samples)});
+  }
+  return absl::StrCat("window ", report.window_seconds, " s\n",
+                      FormatTable({"SCOPE", "NAME", "SLE_%", "COST_MOST", "SAMPLES"}, rows,
+                                  {2, 4}));
 }
 
 std::string RenderSessions(const SessionList& list, size_t limit, bool json) {

@@ -6,7 +6,7 @@
 // A request is one line of at most kMaxRequestBytes bytes, words separated by single spaces,
 // ending with "\n":
 //   version | reload | show WHAT [key=value ...] [json]
-//   WHAT: stats | interfaces | peers | paths | sessions
+//   WHAT: stats | interfaces | peers | paths | sessions | health
 //   keys: tenant, service, address, peer (sessions), peer (peers, paths), limit (sessions)
 // The answer is "ok\n" followed by the body (text, or one JSON document), or "error MESSAGE\n",
 // then the server closes the connection.
@@ -28,7 +28,7 @@ inline constexpr size_t kDefaultSessionLimit = 1000;
 
 struct Request {
   enum class Command { kVersion, kReload, kShow };
-  enum class What { kNone, kStats, kInterfaces, kPeers, kPaths, kSessions };
+  enum class What { kNone, kStats, kInterfaces, kPeers, kPaths, kSessions, kHealth };
   Command command = Command::kVersion;
   What what = What::kNone;
   SessionFilter filter;  // tenant, service, address, peer (peer also for peers / paths)
@@ -65,6 +65,8 @@ absl::StatusOr<std::string> RenderPeers(const RouterStats& stats, const std::str
 absl::StatusOr<std::string> RenderPaths(const RouterStats& stats, const std::string& peer,
                                         bool json);
 std::string RenderSessions(const SessionList& list, size_t limit, bool json);
+// WAN assurance (Router::Health, docs/operations.md "WAN assurance").
+std::string RenderHealth(const HealthReport& report, bool json);
 std::string RenderVersion(const std::string& router, std::string_view version,
                           uint64_t config_generation, bool json);
 

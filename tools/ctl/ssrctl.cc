@@ -2,7 +2,7 @@
 // ssrctl: asks a running ssr-router through its control socket (docs/operations.md, "Control
 // socket"). `ssrctl --help` explains the commands, options and exit codes; the summary:
 //
-//   ssrctl [--socket PATH | --router NAME] show stats|interfaces|peers|paths|sessions
+//   ssrctl [--socket PATH | --router NAME] show stats|interfaces|peers|paths|sessions|health
 //          [--tenant T] [--service S] [--address A] [--peer P] [--limit N] [--json]
 //   ssrctl [--socket PATH | --router NAME] reload [--json]
 //   ssrctl [--socket PATH | --router NAME] version [--json]
@@ -39,7 +39,7 @@ constexpr char kTool[] = "ssrctl";
 constexpr char kSocketDir[] = "/run/ssr";
 
 constexpr char kSynopsis[] =
-    "usage: ssrctl [--socket PATH | --router NAME] show stats|interfaces|peers|paths|sessions\n"
+    "usage: ssrctl [--socket PATH | --router NAME] show stats|interfaces|peers|paths|sessions|health\n"
     "              [--tenant T] [--service S] [--address A] [--peer P] [--limit N] [--json]\n"
     "       ssrctl [--socket PATH | --router NAME] reload [--json]\n"
     "       ssrctl [--socket PATH | --router NAME] version [--json]\n"
@@ -60,6 +60,8 @@ constexpr char kFooter[] =
     "                   packet bursts, so the list is not one instant: sessions opening or "
     "closing\n"
     "                   meanwhile may or may not appear\n"
+    "  show health      WAN assurance: SLE % of the gateway, every peer path and every service\n"
+    "                   over the router's window, with what cost the most (drops, loss, ...)\n"
     "  reload           reload the router's config file (as SIGHUP); an error keeps the old one\n"
     "  version          the router's name, libssr version and config generation\n"
     "\n"

@@ -185,6 +185,8 @@ struct RouterOptions {
   size_t session_event_queue = 4096;  // per worker
   // Peer path status changes (see PathCallback). Empty: they are only logged.
   PathCallback on_path_change;
+  // WAN assurance window (Health()): 10 s to 1 h. One sample per second.
+  std::chrono::seconds health_window{300};
 };
 
 class Router {
@@ -225,6 +227,10 @@ class Router {
 
   // Counters now (see ssr/stats.h for how fresh they are).
   RouterStats Stats() const;
+  // WAN assurance now (docs/operations.md "WAN assurance"): SLEs of the gateway, every peer path
+  // and every service over the last RouterOptions::health_window, sampled once per second by
+  // the control thread while the router runs.
+  HealthReport Health() const;
 
   // The config the router runs.
   Config config() const;

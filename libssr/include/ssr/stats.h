@@ -86,6 +86,15 @@ struct PeerStats {
   std::vector<PeerPathStats> paths;
 };
 
+// Sessions of one service that this router opened as the first router (all workers; reset for
+// the workers by a reload, so compare with care across one).
+struct ServiceStats {
+  std::string name;
+  uint64_t sessions_opened = 0;
+  uint64_t sessions_refused = 0;  // table or tenant limit, no waypoint pair
+  uint64_t no_usable_path = 0;    // no route of the service was usable (no_route / no_usable_route / no_path_meets_sla)
+};
+
 struct WorkerStats {
   uint32_t id = 0;
   int cpu = -1;  // CPU the worker is pinned to, -1 when not pinned
@@ -94,6 +103,19 @@ struct WorkerStats {
   uint64_t sessions = 0;     // live sessions in this worker's table
   uint64_t polls = 0;        // loop iterations
   uint64_t idle_sleeps = 0;  // times the worker slept waiting for packets
+};
+
+// WAN assurance (docs/operations.md "WAN assurance"): service-level experience over a window.
+struct HealthItem {
+  std::string scope;       // "gateway", "path" or "service"
+  std::string name;        // "" for the gateway, "<peer>/<path>" for a path, the service name
+  double sle_percent = 100;  // good share of the window, 0-100
+  std::string classifier;  // what cost the most ("drops", "loss", "no usable path", ...); "" = none
+  uint64_t samples = 0;    // seconds in the window that counted
+};
+struct HealthReport {
+  uint32_t window_seconds = 0;
+  std::vector<HealthItem> items;  // gateway first, then paths, then services
 };
 
 struct RouterStats {
@@ -116,6 +138,9 @@ struct RouterStats {
   std::vector<InterfaceStats> interfaces;
   std::vector<PeerStats> peers;
   std::vector<RouteStats> routes;
+  std::vector<ServiceStats> services;
+  // Session table capacity of the router (the config's limits.max_sessions, all workers).
+  uint64_t session_capacity = 0;
   std::vector<WorkerStats> workers;
 
   uint64_t reloads_ok = 0;
@@ -134,7 +159,8 @@ struct RouterStats {
   // "parse.<result>", "decode.<result>", "sessions.live", "xsk.<interface>.<counter>",
   // "peer.<name>.sessions", "peer.<name>.path.<i>.<field>" (up, bfd_up, latency_us, jitter_us,
   // loss_ppm, mos_x100, tx_frames, rx_frames, status_changes, sessions),
-  // "route.<name>.sessions", "worker.<id>.<field>", "router.<field>".
+  // "route.<name>.sessions", "service.<name>.{opened,refused,no_path}", "worker.<id>.<field>",
+  // "router.<field>".
   std::vector<CounterValue> Flatten() const;
   // One value of Flatten() by name; 0 when there is no such name.
   uint64_t Get(std::string_view flat_name) const;

@@ -102,7 +102,10 @@ Disposition Pipeline::FirstPacket(size_t interface, Packet& pkt, uint64_t now_ms
   }
   uint32_t route_index = 0;
   const config::ServiceRoute* route = ChooseRoute(service, &route_index);  // counted if none
-  if (route == nullptr) return Disposition::kDropped;
+  if (route == nullptr) {
+    if (service < service_counts_.size()) ++service_counts_[service].no_path;
+    return Disposition::kDropped;
+  }
 
   session::SessionInit init;
   init.forward = pkt.key;
@@ -147,6 +150,9 @@ Disposition Pipeline::FirstPacket(size_t interface, Packet& pkt, uint64_t now_ms
     init.uuid[8] = static_cast<uint8_t>((init.uuid[8] & 0x3f) | 0x80);  // variant 10
   }
   Session* const s = AdmitSession(init, waypoints, /*from_metadata=*/false, now_ms);
+  if (service < service_counts_.size()) {
+    ++(s != nullptr ? service_counts_[service].opened : service_counts_[service].refused);
+  }
   if (s == nullptr) return Disposition::kDropped;
   if ((s->flags & session::kLocalBreakout) == 0 && !info.is_tcp() &&
       state_.services[service]->payload && AdaptiveOn(config(), service)) {

@@ -100,6 +100,7 @@ absl::Status Pipeline::Init() {
   fragment_id_ = uint32_t{start[0]} << 24 | uint32_t{start[1]} << 16 |
                  uint32_t{start[2]} << 8 | start[3];
   SetInterfaceMtus();
+  service_counts_.assign(cfg.services.size(), ServiceCounts{});
   board_ = options_.path_board;
   if (options_.run_peer_layer) {
     if (board_ == nullptr) {
@@ -244,6 +245,7 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
     }
   }
   state_ = std::move(st);
+  service_counts_.assign(state_.config->services.size(), ServiceCounts{});
   SetInterfaceMtus();
   WirePeerLayer(std::move(fresh_peer_layer));
   tenant_budget_ = std::move(tenant_budget);

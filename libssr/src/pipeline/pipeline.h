@@ -420,6 +420,15 @@ class Pipeline {
     peer::PathChoiceReason reason = peer::PathChoiceReason::kNoPathUp;
   };
   PathPick ChoosePeerPath(size_t peer, size_t service) const;
+  // Sessions this router opened for each service as the first router (by config service index;
+  // reset by a Reload): opened, refused (table or tenant limit, no waypoint pair), and dropped
+  // because no route was usable (no_path). The application health of docs/operations.md.
+  struct ServiceCounts {
+    uint64_t opened = 0;
+    uint64_t refused = 0;
+    uint64_t no_path = 0;
+  };
+  const std::vector<ServiceCounts>& service_counts() const { return service_counts_; }
   // The peer layer when PipelineOptions::run_peer_layer (null otherwise): BFD state, quality and
   // counters of every path (peer/peer_paths.h). Read from the worker thread only.
   const peer::PeerPaths* peer_layer() const { return peer_paths_.get(); }
@@ -733,6 +742,7 @@ class Pipeline {
   std::vector<PathRecord> published_;     // the writer's last record per peer-layer path
   std::vector<uint8_t> layer_up_;         // the writer's status per path (BFD events; 1 = up)
   uint64_t revert_due_ms_ = 0;            // pipeline clock of the next revert check (0: none)
+  std::vector<ServiceCounts> service_counts_;  // by config service index
   uint64_t peer_next_poll_ms_ = 0;                        // unix ms (CryptoNow) of the next Poll
   uint64_t rekey_next_ms_ = 0;  // unix ms (CryptoNow) of the next RekeyTick (rekey.cc)
   std::unique_ptr<SessionBudget> own_budget_;             // when options_.budget is null

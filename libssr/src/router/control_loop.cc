@@ -31,6 +31,7 @@ void ControlLoop::Run(const std::atomic<bool>& stop) {
   pthread_setname_np(pthread_self(), "ssr-control");
   using Clock = std::chrono::steady_clock;
   auto next_neighbors = Clock::now();
+  auto next_second = Clock::now() + std::chrono::seconds(1);
   int follow_ups = 0;  // quick re-reads after kicking resolution
   uint64_t no_neighbor_seen = NoNeighborDrops(*workers_);
   std::unique_lock<std::mutex> lock(mu_);
@@ -54,6 +55,11 @@ void ControlLoop::Run(const std::atomic<bool>& stop) {
     }
     events_->Deliver(*workers_);
     paths_->Poll();
+    if (every_second_ && Clock::now() >= next_second) {
+      next_second += std::chrono::seconds(1);
+      if (next_second < Clock::now()) next_second = Clock::now() + std::chrono::seconds(1);
+      every_second_();
+    }
     lock.lock();
     cv_.wait_for(lock, std::chrono::milliseconds(20), [&stop] { return stop.load(); });
   }

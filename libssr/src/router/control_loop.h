@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -32,11 +33,15 @@ class ControlLoop {
   // Sets `stop` and wakes Run at once (`stop` is also what the workers watch).
   void RequestStop(std::atomic<bool>& stop);
 
+  // Called by Run about once per second (set before Run starts).
+  void SetEverySecond(std::function<void()> fn) { every_second_ = std::move(fn); }
+
  private:
   const std::vector<std::unique_ptr<Worker>>* workers_;
   NeighborRefresh* neighbors_;
   EventDelivery* events_;
   PathWatch* paths_;
+  std::function<void()> every_second_;
   int netns_fd_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -35,6 +35,7 @@
 #include "router/events.h"
 #include "router/neighbor_refresh.h"
 #include "router/netdev.h"
+#include "router/health.h"
 #include "router/path_watch.h"
 #include "router/port_ranges.h"
 #include "router/reload_limits.h"
@@ -191,6 +192,7 @@ struct Router::Impl {
   std::unique_ptr<router::NeighborRefresh> neighbors;
   std::unique_ptr<router::EventDelivery> events;
   std::unique_ptr<router::PathWatch> path_watch;
+  std::unique_ptr<router::HealthMonitor> health;
   std::unique_ptr<router::ControlLoop> control_loop;
 
   // api_mu serialises Start / Stop / Reload.
@@ -343,6 +345,11 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
                                                    " us is above the maximum of ",
                                                    kMaxIdleYield.count(), " us (1 s)"));
   }
+  if (options.health_window < std::chrono::seconds(10) ||
+      options.health_window > std::chrono::seconds(3600)) {
+    return absl::InvalidArgumentError(absl::StrCat("health_window: ", options.health_window.count(),
+                                                   " s is out of range (10-3600 s)"));
+  }
   if (options.on_session && options.session_event_queue == 0) {
     return absl::InvalidArgumentError("session_event_queue: must be at least 1");
   }
@@ -423,6 +430,8 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
   impl->path_watch = std::make_unique<router::PathWatch>(options.on_path_change,
                                                          impl->path_board.get(), options.router);
   impl->path_watch->SetConfig(cfg);
+  impl->health = std::make_unique<router::HealthMonitor>(
+      static_cast<size_t>(options.health_window.count()));
   impl->control_loop = std::make_unique<router::ControlLoop>(
       &impl->workers, impl->neighbors.get(), impl->events.get(), impl->path_watch.get(),
       impl->netns.get());
@@ -503,6 +512,7 @@ absl::Status Router::Start() {
   std::lock_guard<std::mutex> api(m.api_mu);
   if (m.running) return absl::FailedPreconditionError("Start: the router is already running");
   m.stop.store(false);
+  m.control_loop->SetEverySecond([this] { impl_->health->Sample(Stats()); });
   try {
     for (auto& w : m.workers) {
       Worker* wp = w.get();
@@ -662,6 +672,7 @@ RouterStats Router::Stats() const {
   sum.peer_sessions.assign(r->peers.size(), 0);
   sum.path_sessions.assign(pipeline::PathBoard::kMaxPaths, 0);
   sum.route_sessions.assign(r->service_routes.size(), 0);
+  sum.service_counts.assign(cfg->services.size(), pipeline::Pipeline::ServiceCounts{});
   for (const auto& w : m.workers) {
     auto& sh = w->shared();
     std::lock_guard<std::mutex> lock(sh.mu);
@@ -681,6 +692,14 @@ RouterStats Router::Stats() const {
     }
     for (size_t i = 0; i < ws.route_sessions.size() && i < sum.route_sessions.size(); ++i) {
       sum.route_sessions[i] += ws.route_sessions[i];
+    }
+    // A worker still on another config (a reload in progress) has other service indices.
+    if (ws.service_counts.size() == sum.service_counts.size()) {
+      for (size_t i = 0; i < ws.service_counts.size(); ++i) {
+        sum.service_counts[i].opened += ws.service_counts[i].opened;
+        sum.service_counts[i].refused += ws.service_counts[i].refused;
+        sum.service_counts[i].no_path += ws.service_counts[i].no_path;
+      }
     }
     sum.sessions_live += ws.sessions_live;
     if (!ws.paths.empty()) paths = ws.paths;  // worker 0 runs the peer layer
@@ -807,8 +826,19 @@ RouterStats Router::Stats() const {
     rs.sessions = sum.route_sessions[i];
     s.routes.push_back(std::move(rs));
   }
+  for (size_t i = 0; i < cfg->services.size(); ++i) {
+    ServiceStats vs;
+    vs.name = cfg->services[i].name;
+    vs.sessions_opened = sum.service_counts[i].opened;
+    vs.sessions_refused = sum.service_counts[i].refused;
+    vs.no_usable_path = sum.service_counts[i].no_path;
+    s.services.push_back(std::move(vs));
+  }
+  s.session_capacity = cfg->limits.max_sessions;
   return s;
 }
+
+HealthReport Router::Health() const { return impl_->health->Report(); }
 
 Config Router::config() const {
   std::lock_guard<std::mutex> lock(impl_->state_mu);

@@ -45,6 +45,12 @@ std::vector<CounterValue> RouterStats::Flatten() const {
   for (const RouteStats& r : routes) {
     out.push_back({absl::StrCat("route.", r.name, ".sessions"), r.sessions, false});
   }
+  for (const ServiceStats& v : services) {
+    const std::string pre = absl::StrCat("service.", v.name, ".");
+    out.push_back({pre + "opened", v.sessions_opened, false});
+    out.push_back({pre + "refused", v.sessions_refused, false});
+    out.push_back({pre + "no_path", v.no_usable_path, false});
+  }
   for (const WorkerStats& w : workers) {
     const std::string p = absl::StrCat("worker.", w.id, ".");
     out.push_back({p + "rx_packets", w.rx_packets, false});

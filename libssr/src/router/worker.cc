@@ -141,6 +141,7 @@ void Worker::Publish(bool wait_for_lock) {
   s.peer_sessions = peer_sessions_;  // same size as before: no allocation after the first copy
   s.path_sessions = path_sessions_;
   s.route_sessions = route_sessions_;
+  s.service_counts = pipeline_->service_counts();
   if (const peer::PeerPaths* layer = pipeline_->peer_layer()) {
     s.paths.resize(layer->path_count());  // sized once per config
     for (size_t i = 0; i < layer->path_count(); ++i) {

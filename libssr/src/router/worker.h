@@ -82,6 +82,7 @@ struct WorkerSnapshot {
   std::vector<uint64_t> peer_sessions;                  // by config peer index (last full sweep)
   std::vector<uint64_t> path_sessions;   // by PathBoard slot (pipeline/path_board.h), same sweep
   std::vector<uint64_t> route_sessions;  // by config service route index, same sweep
+  std::vector<pipeline::Pipeline::ServiceCounts> service_counts;  // by config service index
   // Worker 0's peer layer: every path of PeerPaths (empty when it does not run it).
   struct PathSnapshot {
     size_t peer = 0;

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+// WAN assurance (router/health.h): SLEs over a window from one RouterStats sample per second,
+// each with the classifier that cost the most.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "router/health.h"
+
+namespace ssr::router {
+namespace {
+
+// A router with one interface, one peer path and one service; the test moves its counters.
+struct Fake {
+  RouterStats s;
+  Fake() {
+    s.session_capacity = 1000;
+    s.pipeline = {{"rx_packets", 0, false}, {"policy_drop", 0, true}};
+    InterfaceStats i;
+    i.name = "wan0";
+    i.counters = {{"kernel_rx_dropped", 0, true}, {"kernel_rx_ring_full", 0, true}};
+    s.interfaces = {i};
+    PeerStats p;
+    p.name = "dc";
+    PeerPathStats pp;
+    pp.name = "inet";
+    pp.up = true;
+    p.paths = {pp};
+    s.peers = {p};
+    ServiceStats v;
+    v.name = "voice";
+    s.services = {v};
+  }
+  uint64_t& rx() { return s.pipeline[0].value; }
+  uint64_t& drops() { return s.pipeline[1].value; }
+  uint64_t& ring_full() { return s.interfaces[0].counters[1].value; }
+  PeerPathStats& path() { return s.peers[0].paths[0]; }
+  ServiceStats& voice() { return s.services[0]; }
+};
+
+const HealthItem& Find(const HealthReport& r, const std::string& scope, const std::string& name) {
+  for (const HealthItem& i : r.items) {
+    if (i.scope == scope && i.name == name) return i;
+  }
+  FAIL("no health item " << scope << "/" << name);
+  return r.items.front();
+}
+
+TEST_CASE("gateway SLE: drops over 1 %, ring-full frames and a full table each cost a second",
+          "[router][health]") {
+  HealthMonitor m(10);
+  Fake f;
+  m.Sample(f.s);  // the first sample only sets the baseline for the gateway
+  for (int i = 0; i < 6; ++i) {  // 6 good seconds
+    f.rx() += 1000;
+    f.drops() += 5;  // 0.5 %
+    m.Sample(f.s);
+  }
+  f.rx() += 1000;
+  f.drops() += 50;  // 5 %
+  m.Sample(f.s);
+  f.ring_full() += 3;
+  m.Sample(f.s);
+  f.drops() += 30;  // drops with no packets received count as drops too
+  f.rx() += 100;
+  m.Sample(f.s);
+  f.s.sessions_live = 950;  // 95 % of the table
+  m.Sample(f.s);
+  const HealthReport r = m.Report();
+  CHECK(r.window_seconds == 10);
+  REQUIRE_FALSE(r.items.empty());
+  const HealthItem& g = r.items.front();
+  CHECK(g.scope == "gateway");
+  CHECK(g.samples == 10);
+  CHECK(g.sle_percent == Approx(60));
+  CHECK(g.classifier == "drops");  // 2 seconds, against 1 each for ring full and table full
+}
+
+TEST_CASE("path SLE names the bound that failed most, and the window forgets old seconds",
+          "[router][health]") {
+  HealthMonitor m(4);
+  Fake f;
+  f.path().quality_measured = true;
+  f.path().latency_ms = 20;
+  f.path().jitter_ms = 2;
+  f.path().mos = 4.3;
+  m.Sample(f.s);
+  f.path().loss_percent = 3;
+  m.Sample(f.s);
+  m.Sample(f.s);
+  f.path().up = false;
+  m.Sample(f.s);
+  HealthItem p = Find(m.Report(), "path", "dc/inet");
+  CHECK(p.samples == 4);
+  CHECK(p.sle_percent == Approx(25));
+  CHECK(p.classifier == "loss");
+  // Four good seconds push the bad ones out of the 4-second window.
+  f.path().up = true;
+  f.path().loss_percent = 0;
+  for (int i = 0; i < 4; ++i) m.Sample(f.s);
+  p = Find(m.Report(), "path", "dc/inet");
+  CHECK(p.sle_percent == Approx(100));
+  CHECK(p.classifier.empty());
+}
+
+TEST_CASE("service SLE weighs seconds by the sessions they tried to open", "[router][health]") {
+  HealthMonitor m(60);
+  Fake f;
+  m.Sample(f.s);
+  m.Sample(f.s);  // no attempts: not counted
+  f.voice().sessions_opened += 90;
+  f.voice().no_usable_path += 8;
+  f.voice().sessions_refused += 2;
+  m.Sample(f.s);
+  HealthItem v = Find(m.Report(), "service", "voice");
+  CHECK(v.samples == 1);
+  CHECK(v.sle_percent == Approx(90));
+  CHECK(v.classifier == "no usable path");
+  // A reload resets the per-service counters: no negative delta, no bad second.
+  f.voice() = ServiceStats{"voice", 1, 0, 0};
+  m.Sample(f.s);
+  v = Find(m.Report(), "service", "voice");
+  CHECK(v.sle_percent == Approx(90));
+}
+
+}  // namespace
+}  // namespace ssr::router
