@@ -228,9 +228,10 @@ std::string ReloadingState() {
 std::string ReloadedState(const absl::Status& st, uint64_t generation) {
   const std::string gen = std::to_string(generation);
   if (st.ok()) return "READY=1\nSTATUS=forwarding, config generation " + gen + " (reloaded)";
-  const std::string message(st.message());
-  return "READY=1\nSTATUS=forwarding, config generation " + gen +
-         "; the last reload failed: " + message.substr(0, message.find('\n'));
+  std::string message(st.message().substr(0, 200));  // one line
+  for (char& ch : message) ch = ch == '\n' ? ' ' : ch;
+  return "READY=1\nSTATUS=forwarding, config generation " + gen + "; the last reload failed: " +
+         message;
 }
 
 // --- command line --------------------------------------------------------------------------------
