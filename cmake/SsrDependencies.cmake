@@ -9,6 +9,18 @@ find_package(CLI11 2.1 REQUIRED CONFIG)
 # JSON documents of the control socket (tools/ctl; Debian nlohmann-json3-dev, header-only, not
 # needed by the library).
 find_package(nlohmann_json 3.10 REQUIRED CONFIG)
+# sd_notify (Debian libsystemd-dev): ssr-router tells systemd READY=1 / RELOADING=1 / STOPPING=1
+# (examples/ssr-router/ssr-router@.service, Type=notify). Optional, not needed by the library:
+# without it ssr-router runs the same but cannot be a Type=notify service.
+pkg_check_modules(LIBSYSTEMD QUIET IMPORTED_TARGET libsystemd)
+if(LIBSYSTEMD_FOUND)
+  set(SSR_HAVE_SYSTEMD 1)
+  message(STATUS "libssr: libsystemd ${LIBSYSTEMD_VERSION} found: ssr-router sends sd_notify")
+else()
+  set(SSR_HAVE_SYSTEMD 0)
+  message(STATUS "libssr: libsystemd not found (Debian libsystemd-dev): ssr-router is built "
+                 "without sd_notify; its systemd unit (Type=notify) would time out at start")
+endif()
 find_package(Protobuf REQUIRED)
 find_package(OpenSSL 3.0 REQUIRED)
 # intel-ipsec-mb (Debian libipsec-mb-dev, no pkg-config file): multi-buffer sealing of bursts

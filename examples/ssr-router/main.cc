@@ -47,6 +47,9 @@
 // destroyed). After a crash (SIGKILL) the next start takes over the gate the dead process left
 // attached; --cleanup detaches any XDP program from the given interfaces (also programs that are
 // not libssr gates) and exits.
+// Under systemd (examples/ssr-router/systemd/ssr-router@.service.in, Type=notify) it reports
+// READY=1, RELOADING=1 / READY=1 around reloads, STOPPING=1 and STATUS= lines via sd_notify
+// (libsystemd, optional at build time); docs/operations.md "Running as a service".
 // Exit codes: 0 ok, 1 runtime error, 2 bad usage or bad config.
 #include <pthread.h>
 #include <signal.h>
@@ -65,6 +68,10 @@
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#if SSR_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include "ssr/config.h"
 #include "ssr/log.h"
@@ -104,11 +111,19 @@ constexpr char kFooter[] =
     "\n"
     "Signals:\n"
     "  SIGHUP           reload --config FILE; on an error the old config keeps running and the\n"
-    "                   error is logged\n"
+    "                   error is logged (systemctl reload ssr-router@NAME sends it)\n"
     "  SIGUSR1          write every counter (\"name value\" lines, plus \"mode.IFACE "
     "native|skb\")\n"
     "                   to --stats-file, or to stderr when no --stats-file is given\n"
-    "  SIGINT, SIGTERM  stop: detach the XDP gate, free the sockets, write --stats-file, exit 0\n"
+    "  SIGINT, SIGTERM  stop: detach the XDP gate, close the AF_XDP sockets, remove the control\n"
+    "                   socket, write --stats-file, exit 0 (SIGKILL leaves the gate attached:\n"
+    "                   the next start takes it over, or run --cleanup)\n"
+    "\n"
+    "Environment:\n"
+    "  NOTIFY_SOCKET    set by systemd for a Type=notify service: ssr-router sends READY=1 once\n"
+    "                   the gate is attached and the workers forward, RELOADING=1 then READY=1\n"
+    "                   around each reload (SIGHUP or ssrctl reload), STOPPING=1 on SIGINT /\n"
+    "                   SIGTERM, and STATUS= lines (sd_notify(3); needs a build with libsystemd)\n"
     "\n"
     "Exit codes:\n"
     "  0  stopped by SIGINT/SIGTERM, or --help, --version, --cleanup done\n"
@@ -119,7 +134,10 @@ constexpr char kFooter[] =
     "  --config FILE      the configuration (.textproto / .json; see ssr-config-check)\n"
     "  --stats-file PATH  counter dump, replaced atomically (PATH.tmp, then rename) on SIGUSR1\n"
     "                     and at exit\n"
-    "  /run/ssr/NAME.sock control socket for ssrctl (mode 0600; --control-socket PATH|none)\n";
+    "  /run/ssr/NAME.sock control socket for ssrctl (mode 0600; --control-socket PATH|none)\n"
+    "  ssr-router@.service  the systemd unit `cmake --install` puts in PREFIX/lib/systemd/system:\n"
+    "                     instance NAME runs --router NAME --config /etc/ssr/NAME.textproto with\n"
+    "                     the interfaces of /etc/ssr/NAME.env (PREFIX/etc/ssr unless PREFIX=/usr)\n";
 
 // --- log -----------------------------------------------------------------------------------------
 
@@ -180,6 +198,41 @@ class StderrSink : public ssr::LogSink {
     LogLine(severity, std::string(component) + ": " + std::string(message));
   }
 };
+
+// --- systemd readiness (Type=notify) ------------------------------------------------------------
+
+// Sends `state` ("READY=1", "STATUS=...", several lines allowed) to the service manager through
+// $NOTIFY_SOCKET (sd_notify(3)); nothing when the variable is unset (not run by systemd) or when
+// built without libsystemd (a warning at start says so).
+void Notify(const std::string& state) {
+#if SSR_HAVE_SYSTEMD
+  const int r = sd_notify(0, state.c_str());
+  if (r < 0) {
+    LogLine(ssr::LogSeverity::kWarning,
+            "sd_notify(" + state.substr(0, state.find('\n')) + "): " + std::strerror(-r));
+  }
+#else
+  (void)state;
+#endif
+}
+
+// "RELOADING=1" with the CLOCK_MONOTONIC time systemd (253+) asks for.
+std::string ReloadingState() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return "RELOADING=1\nMONOTONIC_USEC=" +
+         std::to_string(static_cast<long long>(now.tv_sec) * 1000000 + now.tv_nsec / 1000);
+}
+
+// "READY=1" and the STATUS= line after a reload (whether it succeeded or not: the router runs).
+std::string ReloadedState(const absl::Status& st, uint64_t generation) {
+  const std::string gen = std::to_string(generation);
+  if (st.ok()) return "READY=1\nSTATUS=forwarding, config generation " + gen + " (reloaded)";
+  std::string message(st.message().substr(0, 200));  // one line
+  for (char& ch : message) ch = ch == '\n' ? ' ' : ch;
+  return "READY=1\nSTATUS=forwarding, config generation " + gen + "; the last reload failed: " +
+         message;
+}
 
 // --- command line --------------------------------------------------------------------------------
 
@@ -496,6 +549,13 @@ int main(int argc, char** argv) {
   if (args.cleanup) return Cleanup(args);
   LogInfo("ssr-router " SSR_VERSION_STRING ": starting router " + args.router + " (config " +
           args.config_file.value_or("(default)") + ")");
+#if !SSR_HAVE_SYSTEMD
+  if (std::getenv("NOTIFY_SOCKET") != nullptr) {
+    LogLine(ssr::LogSeverity::kWarning,
+            "NOTIFY_SOCKET is set, but this ssr-router was built without libsystemd (Debian "
+            "libsystemd-dev): it cannot tell the service manager it is ready");
+  }
+#endif
   LogLine(ssr::LogSeverity::kDebug,
           "options: workers=" + std::to_string(args.workers) + " frames=" +
               std::to_string(args.frames) + " fill_ring=" + std::to_string(args.fill_ring) +
@@ -542,9 +602,9 @@ int main(int argc, char** argv) {
     LogError(std::string(st.message()));
     return kExitRuntime;
   }
+  std::string modes;
   {
     const ssr::RouterStats s = (*router)->Stats();
-    std::string modes;
     for (const ssr::InterfaceStats& i : s.interfaces) {
       modes += " " + i.name + "=" + i.os_name + "(" + i.xdp_mode +
                (i.zero_copy ? ",zero-copy" : ",copy") + ")";
@@ -557,8 +617,10 @@ int main(int argc, char** argv) {
   if (!args.control_socket.empty()) {
     ssr::Router* r = router->get();
     auto reload = [r, &args]() -> absl::Status {
+      Notify(ReloadingState());
       absl::StatusOr<ssr::Config> next_config = LoadConfig(args);
       absl::Status st = next_config.ok() ? r->Reload(*next_config) : next_config.status();
+      Notify(ReloadedState(st, r->Stats().config_generation));
       if (st.ok()) {
         LogInfo("config reloaded (generation " + std::to_string(r->Stats().config_generation) +
                 ") by the control socket");
@@ -586,6 +648,9 @@ int main(int argc, char** argv) {
   }
   std::printf("ready\n");
   std::fflush(stdout);
+  // systemd (Type=notify): the gate is attached and the workers forward.
+  Notify("READY=1\nSTATUS=forwarding, config generation " +
+         std::to_string((*router)->Stats().config_generation) + ";" + modes);
 
   timespec next{};
   clock_gettime(CLOCK_MONOTONIC, &next);
@@ -607,7 +672,11 @@ int main(int argc, char** argv) {
                       static_cast<long>(left % 1000000000LL)};
     }
     const int sig = sigtimedwait(&signals, nullptr, &wait);
-    if (sig == SIGINT || sig == SIGTERM) break;
+    if (sig == SIGINT || sig == SIGTERM) {
+      Notify(std::string("STOPPING=1\nSTATUS=stopping (") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+             "): detaching the XDP gate");
+      break;
+    }
     if (sig == SIGUSR1) {
       if (args.stats_file.empty()) {
         // Written whatever --log-level says: the operator asked for it.
@@ -620,8 +689,10 @@ int main(int argc, char** argv) {
         WriteStatsFile(args.stats_file, (*router)->Stats());
       }
     } else if (sig == SIGHUP) {
+      Notify(ReloadingState());
       absl::StatusOr<ssr::Config> next_config = LoadConfig(args);
       absl::Status st = next_config.ok() ? (*router)->Reload(*next_config) : next_config.status();
+      Notify(ReloadedState(st, (*router)->Stats().config_generation));
       if (st.ok()) {
         LogInfo("config reloaded (generation " +
                 std::to_string((*router)->Stats().config_generation) + ")");

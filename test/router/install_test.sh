@@ -3,7 +3,10 @@
 # Installs libssr from the build tree into a temporary prefix (cmake --install, component
 # ssr_dev) and builds examples/embed-minimal against it twice: with find_package(ssr) and with
 # pkg-config. Each build is run without arguments (it must print its usage and exit 2), with
-# --help (exit 0, naming the signals) and with --version ("embed-minimal VERSION").
+# --help (exit 0, naming the signals) and with --version ("embed-minimal VERSION"). Then installs
+# component ssr_router (ssr-router, its systemd unit and the demo config) into the same prefix and
+# checks the unit's paths follow the prefix; with DESTDIR and the prefix /usr the config goes to
+# /etc/ssr and the unit names /usr/bin/ssr-router.
 # Usage: install_test.sh SOURCE_DIR BINARY_DIR [EXTRA_FLAGS]   (EXTRA_FLAGS: e.g. sanitizer flags
 # the build used, needed to link its objects)
 set -eu
@@ -49,3 +52,35 @@ flags=$(pkg-config --cflags --libs ssr)
 c++ $extra "$src/examples/embed-minimal/main.cc" -o "$tmp/embed-minimal-pc" $flags
 check_run "$tmp/embed-minimal-pc"
 echo "pkg-config ssr: ok"
+
+# 3. ssr-router as a service (examples/ssr-router/systemd).
+cmake --build "$bin" --target ssr-router >/dev/null
+p="$tmp/prefix"
+cmake --install "$bin" --prefix "$p" --component ssr_router >/dev/null
+unit="$p/lib/systemd/system/ssr-router@.service"
+test -x "$p/bin/ssr-router" || { echo "FAIL: $p/bin/ssr-router not installed"; exit 1; }
+test -f "$unit" || { echo "FAIL: $unit not installed"; exit 1; }
+cmp "$src/examples/configs/default.textproto" "$p/etc/ssr/default.textproto" ||
+  { echo "FAIL: $p/etc/ssr/default.textproto is not the demo config"; exit 1; }
+grep -q "^SSR_INTERFACES=" "$p/etc/ssr/router.env.example" ||
+  { echo "FAIL: $p/etc/ssr/router.env.example has no SSR_INTERFACES"; exit 1; }
+for line in "Type=notify" "NotifyAccess=main" "ExecReload=/bin/kill -HUP \$MAINPID" \
+            "ExecStart=$p/bin/ssr-router --config \${SSR_CONFIG} --router %i \$SSR_INTERFACES \$SSR_ARGS" \
+            "Environment=SSR_CONFIG=$p/etc/ssr/%i.textproto SSR_INTERFACES= SSR_ARGS=" \
+            "EnvironmentFile=$p/etc/ssr/%i.env" "LimitMEMLOCK=infinity" "RestartPreventExitStatus=2"; do
+  grep -qxF "$line" "$unit" || { echo "FAIL: $unit lacks the line: $line"; cat "$unit"; exit 1; }
+done
+grep -q "^CapabilityBoundingSet=.*CAP_BPF.*CAP_NET_ADMIN" "$unit" ||
+  { echo "FAIL: $unit: no CapabilityBoundingSet with CAP_BPF and CAP_NET_ADMIN"; exit 1; }
+"$p/bin/ssr-router" --help | grep -q "NOTIFY_SOCKET" ||
+  { echo "FAIL: installed ssr-router --help does not explain NOTIFY_SOCKET"; exit 1; }
+echo "ssr-router service (prefix $p): ok"
+DESTDIR="$tmp/dest" cmake --install "$bin" --prefix /usr --component ssr_router >/dev/null
+test -f "$tmp/dest/etc/ssr/default.textproto" ||
+  { echo "FAIL: prefix /usr: the config is not in DESTDIR/etc/ssr"; exit 1; }
+grep -qxF "ExecStart=/usr/bin/ssr-router --config \${SSR_CONFIG} --router %i \$SSR_INTERFACES \$SSR_ARGS" \
+  "$tmp/dest/usr/lib/systemd/system/ssr-router@.service" ||
+  { echo "FAIL: prefix /usr: the unit does not run /usr/bin/ssr-router"; exit 1; }
+grep -qxF "EnvironmentFile=/etc/ssr/%i.env" "$tmp/dest/usr/lib/systemd/system/ssr-router@.service" ||
+  { echo "FAIL: prefix /usr: the unit does not read /etc/ssr/%i.env"; exit 1; }
+echo "ssr-router service (DESTDIR, prefix /usr): ok"

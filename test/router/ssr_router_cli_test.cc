@@ -189,7 +189,9 @@ TEST_CASE("ssr-router --help and -h exit 0 and explain every option, signal, exi
     for (const char* option : kOptions) CHECK_THAT(help, Catch::Contains(option));
     for (const char* text : {"SIGHUP", "SIGUSR1", "SIGINT", "SIGTERM",
                              "Exit codes:", "Files:", "reload", "stderr when no --stats-file",
-                             "runtime error", "bad command line", "debug|info|warning|error"}) {
+                             "runtime error", "bad command line", "debug|info|warning|error",
+                             "Environment:", "NOTIFY_SOCKET", "READY=1", "STOPPING=1",
+                             "ssr-router@.service", "/etc/ssr/NAME.textproto"}) {
       CHECK_THAT(help, Catch::Contains(text));
     }
     // Each option line carries its meaning, not just its name.
