@@ -9,6 +9,14 @@ find_package(CLI11 2.1 REQUIRED CONFIG)
 # JSON documents of the control socket (tools/ctl; Debian nlohmann-json3-dev, header-only, not
 # needed by the library).
 find_package(nlohmann_json 3.10 REQUIRED CONFIG)
+# The HTTP server of ssr-router --metrics-listen (tools/metrics; Debian libcpp-httplib-dev, built
+# by Debian as a shared library with a pkg-config file; not needed by the library).
+pkg_check_modules(HTTPLIB IMPORTED_TARGET cpp-httplib>=0.11)
+if(NOT HTTPLIB_FOUND)
+  message(FATAL_ERROR "libssr: cpp-httplib >= 0.11 not found (pkg-config cpp-httplib): it serves "
+                      "ssr-router --metrics-listen. Install Debian's libcpp-httplib-dev "
+                      "(scripts/setup-deps.sh does).")
+endif()
 find_package(Protobuf REQUIRED)
 find_package(OpenSSL 3.0 REQUIRED)
 # intel-ipsec-mb (Debian libipsec-mb-dev, no pkg-config file): multi-buffer sealing of bursts
