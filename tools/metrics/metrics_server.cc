@@ -2,6 +2,7 @@
 #include "metrics_server.h"
 
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <cstring>
 #include <thread>
 #include <utility>
-
-#include <httplib.h>
 
 #include "absl/status/status.h"
 #include "metrics_text.h"
@@ -68,7 +67,8 @@ absl::StatusOr<ListenAddress> ParseListenAddress(const std::string& value) {
   std::string port;
   if (!value.empty() && value[0] == '[') {
     const size_t close = value.find("]:");
-    if (close == std::string::npos) return BadAddress(value, "no \"]:PORT\" after the IPv6 address");
+    if (close == std::string::npos)
+      return BadAddress(value, "no \"]:PORT\" after the IPv6 address");
     a.host = value.substr(1, close - 1);
     port = value.substr(close + 2);
     in6_addr a6{};
@@ -110,14 +110,20 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::s
   auto impl = std::make_unique<Impl>();
   httplib::Server& server = impl->server;
   server.new_task_queue = [] { return new httplib::ThreadPool(1); };
+  // cpp-httplib's default sets SO_REUSEPORT too, which would let a second router bind the same
+  // port and split the scrapes: only SO_REUSEADDR (restart while old connections linger).
+  server.set_socket_options([](int fd) {
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  });
   server.set_read_timeout(5, 0);
   server.set_write_timeout(5, 0);
   server.set_keep_alive_max_count(100);
-  server.Get("/metrics", [stats = std::move(stats)](const httplib::Request& req,
-                                                    httplib::Response& res) {
-    const Format format = NegotiateFormat(req.get_header_value("Accept"));
-    res.set_content(FormatMetrics(stats(), format), std::string(ContentType(format)));
-  });
+  server.Get("/metrics",
+             [stats = std::move(stats)](const httplib::Request& req, httplib::Response& res) {
+               const Format format = NegotiateFormat(req.get_header_value("Accept"));
+               res.set_content(FormatMetrics(stats(), format), std::string(ContentType(format)));
+             });
   server.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ssr-router metrics: GET /metrics\n", "text/plain; charset=utf-8");
   });
@@ -129,8 +135,8 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::s
     port = -1;
   }
   if (port < 0) {
-    return absl::UnavailableError("--metrics-listen " + listen + ": cannot listen: " +
-                                  BindError(*a));
+    return absl::UnavailableError("--metrics-listen " + listen +
+                                  ": cannot listen: " + BindError(*a));
   }
   const std::string host = a->host.find(':') != std::string::npos ? "[" + a->host + "]" : a->host;
   impl->thread = std::thread([s = &impl->server] { s->listen_after_bind(); });

@@ -44,7 +44,7 @@ class MetricsServer {
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
 
-  uint16_t port() const { return port_; }  // the bound port (useful with port 0)
+  uint16_t port() const { return port_; }                  // the bound port (useful with port 0)
   const std::string& address() const { return address_; }  // "ADDR:PORT" as bound
 
  private:

@@ -133,8 +133,9 @@ std::string_view Bool(bool b) { return b ? "true" : "false"; }
 }  // namespace
 
 std::string_view ContentType(Format format) {
-  return format == Format::kOpenMetrics ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
-                                        : "text/plain; version=0.0.4; charset=utf-8";
+  return format == Format::kOpenMetrics
+             ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+             : "text/plain; version=0.0.4; charset=utf-8";
 }
 
 Format NegotiateFormat(std::string_view accept) {
@@ -174,8 +175,8 @@ bool IsValidMetricName(std::string_view name) {
   if (name.empty()) return false;
   for (size_t i = 0; i < name.size(); ++i) {
     const char ch = name[i];
-    const bool alpha = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_' ||
-                       ch == ':';
+    const bool alpha =
+        (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_' || ch == ':';
     if (!alpha && !(i > 0 && ch >= '0' && ch <= '9')) return false;
   }
   return true;
@@ -226,8 +227,7 @@ std::string FormatMetrics(const RouterStats& s, Format format) {
   w.Sample({}, s.TotalDrops());
 
   // The gate: one family, one sample per reason; HELP lists the reasons' own help strings.
-  std::string gate_help =
-      "Packets by XDP gate verdict (label reason; drop_* reasons are drops):";
+  std::string gate_help = "Packets by XDP gate verdict (label reason; drop_* reasons are drops):";
   for (const CounterValue& c : s.gate) gate_help += " " + c.name + ": " + c.help + ";";
   if (!s.gate.empty()) gate_help.pop_back();
   w.Family("ssr_gate_packets", Type::kCounter, gate_help);
@@ -252,8 +252,10 @@ std::string FormatMetrics(const RouterStats& s, Format format) {
               {"zero_copy", Bool(i.zero_copy)}},
              uint64_t{1});
   }
-  w.Family("ssr_interface_queues", Type::kGauge, "AF_XDP sockets of the interface (one per worker)");
-  for (const InterfaceStats& i : s.interfaces) w.Sample({{"interface", i.name}}, uint64_t{i.queues});
+  w.Family("ssr_interface_queues", Type::kGauge,
+           "AF_XDP sockets of the interface (one per worker)");
+  for (const InterfaceStats& i : s.interfaces)
+    w.Sample({{"interface", i.name}}, uint64_t{i.queues});
   // AF_XDP socket counters: one family per counter, one sample per interface (interfaces list the
   // same counters; a name only some list is still one family).
   std::vector<std::string> names;
@@ -303,32 +305,42 @@ std::string FormatMetrics(const RouterStats& s, Format format) {
                uint64_t{1});
     }
   }
-  paths("ssr_path_up", Type::kGauge, "1 when new sessions may take the path", [](const auto& pp) {
-    return uint64_t{pp.up ? 1u : 0u};
-  }, false);
-  paths("ssr_path_bfd_up", Type::kGauge, "1 when the path's BFD session is Up",
-        [](const auto& pp) { return uint64_t{pp.bfd_state == "Up" ? 1u : 0u}; }, false);
-  paths("ssr_path_latency_seconds", Type::kGauge,
-        "Link-test average latency of the path (paths with a measurement only)",
-        [](const auto& pp) { return pp.latency_ms / 1000.0; }, true);
-  paths("ssr_path_jitter_seconds", Type::kGauge, "Link-test average jitter of the path",
-        [](const auto& pp) { return pp.jitter_ms / 1000.0; }, true);
-  paths("ssr_path_loss_ratio", Type::kGauge, "Link-test loss of the path, 0 to 1",
-        [](const auto& pp) { return pp.loss_percent / 100.0; }, true);
-  paths("ssr_path_mos", Type::kGauge, "Mean opinion score of the path computed from the link test",
-        [](const auto& pp) { return pp.mos; }, true);
-  paths("ssr_path_sessions", Type::kGauge, "Live sessions on the path (~1 s old)",
-        [](const auto& pp) { return pp.sessions; }, false);
-  paths("ssr_path_status_changes", Type::kCounter,
-        "Times the path went down or came up since the router started",
-        [](const auto& pp) { return pp.status_changes; }, false);
-  paths("ssr_path_tx_frames", Type::kCounter, "BFD and link-test frames sent on the path",
-        [](const auto& pp) { return pp.tx_frames; }, false);
-  paths("ssr_path_rx_frames", Type::kCounter, "BFD and link-test frames received on the path",
-        [](const auto& pp) { return pp.rx_frames; }, false);
+  paths(
+      "ssr_path_up", Type::kGauge, "1 when new sessions may take the path",
+      [](const auto& pp) { return uint64_t{pp.up ? 1u : 0u}; }, false);
+  paths(
+      "ssr_path_bfd_up", Type::kGauge, "1 when the path's BFD session is Up",
+      [](const auto& pp) { return uint64_t{pp.bfd_state == "Up" ? 1u : 0u}; }, false);
+  paths(
+      "ssr_path_latency_seconds", Type::kGauge,
+      "Link-test average latency of the path (paths with a measurement only)",
+      [](const auto& pp) { return pp.latency_ms / 1000.0; }, true);
+  paths(
+      "ssr_path_jitter_seconds", Type::kGauge, "Link-test average jitter of the path",
+      [](const auto& pp) { return pp.jitter_ms / 1000.0; }, true);
+  paths(
+      "ssr_path_loss_ratio", Type::kGauge, "Link-test loss of the path, 0 to 1",
+      [](const auto& pp) { return pp.loss_percent / 100.0; }, true);
+  paths(
+      "ssr_path_mos", Type::kGauge, "Mean opinion score of the path computed from the link test",
+      [](const auto& pp) { return pp.mos; }, true);
+  paths(
+      "ssr_path_sessions", Type::kGauge, "Live sessions on the path (~1 s old)",
+      [](const auto& pp) { return pp.sessions; }, false);
+  paths(
+      "ssr_path_status_changes", Type::kCounter,
+      "Times the path went down or came up since the router started",
+      [](const auto& pp) { return pp.status_changes; }, false);
+  paths(
+      "ssr_path_tx_frames", Type::kCounter, "BFD and link-test frames sent on the path",
+      [](const auto& pp) { return pp.tx_frames; }, false);
+  paths(
+      "ssr_path_rx_frames", Type::kCounter, "BFD and link-test frames received on the path",
+      [](const auto& pp) { return pp.rx_frames; }, false);
 
   // Service routes.
-  w.Family("ssr_route_sessions", Type::kGauge, "Live sessions the service route carries (~1 s old)");
+  w.Family("ssr_route_sessions", Type::kGauge,
+           "Live sessions the service route carries (~1 s old)");
   for (const RouteStats& r : s.routes) {
     w.Sample({{"route", r.name}, {"service", r.service}, {"target", r.target}}, r.sessions);
   }
@@ -338,7 +350,8 @@ std::string FormatMetrics(const RouterStats& s, Format format) {
   w.Sample({}, uint64_t{s.workers.size()});
   auto workers = [&](std::string_view name, Type type, std::string_view help, auto value) {
     w.Family(name, type, help);
-    for (const WorkerStats& ws : s.workers) w.Sample({{"worker", std::to_string(ws.id)}}, value(ws));
+    for (const WorkerStats& ws : s.workers)
+      w.Sample({{"worker", std::to_string(ws.id)}}, value(ws));
   };
   workers("ssr_worker_rx_packets", Type::kCounter, "Packets the worker received",
           [](const WorkerStats& ws) { return ws.rx_packets; });
