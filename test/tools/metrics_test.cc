@@ -7,9 +7,14 @@
 // values are refused with their value.
 #include "metrics_text.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <map>
 #include <set>
 #include <sstream>
@@ -373,6 +378,23 @@ TEST_CASE("MetricsServer answers GET /metrics and names a port in use") {
   CHECK(res->get_header_value("Content-Type").rfind("application/openmetrics-text", 0) == 0);
   CHECK(res->body == FormatMetrics(Small(), Format::kOpenMetrics));
   CHECK(calls == 2);
+  {
+    // A client that connects and says nothing holds one thread; another scrape is answered.
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0);
+    const auto t0 = std::chrono::steady_clock::now();
+    httplib::Client other("127.0.0.1", port);
+    auto r2 = other.Get("/metrics");
+    REQUIRE(r2);
+    CHECK(r2->status == 200);
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
+    close(fd);
+  }
   res = client.Get("/nothing");
   REQUIRE(res);
   CHECK(res->status == 404);

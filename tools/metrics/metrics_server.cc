@@ -109,7 +109,9 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::s
   if (!a.ok()) return a.status();
   auto impl = std::make_unique<Impl>();
   httplib::Server& server = impl->server;
-  server.new_task_queue = [] { return new httplib::ThreadPool(1); };
+  // Two threads, one request per connection: a scraper's kept-alive connection would hold a
+  // thread until the read timeout and make every other client wait.
+  server.new_task_queue = [] { return new httplib::ThreadPool(2); };
   // cpp-httplib's default sets SO_REUSEPORT too, which would let a second router bind the same
   // port and split the scrapes: only SO_REUSEADDR (restart while old connections linger).
   server.set_socket_options([](int fd) {
@@ -118,7 +120,7 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::s
   });
   server.set_read_timeout(5, 0);
   server.set_write_timeout(5, 0);
-  server.set_keep_alive_max_count(100);
+  server.set_keep_alive_max_count(1);
   server.Get("/metrics",
              [stats = std::move(stats)](const httplib::Request& req, httplib::Response& res) {
                const Format format = NegotiateFormat(req.get_header_value("Accept"));

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// ssr::metrics::MetricsServer: serves FormatMetrics() of a router on GET /metrics over HTTP, on a
-// thread of its own (never a worker), for `ssr-router --metrics-listen ADDR:PORT`.
+// ssr::metrics::MetricsServer: serves FormatMetrics() of a router on GET /metrics over HTTP, on
+// threads of its own (never a worker), for `ssr-router --metrics-listen ADDR:PORT`.
 //
 // The HTTP side is cpp-httplib (Debian libcpp-httplib-dev 0.11), not a server written here. Chosen
 // over civetweb (libcivetweb-dev): its API is C++ (a handler is a lambda; bind, listen and stop are
 // plain calls whose failures we can report), and Debian builds it as a shared library with a
 // pkg-config file, so only this file parses its header; civetweb is a C API of callbacks with
-// void* user data, made to be an embedded web (file) server. One thread answers scrapes (a task
-// queue of 1): Prometheus scrapes one request at a time, each answer is one Router::Stats().
+// void* user data, made to be an embedded web (file) server. Two threads answer scrapes, one
+// request per connection (no keep-alive: a scraper's idle connection would hold a thread); each
+// answer is one Router::Stats().
 #ifndef SSR_TOOLS_METRICS_METRICS_SERVER_H_
 #define SSR_TOOLS_METRICS_METRICS_SERVER_H_
 
