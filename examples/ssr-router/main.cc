@@ -323,6 +323,10 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
     args->control_socket_given = true;
     args->control_socket = *raw.control_socket == "none" ? "" : *raw.control_socket;
   }
+  if (!args->metrics_listen.empty()) {
+    const auto listen = ssr::metrics::ParseListenAddress(args->metrics_listen);
+    if (!listen.ok()) return UsageError(std::string(listen.status().message()));
+  }
   for (const std::string& value : raw.interfaces) {
     const size_t eq = value.find('=');
     if (eq == std::string::npos) {
