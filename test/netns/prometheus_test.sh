@@ -39,10 +39,10 @@ ip -n "$SSR_NS_MON" addr add 10.99.1.2/30 dev mb
 ip -n "$SSR_NS_MON" addr add 10.99.2.2/30 dev md
 ip -n "$SSR_NS_BRANCH" addr add 10.99.1.1/30 dev mgmt0
 ip -n "$SSR_NS_DC" addr add 10.99.2.1/30 dev mgmt0
-for l in "$SSR_NS_MON mb" "$SSR_NS_MON md" "$SSR_NS_BRANCH mgmt0" "$SSR_NS_DC mgmt0"; do
-  set -- $l
-  ip -n "$1" link set "$2" up
-done
+ip -n "$SSR_NS_MON" link set mb up
+ip -n "$SSR_NS_MON" link set md up
+ip -n "$SSR_NS_BRANCH" link set mgmt0 up
+ip -n "$SSR_NS_DC" link set mgmt0 up
 B=10.99.1.1:9464
 D=10.99.2.1:9464
 
@@ -114,15 +114,15 @@ out="$(ip netns exec "$SSR_NS_CLIENT" ping -n -c "$N" -i 0.05 -W 1 -I 10.10.7.7 
 grep -q "$N packets transmitted, 0 received" <<<"$out" || fail "non-member ping: $out"
 echo "non-member ping: $N sent, none answered"
 
-q="$sel - $sel @ $t0"
+promql="$sel - $sel @ $t0"
 deadline=$((SECONDS + 20))
 while :; do
-  got="$(query "$q" 'int(float(r[0]["value"][1])) if r else -1')" || fail "query $q failed"
+  got="$(query "$promql" 'int(float(r[0]["value"][1])) if r else -1')" || fail "query $promql failed"
   [ "$got" -ge "$N" ] && break
-  [ $SECONDS -lt $deadline ] || fail "PromQL '$q' = $got after 20 s, expected $N"
+  [ $SECONDS -lt $deadline ] || fail "PromQL '$promql' = $got after 20 s, expected $N"
   sleep 0.5
 done
-echo "PromQL: $q = $got (the test sent $N)"
+echo "PromQL: $promql = $got (the test sent $N)"
 [ "$got" -le $((N + 2)) ] || fail "PromQL reports $got drops, the test caused $N"
 # The router's own count agrees (a direct scrape now).
 direct="$(get "http://$B/metrics" | awk '$1 == "ssr_gate_packets_total{reason=\"drop_non_member\"}" {print $2}')"
