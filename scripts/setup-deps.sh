@@ -15,6 +15,8 @@ PACKAGES=(
   nlohmann-json3-dev                     # ssrctl / control socket JSON documents (tools/ctl)
   libcpp-httplib-dev                     # ssr-router --metrics-listen HTTP server (tools/metrics)
   prometheus                             # netns.prometheus scrapes two routers with a real server
+                                         # (in a namespace; where systemd runs, Debian also starts
+                                         # its own prometheus.service, which the test does not use)
   libprotobuf-dev protobuf-compiler      # configuration model
   catch2 libbenchmark-dev                # tests, micro-benchmarks
   iproute2 iputils-ping socat python3    # namespaces, veth, ping, UDP echo / TCP transfer (demo, netns tests)
