@@ -21,6 +21,15 @@ else()
   message(STATUS "libssr: libsystemd not found (Debian libsystemd-dev): ssr-router is built "
                  "without sd_notify; its systemd unit (Type=notify) would time out at start")
 endif()
+
+# The HTTP server of ssr-router --metrics-listen (tools/metrics; Debian libcpp-httplib-dev, built
+# by Debian as a shared library with a pkg-config file; not needed by the library).
+pkg_check_modules(HTTPLIB IMPORTED_TARGET cpp-httplib>=0.11)
+if(NOT HTTPLIB_FOUND)
+  message(FATAL_ERROR "libssr: cpp-httplib >= 0.11 not found (pkg-config cpp-httplib): it serves "
+                      "ssr-router --metrics-listen. Install Debian's libcpp-httplib-dev "
+                      "(scripts/setup-deps.sh does).")
+endif()
 find_package(Protobuf REQUIRED)
 find_package(OpenSSL 3.0 REQUIRED)
 # intel-ipsec-mb (Debian libipsec-mb-dev, no pkg-config file): multi-buffer sealing of bursts

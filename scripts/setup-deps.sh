@@ -14,6 +14,10 @@ PACKAGES=(
   libcli11-dev                           # the tools' command lines (tools/cli/ssr_cli.h)
   nlohmann-json3-dev                     # ssrctl / control socket JSON documents (tools/ctl)
   libsystemd-dev                         # sd_notify: ssr-router readiness under systemd (Type=notify)
+  libcpp-httplib-dev                     # ssr-router --metrics-listen HTTP server (tools/metrics)
+  prometheus                             # netns.prometheus scrapes two routers with a real server
+                                         # (in a namespace; where systemd runs, Debian also starts
+                                         # its own prometheus.service, which the test does not use)
   libprotobuf-dev protobuf-compiler      # configuration model
   catch2 libbenchmark-dev                # tests, micro-benchmarks
   iproute2 iputils-ping socat python3    # namespaces, veth, ping, UDP echo / TCP transfer (demo, netns tests)

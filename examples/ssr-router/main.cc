@@ -8,7 +8,7 @@
 //              [--xdp-mode native|skb|auto] [--zero-copy auto|require|off] [--workers N]
 //              [--summary-interval SECONDS] [--stats-file PATH] [--log-level LEVEL]
 //              [--busy-poll] [--idle-yield-us N] [--frames N] [--fill-ring N] [--rx-ring N]
-//              [--batch N] [--control-socket PATH|none]
+//              [--batch N] [--control-socket PATH|none] [--metrics-listen ADDR:PORT]
 //   ssr-router --cleanup --interface [CONFIG_IFACE=]OS_IFNAME ...
 //   ssr-router --help | -h | --version
 //
@@ -40,6 +40,9 @@
 // docs/operations.md "Control socket". When the default path cannot be used (e.g. a router of the
 // same name already serves it) the router runs without it and logs a warning; an explicit PATH
 // that cannot be used is an error (exit 1).
+// --metrics-listen ADDR:PORT: serve Prometheus / OpenMetrics text on http://ADDR:PORT/metrics
+// from a thread of its own (tools/metrics; docs/operations.md "Metrics"); off by default. An
+// address that cannot be bound is an error (exit 1).
 //
 // Signals: SIGHUP reloads the config file (errors are logged, the old config keeps running);
 // SIGUSR1 writes the full stats dump to --stats-file, or to stderr without one; SIGINT / SIGTERM
@@ -78,6 +81,7 @@
 #include "ssr/router.h"
 #include "ssr/version.h"
 #include "control_server.h"
+#include "metrics_server.h"
 #include "ssr_cli.h"
 
 namespace {
@@ -94,7 +98,7 @@ constexpr char kSynopsis[] =
     "                  [--log-level debug|info|warning|error]\n"
     "                  [--busy-poll] [--idle-yield-us N]\n"
     "                  [--frames N] [--fill-ring N] [--rx-ring N] [--batch N]\n"
-    "                  [--control-socket PATH|none]\n"
+    "                  [--control-socket PATH|none] [--metrics-listen ADDR:PORT]\n"
     "       ssr-router --cleanup --interface [CONFIG_IFACE=]OS_IFNAME ...\n"
     "       ssr-router --help | -h | --version\n"
     "\n"
@@ -137,7 +141,9 @@ constexpr char kFooter[] =
     "  /run/ssr/NAME.sock control socket for ssrctl (mode 0600; --control-socket PATH|none)\n"
     "  ssr-router@.service  the systemd unit `cmake --install` puts in PREFIX/lib/systemd/system:\n"
     "                     instance NAME runs --router NAME --config /etc/ssr/NAME.textproto with\n"
-    "                     the interfaces of /etc/ssr/NAME.env (PREFIX/etc/ssr unless PREFIX=/usr)\n";
+    "                     the interfaces of /etc/ssr/NAME.env (PREFIX/etc/ssr unless PREFIX=/usr)\n"
+
+    "  --metrics-listen   http://ADDR:PORT/metrics for Prometheus (none by default)\n";
 
 // --- log -----------------------------------------------------------------------------------------
 
@@ -248,6 +254,7 @@ struct Args {
   std::string stats_file;
   std::string control_socket;  // "" = none
   bool control_socket_given = false;
+  std::string metrics_listen;  // "" = no metrics endpoint
   bool cleanup = false;
   bool busy_poll = false;
   long idle_yield_us = 2000;
@@ -329,6 +336,10 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
                  "Unix socket for ssrctl, mode 0600 (default /run/ssr/NAME.sock; \"none\": no "
                  "socket)")
       ->type_name("PATH");
+  app.add_option("--metrics-listen", args->metrics_listen,
+                 "serve Prometheus metrics on http://ADDR:PORT/metrics (IPv6: [ADDR]:PORT; "
+                 "default: none)")
+      ->option_text("ADDR:PORT");
   app.add_flag("--cleanup", raw.cleanup,
                "detach every XDP program (libssr's or not) from the --interface list and exit");
   app.add_flag("--busy-poll", raw.busy_poll,
@@ -365,6 +376,10 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
     }
     args->control_socket_given = true;
     args->control_socket = *raw.control_socket == "none" ? "" : *raw.control_socket;
+  }
+  if (!args->metrics_listen.empty()) {
+    const auto listen = ssr::metrics::ParseListenAddress(args->metrics_listen);
+    if (!listen.ok()) return UsageError(std::string(listen.status().message()));
   }
   for (const std::string& value : raw.interfaces) {
     const size_t eq = value.find('=');
@@ -646,6 +661,21 @@ int main(int argc, char** argv) {
                                               "; running without a control socket");
     }
   }
+  // Prometheus metrics (--metrics-listen): an HTTP server on its own thread (tools/metrics).
+  std::unique_ptr<ssr::metrics::MetricsServer> metrics;
+  if (!args.metrics_listen.empty()) {
+    ssr::Router* r = router->get();
+    auto server =
+        ssr::metrics::MetricsServer::Start(args.metrics_listen, [r] { return r->Stats(); });
+    if (!server.ok()) {
+      LogError(std::string(server.status().message()));
+      (*router)->Stop();
+      return server.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage
+                                                                           : kExitRuntime;
+    }
+    metrics = std::move(*server);
+    LogInfo("metrics on http://" + metrics->address() + "/metrics");
+  }
   std::printf("ready\n");
   std::fflush(stdout);
   // systemd (Type=notify): the gate is attached and the workers forward.
@@ -702,6 +732,7 @@ int main(int argc, char** argv) {
     }
   }
   control.reset();  // no request in progress once this returns
+  metrics.reset();  // no scrape in progress once this returns
   (*router)->Stop();
   if (!args.stats_file.empty()) WriteStatsFile(args.stats_file, (*router)->Stats());
   router->reset();  // detaches the gate, frees sockets and memory

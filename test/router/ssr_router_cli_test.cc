@@ -71,6 +71,10 @@ TEST_CASE("ssr-router exits 2 naming the problem for each usage error") {
        "--control-socket: empty path (give PATH or \"none\")"},
       {"--default --router branch --interface lan0=a --batch",
        "option \"--batch\" is missing its value"},
+      {"--default --router branch --interface lan0=a --metrics-listen localhost:9464",
+       "--metrics-listen \"localhost:9464\": \"localhost\" is not an IPv4 address"},
+      {"--default --router branch --interface lan0=a --metrics-listen 127.0.0.1:99999",
+       "--metrics-listen \"127.0.0.1:99999\": port 99999 above 65535"},
       // ... and Router::Create checks the ranges (all interfaces bound so that it gets there),
       // naming the RouterOptions field.
       {"--default --router branch --interface lan0=a --interface wan0=b --frames 255",
@@ -177,7 +181,8 @@ constexpr const char* kOptions[] = {
     "--xdp-mode",       "--zero-copy",     "--workers",   "--summary-interval",
     "--stats-interval", "--stats-file",    "--log-level", "--cleanup",
     "--busy-poll",      "--idle-yield-us", "--frames",    "--fill-ring",
-    "--rx-ring",        "--batch",         "--version",   "--help"};
+    "--rx-ring",        "--batch",         "--version",   "--help",
+    "--metrics-listen"};
 
 TEST_CASE("ssr-router --help and -h exit 0 and explain every option, signal, exit code and file") {
   for (const char* flag : {"--help", "-h"}) {

@@ -25,6 +25,9 @@ struct CounterValue {
   std::string name;
   uint64_t value = 0;
   bool is_drop = false;  // the counter counts packets that were dropped
+  // What the counter counts: the help text of the layer's counter list (SSR_GATE_REASONS,
+  // SSR_PIPELINE_COUNTERS, ...); empty for values that are not from such a list (Flatten()).
+  std::string help{};
 };
 
 // One router interface (summed over its queues / workers).

@@ -658,7 +658,7 @@ RouterStats Router::Stats() const {
     auto gc = m.gate->ReadCounters();
     if (gc.ok()) {
       for (const gate::GateCounter& c : *gc) {
-        CounterValue v{std::string(c.name), c.packets, c.is_drop};
+        CounterValue v{std::string(c.name), c.packets, c.is_drop, std::string(c.help)};
         s.gate.push_back(std::move(v));
       }
     } else {
@@ -722,7 +722,7 @@ RouterStats Router::Stats() const {
     for (size_t i = 0; i < util::CounterCount<Enum>(); ++i) {
       const Enum e = static_cast<Enum>(i);
       out->push_back({std::string(CounterName(e)), counters.Get(e),
-                      CounterKindOf(e) == util::CounterKind::kDrop});
+                      CounterKindOf(e) == util::CounterKind::kDrop, std::string(CounterHelp(e))});
     }
   };
   add(&s.pipeline, sum.pipeline, [](int) { return pipeline::PipelineCounter{}; });
@@ -762,12 +762,18 @@ RouterStats Router::Stats() const {
       k.rx_fill_ring_empty_descs += ks->rx_fill_ring_empty_descs;
       k.tx_ring_empty_descs += ks->tx_ring_empty_descs;
     }
-    is.counters.push_back({"kernel_rx_dropped", k.rx_dropped, true});
-    is.counters.push_back({"kernel_rx_ring_full", k.rx_ring_full, true});
-    is.counters.push_back({"kernel_rx_invalid_descs", k.rx_invalid_descs, true});
-    is.counters.push_back({"kernel_tx_invalid_descs", k.tx_invalid_descs, true});
-    is.counters.push_back({"kernel_rx_fill_ring_empty", k.rx_fill_ring_empty_descs, false});
-    is.counters.push_back({"kernel_tx_ring_empty", k.tx_ring_empty_descs, false});
+    is.counters.push_back({"kernel_rx_dropped", k.rx_dropped, true,
+                           "dropped: kernel XDP_STATISTICS rx_dropped (no room in the socket)"});
+    is.counters.push_back({"kernel_rx_ring_full", k.rx_ring_full, true,
+                           "dropped: kernel XDP_STATISTICS rx_ring_full (socket RX ring full)"});
+    is.counters.push_back({"kernel_rx_invalid_descs", k.rx_invalid_descs, true,
+                           "dropped: kernel XDP_STATISTICS rx_invalid_descs"});
+    is.counters.push_back({"kernel_tx_invalid_descs", k.tx_invalid_descs, true,
+                           "dropped: kernel XDP_STATISTICS tx_invalid_descs"});
+    is.counters.push_back({"kernel_rx_fill_ring_empty", k.rx_fill_ring_empty_descs, false,
+                           "kernel XDP_STATISTICS rx_fill_ring_empty_descs (no fill-ring frame)"});
+    is.counters.push_back({"kernel_tx_ring_empty", k.tx_ring_empty_descs, false,
+                           "kernel XDP_STATISTICS tx_ring_empty_descs"});
     s.interfaces.push_back(std::move(is));
   }
   size_t slot_base = 0;  // PathBoard slot of the peer's first path (config order)
