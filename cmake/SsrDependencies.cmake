@@ -9,6 +9,11 @@ find_package(CLI11 2.1 REQUIRED CONFIG)
 # JSON documents of the control socket (tools/ctl; Debian nlohmann-json3-dev, header-only, not
 # needed by the library).
 find_package(nlohmann_json 3.10 REQUIRED CONFIG)
+# HTTP (Debian libcpp-httplib-dev; not needed by the library): etcd's JSON gateway for
+# ssr-router --config-etcd (tools/etcd). Guarded: other tools may find it too.
+if(NOT TARGET PkgConfig::CPPHTTPLIB)
+  pkg_check_modules(CPPHTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib>=0.11)
+endif()
 find_package(Protobuf REQUIRED)
 find_package(OpenSSL 3.0 REQUIRED)
 # intel-ipsec-mb (Debian libipsec-mb-dev, no pkg-config file): multi-buffer sealing of bursts

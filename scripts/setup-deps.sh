@@ -13,6 +13,7 @@ PACKAGES=(
   libabsl-dev                            # absl::Status, containers, strings
   libcli11-dev                           # the tools' command lines (tools/cli/ssr_cli.h)
   nlohmann-json3-dev                     # ssrctl / control socket JSON documents (tools/ctl)
+  libcpp-httplib-dev etcd-server etcd-client  # ssr-router --config-etcd (tools/etcd), its netns test
   libprotobuf-dev protobuf-compiler      # configuration model
   catch2 libbenchmark-dev                # tests, micro-benchmarks
   iproute2 iputils-ping socat python3    # namespaces, veth, ping, UDP echo / TCP transfer (demo, netns tests)
