@@ -50,6 +50,22 @@ std::optional<int64_t> Int64Field(const Json& object, const char* name) {
   return n;
 }
 
+// cpp-httplib's error, in words (its own names are one word: "Connection", "Read").
+std::string HttpError(httplib::Error error) {
+  switch (error) {
+    case httplib::Error::Connection:
+      return "cannot connect (refused or unreachable)";
+    case httplib::Error::ConnectionTimeout:
+      return "cannot connect (timed out)";
+    case httplib::Error::Read:
+      return "no answer (read failed or timed out)";
+    case httplib::Error::Write:
+      return "cannot send the request (write failed)";
+    default:
+      return "HTTP client error " + httplib::to_string(error);
+  }
+}
+
 std::chrono::milliseconds Backoff(std::chrono::milliseconds base, int failures) {
   std::chrono::milliseconds d = base;
   for (int i = 0; i < failures && d < kMaxBackoff; ++i) d *= 2;
@@ -286,7 +302,7 @@ absl::StatusOr<std::string> Client::Post(const std::string& path, const std::str
     const httplib::Result res = http.Post(path, body, "application/json");
     std::string error;
     if (!res) {
-      error = httplib::to_string(res.error());
+      error = HttpError(res.error());
     } else if (res->status != 200) {
       error = GatewayError(res->status, res->body);
     } else {
