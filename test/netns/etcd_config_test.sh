@@ -5,7 +5,8 @@
 # namespace of its own, <prefix>etcd, on a bridge 10.255.0.1/24 that a management veth (m0)
 # connects to each router's namespace (branch 10.255.0.2, datacenter 10.255.0.3); it listens
 # only there and on that namespace's loopback. Steps:
-#   1. the default config is published; both routers start from it and write
+#   1. both routers start before the key exists and wait for it (logged); the default config is
+#      published; both start from it and write
 #      {"applied_revision": R1}; guest 10.10.9.20 pings web 10.20.3.10
 #   2. the config without web's guest access policy is published: both apply R2 (status key, log),
 #      guest's ping to web is now dropped, engineering's still passes
@@ -111,13 +112,18 @@ s += '\ntenants {\n  name: "broken"\n  members { router: "nowhere" interface: "l
 open(sys.argv[3], "w").write(s)
 PY
 
-# 1. the default config.
-r1="$(publish "$cfg_default")"
-echo "published the default config: revision $r1"
+# 1. the routers start before the key exists: they wait for it; then the default config.
 for r in branch datacenter; do
   ssr_router_start "$r" native --config-etcd http://10.255.0.1:2379 --config-key "$key" \
     --config-poll-ms 200 --control-socket none
 done
+for r in branch datacenter; do
+  ssr_wait_file_line "$SSR_TOPO_DIR/$r.err" "the config key does not exist \(yet\); waiting" 10 ||
+    fail "$r does not say it waits for the key"
+done
+grep -qx ready "$SSR_TOPO_DIR/branch.out" && fail "branch ready without a config"
+r1="$(publish "$cfg_default")"
+echo "published the default config: revision $r1"
 ssr_router_wait_ready branch || fail "branch not ready"
 ssr_router_wait_ready datacenter || fail "datacenter not ready"
 for r in branch datacenter; do wait_status "$r" applied_revision "$r1"; done
