@@ -14,7 +14,8 @@
 #      refuse R3 ({"rejected_revision": R3, "errors": [...], "applied_revision": R2}), keep
 #      running R2: engineering's ping passes, guest's is still dropped
 #   4. etcd stops for 2 s: the routers keep forwarding and log the retries; once it is back the
-#      default config is published again (R4): both apply it, guest reaches web again
+#      default config is published again (R4): both apply it, guest reaches web again; SIGHUP
+#      re-reads the key (generation 4)
 #   etcd_config_test.sh SSR_ROUTER XDP_PASS_OBJ
 # shellcheck source=test/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -170,6 +171,11 @@ r4="$(publish "$cfg_default")"
 echo "etcd back; published the default config again: revision $r4"
 for r in branch datacenter; do wait_status "$r" applied_revision "$r4"; done
 expect_pings "revision $r4" 10.10.9.20 10.20.3.10 3
+# SIGHUP reads the key again at once (same revision: reloaded, no new status).
+# shellcheck disable=SC2154  # set by ssr_router_start
+kill -HUP "$SSR_PID_branch"
+ssr_wait_file_line "$SSR_TOPO_DIR/branch.err" 'config reloaded \(generation 4\)' 10 ||
+  fail "SIGHUP did not reload the key's config"
 
 if grep -n "000102030405060708090a0b0c0d0e0f" "$SSR_TOPO_DIR"/branch.err "$SSR_TOPO_DIR"/datacenter.err; then
   fail "a key of the config was logged"
