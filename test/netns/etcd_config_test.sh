@@ -13,6 +13,7 @@
 #   3. a broken config (a tenant member on a router that does not exist) is published: both
 #      refuse R3 ({"rejected_revision": R3, "errors": [...], "applied_revision": R2}), keep
 #      running R2: engineering's ping passes, guest's is still dropped
+#      a router started on R3 exits 2 and reports {"rejected_revision": R3, "errors": [...]}
 #   4. etcd stops for 2 s: the routers keep forwarding and log the retries; once it is back the
 #      default config is published again (R4): both apply it, guest reaches web again; SIGHUP
 #      re-reads the key (generation 4)
@@ -52,8 +53,8 @@ etcd_start() {
     --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
     --initial-cluster ssrtest=http://127.0.0.1:2380 >>"$SSR_TOPO_DIR/etcd.log" 2>&1
   etcd_pid=$SSR_LAST_PID
-  local i
-  for i in $(seq 1 100); do
+  local _
+  for _ in $(seq 1 100); do
     ctl endpoint health >/dev/null 2>&1 && return 0
     sleep 0.1
   done
@@ -156,6 +157,17 @@ assert e and any("nowhere" in x for x in e), e' "$(status "$r")" "$r2" ||
 done
 expect_pings "after the rejected revision $r3" 10.10.1.10 10.20.3.10 3
 expect_pings "after the rejected revision $r3" 10.10.9.20 10.20.3.10 0
+# A router starting on the broken revision exits 2 and reports it (nothing runs: no
+# applied_revision). It fails before it touches an interface, so it runs in etcd's namespace.
+out="$(ip netns exec "$etcd_ns" "$SSR_ROUTER_BIN" --config-etcd 127.0.0.1 --config-key "$key" \
+  --router newsite --interface lan0=lan0 --control-socket none 2>&1)"
+rc=$?
+[ "$rc" = 2 ] || fail "a router starting on the broken revision exited $rc, expected 2: $out"
+doc="$(status newsite)"
+echo "newsite (started on revision $r3): exit $rc, status $doc"
+python3 -c 'import json,sys; d=json.loads(sys.argv[1])
+assert d["rejected_revision"] == int(sys.argv[2]) and d["errors"] and "applied_revision" not in d, d' \
+  "$doc" "$r3" || fail "newsite's status does not report the rejected first revision"
 
 # 4. etcd away for 2 s, then the default again.
 kill -TERM "$etcd_pid"

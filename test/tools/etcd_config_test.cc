@@ -22,9 +22,13 @@ namespace {
 using Json = nlohmann::json;
 
 TEST_CASE("base64 encodes the RFC 4648 test vectors and decodes them back") {
-  const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
   for (const auto& [plain, encoded] : vectors) {
     CHECK(Base64Encode(plain) == encoded);
     CHECK(Base64Decode(encoded) == std::optional<std::string>(plain));
@@ -37,10 +41,10 @@ TEST_CASE("base64 encodes the RFC 4648 test vectors and decodes them back") {
 }
 
 TEST_CASE("base64 refuses what is not base64") {
-  CHECK_FALSE(Base64Decode("Zg=").has_value());     // length not a multiple of 4
-  CHECK_FALSE(Base64Decode("Z!==").has_value());    // not in the alphabet
+  CHECK_FALSE(Base64Decode("Zg=").has_value());       // length not a multiple of 4
+  CHECK_FALSE(Base64Decode("Z!==").has_value());      // not in the alphabet
   CHECK_FALSE(Base64Decode("Zg==Zm9v").has_value());  // padding before the end
-  CHECK_FALSE(Base64Decode("Z=g=").has_value());    // data after padding
+  CHECK_FALSE(Base64Decode("Z=g=").has_value());      // data after padding
   CHECK_FALSE(Base64Decode("====").has_value());
 }
 
@@ -122,8 +126,8 @@ TEST_CASE("range answers: found, missing, numbers, gateway errors, damage") {
 TEST_CASE("status documents: applied, rejected with one error per line") {
   CHECK(Json::parse(AppliedStatus("branch", 7)) ==
         Json{{"router", "branch"}, {"applied_revision", 7}});
-  const Json rejected = Json::parse(
-      RejectedStatus("dc", 8, "tenants[0].name: \"\" is empty\nservices[1]: bad\n", 7));
+  const Json rejected =
+      Json::parse(RejectedStatus("dc", 8, "tenants[0].name: \"\" is empty\nservices[1]: bad\n", 7));
   CHECK(rejected == Json{{"router", "dc"},
                          {"rejected_revision", 8},
                          {"errors", {"tenants[0].name: \"\" is empty", "services[1]: bad"}},

@@ -21,9 +21,7 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 constexpr std::chrono::milliseconds kMaxBackoff{10000};
 constexpr std::chrono::milliseconds kRequestTimeout{3000};
 
-void Log(LogSeverity severity, const std::string& message) {
-  ssr::Log(severity, "etcd", message);
-}
+void Log(LogSeverity severity, const std::string& message) { ssr::Log(severity, "etcd", message); }
 
 int Base64Value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -162,7 +160,8 @@ absl::StatusOr<std::vector<Endpoint>> ParseEndpoints(std::string_view list) {
           return absl::InvalidArgumentError("--config-etcd: " + quoted + ": expected ':PORT'");
         }
         port = rest.substr(1);
-        if (port.empty()) return absl::InvalidArgumentError("--config-etcd: " + quoted + ": empty port");
+        if (port.empty())
+          return absl::InvalidArgumentError("--config-etcd: " + quoted + ": empty port");
       }
     } else {
       const size_t colon = entry.rfind(':');
@@ -173,10 +172,12 @@ absl::StatusOr<std::vector<Endpoint>> ParseEndpoints(std::string_view list) {
       ep.host = std::string(entry.substr(0, colon));
       if (colon != std::string_view::npos) {
         port = entry.substr(colon + 1);
-        if (port.empty()) return absl::InvalidArgumentError("--config-etcd: " + quoted + ": empty port");
+        if (port.empty())
+          return absl::InvalidArgumentError("--config-etcd: " + quoted + ": empty port");
       }
     }
-    if (ep.host.empty()) return absl::InvalidArgumentError("--config-etcd: " + quoted + ": no host");
+    if (ep.host.empty())
+      return absl::InvalidArgumentError("--config-etcd: " + quoted + ": no host");
     if (!port.empty()) {
       int n = 0;
       for (const char ch : port) {
@@ -204,9 +205,7 @@ absl::StatusOr<ConfigFormat> ParseFormat(std::string_view name) {
                                     "\" is not auto, text or json");
 }
 
-std::string RangeRequest(std::string_view key) {
-  return Json{{"key", Base64Encode(key)}}.dump();
-}
+std::string RangeRequest(std::string_view key) { return Json{{"key", Base64Encode(key)}}.dump(); }
 
 std::string PutRequest(std::string_view key, std::string_view value) {
   return Json{{"key", Base64Encode(key)}, {"value", Base64Encode(value)}}.dump();
@@ -406,8 +405,8 @@ absl::StatusOr<Config> ConfigSource::Load() {
       WriteStatus(RejectedStatus(router_name_, got->mod_revision,
                                  std::string(config.status().message()), 0));
     }
-    return absl::InvalidArgumentError("etcd revision " + std::to_string(got->mod_revision) +
-                                      ":\n" + std::string(config.status().message()));
+    return absl::InvalidArgumentError("etcd revision " + std::to_string(got->mod_revision) + ":\n" +
+                                      std::string(config.status().message()));
   }
   loaded_revision_ = got->mod_revision;
   if (first) {
