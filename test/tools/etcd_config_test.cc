@@ -5,6 +5,8 @@
 // that answers like etcd's /v3/kv/range and /v3/kv/put. The real etcd is netns.etcd_config's.
 #include "etcd_config.h"
 
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/util/json_util.h>
 #include <httplib.h>
 
 #include <catch2/catch.hpp>
@@ -15,6 +17,8 @@
 #include <sstream>
 #include <string>
 #include <thread>
+
+#include "ssr/config/v1/config.pb.h"
 
 namespace ssr::etcd {
 namespace {
@@ -263,6 +267,27 @@ TEST_CASE("config source: Load validates the key's value, a bad first revision i
   REQUIRE_FALSE(refused.ok());
   CHECK(std::string(refused.status().message())
             .rfind("etcd revision " + std::to_string(etcd.Revision("/ssr/fleet")) + ":", 0) == 0);
+}
+
+TEST_CASE("config source: a JSON value is detected (auto) or required (json), text refuses it") {
+  ssr::config::v1::Config proto;
+  REQUIRE(google::protobuf::TextFormat::ParseFromString(DefaultConfigText(), &proto));
+  std::string json;
+  REQUIRE(google::protobuf::util::MessageToJsonString(proto, &json).ok());
+  FakeEtcd etcd;
+  etcd.Set("/ssr/json", json);
+  Options options;
+  options.endpoints = "127.0.0.1:" + std::to_string(etcd.port());
+  options.key = "/ssr/json";
+  for (const char* format : {"auto", "json", "text"}) {
+    INFO(format);
+    options.format = format;
+    auto source = ConfigSource::Create(options, "branch");
+    REQUIRE(source.ok());
+    auto config = (*source)->Load();
+    CHECK(config.ok() == (std::string(format) != "text"));
+    if (config.ok()) CHECK(config->organization() == proto.organization());
+  }
 }
 
 TEST_CASE("config source: option errors name the option") {
