@@ -30,6 +30,12 @@ if(NOT HTTPLIB_FOUND)
                       "ssr-router --metrics-listen. Install Debian's libcpp-httplib-dev "
                       "(scripts/setup-deps.sh does).")
 endif()
+
+# HTTP (Debian libcpp-httplib-dev; not needed by the library): etcd's JSON gateway for
+# ssr-router --config-etcd (tools/etcd). Guarded: other tools may find it too.
+if(NOT TARGET PkgConfig::CPPHTTPLIB)
+  pkg_check_modules(CPPHTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib>=0.11)
+endif()
 find_package(Protobuf REQUIRED)
 find_package(OpenSSL 3.0 REQUIRED)
 # intel-ipsec-mb (Debian libipsec-mb-dev, no pkg-config file): multi-buffer sealing of bursts

@@ -18,6 +18,7 @@ PACKAGES=(
   prometheus                             # netns.prometheus scrapes two routers with a real server
                                          # (in a namespace; where systemd runs, Debian also starts
                                          # its own prometheus.service, which the test does not use)
+  etcd-server etcd-client               # ssr-router --config-etcd (tools/etcd), its netns test
   libprotobuf-dev protobuf-compiler      # configuration model
   catch2 libbenchmark-dev                # tests, micro-benchmarks
   iproute2 iputils-ping socat python3    # namespaces, veth, ping, UDP echo / TCP transfer (demo, netns tests)

@@ -9,6 +9,8 @@
 //              [--summary-interval SECONDS] [--stats-file PATH] [--log-level LEVEL]
 //              [--busy-poll] [--idle-yield-us N] [--frames N] [--fill-ring N] [--rx-ring N]
 //              [--batch N] [--control-socket PATH|none] [--metrics-listen ADDR:PORT]
+//   ssr-router --config-etcd ENDPOINTS --config-key KEY [--config-format F] [--config-poll-ms N]
+//              --router NAME ...   (config from an etcd key, followed; tools/etcd/etcd_config.h)
 //   ssr-router --cleanup --interface [CONFIG_IFACE=]OS_IFNAME ...
 //   ssr-router --help | -h | --version
 //
@@ -81,6 +83,7 @@
 #include "ssr/router.h"
 #include "ssr/version.h"
 #include "control_server.h"
+#include "etcd_config.h"
 #include "metrics_server.h"
 #include "ssr_cli.h"
 
@@ -99,6 +102,8 @@ constexpr char kSynopsis[] =
     "                  [--busy-poll] [--idle-yield-us N]\n"
     "                  [--frames N] [--fill-ring N] [--rx-ring N] [--batch N]\n"
     "                  [--control-socket PATH|none] [--metrics-listen ADDR:PORT]\n"
+    "       ssr-router --config-etcd ENDPOINTS --config-key KEY [--config-format auto|text|json]\n"
+    "                  [--config-poll-ms N] --router NAME ...  (the config from etcd, followed)\n"
     "       ssr-router --cleanup --interface [CONFIG_IFACE=]OS_IFNAME ...\n"
     "       ssr-router --help | -h | --version\n"
     "\n"
@@ -263,6 +268,9 @@ struct Args {
   uint32_t fill_ring = ssr::RouterOptions{}.fill_ring_size;
   uint32_t rx_ring = ssr::RouterOptions{}.rx_ring_size;
   uint32_t batch = ssr::RouterOptions{}.rx_batch;
+  // --config-etcd (tools/etcd/etcd_config.h): the config source, created by ParseArgs.
+  ssr::etcd::Options etcd;
+  std::shared_ptr<ssr::etcd::ConfigSource> etcd_source;
 };
 
 int UsageError(const std::string& message) { return ssr::cli::UsageError("ssr-router", message); }
@@ -362,6 +370,7 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
       ->option_text("N");
   app.add_option("--batch", raw.batch, "RX descriptors per receive, 1 to 64 (default 64)")
       ->option_text("N");
+  ssr::etcd::AddOptions(app, &args->etcd, {"--config", "--default"});
   if (std::optional<int> code = ssr::cli::Parse(app, argc, argv)) return code;
 
   args->config_file = raw.config;
@@ -476,11 +485,17 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
   }
   if (args->interfaces.empty()) return UsageError("no --interface given");
   if (args->cleanup) return std::nullopt;
-  if (args->config_file.has_value() == args->use_default) {
-    return UsageError("give exactly one of --config FILE and --default");
+  if (args->config_file.has_value() + args->use_default + args->etcd.enabled() != 1) {
+    return UsageError("give exactly one of --config FILE, --default and --config-etcd");
   }
   if (args->router.empty()) return UsageError("--router NAME is required");
   if (!args->control_socket_given) args->control_socket = "/run/ssr/" + args->router + ".sock";
+  if (args->etcd.enabled()) {
+    auto source = ssr::etcd::ConfigSource::Create(args->etcd, args->router);
+    if (!source.ok()) return UsageError(std::string(source.status().message()));
+    args->etcd_source = std::move(*source);
+    args->config_file = "(etcd)";  // names the source in log lines; LoadConfig reads etcd
+  }
   for (const ssr::InterfaceBinding& b : args->interfaces) {
     if (b.config_name.empty()) {
       return UsageError("--interface \"" + b.os_name + "\": expected CONFIG_IFACE=OS_IFNAME");
@@ -538,6 +553,7 @@ bool WriteStatsFile(const std::string& path, const ssr::RouterStats& s) {
 
 absl::StatusOr<ssr::Config> LoadConfig(const Args& args) {
   if (args.use_default) return ssr::Config::Default();
+  if (args.etcd_source) return args.etcd_source->Load();  // the key's value now
   return ssr::Config::LoadFile(*args.config_file);
 }
 
@@ -676,6 +692,8 @@ int main(int argc, char** argv) {
     metrics = std::move(*server);
     LogInfo("metrics on http://" + metrics->address() + "/metrics");
   }
+  // --config-etcd: status of the first revision, then a thread follows the key.
+  if (args.etcd_source) args.etcd_source->Start(router->get());
   std::printf("ready\n");
   std::fflush(stdout);
   // systemd (Type=notify): the gate is attached and the workers forward.
@@ -733,6 +751,7 @@ int main(int argc, char** argv) {
   }
   control.reset();  // no request in progress once this returns
   metrics.reset();  // no scrape in progress once this returns
+  if (args.etcd_source) args.etcd_source->Stop();
   (*router)->Stop();
   if (!args.stats_file.empty()) WriteStatsFile(args.stats_file, (*router)->Stats());
   router->reset();  // detaches the gate, frees sockets and memory

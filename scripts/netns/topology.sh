@@ -268,7 +268,7 @@ ssr_router_start() {
   esac
   local cfg=(--default)
   local a
-  for a in "$@"; do [ "$a" = --config ] && cfg=(); done
+  for a in "$@"; do [ "$a" = --config ] || [ "$a" = --config-etcd ] && cfg=(); done
   : >"$SSR_TOPO_DIR/$name.out"
   ssr_bg ip netns exec "$ns" "${SSR_ROUTER_BIN:?}" "${cfg[@]}" --router "$name" \
     --interface lan0=lan0 --interface wan0=wan0 --xdp-mode "$mode" \

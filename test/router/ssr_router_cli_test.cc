@@ -35,9 +35,9 @@ TEST_CASE("ssr-router exits 2 naming the problem for each usage error") {
   const UsageCase cases[] = {
       {"", "no --interface given"},
       {"--router branch --interface lan0=a --interface wan0=b",
-       "exactly one of --config FILE and --default"},
+       "exactly one of --config FILE, --default and --config-etcd"},
       {"--default --config x --router branch --interface lan0=a",
-       "exactly one of --config FILE and --default"},
+       "exactly one of --config FILE, --default and --config-etcd"},
       {"--default --interface lan0=a", "--router NAME is required"},
       {"--default --router branch --interface lan0", "expected CONFIG_IFACE=OS_IFNAME"},
       {"--default --router branch --interface lan0=", "Linux interface name is empty"},
@@ -100,6 +100,20 @@ TEST_CASE("ssr-router exits 2 naming the problem for each usage error") {
        "\"wan0\" of router \"branch\" has no Linux interface"},
       {"--config /nonexistent/x.textproto --router branch --interface lan0=a",
        "/nonexistent/x.textproto"},
+      // --config-etcd (tools/etcd/etcd_config.h): checked before etcd is asked anything.
+      {"--config x --config-etcd h --config-key /k --router branch --interface lan0=a",
+       "--config excludes --config-etcd"},
+      {"--config-etcd h --router branch --interface lan0=a",
+       "--config-etcd needs --config-key KEY"},
+      {"--config-key /k --router branch --interface lan0=a", "--config-key needs --config-etcd"},
+      {"--config-etcd https://h --config-key /k --router branch --interface lan0=a",
+       "--config-etcd: \"https://h\": https is not supported"},
+      {"--config-etcd h:99999 --config-key /k --router branch --interface lan0=a",
+       "--config-etcd: \"h:99999\": port not in 1-65535"},
+      {"--config-etcd h --config-key /k --config-poll-ms 10 --router branch --interface lan0=a",
+       "--config-poll-ms: 10 is not from 50 to 60000"},
+      {"--config-etcd h --config-key /k --config-format yaml --router branch --interface lan0=a",
+       "--config-format: \"yaml\" is not auto, text or json"},
   };
   for (const UsageCase& c : cases) {
     std::string out;
