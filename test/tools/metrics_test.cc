@@ -14,6 +14,10 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+
+#include <cctype>
+#include <fstream>
+#include <iterator>
 #include <chrono>
 #include <map>
 #include <set>
@@ -199,6 +203,53 @@ TEST_CASE("a small RouterStats, exact Prometheus text") {
       "# TYPE ssr_worker_idle_sleeps_total counter\n"
       "ssr_worker_idle_sleeps_total{worker=\"0\"} 50\n";
   CHECK(FormatMetrics(Small(), Format::kPrometheus) == want + paths);
+}
+
+TEST_CASE("per-service session counts and WAN assurance SLEs") {
+  RouterStats s = Small();
+  s.services = {{"voice", 90, 2, 8}};
+  s.health.window_seconds = 300;
+  s.health.items = {{"gateway", "", 100, "", 300}, {"path", "dc/inet", 98.5, "loss", 300}};
+  const std::string text = FormatMetrics(s, Format::kPrometheus);
+  CHECK(text.find("ssr_service_sessions_opened_total{service=\"voice\"} 90\n") !=
+        std::string::npos);
+  CHECK(text.find("ssr_service_sessions_refused_total{service=\"voice\"} 2\n") !=
+        std::string::npos);
+  CHECK(text.find("ssr_service_no_usable_path_total{service=\"voice\"} 8\n") != std::string::npos);
+  CHECK(text.find("# TYPE ssr_health_sle_ratio gauge\n") != std::string::npos);
+  CHECK(text.find("ssr_health_sle_ratio{scope=\"gateway\",name=\"\"} 1\n") != std::string::npos);
+  CHECK(text.find("ssr_health_sle_ratio{scope=\"path\",name=\"dc/inet\"} 0.985\n") !=
+        std::string::npos);
+  CHECK(text.find("ssr_health_cost_info{scope=\"path\",name=\"dc/inet\",classifier=\"loss\"} 1\n") !=
+        std::string::npos);
+  // Nothing cost anything at the gateway: no info sample for it.
+  CHECK(text.find("ssr_health_cost_info{scope=\"gateway\"") == std::string::npos);
+}
+
+TEST_CASE("the Grafana dashboard in examples/ queries only families the exposition has") {
+  std::ifstream in(std::string(SSR_SOURCE_DIR) + "/examples/grafana/ssr-wan-assurance.json");
+  REQUIRE(in.good());
+  const std::string dashboard((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  RouterStats s = Small();
+  s.services = {{"voice", 1, 0, 0}};
+  s.health.items = {{"path", "dc/inet", 50, "loss", 10}};
+  const std::string text = FormatMetrics(s, Format::kPrometheus);
+  size_t names = 0;
+  for (size_t at = dashboard.find("ssr_"); at != std::string::npos;
+       at = dashboard.find("ssr_", at + 1)) {
+    size_t end = at;
+    while (end < dashboard.size() && (std::isalnum(static_cast<unsigned char>(dashboard[end])) ||
+                                      dashboard[end] == '_')) {
+      ++end;
+    }
+    const std::string name = dashboard.substr(at, end - at);
+    if (name == "ssr_wan_assurance" || name.empty()) continue;
+    INFO(name);
+    CHECK(text.find("# TYPE " + name + " ") != std::string::npos);
+    ++names;
+    at = end;
+  }
+  CHECK(names >= 10);
 }
 
 TEST_CASE("OpenMetrics: family names without suffix, info type, # EOF") {

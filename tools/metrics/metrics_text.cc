@@ -345,6 +345,34 @@ std::string FormatMetrics(const RouterStats& s, Format format) {
     w.Sample({{"route", r.name}, {"service", r.service}, {"target", r.target}}, r.sessions);
   }
 
+  // Services (as the first router) and WAN assurance (docs/operations.md "WAN assurance").
+  auto services = [&](std::string_view name, std::string_view help, auto value) {
+    w.Family(name, Type::kCounter, help);
+    for (const ServiceStats& v : s.services) w.Sample({{"service", v.name}}, value(v));
+  };
+  services("ssr_service_sessions_opened", "Sessions of the service this router opened",
+           [](const ServiceStats& v) { return v.sessions_opened; });
+  services("ssr_service_sessions_refused",
+           "Sessions of the service refused (table or tenant limit, no waypoint pair)",
+           [](const ServiceStats& v) { return v.sessions_refused; });
+  services("ssr_service_no_usable_path",
+           "First packets of the service dropped because no route or path was usable",
+           [](const ServiceStats& v) { return v.no_usable_path; });
+  w.Family("ssr_health_sle_ratio", Type::kGauge,
+           "Service-level experience over the health window: good share, 0 to 1 (scope gateway, "
+           "path or service)");
+  for (const HealthItem& h : s.health.items) {
+    w.Sample({{"scope", h.scope}, {"name", h.name}}, h.sle_percent / 100.0);
+  }
+  w.Family("ssr_health_cost", Type::kInfo,
+           "What cost the most in the health window (classifier: drops, ring full, table full, "
+           "down, latency, jitter, loss, mos, refused, no usable path)");
+  for (const HealthItem& h : s.health.items) {
+    if (!h.classifier.empty()) {
+      w.Sample({{"scope", h.scope}, {"name", h.name}, {"classifier", h.classifier}}, uint64_t{1});
+    }
+  }
+
   // Workers.
   w.Family("ssr_workers", Type::kGauge, "Worker threads of the router");
   w.Sample({}, uint64_t{s.workers.size()});

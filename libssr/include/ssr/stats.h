@@ -144,6 +144,8 @@ struct RouterStats {
   std::vector<ServiceStats> services;
   // Session table capacity of the router (the config's limits.max_sessions, all workers).
   uint64_t session_capacity = 0;
+  // WAN assurance as of the last sample (Router::Health()).
+  HealthReport health;
   std::vector<WorkerStats> workers;
 
   uint64_t reloads_ok = 0;

@@ -841,6 +841,7 @@ RouterStats Router::Stats() const {
     s.services.push_back(std::move(vs));
   }
   s.session_capacity = cfg->limits.max_sessions;
+  s.health = m.health->Report();
   return s;
 }
 
