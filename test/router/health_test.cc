@@ -76,6 +76,34 @@ TEST_CASE("gateway SLE: drops over 1 %, ring-full frames and a full table each c
   CHECK(g.classifier == "drops");  // 2 seconds, against 1 each for ring full and table full
 }
 
+TEST_CASE("gateway SLE: a worker thread busy over 90 % of a second costs it (cpu)",
+          "[router][health]") {
+  HealthMonitor m(10);
+  Fake f;
+  WorkerStats w;
+  w.id = 0;
+  f.s.workers = {w};
+  uint64_t t = 1000;
+  m.Sample(f.s, t);
+  f.s.workers[0].cpu_ns += 300'000'000;  // 30 % of the second
+  m.Sample(f.s, t += 1000);
+  f.s.workers[0].cpu_ns += 950'000'000;  // 95 %
+  m.Sample(f.s, t += 1000);
+  HealthItem g = m.Report().items.front();
+  CHECK(g.samples == 2);
+  CHECK(g.sle_percent == Approx(50));
+  CHECK(g.classifier == "cpu");
+  // With busy polling the CPU says nothing: not checked.
+  HealthThresholds busy;
+  busy.cpu = false;
+  HealthMonitor b(10, busy);
+  f.s.workers[0].cpu_ns = 0;
+  b.Sample(f.s, 1000);
+  f.s.workers[0].cpu_ns = 1'000'000'000;
+  b.Sample(f.s, 2000);
+  CHECK(b.Report().items.front().sle_percent == Approx(100));
+}
+
 TEST_CASE("path SLE names the bound that failed most, and the window forgets old seconds",
           "[router][health]") {
   HealthMonitor m(4);

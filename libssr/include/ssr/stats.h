@@ -106,6 +106,7 @@ struct WorkerStats {
   uint64_t sessions = 0;     // live sessions in this worker's table
   uint64_t polls = 0;        // loop iterations
   uint64_t idle_sleeps = 0;  // times the worker slept waiting for packets
+  uint64_t cpu_ns = 0;       // CPU time the worker thread used (as of its last counter copy)
 };
 
 // WAN assurance (docs/operations.md "WAN assurance"): service-level experience over a window.

@@ -2,6 +2,7 @@
 #include "router/health.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -30,6 +31,12 @@ void HealthMonitor::Ring::Push(Verdict x, size_t window) {
 void HealthMonitor::Add(const std::string& key, Verdict v) { items_[key].Push(std::move(v), window_); }
 
 void HealthMonitor::Sample(const RouterStats& s) {
+  Sample(s, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::steady_clock::now().time_since_epoch())
+                                      .count()));
+}
+
+void HealthMonitor::Sample(const RouterStats& s, uint64_t now_ms) {
   std::map<std::string, uint64_t> now;
   for (const CounterValue& c : s.Flatten()) now[c.name] = c.value;
   std::lock_guard<std::mutex> lock(mu_);
@@ -52,6 +59,14 @@ void HealthMonitor::Sample(const RouterStats& s) {
               delta(absl::StrCat("xsk.", i.name, ".kernel_rx_dropped"));
     }
     const uint64_t rx = delta("pipeline.rx_packets");
+    double busiest = 0;  // share of the interval the busiest worker thread ran
+    const uint64_t interval_ms = now_ms > previous_ms_ ? now_ms - previous_ms_ : 0;
+    if (t_.cpu && interval_ms > 0) {
+      for (const WorkerStats& w : s.workers) {
+        const double ns = static_cast<double>(delta(absl::StrCat("worker.", w.id, ".cpu_ns")));
+        busiest = std::max(busiest, ns / (static_cast<double>(interval_ms) * 1e6));
+      }
+    }
     Verdict g;
     g.weight = 1;
     if (ring > 0) {
@@ -60,6 +75,8 @@ void HealthMonitor::Sample(const RouterStats& s) {
                static_cast<double>(s.sessions_live) >=
                    t_.max_table_fill * static_cast<double>(s.session_capacity)) {
       g.classifier = "table full";
+    } else if (busiest > t_.max_worker_busy) {
+      g.classifier = "cpu";
     } else if (rx > 0 && static_cast<double>(pipeline_drops) >
                              t_.max_drop_ratio * static_cast<double>(rx)) {
       g.classifier = "drops";
@@ -104,6 +121,7 @@ void HealthMonitor::Sample(const RouterStats& s) {
     }
   }
   previous_ = std::move(now);
+  previous_ms_ = now_ms;
   have_previous_ = true;
 }
 

@@ -10,7 +10,8 @@
 // sample:
 //   gateway  packets dropped by the pipeline during the second ≤ 1 % of those received
 //            ("drops"), no frame lost by the kernel's AF_XDP rings ("ring full"), session table
-//            below 90 % of its capacity ("table full"). Weight 1.
+//            below 90 % of its capacity ("table full"), every worker thread busy less than 90 %
+//            of the time ("cpu"; not with busy polling). Weight 1.
 //   path     up ("down"), and once measured: latency ≤ 150 ms ("latency"), jitter ≤ 30 ms
 //            ("jitter"), loss ≤ 1 % ("loss"), MOS ≥ 3.6 ("mos"); the first failing bound names
 //            the sample. Weight 1.
@@ -19,7 +20,7 @@
 //            route or path "no usable path". A second without attempts does not count.
 // The classifier reported for an item is the one with the largest bad weight in the window
 // (empty when nothing was bad). Counters that went backwards (a reload resets the per-service
-// ones) make that second's delta 0 for them. Worker CPU load is not measured yet.
+// ones) make that second's delta 0 for them.
 //
 // Thread-safety: Sample and Report may be called from different threads (one mutex).
 #ifndef SSR_ROUTER_HEALTH_H_
@@ -39,6 +40,10 @@ namespace ssr::router {
 // Thresholds of a good sample (see the design note).
 struct HealthThresholds {
   double max_drop_ratio = 0.01;
+  // A worker busier than this share of the second ("cpu"); checked only when `cpu` is true
+  // (a busy-polling worker is always at 100 %, which says nothing about its load).
+  bool cpu = true;
+  double max_worker_busy = 0.90;
   double max_table_fill = 0.90;
   double max_latency_ms = 150;
   double max_jitter_ms = 30;
@@ -51,6 +56,8 @@ class HealthMonitor {
   // `window`: samples kept per item (one per second: the window in seconds), at least 1.
   explicit HealthMonitor(size_t window, HealthThresholds thresholds = {});
 
+  // `now_ms`: a monotonic clock (the second overload reads steady_clock).
+  void Sample(const RouterStats& stats, uint64_t now_ms);
   void Sample(const RouterStats& stats);
   HealthReport Report() const;
 
@@ -72,6 +79,7 @@ class HealthMonitor {
   HealthThresholds t_;
   mutable std::mutex mu_;
   bool have_previous_ = false;
+  uint64_t previous_ms_ = 0;
   std::map<std::string, uint64_t> previous_;  // flattened counters of the previous sample
   std::map<std::string, Ring> items_;          // "gateway", "path/<peer>/<path>", "service/<name>"
   uint64_t samples_ = 0;

@@ -430,8 +430,10 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
   impl->path_watch = std::make_unique<router::PathWatch>(options.on_path_change,
                                                          impl->path_board.get(), options.router);
   impl->path_watch->SetConfig(cfg);
+  router::HealthThresholds health_thresholds;
+  health_thresholds.cpu = !options.busy_poll;
   impl->health = std::make_unique<router::HealthMonitor>(
-      static_cast<size_t>(options.health_window.count()));
+      static_cast<size_t>(options.health_window.count()), health_thresholds);
   impl->control_loop = std::make_unique<router::ControlLoop>(
       &impl->workers, impl->neighbors.get(), impl->events.get(), impl->path_watch.get(),
       impl->netns.get());
@@ -712,6 +714,7 @@ RouterStats Router::Stats() const {
     wst.sessions = ws.sessions_live;
     wst.polls = ws.polls;
     wst.idle_sleeps = ws.idle_sleeps;
+    wst.cpu_ns = ws.cpu_ns;
     s.workers.push_back(wst);
   }
   s.sessions_live = sum.sessions_live;

@@ -58,6 +58,7 @@ std::vector<CounterValue> RouterStats::Flatten() const {
     out.push_back({p + "sessions", w.sessions, false});
     out.push_back({p + "polls", w.polls, false});
     out.push_back({p + "idle_sleeps", w.idle_sleeps, false});
+    out.push_back({p + "cpu_ns", w.cpu_ns, false});
   }
   out.push_back({"router.config_generation", config_generation, false});
   out.push_back({"router.reloads_ok", reloads_ok, false});

@@ -162,6 +162,12 @@ void Worker::Publish(bool wait_for_lock) {
   s.sessions_live = pipeline_->sessions().size();
   s.polls = polls_;
   s.idle_sleeps = idle_sleeps_;
+  if (in_run_) {  // one clock read per publish (every stats_period), not per packet
+    timespec ts{};
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) {
+      s.cpu_ns = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+    }
+  }
   s.events_dropped = events_dropped_;
   const size_t room = s.neighbor_misses.size() - s.neighbor_miss_count;
   s.neighbor_miss_count += pipeline_->neighbors().TakeMisses(
@@ -268,7 +274,8 @@ void Worker::OnSession(void* self, const session::Session& s, bool opened) {
 }
 
 void Worker::SlowPath(uint64_t now_ms) {
-  pipeline_->SetWallClockOffset(WallOffsetMs());  // follows clock adjustments (NTP)
+  pipeline_->SetWallClockOffset(WallOffsetMs());
+  in_run_ = true;  // follows clock adjustments (NTP)
   const uint32_t capacity = pipeline_->sessions().capacity();
   const uint32_t budget = std::max<uint32_t>(64, capacity / kSweepSteps);
   pipeline_->Expire(now_ms, budget);

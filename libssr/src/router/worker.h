@@ -98,6 +98,7 @@ struct WorkerSnapshot {
   uint64_t sessions_live = 0;
   uint64_t polls = 0;
   uint64_t idle_sleeps = 0;
+  uint64_t cpu_ns = 0;  // CPU time of the worker thread (CLOCK_THREAD_CPUTIME_ID)
   uint64_t events_dropped = 0;
   // Next hops the pipeline found no MAC for since the control thread last took them
   // (NeighborRefresh::Refresh): the pipeline's misses are appended at each Publish.
@@ -233,6 +234,7 @@ class Worker {
   uint64_t last_publish_ms_ = 0;
   uint64_t polls_ = 0;
   uint64_t idle_sleeps_ = 0;
+  bool in_run_ = false;  // Publish runs on the worker thread (its CPU clock is readable)
   uint64_t events_dropped_ = 0;
 
   // Session sweep: cursor, per-peer counts of the sweep in progress, last complete counts.
