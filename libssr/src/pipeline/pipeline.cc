@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "packet/parser.h"
+#include "pipeline/burst_seal.h"
 #include "pipeline/ip_reassembly.h"
 #include "pipeline/peer_hop.h"
 #include "pipeline/pipeline_internal.h"
@@ -87,6 +88,7 @@ absl::Status Pipeline::Init() {
   ports_.assign(n_if, nullptr);
   tx_.resize(n_if);
   for (auto& q : tx_) q.reserve(io::kMaxBurst * 4);
+  InitBurstSeal();
   budget_ = options_.budget;
   if (budget_ == nullptr) {
     own_budget_ = std::make_unique<SessionBudget>(cfg.limits.max_sessions);
@@ -312,6 +314,7 @@ uint32_t Pipeline::Expire(uint64_t now_ms, uint32_t budget) {
 }
 
 void Pipeline::FlushTx() {
+  if (burst_ != nullptr) SealDeferred();  // frames waiting for their burst seal go sealed
   for (size_t i = 0; i < tx_.size(); ++i) {
     std::vector<io::Frame>& q = tx_[i];
     if (q.empty()) continue;
