@@ -185,7 +185,8 @@ TEST_CASE("A keyless engine seals jobs that bring their own keys, several keys i
   std::mt19937 rng(7);
   const uint64_t now_ms = 1'796'000'123'456;
   // Two services' payload keys, two peers' hop keys (one time-based, one regular), mixed.
-  const Bytes c1 = Random(rng, 32), c2 = Random(rng, 16), h1 = Random(rng, 32), h2 = Random(rng, 48);
+  const Bytes c1 = Random(rng, 32), c2 = Random(rng, 16);
+  const Bytes h1 = Random(rng, 32), h2 = Random(rng, 48);
   BurstCipherKey bc1, bc2;
   BurstHmacKey bh1, bh2;
   REQUIRE(PrepareBurstCipherKey(CipherSuite::kAes256Cbc, c1, &bc1).ok());
@@ -291,6 +292,75 @@ TEST_CASE("PacketCrypto's burst keys seal what its scalar path opens, with IVs f
   }
   CHECK((*payload)->counters().Get(CryptoCounter::kSealed) == n);
   CHECK((*hop)->counters().Get(CryptoCounter::kSigned) == n);
+}
+
+TEST_CASE("HMAC-only jobs (no encryption) carry OpenSSL's tag, mixed with sealing jobs",
+          "[crypto][burst]") {
+  if (!BurstCryptoBuilt()) return;
+  auto engine = BurstSealer::CreateEngine();
+  if (!engine.ok()) return;
+  std::mt19937 rng(5);
+  const uint64_t now_ms = 1'796'000'123'456;
+  const Bytes ckey = Random(rng, 32), hkey = Random(rng, 32);
+  BurstCipherKey bc;
+  BurstHmacKey timed, regular;
+  REQUIRE(PrepareBurstCipherKey(CipherSuite::kAes256Cbc, ckey, &bc).ok());
+  REQUIRE(
+      PrepareBurstHmacKey(HmacSuite::kSha256_128, hkey, HmacMode::kTimeBased, 2000, &timed).ok());
+  REQUIRE(PrepareBurstHmacKey(HmacSuite::kSha256, hkey, HmacMode::kRegular, 0, &regular).ok());
+  auto h128 = PreparedHmac::Create(HmacSuite::kSha256_128, hkey);
+  auto h256 = PreparedHmac::Create(HmacSuite::kSha256, hkey);
+  REQUIRE((h128.ok() && h256.ok()));
+  constexpr size_t kHeader = 28;
+  const size_t n = 33;
+  std::vector<Bytes> frames(n), expected(n);
+  std::vector<Iv> ivs(n);
+  std::vector<SealJob> jobs(n);
+  for (size_t i = 0; i < n; ++i) {
+    const bool encrypt = i % 3 == 0, is_timed = i % 2 == 0;
+    const Bytes prefix = Random(rng, i % 4 == 0 ? 30 : 0);
+    const Bytes payload = Random(rng, rng() % 1500);
+    for (auto& b : ivs[i]) b = static_cast<uint8_t>(rng());
+    const uint64_t window = is_timed ? TimeWindowOf(now_ms, 2000) : kNoWindow;
+    const HmacSuite suite = is_timed ? HmacSuite::kSha256_128 : HmacSuite::kSha256;
+    if (encrypt) {
+      expected[i] = Reference(CipherSuite::kAes256Cbc, ckey, suite, hkey, window, prefix, payload,
+                              ivs[i]);
+    } else {
+      expected[i] = prefix;
+      expected[i].insert(expected[i].end(), payload.begin(), payload.end());
+      const size_t len = expected[i].size();
+      expected[i].resize(len + HmacTagSize(suite));
+      REQUIRE((is_timed ? *h128 : *h256)
+                  .Sign(std::span<const uint8_t>(expected[i]).first(len), window,
+                        std::span<uint8_t>(expected[i]).subspan(len)) == CryptoResult::kOk);
+    }
+    frames[i] = Random(rng, kHeader + expected[i].size());
+    std::copy(prefix.begin(), prefix.end(), frames[i].begin() + kHeader);
+    std::copy(payload.begin(), payload.end(),
+              frames[i].begin() + static_cast<long>(kHeader + prefix.size()));
+    jobs[i].buffer = frames[i];
+    jobs[i].region_offset = kHeader;
+    jobs[i].prefix_len = prefix.size();
+    jobs[i].payload_len = payload.size();
+    jobs[i].encrypt = encrypt;
+    jobs[i].iv = encrypt ? ivs[i].data() : nullptr;
+    jobs[i].cipher_key = encrypt ? &bc : nullptr;
+    jobs[i].hmac_key = is_timed ? &timed : &regular;
+  }
+  const std::vector<Bytes> headers = [&] {
+    std::vector<Bytes> h;
+    for (const Bytes& f : frames) h.emplace_back(f.begin(), f.begin() + kHeader);
+    return h;
+  }();
+  (*engine)->Seal(jobs, now_ms);
+  for (size_t i = 0; i < n; ++i) {
+    INFO("packet " << i << " encrypt " << jobs[i].encrypt);
+    REQUIRE(jobs[i].result == CryptoResult::kOk);
+    CHECK(jobs[i].out_len == expected[i].size());
+    CHECK(Bytes(frames[i].begin() + kHeader, frames[i].end()) == expected[i]);
+    CHECK(Bytes(frames[i].begin(), frames[i].begin() + kHeader) == headers[i]);
+  }
 }
 
 }  // namespace

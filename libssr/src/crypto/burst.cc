@@ -221,13 +221,14 @@ void BurstSealer::Seal(std::span<SealJob> jobs, uint64_t now_ms) noexcept {
     const BurstHmacKey* hk = j.hmac_key != nullptr ? j.hmac_key
                              : st.has_keys         ? &st.hmac
                                                    : nullptr;
-    if (ck == nullptr || hk == nullptr) {
+    if ((ck == nullptr && j.encrypt) || hk == nullptr) {
       j.result = CryptoResult::kNotConfigured;
       continue;
     }
     const size_t prefix = hk->timed ? kTimeWindowPrefixSize : 0;
-    const size_t padded = CbcPaddedSize(j.payload_len);
-    const size_t need = j.prefix_len + padded + kCbcIvSize + hk->tag_size;
+    const size_t padded = j.encrypt ? CbcPaddedSize(j.payload_len) : j.payload_len;
+    const size_t iv_len = j.encrypt ? kCbcIvSize : 0;
+    const size_t need = j.prefix_len + padded + iv_len + hk->tag_size;
     if (j.region_offset > j.buffer.size() || j.buffer.size() - j.region_offset < need) {
       j.result = CryptoResult::kBufferTooSmall;
       continue;
@@ -240,10 +241,12 @@ void BurstSealer::Seal(std::span<SealJob> jobs, uint64_t now_ms) noexcept {
     // PKCS#7 padding and the IV trailer are written before the job runs: the job encrypts the
     // padded payload in place and then hashes prefix, ciphertext and IV in one pass.
     uint8_t* payload = region + j.prefix_len;
-    const uint8_t pad = static_cast<uint8_t>(padded - j.payload_len);
-    std::memset(payload + j.payload_len, pad, pad);
     uint8_t* iv_at = payload + padded;
-    std::memcpy(iv_at, j.iv, kCbcIvSize);
+    if (j.encrypt) {
+      const uint8_t pad = static_cast<uint8_t>(padded - j.payload_len);
+      std::memset(payload + j.payload_len, pad, pad);
+      std::memcpy(iv_at, j.iv, kCbcIvSize);
+    }
     if (hk->timed) {
       if (window_of != hk->window_ms) {
         internal::StoreBigEndian64(TimeWindowOf(now_ms, hk->window_ms), window.data());
@@ -260,22 +263,34 @@ void BurstSealer::Seal(std::span<SealJob> jobs, uint64_t now_ms) noexcept {
     IMB_JOB* job = IMB_GET_NEXT_JOB(st.mgr);
     job->cipher_direction = IMB_DIR_ENCRYPT;
     job->chain_order = IMB_ORDER_CIPHER_HASH;
-    job->cipher_mode = IMB_CIPHER_CBC;
-    job->enc_keys = ck->enc.data();
-    job->dec_keys = ck->dec.data();
-    job->key_len_in_bytes = ck->key_len;
     job->src = region - prefix;
-    job->dst = payload;
-    job->cipher_start_src_offset_in_bytes = prefix + j.prefix_len;
-    job->msg_len_to_cipher_in_bytes = padded;
-    job->iv = iv_at;
-    job->iv_len_in_bytes = kCbcIvSize;
+    if (j.encrypt) {
+      job->cipher_mode = IMB_CIPHER_CBC;
+      job->enc_keys = ck->enc.data();
+      job->dec_keys = ck->dec.data();
+      job->key_len_in_bytes = ck->key_len;
+      job->dst = payload;
+      job->cipher_start_src_offset_in_bytes = prefix + j.prefix_len;
+      job->msg_len_to_cipher_in_bytes = padded;
+      job->iv = iv_at;
+      job->iv_len_in_bytes = kCbcIvSize;
+    } else {  // hash only: the library's NULL cipher leaves the bytes alone
+      job->cipher_mode = IMB_CIPHER_NULL;
+      job->enc_keys = nullptr;
+      job->dec_keys = nullptr;
+      job->key_len_in_bytes = 0;
+      job->dst = region - prefix;
+      job->cipher_start_src_offset_in_bytes = 0;
+      job->msg_len_to_cipher_in_bytes = 0;
+      job->iv = nullptr;
+      job->iv_len_in_bytes = 0;
+    }
     job->hash_alg = IMB_AUTH_HMAC_SHA_256;
     job->hash_start_src_offset_in_bytes = 0;
-    job->msg_len_to_hash_in_bytes = prefix + j.prefix_len + padded + kCbcIvSize;
+    job->msg_len_to_hash_in_bytes = prefix + j.prefix_len + padded + iv_len;
     job->u.HMAC._hashed_auth_key_xor_ipad = hk->ipad.data();
     job->u.HMAC._hashed_auth_key_xor_opad = hk->opad.data();
-    job->auth_tag_output = iv_at + kCbcIvSize;
+    job->auth_tag_output = iv_at + iv_len;
     job->auth_tag_output_len_in_bytes = hk->tag_size;
     job->user_data = &j;
     for (IMB_JOB* done = IMB_SUBMIT_JOB(st.mgr); done != nullptr;

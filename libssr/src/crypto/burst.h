@@ -90,7 +90,11 @@ struct SealJob {
   // The job's own keys; null: the sealer's (a sealer from CreateEngine has none: kNotConfigured).
   const BurstCipherKey* cipher_key = nullptr;
   const BurstHmacKey* hmac_key = nullptr;
-  // Outputs: the region's new length (prefix + ciphertext + IV + tag), and the result.
+  // False: HMAC only (a session whose payload is not encrypted): the tag of [T] || prefix ||
+  // payload is appended, nothing is encrypted, no IV (`iv` and `cipher_key` unused).
+  bool encrypt = true;
+  // Outputs: the region's new length (prefix + ciphertext + IV + tag; prefix + payload + tag
+  // when not encrypting), and the result.
   size_t out_len = 0;
   CryptoResult result = CryptoResult::kNotConfigured;
 };

@@ -29,15 +29,19 @@ void Pipeline::InitBurstSeal() {
 
 bool Pipeline::DeferSeal(session::Session& s, PeerState& peer, const PeerPath& path,
                          io::Frame& frame, const ComposedLayout& lay, size_t md_len,
-                         size_t body_len, uint64_t now_ms) {
+                         size_t body_len, bool encrypt, uint64_t now_ms) {
   if (burst_ == nullptr || peer.gcm_send || frame.handle == kLargeFrameHandle) return false;
   ServiceCrypto& sc = *state_.services[s.service];
-  if (sc.payload == nullptr || !crypto::IsCbc(sc.payload->policy().cipher)) return false;
+  if (encrypt && (sc.payload == nullptr || !crypto::IsCbc(sc.payload->policy().cipher))) {
+    return false;
+  }
   const crypto::BurstHmacKey* hk = peer.send->BurstSignKey();
   if (hk == nullptr) return false;
-  // The whole result: [metadata][ciphertext][IV][tag] in one frame that fits the path.
-  const size_t region_len = md_len + crypto::CbcPaddedSize(body_len) + crypto::kCbcIvSize +
-                            hk->tag_size;
+  // The whole result: [metadata][ciphertext][IV][tag] (or [metadata][body][tag]) in one frame
+  // that fits the path.
+  const size_t region_len =
+      md_len + (encrypt ? crypto::CbcPaddedSize(body_len) + crypto::kCbcIvSize : body_len) +
+      hk->tag_size;
   const size_t frame_len = size_t{lay.l4_offset} + lay.l4_header_length + region_len;
   if (frame_len > frame.capacity || frame_len - lay.l3_offset > path.path_mtu ||
       lay.payload_offset < crypto::kTimeWindowPrefixSize) {
@@ -47,10 +51,12 @@ bool Pipeline::DeferSeal(session::Session& s, PeerState& peer, const PeerPath& p
   if (q.size() == q.capacity()) FlushTx();  // seals what is pending first
   if (burst_->count == BurstSeal::kMaxJobs) SealDeferred();
   const size_t i = burst_->count;
-  const uint64_t crypto_now = CryptoNow(now_ms);
-  const crypto::BurstCipherKey* ck =
-      sc.payload->BurstPayloadKey(sc.SessionKey(s, crypto_now), crypto_now, burst_->ivs[i]);
-  if (ck == nullptr) return false;  // the scalar path reports why
+  const crypto::BurstCipherKey* ck = nullptr;
+  if (encrypt) {
+    const uint64_t crypto_now = CryptoNow(now_ms);
+    ck = sc.payload->BurstPayloadKey(sc.SessionKey(s, crypto_now), crypto_now, burst_->ivs[i]);
+    if (ck == nullptr) return false;  // the scalar path reports why
+  }
   peer.send->CountBurstSigned();
 
   crypto::SealJob& job = burst_->jobs[i];
@@ -58,7 +64,8 @@ bool Pipeline::DeferSeal(session::Session& s, PeerState& peer, const PeerPath& p
   job.region_offset = lay.payload_offset;
   job.prefix_len = md_len;
   job.payload_len = body_len;
-  job.iv = burst_->ivs[i].data();
+  job.encrypt = encrypt;
+  job.iv = encrypt ? burst_->ivs[i].data() : nullptr;
   job.cipher_key = ck;
   job.hmac_key = hk;
   job.out_len = 0;

@@ -1,27 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
 // Burst sealing of the pipeline's fast path (private to libssr/src/pipeline): packets of
-// established sessions toward a peer whose payload is AES-CBC encrypted and whose hop is signed
-// with HMAC-SHA256 are sealed together, once per burst, with crypto::BurstSealer
+// sessions toward a peer whose hop is signed with HMAC-SHA256 — with the payload AES-CBC
+// encrypted or not — are sealed together, once per burst, with crypto::BurstSealer
 // (intel-ipsec-mb), instead of one at a time with OpenSSL in ToPeer.
 //
 // Design note. ToPeer composes the frame as always (headers, metadata, plaintext body) and then,
-// where it would seal the payload and sign the hop, asks DeferSeal. DeferSeal takes the packet
-// when the whole result leaves as one frame on its path (no SVR fragments, no outer fragments,
-// not the large frame, fits the path MTU and the buffer), both keys have a burst form and the
-// burst engine exists. It does every step of the scalar path except the cipher work, in the
-// same order: the session's payload key (ServiceCrypto::SessionKey), the next IV from the
-// service's own IV generator (PacketCrypto::BurstPayloadKey: the IV sequence is the one the
-// scalar path would have drawn), the peer's current hop key (PacketCrypto::BurstSignKey) and
-// the same counters. It queues the frame for transmission at its place in the interface's
-// transmit queue (so mixed bursts keep their order), with a job for the burst. SealDeferred runs
-// the jobs in one BurstSealer call, writes lengths and checksums (FinalizeFrame) and the frame
-// lengths in the queue; FlushTx calls it before anything is handed to a port, and it runs as
-// well when kMaxBurst jobs are pending. Bytes on the wire are those of the scalar path
-// (tests: test/pipeline/burst_crypto_test.cc). Everything else — metadata-only sealing, GCM hops,
-// packets without payload encryption, fragments, packets that do not fit — stays on the scalar
-// path, and so does every packet when PipelineOptions::burst_crypto is off or the engine is
-// unavailable (no intel-ipsec-mb in the build, or a CPU without AVX2/AVX-512 AES: checked at
-// creation, the reason kept in Pipeline::burst_crypto_status()).
+// where it would seal the payload and sign the hop, asks DeferSeal. DeferSeal takes the packet when
+// the whole result leaves as one frame on its path (no SVR fragments, no outer fragments, not the
+// large frame, fits the path MTU and the buffer), both keys have a burst form and the burst engine
+// exists. It does every step of the scalar path except the cipher work, in the same order: the
+// session's payload key (ServiceCrypto::SessionKey), the next IV from the service's own IV
+// generator (PacketCrypto::BurstPayloadKey: the IV sequence is the one the scalar path would have
+// drawn), the peer's current hop key (PacketCrypto::BurstSignKey) and the same counters. A session
+// whose payload is not encrypted gets an HMAC-only job. It queues the frame for transmission at its
+// place in the interface's transmit queue (so mixed bursts keep their order), with a job for the
+// burst. SealDeferred runs the jobs in one BurstSealer call, writes lengths and checksums
+// (FinalizeFrame) and the frame lengths in the queue; FlushTx calls it before anything is handed to
+// a port, and it runs as well when kMaxBurst jobs are pending. Bytes on the wire are those of the
+// scalar path (tests: test/pipeline/burst_crypto_test.cc). A packet carrying metadata is deferred
+// too: its metadata payload section was sealed (with the peer's own IV generator) when it was
+// encoded, so only the payload and the hop tag wait. Everything else — GCM hops and payloads, SVR
+// fragments, outer fragments, the large frame, packets that do not fit — stays on the scalar path,
+// and so does every packet when PipelineOptions::burst_crypto is off or the engine is unavailable
+// (no intel-ipsec-mb in the build, or a CPU without AVX2/AVX-512 AES: checked at creation, the
+// reason kept in Pipeline::burst_crypto_status()).
 //
 // Memory: one BurstSeal per pipeline, made at creation (jobs, layouts and IVs for kMaxBurst
 // packets); nothing is allocated per packet. Deferred jobs point at keys of the current state_

@@ -161,7 +161,7 @@ namespace ssr::pipeline {
     "dropped: the router's workers together hold max_sessions and this worker had no embryonic session to evict", kDrop) \
   X(kSessionCreated, "session_created", "session created (ingress, egress or local breakout)")    \
   X(kBurstSealed, "burst_sealed",                                                              \
-    "packets toward a peer sealed in a burst (intel-ipsec-mb, payload AES-CBC + hop HMAC-SHA256) rather than one at a time") \
+    "packets toward a peer sealed in a burst (intel-ipsec-mb: payload AES-CBC if encrypted, hop HMAC-SHA256) rather than one at a time") \
   X(kLocalBreakout, "local_breakout", "forwarded natively to a LAN next hop (no SVR)")            \
   X(kNoNeighbor, "no_neighbor", "dropped: no MAC known for the next hop", kDrop)                  \
   X(kNoRoom, "no_room", "dropped: frame buffer too small for metadata and trailers", kDrop)       \
@@ -591,12 +591,14 @@ class Pipeline {
   static void RemovalThunk(void* self, const session::Session& s, session::RemovalReason r);
   void FlushTx();
   // Burst sealing (burst_seal.cc): DeferSeal takes a composed packet of ToPeer whose payload
-  // sealing and hop signing can be done with the burst (false: seal it now, as before);
+  // sealing (when `encrypt`) and hop signing can be done with the burst (false: seal it now, as
+  // before);
   // SealDeferred seals what was taken and finalizes those frames in their transmit queues.
   struct BurstSeal;
   void InitBurstSeal();
   bool DeferSeal(session::Session& s, PeerState& peer, const PeerPath& path, io::Frame& frame,
-                 const ComposedLayout& lay, size_t md_len, size_t body_len, uint64_t now_ms);
+                 const ComposedLayout& lay, size_t md_len, size_t body_len, bool encrypt,
+                 uint64_t now_ms);
   void SealDeferred();
   void Count(PipelineCounter c, uint64_t n = 1) { counters_.Increment(c, n); }
   // Per-packet helpers of every role, defined inline in pipeline_internal.h.
