@@ -30,7 +30,7 @@ void Pipeline::InitBurstSeal() {
 bool Pipeline::DeferSeal(session::Session& s, PeerState& peer, const PeerPath& path,
                          io::Frame& frame, const ComposedLayout& lay, size_t md_len,
                          size_t body_len, bool encrypt, uint64_t now_ms) {
-  if (burst_ == nullptr || peer.gcm_send || frame.handle == kLargeFrameHandle) return false;
+  if (!burst_now_ || peer.gcm_send || frame.handle == kLargeFrameHandle) return false;
   ServiceCrypto& sc = *state_.services[s.service];
   if (encrypt && (sc.payload == nullptr || !crypto::IsCbc(sc.payload->policy().cipher))) {
     return false;

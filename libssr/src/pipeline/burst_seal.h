@@ -25,6 +25,9 @@
 // (no intel-ipsec-mb in the build, or a CPU without AVX2/AVX-512 AES: checked at creation, the
 // reason kept in Pipeline::burst_crypto_status()).
 //
+// Small bursts: ProcessBurst defers only when it received at least kMinSealBurst (8) frames; a
+// lone packet would wait for a single-lane flush, slower than OpenSSL (bench/RESULTS.md).
+//
 // Memory: one BurstSeal per pipeline, made at creation (jobs, layouts and IVs for kMaxBurst
 // packets); nothing is allocated per packet. Deferred jobs point at keys of the current state_
 // and at frames of the burst: they never outlive the burst (ProcessBurst / Expire end with

@@ -293,12 +293,16 @@ void Pipeline::ProcessBurst(size_t interface, std::span<io::Frame> frames, uint6
     __builtin_prefetch(f.data, 1, 3);
     __builtin_prefetch(f.data + 64, 1, 3);
   }
+  // Burst sealing pays off from a few packets on (one alone waits for a lane flush that costs
+  // more than OpenSSL): smaller bursts are sealed one at a time (burst_seal.h).
+  burst_now_ = burst_ != nullptr && frames.size() >= kMinSealBurst;
   for (size_t i = 0; i < frames.size(); ++i) {
     counters_.Increment(PipelineCounter::kRxPackets);
     const Disposition d = Handle(interface, frames[i], now_ms);
     if (d != Disposition::kForwarded && pool_ != nullptr) pool_->Free({&frames[i], 1});
     if (i < dispositions.size()) dispositions[i] = d;
   }
+  burst_now_ = false;
   FlushTx();
 }
 

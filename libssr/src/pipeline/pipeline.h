@@ -807,6 +807,10 @@ class Pipeline {
   std::vector<std::vector<io::Frame>> tx_;
   std::array<uint8_t, 2048> md_buf_{};
   std::unique_ptr<BurstSeal> burst_;  // null: every packet is sealed one at a time
+  bool burst_now_ = false;            // the burst in progress is large enough to defer
+  // Fewest received frames for which ProcessBurst defers sealing (crypto_bench: a burst of 8 x
+  // 1400 B seals 1.8x faster per packet than OpenSSL, a burst of 1 5x slower).
+  static constexpr size_t kMinSealBurst = 8;
   absl::Status burst_status_;
 
   util::CounterArray<PipelineCounter> counters_;
