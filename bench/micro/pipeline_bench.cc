@@ -259,6 +259,92 @@ void BM_EgressFastPathReplayFilter(benchmark::State& state) {
 BENCHMARK(BM_EgressFastPathReplayFilter)
     ->Args({1, 0})->Args({1, 1})->Args({4096, 0})->Args({4096, 1});
 
+
+// A WAN port of router A that hands what A transmits straight to router B's WAN side (the frames
+// share one pool; B transmits or frees them), so one ProcessBurst on A runs both routers.
+class CablePort final : public io::Port {
+ public:
+  std::string_view name() const override { return "cable"; }
+  size_t Receive(std::span<io::Frame>) override { return 0; }
+  size_t Transmit(std::span<const io::Frame> frames) override {
+    std::array<io::Frame, 256> copy;
+    const size_t n = std::min(frames.size(), copy.size());
+    std::copy(frames.begin(), frames.begin() + static_cast<std::ptrdiff_t>(n), copy.begin());
+    to->ProcessBurst(1, std::span(copy.data(), n), kNow);
+    return n;
+  }
+  void Flush() override {}
+  Pipeline* to = nullptr;
+};
+
+// Two routers back to back, 1400-byte UDP frames of one established session (voice), in bursts
+// of 32: A's ingress (encap, payload encryption when on, hop HMAC) then B's egress (HMAC verify,
+// decryption, restore). Args: encrypted (0: HMAC-only, the default policy's hop; 1: payload
+// AES-256-CBC + hop HMAC-SHA256-128), burst_crypto (0/1: PipelineOptions::burst_crypto on A and
+// B; only A seals). Compare encrypted / HMAC-only per packet within one run (issue 11 item 5).
+void BM_TwoRoutersUdp1400(benchmark::State& state) {
+  const bool encrypted = state.range(0) != 0;
+  const bool burst = state.range(1) != 0;
+  std::string text(config::DefaultConfigText());
+  const std::string voice =
+      "  transports { protocol: UDP ports { start: 5060 } ports { start: 10000 end: 20000 } }\n"
+      "  access_policies { tenant: \"sales\" }\n";
+  if (encrypted) text = ReplaceAll(text, voice, voice + "  security_policy: \"payload-aes\"\n");
+  auto cfg = config::LoadConfigString(text, config::ConfigFormat::kText);
+  io::MemoryFramePool pool(1024, 4096);
+  FreePort a_lan(&pool), b_lan(&pool), b_wan(&pool);
+  CablePort cable;
+  PipelineOptions o;
+  o.config = *cfg;
+  o.burst_crypto = burst;
+  o.router = "branch";
+  auto a = std::move(*Pipeline::Create(o));
+  o.router = "datacenter";
+  auto b = std::move(*Pipeline::Create(o));
+  cable.to = b.get();
+  a->SetPool(&pool);
+  b->SetPool(&pool);
+  a->Bind(0, &a_lan);
+  a->Bind(1, &cable);
+  b->Bind(0, &b_lan);
+  b->Bind(1, &b_wan);
+  a->neighbors().SetStatic(1, *util::IpAddress::Parse("192.0.2.2"), {2, 0x55, 1, 0, 0, 1});
+  b->neighbors().SetStatic(1, *util::IpAddress::Parse("192.0.2.1"), {2, 0x55, 0, 0, 0, 1});
+  b->neighbors().SetStatic(0, *util::IpAddress::Parse("10.20.2.5"), {2, 0x5e, 0, 0, 0, 1});
+  auto run = [&](const std::vector<uint8_t>& frame) {
+    std::array<io::Frame, kBurst> frames;
+    pool.Allocate(frames);
+    for (io::Frame& f : frames) {
+      std::copy(frame.begin(), frame.end(), f.data);
+      f.length = static_cast<uint32_t>(frame.size());
+    }
+    a->ProcessBurst(0, frames, kNow);
+  };
+  // The session starts with a small packet (a 1400-byte one plus metadata would not fit whole);
+  // B creates its session from the metadata; then A stops sending metadata as a reply would.
+  run(Frame(Udp(64)));
+  for (uint32_t i = 0; i < a->sessions().capacity(); ++i) {
+    if (a->sessions().at(i).live()) a->sessions().at(i).flags &= ~session::kSendForwardMetadata;
+  }
+  const auto req = Frame(Udp(1400));
+  const uint64_t tx0 = b->counters().Get(PipelineCounter::kTxPackets);
+  const uint64_t sealed0 = a->counters().Get(PipelineCounter::kBurstSealed);
+  for (auto _ : state) run(req);
+  const double packets = static_cast<double>(state.iterations() * kBurst);
+  // Every packet must reach B's LAN, or the figure measures a drop path.
+  state.counters["forwarded_ratio"] =
+      static_cast<double>(b->counters().Get(PipelineCounter::kTxPackets) - tx0) / packets;
+  state.counters["burst_sealed_ratio"] =
+      static_cast<double>(a->counters().Get(PipelineCounter::kBurstSealed) - sealed0) / packets;
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBurst));
+  state.counters["ns_per_packet"] =
+      benchmark::Counter(packets, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.SetLabel(!burst ? "scalar" : a->burst_crypto_status().ok() ? "burst" : "burst-unavailable");
+}
+BENCHMARK(BM_TwoRoutersUdp1400)
+    ->ArgNames({"encrypted", "burst"})
+    ->Args({0, 0})->Args({1, 0})->Args({0, 1})->Args({1, 1});
+
 }  // namespace
 }  // namespace ssr::pipeline
 

@@ -11,6 +11,8 @@
 #include "crypto/burst.h"
 #include "crypto/cbc.h"
 #include "crypto/hmac.h"
+#include "crypto/key_store.h"
+#include "crypto/packet_crypto.h"
 
 namespace ssr::crypto {
 namespace {
@@ -169,6 +171,196 @@ TEST_CASE("BurstSealer refuses a job that does not fit, and seals the others of 
   CHECK(jobs[1].result == CryptoResult::kBufferTooSmall);
   CHECK(tight == tight_before);
   CHECK(jobs[2].result == CryptoResult::kTooShort);
+}
+
+
+TEST_CASE("A keyless engine seals jobs that bring their own keys, several keys in one burst, "
+          "byte-identical to the OpenSSL path", "[crypto][burst]") {
+  if (!BurstCryptoBuilt()) return;
+  auto engine = BurstSealer::CreateEngine();
+  if (!engine.ok()) {
+    WARN(engine.status().message());
+    return;
+  }
+  std::mt19937 rng(7);
+  const uint64_t now_ms = 1'796'000'123'456;
+  // Two services' payload keys, two peers' hop keys (one time-based, one regular), mixed.
+  const Bytes c1 = Random(rng, 32), c2 = Random(rng, 16);
+  const Bytes h1 = Random(rng, 32), h2 = Random(rng, 48);
+  BurstCipherKey bc1, bc2;
+  BurstHmacKey bh1, bh2;
+  REQUIRE(PrepareBurstCipherKey(CipherSuite::kAes256Cbc, c1, &bc1).ok());
+  REQUIRE(PrepareBurstCipherKey(CipherSuite::kAes128Cbc, c2, &bc2).ok());
+  REQUIRE(PrepareBurstHmacKey(HmacSuite::kSha256_128, h1, HmacMode::kTimeBased, 2000, &bh1).ok());
+  REQUIRE(PrepareBurstHmacKey(HmacSuite::kSha256, h2, HmacMode::kRegular, 0, &bh2).ok());
+  CHECK_FALSE(PrepareBurstCipherKey(CipherSuite::kAes256Gcm, c1, &bc1).ok());
+  CHECK_FALSE(PrepareBurstHmacKey(HmacSuite::kSha1, h1, HmacMode::kRegular, 0, &bh1).ok());
+  constexpr size_t kHeader = 28;
+  const size_t n = 40;
+  std::vector<Bytes> frames(n), expected(n);
+  std::vector<Iv> ivs(n);
+  std::vector<SealJob> jobs(n);
+  for (size_t i = 0; i < n; ++i) {
+    const bool first_cipher = (i % 2) == 0, first_hmac = (i % 3) != 0;
+    const Bytes prefix = Random(rng, i % 4 == 0 ? 40 : 0);
+    const Bytes payload = Random(rng, rng() % 1500);
+    for (auto& b : ivs[i]) b = static_cast<uint8_t>(rng());
+    expected[i] = Reference(first_cipher ? CipherSuite::kAes256Cbc : CipherSuite::kAes128Cbc,
+                            first_cipher ? c1 : c2,
+                            first_hmac ? HmacSuite::kSha256_128 : HmacSuite::kSha256,
+                            first_hmac ? h1 : h2,
+                            first_hmac ? TimeWindowOf(now_ms, 2000) : kNoWindow, prefix, payload,
+                            ivs[i]);
+    frames[i] = Random(rng, kHeader + expected[i].size());
+    std::copy(prefix.begin(), prefix.end(), frames[i].begin() + kHeader);
+    std::copy(payload.begin(), payload.end(),
+              frames[i].begin() + static_cast<long>(kHeader + prefix.size()));
+    jobs[i].buffer = frames[i];
+    jobs[i].region_offset = kHeader;
+    jobs[i].prefix_len = prefix.size();
+    jobs[i].payload_len = payload.size();
+    jobs[i].iv = ivs[i].data();
+    jobs[i].cipher_key = first_cipher ? &bc1 : &bc2;
+    jobs[i].hmac_key = first_hmac ? &bh1 : &bh2;
+  }
+  SealJob keyless = jobs[0];
+  keyless.cipher_key = nullptr;
+  jobs.push_back(keyless);  // the engine has no keys of its own
+  (*engine)->Seal(jobs, now_ms);
+  for (size_t i = 0; i < n; ++i) {
+    INFO("packet " << i);
+    REQUIRE(jobs[i].result == CryptoResult::kOk);
+    CHECK(Bytes(frames[i].begin() + kHeader, frames[i].end()) == expected[i]);
+  }
+  CHECK(jobs[n].result == CryptoResult::kNotConfigured);
+}
+
+TEST_CASE("PacketCrypto's burst keys seal what its scalar path opens, with IVs from its own "
+          "generator, and count as the scalar path does", "[crypto][burst]") {
+  if (!BurstCryptoBuilt()) return;
+  auto engine = BurstSealer::CreateEngine();
+  if (!engine.ok()) return;
+  std::mt19937 rng(11);
+  const Bytes ckey = Random(rng, 32), hkey = Random(rng, 32);
+  const uint64_t now_ms = 1'796'000'000'000;
+  SecurityPolicy payload_policy;
+  payload_policy.hmac = HmacSuite::kNone;
+  SecurityPolicy hop_policy;  // defaults: sha256-128 time-based
+  hop_policy.cipher = CipherSuite::kNone;
+  auto snap = [](Bytes h, Bytes c) {
+    std::vector<KeyEntry> e(1);
+    e[0].id = 5;
+    e[0].material = KeyMaterial(std::move(h), std::move(c));
+    return KeySnapshot(1, std::move(e));
+  };
+  auto payload = PacketCrypto::Create(payload_policy, snap({}, ckey));
+  auto hop = PacketCrypto::Create(hop_policy, snap(hkey, {}));
+  auto payload_rx = PacketCrypto::Create(payload_policy, snap({}, ckey));
+  auto hop_rx = PacketCrypto::Create(hop_policy, snap(hkey, {}));
+  REQUIRE((payload.ok() && hop.ok() && payload_rx.ok() && hop_rx.ok()));
+  REQUIRE((*hop)->BurstSignKey() != nullptr);
+  Iv iv{};
+  CHECK((*payload)->BurstPayloadKey(6, now_ms, iv) == nullptr);  // unknown id: scalar path
+  CHECK((*payload)->counters().Get(CryptoCounter::kSealed) == 0);
+  constexpr size_t kHeader = 28;
+  const size_t n = 16;
+  std::vector<Bytes> frames(n), plain(n);
+  std::vector<Iv> ivs(n);
+  std::vector<SealJob> jobs(n);
+  for (size_t i = 0; i < n; ++i) {
+    plain[i] = Random(rng, 1 + rng() % 1400);
+    frames[i] = Bytes(kHeader + plain[i].size() + 64, 0);
+    std::copy(plain[i].begin(), plain[i].end(), frames[i].begin() + kHeader);
+    jobs[i].buffer = frames[i];
+    jobs[i].region_offset = kHeader;
+    jobs[i].payload_len = plain[i].size();
+    jobs[i].cipher_key = (*payload)->BurstPayloadKey(5, now_ms, ivs[i]);
+    REQUIRE(jobs[i].cipher_key != nullptr);
+    jobs[i].iv = ivs[i].data();
+    jobs[i].hmac_key = (*hop)->BurstSignKey();
+    (*hop)->CountBurstSigned();
+  }
+  CHECK(ivs[0] != ivs[1]);
+  (*engine)->Seal(jobs, now_ms);
+  for (size_t i = 0; i < n; ++i) {
+    REQUIRE(jobs[i].result == CryptoResult::kOk);
+    std::span<uint8_t> region = std::span<uint8_t>(frames[i]).subspan(kHeader, jobs[i].out_len);
+    size_t len = 0, plen = 0;
+    REQUIRE((*hop_rx)->Verify(5, region, now_ms, &len) == CryptoResult::kOk);
+    REQUIRE((*payload_rx)->OpenPayload(5, region, 0, len, now_ms, &plen) == CryptoResult::kOk);
+    CHECK(Bytes(region.begin(), region.begin() + static_cast<long>(plen)) == plain[i]);
+  }
+  CHECK((*payload)->counters().Get(CryptoCounter::kSealed) == n);
+  CHECK((*hop)->counters().Get(CryptoCounter::kSigned) == n);
+}
+
+TEST_CASE("HMAC-only jobs (no encryption) carry OpenSSL's tag, mixed with sealing jobs",
+          "[crypto][burst]") {
+  if (!BurstCryptoBuilt()) return;
+  auto engine = BurstSealer::CreateEngine();
+  if (!engine.ok()) return;
+  std::mt19937 rng(5);
+  const uint64_t now_ms = 1'796'000'123'456;
+  const Bytes ckey = Random(rng, 32), hkey = Random(rng, 32);
+  BurstCipherKey bc;
+  BurstHmacKey timed, regular;
+  REQUIRE(PrepareBurstCipherKey(CipherSuite::kAes256Cbc, ckey, &bc).ok());
+  REQUIRE(
+      PrepareBurstHmacKey(HmacSuite::kSha256_128, hkey, HmacMode::kTimeBased, 2000, &timed).ok());
+  REQUIRE(PrepareBurstHmacKey(HmacSuite::kSha256, hkey, HmacMode::kRegular, 0, &regular).ok());
+  auto h128 = PreparedHmac::Create(HmacSuite::kSha256_128, hkey);
+  auto h256 = PreparedHmac::Create(HmacSuite::kSha256, hkey);
+  REQUIRE((h128.ok() && h256.ok()));
+  constexpr size_t kHeader = 28;
+  const size_t n = 33;
+  std::vector<Bytes> frames(n), expected(n);
+  std::vector<Iv> ivs(n);
+  std::vector<SealJob> jobs(n);
+  for (size_t i = 0; i < n; ++i) {
+    const bool encrypt = i % 3 == 0, is_timed = i % 2 == 0;
+    const Bytes prefix = Random(rng, i % 4 == 0 ? 30 : 0);
+    const Bytes payload = Random(rng, rng() % 1500);
+    for (auto& b : ivs[i]) b = static_cast<uint8_t>(rng());
+    const uint64_t window = is_timed ? TimeWindowOf(now_ms, 2000) : kNoWindow;
+    const HmacSuite suite = is_timed ? HmacSuite::kSha256_128 : HmacSuite::kSha256;
+    if (encrypt) {
+      expected[i] = Reference(CipherSuite::kAes256Cbc, ckey, suite, hkey, window, prefix, payload,
+                              ivs[i]);
+    } else {
+      expected[i] = prefix;
+      expected[i].insert(expected[i].end(), payload.begin(), payload.end());
+      const size_t len = expected[i].size();
+      expected[i].resize(len + HmacTagSize(suite));
+      REQUIRE((is_timed ? *h128 : *h256)
+                  .Sign(std::span<const uint8_t>(expected[i]).first(len), window,
+                        std::span<uint8_t>(expected[i]).subspan(len)) == CryptoResult::kOk);
+    }
+    frames[i] = Random(rng, kHeader + expected[i].size());
+    std::copy(prefix.begin(), prefix.end(), frames[i].begin() + kHeader);
+    std::copy(payload.begin(), payload.end(),
+              frames[i].begin() + static_cast<long>(kHeader + prefix.size()));
+    jobs[i].buffer = frames[i];
+    jobs[i].region_offset = kHeader;
+    jobs[i].prefix_len = prefix.size();
+    jobs[i].payload_len = payload.size();
+    jobs[i].encrypt = encrypt;
+    jobs[i].iv = encrypt ? ivs[i].data() : nullptr;
+    jobs[i].cipher_key = encrypt ? &bc : nullptr;
+    jobs[i].hmac_key = is_timed ? &timed : &regular;
+  }
+  const std::vector<Bytes> headers = [&] {
+    std::vector<Bytes> h;
+    for (const Bytes& f : frames) h.emplace_back(f.begin(), f.begin() + kHeader);
+    return h;
+  }();
+  (*engine)->Seal(jobs, now_ms);
+  for (size_t i = 0; i < n; ++i) {
+    INFO("packet " << i << " encrypt " << jobs[i].encrypt);
+    REQUIRE(jobs[i].result == CryptoResult::kOk);
+    CHECK(jobs[i].out_len == expected[i].size());
+    CHECK(Bytes(frames[i].begin() + kHeader, frames[i].end()) == expected[i]);
+    CHECK(Bytes(frames[i].begin(), frames[i].begin() + kHeader) == headers[i]);
+  }
 }
 
 }  // namespace

@@ -8,7 +8,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/base/const_init.h"
+#include "absl/synchronization/mutex.h"
 #include "crypto/byte_order.h"
+#include "util/status_macros.h"
 
 #if SSR_HAVE_IPSEC_MB
 #include <intel-ipsec-mb.h>
@@ -23,49 +26,127 @@ bool BurstCryptoBuilt() { return true; }
 
 namespace {
 constexpr size_t kSha256Block = 64;
-constexpr size_t kSha256Digest = 32;
+
+// One manager for key setup (expansion, pads) shared by every Prepare* call, made on first use
+// and kept for the process: key setup happens at config time, under this lock.
+absl::Mutex g_setup_mu(absl::kConstInit);
+IMB_MGR* g_setup_mgr ABSL_GUARDED_BY(g_setup_mu) = nullptr;
+
+IMB_MGR* SetupManagerLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_setup_mu) {
+  if (g_setup_mgr == nullptr) {
+    IMB_MGR* m = alloc_mb_mgr(0);
+    if (m == nullptr) return nullptr;
+    IMB_ARCH arch = IMB_ARCH_NONE;
+    init_mb_mgr_auto(m, &arch);
+    if (imb_get_errno(m) != 0 || arch == IMB_ARCH_NONE) {
+      free_mb_mgr(m);
+      return nullptr;
+    }
+    g_setup_mgr = m;
+  }
+  return g_setup_mgr;
+}
+
+absl::Status CheckCipher(CipherSuite cipher, std::span<const uint8_t> key) {
+  if (!IsCbc(cipher)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "burst sealing: cipher ", std::string(CipherSuiteName(cipher)), " is not AES-CBC"));
+  }
+  if (key.size() != CipherKeySize(cipher)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("burst sealing: ", std::string(CipherSuiteName(cipher)), " needs a ",
+                     CipherKeySize(cipher), "-byte key, got ", key.size()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckHmac(HmacSuite hmac, std::span<const uint8_t> key) {
+  if (hmac != HmacSuite::kSha256 && hmac != HmacSuite::kSha256_128) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "burst sealing: hmac ", std::string(HmacSuiteName(hmac)), " is not HMAC-SHA256"));
+  }
+  if (key.empty()) return absl::InvalidArgumentError("burst sealing: empty HMAC key");
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+BurstCipherKey::~BurstCipherKey() {
+  OPENSSL_cleanse(enc.data(), enc.size());
+  OPENSSL_cleanse(dec.data(), dec.size());
+}
+
+BurstHmacKey::~BurstHmacKey() {
+  OPENSSL_cleanse(ipad.data(), ipad.size());
+  OPENSSL_cleanse(opad.data(), opad.size());
+}
+
+absl::Status PrepareBurstCipherKey(CipherSuite cipher, std::span<const uint8_t> key,
+                                   BurstCipherKey* out) {
+  SSR_RETURN_IF_ERROR(CheckCipher(cipher, key));
+  absl::MutexLock lock(&g_setup_mu);
+  IMB_MGR* m = SetupManagerLocked();
+  if (m == nullptr) return absl::UnavailableError("burst sealing: intel-ipsec-mb setup failed");
+  out->key_len = key.size();
+  if (key.size() == 32) {
+    IMB_AES_KEYEXP_256(m, key.data(), out->enc.data(), out->dec.data());
+  } else {
+    IMB_AES_KEYEXP_128(m, key.data(), out->enc.data(), out->dec.data());
+  }
+  if (imb_get_errno(m) != 0) {
+    return absl::InternalError(
+        absl::StrCat("burst sealing: key setup failed: ", imb_get_strerror(imb_get_errno(m))));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PrepareBurstHmacKey(HmacSuite hmac, std::span<const uint8_t> key, HmacMode mode,
+                                 uint32_t window_ms, BurstHmacKey* out) {
+  SSR_RETURN_IF_ERROR(CheckHmac(hmac, key));
+  absl::MutexLock lock(&g_setup_mu);
+  IMB_MGR* m = SetupManagerLocked();
+  if (m == nullptr) return absl::UnavailableError("burst sealing: intel-ipsec-mb setup failed");
+  // RFC 2104: a key longer than the block is hashed first; the pads are key ^ 0x36 / 0x5c.
+  std::array<uint8_t, kSha256Block> key_block{};
+  if (key.size() > kSha256Block) {
+    IMB_SHA256(m, key.data(), key.size(), key_block.data());
+  } else {
+    std::memcpy(key_block.data(), key.data(), key.size());
+  }
+  std::array<uint8_t, kSha256Block> pad{};
+  for (size_t i = 0; i < kSha256Block; ++i) pad[i] = key_block[i] ^ 0x36;
+  IMB_SHA256_ONE_BLOCK(m, pad.data(), out->ipad.data());
+  for (size_t i = 0; i < kSha256Block; ++i) pad[i] = key_block[i] ^ 0x5c;
+  IMB_SHA256_ONE_BLOCK(m, pad.data(), out->opad.data());
+  OPENSSL_cleanse(pad.data(), pad.size());
+  OPENSSL_cleanse(key_block.data(), key_block.size());
+  if (imb_get_errno(m) != 0) {
+    return absl::InternalError(
+        absl::StrCat("burst sealing: key setup failed: ", imb_get_strerror(imb_get_errno(m))));
+  }
+  out->tag_size = HmacTagSize(hmac);
+  out->timed = mode == HmacMode::kTimeBased;
+  out->window_ms = window_ms == 0 ? kDefaultTimeWindowMs : window_ms;
+  return absl::OkStatus();
+}
 
 struct BurstSealer::State {
   IMB_MGR* mgr = nullptr;
   IMB_ARCH arch = IMB_ARCH_NONE;
-  uint64_t key_len = 0;
-  // Expanded AES keys (at most 15 round keys) and the SHA-256 states after one block of
-  // key ^ ipad / key ^ opad, as the job API takes them.
-  alignas(64) std::array<uint8_t, 16 * 15> enc_keys{};
-  alignas(64) std::array<uint8_t, 16 * 15> dec_keys{};
-  alignas(64) std::array<uint8_t, kSha256Digest> ipad{};
-  alignas(64) std::array<uint8_t, kSha256Digest> opad{};
+  // The sealer's own keys (Create), for jobs that bring none; absent for CreateEngine.
+  bool has_keys = false;
+  BurstCipherKey cipher;
+  BurstHmacKey hmac;
   // The 8 bytes each job's window overwrote, restored when the burst is done.
   std::array<std::array<uint8_t, kTimeWindowPrefixSize>, kMaxBurst> saved{};
+  std::array<uint8_t, kMaxBurst> timed{};  // 1: job i overwrote its 8 bytes
 
   ~State() {
-    OPENSSL_cleanse(enc_keys.data(), enc_keys.size());
-    OPENSSL_cleanse(dec_keys.data(), dec_keys.size());
-    OPENSSL_cleanse(ipad.data(), ipad.size());
-    OPENSSL_cleanse(opad.data(), opad.size());
     if (mgr != nullptr) free_mb_mgr(mgr);
   }
 };
 
-absl::StatusOr<std::unique_ptr<BurstSealer>> BurstSealer::Create(
-    CipherSuite cipher, std::span<const uint8_t> cipher_key, HmacSuite hmac,
-    std::span<const uint8_t> hmac_key, HmacMode mode, uint32_t window_ms) {
-  if (!IsCbc(cipher)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("burst sealing: cipher ", std::string(CipherSuiteName(cipher)), " is not AES-CBC"));
-  }
-  if (cipher_key.size() != CipherKeySize(cipher)) {
-    return absl::InvalidArgumentError(absl::StrCat("burst sealing: ", std::string(CipherSuiteName(cipher)),
-                                                   " needs a ", CipherKeySize(cipher),
-                                                   "-byte key, got ", cipher_key.size()));
-  }
-  if (hmac != HmacSuite::kSha256 && hmac != HmacSuite::kSha256_128) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("burst sealing: hmac ", std::string(HmacSuiteName(hmac)), " is not HMAC-SHA256"));
-  }
-  if (hmac_key.empty()) return absl::InvalidArgumentError("burst sealing: empty HMAC key");
-
+absl::StatusOr<std::unique_ptr<BurstSealer>> BurstSealer::CreateEngine() {
   std::unique_ptr<BurstSealer> s(new BurstSealer());
   s->state_ = std::make_unique<State>();
   State& st = *s->state_;
@@ -73,41 +154,32 @@ absl::StatusOr<std::unique_ptr<BurstSealer>> BurstSealer::Create(
   if (st.mgr == nullptr) return absl::ResourceExhaustedError("burst sealing: alloc_mb_mgr failed");
   init_mb_mgr_auto(st.mgr, &st.arch);
   if (imb_get_errno(st.mgr) != 0 || st.arch == IMB_ARCH_NONE) {
-    return absl::UnavailableError(absl::StrCat("burst sealing: intel-ipsec-mb found no usable code path: ",
-                                               imb_get_strerror(imb_get_errno(st.mgr))));
+    return absl::UnavailableError(
+        absl::StrCat("burst sealing: intel-ipsec-mb found no usable code path: ",
+                     imb_get_strerror(imb_get_errno(st.mgr))));
   }
   // The multi-buffer gain needs wide AES: an SSE-only manager would seal no faster than OpenSSL.
   if (st.arch != IMB_ARCH_AVX512 && st.arch != IMB_ARCH_AVX2) {
     return absl::UnavailableError(
-        "burst sealing: the CPU offers no AVX2/AVX-512 AES path; OpenSSL seals one packet at a time");
+        "burst sealing: the CPU offers no AVX2/AVX-512 AES path; OpenSSL seals one packet at a "
+        "time");
   }
-  st.key_len = cipher_key.size();
-  if (st.key_len == 32) {
-    IMB_AES_KEYEXP_256(st.mgr, cipher_key.data(), st.enc_keys.data(), st.dec_keys.data());
-  } else {
-    IMB_AES_KEYEXP_128(st.mgr, cipher_key.data(), st.enc_keys.data(), st.dec_keys.data());
-  }
-  // RFC 2104: a key longer than the block is hashed first; the pads are key ^ 0x36 / 0x5c.
-  std::array<uint8_t, kSha256Block> key_block{};
-  if (hmac_key.size() > kSha256Block) {
-    IMB_SHA256(st.mgr, hmac_key.data(), hmac_key.size(), key_block.data());
-  } else {
-    std::memcpy(key_block.data(), hmac_key.data(), hmac_key.size());
-  }
-  std::array<uint8_t, kSha256Block> pad{};
-  for (size_t i = 0; i < kSha256Block; ++i) pad[i] = key_block[i] ^ 0x36;
-  IMB_SHA256_ONE_BLOCK(st.mgr, pad.data(), st.ipad.data());
-  for (size_t i = 0; i < kSha256Block; ++i) pad[i] = key_block[i] ^ 0x5c;
-  IMB_SHA256_ONE_BLOCK(st.mgr, pad.data(), st.opad.data());
-  OPENSSL_cleanse(pad.data(), pad.size());
-  OPENSSL_cleanse(key_block.data(), key_block.size());
-  if (imb_get_errno(st.mgr) != 0) {
-    return absl::InternalError(absl::StrCat("burst sealing: key setup failed: ",
-                                            imb_get_strerror(imb_get_errno(st.mgr))));
-  }
-  s->tag_size_ = HmacTagSize(hmac);
-  s->timed_ = mode == HmacMode::kTimeBased;
-  s->window_ms_ = window_ms == 0 ? kDefaultTimeWindowMs : window_ms;
+  return s;
+}
+
+absl::StatusOr<std::unique_ptr<BurstSealer>> BurstSealer::Create(
+    CipherSuite cipher, std::span<const uint8_t> cipher_key, HmacSuite hmac,
+    std::span<const uint8_t> hmac_key, HmacMode mode, uint32_t window_ms) {
+  SSR_RETURN_IF_ERROR(CheckCipher(cipher, cipher_key));
+  SSR_RETURN_IF_ERROR(CheckHmac(hmac, hmac_key));
+  SSR_ASSIGN_OR_RETURN(std::unique_ptr<BurstSealer> s, CreateEngine());
+  State& st = *s->state_;
+  SSR_RETURN_IF_ERROR(PrepareBurstCipherKey(cipher, cipher_key, &st.cipher));
+  SSR_RETURN_IF_ERROR(PrepareBurstHmacKey(hmac, hmac_key, mode, window_ms, &st.hmac));
+  st.has_keys = true;
+  s->tag_size_ = st.hmac.tag_size;
+  s->timed_ = st.hmac.timed;
+  s->window_ms_ = st.hmac.window_ms;
   return s;
 }
 
@@ -124,18 +196,39 @@ std::string_view BurstSealer::arch() const {
   }
 }
 
+namespace {
+void Complete(IMB_JOB* done) {
+  static_cast<SealJob*>(done->user_data)->result =
+      done->status == IMB_STATUS_COMPLETED ? CryptoResult::kOk : CryptoResult::kCipherError;
+}
+}  // namespace
+
 void BurstSealer::Seal(std::span<SealJob> jobs, uint64_t now_ms) noexcept {
   State& st = *state_;
   const size_t n = std::min(jobs.size(), kMaxBurst);
   for (size_t i = n; i < jobs.size(); ++i) jobs[i].result = CryptoResult::kNotConfigured;
+  // The window T of the burst's clock, per distinct window length (one in practice).
+  uint32_t window_of = 0;
   std::array<uint8_t, kTimeWindowPrefixSize> window{};
-  internal::StoreBigEndian64(TimeWindowOf(now_ms, window_ms_), window.data());
-  const size_t prefix = timed_ ? kTimeWindowPrefixSize : 0;
+  bool any_timed = false;
 
   for (size_t i = 0; i < n; ++i) {
     SealJob& j = jobs[i];
-    const size_t padded = CbcPaddedSize(j.payload_len);
-    const size_t need = j.prefix_len + padded + kCbcIvSize + tag_size_;
+    st.timed[i] = 0;
+    const BurstCipherKey* ck = j.cipher_key != nullptr ? j.cipher_key
+                               : st.has_keys           ? &st.cipher
+                                                       : nullptr;
+    const BurstHmacKey* hk = j.hmac_key != nullptr ? j.hmac_key
+                             : st.has_keys         ? &st.hmac
+                                                   : nullptr;
+    if ((ck == nullptr && j.encrypt) || hk == nullptr) {
+      j.result = CryptoResult::kNotConfigured;
+      continue;
+    }
+    const size_t prefix = hk->timed ? kTimeWindowPrefixSize : 0;
+    const size_t padded = j.encrypt ? CbcPaddedSize(j.payload_len) : j.payload_len;
+    const size_t iv_len = j.encrypt ? kCbcIvSize : 0;
+    const size_t need = j.prefix_len + padded + iv_len + hk->tag_size;
     if (j.region_offset > j.buffer.size() || j.buffer.size() - j.region_offset < need) {
       j.result = CryptoResult::kBufferTooSmall;
       continue;
@@ -148,53 +241,72 @@ void BurstSealer::Seal(std::span<SealJob> jobs, uint64_t now_ms) noexcept {
     // PKCS#7 padding and the IV trailer are written before the job runs: the job encrypts the
     // padded payload in place and then hashes prefix, ciphertext and IV in one pass.
     uint8_t* payload = region + j.prefix_len;
-    const uint8_t pad = static_cast<uint8_t>(padded - j.payload_len);
-    std::memset(payload + j.payload_len, pad, pad);
     uint8_t* iv_at = payload + padded;
-    std::memcpy(iv_at, j.iv, kCbcIvSize);
-    if (timed_) {
+    if (j.encrypt) {
+      const uint8_t pad = static_cast<uint8_t>(padded - j.payload_len);
+      std::memset(payload + j.payload_len, pad, pad);
+      std::memcpy(iv_at, j.iv, kCbcIvSize);
+    }
+    if (hk->timed) {
+      if (window_of != hk->window_ms) {
+        internal::StoreBigEndian64(TimeWindowOf(now_ms, hk->window_ms), window.data());
+        window_of = hk->window_ms;
+      }
       std::memcpy(st.saved[i].data(), region - prefix, prefix);
       std::memcpy(region - prefix, window.data(), prefix);
+      st.timed[i] = 1;
+      any_timed = true;
     }
-    j.out_len = j.prefix_len + padded + kCbcIvSize + tag_size_;
+    j.out_len = need;
     j.result = CryptoResult::kCipherError;  // until the library reports the job complete
 
     IMB_JOB* job = IMB_GET_NEXT_JOB(st.mgr);
     job->cipher_direction = IMB_DIR_ENCRYPT;
     job->chain_order = IMB_ORDER_CIPHER_HASH;
-    job->cipher_mode = IMB_CIPHER_CBC;
-    job->enc_keys = st.enc_keys.data();
-    job->dec_keys = st.dec_keys.data();
-    job->key_len_in_bytes = st.key_len;
     job->src = region - prefix;
-    job->dst = payload;
-    job->cipher_start_src_offset_in_bytes = prefix + j.prefix_len;
-    job->msg_len_to_cipher_in_bytes = padded;
-    job->iv = iv_at;
-    job->iv_len_in_bytes = kCbcIvSize;
+    if (j.encrypt) {
+      job->cipher_mode = IMB_CIPHER_CBC;
+      job->enc_keys = ck->enc.data();
+      job->dec_keys = ck->dec.data();
+      job->key_len_in_bytes = ck->key_len;
+      job->dst = payload;
+      job->cipher_start_src_offset_in_bytes = prefix + j.prefix_len;
+      job->msg_len_to_cipher_in_bytes = padded;
+      job->iv = iv_at;
+      job->iv_len_in_bytes = kCbcIvSize;
+    } else {  // hash only: the library's NULL cipher leaves the bytes alone
+      job->cipher_mode = IMB_CIPHER_NULL;
+      job->enc_keys = nullptr;
+      job->dec_keys = nullptr;
+      job->key_len_in_bytes = 0;
+      job->dst = region - prefix;
+      job->cipher_start_src_offset_in_bytes = 0;
+      job->msg_len_to_cipher_in_bytes = 0;
+      job->iv = nullptr;
+      job->iv_len_in_bytes = 0;
+    }
     job->hash_alg = IMB_AUTH_HMAC_SHA_256;
     job->hash_start_src_offset_in_bytes = 0;
-    job->msg_len_to_hash_in_bytes = prefix + j.prefix_len + padded + kCbcIvSize;
-    job->u.HMAC._hashed_auth_key_xor_ipad = st.ipad.data();
-    job->u.HMAC._hashed_auth_key_xor_opad = st.opad.data();
-    job->auth_tag_output = iv_at + kCbcIvSize;
-    job->auth_tag_output_len_in_bytes = tag_size_;
+    job->msg_len_to_hash_in_bytes = prefix + j.prefix_len + padded + iv_len;
+    job->u.HMAC._hashed_auth_key_xor_ipad = hk->ipad.data();
+    job->u.HMAC._hashed_auth_key_xor_opad = hk->opad.data();
+    job->auth_tag_output = iv_at + iv_len;
+    job->auth_tag_output_len_in_bytes = hk->tag_size;
     job->user_data = &j;
     for (IMB_JOB* done = IMB_SUBMIT_JOB(st.mgr); done != nullptr;
          done = IMB_GET_COMPLETED_JOB(st.mgr)) {
-      static_cast<SealJob*>(done->user_data)->result =
-          done->status == IMB_STATUS_COMPLETED ? CryptoResult::kOk : CryptoResult::kCipherError;
+      Complete(done);
     }
   }
   for (IMB_JOB* done = IMB_FLUSH_JOB(st.mgr); done != nullptr; done = IMB_FLUSH_JOB(st.mgr)) {
-    static_cast<SealJob*>(done->user_data)->result =
-        done->status == IMB_STATUS_COMPLETED ? CryptoResult::kOk : CryptoResult::kCipherError;
+    Complete(done);
   }
-  if (timed_) {
+  if (any_timed) {
     for (size_t i = 0; i < n; ++i) {
+      if (st.timed[i] == 0) continue;
       SealJob& j = jobs[i];
-      if (j.result == CryptoResult::kBufferTooSmall || j.result == CryptoResult::kTooShort) continue;
-      std::memcpy(j.buffer.data() + j.region_offset - prefix, st.saved[i].data(), prefix);
+      std::memcpy(j.buffer.data() + j.region_offset - kTimeWindowPrefixSize, st.saved[i].data(),
+                  kTimeWindowPrefixSize);
     }
   }
 }
@@ -213,6 +325,18 @@ absl::StatusOr<std::unique_ptr<BurstSealer>> BurstSealer::Create(CipherSuite, st
       "seals one packet at a time");
 }
 
+absl::StatusOr<std::unique_ptr<BurstSealer>> BurstSealer::CreateEngine() {
+  return BurstSealer::Create(CipherSuite::kNone, {}, HmacSuite::kNone, {}, HmacMode::kRegular, 0);
+}
+BurstCipherKey::~BurstCipherKey() = default;
+BurstHmacKey::~BurstHmacKey() = default;
+absl::Status PrepareBurstCipherKey(CipherSuite, std::span<const uint8_t>, BurstCipherKey*) {
+  return absl::UnavailableError("burst sealing: built without intel-ipsec-mb");
+}
+absl::Status PrepareBurstHmacKey(HmacSuite, std::span<const uint8_t>, HmacMode, uint32_t,
+                                 BurstHmacKey*) {
+  return absl::UnavailableError("burst sealing: built without intel-ipsec-mb");
+}
 BurstSealer::~BurstSealer() = default;
 std::string_view BurstSealer::arch() const { return "none"; }
 void BurstSealer::Seal(std::span<SealJob> jobs, uint64_t) noexcept {

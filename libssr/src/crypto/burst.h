@@ -19,21 +19,64 @@
 // packet) are saved, overwritten with T for the job and restored afterwards. No allocation, no
 // lock, no syscall per burst: keys are expanded and the HMAC pads hashed in Create.
 //
-// Thread-safety: one BurstSealer per worker (the job manager is mutable state).
+// Keys per job. A sealer made by Create has one key pair; the pipeline seals packets of many
+// services (payload keys) toward many peers (hop keys) in one burst, so a job may bring its own
+// keys in burst form (BurstCipherKey, BurstHmacKey: expanded AES keys, hashed HMAC pads; prepared
+// once per key when a PacketCrypto is created, crypto/packet_crypto.h) and a sealer made by
+// CreateEngine has no keys of its own at all. The library takes keys per job, so mixing keys in
+// one burst costs nothing.
+//
+// Thread-safety: one BurstSealer per worker (the job manager is mutable state). The Prepare*
+// functions may be called from any thread (they share one key-setup manager under a lock; config
+// time only).
 #ifndef SSR_CRYPTO_BURST_H_
 #define SSR_CRYPTO_BURST_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "crypto/hmac.h"
 #include "crypto/suites.h"
 
 namespace ssr::crypto {
+
+// An AES-CBC key in the form the job API takes (both directions' round keys).
+struct BurstCipherKey {
+  alignas(64) std::array<uint8_t, 16 * 15> enc{};
+  alignas(64) std::array<uint8_t, 16 * 15> dec{};
+  uint64_t key_len = 0;
+  BurstCipherKey() = default;
+  ~BurstCipherKey();  // wipes the round keys
+  BurstCipherKey(const BurstCipherKey&) = delete;
+  BurstCipherKey& operator=(const BurstCipherKey&) = delete;
+};
+
+// An HMAC-SHA256 key as the SHA-256 states after key ^ ipad / key ^ opad, with the tag size and
+// the time-window mode of its policy.
+struct BurstHmacKey {
+  alignas(64) std::array<uint8_t, 32> ipad{};
+  alignas(64) std::array<uint8_t, 32> opad{};
+  size_t tag_size = 0;
+  bool timed = false;
+  uint32_t window_ms = kDefaultTimeWindowMs;
+  BurstHmacKey() = default;
+  ~BurstHmacKey();  // wipes the pads
+  BurstHmacKey(const BurstHmacKey&) = delete;
+  BurstHmacKey& operator=(const BurstHmacKey&) = delete;
+};
+
+// Prepares `out` from raw key material. Unavailable when the build has no intel-ipsec-mb;
+// InvalidArgument for a suite that is not AES-CBC / HMAC-SHA256 or a wrong key size.
+absl::Status PrepareBurstCipherKey(CipherSuite cipher, std::span<const uint8_t> key,
+                                   BurstCipherKey* out);
+absl::Status PrepareBurstHmacKey(HmacSuite hmac, std::span<const uint8_t> key, HmacMode mode,
+                                 uint32_t window_ms, BurstHmacKey* out);
 
 // One packet of a burst to seal.
 struct SealJob {
@@ -44,7 +87,14 @@ struct SealJob {
   size_t prefix_len = 0;   // metadata in front of the payload: authenticated, not encrypted
   size_t payload_len = 0;  // plaintext to encrypt (0 allowed: a full padding block is added)
   const uint8_t* iv = nullptr;  // 16 bytes, fresh per packet (crypto/cbc.h IvGenerator)
-  // Outputs: the region's new length (prefix + ciphertext + IV + tag), and the result.
+  // The job's own keys; null: the sealer's (a sealer from CreateEngine has none: kNotConfigured).
+  const BurstCipherKey* cipher_key = nullptr;
+  const BurstHmacKey* hmac_key = nullptr;
+  // False: HMAC only (a session whose payload is not encrypted): the tag of [T] || prefix ||
+  // payload is appended, nothing is encrypted, no IV (`iv` and `cipher_key` unused).
+  bool encrypt = true;
+  // Outputs: the region's new length (prefix + ciphertext + IV + tag; prefix + payload + tag
+  // when not encrypting), and the result.
   size_t out_len = 0;
   CryptoResult result = CryptoResult::kNotConfigured;
 };
@@ -63,6 +113,9 @@ class BurstSealer {
                                                              HmacSuite hmac,
                                                              std::span<const uint8_t> hmac_key,
                                                              HmacMode mode, uint32_t window_ms);
+  // A sealer without keys of its own: every job brings cipher_key and hmac_key. Unavailable as
+  // Create.
+  static absl::StatusOr<std::unique_ptr<BurstSealer>> CreateEngine();
   ~BurstSealer();
   BurstSealer(const BurstSealer&) = delete;
   BurstSealer& operator=(const BurstSealer&) = delete;

@@ -72,6 +72,16 @@ absl::StatusOr<std::unique_ptr<PacketCrypto>> PacketCrypto::CreateImpl(const Sec
             absl::StrCat("security id ", e.id, ": ", h.status().message()));
       }
       slot.hmac.emplace(std::move(h).value());
+      // The burst form (crypto/burst.h) where it applies; without it the scalar path signs.
+      if (BurstCryptoBuilt() && !receive_only &&
+          (policy.hmac == HmacSuite::kSha256 || policy.hmac == HmacSuite::kSha256_128)) {
+        auto bk = std::make_unique<BurstHmacKey>();
+        if (PrepareBurstHmacKey(policy.hmac, e.material.hmac_key, policy.hmac_mode,
+                                policy.time.window_ms, bk.get())
+                .ok()) {
+          slot.burst_hmac = std::move(bk);
+        }
+      }
     }
     if (IsCbc(policy.cipher)) {
       auto c = AesCbc::Create(policy.cipher, e.material.cipher_key);
@@ -80,6 +90,12 @@ absl::StatusOr<std::unique_ptr<PacketCrypto>> PacketCrypto::CreateImpl(const Sec
             absl::StrCat("security id ", e.id, ": ", c.status().message()));
       }
       slot.cbc.emplace(std::move(c).value());
+      if (BurstCryptoBuilt() && !receive_only) {
+        auto bk = std::make_unique<BurstCipherKey>();
+        if (PrepareBurstCipherKey(policy.cipher, e.material.cipher_key, bk.get()).ok()) {
+          slot.burst_cbc = std::move(bk);
+        }
+      }
     } else if (IsGcm(policy.cipher)) {
       auto g = AesGcm::Create(policy.cipher, e.material.cipher_key);
       if (!g.ok()) {
@@ -206,6 +222,16 @@ CryptoResult PacketCrypto::SealPayloadWith(uint32_t security_id, std::span<uint8
   KeySlot* key = FindSlot(security_id, now_ms);
   if (key == nullptr) return CryptoResult::kUnknownKeyId;
   return SealPayloadSlot(*key, buf, payload_offset, payload_len, now_ms, out_len);
+}
+
+const BurstCipherKey* PacketCrypto::BurstPayloadKey(uint32_t security_id, uint64_t now_ms,
+                                                    Iv& iv) noexcept {
+  if (receive_only_ || !iv_) return nullptr;
+  const KeySlot* key = SlotOf(security_id);
+  if (key == nullptr || !key->Live(now_ms) || !key->burst_cbc) return nullptr;
+  if (!iv_->Next(iv)) return nullptr;
+  counters_.Increment(CryptoCounter::kSealed);
+  return key->burst_cbc.get();
 }
 
 CryptoResult PacketCrypto::SealPayloadSlot(KeySlot& key, std::span<uint8_t> buf,

@@ -41,6 +41,7 @@
 #include <span>
 
 #include "absl/status/statusor.h"
+#include "crypto/burst.h"
 #include "crypto/cbc.h"
 #include "crypto/gcm.h"
 #include "crypto/hmac.h"
@@ -141,6 +142,23 @@ class PacketCrypto {
   CryptoResult OpenGmacAnyKey(uint32_t preferred, std::span<uint8_t> buf, size_t payload_offset,
                               size_t len, uint64_t now_ms, uint32_t* used_id) noexcept;
 
+  // Burst sealing (crypto/burst.h; the pipeline's deferred sealing, pipeline/burst_seal.cc): the
+  // steps of SealPayloadWith and Sign up to the cipher work, which a BurstSealer then does for a
+  // whole burst. Keys in burst form are prepared in Create when the build has intel-ipsec-mb and
+  // the policy's suites fit (AES-CBC payload, HMAC-SHA256 hop).
+  //
+  // BurstPayloadKey: the key of `security_id` accepted at now_ms in burst form, with the next IV
+  // drawn from this object's generator into `iv` (the order SealPayloadWith draws them in) and
+  // kSealed counted. Null, with nothing drawn or counted, when SealPayloadWith would fail or the
+  // key has no burst form: the caller takes the scalar path, which counts the failure.
+  const BurstCipherKey* BurstPayloadKey(uint32_t security_id, uint64_t now_ms, Iv& iv) noexcept;
+  // The current signing key in burst form, or null (nothing counted either way).
+  const BurstHmacKey* BurstSignKey() const noexcept {
+    return receive_only_ || slot_count_ == 0 ? nullptr : slots_[0].burst_hmac.get();
+  }
+  // Counts one signature made with BurstSignKey (kSigned, as Sign does).
+  void CountBurstSigned() noexcept { counters_.Increment(CryptoCounter::kSigned); }
+
   // Metadata payload-TLV section (§4.6, O-5). The caller encodes the TLVs at
   // section[MetadataPrefixSize(), +tlv_len); sealing writes the IV (CBC) or explicit nonce (GCM) in
   // front, encrypts in place and (GCM) appends the tag. *section_len = bytes for Payload Length.
@@ -163,6 +181,8 @@ class PacketCrypto {
     std::optional<PreparedHmac> hmac;
     std::optional<AesCbc> cbc;
     std::optional<AesGcm> gcm;
+    std::unique_ptr<BurstCipherKey> burst_cbc;  // burst forms (BurstPayloadKey, BurstSignKey)
+    std::unique_ptr<BurstHmacKey> burst_hmac;
   };
 
   PacketCrypto() = default;

@@ -319,6 +319,13 @@ Disposition Pipeline::ToPeer(Session& s, Direction d, Packet& pkt, uint64_t now_
     Count(PipelineCounter::kNoRoom);
     return Disposition::kDropped;
   }
+  // Burst sealing (burst_seal.h): a packet that leaves whole is queued, and its payload
+  // encryption (if any) and hop tag are done with the rest of the burst, byte-identical to the
+  // steps below; anything DeferSeal declines takes them.
+  if (!svr_fragments && DeferSeal(s, peer, path, *pkt.frame, lay, md_len, spec.body_length,
+                                  (s.flags & session::kPayloadEncrypted) != 0, now_ms)) {
+    return Disposition::kForwarded;
+  }
   // Trailers over the L4 payload (§4.8): payload encryption (end to end), then the hop tag.
   std::span<uint8_t> region = pkt.buffer().subspan(lay.payload_offset);
   size_t len = md_len + spec.body_length;

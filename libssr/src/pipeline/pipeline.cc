@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "packet/parser.h"
+#include "pipeline/burst_seal.h"
 #include "pipeline/ip_reassembly.h"
 #include "pipeline/peer_hop.h"
 #include "pipeline/pipeline_internal.h"
@@ -87,6 +88,7 @@ absl::Status Pipeline::Init() {
   ports_.assign(n_if, nullptr);
   tx_.resize(n_if);
   for (auto& q : tx_) q.reserve(io::kMaxBurst * 4);
+  InitBurstSeal();
   budget_ = options_.budget;
   if (budget_ == nullptr) {
     own_budget_ = std::make_unique<SessionBudget>(cfg.limits.max_sessions);
@@ -291,12 +293,16 @@ void Pipeline::ProcessBurst(size_t interface, std::span<io::Frame> frames, uint6
     __builtin_prefetch(f.data, 1, 3);
     __builtin_prefetch(f.data + 64, 1, 3);
   }
+  // Burst sealing pays off from a few packets on (one alone waits for a lane flush that costs
+  // more than OpenSSL): smaller bursts are sealed one at a time (burst_seal.h).
+  burst_now_ = burst_ != nullptr && frames.size() >= kMinSealBurst;
   for (size_t i = 0; i < frames.size(); ++i) {
     counters_.Increment(PipelineCounter::kRxPackets);
     const Disposition d = Handle(interface, frames[i], now_ms);
     if (d != Disposition::kForwarded && pool_ != nullptr) pool_->Free({&frames[i], 1});
     if (i < dispositions.size()) dispositions[i] = d;
   }
+  burst_now_ = false;
   FlushTx();
 }
 
@@ -312,6 +318,7 @@ uint32_t Pipeline::Expire(uint64_t now_ms, uint32_t budget) {
 }
 
 void Pipeline::FlushTx() {
+  if (burst_ != nullptr) SealDeferred();  // frames waiting for their burst seal go sealed
   for (size_t i = 0; i < tx_.size(); ++i) {
     std::vector<io::Frame>& q = tx_[i];
     if (q.empty()) continue;

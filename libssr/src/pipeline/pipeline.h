@@ -66,6 +66,7 @@
 //   route_choice.{h,cc}  several routes of a service: hunt / round robin / proportional.
 //   session_budget.{h,cc}  router-wide session limits shared by the workers.
 //   control.cc       control messages received and sent (§2.16), their rate limit, NAT keep-alives.
+//   burst_seal.{h,cc} burst sealing of the fast path toward peers (DeferSeal / SealDeferred).
 //   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
 //                    metadata encoding (EncodeWith / BuildMetadata), HopSealAndSend.
 //   rekey.cc         automatic rekeying: the hop crypto of each epoch, prepared ahead of time and
@@ -85,6 +86,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "config/model.h"
 #include "crypto/cbc.h"
@@ -158,6 +160,8 @@ namespace ssr::pipeline {
   X(kRouterSessionLimit, "router_session_limit",                                               \
     "dropped: the router's workers together hold max_sessions and this worker had no embryonic session to evict", kDrop) \
   X(kSessionCreated, "session_created", "session created (ingress, egress or local breakout)")    \
+  X(kBurstSealed, "burst_sealed",                                                              \
+    "packets toward a peer sealed in a burst (intel-ipsec-mb: payload AES-CBC if encrypted, hop HMAC-SHA256) rather than one at a time") \
   X(kLocalBreakout, "local_breakout", "forwarded natively to a LAN next hop (no SVR)")            \
   X(kNoNeighbor, "no_neighbor", "dropped: no MAC known for the next hop", kDrop)                  \
   X(kNoRoom, "no_room", "dropped: frame buffer too small for metadata and trailers", kDrop)       \
@@ -330,6 +334,10 @@ struct PipelineOptions {
   // creation), and how long an unfinished one is kept.
   uint32_t svr_reassembly_slots = 32;
   uint32_t svr_reassembly_timeout_ms = 2000;
+  // Seal the fast path toward peers (AES-CBC payload + HMAC-SHA256 hop) a burst at a time with
+  // intel-ipsec-mb (burst_seal.h); byte-identical to the one-at-a-time OpenSSL path, which stays
+  // in use when this is off or the library / CPU feature is missing (burst_crypto_status()).
+  bool burst_crypto = true;
 };
 
 class ReplayFilter;  // replay_filter.h
@@ -355,6 +363,9 @@ class Pipeline {
   // Wiring: the port of each config interface (by index) and the pool their frames come from.
   void Bind(size_t interface, io::Port* port) { ports_.at(interface) = port; }
   void SetPool(io::FramePool* pool) { pool_ = pool; }
+  // OK when packets toward peers are sealed in bursts (PipelineOptions::burst_crypto); else why
+  // not (option off, no intel-ipsec-mb in the build, CPU without a vector AES path).
+  const absl::Status& burst_crypto_status() const { return burst_status_; }
   NeighborTable& neighbors() { return neighbors_; }
   // Time-based HMAC windows and GCM window hints are computed from unix time (§4.4: routers
   // share wall-clock time, not uptime), while sessions time out on the caller's monotonic clock.
@@ -579,6 +590,16 @@ class Pipeline {
   void OnRemoved(const session::Session& s, session::RemovalReason reason);
   static void RemovalThunk(void* self, const session::Session& s, session::RemovalReason r);
   void FlushTx();
+  // Burst sealing (burst_seal.cc): DeferSeal takes a composed packet of ToPeer whose payload
+  // sealing (when `encrypt`) and hop signing can be done with the burst (false: seal it now, as
+  // before);
+  // SealDeferred seals what was taken and finalizes those frames in their transmit queues.
+  struct BurstSeal;
+  void InitBurstSeal();
+  bool DeferSeal(session::Session& s, PeerState& peer, const PeerPath& path, io::Frame& frame,
+                 const ComposedLayout& lay, size_t md_len, size_t body_len, bool encrypt,
+                 uint64_t now_ms);
+  void SealDeferred();
   void Count(PipelineCounter c, uint64_t n = 1) { counters_.Increment(c, n); }
   // Per-packet helpers of every role, defined inline in pipeline_internal.h.
   inline bool Finish(session::Session& s, session::Direction d, const session::TcpSegment& tcp,
@@ -785,6 +806,12 @@ class Pipeline {
   // Per-burst transmit queues, one per interface.
   std::vector<std::vector<io::Frame>> tx_;
   std::array<uint8_t, 2048> md_buf_{};
+  std::unique_ptr<BurstSeal> burst_;  // null: every packet is sealed one at a time
+  bool burst_now_ = false;            // the burst in progress is large enough to defer
+  // Fewest received frames for which ProcessBurst defers sealing (crypto_bench: a burst of 8 x
+  // 1400 B seals 1.8x faster per packet than OpenSSL, a burst of 1 5x slower).
+  static constexpr size_t kMinSealBurst = 8;
+  absl::Status burst_status_;
 
   util::CounterArray<PipelineCounter> counters_;
   util::CounterArray<policy::Verdict> policy_counters_;
