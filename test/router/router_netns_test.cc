@@ -280,9 +280,10 @@ TEST_CASE("Router forwards ICMPv6 echo between the dual-stack client and server 
       auto datacenter = CreateIn(t.datacenter, "datacenter", nullptr, 0, cfg);
       REQUIRE(branch->Start().ok());
       REQUIRE(datacenter->Start().ok());
-      Ping(t, 1, "fd00:10:20:3::10");  // warm-up: ND on both LANs (and the WAN)
+      // Warm-ups: ND / ARP on both LANs (and the WAN); their answers may or may not come back.
+      const int warm6 = Ping(t, 1, "fd00:10:20:3::10");
       CHECK(Ping(t, 5, "fd00:10:20:3::10") == 5);
-      Ping(t, 1);
+      const int warm4 = Ping(t, 1);
       CHECK(Ping(t, 3) == 3);  // dual stack: IPv4 sessions too, over the same WAN
       branch->Stop();
       datacenter->Stop();
@@ -291,7 +292,7 @@ TEST_CASE("Router forwards ICMPv6 echo between the dual-stack client and server 
       CHECK(bs.Get("gate.pass_nd") >= 1);  // the client's solicitation for the router
       CHECK(ds.Get("gate.pass_nd") >= 1);  // the kernel's answers for the server and the peer
       CHECK(bs.Get("gate.lan_allow") >= 10);
-      CHECK(ds.Get("gate.lan_service_reply") >= 10);
+      CHECK(ds.Get("gate.lan_service_reply") >= static_cast<uint64_t>(8 + warm6 + warm4));
       CHECK(bs.Get("pipeline.session_created") >= 2);
       CHECK(ds.Get("pipeline.session_created") >= 2);
       CHECK(bs.Get("pipeline.auth_fail") == 0);
