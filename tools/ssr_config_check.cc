@@ -9,7 +9,8 @@
 //   --matrix        print the access matrix (tenant x service: allow / deny)
 //   --quiet         print only "OK" or the errors
 //   --json          print the result as one JSON document on stdout (for CI):
-//                   {"ok": bool, "errors": [{"file", "line", "column", "field", "message", "code"}]}
+//                   {"ok": bool, "errors": [{"file", "line", "column", "field", "message",
+//                   "code"}]}
 //   --print-default print the built-in default config text and exit
 //   -h, --help      explain the options, exit codes and files, exit 0
 //   --version       print "ssr-config-check VERSION", exit 0
@@ -49,7 +50,8 @@ constexpr char kSynopsis[] =
     "position and field path (\"FILE:LINE:COL: routers[0].interfaces[1].addresses[0]: ...\") on\n"
     "stderr. With --json, one JSON document on stdout instead:\n"
     "  {\"ok\": false, \"errors\": [{\"file\": ..., \"line\": 12, \"column\": 7,\n"
-    "   \"field\": \"routers[0].interfaces[0].mtu\", \"message\": ..., \"code\": \"INVALID_ARGUMENT\"}]}\n"
+    "   \"field\": \"routers[0].interfaces[0].mtu\", \"message\": ..., \"code\": "
+    "\"INVALID_ARGUMENT\"}]}\n"
     "  (line and column null when unknown, field \"\" for the file as a whole).\n";
 
 constexpr char kFooter[] =
@@ -184,10 +186,11 @@ int main(int argc, char** argv) {
     absl::StatusOr<std::string> read = ssr::config::ReadFileToString(file);
     if (!read.ok()) {
       if (json) {
-        PrintJson(nlohmann::json::array({JsonError(file, {}, "", std::string(read.status().message()),
-                                                   read.status().code())}));
+        PrintJson(nlohmann::json::array(
+            {JsonError(file, {}, "", std::string(read.status().message()), read.status().code())}));
       } else {
-        std::fprintf(stderr, "ssr-config-check: %s\n", std::string(read.status().message()).c_str());
+        std::fprintf(stderr, "ssr-config-check: %s\n",
+                     std::string(read.status().message()).c_str());
       }
       return 2;
     }
@@ -223,8 +226,7 @@ int main(int argc, char** argv) {
   if (json) {
     nlohmann::json errors = nlohmann::json::array();
     for (const auto& e : result.errors) {
-      errors.push_back(
-          JsonError(source, parsed.locations.Find(e.path), e.path, e.message, e.code));
+      errors.push_back(JsonError(source, parsed.locations.Find(e.path), e.path, e.message, e.code));
     }
     PrintJson(errors);
     return result.ok() ? 0 : 1;

@@ -37,8 +37,7 @@ std::vector<Located> ValidationErrorPositions(const std::string& text, ConfigFor
   return out;
 }
 
-TEST_CASE("text format validation errors map to the line and column of their field",
-          "[config]") {
+TEST_CASE("text format validation errors map to the line and column of their field", "[config]") {
   const std::string text =
       "organization: \"o\"\n"
       "routers {\n"
@@ -51,15 +50,15 @@ TEST_CASE("text format validation errors map to the line and column of their fie
                              {"tenants[0].members[0].prefixes[1]", 6, 56}});
 }
 
-TEST_CASE("JSON validation errors map to the position of their key or array element",
-          "[config]") {
+TEST_CASE("JSON validation errors map to the position of their key or array element", "[config]") {
   const std::string json =
       "{\n"
       "  \"organization\": \"o\",\n"
       "  \"routers\": [{\n"
       "    \"name\": \"r1\",\n"
       "    \"interfaces\": [\n"
-      "      {\"name\": \"lan0\", \"role\": \"LAN\", \"addresses\": [\"10.1.0.1/33\"], \"mtu\": 100}\n"
+      "      {\"name\": \"lan0\", \"role\": \"LAN\", \"addresses\": [\"10.1.0.1/33\"], \"mtu\": "
+      "100}\n"
       "    ]\n"
       "  }],\n"
       "  \"securityPolicies\": [{\"name\": \"p\", \"hmacKeys\": [\"nokey\"]}]\n"
@@ -67,8 +66,8 @@ TEST_CASE("JSON validation errors map to the position of their key or array elem
   const std::vector<Located> got = ValidationErrorPositions(json, ConfigFormat::kJson);
   for (const Located& l : got) UNSCOPED_INFO(l);
   // camelCase keys are found under the proto field names the error paths use.
-  CHECK(std::find(got.begin(), got.end(),
-                  Located{"security_policies[0].hmac_keys[0]", 9, 51}) != got.end());
+  CHECK(std::find(got.begin(), got.end(), Located{"security_policies[0].hmac_keys[0]", 9, 51}) !=
+        got.end());
   CHECK(std::find(got.begin(), got.end(),
                   Located{"routers[0].interfaces[0].addresses[0]", 6, 53}) != got.end());
   CHECK(std::find(got.begin(), got.end(), Located{"routers[0].interfaces[0].mtu", 6, 69}) !=
@@ -128,8 +127,7 @@ TEST_CASE("a duplicate JSON key is rejected with its position and the first one'
   CHECK(parsed.errors[0].position.column == 20);
   CHECK(parsed.errors[0].message == "duplicate key \"name\" (first given at line 4, column 6)");
   // The same config in text format is rejected too (a non-repeated field given twice).
-  CHECK_FALSE(
-      ParseConfig("routers { name: \"r1\" name: \"r2\" }", ConfigFormat::kText).ok());
+  CHECK_FALSE(ParseConfig("routers { name: \"r1\" name: \"r2\" }", ConfigFormat::kText).ok());
 }
 
 TEST_CASE("JSON keys naming the same field in both spellings are duplicates", "[config]") {
@@ -141,9 +139,9 @@ TEST_CASE("JSON keys naming the same field in both spellings are duplicates", "[
 }
 
 TEST_CASE("the same key in different JSON objects is not a duplicate", "[config]") {
-  absl::StatusOr<v1::Config> proto = ParseConfig(
-      R"({"routers": [{"name": "r1"}, {"name": "r2"}], "tenants": [{"name": "t"}]})",
-      ConfigFormat::kJson);
+  absl::StatusOr<v1::Config> proto =
+      ParseConfig(R"({"routers": [{"name": "r1"}, {"name": "r2"}], "tenants": [{"name": "t"}]})",
+                  ConfigFormat::kJson);
   INFO(proto.status().ToString());
   REQUIRE(proto.ok());
   CHECK(proto->routers_size() == 2);

@@ -73,7 +73,8 @@ void RecordTextLocations(const google::protobuf::Message& message,
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   reflection->ListFields(message, &fields);
   for (const google::protobuf::FieldDescriptor* field : fields) {
-    const std::string name = prefix.empty() ? field->name() : absl::StrCat(prefix, ".", field->name());
+    const std::string name =
+        prefix.empty() ? field->name() : absl::StrCat(prefix, ".", field->name());
     const bool is_message = field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE;
     const int count = field->is_repeated() ? reflection->FieldSize(message, field) : 1;
     for (int i = 0; i < count; ++i) {
@@ -82,7 +83,8 @@ void RecordTextLocations(const google::protobuf::Message& message,
       const google::protobuf::TextFormat::ParseLocation loc = tree.GetLocation(field, index);
       if (loc.line >= 0) out.Set(path, SourcePosition{loc.line + 1, loc.column + 1});
       if (!is_message) continue;
-      const google::protobuf::TextFormat::ParseInfoTree* nested = tree.GetTreeForNested(field, index);
+      const google::protobuf::TextFormat::ParseInfoTree* nested =
+          tree.GetTreeForNested(field, index);
       if (nested == nullptr) continue;
       RecordTextLocations(field->is_repeated() ? reflection->GetRepeatedMessage(message, field, i)
                                                : reflection->GetMessage(message, field),
@@ -142,7 +144,11 @@ class JsonScanner {
   using json = nlohmann::json;
   JsonScanner(std::string_view text, const char** read_up_to, FieldLocations& locations,
               std::vector<ParseError>& errors)
-      : text_(text), index_(text), read_up_to_(read_up_to), locations_(locations), errors_(errors) {}
+      : text_(text),
+        index_(text),
+        read_up_to_(read_up_to),
+        locations_(locations),
+        errors_(errors) {}
 
   bool null() { return Scalar(); }
   bool boolean(bool) { return Scalar(); }
@@ -167,9 +173,9 @@ class JsonScanner {
     const SourcePosition at = index_.At(StringStart());
     const auto [it, inserted] = frame.keys.emplace(name, at);
     if (!inserted) {
-      errors_.push_back(ParseError{
-          at, absl::StrCat("duplicate key \"", key, "\" (first given at line ", it->second.line,
-                           ", column ", it->second.column, ")")});
+      errors_.push_back(
+          ParseError{at, absl::StrCat("duplicate key \"", key, "\" (first given at line ",
+                                      it->second.line, ", column ", it->second.column, ")")});
     }
     frame.pending = frame.path.empty() ? name : absl::StrCat(frame.path, ".", name);
     if (inserted) locations_.Set(frame.pending, at);
