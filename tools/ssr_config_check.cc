@@ -234,10 +234,9 @@ int main(int argc, char** argv) {
   if (!result.ok()) {
     // "FILE:LINE:COL: field.path: message" where the field's position is known.
     for (const auto& e : result.errors) {
-      const ssr::config::SourcePosition at = parsed.locations.Find(e.path);
-      const std::string where =
-          at.known() ? absl::StrCat(source, ":", at.line, ":", at.column) : source;
-      std::fprintf(stderr, "%s: %s\n", where.c_str(), e.ToString().c_str());
+      std::fprintf(
+          stderr, "%s\n",
+          ssr::config::FormatConfigError(source, e, parsed.locations.Find(e.path)).c_str());
     }
     std::fprintf(stderr, "%zu error%s\n", result.errors.size(),
                  result.errors.size() == 1 ? "" : "s");
