@@ -12,7 +12,9 @@ PACKAGES=(
   libipsec-mb-dev                        # multi-buffer AES-CBC + HMAC for bursts (crypto/burst.h)
   libabsl-dev                            # absl::Status, containers, strings
   libcli11-dev                           # the tools' command lines (tools/cli/ssr_cli.h)
-  nlohmann-json3-dev                     # ssrctl / control socket JSON documents (tools/ctl)
+  nlohmann-json3-dev                     # ssrctl / control socket JSON documents (tools/ctl), JSON
+                                         # config syntax and duplicate-key checks (config/parse.cc)
+  help2man                               # man pages from the tools' --help (optional target `man`)
   libsystemd-dev                         # sd_notify: ssr-router readiness under systemd (Type=notify)
   libcpp-httplib-dev                     # ssr-router --metrics-listen HTTP server (tools/metrics)
   prometheus                             # netns.prometheus scrapes two routers with a real server

@@ -8,6 +8,9 @@
 //   --router NAME   also require that router NAME exists and print its summary
 //   --matrix        print the access matrix (tenant x service: allow / deny)
 //   --quiet         print only "OK" or the errors
+//   --json          print the result as one JSON document on stdout (for CI):
+//                   {"ok": bool, "errors": [{"file", "line", "column", "field", "message",
+//                   "code"}]}
 //   --print-default print the built-in default config text and exit
 //   -h, --help      explain the options, exit codes and files, exit 0
 //   --version       print "ssr-config-check VERSION", exit 0
@@ -25,6 +28,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "config/loader.h"
+#include "nlohmann/json.hpp"
 #include "ssr/version.h"
 #include "ssr_cli.h"
 #include "util/strings.h"
@@ -34,16 +38,21 @@ namespace {
 using ssr::config::Config;
 
 constexpr char kUsage[] =
-    "usage: ssr-config-check [--router NAME] [--matrix] [--quiet] (FILE | --default)\n"
+    "usage: ssr-config-check [--router NAME] [--matrix] [--quiet] [--json] (FILE | --default)\n"
     "       ssr-config-check --print-default\n";
 
 constexpr char kSynopsis[] =
-    "usage: ssr-config-check [--router NAME] [--matrix] [--quiet] (FILE | --default)\n"
+    "usage: ssr-config-check [--router NAME] [--matrix] [--quiet] [--json] (FILE | --default)\n"
     "       ssr-config-check --print-default\n"
     "       ssr-config-check --help | -h | --version\n"
     "\n"
     "Validates a libssr configuration; prints \"OK\" and a summary, or every error with its\n"
-    "field path (\"FILE: routers[0].interfaces[1].addresses[0]: ...\") on stderr.\n";
+    "position and field path (\"FILE:LINE:COL: routers[0].interfaces[1].addresses[0]: ...\") on\n"
+    "stderr. With --json, one JSON document on stdout instead:\n"
+    "  {\"ok\": false, \"errors\": [{\"file\": ..., \"line\": 12, \"column\": 7,\n"
+    "   \"field\": \"routers[0].interfaces[0].mtu\", \"message\": ..., \"code\": "
+    "\"INVALID_ARGUMENT\"}]}\n"
+    "  (line and column null when unknown, field \"\" for the file as a whole).\n";
 
 constexpr char kFooter[] =
     "Exit codes:\n"
@@ -56,6 +65,27 @@ constexpr char kFooter[] =
     "        names (key files) are read relative to FILE's directory\n"
     "\n"
     "Signals: none handled (SIGINT/SIGTERM end the program). Key material is never printed.\n";
+
+// One error of --json output.
+nlohmann::json JsonError(const std::string& file, ssr::config::SourcePosition position,
+                         const std::string& field, const std::string& message,
+                         absl::StatusCode code) {
+  nlohmann::json e;
+  e["file"] = file;
+  e["line"] = position.known() ? nlohmann::json(position.line) : nlohmann::json(nullptr);
+  e["column"] = position.known() ? nlohmann::json(position.column) : nlohmann::json(nullptr);
+  e["field"] = field;
+  e["message"] = message;
+  e["code"] = absl::StatusCodeToString(code);
+  return e;
+}
+
+void PrintJson(const nlohmann::json& errors) {
+  nlohmann::json doc;
+  doc["ok"] = errors.empty();
+  doc["errors"] = errors;
+  std::printf("%s\n", doc.dump(2).c_str());
+}
 
 void PrintRouter(const Config& c, const ssr::config::Router& r) {
   std::printf("router %s:\n", r.name.c_str());
@@ -114,6 +144,7 @@ int main(int argc, char** argv) {
   bool print_default = false;
   bool matrix = false;
   bool quiet = false;
+  bool json = false;
   CLI::App app("", "ssr-config-check");
   ssr::cli::Setup(app, kSynopsis, kFooter, SSR_VERSION_STRING);
   app.add_option("FILE", files, "the config file to check (.json, or protobuf text format)")
@@ -124,6 +155,9 @@ int main(int argc, char** argv) {
       ->option_text("NAME");
   app.add_flag("--matrix", matrix, "also print the access matrix (tenant x service: allow/deny)");
   app.add_flag("--quiet", quiet, "print only \"OK\" or the errors");
+  app.add_flag("--json", json,
+               "print the result as one JSON document on stdout: {\"ok\": bool, \"errors\": "
+               "[{\"file\", \"line\", \"column\", \"field\", \"message\", \"code\"}]} (for CI)");
   app.add_flag("--print-default", print_default,
                "print the built-in default config (protobuf text format) and exit 0");
   if (std::optional<int> code = ssr::cli::Parse(app, argc, argv)) return *code;
@@ -151,7 +185,13 @@ int main(int argc, char** argv) {
   } else {
     absl::StatusOr<std::string> read = ssr::config::ReadFileToString(file);
     if (!read.ok()) {
-      std::fprintf(stderr, "ssr-config-check: %s\n", std::string(read.status().message()).c_str());
+      if (json) {
+        PrintJson(nlohmann::json::array(
+            {JsonError(file, {}, "", std::string(read.status().message()), read.status().code())}));
+      } else {
+        std::fprintf(stderr, "ssr-config-check: %s\n",
+                     std::string(read.status().message()).c_str());
+      }
       return 2;
     }
     text = std::move(*read);
@@ -159,24 +199,44 @@ int main(int argc, char** argv) {
     format = ssr::config::FormatForPath(file);  // the same rule as LoadConfigFile
   }
 
-  absl::StatusOr<ssr::config::v1::Config> proto = ssr::config::ParseConfig(text, format);
-  if (!proto.ok()) {
+  const ssr::config::ParsedConfig parsed = ssr::config::ParseConfigWithLocations(text, format);
+  if (!parsed.ok()) {
+    if (json) {
+      nlohmann::json errors = nlohmann::json::array();
+      for (const ssr::config::ParseError& e : parsed.errors) {
+        errors.push_back(
+            JsonError(source, e.position, "", e.message, absl::StatusCode::kInvalidArgument));
+      }
+      PrintJson(errors);
+      return 1;
+    }
     // The parser may report several problems, one per line.
     const std::vector<std::string> lines =
-        absl::StrSplit(proto.status().message(), '\n', absl::SkipEmpty());
+        absl::StrSplit(ssr::config::ParseErrorsToStatus(parsed).message(), '\n', absl::SkipEmpty());
     for (const std::string& line : lines)
       std::fprintf(stderr, "%s: %s\n", source.c_str(), line.c_str());
     std::fprintf(stderr, "%zu error%s\n", lines.size(), lines.size() == 1 ? "" : "s");
     return 1;
   }
-  ssr::config::ValidationResult result = ssr::config::Validate(*proto, options);
+  ssr::config::ValidationResult result = ssr::config::Validate(parsed.proto, options);
   if (result.ok() && !router.empty() && result.config->FindRouter(router) == nullptr) {
     result.errors.push_back({absl::StatusCode::kNotFound, "",
                              absl::StrCat("router \"", router, "\" is not defined in the config")});
   }
-  if (!result.ok()) {
+  if (json) {
+    nlohmann::json errors = nlohmann::json::array();
     for (const auto& e : result.errors) {
-      std::fprintf(stderr, "%s: %s\n", source.c_str(), e.ToString().c_str());
+      errors.push_back(JsonError(source, parsed.locations.Find(e.path), e.path, e.message, e.code));
+    }
+    PrintJson(errors);
+    return result.ok() ? 0 : 1;
+  }
+  if (!result.ok()) {
+    // "FILE:LINE:COL: field.path: message" where the field's position is known.
+    for (const auto& e : result.errors) {
+      std::fprintf(
+          stderr, "%s\n",
+          ssr::config::FormatConfigError(source, e, parsed.locations.Find(e.path)).c_str());
     }
     std::fprintf(stderr, "%zu error%s\n", result.errors.size(),
                  result.errors.size() == 1 ? "" : "s");

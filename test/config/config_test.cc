@@ -699,13 +699,15 @@ TEST_CASE("LoadConfigFile prefixes errors with the file path", "[config]") {
   absl::StatusOr<std::shared_ptr<const Config>> c = LoadConfigFile(path);
   REQUIRE_FALSE(c.ok());
   CHECK(c.status().code() == absl::StatusCode::kInvalidArgument);
+  // One line per error, at the line and column of its field in the file.
   CHECK(std::string(c.status().message()) ==
-        absl::StrCat(path, ":\n",
+        absl::StrCat(path, ":9:24: ",
                      "keys[0].hex: the key is not valid hexadecimal (only the digits 0-9, a-f and "
-                     "A-F are allowed; the value is not shown)\n"
-                     "routers[0].interfaces[0].mtu: 100 is out of range (1280-9000)\n"
-                     "tenants[0].members[0].prefixes[0]: \"10.0.0.0/33\" is not a valid IPv4 "
-                     "prefix (length must be 0-32)"));
+                     "A-F are allowed; the value is not shown)\n",
+                     path, ":6:64: routers[0].interfaces[0].mtu: 100 is out of range (1280-9000)\n",
+                     path,
+                     ":8:33: tenants[0].members[0].prefixes[0]: \"10.0.0.0/33\" is not a "
+                     "valid IPv4 prefix (length must be 0-32)"));
   CHECK_FALSE(absl::StrContains(c.status().message(), "5ec2e7"));
 }
 

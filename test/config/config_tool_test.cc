@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "config/loader.h"
+#include "nlohmann/json.hpp"
 
 extern char** environ;
 
@@ -134,17 +135,89 @@ TEST_CASE("ssr-config-check of an invalid file prints every error on stderr and 
   const Result r = Run({path});
   CHECK(r.exit_code == 1);
   CHECK(r.out.empty());
+  // FILE:LINE:COL of the field (protobuf's ParseInfoTree), then the field path and message.
   CHECK(Lines(r.err) ==
         std::vector<std::string>{
             absl::StrCat(path,
-                         ": keys[0].hex: the key is not valid hexadecimal (only the digits 0-9, "
-                         "a-f and A-F are allowed; the value is not shown)"),
-            absl::StrCat(path, ": routers[0].interfaces[0].mtu: 100 is out of range (1280-9000)"),
+                         ":9:24: keys[0].hex: the key is not valid hexadecimal (only the digits "
+                         "0-9, a-f and A-F are allowed; the value is not shown)"),
             absl::StrCat(path,
-                         ": tenants[0].members[0].prefixes[0]: \"10.0.0.0/33\" is not a valid IPv4 "
-                         "prefix (length must be 0-32)"),
+                         ":6:64: routers[0].interfaces[0].mtu: 100 is out of range (1280-9000)"),
+            absl::StrCat(path,
+                         ":8:33: tenants[0].members[0].prefixes[0]: \"10.0.0.0/33\" is not a valid "
+                         "IPv4 prefix (length must be 0-32)"),
             "3 errors"});
   CHECK_FALSE(absl::StrContains(r.err, "5ec2e7"));
+}
+
+TEST_CASE("ssr-config-check --json prints every validation error with file, position and field",
+          "[config][tool]") {
+  const std::string path = kTestdata + "/invalid.textproto";
+  const Result r = Run({"--json", path});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.empty());
+  INFO(r.out);
+  const nlohmann::json doc = nlohmann::json::parse(r.out);
+  CHECK(doc["ok"] == false);
+  REQUIRE(doc["errors"].size() == 3);
+  const nlohmann::json& mtu = doc["errors"][1];
+  CHECK(mtu["file"] == path);
+  CHECK(mtu["line"] == 6);
+  CHECK(mtu["column"] == 64);
+  CHECK(mtu["field"] == "routers[0].interfaces[0].mtu");
+  CHECK(mtu["message"] == "100 is out of range (1280-9000)");
+  CHECK(mtu["code"] == "INVALID_ARGUMENT");
+  CHECK(doc["errors"][0]["field"] == "keys[0].hex");
+  CHECK_FALSE(absl::StrContains(r.out, "5ec2e7"));
+}
+
+TEST_CASE("ssr-config-check --json of a valid config is ok with no errors, exit 0",
+          "[config][tool]") {
+  const Result r = Run({"--json", kTestdata + "/valid.json"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.empty());
+  INFO(r.out);
+  const nlohmann::json doc = nlohmann::json::parse(r.out);
+  CHECK(doc["ok"] == true);
+  CHECK(doc["errors"].is_array());
+  CHECK(doc["errors"].empty());
+}
+
+TEST_CASE("ssr-config-check --json of a JSON syntax error is one error with line and column",
+          "[config][tool]") {
+  const std::string path = kTestdata + "/syntax-error.json";
+  const Result r = Run({"--json", path});
+  CHECK(r.exit_code == 1);
+  INFO(r.out);
+  const nlohmann::json doc = nlohmann::json::parse(r.out);
+  CHECK(doc["ok"] == false);
+  REQUIRE(doc["errors"].size() == 1);
+  CHECK(doc["errors"][0]["line"] == 4);
+  CHECK(doc["errors"][0]["column"] == 19);
+  CHECK(doc["errors"][0]["field"] == "");
+  CHECK(absl::StrContains(doc["errors"][0]["message"].get<std::string>(), "syntax error"));
+}
+
+TEST_CASE("ssr-config-check rejects a duplicate JSON key naming both positions", "[config][tool]") {
+  const std::string path = kTestdata + "/duplicate-key.json";
+  const Result r = Run({path});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == absl::StrCat(path,
+                              ": JSON: line 4, column 20: duplicate key \"name\" (first given at "
+                              "line 4, column 6)\n1 error\n"));
+}
+
+TEST_CASE("ssr-config-check --json of an unreadable file exits 2 with a JSON error",
+          "[config][tool]") {
+  const std::string path = kTestdata + "/does-not-exist.json";
+  const Result r = Run({"--json", path});
+  CHECK(r.exit_code == 2);
+  INFO(r.out);
+  const nlohmann::json doc = nlohmann::json::parse(r.out);
+  CHECK(doc["ok"] == false);
+  REQUIRE(doc["errors"].size() == 1);
+  CHECK(doc["errors"][0]["code"] == "NOT_FOUND");
+  CHECK(doc["errors"][0]["line"].is_null());
 }
 
 TEST_CASE("ssr-config-check of a file with a syntax error names line and column and exits 1",
@@ -181,7 +254,7 @@ TEST_CASE("ssr-config-check --help and -h explain options, exit codes and files,
     CHECK(r.err.empty());
     CHECK(absl::StartsWith(r.out, "usage: ssr-config-check"));
     for (const char* text :
-         {"FILE", "--default", "--router NAME", "--matrix", "--quiet", "--print-default",
+         {"FILE", "--default", "--router NAME", "--matrix", "--quiet", "--json", "--print-default",
           "--version", "Exit codes:", "the config is invalid", "Files:", "Signals:"}) {
       CHECK(absl::StrContains(r.out, text));
     }

@@ -4,8 +4,10 @@
 
 #include <filesystem>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace ssr::config {
 
@@ -24,13 +26,27 @@ absl::StatusOr<std::shared_ptr<const Config>> LoadConfigFile(const std::string& 
   if (!text.ok()) return text.status();
   LoadOptions options;
   options.base_dir = std::filesystem::path(path).parent_path().string();
-  absl::StatusOr<std::shared_ptr<const Config>> config =
-      LoadConfigString(*text, FormatForPath(path), options);
-  if (!config.ok()) {
-    return absl::Status(config.status().code(),
-                        absl::StrCat(path, ":\n", config.status().message()));
+  const ParsedConfig parsed = ParseConfigWithLocations(*text, FormatForPath(path));
+  if (!parsed.ok()) {
+    const absl::Status status = ParseErrorsToStatus(parsed);
+    return absl::Status(status.code(), absl::StrCat(path, ":\n", status.message()));
   }
-  return config;
+  ValidationResult result = Validate(parsed.proto, options);
+  if (!result.ok()) {
+    std::vector<std::string> lines;
+    lines.reserve(result.errors.size());
+    for (const ConfigError& e : result.errors) {
+      lines.push_back(FormatConfigError(path, e, parsed.locations.Find(e.path)));
+    }
+    return absl::Status(ErrorsToStatus(result.errors).code(), absl::StrJoin(lines, "\n"));
+  }
+  return std::move(result.config);
+}
+
+std::string FormatConfigError(const std::string& file, const ConfigError& error,
+                              SourcePosition at) {
+  if (!at.known()) return absl::StrCat(file, ": ", error.ToString());
+  return absl::StrCat(file, ":", at.line, ":", at.column, ": ", error.ToString());
 }
 
 }  // namespace ssr::config

@@ -5,7 +5,8 @@
 // passes run (keys, security policies, routers, tenants, services, cross references, timeouts,
 // limits), and in list order within a pass, not in the order of the lines of the file. Each error
 // names the path of the field at fault and the value, e.g.
-//   tenants[2].members[0].prefixes[0]: "10.0.0.0/33" is not a valid IPv4 prefix (length must be 0-32)
+//   tenants[2].members[0].prefixes[0]: "10.0.0.0/33" is not a valid IPv4 prefix (length must be
+//   0-32)
 // Key values are the one exception: errors about keys never echo the key text.
 //
 // Where things are (this header is the entry point and includes the first two):
@@ -61,8 +62,14 @@ absl::StatusOr<std::shared_ptr<const Config>> LoadConfigString(std::string_view 
                                                                const LoadOptions& options = {});
 
 // Reads `path` (format from the extension, see FormatForPath(); content sniffing otherwise) and
-// loads it. Relative key files resolve against its directory.
+// loads it. Relative key files resolve against its directory. On failure the message is
+// "PATH:\n" and the parse errors (ParseErrorsToStatus()), or one line per validation error as
+// FormatConfigError() with the field's position in the file.
 absl::StatusOr<std::shared_ptr<const Config>> LoadConfigFile(const std::string& path);
+
+// "FILE:LINE:COL: field.path: message" (compiler style), or "FILE: field.path: message" when the
+// position is unknown (an error without a field path: "FILE:LINE:COL: message").
+std::string FormatConfigError(const std::string& file, const ConfigError& error, SourcePosition at);
 
 // The built-in default config (examples/configs/default.textproto compiled into the library):
 // the two-router branch/data-center organisation of the README demo.
