@@ -253,7 +253,7 @@ ssr_find_router() {
   find "$root/build" -path '*/examples/ssr-router/ssr-router' -type f 2>/dev/null | head -n1
 }
 
-# ssr_router_start NAME(branch|datacenter) MODE(native|skb|auto) [extra ssr-router args...]
+# ssr_router_start NAME(branch|datacenter|datacenter2) MODE(native|skb|auto) [extra ssr-router args...]
 # Starts the router in its namespace with --stats-file $SSR_TOPO_DIR/NAME.stats; stdout/stderr go
 # to $SSR_TOPO_DIR/NAME.out / .err. Sets SSR_PID_<NAME>. Default config unless extra args give
 # --config.
@@ -264,6 +264,7 @@ ssr_router_start() {
   case "$name" in
     branch) ns="$SSR_NS_BRANCH" ;;
     datacenter) ns="$SSR_NS_DC" ;;
+    datacenter2) ns="${SSR_NS_DC2:?}" ;;  # scripts/netns/two_wan.sh
     *) echo "ssr_router_start: unknown router $name" >&2; return 2 ;;
   esac
   local cfg=(--default)
