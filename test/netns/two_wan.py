@@ -15,7 +15,7 @@ inside a namespace of scripts/netns/two_wan.sh.
       the answers per echo server NAME; prints "sessions count=N <name>=K ... none=Z".
   two_wan.py watch SECONDS OUT IFACE...
       AF_PACKET capture on each IFACE (a relay veth in the impairment namespace) for SECONDS:
-      one line per frame that carries a stream tag (VOIC, WEB_) from the branch side (frames the
+      one line per frame that carries a stream tag (VOIC, WEB_, NEWV) from the branch side (frames the
       relay did not send): "<unix time> <iface> <tag> <seq>"; frames to or from UDP 1280 are
       counted per iface on the last line "liveness <iface>=<n> ...".
   two_wan.py bfd IFACE SECONDS SRC DST
@@ -34,7 +34,7 @@ import threading
 import time
 
 COOKIE = bytes.fromhex("4c48dbc6ddf6670c")
-TAGS = (b"VOIC", b"WEB_")
+TAGS = (b"VOIC", b"WEB_", b"NEWV")
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 
