@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Load balancing of one service across two datacenters (issue 15 item 7; docs/protocol.md §5.8):
+# the branch has two routes for web, "web-via-dc" (peer datacenter: paths mpls over wA and inet
+# over wB) and "web-via-dc2" (peer datacenter2: path dc2 over wC); each datacenter's server
+# answers UDP 7 with its name appended (two_wan.py echo), so the client sees which one served
+# each session.
+#   1. PROPORTIONAL, weights 3:1: 40 new UDP sessions split 30 / 10 (smooth weighted round robin,
+#      one worker: exact up to +-2), by the answers and by route.<name>.sessions.
+#   2. HUNT (config reloaded by SIGHUP): 20 sessions all to datacenter. A UDP stream to web runs
+#      on datacenter; then wA and wB are both cut (every path to datacenter down): 20 new
+#      sessions all go to datacenter2. The running stream cannot follow: a session keeps its
+#      route (and so its peer) for life and only moves between paths of that peer. Its
+#      datagrams keep going out on the dead path (the relays count them dropped_down; no branch
+#      counter does, the router cannot know they are lost) until a path of its peer is back;
+#      with wA restored, the stream moves to mpls at once and resumes.
+#   two_wan_balance_test.sh SSR_ROUTER XDP_PASS_OBJ
+# shellcheck source=test/netns/lib.sh
+source "$(dirname "$0")/lib.sh"
+# shellcheck source=test/netns/two_wan_lib.sh
+source "$(dirname "$0")/two_wan_lib.sh"
+ssr_test_require native
+tw_up dc2
+d="$SSR_TOPO_DIR"
+python3 "$TW_CONFIG" --dc2 --web-lb PROPORTIONAL --weights 3,1 >"$d/two_wan.conf" ||
+  fail "could not write the config"
+for r in branch datacenter datacenter2; do tw_start "$r" "$d/two_wan.conf"; done
+for r in branch datacenter datacenter2; do ssr_router_wait_ready "$r" || fail "$r not ready"; done
+ssr_bg ip netns exec "$SSR_NS_SERVER" python3 "$TW_PY" echo 10.20.3.10 7 dc1 >"$d/echo1.log" 2>&1
+ssr_bg ip netns exec "$SSR_NS_SERVER2" python3 "$TW_PY" echo 10.20.3.10 7 dc2 >"$d/echo2.log" 2>&1
+for f in echo1 echo2; do ssr_wait_file_line "$d/$f.log" ' on ' || fail "$f did not start"; done
+tw_wait_paths branch datacenter 2 15 || fail "BFD not up on the paths to datacenter"
+tw_wait_paths branch datacenter2 1 15 || fail "BFD not up on the path to datacenter2"
+
+# sessions N TAG: N new UDP sessions to web; prints the result line, saved as $d/TAG.log.
+sessions() {
+  ip netns exec "$SSR_NS_CLIENT" python3 "$TW_PY" sessions 10.20.3.10 7 --bind 10.10.1.10 \
+    --count "$1" >"$d/$2.log" 2>&1 || fail "sessions $2 failed: $(cat "$d/$2.log")"
+  cat "$d/$2.log"
+}
+# count TAG NAME: sessions answered by NAME (dc1, dc2, none).
+count() { tr ' ' '\n' <"$d/$1.log" | awk -F= -v k="$2" '$1 == k { v = $2 } END { print v + 0 }'; }
+within() { [ "$1" -ge $(($2 - $3)) ] && [ "$1" -le $(($2 + $3)) ]; }
+
+b0="$(tw_dump branch b0)"
+sessions 40 prop
+# The session sweep behind route.<name>.sessions runs about once a second: wait for it.
+deadline=$((SECONDS + 6))
+while :; do
+  b1="$(tw_dump branch b1)"
+  r1="$(ssr_delta "$b0" "$b1" route.web-via-dc.sessions)"
+  r2="$(ssr_delta "$b0" "$b1" route.web-via-dc2.sessions)"
+  [ $((r1 + r2)) -ge 40 ] || [ $SECONDS -ge $deadline ] && break
+  sleep 0.3
+done
+grep '^route\.' "$b1"
+echo "PROPORTIONAL 3:1 over 40 sessions: answers dc1=$(count prop dc1) dc2=$(count prop dc2)" \
+  "none=$(count prop none); route.web-via-dc.sessions +$r1, route.web-via-dc2.sessions +$r2"
+[ "$(count prop none)" = 0 ] || fail "sessions without an answer"
+within "$(count prop dc1)" 30 2 || fail "datacenter served $(count prop dc1) of 40, expected 30 +- 2"
+within "$(count prop dc2)" 10 2 || fail "datacenter2 served $(count prop dc2) of 40, expected 10 +- 2"
+within "$r1" 30 2 || fail "route.web-via-dc.sessions +$r1, expected 30 +- 2"
+within "$r2" 10 2 || fail "route.web-via-dc2.sessions +$r2, expected 10 +- 2"
+
+python3 "$TW_CONFIG" --dc2 --web-lb HUNT --weights 3,1 >"$d/two_wan.conf" || fail "could not write the config"
+kill -HUP "$SSR_PID_branch"
+ssr_wait_file_line "$d/branch.err" 'config reloaded \(generation 2\)' 10 || fail "branch did not reload"
+sessions 20 hunt
+within "$(count hunt dc1)" 20 0 || fail "HUNT: datacenter served $(count hunt dc1) of 20, expected all"
+
+ssr_bg ip netns exec "$SSR_NS_CLIENT" python3 "$TW_PY" voice 10.20.3.10 7 --bind 10.10.2.10 \
+  --rate 50 --seconds 10 --tag WEB_ >"$d/stream.log" 2>&1
+stream_pid=$SSR_LAST_PID
+sleep 2
+c0="$(tw_dump branch c0)"
+ssr_impair_ctl wA down >/dev/null && ssr_impair_ctl wB down >/dev/null || fail "could not cut wA / wB"
+t_cut=$SECONDS
+for path in 'mpls" \(wan0' 'inet" \(wan1'; do
+  ssr_wait_file_line "$d/branch.err" "paths: peer \"datacenter\" path \"$path -> [0-9.]*\) is down" 10 ||
+    fail "no path-down log line at the branch"
+done
+echo "both paths to datacenter down"
+sessions 20 cut
+within "$(count cut dc2)" 20 0 || fail "every path to datacenter cut: datacenter2 served $(count cut dc2) of 20, expected all"
+while [ $((SECONDS - t_cut)) -lt 4 ]; do sleep 0.2; done
+c1="$(tw_dump branch c1)"
+echo "branch while datacenter is unreachable: $(ssr_deltas "$c0" "$c1" '^pipeline\.(session_moved|session_not_moved|session_move_failed|no_usable_route|no_path|peer_path_went_down|.*drop.*)|^route\.')"
+echo "relays while datacenter is unreachable: dropped_down wA $(ssr_impair_stat wA a2b dropped_down)," \
+  "wB $(ssr_impair_stat wB a2b dropped_down) (branch -> datacenter)"
+ssr_impair_ctl wA up >/dev/null || fail "could not restore wA"
+wait "$stream_pid"
+echo "the stream on datacenter across the outage: $(cat "$d/stream.log")"
+python3 - "$d/stream.log" <<'PY' || fail "the running stream did not behave as documented"
+import re, sys
+s = open(sys.argv[1]).read()
+sent, got = (int(re.search(k + r"=(\d+)", s).group(1)) for k in ("sent", "received"))
+runs = [tuple(map(int, r.split("-"))) for r in re.search(r"lost_seq=(\S+)", s).group(1).split(",")
+        if r != "none"]
+# Lost while datacenter was unreachable (one run of at least 1.5 s at 50/s), delivered again
+# after wA came back (the last datagrams arrived).
+if not runs or max(b - a + 1 for a, b in runs) < 75:
+    sys.exit(f"expected an outage of >= 75 datagrams, lost runs {runs}")
+if got == 0 or runs[-1][1] == sent - 1:
+    sys.exit("the stream did not resume after wA was restored")
+print(f"the running stream lost {sent - got} datagrams while its peer was unreachable and resumed")
+PY
+for r in branch datacenter datacenter2; do
+  ssr_router_stop "$r" TERM
+  [ "$SSR_RC" = 0 ] || fail "ssr-router $r exited with $SSR_RC"
+done
+ssr_test_elapsed
+echo "PASS: PROPORTIONAL 3:1 split, HUNT to datacenter and to datacenter2 once datacenter was cut off"
