@@ -15,17 +15,20 @@ inside a namespace of scripts/netns/two_wan.sh.
       the answers per echo server NAME; prints "sessions count=N <name>=K ... none=Z".
   two_wan.py watch SECONDS OUT IFACE...
       AF_PACKET capture on each IFACE (a relay veth in the impairment namespace) for SECONDS:
-      one line per frame that carries a stream tag (VOIC, WEB_, NEWV) from the branch side (frames the
-      relay did not send): "<unix time> <iface> <tag> <seq>"; frames to or from UDP 1280 are
+      one line per frame of at most 400 bytes that carries a stream tag (VOIC, WEB_, NEWV) from
+      the branch side (frames the relay did not send): "<kernel receive time> <iface> <tag> <seq>"; frames to or from UDP 1280 are
       counted per iface on the last line "liveness <iface>=<n> ...".
-  two_wan.py bfd IFACE SECONDS SRC DST
+  two_wan.py bfd IFACE SECONDS SRC DST [ROUTER [STATE]]
       captures UDP 1280 frames from SRC to DST on IFACE for SECONDS and decodes them per
-      docs/protocol.md §5.3 / §3.2 / §3.3: SVR metadata header with header TLVs 16 (Security ID)
-      and 26 (Path Metrics, 10 bytes), payload TLVs 14 (router name), 19 (peer path id), 25
-      (IPv4 source NAT address), then a BFD control packet (RFC 5880: version 1, length 24) or a
-      link-test echo (magic SSRE), then the 16-byte hop tag. Prints the decoded BFD packets'
-      fields and "bfd frames=N echoes=M bad=K"; exits 0 when N >= 1 and K == 0.
+      docs/protocol.md §5.3 / §3.2 / §3.3: SVR metadata header with header TLV 16 (Security ID),
+      payload TLVs 14 (router name) and 19 (peer path id), then a BFD control packet (RFC 5880:
+      version 1, length 24, no A bit; with header TLV 26 Path Metrics, 10 bytes, and payload TLV
+      25, the IPv4 source NAT address) or a link-test echo (magic SSRE, 28 bytes; libssr sends
+      echoes without TLV 26), then the 16-byte hop HMAC tag (checked as check_wan_capture.py does). Prints the decoded BFD packets'
+      fields and "bfd frames=N echoes=M bad=K"; exits 0 when N >= 1, K == 0 and (if given) every
+      frame names ROUTER in TLV 14 and every BFD packet is in STATE (e.g. Up).
 """
+import os
 import select
 import socket
 import struct
@@ -33,10 +36,15 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import check_wan_capture  # noqa: E402  (hop HMAC tag check with the demo's hop-hmac key)
+
 COOKIE = bytes.fromhex("4c48dbc6ddf6670c")
 TAGS = (b"VOIC", b"WEB_", b"NEWV")
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
 
 def opts(argv):
@@ -165,6 +173,10 @@ def watch(argv):
     socks = {}
     for iface in argv[2:]:
         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        # Kernel receive times (this process may lag behind the traffic on a loaded VM), and room
+        # for a burst: a TCP transfer shares the links.
+        s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
         s.bind((iface, 0))
         socks[s] = iface
     live = {i: 0 for i in argv[2:]}
@@ -174,8 +186,12 @@ def watch(argv):
         while time.monotonic() < end:
             r, _, _ = select.select(list(socks), [], [], 0.1)
             for s in r:
-                frame, addr = s.recvfrom(65535)
+                frame, anc, _, addr = s.recvmsg(65535, 64)
                 now = time.time()
+                for level, kind, data in anc:
+                    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+                        sec, nsec = struct.unpack("qq", data[:16])
+                        now = sec + nsec / 1e9
                 if addr[2] == PACKET_OUTGOING:
                     continue
                 p = l4(frame)
@@ -184,6 +200,8 @@ def watch(argv):
                 if p[2] == 17 and 1280 in (p[3], p[4]):
                     live[socks[s]] += 1
                     continue
+                if len(frame) > 400:
+                    continue  # stream datagrams are small; TCP segments' random bytes may hold a tag
                 for tag in TAGS:
                     k = frame.find(tag)
                     if k >= 0 and k + 8 <= len(frame):
@@ -220,8 +238,6 @@ def decode_liveness(payload):
     header = dict(tlvs(payload[12:hlen]))
     if 16 not in header or len(header[16]) != 4:
         raise ValueError("no Security ID (TLV 16) in the header section")
-    if 26 not in header or len(header[26]) != 10:
-        raise ValueError("no Path Metrics (TLV 26, 10 bytes) in the header section")
     pay = dict(tlvs(payload[hlen:hlen + plen]))
     for t in (14, 19):
         if t not in pay:
@@ -229,12 +245,18 @@ def decode_liveness(payload):
     msg = payload[hlen + plen:-16]
     fields = {"security_id": struct.unpack("!I", header[16])[0],
               "router": pay[14].decode(errors="replace"),
-              "path_id": pay[19].hex(),
+              "path_id": pay[19].decode(errors="replace"),
               "nat_source": socket.inet_ntoa(pay[25]) if len(pay.get(25, b"")) == 4 else "-"}
     if msg[:4] == b"SSRE":
         if len(msg) != 28:
             raise ValueError(f"echo of {len(msg)} bytes, expected 28")
         return "echo", fields
+    # Path Metrics ride on BFD packets (libssr sends link-test echoes without them).
+    if 26 not in header or len(header[26]) != 10:
+        raise ValueError("BFD packet without Path Metrics (TLV 26, 10 bytes) in the header "
+                         "section: " + str({t: len(v) for t, v in header.items()}))
+    if len(pay.get(25, b"")) != 4:
+        raise ValueError("BFD packet on an IPv4 path without TLV 25 (4 bytes)")
     if len(msg) != 24:
         raise ValueError(f"BFD control packet of {len(msg)} bytes, expected 24")
     b0, b1, mult, length, my, your, tx, rx, echo_rx = struct.unpack("!BBBBIIIII", msg)
@@ -250,6 +272,8 @@ def decode_liveness(payload):
 
 def bfd(argv):
     iface, seconds, src, dst = argv[0], float(argv[1]), argv[2], argv[3]
+    router = argv[4] if len(argv) > 4 else None
+    want_state = argv[5] if len(argv) > 5 else None
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     s.bind((iface, 0))
     s.settimeout(0.2)
@@ -266,13 +290,21 @@ def bfd(argv):
             continue
         try:
             kind, f = decode_liveness(p[5])
+            if check_wan_capture.tag_ok(p[5], time.time()) is None:
+                raise ValueError("no valid hop HMAC tag (time-based, key hop-hmac)")
         except ValueError as e:
             bad += 1
             print(f"bad liveness frame {src} -> {dst}: {e}")
             continue
+        if router is not None and f["router"] != router:
+            bad += 1
+            print(f"liveness frame {src} -> {dst} names router {f['router']!r}, expected {router!r}")
         if kind == "echo":
             n_echo += 1
             continue
+        if want_state is not None and f["state"] != want_state:
+            bad += 1
+            print(f"BFD {src} -> {dst} in state {f['state']}, expected {want_state}")
         n_bfd += 1
         if shown < 3 or (f["state"] != "Up" and shown < 10):
             shown += 1

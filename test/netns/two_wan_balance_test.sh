@@ -22,7 +22,8 @@ source "$(dirname "$0")/two_wan_lib.sh"
 ssr_test_require native
 tw_up dc2
 d="$SSR_TOPO_DIR"
-python3 "$TW_CONFIG" --dc2 --web-lb PROPORTIONAL --weights 3,1 >"$d/two_wan.conf" ||
+# BFD 100 ms x 5: see two_wan_failover_test.sh.
+python3 "$TW_CONFIG" --dc2 --bfd-multiplier 5 --web-lb PROPORTIONAL --weights 3,1 >"$d/two_wan.conf" ||
   fail "could not write the config"
 for r in branch datacenter datacenter2; do tw_start "$r" "$d/two_wan.conf"; done
 for r in branch datacenter datacenter2; do ssr_router_wait_ready "$r" || fail "$r not ready"; done
@@ -62,7 +63,7 @@ within "$(count prop dc2)" 10 2 || fail "datacenter2 served $(count prop dc2) of
 within "$r1" 30 2 || fail "route.web-via-dc.sessions +$r1, expected 30 +- 2"
 within "$r2" 10 2 || fail "route.web-via-dc2.sessions +$r2, expected 10 +- 2"
 
-python3 "$TW_CONFIG" --dc2 --web-lb HUNT --weights 3,1 >"$d/two_wan.conf" || fail "could not write the config"
+python3 "$TW_CONFIG" --dc2 --bfd-multiplier 5 --web-lb HUNT --weights 3,1 >"$d/two_wan.conf" || fail "could not write the config"
 kill -HUP "$SSR_PID_branch"
 ssr_wait_file_line "$d/branch.err" 'config reloaded \(generation 2\)' 10 || fail "branch did not reload"
 sessions 20 hunt
