@@ -100,8 +100,12 @@ echo "cut wA at $t_cut"
 ssr_wait_file_line "$d/branch.err" 'paths: peer "datacenter" path "mpls" \(wan0 -> 192.0.2.2\) is down' \
   $((bfd_ms * mult / 1000 + hold / 1000 + 10)) || fail "no path-down log line at the branch"
 grep 'paths: peer "datacenter" path "mpls"' "$d/branch.err" | tail -n 1
-sleep 2.5
-cut="$(tw_dump branch cut)"
+deadline=$((SECONDS + 6))  # the sweep behind the per-path session counts: about once a second
+while :; do
+  sleep 0.5
+  cut="$(tw_dump branch cut)"
+  [ "$(tw_path_sessions "$cut" datacenter 1)" -ge 2 ] || [ $SECONDS -ge $deadline ] && break
+done
 echo "after the cut: $(ssr_deltas "$before" "$cut" '^(pipeline\.(session_moved|session_not_moved|session_move_failed|peer_path)|peer\.datacenter\.path\.[01]\.(up|status_changes|sessions))')"
 flapped "$before" "$cut" 1
 [ "$(ssr_stat "$cut" peer.datacenter.path.0.up)" = 0 ] || fail "path 0 still up after the cut"
