@@ -55,7 +55,8 @@
 # Impaired WAN links (delay, jitter, loss, rate, cut; no netem on this kernel): ssr-impair
 # (tools/ssr_impair/README.md) relays between two veths in a namespace of its own;
 # scripts/netns/impair_link.sh builds such a link between two namespaces (ssr_impair_link) and
-# drives it (ssr_impair_ctl NAME down|up|set ...). Not used by ssr_topo_up yet.
+# drives it (ssr_impair_ctl NAME down|up|set ...). Not used by ssr_topo_up; scripts/netns/two_wan.sh
+# builds the two-WAN topology (and an optional second datacenter) on such links.
 #
 # Router processes: ssr_router_start / ssr_router_wait_ready / ssr_router_dump / ssr_stat /
 # ssr_router_stop, below.
