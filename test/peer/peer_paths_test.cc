@@ -362,7 +362,7 @@ TEST_CASE("Echoes are not reflected while the BFD session is not Up", "[peer][pa
   CHECK(sent == 1);  // only path 0's first control packet (Receive polls the path)
 }
 
-TEST_CASE("Fast BFD comes up once and stays up when the routers start apart; first test answered",
+TEST_CASE("Fast BFD comes up once and stays up when the routers start apart, first test answered",
           "[peer][paths]") {
   // BFD 100 ms x 3 (the fast liveness of the netns tests). West runs alone for 1.234 s: the two
   // sessions then reach Up at different times, each leaving the 1 s slow-start interval. Each
