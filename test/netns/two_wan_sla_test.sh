@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # Path choice by SLA and revertible failover over two WAN links (issue 15 item 7;
 # docs/protocol.md §5.6, §5.7). Config (two_wan_config.py): voice under policy "voice-sla"
-# (max_loss_percent 5, REVERTIBLE_FAILOVER, revert_hold_down_seconds 3, paths mpls then inet),
+# (max_loss_percent 10, REVERTIBLE_FAILOVER, revert_hold_down_seconds 3, paths mpls then inet),
 # web under "web-lb" (no SLA, same preference); BFD 100 ms x 10 (loss must not bring the path
 # down: this is about quality), link tests of 10 echoes every second. A voice stream and a web
 # stream (UDP, numbered, echoed) run on mpls (link wA); then wA loses 30 % each way
 # (ssr_impair_ctl wA set loss=30):
-#   - once the link tests measure more than 5 % loss, the voice session moves to inet (link wB),
+#   - once the link tests measure more than 10 % loss, the voice session moves to inet (link wB),
 #     a new voice session starts on inet, and web stays on mpls (captures on the relay veths
 #     wA-a / wB-a, per-path session counts, session_moved);
 # then wA's loss is removed:
@@ -22,8 +22,11 @@ ssr_test_require native
 tw_up
 d="$SSR_TOPO_DIR"
 hold_s=3
+# 10 %, not less: on the loaded test VM a link test now and then loses an echo of 10 to a stall
+# (+2.5 % on the running loss); with a bound of 5 % that pushed mpls out of the SLA again right
+# after the revert (SLA bounds have no hysteresis).
 python3 "$TW_CONFIG" --bfd-multiplier 10 --voice-resiliency REVERTIBLE_FAILOVER \
-  --revert-seconds "$hold_s" --voice-max-loss 5 >"$d/two_wan.conf" || fail "could not write the config"
+  --revert-seconds "$hold_s" --voice-max-loss 10 >"$d/two_wan.conf" || fail "could not write the config"
 tw_start branch "$d/two_wan.conf"
 tw_start datacenter "$d/two_wan.conf"
 ssr_router_wait_ready branch || fail "branch not ready"
@@ -62,18 +65,19 @@ sleep 2.5
 before="$(tw_dump branch before)"
 echo "before: path 0 sessions $(tw_path_sessions "$before" datacenter 0), path 1 sessions" \
   "$(tw_path_sessions "$before" datacenter 1), path 0 loss $(ssr_stat "$before" peer.datacenter.path.0.loss_ppm) ppm"
-[ "$(tw_path_sessions "$before" datacenter 1)" = 0 ] || fail "sessions on path 1 (inet) before the loss"
+[ "$(tw_path_sessions "$before" datacenter 1)" = 0 ] ||
+  fail "sessions on path 1 (inet) before the loss: $(grep -E '^peer\.datacenter\.path\.[01]\.(up|loss_ppm|status_changes|sessions)|^pipeline\.(session_mov|session_not|peer_path)' "$before" | tr '\n' ' ')"
 
 t_bad="$(tw_now)"
 ssr_impair_ctl wA set loss=30 >/dev/null || fail "could not set loss on wA"
 echo "wA: loss 30 % each way"
 deadline=$((SECONDS + 10))
-until [ "$(loss_ppm 0)" -gt 50000 ]; do
-  [ $SECONDS -lt $deadline ] || fail "the link tests did not see mpls's loss above 5 %"
+until [ "$(loss_ppm 0)" -gt 100000 ]; do
+  [ $SECONDS -lt $deadline ] || fail "the link tests did not see mpls's loss above 10 %"
   sleep 0.2
 done
 t_over="$(tw_now)"
-echo "mpls measured above 5 % loss after $(python3 -c "print(f'{$t_over - $t_bad:.1f}')") s"
+echo "mpls measured above 10 % loss after $(python3 -c "print(f'{$t_over - $t_bad:.1f}')") s"
 sleep 1.5
 ssr_bg ip netns exec "$SSR_NS_CLIENT" python3 "$TW_PY" voice 10.20.2.5 10000 --bind 10.10.2.10 \
   --rate 20 --seconds 2 --grace 0.5 --tag NEWV >"$d/newvoice.log" 2>&1
@@ -91,14 +95,19 @@ t_restore="$(tw_now)"
 ssr_impair_ctl wA set loss=0 >/dev/null || fail "could not remove the loss on wA"
 echo "wA: loss removed"
 deadline=$((SECONDS + 20))
-until [ "$(loss_ppm 0)" -le 50000 ]; do
-  [ $SECONDS -lt $deadline ] || fail "mpls's measured loss did not fall below 5 %"
+until [ "$(loss_ppm 0)" -le 100000 ]; do
+  [ $SECONDS -lt $deadline ] || fail "mpls's measured loss did not fall below 10 %"
   sleep 0.2
 done
 t_ok="$(tw_now)"
 echo "mpls within the SLA again $(python3 -c "print(f'{$t_ok - $t_restore:.1f}')") s after the restore"
-sleep $((hold_s + 2))
-back="$(tw_dump branch back)"
+deadline=$((SECONDS + hold_s + 6))
+while :; do
+  sleep 0.5
+  back="$(tw_dump branch back)"
+  [ "$(ssr_delta "$bad" "$back" pipeline.session_reverted)" -ge 1 ] && [ $SECONDS -ge $((deadline - 4)) ] ||
+    [ $SECONDS -ge $deadline ] && break
+done
 echo "after the hold-down: path 0 sessions $(tw_path_sessions "$back" datacenter 0), path 1" \
   "sessions $(tw_path_sessions "$back" datacenter 1); $(ssr_deltas "$bad" "$back" '^pipeline\.(session_moved|session_reverted)')"
 [ "$(ssr_delta "$bad" "$back" pipeline.session_reverted)" -ge 1 ] || fail "no session reverted"
