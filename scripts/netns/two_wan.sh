@@ -72,6 +72,7 @@ tw_topo_up() {
   SSR_NS_DC2=""
   SSR_NS_SERVER2=""
   SSR_TOPO_DIR="$(mktemp -d "/tmp/${p}XXXXXX")"
+  # shellcheck disable=SC2034  # read by impair_link.sh
   SSR_IMPAIR_DIR="$SSR_TOPO_DIR"
   local ns
   for ns in "$SSR_NS_CLIENT" "$SSR_NS_BRANCH" "$SSR_NS_DC" "$SSR_NS_SERVER" "$SSR_NS_IMP"; do

@@ -64,6 +64,7 @@ within "$r1" 30 2 || fail "route.web-via-dc.sessions +$r1, expected 30 +- 2"
 within "$r2" 10 2 || fail "route.web-via-dc2.sessions +$r2, expected 10 +- 2"
 
 python3 "$TW_CONFIG" --dc2 --bfd-multiplier 5 --web-lb HUNT --weights 3,1 >"$d/two_wan.conf" || fail "could not write the config"
+# shellcheck disable=SC2154  # SSR_PID_branch: set by ssr_router_start
 kill -HUP "$SSR_PID_branch"
 ssr_wait_file_line "$d/branch.err" 'config reloaded \(generation 2\)' 10 || fail "branch did not reload"
 sessions 20 hunt

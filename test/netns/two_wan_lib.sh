@@ -11,7 +11,10 @@
 source "$SSR_SOURCE_ROOT/scripts/netns/impair_link.sh"
 # shellcheck source=scripts/netns/two_wan.sh
 source "$SSR_SOURCE_ROOT/scripts/netns/two_wan.sh"
+# Read by the scripts that source this file.
+# shellcheck disable=SC2034
 TW_PY="$SSR_NETNS_TEST_DIR/two_wan.py"
+# shellcheck disable=SC2034
 TW_CONFIG="$SSR_NETNS_TEST_DIR/two_wan_config.py"
 SSR_IMPAIR_BIN="${SSR_IMPAIR_BIN:-$(dirname "$SSR_ROUTER_BIN")/../../tools/ssr_impair/ssr-impair}"
 
