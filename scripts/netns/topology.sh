@@ -55,7 +55,8 @@
 # Impaired WAN links (delay, jitter, loss, rate, cut; no netem on this kernel): ssr-impair
 # (tools/ssr_impair/README.md) relays between two veths in a namespace of its own;
 # scripts/netns/impair_link.sh builds such a link between two namespaces (ssr_impair_link) and
-# drives it (ssr_impair_ctl NAME down|up|set ...). Not used by ssr_topo_up yet.
+# drives it (ssr_impair_ctl NAME down|up|set ...). Not used by ssr_topo_up; scripts/netns/two_wan.sh
+# builds the two-WAN topology (and an optional second datacenter) on such links.
 #
 # Router processes: ssr_router_start / ssr_router_wait_ready / ssr_router_dump / ssr_stat /
 # ssr_router_stop, below.
@@ -253,7 +254,7 @@ ssr_find_router() {
   find "$root/build" -path '*/examples/ssr-router/ssr-router' -type f 2>/dev/null | head -n1
 }
 
-# ssr_router_start NAME(branch|datacenter) MODE(native|skb|auto) [extra ssr-router args...]
+# ssr_router_start NAME(branch|datacenter|datacenter2) MODE(native|skb|auto) [extra ssr-router args...]
 # Starts the router in its namespace with --stats-file $SSR_TOPO_DIR/NAME.stats; stdout/stderr go
 # to $SSR_TOPO_DIR/NAME.out / .err. Sets SSR_PID_<NAME>. Default config unless extra args give
 # --config.
@@ -264,6 +265,7 @@ ssr_router_start() {
   case "$name" in
     branch) ns="$SSR_NS_BRANCH" ;;
     datacenter) ns="$SSR_NS_DC" ;;
+    datacenter2) ns="${SSR_NS_DC2:?}" ;;  # scripts/netns/two_wan.sh
     *) echo "ssr_router_start: unknown router $name" >&2; return 2 ;;
   esac
   local cfg=(--default)

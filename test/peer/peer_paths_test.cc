@@ -362,6 +362,45 @@ TEST_CASE("Echoes are not reflected while the BFD session is not Up", "[peer][pa
   CHECK(sent == 1);  // only path 0's first control packet (Receive polls the path)
 }
 
+TEST_CASE("Fast BFD comes up once and stays up when the routers start apart, first test answered",
+          "[peer][paths]") {
+  // BFD 100 ms x 3 (the fast liveness of the netns tests). West runs alone for 1.234 s: the two
+  // sessions then reach Up at different times, each leaving the 1 s slow-start interval. Each
+  // must send its first Up packet at once: on the slow-start schedule the peer, which already
+  // expects one every 100 ms, declared the path down 300 ms later and the path flapped for ever
+  // (found by netns.two_wan_sla: both routers logged paths down / up every ~1.5 s). And the
+  // peer must be Up when the first link test's echoes arrive: echoes reaching a session still in
+  // Init are not reflected, and that test counted as 100 % loss.
+  config::Config c = testing::TwoRouters();
+  for (config::Router& r : c.routers) {
+    for (config::Peer& peer : r.peers) {
+      peer.liveness.bfd_interval_ms = 100;
+      peer.liveness.bfd_multiplier = 3;
+      peer.liveness.hold_down_ms = 1;
+      peer.liveness.link_test_interval_ms = 1000;
+      peer.liveness.link_test_count = 10;
+    }
+  }
+  Network net(PeerPathsOptions{}, c);  // BFD jitter on, as in the router
+  net.delay_ms = {5, 5, 5};
+  for (; net.now < 1234; ++net.now) net.west->Poll(net.now);
+  net.RunUntil(8000);
+  for (size_t i = 0; i < 3; ++i) {
+    INFO("path " << i);
+    const PeerPath& p = net.west->path(i);
+    CHECK(p.bfd.state() == BfdState::kUp);
+    CHECK(net.east->path(i).bfd.state() == BfdState::kUp);
+    CHECK(p.link_test.tests_completed() >= 5);
+    CHECK(p.quality().loss == 0.0);
+    CHECK(net.east->path(i).quality().loss == 0.0);
+  }
+  // One event per path: up, never down again.
+  CHECK(net.west_events.size() == 3);
+  for (const PathEvent& e : net.west_events) CHECK(e.status == PathStatus::kUp);
+  CHECK(net.east->counters().Get(PeerCounter::kEchoNotReflected) == 0);
+  CHECK(net.west->counters().Get(PeerCounter::kEchoNotReflected) == 0);
+}
+
 TEST_CASE("A peer's liveness settings replace the defaults on its paths only", "[peer][paths]") {
   config::Config c = testing::TwoRouters();
   config::PeerLiveness& live = c.routers[0].peers[0].liveness;

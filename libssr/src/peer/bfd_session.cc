@@ -68,7 +68,14 @@ void BfdSession::SetState(BfdState s, BfdDiag diag, uint64_t now_ms) noexcept {
   local_diag_ = static_cast<uint8_t>(diag);
   if (s == BfdState::kUp) {
     // Leaving the slow-start floor changes Desired Min TX: confirm it with a Poll Sequence.
-    if (AdvertisedDesiredMinTxUs() != advertised_before) poll_active_ = true;
+    // Send it now rather than on the slow-start schedule: the peer's detection time follows the
+    // interval we advertise, so waiting up to 1 s for the next periodic packet would let it
+    // expire (a path flapping forever at 100 ms x 3 when the routers start apart), and the peer
+    // leaves Init only on our first Up packet (until then it reflects no link-test echo).
+    if (AdvertisedDesiredMinTxUs() != advertised_before) {
+      poll_active_ = true;
+      if (next_tx_ms_ != kNever) next_tx_ms_ = std::min(next_tx_ms_, now_ms);
+    }
   } else {
     poll_active_ = false;
   }
