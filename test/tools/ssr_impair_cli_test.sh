@@ -22,6 +22,7 @@ expect() {
 }
 expect 0 '^usage: ssr-impair' --help
 expect 0 '^usage: ssr-impair' -h
+expect 0 '^ssr-impair [0-9]+\.[0-9]+\.[0-9]+$' --version
 expect 0 '^usage: ssr-impair' ctl --help
 expect 2 '--delay: delay=abc: not a number' --delay abc x0 x1
 expect 2 '--delay=70000: out of range|delay=70000: out of range' --delay=70000 x0 x1

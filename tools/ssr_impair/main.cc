@@ -37,6 +37,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "impair_core.h"
+#include "ssr/version.h"
 
 namespace {
 
@@ -89,6 +90,7 @@ constexpr char kUsage[] =
     "  --max-frame BYTES  largest frame relayed (default 65550: GSO super-frames of veths)\n"
     "  --seed N           random seed (default: from the clock)\n"
     "  -h, --help         this text\n"
+    "  --version          \"ssr-impair VERSION\" (the libssr version), exit 0\n"
     "Control commands (ssr-impair ctl SOCKET ...; DIR is a2b, b2a or both, default both):\n"
     "  down [DIR] | up [DIR]          cut / restore the link (queued frames are lost when due)\n"
     "  set [DIR] KEY=VALUE...         change settings (same keys as --a2b)\n"
@@ -186,7 +188,7 @@ bool ParseSize(const char* text, size_t lo, size_t hi, size_t* out) {
 int ParseOptions(int argc, char** argv, Options* o) {
   enum : int {
     kDelay = 1000, kJitter, kDist, kLoss, kGe, kRate, kReorder, kDown, kA2b, kB2a, kControl,
-    kQueue, kMaxFrame, kSeed
+    kQueue, kMaxFrame, kSeed, kVersion
   };
   static const option kLong[] = {
       {"delay", required_argument, nullptr, kDelay},
@@ -204,6 +206,7 @@ int ParseOptions(int argc, char** argv, Options* o) {
       {"max-frame", required_argument, nullptr, kMaxFrame},
       {"seed", required_argument, nullptr, kSeed},
       {"help", no_argument, nullptr, 'h'},
+      {"version", no_argument, nullptr, kVersion},
       {nullptr, 0, nullptr, 0},
   };
   opterr = 0;
@@ -215,6 +218,9 @@ int ParseOptions(int argc, char** argv, Options* o) {
     switch (c) {
       case 'h':
         std::fputs(kUsage, stdout);
+        return 0;
+      case kVersion:  // as the other tools print it (tools/cli/ssr_cli.h)
+        std::printf("ssr-impair %s\n", SSR_VERSION_STRING);
         return 0;
       case kDelay: s = ApplySetting("delay", optarg, &o->params); break;
       case kJitter: s = ApplySetting("jitter", optarg, &o->params); break;
