@@ -112,7 +112,14 @@ n="$(_ssr_d branch gate.drop_wan_not_peer)"
 [ "$n" -ge 10 ] || fail "branch's gate dropped $n of 10 fragments from a non-peer (drop_wan_not_peer)"
 n="$(_ssr_d branch gate.wan_fragment)"
 [ "$n" -ge 10 ] || fail "branch's gate passed $n of the 10 peer-address fragments to the pipeline"
-[ $((rss1 - rss0)) -lt 4096 ] || fail "the branch's RSS grew by $((rss1 - rss0)) kB during the abuse"
+# Under AddressSanitizer freed memory sits in ASan's quarantine instead of being reused, so the
+# control thread's once-a-second stats sample (WAN assurance) alone grows the RSS by a few hundred
+# kB a second there; the bound is for the real allocator, a loose one (not the reassembly pool's
+# size) for ASan builds.
+rss_budget=4096
+if grep -q __asan_init "$SSR_ROUTER_BIN" 2>/dev/null; then rss_budget=32768; fi
+[ $((rss1 - rss0)) -lt "$rss_budget" ] ||
+  fail "the branch's RSS grew by $((rss1 - rss0)) kB during the abuse (budget $rss_budget kB)"
 
 legit_fragments "after the timeout"
 for r in branch datacenter; do
