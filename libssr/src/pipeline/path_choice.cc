@@ -134,8 +134,8 @@ Pipeline::PathPick Pipeline::ChoosePeerPath(size_t peer_index, size_t service) c
   return pick;
 }
 
-bool Pipeline::MoveSession(Session& s, size_t to_path, uint64_t now_ms) {
-  PeerPath& path = state_.peers[s.peer]->paths[to_path];
+bool Pipeline::RebindToPath(Session& s, size_t peer, size_t path_index, uint64_t now_ms) {
+  PeerPath& path = state_.peers[peer]->paths[path_index];
   session::FlowKey reverse;
   session::WaypointPool& pool =
       s.reverse.protocol == packet::kIpProtoTcp ? *path.pool_tcp : *path.pool_udp;
@@ -144,8 +144,14 @@ bool Pipeline::MoveSession(Session& s, size_t to_path, uint64_t now_ms) {
     Count(PipelineCounter::kSessionMoveFailed);
     return false;
   }
-  s.peer_path = static_cast<uint32_t>(to_path);
+  s.peer = static_cast<uint32_t>(peer);
+  s.peer_path = static_cast<uint32_t>(path_index);
   Resignal(s);
+  return true;
+}
+
+bool Pipeline::MoveSession(Session& s, size_t to_path, uint64_t now_ms) {
+  if (!RebindToPath(s, s.peer, to_path, now_ms)) return false;
   Count(PipelineCounter::kSessionMoved);
   return true;
 }
@@ -260,21 +266,10 @@ bool Pipeline::RerouteSession(Session& s, uint64_t now_ms) {
   }
   const PathPick pick = ChoosePeerPath(route->peer, s.service);
   if (!pick.path) return false;
-  PeerPath& path = state_.peers[route->peer]->paths[*pick.path];
-  session::FlowKey reverse;
-  session::WaypointPool& pool =
-      s.reverse.protocol == packet::kIpProtoTcp ? *path.pool_tcp : *path.pool_udp;
-  if (sessions_->AllocateWaypoints(pool, now_ms, &reverse) != session::WaypointResult::kOk ||
-      sessions_->Rebind(s, session::Direction::kReverse, reverse) != session::InsertResult::kOk) {
-    Count(PipelineCounter::kSessionMoveFailed);
-    return false;
-  }
-  s.peer = static_cast<uint32_t>(route->peer);
-  s.peer_path = static_cast<uint32_t>(*pick.path);
+  // The new peer knows nothing of the session: the metadata RebindToPath re-signals (with a
+  // move sequence above 0, so a TCP session is picked up midstream, §2.9) opens it there.
+  if (!RebindToPath(s, route->peer, *pick.path, now_ms)) return false;
   s.route = index;
-  // The new peer knows nothing of the session: the metadata (with a move sequence above 0, so
-  // a TCP session is picked up midstream, §2.9) opens it there.
-  Resignal(s);
   Count(PipelineCounter::kSessionRerouted);
   return true;
 }

@@ -569,6 +569,9 @@ class Pipeline {
   void PublishPeerPaths(bool all);    // the writer: changed records to the board
   void SyncPathBoard(uint64_t now_ms);  // every pipeline: what the board says, applied
   void RevertSessions(uint64_t now_ms);
+  // New waypoints on path `path` of peer `peer` for `s` (session_move_failed when none or the
+  // rebind fails), the session re-signalled there; MoveSession counts a move within its peer.
+  bool RebindToPath(session::Session& s, size_t peer, size_t path, uint64_t now_ms);
   bool MoveSession(session::Session& s, size_t to_path, uint64_t now_ms);
   // A session whose peer has no usable path left: to the route of another peer its service may
   // take now (ChooseRoute), if any (§5.7).
