@@ -166,7 +166,8 @@ absl::Status CheckRings(const RouterOptions& options, size_t interfaces) {
 
 }  // namespace
 
-struct Router::Impl {
+// Hidden: a nested class takes the exported Router's visibility otherwise.
+struct __attribute__((visibility("hidden"))) Router::Impl {
   RouterOptions options;
   std::string router_name;
   std::vector<std::string> os_names;  // by config interface index
