@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // ssr::Status / ssr::Result<T> (ssr/status.h) and their conversion from and to abseil
 // (router/status_convert.h).
+#include "absl/status/status.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,7 +13,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "router/status_convert.h"
 #include "ssr/status.h"
@@ -144,7 +145,9 @@ std::pair<int, std::string> RunInChild(Fn fn) {
   close(fds[1]);
   std::string err;
   char buf[512];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof(buf))) > 0;) err.append(buf, static_cast<size_t>(n));
+  for (ssize_t n; (n = read(fds[0], buf, sizeof(buf))) > 0;) {
+    err.append(buf, static_cast<size_t>(n));
+  }
   close(fds[0]);
   int wstatus = 0;
   REQUIRE(waitpid(pid, &wstatus, 0) == pid);

@@ -4,7 +4,8 @@
 // A Config is loaded from protobuf text format or JSON (the schema is proto/ssr/config/v1/
 // config.proto; examples/configs/default.textproto is a complete example) and fully validated
 // before it exists: every field and name reference is checked, and a load error lists every
-// problem found, one per line, each naming the field path and the value (ssr::Status, code kInvalidArgument), e.g.
+// problem found, one per line, each naming the field path and the value (an ssr::Status with code
+// kInvalidArgument), e.g.
 //   tenants[2].members[0].prefixes[0]: "10.0.0.0/33" is not a valid IPv4 prefix ...
 // Key material is never echoed in errors.
 //

@@ -34,10 +34,10 @@
 // a session callback (a callback runs on the control thread, which Stop joins). The destructor
 // must not race with any other call.
 //
-// Failure behaviour: every error is an ssr::Status (ssr/status.h) whose message names the field or interface
-// at fault. Reload is atomic: a config that fails validation, names no such router, changes the
-// router's interface list, or cannot be loaded into the gate or the pipelines is rejected with
-// its errors and the old config keeps running unchanged.
+// Failure behaviour: every error is an ssr::Status (ssr/status.h) whose message names the field or
+// interface at fault. Reload is atomic: a config that fails validation, names no such router,
+// changes the router's interface list, or cannot be loaded into the gate or the pipelines is
+// rejected with its errors and the old config keeps running unchanged.
 //
 // Limits of this version: peer liveness (BFD) is not run by the Router (peers are treated as
 // reachable). Session open/close events are reported as they happen by the workers' pipelines

@@ -88,15 +88,14 @@ class Result {
 
  public:
   // A value.
-  Result(const T& value) : value_(value) {}  // NOLINT(google-explicit-constructor)
+  Result(const T& value) : value_(value) {}        // NOLINT(google-explicit-constructor)
   Result(T&& value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
   // Anything T can be built from implicitly (e.g. std::unique_ptr<Derived> for
   // Result<std::unique_ptr<Base>>).
-  template <typename U,
-            typename = std::enable_if_t<
-                std::is_convertible_v<U&&, T> && !std::is_same_v<std::decay_t<U>, T> &&
-                !std::is_same_v<std::decay_t<U>, Status> &&
-                !std::is_same_v<std::decay_t<U>, Result>>>
+  template <typename U, typename = std::enable_if_t<std::is_convertible_v<U&&, T> &&
+                                                    !std::is_same_v<std::decay_t<U>, T> &&
+                                                    !std::is_same_v<std::decay_t<U>, Status> &&
+                                                    !std::is_same_v<std::decay_t<U>, Result>>>
   Result(U&& value) : value_(std::forward<U>(value)) {}  // NOLINT(google-explicit-constructor)
   // An error. An OK `error` is a programming error: the Result then holds kInternal.
   Result(Status error)  // NOLINT(google-explicit-constructor)

@@ -3,9 +3,9 @@
 #include <cstdlib>
 
 #include "config/loader.h"
+#include "router/status_convert.h"
 #include "ssr/config.h"
 #include "ssr/log.h"
-#include "router/status_convert.h"
 
 namespace ssr {
 inline namespace v0 {

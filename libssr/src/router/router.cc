@@ -31,6 +31,7 @@
 #include "io/port.h"
 #include "io/unique_fd.h"
 #include "io/xdp_mode.h"
+#include "router/config_access.h"
 #include "router/control_loop.h"
 #include "router/events.h"
 #include "router/neighbor_refresh.h"
@@ -41,9 +42,8 @@
 #include "router/reload_limits.h"
 #include "router/session_list.h"
 #include "router/stale_gate.h"
-#include "router/worker.h"
-#include "router/config_access.h"
 #include "router/status_convert.h"
+#include "router/worker.h"
 #include "ssr/log.h"
 #include "util/status_macros.h"
 
@@ -287,8 +287,7 @@ struct __attribute__((visibility("hidden"))) Router::Impl {
 Router::Router(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Router::~Router() = default;
 
-Result<std::unique_ptr<Router>> Router::Create(const RouterOptions& options,
-                                               const Config& config) {
+Result<std::unique_ptr<Router>> Router::Create(const RouterOptions& options, const Config& config) {
   return FromAbsl(Impl::Create(options, config));
 }
 
