@@ -28,7 +28,7 @@ RigOptions FakeClock() {
   return o;
 }
 
-TEST_CASE("setup latency: SetupBucket edges (≤ 1 µs, (2^(i-1), 2^i] µs, the last open bucket)",
+TEST_CASE("setup latency: SetupBucket edges: 1 us and less, powers of two, the last open bucket",
           "[pipeline][setup-latency]") {
   CHECK(Pipeline::SetupBucket(0) == 0);
   CHECK(Pipeline::SetupBucket(1) == 0);
@@ -46,7 +46,7 @@ TEST_CASE("setup latency: SetupBucket edges (≤ 1 µs, (2^(i-1), 2^i] µs, the 
 }
 
 TEST_CASE("setup latency: a created session records exactly one sample in its service on both "
-          "routers; later packets and replies record none",
+          "routers and later packets or replies record none",
           "[pipeline][setup-latency]") {
   Rig rig(FakeClock());
   rig.AddServer("10.20.2.5");
