@@ -4,6 +4,8 @@
 // the list in pipeline.h).
 #include "pipeline/pipeline.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -28,8 +30,18 @@ using session::Direction;
 using session::FlowKey;
 using session::Session;
 
+namespace {
+uint64_t MonotonicUs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
+}
+}  // namespace
+
 Pipeline::Pipeline(const PipelineOptions& options)
-    : options_(options), neighbors_(options.neighbor_capacity) {}
+    : options_(options),
+      clock_us_(options.clock_us != nullptr ? options.clock_us : &MonotonicUs),
+      neighbors_(options.neighbor_capacity) {}
 
 Pipeline::~Pipeline() {
   // A shared budget outlives this pipeline: give back the units of the sessions that die with it.
@@ -264,7 +276,9 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
 // ---------------------------------------------------------------------------------------------
 // Bursts and transmission
 
-size_t Pipeline::Poll(uint64_t now_ms) {
+size_t Pipeline::Poll(uint64_t now_ms) { return Poll(now_ms, clock_us_()); }
+
+size_t Pipeline::Poll(uint64_t now_ms, uint64_t now_us) {
   size_t received = 0;
   std::array<io::Frame, io::kMaxBurst> frames;
   for (size_t i = 0; i < ports_.size(); ++i) {
@@ -272,7 +286,7 @@ size_t Pipeline::Poll(uint64_t now_ms) {
     const size_t n = ports_[i]->Receive(frames);
     if (n == 0) continue;
     received += n;
-    ProcessBurst(i, std::span(frames.data(), n), now_ms);
+    ProcessBurstAt(i, std::span(frames.data(), n), now_ms, now_us, {});
   }
   PollPeerLayer(now_ms);
   for (io::Port* p : ports_) {
@@ -283,7 +297,13 @@ size_t Pipeline::Poll(uint64_t now_ms) {
 
 void Pipeline::ProcessBurst(size_t interface, std::span<io::Frame> frames, uint64_t now_ms,
                             std::span<Disposition> dispositions) {
+  ProcessBurstAt(interface, frames, now_ms, clock_us_(), dispositions);
+}
+
+void Pipeline::ProcessBurstAt(size_t interface, std::span<io::Frame> frames, uint64_t now_ms,
+                              uint64_t now_us, std::span<Disposition> dispositions) {
   now_ms_ = now_ms;
+  burst_us_ = now_us;
   MaybeRekey(now_ms);  // between bursts: at most one comparison unless an epoch event is due
   // The kernel copied these frames into the Umem, often on another CPU (the veth receive runs
   // where the sender runs): the first read of each header is a cache miss that costs more than
@@ -298,7 +318,13 @@ void Pipeline::ProcessBurst(size_t interface, std::span<io::Frame> frames, uint6
   burst_now_ = burst_ != nullptr && frames.size() >= kMinSealBurst;
   for (size_t i = 0; i < frames.size(); ++i) {
     counters_.Increment(PipelineCounter::kRxPackets);
+    created_service_ = kNoService;
     const Disposition d = Handle(interface, frames[i], now_ms);
+    // A session's first packet on its way out: measured when its TX flush submits it.
+    if (created_service_ != kNoService && d == Disposition::kForwarded &&
+        pending_setup_count_ < pending_setups_.size()) {
+      pending_setups_[pending_setup_count_++] = created_service_;
+    }
     if (d != Disposition::kForwarded && pool_ != nullptr) pool_->Free({&frames[i], 1});
     if (i < dispositions.size()) dispositions[i] = d;
   }
@@ -331,6 +357,22 @@ void Pipeline::FlushTx() {
     }
     q.clear();
   }
+  if (pending_setup_count_ != 0) RecordSetups();
+}
+
+void Pipeline::RecordSetups() {
+  const uint64_t now_us = clock_us_();  // one read per flush that carries first packets
+  const uint64_t us = now_us > burst_us_ ? now_us - burst_us_ : 0;
+  const size_t bucket = SetupBucket(us);
+  for (size_t i = 0; i < pending_setup_count_; ++i) {
+    const uint32_t service = pending_setups_[i];
+    if (service >= service_counts_.size()) continue;  // a reload since (indices changed)
+    ServiceCounts& c = service_counts_[service];
+    ++c.setup_buckets[bucket];
+    ++c.setup_count;
+    c.setup_sum_us += us;
+  }
+  pending_setup_count_ = 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -491,6 +533,7 @@ Session* Pipeline::AdmitSession(session::SessionInit& init, session::WaypointPoo
     return nullptr;
   }
   Count(PipelineCounter::kSessionCreated);
+  created_service_ = init.service;  // first-packet latency (ProcessBurstAt)
   Session& s = *ins.session;
   if (from_metadata) {
     // Sessions created from forward metadata count the metadata packets received (reserved0,

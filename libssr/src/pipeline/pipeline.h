@@ -78,6 +78,7 @@
 
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -322,6 +323,9 @@ struct PipelineOptions {
   // path choice and moving sessions off a path that goes down. One pipeline per router runs it
   // (the Router: worker 0). Off: UDP 1280 from peers is dropped (peer_liveness).
   bool run_peer_layer = false;
+  // Monotonic microseconds for the first-packet latency (ServiceCounts::setup_*); null:
+  // CLOCK_MONOTONIC. Tests pass a fake clock.
+  uint64_t (*clock_us)() = nullptr;
   peer::PeerPathsOptions peer_options;  // BFD / link-test timers (defaults: SVR's, §5.2)
   // Path status and quality shared by the pipelines of one router (path_board.h): the pipeline
   // running the peer layer publishes there, every pipeline applies what it reads to its own
@@ -434,10 +438,28 @@ class Pipeline {
   // Sessions this router opened for each service as the first router (by config service index;
   // reset by a Reload): opened, refused (table or tenant limit, no waypoint pair), and dropped
   // because no route was usable (no_path). The application health of docs/operations.md.
+  //
+  // First-packet latency (docs/operations.md "WAN assurance"), kept for every session this
+  // pipeline creates, as the first router, a waypoint or the egress router: from the burst start
+  // (the `now_us` of Poll, or one clock read by ProcessBurst) to the TX flush that submitted the
+  // packet's descriptor (one clock read per flush, only when the flush carries such a packet). A
+  // log2 histogram of microseconds (SetupBucket); a first packet that is dropped, or consumed
+  // without being sent (a fragment held for reassembly), records nothing.
+  static constexpr size_t kSetupBuckets = 24;
+  // Bucket of a latency: 0 for ≤ 1 µs, i for (2^(i-1), 2^i] µs, kSetupBuckets - 1 for more than
+  // 2^(kSetupBuckets-2) µs.
+  static constexpr size_t SetupBucket(uint64_t us) {
+    if (us <= 1) return 0;
+    const size_t b = static_cast<size_t>(std::bit_width(us - 1));
+    return b < kSetupBuckets - 1 ? b : kSetupBuckets - 1;
+  }
   struct ServiceCounts {
     uint64_t opened = 0;
     uint64_t refused = 0;
     uint64_t no_path = 0;
+    std::array<uint64_t, kSetupBuckets> setup_buckets{};
+    uint64_t setup_count = 0;
+    uint64_t setup_sum_us = 0;
   };
   const std::vector<ServiceCounts>& service_counts() const { return service_counts_; }
   // The peer layer when PipelineOptions::run_peer_layer (null otherwise): BFD state, quality and
@@ -457,7 +479,10 @@ class Pipeline {
 
   // One worker loop step: a burst from every bound port, processed and transmitted, ports
   // flushed. Returns the number of frames received.
+  // The bursts' start for the first-packet latency is `now_us` (the caller's read of
+  // CLOCK_MONOTONIC, or of PipelineOptions::clock_us, in µs); the one-argument form reads it.
   size_t Poll(uint64_t now_ms);
+  size_t Poll(uint64_t now_ms, uint64_t now_us);
   // Session timeouts (budgeted sweep, see SessionTable::Expire) and NAT keep-alives (§2.13: a
   // Keep Alive control packet on every ingress session toward a peer with nat_keep_alive set that
   // has been idle that long, repeated at that interval; the same budget of slots is looked at).
@@ -767,6 +792,20 @@ class Pipeline {
   std::vector<uint8_t> layer_up_;         // the writer's status per path (BFD events; 1 = up)
   uint64_t revert_due_ms_ = 0;            // pipeline clock of the next revert check (0: none)
   std::vector<ServiceCounts> service_counts_;  // by config service index
+  // First-packet latency (ServiceCounts): the service of the session the packet being handled
+  // created (kNoService: none), and the created sessions' first packets queued for TX since the
+  // last flush, by service index; at most one per received frame of a burst plus the frames a
+  // flush in the middle of the burst left (bounded by kMaxPendingSetups, the rest not measured).
+  static constexpr uint32_t kNoService = ~uint32_t{0};
+  static constexpr size_t kMaxPendingSetups = 256;
+  uint32_t created_service_ = kNoService;
+  std::array<uint32_t, kMaxPendingSetups> pending_setups_{};
+  size_t pending_setup_count_ = 0;
+  uint64_t burst_us_ = 0;                // clock (µs) of the start of the burst in progress
+  uint64_t (*clock_us_)() = nullptr;     // options_.clock_us or CLOCK_MONOTONIC
+  void RecordSetups();                   // FlushTx: one clock read, pending_setups_ recorded
+  void ProcessBurstAt(size_t interface, std::span<io::Frame> frames, uint64_t now_ms,
+                      uint64_t now_us, std::span<Disposition> dispositions);
   uint64_t peer_next_poll_ms_ = 0;                        // unix ms (CryptoNow) of the next Poll
   uint64_t rekey_next_ms_ = 0;  // unix ms (CryptoNow) of the next RekeyTick (rekey.cc)
   std::unique_ptr<SessionBudget> own_budget_;             // when options_.budget is null

@@ -194,6 +194,8 @@ struct Router::Impl {
   std::unique_ptr<router::PathWatch> path_watch;
   std::unique_ptr<router::HealthMonitor> health;
   std::unique_ptr<router::ControlLoop> control_loop;
+  // Router::Stats without the health report (what the once-a-second health sample reads).
+  RouterStats CollectStats() const;
 
   // api_mu serialises Start / Stop / Reload.
   std::mutex api_mu;
@@ -514,7 +516,8 @@ absl::Status Router::Start() {
   std::lock_guard<std::mutex> api(m.api_mu);
   if (m.running) return absl::FailedPreconditionError("Start: the router is already running");
   m.stop.store(false);
-  m.control_loop->SetEverySecond([this] { impl_->health->Sample(Stats()); });
+  // The sample needs the counters, not the report it feeds (CollectStats leaves health empty).
+  m.control_loop->SetEverySecond([this] { impl_->health->Sample(impl_->CollectStats()); });
   try {
     for (auto& w : m.workers) {
       Worker* wp = w.get();
@@ -638,7 +641,13 @@ std::string LocalOf(const config::Router& r, const config::PeerPathConfig& cp) {
 }  // namespace
 
 RouterStats Router::Stats() const {
-  const Impl& m = *impl_;
+  RouterStats s = impl_->CollectStats();
+  s.health = impl_->health->Report();
+  return s;
+}
+
+RouterStats Router::Impl::CollectStats() const {
+  const Impl& m = *this;
   RouterStats s;
   s.router = m.router_name;
   std::shared_ptr<const config::Config> cfg;
@@ -701,6 +710,11 @@ RouterStats Router::Stats() const {
         sum.service_counts[i].opened += ws.service_counts[i].opened;
         sum.service_counts[i].refused += ws.service_counts[i].refused;
         sum.service_counts[i].no_path += ws.service_counts[i].no_path;
+        for (size_t b = 0; b < pipeline::Pipeline::kSetupBuckets; ++b) {
+          sum.service_counts[i].setup_buckets[b] += ws.service_counts[i].setup_buckets[b];
+        }
+        sum.service_counts[i].setup_count += ws.service_counts[i].setup_count;
+        sum.service_counts[i].setup_sum_us += ws.service_counts[i].setup_sum_us;
       }
     }
     sum.sessions_live += ws.sessions_live;
@@ -841,10 +855,13 @@ RouterStats Router::Stats() const {
     vs.sessions_opened = sum.service_counts[i].opened;
     vs.sessions_refused = sum.service_counts[i].refused;
     vs.no_usable_path = sum.service_counts[i].no_path;
+    static_assert(ServiceStats::SetupLatency::kBuckets == pipeline::Pipeline::kSetupBuckets);
+    vs.setup_latency.buckets = sum.service_counts[i].setup_buckets;
+    vs.setup_latency.count = sum.service_counts[i].setup_count;
+    vs.setup_latency.sum_us = sum.service_counts[i].setup_sum_us;
     s.services.push_back(std::move(vs));
   }
   s.session_capacity = cfg->limits.max_sessions;
-  s.health = m.health->Report();
   return s;
 }
 

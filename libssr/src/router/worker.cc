@@ -302,7 +302,7 @@ void Worker::Run(const std::atomic<bool>& stop) {
   while (!stop.load(std::memory_order_relaxed)) {
     const uint64_t now_us = NowUs();  // the loop's one clock read
     const uint64_t now = now_us / 1000;
-    const size_t n = pipeline_->Poll(now);
+    const size_t n = pipeline_->Poll(now, now_us);  // now_us: the bursts' start (setup latency)
     ++polls_;
     if (n != 0) last_rx_us = now_us;
 
