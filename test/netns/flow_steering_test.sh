@@ -12,13 +12,14 @@
 # handed frames over (handoff_sent and handoff_received > 0 on both workers' sum, equal sums).
 # Before flow steering, 1 TCP connection in 6 to 1 in 2 stalled on this topology.
 #   flow_steering_test.sh SSR_ROUTER XDP_PASS_OBJ [WORKERS] [iperf]
-# WORKERS (default 2); "iperf" adds a 5 s iperf3 run (when installed) and prints its throughput
+# WORKERS (default 2; the veths get as many queues, as a router needs a worker per queue);
+# "iperf" adds a 5 s iperf3 run (when installed) and prints its throughput
 # (for docs/protocol.md §2.10.2, not a verdict).
 # shellcheck source=test/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
 ssr_test_require native
 workers="${3:-2}"
-SSR_VETH_QUEUES=2
+SSR_VETH_QUEUES="$workers"  # a worker per queue (1 worker: 1 queue, for the comparison)
 ssr_test_up
 ssr_servers_start || fail "traffic programs did not start"
 STREAMS="$SSR_NETNS_TEST_DIR/streams.py"
@@ -87,4 +88,4 @@ for r in branch datacenter; do
   [ "$SSR_RC" = 0 ] || fail "ssr-router $r exited with $SSR_RC"
 done
 ssr_test_elapsed
-echo "PASS: every flow completed through two $workers-worker routers on 2-queue veths"
+echo "PASS: every flow completed through two $workers-worker routers on $workers-queue veths"
