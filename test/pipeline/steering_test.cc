@@ -64,7 +64,7 @@ void Deliver(Rig& rig, Pipeline& p, io::MemoryFramePool& pool, Capture& c) {
   rig.Step();
 }
 
-TEST_CASE("steering: waypoint ports have the session's class; both routers agree on the owner") {
+TEST_CASE("steering: waypoint ports have the session's class, both routers agree on the owner") {
   constexpr uint32_t kWorkers = 4;
   // Both pipelines are worker 0 of a 4-worker router; what they hand over is captured, then
   // delivered back to them with ProcessHandedOff (as the owner would process it). The rig builds
