@@ -123,6 +123,11 @@ struct WorkerStats {
   uint64_t polls = 0;        // loop iterations
   uint64_t idle_sleeps = 0;  // times the worker slept waiting for packets
   uint64_t cpu_ns = 0;       // CPU time the worker thread used (as of its last counter copy)
+  // Flow steering (docs/protocol.md §2.10.2): frames this worker handed to the worker owning
+  // their flow, frames it received that way, and frames dropped because the owner's ring was full.
+  uint64_t handoff_sent = 0;
+  uint64_t handoff_received = 0;
+  uint64_t handoff_ring_full = 0;
 };
 
 // WAN assurance (docs/operations.md "WAN assurance"): service-level experience over a window.

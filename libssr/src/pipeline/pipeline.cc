@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "packet/parser.h"
+#include "peer/bfd_packet.h"
 #include "pipeline/burst_seal.h"
 #include "pipeline/ip_reassembly.h"
 #include "pipeline/peer_hop.h"
@@ -19,6 +20,7 @@
 #include "pipeline/replay_filter.h"
 #include "pipeline/session_budget.h"
 #include "pipeline/svr_fragment_path.h"
+#include "session/flow_owner.h"
 #include "session/translation.h"
 #include "svr/fragment.h"
 #include "util/status_macros.h"
@@ -383,6 +385,63 @@ void Pipeline::SetInterfaceMtus() {
   for (const config::Interface& itf : router().interfaces) if_mtu_.push_back(itf.mtu);
 }
 
+uint32_t Pipeline::FlowOwner(size_t interface, std::span<const uint8_t> frame,
+                             const packet::PacketInfo& info, uint32_t self) const {
+  const uint32_t workers = options_.workers;
+  if (info.is_fragment) {  // every fragment of a datagram to one worker; ports are not in all
+    return session::OwnerOf(session::FlowClass(info.src, 0, info.dst, 0, 0), workers);
+  }
+  if (IsWan(interface)) {
+    if (info.icmp_is_error) {  // about a packet we sent: its source port is our waypoint port
+      packet::IcmpQuote q;
+      if (packet::ParseIcmpQuote(frame, info, &q) != packet::IcmpQuoteResult::kOk ||
+          (q.l4_protocol != packet::kIpProtoTcp && q.l4_protocol != packet::kIpProtoUdp)) {
+        return self;
+      }
+      return session::OwnerOf(session::PortClass(q.src_port), workers);
+    }
+    if (!info.is_tcp() && !info.is_udp()) return self;
+    if (info.is_udp() && info.dst_port == peer::kBfdPort) return 0;  // the peer layer's worker
+    return session::OwnerOf(session::PortClass(info.dst_port), workers);
+  }
+  if (info.icmp_is_error) {
+    packet::IcmpQuote q;
+    if (packet::ParseIcmpQuote(frame, info, &q) != packet::IcmpQuoteResult::kOk) return self;
+    return session::OwnerOf(
+        session::FlowClass(q.src, q.src_port, q.dst, q.dst_port, q.l4_protocol), workers);
+  }
+  uint16_t sport = 0;
+  uint16_t dport = 0;
+  if (info.is_tcp() || info.is_udp()) {
+    sport = info.src_port;
+    dport = info.dst_port;
+  } else if (info.is_icmp() && info.icmp_is_echo) {
+    sport = info.icmp_identifier;
+  }
+  return session::OwnerOf(session::FlowClass(info.src, sport, info.dst, dport, info.l4_protocol),
+                          workers);
+}
+
+Disposition Pipeline::ProcessHandedOff(size_t interface, io::Frame& frame, bool reassembled,
+                                       uint64_t now_ms, uint64_t now_us) {
+  now_ms_ = now_ms;
+  // Setups pending from this drain keep the drain's start; a new batch starts at now_us.
+  if (pending_setup_count_ == 0) burst_us_ = now_us;
+  counters_.Increment(PipelineCounter::kHandoffReceived);
+  handed_off_ = true;
+  created_service_ = kNoService;
+  const Disposition d = Handle(interface, frame, now_ms, reassembled);
+  handed_off_ = false;
+  if (created_service_ != kNoService && d == Disposition::kForwarded &&
+      pending_setup_count_ < pending_setups_.size()) {
+    pending_setups_[pending_setup_count_++] = created_service_;
+  }
+  if (d != Disposition::kForwarded && pool_ != nullptr) pool_->Free({&frame, 1});
+  return d;
+}
+
+void Pipeline::FlushHandedOff() { FlushTx(); }
+
 Disposition Pipeline::Handle(size_t interface, io::Frame& frame, uint64_t now_ms,
                              bool reassembled) {
   Packet pkt;
@@ -416,6 +475,24 @@ Disposition Pipeline::Handle(size_t interface, io::Frame& frame, uint64_t now_ms
        (itf.vlan != 0 && info.vlans[0].vlan_id() != itf.vlan))) {
     Count(PipelineCounter::kWanVlanMismatch);
     return Disposition::kDropped;
+  }
+  // Flow steering (§2.10.2): one branch when the router has one worker.
+  if (options_.workers > 1 && !std::exchange(handed_off_, false)) {
+    const uint32_t owner = FlowOwner(interface, frame.bytes(), info, options_.worker_id);
+    if (owner != options_.worker_id) {
+      switch (options_.steer(options_.steer_context, owner, interface, frame, reassembled)) {
+        case PipelineOptions::SteerResult::kHandedOff:
+          Count(PipelineCounter::kHandoffSent);
+          return Disposition::kConsumed;
+        case PipelineOptions::SteerResult::kRingFull:
+          Count(PipelineCounter::kHandoffRingFull);
+          return Disposition::kDropped;
+        case PipelineOptions::SteerResult::kTooLarge:
+          break;
+      }
+      Count(PipelineCounter::kHandoffTooLarge);
+      return Disposition::kDropped;
+    }
   }
   if (info.is_fragment) return HandleFragment(interface, frame, info, now_ms);
   FlowKey& k = pkt.key;
@@ -519,7 +596,7 @@ Session* Pipeline::AdmitSession(session::SessionInit& init, session::WaypointPoo
     return nullptr;
   }
   if (waypoints != nullptr &&
-      sessions_->AllocateWaypoints(*waypoints, now_ms, &init.reverse) !=
+      sessions_->AllocateWaypoints(*waypoints, now_ms, &init.reverse, SessionClass(init.forward)) !=
           session::WaypointResult::kOk) {
     budget_->Release(tenant);
     Count(PipelineCounter::kWaypointsExhausted);

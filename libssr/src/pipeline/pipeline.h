@@ -281,7 +281,15 @@ namespace ssr::pipeline {
   X(kCtrlOtherProtocol, "ctrl_other_protocol",                                                  \
     "control packet for a protocol with no session on its tuple; the other protocol's session left alone (§2.16)") \
   X(kReloadRemoved, "reload_removed_session",                                                   \
-    "session removed by Reload: its tenant, service or peer is gone from the new config")
+    "session removed by Reload: its tenant, service or peer is gone from the new config")         \
+  X(kHandoffSent, "handoff_sent",                                                               \
+    "frame owned by another worker of this router, copied into its handoff ring (§2.10.2)")       \
+  X(kHandoffReceived, "handoff_received",                                                       \
+    "frame another worker handed over, processed here (not counted in rx_packets, §2.10.2)")      \
+  X(kHandoffRingFull, "handoff_ring_full",                                                      \
+    "dropped: the owner worker's handoff ring was full (never waited for, §2.10.2)", kDrop)       \
+  X(kHandoffTooLarge, "handoff_too_large",                                                      \
+    "dropped: frame owned by another worker larger than a handoff slot (§2.10.2)", kDrop)
 
 SSR_DEFINE_COUNTER_ENUM(PipelineCounter, SSR_PIPELINE_COUNTERS)
 
@@ -342,6 +350,16 @@ struct PipelineOptions {
   // intel-ipsec-mb (burst_seal.h); byte-identical to the one-at-a-time OpenSSL path, which stays
   // in use when this is off or the library / CPU feature is missing (burst_crypto_status()).
   bool burst_crypto = true;
+  // Flow steering between the workers of one router (docs/protocol.md §2.10.2,
+  // session/flow_owner.h). With workers > 1 a frame whose owner (FlowOwner) is another worker is
+  // not processed here: it is given to `steer` (which copies it, e.g. into that worker's handoff
+  // ring, or says why it could not: counted, dropped) and freed. The owner processes it with
+  // ProcessHandedOff. workers <= 1: one branch per frame, nothing else.
+  uint32_t workers = 1;
+  enum class SteerResult : uint8_t { kHandedOff, kRingFull, kTooLarge };
+  SteerResult (*steer)(void* context, uint32_t owner, size_t interface, const io::Frame& frame,
+                       bool reassembled) = nullptr;
+  void* steer_context = nullptr;
 };
 
 class ReplayFilter;  // replay_filter.h
@@ -391,6 +409,23 @@ class Pipeline {
   // per frame.
   void ProcessBurst(size_t interface, std::span<io::Frame> frames, uint64_t now_ms,
                     std::span<Disposition> dispositions = {});
+  // A frame another worker handed over (PipelineOptions::steer), copied into a frame of this
+  // pipeline's pool: processed as if received on `interface`, without being steered again
+  // (a datagram it completes by reassembly may be). Transmitted or freed like ProcessBurst's
+  // frames; call FlushHandedOff after a batch.
+  // `now_us` (the clock of the drain, as Poll's): a session's first packet is measured for
+  // setup latency from then, so the time it waited in the handoff ring is not included.
+  Disposition ProcessHandedOff(size_t interface, io::Frame& frame, bool reassembled,
+                               uint64_t now_ms, uint64_t now_us);
+  void FlushHandedOff();
+  void CountHandoffTooLarge() { counters_.Increment(PipelineCounter::kHandoffTooLarge); }
+  // The worker (< workers) that owns a frame received on `interface` (session/flow_owner.h):
+  // LAN by the flow class of its tuple, WAN by the port class of its destination port (our
+  // waypoint port), the peer layer's UDP 1280 worker 0, ICMP errors by the packet they quote,
+  // IP fragments by their addresses (reassembly happens in one worker). `self` when the frame has
+  // no owner (it is dropped wherever it is).
+  uint32_t FlowOwner(size_t interface, std::span<const uint8_t> frame,
+                     const packet::PacketInfo& info, uint32_t self) const;
   // Applies a new config snapshot for the same router, keeping established sessions (mapped by
   // tenant / service / peer name; sessions whose tenant, service or peer disappeared are removed
   // and counted). The new policy, routes and keys apply to new sessions and packets from now on.
@@ -636,6 +671,9 @@ class Pipeline {
                         L2Header* l2);
   inline void Transmit(size_t interface, const io::Frame& frame);
   inline bool IsWan(size_t interface) const;
+  // Flow class of a session from its forward key (session/flow_owner.h): the tuple's class when
+  // it came from a LAN, the class of our waypoint port (the destination) when from a peer.
+  inline int SessionClass(const session::FlowKey& forward) const;
 
   // TCP MSS clamping (mss_clamp.cc, §2.7.1): lowers the MSS option of a SYN / SYN-ACK of peer
   // session `s` (its TCP header starts `tcp`) to what fits the WAN path to the peer (outer family
@@ -849,6 +887,7 @@ class Pipeline {
   std::vector<std::vector<io::Frame>> tx_;
   std::array<uint8_t, 2048> md_buf_{};
   std::unique_ptr<BurstSeal> burst_;  // null: every packet is sealed one at a time
+  bool handed_off_ = false;  // the frame in Handle came from another worker: not steered again
   bool burst_now_ = false;            // the burst in progress is large enough to defer
   // Fewest received frames for which ProcessBurst defers sealing (crypto_bench: a burst of 8 x
   // 1400 B seals 1.8x faster per packet than OpenSSL, a burst of 1 5x slower).

@@ -33,6 +33,7 @@
 #include "io/xdp_mode.h"
 #include "router/control_loop.h"
 #include "router/events.h"
+#include "router/handoff.h"
 #include "router/neighbor_refresh.h"
 #include "router/netdev.h"
 #include "router/health.h"
@@ -51,6 +52,10 @@ namespace {
 using router::Worker;
 
 constexpr uint32_t kMaxWorkers = SSR_GATE_MAX_QUEUES;
+// Frames each handoff ring holds (router/handoff.h): 256 x ~3.8 KiB, about 1 MiB per ordered
+// pair of workers; at 2 ms of idle yield and a 1 ms bounded sleep that covers bursts of 256
+// frames toward one owner per loop iteration.
+constexpr size_t kHandoffSlots = 256;
 constexpr std::chrono::microseconds kMaxIdleYield{1'000'000};  // RouterOptions::idle_yield
 // RouterOptions::frames_per_worker, fill_ring_size and rx_ring_size (router.h).
 constexpr uint32_t kMinFrames = 256;
@@ -187,6 +192,8 @@ struct Router::Impl {
   std::unique_ptr<pipeline::SessionBudget> session_budget;
   // Peer path status the workers share (pipeline/path_board.h); outlives them too.
   std::unique_ptr<pipeline::PathBoard> path_board;
+  // Rings between the workers (router/handoff.h, flow steering); outlives them. Null: 1 worker.
+  std::unique_ptr<router::HandoffMesh> handoff;
   std::vector<std::unique_ptr<Worker>> workers;
   // The control thread's parts (router/control_loop.h, neighbor_refresh.h, events.h).
   std::unique_ptr<router::NeighborRefresh> neighbors;
@@ -451,6 +458,9 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
   }
   const bool pin = options.pin_workers && workers <= cpus.size();
 
+  if (workers > 1) {
+    impl->handoff = std::make_unique<router::HandoffMesh>(workers, kHandoffSlots);
+  }
   for (uint32_t w = 0; w < workers; ++w) {
     router::WorkerOptions wo;
     wo.id = w;
@@ -482,6 +492,7 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
     wo.session_events = static_cast<bool>(options.on_session);
     wo.event_queue = options.session_event_queue;
     wo.netns_fd = impl->netns.get();
+    wo.handoff = impl->handoff.get();
     auto worker = Worker::Create(wo);
     if (!worker.ok()) return worker.status();
     impl->workers.push_back(std::move(*worker));
@@ -729,6 +740,9 @@ RouterStats Router::Impl::CollectStats() const {
     wst.polls = ws.polls;
     wst.idle_sleeps = ws.idle_sleeps;
     wst.cpu_ns = ws.cpu_ns;
+    wst.handoff_sent = ws.pipeline.Get(pipeline::PipelineCounter::kHandoffSent);
+    wst.handoff_received = ws.pipeline.Get(pipeline::PipelineCounter::kHandoffReceived);
+    wst.handoff_ring_full = ws.pipeline.Get(pipeline::PipelineCounter::kHandoffRingFull);
     s.workers.push_back(wst);
   }
   s.sessions_live = sum.sessions_live;
