@@ -16,6 +16,8 @@ PACKAGES=(
                                          # config syntax and duplicate-key checks (config/parse.cc)
   help2man                               # man pages from the tools' --help (optional target `man`)
   libsystemd-dev                         # sd_notify: ssr-router readiness under systemd (Type=notify)
+  systemd                                # systemd-analyze verify and a real service manager for the
+                                         # unit's tests (router.systemd_unit, netns.systemd_service)
   libcpp-httplib-dev                     # ssr-router --metrics-listen HTTP server (tools/metrics)
   prometheus                             # netns.prometheus scrapes two routers with a real server
                                          # (in a namespace; where systemd runs, Debian also starts

@@ -10,6 +10,9 @@
 #     - ssr_gate_packets_total{...} @ T0        (T0: before the pings)
 # through Prometheus's HTTP API returns the 20 drops the test caused (20 to 22: nothing else
 # sends from a non-member address); the datacenter's series is there too (its own router label).
+# First-packet latency: on the branch ssr_service_setup_latency_seconds_count{service="web"}
+# equals the web sessions it opened, the datacenter records one sample per new session; the
+# p50 / p99 (histogram_quantile) are printed.
 # Also: --metrics-listen on an address of no local interface stops the router (exit 1, the
 # address named, no "ready"). Skipped (77) when prometheus is not installed (Debian package
 # prometheus; scripts/setup-deps.sh installs it).
@@ -127,6 +130,45 @@ echo "PromQL: $promql = $got (the test sent $N)"
 # The router's own count agrees (a direct scrape now).
 direct="$(get "http://$B/metrics" | awk '$1 == "ssr_gate_packets_total{reason=\"drop_non_member\"}" {print $2}')"
 [ "$((direct - ${v0%.*}))" -ge "$got" ] || fail "router says $direct, prometheus $got + $v0"
+
+# First-packet latency (docs/operations.md "WAN assurance"): M pings from a guest host to the web
+# service, each its own ICMP identifier, so each its own session. On the branch (first router)
+# every opened session has one latency sample (count == opened); the datacenter (egress)
+# records one per session it created and forwarded: M more after a warm-up ping that resolved
+# the server's MAC. p50 / p99 through Prometheus's histogram_quantile, printed.
+metric() {  # metric URL SAMPLE: the value of one sample of a direct scrape (0 when absent)
+  get "$1" | awk -v n="$2" '$1 == n {v = $2} END {print v + 0}'
+}
+web='{service="web"}'
+ssr_in_client ping -n -q -c 1 -W 2 -I 10.10.9.20 10.20.3.10 >/dev/null || fail "warm-up ping"
+sleep 0.3
+dc0="$(metric "http://$D/metrics" "ssr_service_setup_latency_seconds_count$web")"
+M=20
+for _ in $(seq "$M"); do
+  ssr_in_client ping -n -q -c 1 -W 2 -I 10.10.9.20 10.20.3.10 >/dev/null || fail "ping to web"
+done
+sleep 0.5  # the workers copy their counters every 100 ms
+opened="$(metric "http://$B/metrics" "ssr_service_sessions_opened_total$web")"
+count="$(metric "http://$B/metrics" "ssr_service_setup_latency_seconds_count$web")"
+dc1="$(metric "http://$D/metrics" "ssr_service_setup_latency_seconds_count$web")"
+echo "web: branch opened $opened sessions, latency samples $count; datacenter samples $dc0 -> $dc1"
+[ "$opened" -ge $((M + 1)) ] || fail "branch opened $opened web sessions, expected >= $((M + 1))"
+[ "$count" = "$opened" ] || fail "branch: $count latency samples for $opened web sessions"
+[ "$((dc1 - dc0))" = "$M" ] || fail "datacenter: $((dc1 - dc0)) new latency samples, expected $M"
+promql_q() {
+  echo "histogram_quantile($1, sum by (le) (ssr_service_setup_latency_seconds_bucket{instance=\"$2\",service=\"web\"}))"
+}
+deadline=$((SECONDS + 20))
+until [ "$(query "ssr_service_setup_latency_seconds_count{instance=\"$B\",service=\"web\"}" \
+  'int(float(r[0]["value"][1])) if r else -1')" = "$count" ]; do
+  [ $SECONDS -lt $deadline ] || fail "prometheus never saw $count web latency samples"
+  sleep 0.5
+done
+for t in "$B" "$D"; do
+  q50="$(query "$(promql_q 0.5 "$t")" '"%.1f" % (float(r[0]["value"][1]) * 1e6)')"
+  q99="$(query "$(promql_q 0.99 "$t")" '"%.1f" % (float(r[0]["value"][1]) * 1e6)')"
+  echo "first-packet latency, web, $t: p50 $q50 us, p99 $q99 us"
+done
 
 # The datacenter is scraped too: its router info, its peer path toward the branch.
 dc="$(query "ssr_router_info{instance=\"$D\"}" 'r[0]["metric"]["router"] if r else ""')"

@@ -11,12 +11,11 @@
 #      addresses (answered sessions, which are not embryonic, so nothing can evict them) push the
 #      router past 1024: they first evict guest's embryonic sessions, then are refused.
 # The TCP transfer is streams.py tcp-stream: a connection whose two directions do not both get
-# through is replaced before the flood starts. Known limitation this works around (not fixed):
-# sessions live in the worker whose queue received the first packet, and on veths each end host
-# picks a TCP flow's queue from its own socket hash, so in many connections (1 in 6 to 1 in 2 by
-# run) the server's packets reach the datacenter's other worker, which drops them as a LAN first
-# packet (policy_drop) and the connection stalls; with several workers a router relies on every
-# packet of a session reaching the same queue.
+# through is replaced before the flood starts. That guarded against a limitation since fixed by
+# flow steering (docs/protocol.md §2.10.2, netns.flow_steering): sessions lived in the worker
+# whose queue received the first packet, and on veths each end host picks a TCP flow's queue from
+# its own socket hash, so in 1 connection in 6 to 1 in 2 the server's packets reached the
+# datacenter's other worker, which dropped them as a LAN first packet and the connection stalled.
 # Both routers' stats are sampled every 0.5 s. Checks: sessions.budgeted (the router-wide count)
 # never above 1024 on either router, the sum of the workers' sessions neither (up to the skew of
 # their snapshots, see below; exactly once the floods stop, when it must equal the budget), the

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "pipeline_rig.h"
+#include "session/flow_owner.h"
 
 namespace ssr::pipeline::testing {
 namespace {
@@ -12,13 +13,27 @@ using packet::PacketSpec;
 
 const Bytes kHello = {'h', 'e', 'l', 'l', 'o'};
 
+// The first source port from 41000 whose erp flow has the flow class of the voice flow from
+// port 40000 (session/flow_owner.h): waypoint pairs are taken within the session's class, so
+// only two sessions of one class can start at the same pair.
+uint16_t ErpPortOfVoiceClass() {
+  const uint32_t voice = session::FlowClass(Ip("10.10.2.10"), 40000, Ip("10.20.2.5"), 5060,
+                                            packet::kIpProtoUdp);
+  uint16_t port = 41000;
+  while (session::FlowClass(Ip("10.10.1.10"), port, Ip("10.20.1.20"), 443,
+                            packet::kIpProtoTcp) != voice) {
+    ++port;
+  }
+  return port;
+}
+
 // engineering host -> erp (TCP 443, routed to the datacenter).
 PacketSpec ErpSyn() {
   PacketSpec s;
   s.src = Ip("10.10.1.10");
   s.dst = Ip("10.20.1.20");
   s.protocol = packet::kIpProtoTcp;
-  s.src_port = 41000;
+  s.src_port = ErpPortOfVoiceClass();
   s.dst_port = 443;
   s.tcp_flags = packet::kTcpSyn;
   s.tcp_seq = 1;
@@ -26,7 +41,8 @@ PacketSpec ErpSyn() {
 }
 
 // A UDP session and then a TCP session from A to B. The waypoint pools are per outer protocol
-// and start at the same pair, so both sessions get the same outer addresses and ports: their
+// and start at the same pair of the same class (ErpSyn's port is chosen for that), so both
+// sessions get the same outer addresses and ports: their
 // outer tuples differ only in the protocol. Control packets of the TCP session travel as UDP
 // (O-9), on exactly the UDP session's tuple.
 void OpenUdpAndTcpOnOneTuple(Rig& rig) {

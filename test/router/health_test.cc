@@ -3,6 +3,7 @@
 // each with the classifier that cost the most.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <string>
 
 #include "router/health.h"
@@ -149,6 +150,82 @@ TEST_CASE("service SLE weighs seconds by the sessions they tried to open", "[rou
   m.Sample(f.s);
   v = Find(m.Report(), "service", "voice");
   CHECK(v.sle_percent == Approx(90));
+}
+
+// Records `n` first-packet latencies of `us` microseconds in the service's histogram, the way the
+// pipeline buckets them (bucket i: (2^(i-1), 2^i] µs).
+void Setups(ServiceStats& v, uint64_t us, uint64_t n) {
+  size_t b = 0;
+  while (b + 1 < ServiceStats::SetupLatency::kBuckets && (uint64_t{1} << b) < us) ++b;
+  v.setup_latency.buckets[b] += n;
+  v.setup_latency.count += n;
+  v.setup_latency.sum_us += us * n;
+}
+
+TEST_CASE("service SLE: sessions whose first packet spent over 10 ms in the router are slow setup",
+          "[router][health]") {
+  HealthMonitor m(60);
+  Fake f;
+  m.Sample(f.s);
+  // A fast second: 50 sessions opened, all first packets out within 40 µs.
+  f.voice().sessions_opened += 50;
+  Setups(f.voice(), 40, 50);
+  m.Sample(f.s);
+  HealthItem v = Find(m.Report(), "service", "voice");
+  CHECK(v.samples == 1);
+  CHECK(v.sle_percent == Approx(100));
+  CHECK(v.classifier.empty());
+  // A slow second: 50 more, 30 of them at 40 ms (bucket (32.8, 65.5] ms, wholly above 10 ms).
+  f.voice().sessions_opened += 50;
+  Setups(f.voice(), 20, 20);
+  Setups(f.voice(), 40000, 30);
+  m.Sample(f.s);
+  v = Find(m.Report(), "service", "voice");
+  CHECK(v.samples == 2);
+  CHECK(v.sle_percent == Approx(70));  // (50 + 20) good of 100
+  CHECK(v.classifier == "slow setup");
+  // Refusals outweighing the slow sessions name the window's worst cost.
+  f.voice().sessions_refused += 40;
+  m.Sample(f.s);
+  v = Find(m.Report(), "service", "voice");
+  CHECK(v.sle_percent == Approx(70.0 / 140 * 100));
+  CHECK(v.classifier == "refused");
+}
+
+TEST_CASE("service SLE: a waypoint's sessions (latency samples, none opened) count too",
+          "[router][health]") {
+  HealthThresholds t;
+  t.max_setup_ms = 1;
+  HealthMonitor m(60, t);
+  Fake f;
+  m.Sample(f.s);
+  Setups(f.voice(), 100, 3);   // fast
+  Setups(f.voice(), 5000, 1);  // (4.1, 8.2] ms: above 1 ms
+  m.Sample(f.s);
+  const HealthItem v = Find(m.Report(), "service", "voice");
+  CHECK(v.samples == 1);
+  CHECK(v.sle_percent == Approx(75));
+  CHECK(v.classifier == "slow setup");
+}
+
+TEST_CASE("CountAbove: whole buckets above the threshold, the straddling one in proportion",
+          "[router][health]") {
+  std::array<uint64_t, ServiceStats::SetupLatency::kBuckets> b{};
+  CHECK(HealthMonitor::CountAbove(b, 10000) == 0);
+  b[0] = 7;  // ≤ 1 µs
+  CHECK(HealthMonitor::CountAbove(b, 0) == Approx(7));
+  CHECK(HealthMonitor::CountAbove(b, 1) == Approx(0));
+  CHECK(HealthMonitor::CountAbove(b, 0.5) == Approx(3.5));
+  b[0] = 0;
+  b[14] = 10;  // (8192, 16384] µs
+  CHECK(HealthMonitor::CountAbove(b, 8192) == Approx(10));
+  CHECK(HealthMonitor::CountAbove(b, 16384) == Approx(0));
+  CHECK(HealthMonitor::CountAbove(b, 10000) == Approx(10.0 * (16384 - 10000) / 8192));
+  // The last bucket (over 2^22 µs) has no upper bound: whole when it starts above the threshold.
+  b[14] = 0;
+  b[ServiceStats::SetupLatency::kBuckets - 1] = 4;
+  CHECK(HealthMonitor::CountAbove(b, 10000) == Approx(4));
+  CHECK(HealthMonitor::CountAbove(b, 5e6) == Approx(0));
 }
 
 }  // namespace

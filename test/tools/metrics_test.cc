@@ -226,6 +226,43 @@ TEST_CASE("per-service session counts and WAN assurance SLEs") {
   CHECK(text.find("ssr_health_cost_info{scope=\"gateway\"") == std::string::npos);
 }
 
+std::map<std::string, std::string> CheckExposition(const std::string& text);  // below
+
+TEST_CASE("first-packet latency: a Prometheus histogram per service, cumulative buckets, seconds") {
+  RouterStats s = Small();
+  s.services = {{"voice", 3, 0, 0}, {"web", 0, 0, 0}};
+  ServiceStats::SetupLatency& h = s.services[0].setup_latency;
+  h.buckets[0] = 1;   // ≤ 1 µs
+  h.buckets[6] = 2;   // (32, 64] µs
+  h.buckets[ServiceStats::SetupLatency::kBuckets - 1] = 1;  // over 2^22 µs
+  h.count = 4;
+  h.sum_us = 5'000'100;
+  for (const Format format : {Format::kPrometheus, Format::kOpenMetrics}) {
+    const std::string text = FormatMetrics(s, format);
+    INFO(text);
+    CHECK(text.find("# HELP ssr_service_setup_latency_seconds Time a session's first packet "
+                    "spent in this router") != std::string::npos);
+    const std::string f = "ssr_service_setup_latency_seconds";
+    CHECK(text.find("# TYPE " + f + " histogram\n" +                          //
+                    f + "_bucket{service=\"voice\",le=\"1e-06\"} 1\n" +     // ≤ 1 µs
+                    f + "_bucket{service=\"voice\",le=\"2e-06\"} 1\n") !=  // cumulative
+          std::string::npos);
+    CHECK(text.find(f + "_bucket{service=\"voice\",le=\"3.2e-05\"} 1\n" +  //
+                    f + "_bucket{service=\"voice\",le=\"6.4e-05\"} 3\n") != std::string::npos);
+    CHECK(text.find(f + "_bucket{service=\"voice\",le=\"4.194304\"} 3\n" +  //
+                    f + "_bucket{service=\"voice\",le=\"+Inf\"} 4\n" +      //
+                    f + "_sum{service=\"voice\"} 5.0001\n" +                  //
+                    f + "_count{service=\"voice\"} 4\n") != std::string::npos);
+    // Every service has its histogram, measured or not; one TYPE line.
+    CHECK(text.find(f + "_bucket{service=\"web\",le=\"+Inf\"} 0\n") != std::string::npos);
+    CHECK(text.find("ssr_service_setup_latency_seconds_count{service=\"web\"} 0\n") !=
+          std::string::npos);
+    CHECK(text.find("# TYPE ssr_service_setup_latency_seconds") ==
+          text.rfind("# TYPE ssr_service_setup_latency_seconds"));
+  }
+  CheckExposition(FormatMetrics(s, Format::kPrometheus));
+}
+
 TEST_CASE("the Grafana dashboard in examples/ queries only families the exposition has") {
   std::ifstream in(std::string(SSR_SOURCE_DIR) + "/examples/grafana/ssr-wan-assurance.json");
   REQUIRE(in.good());
@@ -242,9 +279,17 @@ TEST_CASE("the Grafana dashboard in examples/ queries only families the expositi
                                       dashboard[end] == '_')) {
       ++end;
     }
-    const std::string name = dashboard.substr(at, end - at);
+    std::string name = dashboard.substr(at, end - at);
     if (name == "ssr_wan_assurance" || name.empty()) continue;
     INFO(name);
+    // A histogram's series (_bucket, _sum, _count) belong to the family without the suffix.
+    for (const std::string suffix : {"_bucket", "_sum", "_count"}) {
+      const std::string base = name.substr(0, name.size() - std::min(name.size(), suffix.size()));
+      if (name.size() > suffix.size() && name.substr(base.size()) == suffix &&
+          text.find("# TYPE " + base + " histogram\n") != std::string::npos) {
+        name = base;
+      }
+    }
     CHECK(text.find("# TYPE " + name + " ") != std::string::npos);
     ++names;
     at = end;
@@ -306,7 +351,7 @@ std::map<std::string, std::string> CheckExposition(const std::string& text) {
       t >> name >> type;
       CHECK(IsValidMetricName(name));
       CHECK(types.count(name) == 0);
-      CHECK((type == "counter" || type == "gauge"));
+      CHECK((type == "counter" || type == "gauge" || type == "histogram"));
       if (type == "counter") CHECK(name.size() > 6);
       if (type == "counter") CHECK(name.substr(name.size() - 6) == "_total");
       types[name] = type;
@@ -318,7 +363,12 @@ std::map<std::string, std::string> CheckExposition(const std::string& text) {
     REQUIRE(end != std::string::npos);
     const std::string name = line.substr(0, end);
     CHECK(IsValidMetricName(name));
-    CHECK(name == current);
+    if (types[current] == "histogram") {
+      CHECK((name == current + "_bucket" || name == current + "_sum" ||
+             name == current + "_count"));
+    } else {
+      CHECK(name == current);
+    }
     const size_t value_at = line.rfind(' ');
     if (line[end] == '{') {
       const size_t close = line.rfind('}');
@@ -366,8 +416,12 @@ TEST_CASE("every name is valid, every family declared once") {
   wan.name = "wan0";
   wan.role = "wan";
   s.interfaces = {lan, wan};
+  s.services = {{"voice", 1, 0, 0}};
+  s.services[0].setup_latency.buckets[5] = 1;
+  s.services[0].setup_latency.count = 1;
   const std::map<std::string, std::string> samples =
       CheckExposition(FormatMetrics(s, Format::kPrometheus));
+  CHECK(samples.at("ssr_service_setup_latency_seconds_count{service=\"voice\"}") == "1");
   CHECK(samples.at("ssr_crypto_hmac_bad_tag_total") == "1");
   CHECK(samples.at("ssr_session_inserted_total") == "2");  // no ssr_session_session_...
   CHECK(samples.at("ssr_xsk_rx_packets_total{interface=\"wan0\"}") == "3");

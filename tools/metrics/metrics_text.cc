@@ -15,7 +15,7 @@ namespace {
 
 using Labels = std::initializer_list<std::pair<std::string_view, std::string_view>>;
 
-enum class Type { kCounter, kGauge, kInfo };
+enum class Type { kCounter, kGauge, kInfo, kHistogram };
 
 // Appends families in order; a family's TYPE and HELP lines are written with its first sample
 // (a family without samples writes nothing).
@@ -37,10 +37,22 @@ class Writer {
     const auto r = std::to_chars(buf, buf + sizeof(buf), value);
     Sample(labels, std::string(buf, r.ptr));
   }
-  void Sample(Labels labels, const std::string& value) {
+  void Sample(Labels labels, const std::string& value) { Write(Suffix(), labels, value); }
+  // Samples of a histogram family: `suffix` "_bucket" (labels end with le), "_sum" or "_count".
+  void HistogramSample(std::string_view suffix, Labels labels, const std::string& value) {
+    Write(suffix, labels, value);
+  }
+
+  std::string Finish() {
+    if (format_ == Format::kOpenMetrics) out_ += "# EOF\n";
+    return std::move(out_);
+  }
+
+ private:
+  void Write(std::string_view suffix, Labels labels, const std::string& value) {
     if (!header_written_) WriteHeader();
     out_ += name_;
-    out_ += Suffix();
+    out_ += suffix;
     if (labels.size() > 0) {
       out_ += '{';
       bool first = true;
@@ -59,12 +71,6 @@ class Writer {
     out_ += '\n';
   }
 
-  std::string Finish() {
-    if (format_ == Format::kOpenMetrics) out_ += "# EOF\n";
-    return std::move(out_);
-  }
-
- private:
   std::string_view Suffix() const {
     switch (type_) {
       case Type::kCounter:
@@ -72,6 +78,7 @@ class Writer {
       case Type::kInfo:
         return "_info";
       case Type::kGauge:
+      case Type::kHistogram:
         break;
     }
     return "";
@@ -86,6 +93,7 @@ class Writer {
     std::string_view type = "gauge";
     if (type_ == Type::kCounter) type = "counter";
     if (type_ == Type::kInfo && om) type = "info";
+    if (type_ == Type::kHistogram) type = "histogram";
     out_ += "# HELP " + family + " ";
     for (const char ch : help_) {
       if (ch == '\\') {
@@ -129,6 +137,13 @@ void CounterList(Writer* w, std::string_view group, const std::vector<CounterVal
 }
 
 std::string_view Bool(bool b) { return b ? "true" : "false"; }
+
+// Shortest text that reads back as `v` ("1e-06", "0.004194304").
+std::string Float(double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, r.ptr);
+}
 
 }  // namespace
 
@@ -358,6 +373,24 @@ std::string FormatMetrics(const RouterStats& s, Format format) {
   services("ssr_service_no_usable_path",
            "First packets of the service dropped because no route or path was usable",
            [](const ServiceStats& v) { return v.no_usable_path; });
+  // First-packet latency: the log2 histogram of ServiceStats::setup_latency, bucket i's upper
+  // bound 2^i µs, cumulative as Prometheus wants (the last, open bucket is +Inf).
+  w.Family("ssr_service_setup_latency_seconds", Type::kHistogram,
+           "Time a session's first packet spent in this router (first router, waypoint or "
+           "egress), from the worker's burst start to its TX descriptor submission");
+  for (const ServiceStats& v : s.services) {
+    const ServiceStats::SetupLatency& h = v.setup_latency;
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < h.buckets.size(); ++i) {
+      cumulative += h.buckets[i];
+      const bool last = i + 1 == h.buckets.size();
+      const std::string le =
+          last ? std::string("+Inf") : Float(static_cast<double>(uint64_t{1} << i) * 1e-6);
+      w.HistogramSample("_bucket", {{"service", v.name}, {"le", le}}, std::to_string(cumulative));
+    }
+    w.HistogramSample("_sum", {{"service", v.name}}, Float(static_cast<double>(h.sum_us) * 1e-6));
+    w.HistogramSample("_count", {{"service", v.name}}, std::to_string(h.count));
+  }
   w.Family("ssr_health_sle_ratio", Type::kGauge,
            "Service-level experience over the health window: good share, 0 to 1 (scope gateway, "
            "path or service)");
@@ -366,7 +399,7 @@ std::string FormatMetrics(const RouterStats& s, Format format) {
   }
   w.Family("ssr_health_cost", Type::kInfo,
            "What cost the most in the health window (classifier: drops, ring full, table full, "
-           "down, latency, jitter, loss, mos, refused, no usable path)");
+           "cpu, down, latency, jitter, loss, mos, refused, no usable path, slow setup)");
   for (const HealthItem& h : s.health.items) {
     if (!h.classifier.empty()) {
       w.Sample({{"scope", h.scope}, {"name", h.name}, {"classifier", h.classifier}}, uint64_t{1});

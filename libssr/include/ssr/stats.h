@@ -14,6 +14,8 @@
 #ifndef SSR_STATS_H_
 #define SSR_STATS_H_
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -99,6 +101,20 @@ struct ServiceStats {
   uint64_t sessions_opened = 0;
   uint64_t sessions_refused = 0;  // table or tenant limit, no waypoint pair
   uint64_t no_usable_path = 0;    // no route of the service was usable (no_route / no_usable_route / no_path_meets_sla)
+  // First-packet latency through this router (docs/operations.md "WAN assurance"): for every
+  // packet that created a session of the service here (as the first router, a waypoint or the
+  // egress router) and was handed to a TX ring, the time from the start of the worker loop turn
+  // that received its burst to the submission of its TX descriptor, in a log2 histogram of
+  // microseconds: buckets[0] counts latencies ≤ 1 µs, buckets[i] those in (2^(i-1), 2^i] µs, the
+  // last bucket those above 2^(kBuckets-2) µs (~4.2 s). Summed over the workers; reset for a
+  // worker by a reload, like the counters above.
+  struct SetupLatency {
+    static constexpr size_t kBuckets = 24;
+    std::array<uint64_t, kBuckets> buckets{};
+    uint64_t count = 0;   // sessions measured (the sum of the buckets)
+    uint64_t sum_us = 0;  // their latencies added up
+  };
+  SetupLatency setup_latency{};
 };
 
 struct WorkerStats {
@@ -110,6 +126,11 @@ struct WorkerStats {
   uint64_t polls = 0;        // loop iterations
   uint64_t idle_sleeps = 0;  // times the worker slept waiting for packets
   uint64_t cpu_ns = 0;       // CPU time the worker thread used (as of its last counter copy)
+  // Flow steering (docs/protocol.md §2.10.2): frames this worker handed to the worker owning
+  // their flow, frames it received that way, and frames dropped because the owner's ring was full.
+  uint64_t handoff_sent = 0;
+  uint64_t handoff_received = 0;
+  uint64_t handoff_ring_full = 0;
 };
 
 // WAN assurance (docs/operations.md "WAN assurance"): service-level experience over a window.

@@ -139,7 +139,8 @@ bool Pipeline::RebindToPath(Session& s, size_t peer, size_t path_index, uint64_t
   session::FlowKey reverse;
   session::WaypointPool& pool =
       s.reverse.protocol == packet::kIpProtoTcp ? *path.pool_tcp : *path.pool_udp;
-  if (sessions_->AllocateWaypoints(pool, now_ms, &reverse) != session::WaypointResult::kOk ||
+  if (sessions_->AllocateWaypoints(pool, now_ms, &reverse, SessionClass(s.forward)) !=
+          session::WaypointResult::kOk ||
       sessions_->Rebind(s, session::Direction::kReverse, reverse) != session::InsertResult::kOk) {
     Count(PipelineCounter::kSessionMoveFailed);
     return false;

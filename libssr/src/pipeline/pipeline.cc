@@ -4,12 +4,15 @@
 // the list in pipeline.h).
 #include "pipeline/pipeline.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "packet/parser.h"
+#include "peer/bfd_packet.h"
 #include "pipeline/burst_seal.h"
 #include "pipeline/ip_reassembly.h"
 #include "pipeline/peer_hop.h"
@@ -17,6 +20,7 @@
 #include "pipeline/replay_filter.h"
 #include "pipeline/session_budget.h"
 #include "pipeline/svr_fragment_path.h"
+#include "session/flow_owner.h"
 #include "session/translation.h"
 #include "svr/fragment.h"
 #include "util/status_macros.h"
@@ -28,8 +32,18 @@ using session::Direction;
 using session::FlowKey;
 using session::Session;
 
+namespace {
+uint64_t MonotonicUs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
+}
+}  // namespace
+
 Pipeline::Pipeline(const PipelineOptions& options)
-    : options_(options), neighbors_(options.neighbor_capacity) {}
+    : options_(options),
+      clock_us_(options.clock_us != nullptr ? options.clock_us : &MonotonicUs),
+      neighbors_(options.neighbor_capacity) {}
 
 Pipeline::~Pipeline() {
   // A shared budget outlives this pipeline: give back the units of the sessions that die with it.
@@ -264,7 +278,9 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
 // ---------------------------------------------------------------------------------------------
 // Bursts and transmission
 
-size_t Pipeline::Poll(uint64_t now_ms) {
+size_t Pipeline::Poll(uint64_t now_ms) { return Poll(now_ms, clock_us_()); }
+
+size_t Pipeline::Poll(uint64_t now_ms, uint64_t now_us) {
   size_t received = 0;
   std::array<io::Frame, io::kMaxBurst> frames;
   for (size_t i = 0; i < ports_.size(); ++i) {
@@ -272,7 +288,7 @@ size_t Pipeline::Poll(uint64_t now_ms) {
     const size_t n = ports_[i]->Receive(frames);
     if (n == 0) continue;
     received += n;
-    ProcessBurst(i, std::span(frames.data(), n), now_ms);
+    ProcessBurstAt(i, std::span(frames.data(), n), now_ms, now_us, {});
   }
   PollPeerLayer(now_ms);
   for (io::Port* p : ports_) {
@@ -283,7 +299,13 @@ size_t Pipeline::Poll(uint64_t now_ms) {
 
 void Pipeline::ProcessBurst(size_t interface, std::span<io::Frame> frames, uint64_t now_ms,
                             std::span<Disposition> dispositions) {
+  ProcessBurstAt(interface, frames, now_ms, clock_us_(), dispositions);
+}
+
+void Pipeline::ProcessBurstAt(size_t interface, std::span<io::Frame> frames, uint64_t now_ms,
+                              uint64_t now_us, std::span<Disposition> dispositions) {
   now_ms_ = now_ms;
+  burst_us_ = now_us;
   MaybeRekey(now_ms);  // between bursts: at most one comparison unless an epoch event is due
   // The kernel copied these frames into the Umem, often on another CPU (the veth receive runs
   // where the sender runs): the first read of each header is a cache miss that costs more than
@@ -298,7 +320,13 @@ void Pipeline::ProcessBurst(size_t interface, std::span<io::Frame> frames, uint6
   burst_now_ = burst_ != nullptr && frames.size() >= kMinSealBurst;
   for (size_t i = 0; i < frames.size(); ++i) {
     counters_.Increment(PipelineCounter::kRxPackets);
+    created_service_ = kNoService;
     const Disposition d = Handle(interface, frames[i], now_ms);
+    // A session's first packet on its way out: measured when its TX flush submits it.
+    if (created_service_ != kNoService && d == Disposition::kForwarded &&
+        pending_setup_count_ < pending_setups_.size()) {
+      pending_setups_[pending_setup_count_++] = created_service_;
+    }
     if (d != Disposition::kForwarded && pool_ != nullptr) pool_->Free({&frames[i], 1});
     if (i < dispositions.size()) dispositions[i] = d;
   }
@@ -331,6 +359,22 @@ void Pipeline::FlushTx() {
     }
     q.clear();
   }
+  if (pending_setup_count_ != 0) RecordSetups();
+}
+
+void Pipeline::RecordSetups() {
+  const uint64_t now_us = clock_us_();  // one read per flush that carries first packets
+  const uint64_t us = now_us > burst_us_ ? now_us - burst_us_ : 0;
+  const size_t bucket = SetupBucket(us);
+  for (size_t i = 0; i < pending_setup_count_; ++i) {
+    const uint32_t service = pending_setups_[i];
+    if (service >= service_counts_.size()) continue;  // a reload since (indices changed)
+    ServiceCounts& c = service_counts_[service];
+    ++c.setup_buckets[bucket];
+    ++c.setup_count;
+    c.setup_sum_us += us;
+  }
+  pending_setup_count_ = 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -340,6 +384,63 @@ void Pipeline::SetInterfaceMtus() {
   if_mtu_.clear();
   for (const config::Interface& itf : router().interfaces) if_mtu_.push_back(itf.mtu);
 }
+
+uint32_t Pipeline::FlowOwner(size_t interface, std::span<const uint8_t> frame,
+                             const packet::PacketInfo& info, uint32_t self) const {
+  const uint32_t workers = options_.workers;
+  if (info.is_fragment) {  // every fragment of a datagram to one worker; ports are not in all
+    return session::OwnerOf(session::FlowClass(info.src, 0, info.dst, 0, 0), workers);
+  }
+  if (IsWan(interface)) {
+    if (info.icmp_is_error) {  // about a packet we sent: its source port is our waypoint port
+      packet::IcmpQuote q;
+      if (packet::ParseIcmpQuote(frame, info, &q) != packet::IcmpQuoteResult::kOk ||
+          (q.l4_protocol != packet::kIpProtoTcp && q.l4_protocol != packet::kIpProtoUdp)) {
+        return self;
+      }
+      return session::OwnerOf(session::PortClass(q.src_port), workers);
+    }
+    if (!info.is_tcp() && !info.is_udp()) return self;
+    if (info.is_udp() && info.dst_port == peer::kBfdPort) return 0;  // the peer layer's worker
+    return session::OwnerOf(session::PortClass(info.dst_port), workers);
+  }
+  if (info.icmp_is_error) {
+    packet::IcmpQuote q;
+    if (packet::ParseIcmpQuote(frame, info, &q) != packet::IcmpQuoteResult::kOk) return self;
+    return session::OwnerOf(
+        session::FlowClass(q.src, q.src_port, q.dst, q.dst_port, q.l4_protocol), workers);
+  }
+  uint16_t sport = 0;
+  uint16_t dport = 0;
+  if (info.is_tcp() || info.is_udp()) {
+    sport = info.src_port;
+    dport = info.dst_port;
+  } else if (info.is_icmp() && info.icmp_is_echo) {
+    sport = info.icmp_identifier;
+  }
+  return session::OwnerOf(session::FlowClass(info.src, sport, info.dst, dport, info.l4_protocol),
+                          workers);
+}
+
+Disposition Pipeline::ProcessHandedOff(size_t interface, io::Frame& frame, bool reassembled,
+                                       uint64_t now_ms, uint64_t now_us) {
+  now_ms_ = now_ms;
+  // Setups pending from this drain keep the drain's start; a new batch starts at now_us.
+  if (pending_setup_count_ == 0) burst_us_ = now_us;
+  counters_.Increment(PipelineCounter::kHandoffReceived);
+  handed_off_ = true;
+  created_service_ = kNoService;
+  const Disposition d = Handle(interface, frame, now_ms, reassembled);
+  handed_off_ = false;
+  if (created_service_ != kNoService && d == Disposition::kForwarded &&
+      pending_setup_count_ < pending_setups_.size()) {
+    pending_setups_[pending_setup_count_++] = created_service_;
+  }
+  if (d != Disposition::kForwarded && pool_ != nullptr) pool_->Free({&frame, 1});
+  return d;
+}
+
+void Pipeline::FlushHandedOff() { FlushTx(); }
 
 Disposition Pipeline::Handle(size_t interface, io::Frame& frame, uint64_t now_ms,
                              bool reassembled) {
@@ -374,6 +475,24 @@ Disposition Pipeline::Handle(size_t interface, io::Frame& frame, uint64_t now_ms
        (itf.vlan != 0 && info.vlans[0].vlan_id() != itf.vlan))) {
     Count(PipelineCounter::kWanVlanMismatch);
     return Disposition::kDropped;
+  }
+  // Flow steering (§2.10.2): one branch when the router has one worker.
+  if (options_.workers > 1 && !std::exchange(handed_off_, false)) {
+    const uint32_t owner = FlowOwner(interface, frame.bytes(), info, options_.worker_id);
+    if (owner != options_.worker_id) {
+      switch (options_.steer(options_.steer_context, owner, interface, frame, reassembled)) {
+        case PipelineOptions::SteerResult::kHandedOff:
+          Count(PipelineCounter::kHandoffSent);
+          return Disposition::kConsumed;
+        case PipelineOptions::SteerResult::kRingFull:
+          Count(PipelineCounter::kHandoffRingFull);
+          return Disposition::kDropped;
+        case PipelineOptions::SteerResult::kTooLarge:
+          break;
+      }
+      Count(PipelineCounter::kHandoffTooLarge);
+      return Disposition::kDropped;
+    }
   }
   if (info.is_fragment) return HandleFragment(interface, frame, info, now_ms);
   FlowKey& k = pkt.key;
@@ -477,7 +596,7 @@ Session* Pipeline::AdmitSession(session::SessionInit& init, session::WaypointPoo
     return nullptr;
   }
   if (waypoints != nullptr &&
-      sessions_->AllocateWaypoints(*waypoints, now_ms, &init.reverse) !=
+      sessions_->AllocateWaypoints(*waypoints, now_ms, &init.reverse, SessionClass(init.forward)) !=
           session::WaypointResult::kOk) {
     budget_->Release(tenant);
     Count(PipelineCounter::kWaypointsExhausted);
@@ -491,6 +610,7 @@ Session* Pipeline::AdmitSession(session::SessionInit& init, session::WaypointPoo
     return nullptr;
   }
   Count(PipelineCounter::kSessionCreated);
+  created_service_ = init.service;  // first-packet latency (ProcessBurstAt)
   Session& s = *ins.session;
   if (from_metadata) {
     // Sessions created from forward metadata count the metadata packets received (reserved0,

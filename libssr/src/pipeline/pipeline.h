@@ -78,6 +78,7 @@
 
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -280,7 +281,15 @@ namespace ssr::pipeline {
   X(kCtrlOtherProtocol, "ctrl_other_protocol",                                                  \
     "control packet for a protocol with no session on its tuple; the other protocol's session left alone (§2.16)") \
   X(kReloadRemoved, "reload_removed_session",                                                   \
-    "session removed by Reload: its tenant, service or peer is gone from the new config")
+    "session removed by Reload: its tenant, service or peer is gone from the new config")         \
+  X(kHandoffSent, "handoff_sent",                                                               \
+    "frame owned by another worker of this router, copied into its handoff ring (§2.10.2)")       \
+  X(kHandoffReceived, "handoff_received",                                                       \
+    "frame another worker handed over, processed here (not counted in rx_packets, §2.10.2)")      \
+  X(kHandoffRingFull, "handoff_ring_full",                                                      \
+    "dropped: the owner worker's handoff ring was full (never waited for, §2.10.2)", kDrop)       \
+  X(kHandoffTooLarge, "handoff_too_large",                                                      \
+    "dropped: frame owned by another worker larger than a handoff slot (§2.10.2)", kDrop)
 
 SSR_DEFINE_COUNTER_ENUM(PipelineCounter, SSR_PIPELINE_COUNTERS)
 
@@ -322,6 +331,9 @@ struct PipelineOptions {
   // path choice and moving sessions off a path that goes down. One pipeline per router runs it
   // (the Router: worker 0). Off: UDP 1280 from peers is dropped (peer_liveness).
   bool run_peer_layer = false;
+  // Monotonic microseconds for the first-packet latency (ServiceCounts::setup_*); null:
+  // CLOCK_MONOTONIC. Tests pass a fake clock.
+  uint64_t (*clock_us)() = nullptr;
   peer::PeerPathsOptions peer_options;  // BFD / link-test timers (defaults: SVR's, §5.2)
   // Path status and quality shared by the pipelines of one router (path_board.h): the pipeline
   // running the peer layer publishes there, every pipeline applies what it reads to its own
@@ -338,6 +350,16 @@ struct PipelineOptions {
   // intel-ipsec-mb (burst_seal.h); byte-identical to the one-at-a-time OpenSSL path, which stays
   // in use when this is off or the library / CPU feature is missing (burst_crypto_status()).
   bool burst_crypto = true;
+  // Flow steering between the workers of one router (docs/protocol.md §2.10.2,
+  // session/flow_owner.h). With workers > 1 a frame whose owner (FlowOwner) is another worker is
+  // not processed here: it is given to `steer` (which copies it, e.g. into that worker's handoff
+  // ring, or says why it could not: counted, dropped) and freed. The owner processes it with
+  // ProcessHandedOff. workers <= 1: one branch per frame, nothing else.
+  uint32_t workers = 1;
+  enum class SteerResult : uint8_t { kHandedOff, kRingFull, kTooLarge };
+  SteerResult (*steer)(void* context, uint32_t owner, size_t interface, const io::Frame& frame,
+                       bool reassembled) = nullptr;
+  void* steer_context = nullptr;
 };
 
 class ReplayFilter;  // replay_filter.h
@@ -387,6 +409,23 @@ class Pipeline {
   // per frame.
   void ProcessBurst(size_t interface, std::span<io::Frame> frames, uint64_t now_ms,
                     std::span<Disposition> dispositions = {});
+  // A frame another worker handed over (PipelineOptions::steer), copied into a frame of this
+  // pipeline's pool: processed as if received on `interface`, without being steered again
+  // (a datagram it completes by reassembly may be). Transmitted or freed like ProcessBurst's
+  // frames; call FlushHandedOff after a batch.
+  // `now_us` (the clock of the drain, as Poll's): a session's first packet is measured for
+  // setup latency from then, so the time it waited in the handoff ring is not included.
+  Disposition ProcessHandedOff(size_t interface, io::Frame& frame, bool reassembled,
+                               uint64_t now_ms, uint64_t now_us);
+  void FlushHandedOff();
+  void CountHandoffTooLarge() { counters_.Increment(PipelineCounter::kHandoffTooLarge); }
+  // The worker (< workers) that owns a frame received on `interface` (session/flow_owner.h):
+  // LAN by the flow class of its tuple, WAN by the port class of its destination port (our
+  // waypoint port), the peer layer's UDP 1280 worker 0, ICMP errors by the packet they quote,
+  // IP fragments by their addresses (reassembly happens in one worker). `self` when the frame has
+  // no owner (it is dropped wherever it is).
+  uint32_t FlowOwner(size_t interface, std::span<const uint8_t> frame,
+                     const packet::PacketInfo& info, uint32_t self) const;
   // Applies a new config snapshot for the same router, keeping established sessions (mapped by
   // tenant / service / peer name; sessions whose tenant, service or peer disappeared are removed
   // and counted). The new policy, routes and keys apply to new sessions and packets from now on.
@@ -434,10 +473,28 @@ class Pipeline {
   // Sessions this router opened for each service as the first router (by config service index;
   // reset by a Reload): opened, refused (table or tenant limit, no waypoint pair), and dropped
   // because no route was usable (no_path). The application health of docs/operations.md.
+  //
+  // First-packet latency (docs/operations.md "WAN assurance"), kept for every session this
+  // pipeline creates, as the first router, a waypoint or the egress router: from the burst start
+  // (the `now_us` of Poll, or one clock read by ProcessBurst) to the TX flush that submitted the
+  // packet's descriptor (one clock read per flush, only when the flush carries such a packet). A
+  // log2 histogram of microseconds (SetupBucket); a first packet that is dropped, or consumed
+  // without being sent (a fragment held for reassembly), records nothing.
+  static constexpr size_t kSetupBuckets = 24;
+  // Bucket of a latency: 0 for ≤ 1 µs, i for (2^(i-1), 2^i] µs, kSetupBuckets - 1 for more than
+  // 2^(kSetupBuckets-2) µs.
+  static constexpr size_t SetupBucket(uint64_t us) {
+    if (us <= 1) return 0;
+    const size_t b = static_cast<size_t>(std::bit_width(us - 1));
+    return b < kSetupBuckets - 1 ? b : kSetupBuckets - 1;
+  }
   struct ServiceCounts {
     uint64_t opened = 0;
     uint64_t refused = 0;
     uint64_t no_path = 0;
+    std::array<uint64_t, kSetupBuckets> setup_buckets{};
+    uint64_t setup_count = 0;
+    uint64_t setup_sum_us = 0;
   };
   const std::vector<ServiceCounts>& service_counts() const { return service_counts_; }
   // The peer layer when PipelineOptions::run_peer_layer (null otherwise): BFD state, quality and
@@ -457,7 +514,10 @@ class Pipeline {
 
   // One worker loop step: a burst from every bound port, processed and transmitted, ports
   // flushed. Returns the number of frames received.
+  // The bursts' start for the first-packet latency is `now_us` (the caller's read of
+  // CLOCK_MONOTONIC, or of PipelineOptions::clock_us, in µs); the one-argument form reads it.
   size_t Poll(uint64_t now_ms);
+  size_t Poll(uint64_t now_ms, uint64_t now_us);
   // Session timeouts (budgeted sweep, see SessionTable::Expire) and NAT keep-alives (§2.13: a
   // Keep Alive control packet on every ingress session toward a peer with nat_keep_alive set that
   // has been idle that long, repeated at that interval; the same budget of slots is looked at).
@@ -611,6 +671,9 @@ class Pipeline {
                         L2Header* l2);
   inline void Transmit(size_t interface, const io::Frame& frame);
   inline bool IsWan(size_t interface) const;
+  // Flow class of a session from its forward key (session/flow_owner.h): the tuple's class when
+  // it came from a LAN, the class of our waypoint port (the destination) when from a peer.
+  inline int SessionClass(const session::FlowKey& forward) const;
 
   // TCP MSS clamping (mss_clamp.cc, §2.7.1): lowers the MSS option of a SYN / SYN-ACK of peer
   // session `s` (its TCP header starts `tcp`) to what fits the WAN path to the peer (outer family
@@ -767,6 +830,20 @@ class Pipeline {
   std::vector<uint8_t> layer_up_;         // the writer's status per path (BFD events; 1 = up)
   uint64_t revert_due_ms_ = 0;            // pipeline clock of the next revert check (0: none)
   std::vector<ServiceCounts> service_counts_;  // by config service index
+  // First-packet latency (ServiceCounts): the service of the session the packet being handled
+  // created (kNoService: none), and the created sessions' first packets queued for TX since the
+  // last flush, by service index; at most one per received frame of a burst plus the frames a
+  // flush in the middle of the burst left (bounded by kMaxPendingSetups, the rest not measured).
+  static constexpr uint32_t kNoService = ~uint32_t{0};
+  static constexpr size_t kMaxPendingSetups = 256;
+  uint32_t created_service_ = kNoService;
+  std::array<uint32_t, kMaxPendingSetups> pending_setups_{};
+  size_t pending_setup_count_ = 0;
+  uint64_t burst_us_ = 0;                // clock (µs) of the start of the burst in progress
+  uint64_t (*clock_us_)() = nullptr;     // options_.clock_us or CLOCK_MONOTONIC
+  void RecordSetups();                   // FlushTx: one clock read, pending_setups_ recorded
+  void ProcessBurstAt(size_t interface, std::span<io::Frame> frames, uint64_t now_ms,
+                      uint64_t now_us, std::span<Disposition> dispositions);
   uint64_t peer_next_poll_ms_ = 0;                        // unix ms (CryptoNow) of the next Poll
   uint64_t rekey_next_ms_ = 0;  // unix ms (CryptoNow) of the next RekeyTick (rekey.cc)
   std::unique_ptr<SessionBudget> own_budget_;             // when options_.budget is null
@@ -810,6 +887,7 @@ class Pipeline {
   std::vector<std::vector<io::Frame>> tx_;
   std::array<uint8_t, 2048> md_buf_{};
   std::unique_ptr<BurstSeal> burst_;  // null: every packet is sealed one at a time
+  bool handed_off_ = false;  // the frame in Handle came from another worker: not steered again
   bool burst_now_ = false;            // the burst in progress is large enough to defer
   // Fewest received frames for which ProcessBurst defers sealing (crypto_bench: a burst of 8 x
   // 1400 B seals 1.8x faster per packet than OpenSSL, a burst of 1 5x slower).

@@ -19,6 +19,7 @@
 #include "pipeline/peer_hop.h"
 #include "pipeline/pipeline.h"
 #include "session/flow_key.h"
+#include "session/flow_owner.h"
 #include "session/session_table.h"
 #include "session/tcp_state.h"
 #include "svr/metadata.h"
@@ -143,6 +144,11 @@ inline Disposition Pipeline::SendToLan(size_t interface, Packet& pkt, uint32_t l
 inline bool Pipeline::IsWan(size_t interface) const {
   return interface < router().interfaces.size() &&
          router().interfaces[interface].role == config::InterfaceRole::kWan;
+}
+
+inline int Pipeline::SessionClass(const session::FlowKey& forward) const {
+  return static_cast<int>(IsWan(forward.side) ? session::PortClass(forward.dst_port)
+                                              : session::FlowClass(forward));
 }
 
 inline Pipeline::PeerState* Pipeline::FindPeer(size_t interface, const util::IpAddress& address) {

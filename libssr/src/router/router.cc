@@ -34,6 +34,7 @@
 #include "router/config_access.h"
 #include "router/control_loop.h"
 #include "router/events.h"
+#include "router/handoff.h"
 #include "router/neighbor_refresh.h"
 #include "router/netdev.h"
 #include "router/health.h"
@@ -53,6 +54,10 @@ namespace {
 using router::Worker;
 
 constexpr uint32_t kMaxWorkers = SSR_GATE_MAX_QUEUES;
+// Frames each handoff ring holds (router/handoff.h): 256 x ~3.8 KiB, about 1 MiB per ordered
+// pair of workers; at 2 ms of idle yield and a 1 ms bounded sleep that covers bursts of 256
+// frames toward one owner per loop iteration.
+constexpr size_t kHandoffSlots = 256;
 constexpr std::chrono::microseconds kMaxIdleYield{1'000'000};  // RouterOptions::idle_yield
 // RouterOptions::frames_per_worker, fill_ring_size and rx_ring_size (router.h).
 constexpr uint32_t kMinFrames = 256;
@@ -190,6 +195,8 @@ struct __attribute__((visibility("hidden"))) Router::Impl {
   std::unique_ptr<pipeline::SessionBudget> session_budget;
   // Peer path status the workers share (pipeline/path_board.h); outlives them too.
   std::unique_ptr<pipeline::PathBoard> path_board;
+  // Rings between the workers (router/handoff.h, flow steering); outlives them. Null: 1 worker.
+  std::unique_ptr<router::HandoffMesh> handoff;
   std::vector<std::unique_ptr<Worker>> workers;
   // The control thread's parts (router/control_loop.h, neighbor_refresh.h, events.h).
   std::unique_ptr<router::NeighborRefresh> neighbors;
@@ -197,6 +204,8 @@ struct __attribute__((visibility("hidden"))) Router::Impl {
   std::unique_ptr<router::PathWatch> path_watch;
   std::unique_ptr<router::HealthMonitor> health;
   std::unique_ptr<router::ControlLoop> control_loop;
+  // Router::Stats without the health report (what the once-a-second health sample reads).
+  RouterStats CollectStats() const;
 
   // api_mu serialises Start / Stop / Reload.
   std::mutex api_mu;
@@ -463,6 +472,9 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Impl::Create(const RouterOptions
   }
   const bool pin = options.pin_workers && workers <= cpus.size();
 
+  if (workers > 1) {
+    impl->handoff = std::make_unique<router::HandoffMesh>(workers, kHandoffSlots);
+  }
   for (uint32_t w = 0; w < workers; ++w) {
     router::WorkerOptions wo;
     wo.id = w;
@@ -494,6 +506,7 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Impl::Create(const RouterOptions
     wo.session_events = static_cast<bool>(options.on_session);
     wo.event_queue = options.session_event_queue;
     wo.netns_fd = impl->netns.get();
+    wo.handoff = impl->handoff.get();
     auto worker = Worker::Create(wo);
     if (!worker.ok()) return worker.status();
     impl->workers.push_back(std::move(*worker));
@@ -530,7 +543,8 @@ absl::Status Router::Impl::Start(Router& self) {
   std::lock_guard<std::mutex> api(m.api_mu);
   if (m.running) return absl::FailedPreconditionError("Start: the router is already running");
   m.stop.store(false);
-  m.control_loop->SetEverySecond([&self] { self.impl_->health->Sample(self.Stats()); });
+  // The sample needs the counters, not the report it feeds (CollectStats leaves health empty).
+  m.control_loop->SetEverySecond([&m] { m.health->Sample(m.CollectStats()); });
   try {
     for (auto& w : m.workers) {
       Worker* wp = w.get();
@@ -655,7 +669,13 @@ std::string LocalOf(const config::Router& r, const config::PeerPathConfig& cp) {
 }  // namespace
 
 RouterStats Router::Stats() const {
-  const Impl& m = *impl_;
+  RouterStats s = impl_->CollectStats();
+  s.health = impl_->health->Report();
+  return s;
+}
+
+RouterStats Router::Impl::CollectStats() const {
+  const Impl& m = *this;
   RouterStats s;
   s.router = m.router_name;
   std::shared_ptr<const config::Config> cfg;
@@ -718,6 +738,11 @@ RouterStats Router::Stats() const {
         sum.service_counts[i].opened += ws.service_counts[i].opened;
         sum.service_counts[i].refused += ws.service_counts[i].refused;
         sum.service_counts[i].no_path += ws.service_counts[i].no_path;
+        for (size_t b = 0; b < pipeline::Pipeline::kSetupBuckets; ++b) {
+          sum.service_counts[i].setup_buckets[b] += ws.service_counts[i].setup_buckets[b];
+        }
+        sum.service_counts[i].setup_count += ws.service_counts[i].setup_count;
+        sum.service_counts[i].setup_sum_us += ws.service_counts[i].setup_sum_us;
       }
     }
     sum.sessions_live += ws.sessions_live;
@@ -732,6 +757,9 @@ RouterStats Router::Stats() const {
     wst.polls = ws.polls;
     wst.idle_sleeps = ws.idle_sleeps;
     wst.cpu_ns = ws.cpu_ns;
+    wst.handoff_sent = ws.pipeline.Get(pipeline::PipelineCounter::kHandoffSent);
+    wst.handoff_received = ws.pipeline.Get(pipeline::PipelineCounter::kHandoffReceived);
+    wst.handoff_ring_full = ws.pipeline.Get(pipeline::PipelineCounter::kHandoffRingFull);
     s.workers.push_back(wst);
   }
   s.sessions_live = sum.sessions_live;
@@ -858,10 +886,13 @@ RouterStats Router::Stats() const {
     vs.sessions_opened = sum.service_counts[i].opened;
     vs.sessions_refused = sum.service_counts[i].refused;
     vs.no_usable_path = sum.service_counts[i].no_path;
+    static_assert(ServiceStats::SetupLatency::kBuckets == pipeline::Pipeline::kSetupBuckets);
+    vs.setup_latency.buckets = sum.service_counts[i].setup_buckets;
+    vs.setup_latency.count = sum.service_counts[i].setup_count;
+    vs.setup_latency.sum_us = sum.service_counts[i].setup_sum_us;
     s.services.push_back(std::move(vs));
   }
   s.session_capacity = cfg->limits.max_sessions;
-  s.health = m.health->Report();
   return s;
 }
 

@@ -54,6 +54,28 @@ class SpscRing {
     return true;
   }
 
+  // In-place variants for large items (no copy through a temporary). Producer: the slot to fill,
+  // or null when full; Commit() publishes it. Consumer: the oldest item, or null when empty;
+  // Release() frees it.
+  T* WriteSlot() {
+    const uint64_t tail = tail_.load(std::memory_order_relaxed);
+    if (tail - head_cache_ > mask_) {
+      head_cache_ = head_.load(std::memory_order_acquire);
+      if (tail - head_cache_ > mask_) return nullptr;
+    }
+    return &items_[tail & mask_];
+  }
+  void Commit() { tail_.store(tail_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+  const T* ReadSlot() {
+    const uint64_t head = head_.load(std::memory_order_relaxed);
+    if (head == tail_cache_) {
+      tail_cache_ = tail_.load(std::memory_order_acquire);
+      if (head == tail_cache_) return nullptr;
+    }
+    return &items_[head & mask_];
+  }
+  void Release() { head_.store(head_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+
   size_t capacity() const { return mask_ + 1; }
 
  private:

@@ -59,6 +59,9 @@ std::vector<CounterValue> RouterStats::Flatten() const {
     out.push_back({p + "polls", w.polls, false});
     out.push_back({p + "idle_sleeps", w.idle_sleeps, false});
     out.push_back({p + "cpu_ns", w.cpu_ns, false});
+    out.push_back({p + "handoff_sent", w.handoff_sent, false});
+    out.push_back({p + "handoff_received", w.handoff_received, false});
+    out.push_back({p + "handoff_ring_full", w.handoff_ring_full, false});
   }
   out.push_back({"router.config_generation", config_generation, false});
   out.push_back({"router.reloads_ok", reloads_ok, false});

@@ -83,6 +83,11 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& opti
   pipe.path_board = options.path_board;
   pipe.run_peer_layer = options.run_peer_layer;
   pipe.interface_macs = options.macs;
+  if (options.handoff != nullptr && options.handoff->workers() > 1) {
+    pipe.workers = options.handoff->workers();
+    pipe.steer = &Worker::Steer;
+    pipe.steer_context = w.get();
+  }
   SSR_ASSIGN_OR_RETURN(w->pipeline_, pipeline::Pipeline::Create(pipe));
   for (size_t i = 0; i < w->ports_.size(); ++i) w->pipeline_->Bind(i, w->ports_[i].get());
   w->pipeline_->SetPool(w->umem_.get());
@@ -273,6 +278,57 @@ void Worker::OnSession(void* self, const session::Session& s, bool opened) {
   w.Emit(e);
 }
 
+pipeline::PipelineOptions::SteerResult Worker::Steer(void* self, uint32_t owner,
+                                                     size_t interface, const io::Frame& frame,
+                                                     bool reassembled) {
+  using R = pipeline::PipelineOptions::SteerResult;
+  Worker& w = *static_cast<Worker*>(self);
+  if (frame.length > kHandoffBytes) return R::kTooLarge;
+  HandoffFrame* slot = w.options_.handoff->ring(w.options_.id, owner).WriteSlot();
+  if (slot == nullptr) return R::kRingFull;
+  slot->interface = static_cast<uint16_t>(interface);
+  slot->reassembled = reassembled ? 1 : 0;
+  slot->length = frame.length;
+  std::memcpy(slot->data, frame.data, frame.length);
+  w.options_.handoff->ring(w.options_.id, owner).Commit();
+  return R::kHandedOff;
+}
+
+size_t Worker::DrainHandoff(uint64_t now_ms, uint64_t now_us) {
+  HandoffMesh& mesh = *options_.handoff;
+  size_t done = 0;
+  std::array<io::Frame, io::kMaxBurst> frames;
+  for (uint32_t from = 0; from < mesh.workers(); ++from) {
+    if (from == options_.id) continue;
+    SpscRing<HandoffFrame>& ring = mesh.ring(from, options_.id);
+    if (ring.ReadSlot() == nullptr) continue;
+    // Frames of our own UMEM; none free (all in flight): the ring keeps them for the next turn.
+    const size_t got = umem_->Allocate(frames);
+    size_t used = 0;
+    while (used < got) {
+      const HandoffFrame* in = ring.ReadSlot();
+      if (in == nullptr) break;
+      io::Frame& f = frames[used];
+      if (in->length <= f.capacity) {
+        std::memcpy(f.data, in->data, in->length);
+        f.length = in->length;
+        const size_t interface = in->interface;
+        const bool reassembled = in->reassembled != 0;
+        ring.Release();
+        ++used;
+        pipeline_->ProcessHandedOff(interface, f, reassembled, now_ms, now_us);
+        ++done;
+      } else {
+        ring.Release();  // our frames are smaller than the sender's (2048-byte UMEM frames)
+        pipeline_->CountHandoffTooLarge();
+      }
+    }
+    if (used < got) umem_->Free(std::span(frames.data() + used, got - used));
+  }
+  if (done != 0) pipeline_->FlushHandedOff();
+  return done;
+}
+
 void Worker::SlowPath(uint64_t now_ms) {
   pipeline_->SetWallClockOffset(WallOffsetMs());
   in_run_ = true;  // follows clock adjustments (NTP)
@@ -302,7 +358,8 @@ void Worker::Run(const std::atomic<bool>& stop) {
   while (!stop.load(std::memory_order_relaxed)) {
     const uint64_t now_us = NowUs();  // the loop's one clock read
     const uint64_t now = now_us / 1000;
-    const size_t n = pipeline_->Poll(now);
+    size_t n = options_.handoff != nullptr ? DrainHandoff(now, now_us) : 0;
+    n += pipeline_->Poll(now, now_us);  // now_us: the bursts' start (setup latency)
     ++polls_;
     if (n != 0) last_rx_us = now_us;
 

@@ -40,6 +40,7 @@
 #include "peer/bfd_packet.h"
 #include "pipeline/session_budget.h"
 #include "policy/policy.h"
+#include "router/handoff.h"
 #include "router/spsc_ring.h"
 #include "session/flow_key.h"
 #include "session/session_table.h"
@@ -183,6 +184,9 @@ struct WorkerOptions {
   bool session_events = false;
   size_t event_queue = 4096;
   int netns_fd = -1;  // setns() target for the thread (not owned); -1: stay
+  // Flow steering (handoff.h, docs/protocol.md §2.10.2): the router's rings between workers,
+  // shared by all of them (not owned). Null: one worker, nothing is steered.
+  HandoffMesh* handoff = nullptr;
 };
 
 class Worker {
@@ -220,6 +224,12 @@ class Worker {
   bool ListStep(uint32_t slots);
   void FinishListing();
   static void OnSession(void* self, const session::Session& s, bool opened);
+  // PipelineOptions::steer: copies the frame into the ring toward `owner`.
+  static pipeline::PipelineOptions::SteerResult Steer(void* self, uint32_t owner,
+                                                      size_t interface, const io::Frame& frame,
+                                                      bool reassembled);
+  // Processes what the other workers handed over (at most a burst from each); returns how many.
+  size_t DrainHandoff(uint64_t now_ms, uint64_t now_us);
 
   WorkerOptions options_;
   // Destruction order matters: the pipeline refers to the ports, the ports to the Umem.

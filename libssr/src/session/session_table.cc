@@ -511,10 +511,14 @@ uint32_t SessionTable::Expire(uint64_t now_ms, uint32_t budget) {
 // ---- waypoints ----
 
 WaypointResult SessionTable::AllocateWaypoints(WaypointPool& pool, uint64_t now_ms,
-                                               FlowKey* reverse) {
-  const uint64_t attempts = std::min<uint64_t>(pool.pair_count(), max_waypoint_probes_);
+                                               FlowKey* reverse, int flow_class) {
+  const uint64_t in_class =
+      flow_class >= 0 ? pool.class_pair_count(static_cast<uint32_t>(flow_class)) : 0;
+  const uint64_t attempts =
+      std::min<uint64_t>(in_class != 0 ? in_class : pool.pair_count(), max_waypoint_probes_);
   for (uint64_t i = 0; i < attempts; ++i) {
-    const FlowKey key = pool.ReverseKey(pool.Next());
+    const FlowKey key = pool.ReverseKey(
+        in_class != 0 ? pool.NextInClass(static_cast<uint32_t>(flow_class)) : pool.Next());
     const uint32_t id = FindFlow(key, FlowIndex::Hash(key));
     if (id != FlowIndex::kNone) {
       const Session& holder = sessions_[id >> 1];

@@ -320,7 +320,10 @@ class SessionTable {
   // SessionInit::flags). A pair is free when no live or quarantined session has that reverse
   // key; a finished quarantine found on the way is released. kExhausted (counted) after
   // max_waypoint_probes taken pairs in a row, or once every pair of a smaller pool was tried.
-  WaypointResult AllocateWaypoints(WaypointPool& pool, uint64_t now_ms, FlowKey* reverse);
+  // With flow_class >= 0 (flow_owner.h) only pairs of that class are tried, unless the pool's
+  // range has none (then the whole range).
+  WaypointResult AllocateWaypoints(WaypointPool& pool, uint64_t now_ms, FlowKey* reverse,
+                                   int flow_class = -1);
 
   // Inactivity timeout of a live session in its current state, in milliseconds.
   uint64_t TimeoutMs(const Session& session) const;

@@ -14,8 +14,13 @@
 // session table probes its flow index with the reverse key the pair would produce (a live or
 // quarantined session owns that key), so the pool needs no per-session memory and cannot drift
 // out of sync with the table. SessionTable::AllocateWaypoints does the probing.
-// Several workers sharing a waypoint pair must be given disjoint sub-ranges (each worker has its
-// own table); the parity rule is applied inside whatever range the pool is given.
+// Flow classes (flow_owner.h): a session is given ports whose PortClass is its flow class on both
+// ends, so that every router it crosses finds its worker from the destination port. Class c's
+// candidates are the candidates of the whole range whose (port >> 1) % kFlowClasses is c; the
+// same bijection runs over them (PairAtClass). So the workers of one router, which own disjoint
+// classes, can never pick the same pair toward a peer, and each still has the whole range divided
+// by the number of workers. A range too small to hold a port of the class on one end falls back
+// to the whole range (class_pair_count 0; such a session cannot be steered at the peer).
 #ifndef SSR_SESSION_WAYPOINT_H_
 #define SSR_SESSION_WAYPOINT_H_
 
@@ -62,6 +67,16 @@ class WaypointPool {
   // Round-robin position: the next pair tried is PairAt(cursor() % pair_count()).
   uint64_t cursor() const { return cursor_; }
   WaypointPorts Next() { return PairAt(cursor_++ % pair_count()); }
+
+  // Pairs whose two ports both have PortClass `flow_class` (< kFlowClasses); 0 when one end has
+  // no such port in the range.
+  uint64_t class_pair_count(uint32_t flow_class) const;
+  // The k-th pair of class `flow_class` (k < class_pair_count(flow_class)), same order as PairAt.
+  WaypointPorts PairAtClass(uint64_t k, uint32_t flow_class) const;
+  // Next pair of the class (class_pair_count(flow_class) > 0); shares the cursor with Next.
+  WaypointPorts NextInClass(uint32_t flow_class) {
+    return PairAtClass(cursor_++ % class_pair_count(flow_class), flow_class);
+  }
 
  private:
   explicit WaypointPool(const WaypointPoolSpec& spec);
