@@ -39,7 +39,9 @@ release=$(sed -n 's/^SSR_DEB_RELEASE:STRING=//p' "$bin/CMakeCache.txt")
 libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$bin/CMakeCache.txt")
 arch=$(dpkg --print-architecture)
 debver="$version-$release"
-[ -n "$version" ] && [ -n "$release" ] && [ -n "$libdir" ] || fail "version/release/libdir not in $bin/CMakeCache.txt"
+if [ -z "$version" ] || [ -z "$release" ] || [ -z "$libdir" ]; then
+  fail "version/release/libdir not in $bin/CMakeCache.txt"
+fi
 
 # 1. cpack (it builds the tree's `preinstall` first); the staging area stays in $tmp.
 start=$(date +%s)
@@ -49,10 +51,10 @@ echo "cpack: $(($(date +%s) - start)) s"
 pkgs=(libssr-dev ssr-router)
 [ "$have_shared" = 1 ] && pkgs=(libssr0 "${pkgs[@]}")
 expected=$(for p in "${pkgs[@]}"; do echo "${p}_${debver}_${arch}.deb"; done | sort)
-got=$(cd "$tmp/out" && ls -1 ./*.deb | sed 's|^\./||' | sort)
+got=$(find "$tmp/out" -maxdepth 1 -name '*.deb' -printf '%f\n' | sort)
 [ "$got" = "$expected" ] || fail "cpack made [$got], expected [$expected]"
 deb() { echo "$tmp/out/${1}_${debver}_${arch}.deb"; }
-for p in "${pkgs[@]}"; do ls -l "$(deb "$p")" | awk '{print $5, $9}'; done
+for p in "${pkgs[@]}"; do echo "$(stat -c %s "$(deb "$p")") bytes: $(basename "$(deb "$p")")"; done
 
 field() { dpkg-deb -f "$(deb "$1")" "$2"; }
 expect_field() {  # package field value
@@ -64,7 +66,7 @@ expect_depends() {  # package, then each needed entry: a package name, or "name 
   local p=$1 d entries
   shift
   d=$(field "$p" Depends)
-  entries=$(sed 's/, */\n/g' <<<"$d")
+  entries=${d//, /$'\n'}
   for w in "$@"; do
     grep -qxF "$w" <<<"$entries" || grep -qF "$w (" <<<"$entries" ||
       fail "$p: Depends lacks \"$w\": $d"
@@ -79,7 +81,7 @@ for p in "${pkgs[@]}"; do
   field "$p" Maintainer | grep -qE '^[^<]+ <[^@>]+@[^>]+>$' || fail "$p: Maintainer \"$(field "$p" Maintainer)\""
   desc=$(field "$p" Description)
   synopsis=$(echo "$desc" | head -n1)
-  [ -n "$synopsis" ] && [ "${#synopsis}" -le 80 ] || fail "$p: synopsis \"$synopsis\""
+  if [ -z "$synopsis" ] || [ "${#synopsis}" -gt 80 ]; then fail "$p: synopsis \"$synopsis\""; fi
   [ "$(echo "$desc" | wc -l)" -ge 3 ] || fail "$p: no long description: $desc"
   # dpkg-shlibdeps ran (only it knows the C library's package and version).
   if [ "$p" != libssr-dev ]; then expect_depends "$p" libc6 libstdc++6; fi
@@ -123,15 +125,15 @@ expect_absent() {  # package, then extended regexes no path may match
 L=/usr/$libdir
 for p in "${pkgs[@]}"; do
   d=/usr/share/doc/$p
-  expect_files "$p" $d/copyright $d/changelog.Debian.gz $d/LICENSE $d/LICENSES/Apache-2.0.txt \
-                    $d/LICENSES/GPL-2.0-only.txt $d/LICENSES/BSD-2-Clause.txt
+  expect_files "$p" "$d/copyright" "$d/changelog.Debian.gz" "$d/LICENSE" \
+    "$d/LICENSES/Apache-2.0.txt" "$d/LICENSES/GPL-2.0-only.txt" "$d/LICENSES/BSD-2-Clause.txt"
   # Nothing from the build or source tree, no test or benchmark program, no ssr-impair.
   expect_absent "$p" "$bin" "$src" "/tmp/" "_CPack_Packages" "CMakeFiles" "\.o$" "_test$" \
                      "(^|/)test/" "bench" "ssr-impair" "^/usr/local/"
 done
 expect_files libssr-dev /usr/include/ssr/router.h /usr/include/ssr/config.h \
-  /usr/include/ssr/version.h $L/libssr.a $L/cmake/ssr/ssrConfig.cmake \
-  $L/cmake/ssr/ssrConfigVersion.cmake $L/pkgconfig/ssr.pc \
+  /usr/include/ssr/version.h "$L/libssr.a" "$L/cmake/ssr/ssrConfig.cmake" \
+  "$L/cmake/ssr/ssrConfigVersion.cmake" "$L/pkgconfig/ssr.pc" \
   /usr/share/ssr/proto/ssr/config/v1/config.proto
 expect_absent libssr-dev "^/usr/bin/" "^/etc/" "\.so\.[0-9]"
 expect_files ssr-router /usr/bin/ssr-router /usr/bin/ssrctl /usr/bin/ssr-config-check \
@@ -164,9 +166,10 @@ for f in "$root"/usr/share/man/man1/*.gz "$root"/usr/share/doc/*/changelog.Debia
 done
 grep -qxF "ExecStart=/usr/bin/ssr-router --config \${SSR_CONFIG} --router %i \$SSR_INTERFACES \$SSR_ARGS" \
   "$root/usr/lib/systemd/system/ssr-router@.service" || fail "the unit does not run /usr/bin/ssr-router"
-grep -q "^Files: bpf/\*" "$root/usr/share/doc/ssr-router/copyright" &&
-  grep -q "^License: Apache-2.0" "$root/usr/share/doc/ssr-router/copyright" ||
-  fail "copyright is not the machine-readable one with the Apache-2.0 and bpf/ paragraphs"
+for line in "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/" \
+            "Files: bpf/*" "License: GPL-2.0-only or BSD-2-Clause" "License: Apache-2.0"; do
+  grep -qxF "$line" "$root/usr/share/doc/ssr-router/copyright" || fail "copyright lacks \"$line\""
+done
 zcat "$root/usr/share/doc/ssr-router/changelog.Debian.gz" | head -n1 | grep -qF "ssr-router ($debver)" ||
   fail "changelog.Debian.gz does not start with ssr-router ($debver)"
 export LD_LIBRARY_PATH="$root$L"
@@ -207,7 +210,7 @@ if command -v lintian >/dev/null 2>&1; then
   for p in "${pkgs[@]}"; do
     out=$(lintian --allow-root --tag-display-limit 0 "$(deb "$p")" 2>&1 || true)
     echo "lintian $p:"
-    if [ -n "$out" ]; then sed 's/^/  /' <<<"$out"; else echo "  (no finding)"; fi
+    if [ -n "$out" ]; then echo "  ${out//$'\n'/$'\n'  }"; else echo "  (no finding)"; fi
     if grep -q "^E: " <<<"$out"; then errors=1; fi
   done
   [ "$errors" = 0 ] || fail "lintian reported errors"
