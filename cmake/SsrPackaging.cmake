@@ -181,6 +181,12 @@ if(TARGET ssr_shared)
   endif()
   # dpkg-shlibdeps finds libssr.so.0 (needed by ssr-router) in the build tree.
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${SSR_SHARED_DIR})
+  # The ldconfig trigger (lintian: lacks-ldconfig-trigger). CPack also writes postinst / postrm
+  # calling ldconfig (lintian warns: maintscript-calls-ldconfig); harmless next to the trigger.
+  set(SSR_DEB_RUNTIME_CONTROL_DIR ${PROJECT_BINARY_DIR}/packaging/control/libssr0)
+  file(MAKE_DIRECTORY ${SSR_DEB_RUNTIME_CONTROL_DIR})
+  file(WRITE ${SSR_DEB_RUNTIME_CONTROL_DIR}/triggers "activate-noawait ldconfig\n")
+  set(CPACK_DEBIAN_SSR_RUNTIME_PACKAGE_CONTROL_EXTRA ${SSR_DEB_RUNTIME_CONTROL_DIR}/triggers)
   set(SSR_DEB_DEV_DEPENDS "libssr0 (= ${SSR_DEB_VERSION}), ${SSR_DEB_DEV_DEPENDS}")
 endif()
 

@@ -149,7 +149,7 @@ bins=$(list ssr-router | grep '^/usr/bin/.' | sort | tr '\n' ' ')
   fail "ssr-router: programs are [$bins]"
 if [ "$have_shared" = 1 ]; then
   expect_files libssr0 "$L/libssr.so.0" "$L/libssr.so.$version"
-  expect_files libssr-dev "$L/libssr.so"
+  expect_files libssr-dev "$L/libssr.so" "$L/pkgconfig/ssr-static.pc"
   expect_absent libssr0 "^/usr/include/" "\.a$" "\.pc$" "/cmake/" "/libssr\.so$" "^/usr/bin/"
 fi
 echo "file lists: ok"
@@ -184,7 +184,8 @@ check_version() {  # program, how it was built
   out=$("$1" --version) || fail "$2: embed-minimal --version exited $?"
   [ "$out" = "embed-minimal $version" ] || fail "$2: embed-minimal --version printed \"$out\""
   if [ "$have_shared" = 1 ]; then
-    ldd "$1" | grep -q "libssr.so.0 => $root" || fail "$2: libssr.so.0 not from the scratch root: $(ldd "$1")"
+    ldd "$1" | grep -q "libssr.so.0 => $root" ||
+      fail "$2: libssr.so.0 not from the scratch root: $(ldd "$1" | grep -E 'libssr|not found')"
   fi
   echo "$2: embed-minimal --version: $out"
 }
@@ -203,6 +204,18 @@ flags=$(pkg-config --cflags --libs ssr)
 # shellcheck disable=SC2086
 c++ $extra "$src/examples/embed-minimal/main.cc" -o "$tmp/embed-minimal-pc" $flags
 check_version "$tmp/embed-minimal-pc" "pkg-config ssr"
+if [ "$have_shared" = 1 ]; then
+  # The static library stays available: pkg-config ssr-static links libssr.a.
+  flags=$(pkg-config --cflags --libs ssr-static)
+  # shellcheck disable=SC2086
+  c++ $extra "$src/examples/embed-minimal/main.cc" -o "$tmp/embed-minimal-static" $flags
+  out=$("$tmp/embed-minimal-static" --version) || fail "pkg-config ssr-static: --version exited $?"
+  [ "$out" = "embed-minimal $version" ] || fail "pkg-config ssr-static: --version printed \"$out\""
+  if ldd "$tmp/embed-minimal-static" | grep -q libssr.so; then
+    fail "pkg-config ssr-static: linked the shared library"
+  fi
+  echo "pkg-config ssr-static: embed-minimal --version: $out"
+fi
 
 # 4. lintian (optional).
 if command -v lintian >/dev/null 2>&1; then
