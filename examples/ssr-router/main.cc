@@ -78,6 +78,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "router/status_convert.h"
 #include "ssr/config.h"
 #include "ssr/log.h"
 #include "ssr/router.h"
@@ -236,7 +237,7 @@ std::string ReloadingState() {
 }
 
 // "READY=1" and the STATUS= line after a reload (whether it succeeded or not: the router runs).
-std::string ReloadedState(const absl::Status& st, uint64_t generation) {
+std::string ReloadedState(const ssr::Status& st, uint64_t generation) {
   const std::string gen = std::to_string(generation);
   if (st.ok()) return "READY=1\nSTATUS=forwarding, config generation " + gen + " (reloaded)";
   std::string message(st.message().substr(0, 200));  // one line
@@ -551,16 +552,16 @@ bool WriteStatsFile(const std::string& path, const ssr::RouterStats& s) {
   return ok;
 }
 
-absl::StatusOr<ssr::Config> LoadConfig(const Args& args) {
+ssr::Result<ssr::Config> LoadConfig(const Args& args) {
   if (args.use_default) return ssr::Config::Default();
-  if (args.etcd_source) return args.etcd_source->Load();  // the key's value now
+  if (args.etcd_source) return ssr::FromAbsl(args.etcd_source->Load());  // the key's value now
   return ssr::Config::LoadFile(*args.config_file);
 }
 
 int Cleanup(const Args& args) {
   std::vector<std::string> names;
   for (const ssr::InterfaceBinding& b : args.interfaces) names.push_back(b.os_name);
-  const absl::Status st = ssr::DetachXdp(names);
+  const ssr::Status st = ssr::DetachXdp(names);
   if (!st.ok()) {
     LogError("--cleanup: " + std::string(st.message()));
     return kExitRuntime;
@@ -595,7 +596,7 @@ int main(int argc, char** argv) {
               " idle_yield_us=" + std::to_string(args.idle_yield_us) +
               " summary_interval=" + std::to_string(args.summary_interval));
 
-  absl::StatusOr<ssr::Config> config = LoadConfig(args);
+  ssr::Result<ssr::Config> config = LoadConfig(args);
   if (!config.ok()) {
     LogError("config " + args.config_file.value_or("(default)") + ":\n" +
              std::string(config.status().message()));
@@ -621,15 +622,15 @@ int main(int argc, char** argv) {
   options.fill_ring_size = args.fill_ring;
   options.rx_ring_size = args.rx_ring;
   options.rx_batch = args.batch;
-  absl::StatusOr<std::unique_ptr<ssr::Router>> router = ssr::Router::Create(options, *config);
+  ssr::Result<std::unique_ptr<ssr::Router>> router = ssr::Router::Create(options, *config);
   if (!router.ok()) {
-    const absl::StatusCode code = router.status().code();
+    const ssr::StatusCode code = router.status().code();
     const bool usage =
-        code == absl::StatusCode::kInvalidArgument || code == absl::StatusCode::kNotFound;
+        code == ssr::StatusCode::kInvalidArgument || code == ssr::StatusCode::kNotFound;
     LogError(std::string(router.status().message()));
     return usage ? kExitUsage : kExitRuntime;
   }
-  if (absl::Status st = (*router)->Start(); !st.ok()) {
+  if (ssr::Status st = (*router)->Start(); !st.ok()) {
     LogError(std::string(st.message()));
     return kExitRuntime;
   }
@@ -649,8 +650,8 @@ int main(int argc, char** argv) {
     ssr::Router* r = router->get();
     auto reload = [r, &args]() -> absl::Status {
       Notify(ReloadingState());
-      absl::StatusOr<ssr::Config> next_config = LoadConfig(args);
-      absl::Status st = next_config.ok() ? r->Reload(*next_config) : next_config.status();
+      ssr::Result<ssr::Config> next_config = LoadConfig(args);
+      ssr::Status st = next_config.ok() ? r->Reload(*next_config) : next_config.status();
       Notify(ReloadedState(st, r->Stats().config_generation));
       if (st.ok()) {
         LogInfo("config reloaded (generation " + std::to_string(r->Stats().config_generation) +
@@ -659,7 +660,7 @@ int main(int argc, char** argv) {
         LogError("reload by the control socket failed, the old config keeps running:\n" +
                  std::string(st.message()));
       }
-      return st;
+      return ssr::ToAbsl(st);
     };
     auto server = ssr::ctl::ControlServer::Start(
         args.control_socket, [r, reload](const ssr::ctl::Request& request) {
@@ -738,8 +739,8 @@ int main(int argc, char** argv) {
       }
     } else if (sig == SIGHUP) {
       Notify(ReloadingState());
-      absl::StatusOr<ssr::Config> next_config = LoadConfig(args);
-      absl::Status st = next_config.ok() ? (*router)->Reload(*next_config) : next_config.status();
+      ssr::Result<ssr::Config> next_config = LoadConfig(args);
+      ssr::Status st = next_config.ok() ? (*router)->Reload(*next_config) : next_config.status();
       Notify(ReloadedState(st, (*router)->Stats().config_generation));
       if (st.ok()) {
         LogInfo("config reloaded (generation " +

@@ -22,11 +22,11 @@ ssr::RouterOptions BranchOptions() {
   return o;
 }
 
-std::string Message(const absl::Status& st) { return std::string(st.message()); }
+std::string Message(const ssr::Status& st) { return std::string(st.message()); }
 
 // Router::Create's error for `o` on the default config (whose Linux interfaces do not exist, so
 // it always fails: on the options, or past them on the interfaces).
-absl::Status CreateError(const ssr::RouterOptions& o) {
+ssr::Status CreateError(const ssr::RouterOptions& o) {
   const auto r = ssr::Router::Create(o, ssr::Config::Default());
   REQUIRE_FALSE(r.ok());
   return r.status();
@@ -40,7 +40,7 @@ TEST_CASE("Config::Parse rejects a bad prefix naming the field path and the valu
     routers { name: "r" interfaces { name: "lan0" role: LAN addresses: "10.0.0.1/33" } }
   )");
   REQUIRE_FALSE(cfg.ok());
-  CHECK(cfg.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(cfg.status().code() == ssr::StatusCode::kInvalidArgument);
   CHECK_THAT(Message(cfg.status()), Catch::Contains("routers[0].interfaces[0].addresses[0]"));
   CHECK_THAT(Message(cfg.status()), Catch::Contains("10.0.0.1/33"));
 }
@@ -48,7 +48,7 @@ TEST_CASE("Config::Parse rejects a bad prefix naming the field path and the valu
 TEST_CASE("Config::LoadFile names a missing file") {
   const auto cfg = ssr::Config::LoadFile("/nonexistent/ssr-router-test.textproto");
   REQUIRE_FALSE(cfg.ok());
-  CHECK(cfg.status().code() == absl::StatusCode::kNotFound);
+  CHECK(cfg.status().code() == ssr::StatusCode::kNotFound);
   CHECK_THAT(Message(cfg.status()), Catch::Contains("/nonexistent/ssr-router-test.textproto"));
 }
 
@@ -62,7 +62,7 @@ TEST_CASE("Router::Create rejects an unknown router and lists the routers of the
   o.router = "hq";
   const auto r = ssr::Router::Create(o, ssr::Config::Default());
   REQUIRE_FALSE(r.ok());
-  CHECK(r.status().code() == absl::StatusCode::kNotFound);
+  CHECK(r.status().code() == ssr::StatusCode::kNotFound);
   CHECK_THAT(Message(r.status()), Catch::Contains("\"hq\""));
   CHECK_THAT(Message(r.status()), Catch::Contains("\"branch\", \"datacenter\""));
 }
@@ -72,7 +72,7 @@ TEST_CASE("Router::Create rejects a router interface without a Linux interface, 
   o.interfaces.pop_back();  // wan0 unbound
   const auto r = ssr::Router::Create(o, ssr::Config::Default());
   REQUIRE_FALSE(r.ok());
-  CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(r.status().code() == ssr::StatusCode::kInvalidArgument);
   CHECK_THAT(Message(r.status()), Catch::Contains("\"wan0\""));
   CHECK_THAT(Message(r.status()), Catch::Contains("no Linux interface"));
 }
@@ -82,7 +82,7 @@ TEST_CASE("Router::Create rejects a binding for an interface the router does not
   o.interfaces.push_back({"lan9", "eth9"});
   const auto r = ssr::Router::Create(o, ssr::Config::Default());
   REQUIRE_FALSE(r.ok());
-  CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(r.status().code() == ssr::StatusCode::kInvalidArgument);
   CHECK_THAT(Message(r.status()), Catch::Contains("interfaces[2]"));
   CHECK_THAT(Message(r.status()), Catch::Contains("\"lan9\""));
 }
@@ -92,7 +92,7 @@ TEST_CASE("Router::Create rejects one Linux interface bound to two router interf
   o.interfaces[1].os_name = o.interfaces[0].os_name;
   const auto r = ssr::Router::Create(o, ssr::Config::Default());
   REQUIRE_FALSE(r.ok());
-  CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(r.status().code() == ssr::StatusCode::kInvalidArgument);
   CHECK_THAT(Message(r.status()), Catch::Contains("interfaces[1]"));
   CHECK_THAT(Message(r.status()), Catch::Contains("already bound to \"lan0\""));
 }
@@ -110,20 +110,20 @@ TEST_CASE("Router::Create rejects more workers than the gate has queue slots") {
   o.workers = 65;
   const auto r = ssr::Router::Create(o, ssr::Config::Default());
   REQUIRE_FALSE(r.ok());
-  CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(r.status().code() == ssr::StatusCode::kInvalidArgument);
   CHECK_THAT(Message(r.status()), Catch::Contains("workers: 65"));
 }
 
 TEST_CASE("Router::Create rejects an idle_yield below 0 or above 1 s, naming it and the value") {
   ssr::RouterOptions o = BranchOptions();
   o.idle_yield = std::chrono::microseconds(-1);
-  absl::Status st = CreateError(o);
-  CHECK(st.code() == absl::StatusCode::kInvalidArgument);
+  ssr::Status st = CreateError(o);
+  CHECK(st.code() == ssr::StatusCode::kInvalidArgument);
   CHECK_THAT(Message(st), Catch::Contains("idle_yield: -1 us"));
 
   o.idle_yield = std::chrono::microseconds(1'000'001);
   st = CreateError(o);
-  CHECK(st.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(st.code() == ssr::StatusCode::kInvalidArgument);
   CHECK_THAT(Message(st), Catch::Contains("idle_yield: 1000001 us"));
   CHECK_THAT(Message(st), Catch::Contains("maximum of 1000000 us"));
 }
@@ -169,9 +169,9 @@ TEST_CASE("Router::Create rejects frames and ring depths out of range, naming fi
     o.fill_ring_size = row.fill;
     o.rx_ring_size = row.rx;
     o.rx_batch = row.batch;
-    const absl::Status st = CreateError(o);
+    const ssr::Status st = CreateError(o);
     INFO(row.message << "\n" << Message(st));
-    CHECK(st.code() == absl::StatusCode::kInvalidArgument);
+    CHECK(st.code() == ssr::StatusCode::kInvalidArgument);
     CHECK_THAT(Message(st), Catch::Contains(row.message));
   }
 }
@@ -222,7 +222,7 @@ TEST_CASE("Router::Create keeps a one-interface router's fill ring within frames
   o.fill_ring_size = 4096;
   auto r = ssr::Router::Create(o, *cfg);
   REQUIRE_FALSE(r.ok());
-  CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(r.status().code() == ssr::StatusCode::kInvalidArgument);
   CHECK_THAT(Message(r.status()), Catch::Contains("fill_ring_size: 4096 is more than "
                                                   "frames_per_worker 2112"));
 

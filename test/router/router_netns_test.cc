@@ -73,7 +73,7 @@ TEST_CASE("Router::Create names a Linux interface that does not exist") {
   NetnsTopology::Exec(ns, "ip link add lan0 type veth peer name peer0");
   const auto r = ssr::Router::Create(o, ssr::Config::Default());
   REQUIRE_FALSE(r.ok());
-  CHECK(r.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(r.status().code() == ssr::StatusCode::kFailedPrecondition);
   CHECK_THAT(std::string(r.status().message()), Catch::Contains("\"nosuch9\""));
   CHECK_THAT(std::string(r.status().message()), Catch::Contains("wan0"));
 }
@@ -96,8 +96,8 @@ TEST_CASE(
     routers { name: "hq" interfaces { name: "lan0" role: LAN addresses: "10.1.0.1/16" } }
   )");
   REQUIRE(other.ok());
-  const absl::Status st = branch->Reload(*other);
-  CHECK(st.code() == absl::StatusCode::kNotFound);
+  const ssr::Status st = branch->Reload(*other);
+  CHECK(st.code() == ssr::StatusCode::kNotFound);
   CHECK_THAT(std::string(st.message()), Catch::Contains("\"branch\""));
   ssr::RouterStats s = branch->Stats();
   CHECK(s.config_generation == 1);
@@ -127,8 +127,8 @@ TEST_CASE("Router::Reload that changes the router's interfaces is rejected namin
     routers { name: "branch" interfaces { name: "lan1" role: LAN addresses: "10.10.0.1/16" } }
   )");
   REQUIRE(changed.ok());
-  const absl::Status st = branch->Reload(*changed);
-  CHECK(st.code() == absl::StatusCode::kFailedPrecondition);
+  const ssr::Status st = branch->Reload(*changed);
+  CHECK(st.code() == ssr::StatusCode::kFailedPrecondition);
   CHECK_THAT(std::string(st.message()), Catch::Contains("interfaces of router \"branch\" changed"));
   CHECK(branch->Stats().config_generation == 1);
 }

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "router/config_access.h"
 #include "router/session_list.h"
 #include "router/worker.h"
 #include "session/session.h"
@@ -16,7 +17,7 @@ namespace {
 
 const config::Config& Demo() {
   static const Config cfg = Config::Default();
-  return *cfg.internal();
+  return *ConfigAccess::Model(cfg);
 }
 
 uint32_t TenantIndex(const std::string& name) {

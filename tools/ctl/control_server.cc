@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "router/status_convert.h"
 
 namespace ssr::ctl {
 namespace {
@@ -94,8 +95,8 @@ absl::StatusOr<std::string> Answer(ssr::Router& router, const Request& r,
     case Request::What::kHealth:
       return RenderHealth(router.Health(), r.json);
     case Request::What::kSessions: {
-      absl::StatusOr<SessionList> list = router.Sessions(r.filter, r.limit);
-      if (!list.ok()) return list.status();
+      Result<SessionList> list = router.Sessions(r.filter, r.limit);
+      if (!list.ok()) return ToAbsl(list.status());
       return RenderSessions(*list, r.limit, r.json);
     }
     case Request::What::kNone:

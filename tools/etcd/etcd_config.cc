@@ -398,7 +398,7 @@ absl::StatusOr<Config> ConfigSource::Load() {
     std::this_thread::sleep_for(Backoff(poll_, failures));
   }
   loaded_once_ = true;
-  absl::StatusOr<Config> config = Config::Parse(got->value, format_);
+  Result<Config> config = Config::Parse(got->value, format_);
   if (!config.ok()) {
     if (first) {
       seen_revision_ = got->mod_revision;
@@ -414,7 +414,7 @@ absl::StatusOr<Config> ConfigSource::Load() {
                                 " read from etcd (" + std::to_string(got->value.size()) +
                                 " bytes)");
   }
-  return config;
+  return std::move(config).value();
 }
 
 void ConfigSource::Start(Router* router) {
@@ -479,8 +479,8 @@ absl::Status ConfigSource::PollOnce() {
   if (got->mod_revision == seen_revision_) return absl::OkStatus();
   const int64_t revision = got->mod_revision;
   seen_revision_ = revision;
-  absl::StatusOr<Config> config = Config::Parse(got->value, format_);
-  const absl::Status st = config.ok() ? router_->Reload(*config) : config.status();
+  Result<Config> config = Config::Parse(got->value, format_);
+  const Status st = config.ok() ? router_->Reload(*config) : config.status();
   if (st.ok()) {
     applied_revision_ = revision;
     Log(LogSeverity::kInfo, "config revision " + std::to_string(revision) +

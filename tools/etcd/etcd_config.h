@@ -51,7 +51,9 @@ class App;
 }  // namespace CLI
 
 namespace ssr {
+inline namespace v0 {
 class Router;
+}  // namespace v0
 }  // namespace ssr
 
 namespace ssr::etcd {

@@ -4,7 +4,8 @@
 // A Config is loaded from protobuf text format or JSON (the schema is proto/ssr/config/v1/
 // config.proto; examples/configs/default.textproto is a complete example) and fully validated
 // before it exists: every field and name reference is checked, and a load error lists every
-// problem found, one per line, each naming the field path and the value, e.g.
+// problem found, one per line, each naming the field path and the value (an ssr::Status with code
+// kInvalidArgument), e.g.
 //   tenants[2].members[0].prefixes[0]: "10.0.0.0/33" is not a valid IPv4 prefix ...
 // Key material is never echoed in errors.
 //
@@ -19,13 +20,18 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/status/statusor.h"
+#include "ssr/export.h"
+#include "ssr/status.h"
 
 namespace ssr {
 
 namespace config {
-class Config;  // the library's internal model (not part of the public API)
+class Config;  // the library's internal model (opaque here; not part of the public API)
 }  // namespace config
+
+inline namespace v0 {
+
+struct ConfigAccess;  // the library's own access to the model (defined in a private header)
 
 enum class ConfigFormat {
   kAuto,  // JSON if the first non-blank character is '{', otherwise protobuf text format
@@ -33,16 +39,15 @@ enum class ConfigFormat {
   kJson,
 };
 
-class Config {
+class SSR_EXPORT Config {
  public:
   // Reads and validates a file. The format follows the extension (.json: JSON, anything else:
   // text format, with content sniffing as fallback). Relative key-file paths resolve against
   // the file's directory. Errors: NotFound / PermissionDenied naming the path, InvalidArgument
   // listing every validation error.
-  static absl::StatusOr<Config> LoadFile(const std::string& path);
+  static Result<Config> LoadFile(const std::string& path);
   // Parses and validates `text`. Relative key-file paths resolve against the working directory.
-  static absl::StatusOr<Config> Parse(std::string_view text,
-                                      ConfigFormat format = ConfigFormat::kAuto);
+  static Result<Config> Parse(std::string_view text, ConfigFormat format = ConfigFormat::kAuto);
   // The built-in two-router demo config (branch / datacenter), compiled into the library.
   static Config Default();
 
@@ -51,14 +56,14 @@ class Config {
   // The organisation name.
   std::string organization() const;
 
-  // For the library itself: the validated internal model.
-  const std::shared_ptr<const config::Config>& internal() const { return model_; }
+ private:
+  friend struct ConfigAccess;
   explicit Config(std::shared_ptr<const config::Config> model) : model_(std::move(model)) {}
 
- private:
   std::shared_ptr<const config::Config> model_;  // never null
 };
 
+}  // namespace v0
 }  // namespace ssr
 
 #endif  // SSR_CONFIG_H_

@@ -16,14 +16,17 @@
 
 #include <string_view>
 
+#include "ssr/export.h"
+
 namespace ssr {
+inline namespace v0 {
 
 enum class LogSeverity { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 
 // Returns "DEBUG", "INFO", "WARNING" or "ERROR".
-std::string_view LogSeverityName(LogSeverity severity);
+SSR_EXPORT std::string_view LogSeverityName(LogSeverity severity);
 
-class LogSink {
+class SSR_EXPORT LogSink {
  public:
   virtual ~LogSink() = default;
   // `component` names the library layer ("config", "packet", ...). Both views are valid only for
@@ -35,14 +38,15 @@ class LogSink {
 // The caller keeps `sink` alive until it is replaced and no Log() call may still be using it;
 // replacing the sink while other threads log is safe, destroying the old sink right after is only
 // safe once those threads are quiescent.
-LogSink* SetLogSink(LogSink* sink);
+SSR_EXPORT LogSink* SetLogSink(LogSink* sink);
 
 // Messages below `severity` are dropped before reaching the sink. Default: kInfo.
-void SetMinLogSeverity(LogSeverity severity);
+SSR_EXPORT void SetMinLogSeverity(LogSeverity severity);
 
 // Sends one message to the installed sink, if any and if `severity` is high enough.
-void Log(LogSeverity severity, std::string_view component, std::string_view message);
+SSR_EXPORT void Log(LogSeverity severity, std::string_view component, std::string_view message);
 
+}  // namespace v0
 }  // namespace ssr
 
 #endif  // SSR_LOG_H_

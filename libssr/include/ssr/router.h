@@ -13,7 +13,7 @@
 //   ssr::RouterOptions options;
 //   options.router = "branch";
 //   options.interfaces = {{"lan0", "eth1"}, {"wan0", "eth2"}};
-//   auto router = ssr::Router::Create(options, *config);                 // StatusOr
+//   auto router = ssr::Router::Create(options, *config);                 // ssr::Result
 //   (*router)->Start();
 //   ... (*router)->Reload(new_config); (*router)->Stats(); ...
 //   (*router)->Stop();
@@ -34,10 +34,10 @@
 // a session callback (a callback runs on the control thread, which Stop joins). The destructor
 // must not race with any other call.
 //
-// Failure behaviour: every error is an absl::Status whose message names the field or interface
-// at fault. Reload is atomic: a config that fails validation, names no such router, changes the
-// router's interface list, or cannot be loaded into the gate or the pipelines is rejected with
-// its errors and the old config keeps running unchanged.
+// Failure behaviour: every error is an ssr::Status (ssr/status.h) whose message names the field or
+// interface at fault. Reload is atomic: a config that fails validation, names no such router,
+// changes the router's interface list, or cannot be loaded into the gate or the pipelines is
+// rejected with its errors and the old config keeps running unchanged.
 //
 // Limits of this version: peer liveness (BFD) is not run by the Router (peers are treated as
 // reachable). Session open/close events are reported as they happen by the workers' pipelines
@@ -54,14 +54,15 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "ssr/config.h"
+#include "ssr/export.h"
 #include "ssr/stats.h"
-#include "ssr/xdp_mode.h"
+#include "ssr/status.h"
 #include "ssr/version.h"
+#include "ssr/xdp_mode.h"
 
 namespace ssr {
+inline namespace v0 {
 
 // How the XDP gate is attached: XdpMode (ssr/xdp_mode.h), requested for every interface; with
 // kAuto each interface gets native mode if its driver supports it, otherwise skb, and its AF_XDP
@@ -189,7 +190,7 @@ struct RouterOptions {
   std::chrono::seconds health_window{300};
 };
 
-class Router {
+class SSR_EXPORT Router {
  public:
   // Checks the options against `config` and builds the router without starting it. Errors:
   // NotFound (no such router: the message lists the routers there are), InvalidArgument (an
@@ -202,8 +203,8 @@ class Router {
   // `ssr-router --cleanup`).
   // An XDP gate that a router which no longer runs left attached (after kill -9; a gate whose
   // maps no process holds) is detached and replaced, with a warning logged.
-  static absl::StatusOr<std::unique_ptr<Router>> Create(const RouterOptions& options,
-                                                        const Config& config);
+  static Result<std::unique_ptr<Router>> Create(const RouterOptions& options,
+                                                const Config& config);
   // Stops if running, detaches the gate, frees sockets and memory.
   ~Router();
   Router(const Router&) = delete;
@@ -212,7 +213,7 @@ class Router {
   // Starts the worker and control threads. FailedPrecondition if already running; Internal if a
   // thread could not be created (then nothing runs). After Start returns, the gate redirects
   // allowed traffic to the workers.
-  absl::Status Start();
+  Status Start();
   // Stops the threads and waits for them (within about a millisecond plus the time a session
   // callback in progress needs). Idempotent. Gate and sockets stay in place until the Router is
   // destroyed, so while stopped the traffic the gate lets through is not forwarded (it fills the
@@ -223,7 +224,7 @@ class Router {
   // Replaces the config atomically (see the header comment). Sessions survive when their tenant,
   // service and peer still exist. Waits until every worker runs the new config (or, when
   // stopped, applies it directly). Errors carry every validation error, one per line.
-  absl::Status Reload(const Config& config);
+  Status Reload(const Config& config);
 
   // Counters now (see ssr/stats.h for how fresh they are).
   RouterStats Stats() const;
@@ -245,11 +246,10 @@ class Router {
   // NotFound (no such tenant, service or peer: named), DeadlineExceeded (a worker did not answer
   // within 5 s).
   static constexpr size_t kMaxSessionListing = 100000;
-  absl::StatusOr<SessionList> Sessions(const SessionFilter& filter, size_t limit) const;
-
-  struct Impl;
+  Result<SessionList> Sessions(const SessionFilter& filter, size_t limit) const;
 
  private:
+  struct Impl;  // defined in the library
   explicit Router(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
@@ -259,12 +259,13 @@ class Router {
 // after a router process was killed (Router::Create takes over a killed router's own gate by
 // itself; this also removes programs that are not libssr gates). An interface without a program is not an error; a missing
 // interface is (NotFound, named). All interfaces are tried; the first error is returned.
-absl::Status DetachXdp(const std::vector<std::string>& os_interfaces);
+SSR_EXPORT Status DetachXdp(const std::vector<std::string>& os_interfaces);
 
 // The library's version, "MAJOR.MINOR.PATCH" (SSR_VERSION_STRING of ssr/version.h, generated
 // from project(VERSION)). Compare with SSR_VERSION_STRING to detect a header/library mismatch.
-std::string_view Version();
+SSR_EXPORT std::string_view Version();
 
+}  // namespace v0
 }  // namespace ssr
 
 #endif  // SSR_ROUTER_H_

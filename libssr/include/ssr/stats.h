@@ -19,7 +19,10 @@
 #include <string_view>
 #include <vector>
 
+#include "ssr/export.h"
+
 namespace ssr {
+inline namespace v0 {
 
 struct CounterValue {
   std::string name;
@@ -122,7 +125,7 @@ struct HealthReport {
   std::vector<HealthItem> items;  // gateway first, then paths, then services
 };
 
-struct RouterStats {
+struct SSR_EXPORT RouterStats {
   std::string router;
   // 1 for the config the router was created with, +1 for every successful Reload.
   uint64_t config_generation = 0;
@@ -223,6 +226,7 @@ struct SessionList {
   uint64_t config_generation = 0;  // the config the names come from
 };
 
+}  // namespace v0
 }  // namespace ssr
 
 #endif  // SSR_STATS_H_

@@ -6,6 +6,7 @@
 #define SSR_XDP_MODE_H_
 
 namespace ssr {
+inline namespace v0 {
 
 enum class XdpMode {
   kAuto,    // native if the driver supports it, otherwise skb (generic)
@@ -13,6 +14,7 @@ enum class XdpMode {
   kSkb,     // generic mode (XDP_FLAGS_SKB_MODE)
 };
 
+}  // namespace v0
 }  // namespace ssr
 
 #endif  // SSR_XDP_MODE_H_

@@ -3,23 +3,25 @@
 #include <cstdlib>
 
 #include "config/loader.h"
+#include "router/status_convert.h"
 #include "ssr/config.h"
 #include "ssr/log.h"
 
 namespace ssr {
+inline namespace v0 {
 
-absl::StatusOr<Config> Config::LoadFile(const std::string& path) {
+Result<Config> Config::LoadFile(const std::string& path) {
   auto loaded = config::LoadConfigFile(path);
-  if (!loaded.ok()) return loaded.status();
+  if (!loaded.ok()) return FromAbsl(loaded.status());
   return Config(std::move(*loaded));
 }
 
-absl::StatusOr<Config> Config::Parse(std::string_view text, ConfigFormat format) {
+Result<Config> Config::Parse(std::string_view text, ConfigFormat format) {
   config::ConfigFormat f = config::ConfigFormat::kAuto;
   if (format == ConfigFormat::kText) f = config::ConfigFormat::kText;
   if (format == ConfigFormat::kJson) f = config::ConfigFormat::kJson;
   auto loaded = config::LoadConfigString(text, f);
-  if (!loaded.ok()) return loaded.status();
+  if (!loaded.ok()) return FromAbsl(loaded.status());
   return Config(std::move(*loaded));
 }
 
@@ -42,4 +44,5 @@ std::vector<std::string> Config::RouterNames() const {
 
 std::string Config::organization() const { return model_->organization; }
 
+}  // namespace v0
 }  // namespace ssr

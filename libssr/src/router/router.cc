@@ -31,6 +31,7 @@
 #include "io/port.h"
 #include "io/unique_fd.h"
 #include "io/xdp_mode.h"
+#include "router/config_access.h"
 #include "router/control_loop.h"
 #include "router/events.h"
 #include "router/neighbor_refresh.h"
@@ -41,6 +42,7 @@
 #include "router/reload_limits.h"
 #include "router/session_list.h"
 #include "router/stale_gate.h"
+#include "router/status_convert.h"
 #include "router/worker.h"
 #include "ssr/log.h"
 #include "util/status_macros.h"
@@ -164,7 +166,8 @@ absl::Status CheckRings(const RouterOptions& options, size_t interfaces) {
 
 }  // namespace
 
-struct Router::Impl {
+// Hidden: a nested class takes the exported Router's visibility otherwise.
+struct __attribute__((visibility("hidden"))) Router::Impl {
   RouterOptions options;
   std::string router_name;
   std::vector<std::string> os_names;  // by config interface index
@@ -174,7 +177,7 @@ struct Router::Impl {
 
   // state_mu guards the config snapshot and the reload counters.
   mutable std::mutex state_mu;
-  Config config{nullptr};
+  Config config = ConfigAccess::Wrap(nullptr);
   uint64_t generation = 1;
   std::map<uint64_t, std::shared_ptr<const config::Config>> recent;  // for event names
   uint64_t reloads_ok = 0;
@@ -228,7 +231,7 @@ struct Router::Impl {
   std::shared_ptr<const config::Config> ConfigOf(uint64_t gen) const {
     std::lock_guard<std::mutex> lock(state_mu);
     auto it = recent.find(gen);
-    return it != recent.end() ? it->second : config.internal();
+    return it != recent.end() ? it->second : ConfigAccess::Model(config);
   }
 
   // Sends `cfg` to every worker and waits for their answers; returns the first error.
@@ -272,14 +275,25 @@ struct Router::Impl {
     }
     return first;
   }
+
+  // The public calls (Router::Create, Start, Reload, Sessions) with the library's own statuses.
+  static absl::StatusOr<std::unique_ptr<Router>> Create(const RouterOptions& options,
+                                                        const Config& config);
+  static absl::Status Start(Router& self);
+  static absl::Status Reload(Impl& m, const Config& config);
+  static absl::StatusOr<SessionList> Sessions(Impl& m, const SessionFilter& filter, size_t limit);
 };
 
 Router::Router(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Router::~Router() = default;
 
-absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& options,
-                                                       const Config& config) {
-  const std::shared_ptr<const config::Config>& cfg = config.internal();
+Result<std::unique_ptr<Router>> Router::Create(const RouterOptions& options, const Config& config) {
+  return FromAbsl(Impl::Create(options, config));
+}
+
+absl::StatusOr<std::unique_ptr<Router>> Router::Impl::Create(const RouterOptions& options,
+                                                             const Config& config) {
+  const std::shared_ptr<const config::Config>& cfg = ConfigAccess::Model(config);
   if (cfg == nullptr) return absl::InvalidArgumentError("config: empty Config");
   const config::Router* r = cfg->FindRouter(options.router);
   if (r == nullptr) {
@@ -509,12 +523,14 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const RouterOptions& opti
   return std::unique_ptr<Router>(new Router(std::move(impl)));
 }
 
-absl::Status Router::Start() {
-  Impl& m = *impl_;
+Status Router::Start() { return FromAbsl(Impl::Start(*this)); }
+
+absl::Status Router::Impl::Start(Router& self) {
+  Impl& m = *self.impl_;
   std::lock_guard<std::mutex> api(m.api_mu);
   if (m.running) return absl::FailedPreconditionError("Start: the router is already running");
   m.stop.store(false);
-  m.control_loop->SetEverySecond([this] { impl_->health->Sample(Stats()); });
+  m.control_loop->SetEverySecond([&self] { self.impl_->health->Sample(self.Stats()); });
   try {
     for (auto& w : m.workers) {
       Worker* wp = w.get();
@@ -542,15 +558,16 @@ bool Router::running() const {
   return impl_->running;
 }
 
-absl::Status Router::Reload(const Config& config) {
-  Impl& m = *impl_;
+Status Router::Reload(const Config& config) { return FromAbsl(Impl::Reload(*impl_, config)); }
+
+absl::Status Router::Impl::Reload(Impl& m, const Config& config) {
   std::lock_guard<std::mutex> api(m.api_mu);
   auto reject = [&m](absl::Status st) {
     std::lock_guard<std::mutex> lock(m.state_mu);
     ++m.reloads_failed;
     return st;
   };
-  const std::shared_ptr<const config::Config>& cfg = config.internal();
+  const std::shared_ptr<const config::Config>& cfg = ConfigAccess::Model(config);
   if (cfg == nullptr) return reject(absl::InvalidArgumentError("Reload: empty Config"));
   const config::Router* next = cfg->FindRouter(m.router_name);
   if (next == nullptr) {
@@ -558,7 +575,7 @@ absl::Status Router::Reload(const Config& config) {
         absl::StrCat("Reload: router \"", m.router_name,
                      "\" is not in the new config; the old config keeps running")));
   }
-  const config::Router* now = m.config.internal()->FindRouter(m.router_name);
+  const config::Router* now = ConfigAccess::Model(m.config)->FindRouter(m.router_name);
   bool same = next->interfaces.size() == now->interfaces.size();
   for (size_t i = 0; same && i < now->interfaces.size(); ++i) {
     same = next->interfaces[i].name == now->interfaces[i].name &&
@@ -569,7 +586,7 @@ absl::Status Router::Reload(const Config& config) {
         absl::StrCat("Reload: the interfaces of router \"", m.router_name,
                      "\" changed (names, roles or order); restart the router to change them")));
   }
-  if (absl::Status st = router::CheckReloadLimits(m.config.internal()->limits, cfg->limits);
+  if (absl::Status st = router::CheckReloadLimits(ConfigAccess::Model(m.config)->limits, cfg->limits);
       !st.ok()) {
     return reject(Prefixed(st, "Reload: "));
   }
@@ -597,7 +614,7 @@ absl::Status Router::Reload(const Config& config) {
   {
     std::lock_guard<std::mutex> lock(m.state_mu);
     gen = m.generation + 1;
-    old_cfg = m.config.internal();
+    old_cfg = ConfigAccess::Model(m.config);
     m.recent[gen] = cfg;
   }
   std::vector<size_t> done;
@@ -644,7 +661,7 @@ RouterStats Router::Stats() const {
   std::shared_ptr<const config::Config> cfg;
   {
     std::lock_guard<std::mutex> lock(m.state_mu);
-    cfg = m.config.internal();
+    cfg = ConfigAccess::Model(m.config);
     s.config_generation = m.generation;
     s.reloads_ok = m.reloads_ok;
     s.reloads_failed = m.reloads_failed;
@@ -857,31 +874,39 @@ Config Router::config() const {
 
 const RouterOptions& Router::options() const { return impl_->options; }
 
-absl::StatusOr<SessionList> Router::Sessions(const SessionFilter& filter, size_t limit) const {
+Result<SessionList> Router::Sessions(const SessionFilter& filter, size_t limit) const {
+  return FromAbsl(Impl::Sessions(*impl_, filter, limit));
+}
+
+absl::StatusOr<SessionList> Router::Impl::Sessions(Impl& m, const SessionFilter& filter,
+                                                   size_t limit) {
   if (limit < 1 || limit > kMaxSessionListing) {
     return absl::InvalidArgumentError(absl::StrCat("Sessions: limit ", limit,
                                                    " is not from 1 to ", kMaxSessionListing));
   }
-  Impl& m = *impl_;
   std::lock_guard<std::mutex> api(m.api_mu);
   return router::ListSessions(
       m.workers, m.running, m.router_name, filter, limit,
       [&m] {
         std::lock_guard<std::mutex> lock(m.state_mu);
-        return std::make_pair(m.config.internal(), m.generation);
+        return std::make_pair(ConfigAccess::Model(m.config), m.generation);
       },
       std::chrono::seconds(5));
 }
 
-absl::Status DetachXdp(const std::vector<std::string>& os_interfaces) {
+inline namespace v0 {
+
+Status DetachXdp(const std::vector<std::string>& os_interfaces) {
   absl::Status first;
   for (const std::string& name : os_interfaces) {
     absl::Status st = router::DetachAllXdp(name);
     if (!st.ok() && first.ok()) first = st;
   }
-  return first;
+  return FromAbsl(first);
 }
 
 std::string_view Version() { return SSR_VERSION_STRING; }
+
+}  // namespace v0
 
 }  // namespace ssr

@@ -4,6 +4,7 @@
 #include <atomic>
 
 namespace ssr {
+inline namespace v0 {
 namespace {
 std::atomic<LogSink*> g_sink{nullptr};
 std::atomic<int> g_min_severity{static_cast<int>(LogSeverity::kInfo)};
@@ -35,4 +36,5 @@ void Log(LogSeverity severity, std::string_view component, std::string_view mess
   if (sink != nullptr) sink->Send(severity, component, message);
 }
 
+}  // namespace v0
 }  // namespace ssr
