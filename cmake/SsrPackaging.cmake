@@ -2,8 +2,8 @@
 # Debian packages with CPack (`cmake --build build/release --target package`, or
 # `cpack -G DEB` in the build directory; never part of the normal build). One package per install
 # component:
-#   libssr0     ssr_runtime  libssr.so.0* (the shared library; only when the target ssr_shared
-#                            exists)
+#   libssr0     ssr_runtime  libssr.so.0* (the shared library target ssr_shared; the package is
+#                            left out of a tree without that target)
 #   libssr-dev  ssr_dev      public headers, libssr.so (namelink), libssr.a, the CMake package, the
 #                            .pc files, config.proto (the config manual)
 #   ssr-router  ssr_router   ssr-router, ssrctl, ssr-config-check, ssr-pcap, the systemd unit, the
