@@ -132,8 +132,9 @@ set(CPACK_PACKAGE_NAME libssr)
 set(CPACK_PACKAGE_VENDOR "libssr")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "${SSR_DEB_MAINTAINER}")
-# DESTDIR + prefix /usr (CPACK_INSTALL_PREFIX is the prefix CPack installs with when
-# CPACK_SET_DESTDIR is on): install(CODE) (the systemd unit, /etc/ssr) sees the real prefix.
+# DESTDIR + prefix /usr (CPACK_INSTALL_PREFIX is the prefix CPack installs with; left unset it
+# would be the build's /usr/local): install(CODE) (the systemd unit, /etc/ssr) sees the real
+# prefix, so the unit runs /usr/bin/ssr-router and the config goes to /etc/ssr.
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_INSTALL_PREFIX /usr)
 set(CPACK_SET_DESTDIR ON)

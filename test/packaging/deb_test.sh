@@ -78,7 +78,8 @@ for p in "${pkgs[@]}"; do
   expect_field "$p" Architecture "$arch"
   expect_field "$p" Priority optional
   expect_field "$p" Source libssr
-  field "$p" Maintainer | grep -qE '^[^<]+ <[^@>]+@[^>]+>$' || fail "$p: Maintainer \"$(field "$p" Maintainer)\""
+  maintainer=$(field "$p" Maintainer)
+  grep -qE '^[^<]+ <[^@>]+@[^>]+>$' <<<"$maintainer" || fail "$p: Maintainer \"$maintainer\""
   desc=$(field "$p" Description)
   synopsis=$(echo "$desc" | head -n1)
   if [ -z "$synopsis" ] || [ "${#synopsis}" -gt 80 ]; then fail "$p: synopsis \"$synopsis\""; fi
@@ -93,9 +94,10 @@ expect_depends ssr-router libxdp1 libbpf1 libssl3
 if [ "$have_shared" = 1 ]; then
   expect_field libssr0 Section libs
   expect_depends libssr-dev "libssr0 (= $debver)"
-  dpkg-deb -I "$(deb libssr0)" shlibs | grep -q "^libssr 0 libssr0" ||
+  shlibs=$(dpkg-deb -I "$(deb libssr0)" shlibs)
+  grep -q "^libssr 0 libssr0" <<<"$shlibs" ||
     fail "libssr0 has no shlibs entry for libssr.so.0"
-  if field ssr-router Depends | grep -q libssr0; then
+  if grep -q libssr0 <<<"$(field ssr-router Depends)"; then
     expect_depends ssr-router libssr0
   fi
 fi
@@ -162,7 +164,8 @@ leaks=$(grep -rlI -e "$bin" -e "_CPack_Packages" -e "$tmp" "$root" || true)
 [ -z "$leaks" ] || fail "files naming the build tree: $leaks"
 for f in "$root"/usr/share/man/man1/*.gz "$root"/usr/share/doc/*/changelog.Debian.gz; do
   [ -e "$f" ] || continue
-  ! zcat "$f" | grep -qF -e "$bin" -e "_CPack_Packages" || fail "$f names the build tree"
+  text=$(zcat "$f")
+  if grep -qF -e "$bin" -e "_CPack_Packages" <<<"$text"; then fail "$f names the build tree"; fi
 done
 grep -qxF "ExecStart=/usr/bin/ssr-router --config \${SSR_CONFIG} --router %i \$SSR_INTERFACES \$SSR_ARGS" \
   "$root/usr/lib/systemd/system/ssr-router@.service" || fail "the unit does not run /usr/bin/ssr-router"
@@ -170,7 +173,8 @@ for line in "Format: https://www.debian.org/doc/packaging-manuals/copyright-form
             "Files: bpf/*" "License: GPL-2.0-only or BSD-2-Clause" "License: Apache-2.0"; do
   grep -qxF "$line" "$root/usr/share/doc/ssr-router/copyright" || fail "copyright lacks \"$line\""
 done
-zcat "$root/usr/share/doc/ssr-router/changelog.Debian.gz" | head -n1 | grep -qF "ssr-router ($debver)" ||
+first=$(zcat "$root/usr/share/doc/ssr-router/changelog.Debian.gz")
+grep -qF "ssr-router ($debver)" <<<"${first%%$'\n'*}" ||
   fail "changelog.Debian.gz does not start with ssr-router ($debver)"
 export LD_LIBRARY_PATH="$root$L"
 for t in ssr-router ssrctl ssr-config-check; do
@@ -184,8 +188,10 @@ check_version() {  # program, how it was built
   out=$("$1" --version) || fail "$2: embed-minimal --version exited $?"
   [ "$out" = "embed-minimal $version" ] || fail "$2: embed-minimal --version printed \"$out\""
   if [ "$have_shared" = 1 ]; then
-    ldd "$1" | grep -q "libssr.so.0 => $root" ||
-      fail "$2: libssr.so.0 not from the scratch root: $(ldd "$1" | grep -E 'libssr|not found')"
+    # (ldd's output in a variable: grep -q stopping early must not fail the pipe under pipefail)
+    libs=$(ldd "$1")
+    grep -qF "libssr.so.0 => $root/" <<<"$libs" ||
+      fail "$2: libssr.so.0 not from the scratch root: $(grep -E 'libssr|not found' <<<"$libs")"
   fi
   echo "$2: embed-minimal --version: $out"
 }
@@ -211,7 +217,8 @@ if [ "$have_shared" = 1 ]; then
   c++ $extra "$src/examples/embed-minimal/main.cc" -o "$tmp/embed-minimal-static" $flags
   out=$("$tmp/embed-minimal-static" --version) || fail "pkg-config ssr-static: --version exited $?"
   [ "$out" = "embed-minimal $version" ] || fail "pkg-config ssr-static: --version printed \"$out\""
-  if ldd "$tmp/embed-minimal-static" | grep -q libssr.so; then
+  libs=$(ldd "$tmp/embed-minimal-static")
+  if grep -q libssr.so <<<"$libs"; then
     fail "pkg-config ssr-static: linked the shared library"
   fi
   echo "pkg-config ssr-static: embed-minimal --version: $out"
