@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Man pages generated at build time from each installed tool's --help with help2man (the version
 # line is the project version, so a tool without --version still gets its page; Debian `help2man`,
-# scripts/setup-deps.sh), installed under share/man/man1. Optional: without
+# scripts/setup-deps.sh), installed gzip-compressed (gzip -9n, as Debian wants them) under
+# share/man/man1 with the tool's install component (ssr-impair's page with ssr_lab, the others with
+# ssr_router, i.e. in the ssr-router package). Optional: without
 # help2man (or with -DSSR_MAN_PAGES=OFF) there is no `man` target and nothing is installed.
 find_program(SSR_HELP2MAN help2man)
 if(SSR_HELP2MAN)
@@ -15,6 +17,7 @@ if(SSR_MAN_PAGES)
   if(NOT SSR_HELP2MAN)
     message(FATAL_ERROR "libssr: SSR_MAN_PAGES=ON needs help2man (Debian help2man)")
   endif()
+  find_program(SSR_MAN_GZIP gzip REQUIRED)
   # target|one-line description for the NAME section
   set(SSR_MAN_TOOLS
       "ssr-router|run a libssr SVR router on Linux interfaces (AF_XDP behind an XDP gate)"
@@ -39,8 +42,19 @@ if(SSR_MAN_PAGES)
       DEPENDS ${tool}
       COMMENT "help2man: ${tool}.1"
       VERBATIM)
-    list(APPEND SSR_MAN_PAGES_BUILT ${page})
+    add_custom_command(
+      OUTPUT ${page}.gz
+      COMMAND ${SSR_MAN_GZIP} -9nkf ${page}
+      DEPENDS ${page}
+      COMMENT "gzip: ${tool}.1.gz"
+      VERBATIM)
+    list(APPEND SSR_MAN_PAGES_BUILT ${page} ${page}.gz)
+    if(tool STREQUAL "ssr-impair")
+      set(component ssr_lab)
+    else()
+      set(component ssr_router)
+    endif()
+    install(FILES ${page}.gz DESTINATION share/man/man1 COMPONENT ${component})
   endforeach()
   add_custom_target(man ALL DEPENDS ${SSR_MAN_PAGES_BUILT})
-  install(FILES ${SSR_MAN_PAGES_BUILT} DESTINATION share/man/man1)
 endif()

@@ -29,6 +29,8 @@ PACKAGES=(
   tshark                                 # tests check that captures we write decode
   openssl                                # s_server / s_client (netns adaptive encryption test)
   ethtool                                # bench/run (smoke in ctest): veth NAPI threads, XDP counters
+  dpkg-dev file                          # Debian packages (cpack -G DEB): dpkg-shlibdeps, file
+  lintian                                # packaging.deb lints the packages (optional: skipped without)
 )
 
 # `--bench`: also what bench/run's comparison scenarios use (kernel forwarding with nftables,
