@@ -15,6 +15,8 @@ PACKAGES=(
   nlohmann-json3-dev                     # ssrctl / control socket JSON documents (tools/ctl), JSON
                                          # config syntax and duplicate-key checks (config/parse.cc)
   help2man                               # man pages from the tools' --help (optional target `man`)
+  doxygen                                # API reference from the public headers (target `docs`,
+                                         # tool.api_docs); ~19 MB, its clang/llvm are already here
   libsystemd-dev                         # sd_notify: ssr-router readiness under systemd (Type=notify)
   libcpp-httplib-dev                     # ssr-router --metrics-listen HTTP server (tools/metrics)
   prometheus                             # netns.prometheus scrapes two routers with a real server

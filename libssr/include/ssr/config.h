@@ -27,12 +27,14 @@ namespace config {
 class Config;  // the library's internal model (not part of the public API)
 }  // namespace config
 
+/// Syntax of the text given to Config::Parse.
 enum class ConfigFormat {
   kAuto,  // JSON if the first non-blank character is '{', otherwise protobuf text format
   kText,
   kJson,
 };
 
+/// A validated, immutable configuration (see the file comment): load it with LoadFile or Parse.
 class Config {
  public:
   // Reads and validates a file. The format follows the extension (.json: JSON, anything else:
@@ -53,6 +55,7 @@ class Config {
 
   // For the library itself: the validated internal model.
   const std::shared_ptr<const config::Config>& internal() const { return model_; }
+  /// For the library itself: wraps a validated internal model.
   explicit Config(std::shared_ptr<const config::Config> model) : model_(std::move(model)) {}
 
  private:
