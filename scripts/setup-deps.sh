@@ -15,6 +15,8 @@ PACKAGES=(
   nlohmann-json3-dev                     # ssrctl / control socket JSON documents (tools/ctl), JSON
                                          # config syntax and duplicate-key checks (config/parse.cc)
   help2man                               # man pages from the tools' --help (optional target `man`)
+  doxygen                                # API reference from the public headers (target `docs`,
+                                         # tool.api_docs); ~19 MB, its clang/llvm are already here
   libsystemd-dev                         # sd_notify: ssr-router readiness under systemd (Type=notify)
   systemd                                # systemd-analyze verify and a real service manager for the
                                          # unit's tests (router.systemd_unit, netns.systemd_service)

@@ -33,12 +33,14 @@ inline namespace v0 {
 
 struct ConfigAccess;  // the library's own access to the model (defined in a private header)
 
+/// Syntax of the text given to Config::Parse.
 enum class ConfigFormat {
   kAuto,  // JSON if the first non-blank character is '{', otherwise protobuf text format
   kText,
   kJson,
 };
 
+/// A validated, immutable configuration (see the file comment): load it with LoadFile or Parse.
 class SSR_EXPORT Config {
  public:
   // Reads and validates a file. The format follows the extension (.json: JSON, anything else:

@@ -21,11 +21,13 @@
 namespace ssr {
 inline namespace v0 {
 
+/// How severe a log message is; SetMinLogSeverity drops those below a level.
 enum class LogSeverity { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 
 // Returns "DEBUG", "INFO", "WARNING" or "ERROR".
 SSR_EXPORT std::string_view LogSeverityName(LogSeverity severity);
 
+/// Receives the library's log messages: implement Send() and install it with SetLogSink().
 class SSR_EXPORT LogSink {
  public:
   virtual ~LogSink() = default;

@@ -70,6 +70,7 @@ inline namespace v0 {
 // How AF_XDP sockets bind: zero-copy when possible, zero-copy or fail, always copy.
 enum class ZeroCopy { kAuto, kRequire, kOff };
 
+/// Binds an interface of the router in the config to a Linux interface.
 struct InterfaceBinding {
   std::string config_name;  // interface of the router in the config
   std::string os_name;      // Linux interface (in the creating thread's network namespace)
@@ -77,18 +78,25 @@ struct InterfaceBinding {
 
 // A session opened or closed by a worker, as reported to RouterOptions::on_session.
 struct SessionEvent {
+  /// Whether the session was opened or closed.
   enum class Kind { kOpened, kClosed };
+  /// Opened or closed.
   Kind kind = Kind::kOpened;
+  /// Worker (receive queue) whose table holds the session.
   uint32_t worker = 0;
   std::string uuid;  // RFC 4122 text; the same in the kOpened and kClosed event of a session
   // The fields below are filled for both kinds (local-breakout sessions have no UUID: empty).
   std::string tenant;
+  /// Service the session belongs to.
   std::string service;
   std::string peer;      // empty for local breakout (next hop on a LAN)
   uint8_t protocol = 0;  // IP protocol of the first packet (6 TCP, 17 UDP, 1 / 58 ICMP)
   std::string source;    // forward flow as the router received it
+  /// Source port (ICMP echo: the identifier).
   uint16_t source_port = 0;
+  /// Destination address of the forward flow.
   std::string destination;
+  /// Destination port (0 for ICMP).
   uint16_t destination_port = 0;
   uint64_t created_ms = 0;  // worker clock (CLOCK_MONOTONIC milliseconds)
 };
@@ -106,22 +114,30 @@ struct PathEvent {
   std::string path;       // config name of the path (PeerPath.name, or "<interface>:<address>")
   std::string interface;  // config name of our WAN interface on the path
   std::string remote;     // the peer's waypoint address on the path
+  /// true: the path came up; false: it went down.
   bool up = false;
   // The path's link-test averages at the time (valid when quality_measured).
   bool quality_measured = false;
+  /// Link-test average latency, milliseconds.
   double latency_ms = 0;
+  /// Link-test average jitter, milliseconds.
   double jitter_ms = 0;
+  /// Link-test loss, percent.
   double loss_percent = 0;
+  /// Mean opinion score computed from the link test (1 to 4.5).
   double mos = 0;
 };
 // Called on the router's control thread (within about 20 ms of the change), like
 // SessionCallback; the change is also logged (component "paths") whether or not one is set.
 using PathCallback = std::function<void(const PathEvent&)>;
 
+/// How Router::Create builds a router: which router of the config, on which interfaces, and how.
 struct RouterOptions {
   std::string router;                        // router name in the config (required)
   std::vector<InterfaceBinding> interfaces;  // every interface of that router (required)
+  /// XDP attach mode requested for every interface (see XdpMode).
   XdpMode xdp_mode = XdpMode::kAuto;
+  /// Whether the AF_XDP sockets bind zero-copy (see ZeroCopy).
   ZeroCopy zero_copy = ZeroCopy::kAuto;
   // Worker threads, one per receive queue 0..workers-1 of every interface. 0: the RX queue count
   // of the first interface (1 when the driver does not report channels, e.g. most veths).
@@ -190,6 +206,7 @@ struct RouterOptions {
   std::chrono::seconds health_window{300};
 };
 
+/// One SVR router on Linux interfaces (see the file comment): Create, Start, Reload, Stats, Stop.
 class SSR_EXPORT Router {
  public:
   // Checks the options against `config` and builds the router without starting it. Errors:
@@ -219,6 +236,7 @@ class SSR_EXPORT Router {
   // destroyed, so while stopped the traffic the gate lets through is not forwarded (it fills the
   // sockets' receive rings, then the kernel drops it); Start may be called again.
   void Stop();
+  /// true between a successful Start() and Stop().
   bool running() const;
 
   // Replaces the config atomically (see the header comment). Sessions survive when their tenant,
@@ -235,6 +253,7 @@ class SSR_EXPORT Router {
 
   // The config the router runs.
   Config config() const;
+  /// The options the router was created with.
   const RouterOptions& options() const;
 
   // Live sessions matching `filter` (ssr/stats.h), at most `limit` (1 to kMaxSessionListing)
@@ -246,6 +265,7 @@ class SSR_EXPORT Router {
   // NotFound (no such tenant, service or peer: named), DeadlineExceeded (a worker did not answer
   // within 5 s).
   static constexpr size_t kMaxSessionListing = 100000;
+/// Lists live sessions: see kMaxSessionListing above for what the listing is and its errors.
   Result<SessionList> Sessions(const SessionFilter& filter, size_t limit) const;
 
  private:

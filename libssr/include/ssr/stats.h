@@ -26,8 +26,11 @@
 namespace ssr {
 inline namespace v0 {
 
+/// One named counter.
 struct CounterValue {
+  /// Counter name as its layer defines it ("drop_non_member", "rx_packets", ...).
   std::string name;
+  /// Its value (packets or events since the router was created).
   uint64_t value = 0;
   bool is_drop = false;  // the counter counts packets that were dropped
   // What the counter counts: the help text of the layer's counter list (SSR_GATE_REASONS,
@@ -62,9 +65,13 @@ struct PeerPathStats {
   std::string bfd_state;  // RFC 5880 state of the path's BFD session: "Up", "Down", "Init", ...
   // Link-test averages (§5.4), valid when quality_measured.
   bool quality_measured = false;
+  /// Link-test average latency, milliseconds.
   double latency_ms = 0;
+  /// Link-test average jitter, milliseconds.
   double jitter_ms = 0;
+  /// Link-test loss, percent.
   double loss_percent = 0;
+  /// Mean opinion score computed from the link test.
   double mos = 0;
   uint64_t tx_frames = 0;  // BFD and link-test frames sent on the path
   uint64_t rx_frames = 0;  // ... and received
@@ -76,14 +83,18 @@ struct PeerPathStats {
 
 // One service route of the router (config Router.service_routes).
 struct RouteStats {
+  /// Config name of the route.
   std::string name;
+  /// Service the route serves.
   std::string service;
   std::string target;  // "peer <name>" or "next-hop <interface>"
   // Live sessions the route carries (all workers; from the background sweep, ~1 s old).
   uint64_t sessions = 0;
 };
 
+/// One configured peer of the router.
 struct PeerStats {
+  /// Config name of the peer.
   std::string name;
   std::string interface;               // config name of the WAN interface of the first path
   std::vector<std::string> addresses;  // the peer's waypoint addresses
@@ -97,7 +108,9 @@ struct PeerStats {
 // Sessions of one service that this router opened as the first router (all workers; reset for
 // the workers by a reload, so compare with care across one).
 struct ServiceStats {
+  /// Service name in the config.
   std::string name;
+  /// Sessions of the service this router opened.
   uint64_t sessions_opened = 0;
   uint64_t sessions_refused = 0;  // table or tenant limit, no waypoint pair
   uint64_t no_usable_path = 0;    // no route of the service was usable (no_route / no_usable_route / no_path_meets_sla)
@@ -117,10 +130,14 @@ struct ServiceStats {
   SetupLatency setup_latency{};
 };
 
+/// One worker thread (one receive queue of every interface).
 struct WorkerStats {
+  /// Worker index, also its receive queue.
   uint32_t id = 0;
   int cpu = -1;  // CPU the worker is pinned to, -1 when not pinned
+  /// Packets the worker received.
   uint64_t rx_packets = 0;
+  /// Packets the worker sent.
   uint64_t tx_packets = 0;
   uint64_t sessions = 0;     // live sessions in this worker's table
   uint64_t polls = 0;        // loop iterations
@@ -141,15 +158,20 @@ struct HealthItem {
   std::string classifier;  // what cost the most ("drops", "loss", "no usable path", ...); "" = none
   uint64_t samples = 0;    // seconds in the window that counted
 };
+/// The SLEs of the gateway, every path and every service (Router::Health).
 struct HealthReport {
+  /// Length of the window the SLEs cover, seconds.
   uint32_t window_seconds = 0;
   std::vector<HealthItem> items;  // gateway first, then paths, then services
 };
 
+/// Everything Router::Stats() returns (see the file comment for how fresh it is).
 struct SSR_EXPORT RouterStats {
+  /// Router name in the config.
   std::string router;
   // 1 for the config the router was created with, +1 for every successful Reload.
   uint64_t config_generation = 0;
+  /// true while the workers run.
   bool running = false;
   uint64_t sessions_live = 0;  // sum over workers
   // The router-wide count the workers admit sessions against (limits.max_sessions): exact at the
@@ -163,18 +185,26 @@ struct SSR_EXPORT RouterStats {
   std::vector<CounterValue> session;   // session table ("session_inserted", ...)
   std::vector<CounterValue> parse;     // frame parser results
   std::vector<CounterValue> decode;    // metadata decoder results
+  /// Per interface of the router, config order.
   std::vector<InterfaceStats> interfaces;
+  /// Per configured peer.
   std::vector<PeerStats> peers;
+  /// Per service route.
   std::vector<RouteStats> routes;
+  /// Per service.
   std::vector<ServiceStats> services;
   // Session table capacity of the router (the config's limits.max_sessions, all workers).
   uint64_t session_capacity = 0;
   // WAN assurance as of the last sample (Router::Health()).
   HealthReport health;
+  /// Per worker thread.
   std::vector<WorkerStats> workers;
 
+  /// Successful Reload() calls.
   uint64_t reloads_ok = 0;
+  /// Reload() calls that were refused (the old config kept running).
   uint64_t reloads_failed = 0;
+  /// Session events handed to RouterOptions::on_session.
   uint64_t session_events_delivered = 0;
   // Session events lost because a worker's bounded event queue was full (the worker never
   // waits for the callback thread).
@@ -203,30 +233,43 @@ struct SSR_EXPORT RouterStats {
 // One live session as Router::Sessions lists it. Times are the worker's clock (CLOCK_MONOTONIC
 // milliseconds); age_ms and idle_ms are relative to the moment the listing was made.
 struct SessionInfo {
+  /// Worker whose table holds the session.
   uint32_t worker = 0;
   std::string uuid;  // RFC 4122 text; all zeros for local breakout (no SVR session)
+  /// Tenant of the session's source.
   std::string tenant;
+  /// Service the session belongs to.
   std::string service;
   std::string peer;      // empty for local breakout (next hop on a LAN)
   uint8_t protocol = 0;  // IP protocol of the forward flow (6 TCP, 17 UDP, 1 / 58 ICMP)
   // The forward flow as the router receives it (the first packet's direction) ...
   std::string source;
   uint16_t source_port = 0;  // ICMP echo: the identifier
+  /// Destination address of the forward flow.
   std::string destination;
+  /// Destination port of the forward flow.
   uint16_t destination_port = 0;
   // ... and the reverse flow (what the answers look like when they arrive: on the WAN side for
   // an SVR session, the peer's waypoints).
   std::string reverse_source;
+  /// Source port of the reverse flow.
   uint16_t reverse_source_port = 0;
+  /// Destination address of the reverse flow.
   std::string reverse_destination;
+  /// Destination port of the reverse flow.
   uint16_t reverse_destination_port = 0;
   std::string tcp_state;  // "none", "syn_sent", "established", ... (TCP only; else "none")
   bool answered = false;  // a reverse packet was seen
+  /// The session leaves through a LAN next hop, not to a peer.
   bool local_breakout = false;
   bool encrypted = false;  // payload encrypted end to end
+  /// When the session was created (worker clock, ms).
   uint64_t created_ms = 0;
+  /// When the session last saw a packet (worker clock, ms).
   uint64_t last_activity_ms = 0;
+  /// How old the session was when listed, ms.
   uint64_t age_ms = 0;
+  /// How long the session had been idle when listed, ms.
   uint64_t idle_ms = 0;
 };
 
@@ -234,12 +277,17 @@ struct SessionInfo {
 // service and peer are names of the running config; address is an IP address or prefix
 // ("10.1.0.0/16") that any address of either flow of the session must fall in.
 struct SessionFilter {
+  /// Tenant name (exact).
   std::string tenant;
+  /// Service name (exact).
   std::string service;
+  /// Peer name (exact).
   std::string peer;
+  /// IP address or prefix that an address of either flow must fall in.
   std::string address;
 };
 
+/// The result of Router::Sessions.
 struct SessionList {
   std::vector<SessionInfo> sessions;  // by worker, then table slot order
   // The limit stopped the listing: more sessions match than were returned.

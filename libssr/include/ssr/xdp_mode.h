@@ -8,6 +8,7 @@
 namespace ssr {
 inline namespace v0 {
 
+/// How the XDP gate attaches to an interface (RouterOptions::xdp_mode).
 enum class XdpMode {
   kAuto,    // native if the driver supports it, otherwise skb (generic)
   kNative,  // driver mode (XDP_FLAGS_DRV_MODE)
