@@ -122,11 +122,14 @@ struct ServiceStats {
   // last bucket those above 2^(kBuckets-2) µs (~4.2 s). Summed over the workers; reset for a
   // worker by a reload, like the counters above.
   struct SetupLatency {
+    /// Number of buckets.
     static constexpr size_t kBuckets = 24;
+    /// Sessions per bucket (see above for the bucket bounds).
     std::array<uint64_t, kBuckets> buckets{};
     uint64_t count = 0;   // sessions measured (the sum of the buckets)
     uint64_t sum_us = 0;  // their latencies added up
   };
+  /// First-packet (setup) latency of this service's sessions here.
   SetupLatency setup_latency{};
 };
 
@@ -146,7 +149,9 @@ struct WorkerStats {
   // Flow steering (docs/protocol.md §2.10.2): frames this worker handed to the worker owning
   // their flow, frames it received that way, and frames dropped because the owner's ring was full.
   uint64_t handoff_sent = 0;
+  /// Frames other workers handed to this one.
   uint64_t handoff_received = 0;
+  /// Frames dropped because the owning worker's handoff ring was full.
   uint64_t handoff_ring_full = 0;
 };
 

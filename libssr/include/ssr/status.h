@@ -27,6 +27,7 @@
 namespace ssr {
 inline namespace v0 {
 
+/// Error code of a Status; the numbers and meanings are abseil's / gRPC's canonical codes.
 enum class StatusCode {
   kOk = 0,
   kCancelled = 1,
@@ -50,6 +51,7 @@ enum class StatusCode {
 // "OK", "CANCELLED", "INVALID_ARGUMENT", ... ("UNKNOWN_CODE" for a value outside the enum).
 SSR_EXPORT std::string_view StatusCodeName(StatusCode code);
 
+/// The outcome of an API call: OK, or a code and a message naming the field or value at fault.
 class SSR_EXPORT Status {
  public:
   // OK.
@@ -58,15 +60,20 @@ class SSR_EXPORT Status {
   Status(StatusCode code, std::string message)
       : code_(code), message_(code == StatusCode::kOk ? std::string() : std::move(message)) {}
 
+  /// true when the call succeeded.
   bool ok() const { return code_ == StatusCode::kOk; }
+  /// The error code (kOk when ok()).
   StatusCode code() const { return code_; }
+  /// The error message (empty when ok()).
   const std::string& message() const { return message_; }
   // "OK", or "<CODE NAME>: <message>", e.g. "NOT_FOUND: /etc/ssr/x.textproto: no such file".
   std::string ToString() const;
 
+  /// Same code and message.
   friend bool operator==(const Status& a, const Status& b) {
     return a.code_ == b.code_ && a.message_ == b.message_;
   }
+  /// Different code or message.
   friend bool operator!=(const Status& a, const Status& b) { return !(a == b); }
 
  private:
@@ -81,6 +88,7 @@ namespace internal_result {
 SSR_EXPORT Status OkStatusAsError();
 }  // namespace internal_result
 
+/// A value of type T, or the Status saying why there is none (like std::expected).
 template <typename T>
 class Result {
   static_assert(!std::is_reference_v<T>, "Result<T&> is not supported");
@@ -101,6 +109,7 @@ class Result {
   Result(Status error)  // NOLINT(google-explicit-constructor)
       : status_(error.ok() ? internal_result::OkStatusAsError() : std::move(error)) {}
 
+  /// true when a value is held.
   bool ok() const { return value_.has_value(); }
   // OK when a value is held, otherwise the error.
   const Status& status() const { return status_; }
@@ -110,18 +119,25 @@ class Result {
     Check();
     return *value_;
   }
+  /// The value (const); aborts on an error like value().
   const T& value() const& {
     Check();
     return *value_;
   }
+  /// The value, moved out of a temporary Result; aborts on an error like value().
   T&& value() && {
     Check();
     return std::move(*value_);
   }
+  /// value().
   T& operator*() & { return value(); }
+  /// value().
   const T& operator*() const& { return value(); }
+  /// value(), moved out.
   T&& operator*() && { return std::move(*this).value(); }
+  /// &value().
   T* operator->() { return &value(); }
+  /// &value().
   const T* operator->() const { return &value(); }
 
   // The value, or `fallback` on an error.
@@ -129,6 +145,7 @@ class Result {
   T value_or(U&& fallback) const& {
     return ok() ? *value_ : static_cast<T>(std::forward<U>(fallback));
   }
+  /// The value moved out, or `fallback` on an error.
   template <typename U>
   T value_or(U&& fallback) && {
     return ok() ? std::move(*value_) : static_cast<T>(std::forward<U>(fallback));
