@@ -5,7 +5,8 @@
 #     --metrics-interval exit 2 with the usage; --help (exit 0) names the signals and the reload;
 #     --version prints "ssr-appliance-example X.Y.Z"; a config that does not load exits 1 with
 #     the field at fault (before any interface is touched, so no root is needed);
-#  2. libssr installed into a scratch prefix (cmake --install, component ssr_dev), the example
+#  2. libssr installed into a scratch prefix (cmake --install, components ssr_dev and
+#     ssr_runtime: the shared library), the example
 #     built on its own with find_package(ssr) and with pkg-config, each build's --version run.
 #   appliance_example_test.sh APPLIANCE SOURCE_DIR BINARY_DIR [EXTRA_FLAGS]
 set -euo pipefail
@@ -44,8 +45,12 @@ expect_rc 1 '10\.0\.0\.0/33' --config "$tmp/etc/bad.textproto" --router r --inte
 expect_rc 1 'does not load' --config "$tmp/etc/missing.textproto" --router r --interface lan0=lo
 echo "command line: ok"
 
-cmake --build "$bin" --target ssr >/dev/null
+cmake --build "$bin" --target ssr ssr_shared >/dev/null
 cmake --install "$bin" --prefix "$tmp/prefix" --component ssr_dev >/dev/null
+cmake --install "$bin" --prefix "$tmp/prefix" --component ssr_runtime >/dev/null
+# The shared library is found by the loader in the scratch prefix (no rpath, as from a package).
+LD_LIBRARY_PATH="$(dirname "$(find "$tmp/prefix" -name 'libssr.so.0' | head -n1)")"
+export LD_LIBRARY_PATH
 cmake -S "$src/examples/appliance" -B "$tmp/cmake-build" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
       -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="$extra" -DCMAKE_EXE_LINKER_FLAGS="$extra" \
       >/dev/null
