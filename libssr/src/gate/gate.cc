@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gate/v4_summary.h"
+#include "gate/v6_summary.h"
 #include "io/bpf_log.h"
 #include "ssr/ssr_gate.skel.h"
 
@@ -140,6 +141,9 @@ absl::StatusOr<std::unique_ptr<Gate>> Gate::Load(GateContents contents,
            CheckMap(m.ssr_v4_sources, SSR_GATE_MAP_V4_SOURCES, sizeof(uint32_t),
                     sizeof(uint64_t)),
            CheckMap(m.ssr_v4_locals, SSR_GATE_MAP_V4_LOCALS, sizeof(uint32_t), sizeof(uint64_t)),
+           CheckMap(m.ssr_v6_sources, SSR_GATE_MAP_V6_SOURCES, sizeof(uint32_t),
+                    sizeof(uint64_t)),
+           CheckMap(m.ssr_v6_locals, SSR_GATE_MAP_V6_LOCALS, sizeof(uint32_t), sizeof(uint64_t)),
        }) {
     if (!s.ok()) return s;
   }
@@ -163,8 +167,11 @@ absl::StatusOr<std::unique_ptr<Gate>> Gate::Load(GateContents contents,
   }
   // The summaries are written in place through a shared mapping (2 MiB per generation) instead
   // of 2^18 map updates per reload.
+  static_assert(kV4SummaryBytes == SSR_GATE_V6_SUMMARY_WORDS * sizeof(uint64_t));
   for (auto [map, out] : {std::pair{m.ssr_v4_sources, &gate->v4_sources_},
-                          std::pair{m.ssr_v4_locals, &gate->v4_locals_}}) {
+                          std::pair{m.ssr_v4_locals, &gate->v4_locals_},
+                          std::pair{m.ssr_v6_sources, &gate->v6_sources_},
+                          std::pair{m.ssr_v6_locals, &gate->v6_locals_}}) {
     void* p = mmap(nullptr, kV4SummaryBytes * SSR_GATE_GENERATIONS, PROT_READ | PROT_WRITE,
                    MAP_SHARED, bpf_map__fd(map), 0);
     if (p == MAP_FAILED) {
@@ -188,7 +195,7 @@ Gate::~Gate() {
       xdp_program__close(a.program);
     }
   }
-  for (uint64_t* summary : {v4_sources_, v4_locals_}) {
+  for (uint64_t* summary : {v4_sources_, v4_locals_, v6_sources_, v6_locals_}) {
     if (summary != nullptr) munmap(summary, kV4SummaryBytes * SSR_GATE_GENERATIONS);
   }
   ssr_gate__destroy(skel_);
@@ -384,6 +391,8 @@ absl::Status Gate::WriteGeneration(const GateContents& c, uint32_t gen) {
   // This generation is not live yet (or not any more): no packet reads these words now.
   FillV4Summaries(c, {v4_sources_ + size_t{gen} * kV4SummaryWords, kV4SummaryWords},
                   {v4_locals_ + size_t{gen} * kV4SummaryWords, kV4SummaryWords});
+  FillV6Summaries(c, {v6_sources_ + size_t{gen} * kV6SummaryWords, kV6SummaryWords},
+                  {v6_locals_ + size_t{gen} * kV6SummaryWords, kV6SummaryWords});
   return absl::OkStatus();
 }
 
@@ -402,6 +411,8 @@ absl::Status Gate::DeleteGeneration(const GateContents& c, uint32_t gen,
   for (const auto& e : c.locals) Remove(m.ssr_locals, WithGen(e.key, gen));
   std::memset(v4_sources_ + size_t{gen} * kV4SummaryWords, 0, kV4SummaryBytes);
   std::memset(v4_locals_ + size_t{gen} * kV4SummaryWords, 0, kV4SummaryBytes);
+  std::memset(v6_sources_ + size_t{gen} * kV6SummaryWords, 0, kV4SummaryBytes);
+  std::memset(v6_locals_ + size_t{gen} * kV6SummaryWords, 0, kV4SummaryBytes);
   // Array entries cannot be deleted: clear them, so a stale bit can never come back.
   const ssr_access_value zero{};
   for (size_t s = 0; s < access_slots_in_use; ++s) {

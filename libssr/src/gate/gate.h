@@ -140,10 +140,13 @@ class Gate {
   GateContents contents_;
   uint32_t generation_ = 0;
   std::vector<Attachment> attachments_;
-  // ssr_v4_sources / ssr_v4_locals mapped into memory (both generations), see v4_summary.h.
+  // ssr_v4_sources / ssr_v4_locals / ssr_v6_sources / ssr_v6_locals mapped into memory (both
+  // generations, the same size each), see v4_summary.h and v6_summary.h.
   static constexpr size_t kV4SummaryBytes = SSR_GATE_V4_SUMMARY_WORDS * sizeof(uint64_t);
   uint64_t* v4_sources_ = nullptr;
   uint64_t* v4_locals_ = nullptr;
+  uint64_t* v6_sources_ = nullptr;
+  uint64_t* v6_locals_ = nullptr;
 };
 
 }  // namespace ssr::gate
