@@ -62,6 +62,13 @@ struct {
 } ssr_ifaces SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SSR_GATE_IFINDEX_DIRECT *SSR_GATE_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct ssr_iface_value);
+} ssr_iface_arr SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, SSR_GATE_MAX_TENANT_PREFIXES *SSR_GATE_GENERATIONS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -625,7 +632,15 @@ int ssr_gate(struct xdp_md *ctx)
 	gen = st->gen & 1;
 	ik.ifindex = ctx->ingress_ifindex;
 	ik.gen = gen;
-	itf = bpf_map_lookup_elem(&ssr_ifaces, &ik);
+	if (ik.ifindex < SSR_GATE_IFINDEX_DIRECT) {
+		__u32 slot = (__u32)gen * SSR_GATE_IFINDEX_DIRECT + ik.ifindex;
+
+		itf = bpf_map_lookup_elem(&ssr_iface_arr, &slot);
+		if (itf && itf->role == 0)
+			itf = NULL;
+	} else {
+		itf = bpf_map_lookup_elem(&ssr_ifaces, &ik);
+	}
 	if (!itf)
 		return ssr_count(SSR_GATE_PASS_UNKNOWN_IFINDEX, len, ssr_unknown_ifindex_action);
 

@@ -32,6 +32,7 @@
 /* ---- Map names (as the skeleton and `bpftool map` show them; at most 15 characters) ---- */
 #define SSR_GATE_MAP_STATE "ssr_state"
 #define SSR_GATE_MAP_IFACES "ssr_ifaces"
+#define SSR_GATE_MAP_IFACE_ARRAY "ssr_iface_arr"
 #define SSR_GATE_MAP_TENANTS "ssr_tenants"
 #define SSR_GATE_MAP_SERVICES "ssr_services"
 #define SSR_GATE_MAP_ACCESS "ssr_access"
@@ -49,6 +50,8 @@
 #define SSR_GATE_GENERATIONS 2
 #define SSR_GATE_MAX_INTERFACES 64 /* per router: bit index in ssr_local_value.itf_mask */
 #define SSR_GATE_MAX_IFINDEX_ENTRIES 256
+/* ifindexes below this are looked up in ssr_iface_arr (an array read), the rest in ssr_ifaces */
+#define SSR_GATE_IFINDEX_DIRECT 4096
 #define SSR_GATE_MAX_TENANTS 512
 #define SSR_GATE_MAX_SERVICES 1024
 #define SSR_GATE_MAX_TENANT_PREFIXES 16384 /* (LAN interface, VLAN, prefix) entries */
@@ -159,7 +162,12 @@ struct ssr_gate_state {
 	__u32 pad;
 };
 
-/* HASH: (ifindex, generation) -> what the interface is in the router's config. */
+/*
+ * What the interface is in the router's config, by (ifindex, generation): in ssr_iface_arr (ARRAY,
+ * key = gen * SSR_GATE_IFINDEX_DIRECT + ifindex, an entry with role 0 is no interface) when the
+ * ifindex is below SSR_GATE_IFINDEX_DIRECT, else in ssr_ifaces (HASH, key ssr_iface_key). Every
+ * packet does this lookup first, so the common case is an inlined array read, not a hash.
+ */
 struct ssr_iface_key {
 	__u32 ifindex;
 	__u32 gen;

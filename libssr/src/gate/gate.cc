@@ -125,6 +125,8 @@ absl::StatusOr<std::unique_ptr<Gate>> Gate::Load(GateContents contents,
            CheckMap(m.ssr_state, SSR_GATE_MAP_STATE, sizeof(uint32_t), sizeof(ssr_gate_state)),
            CheckMap(m.ssr_ifaces, SSR_GATE_MAP_IFACES, sizeof(ssr_iface_key),
                     sizeof(ssr_iface_value)),
+           CheckMap(m.ssr_iface_arr, SSR_GATE_MAP_IFACE_ARRAY, sizeof(uint32_t),
+                    sizeof(ssr_iface_value)),
            CheckMap(m.ssr_tenants, SSR_GATE_MAP_TENANTS, sizeof(ssr_tenant_key),
                     sizeof(ssr_tenant_value)),
            CheckMap(m.ssr_services, SSR_GATE_MAP_SERVICES, sizeof(ssr_service_key),
@@ -253,12 +255,33 @@ absl::Status Gate::WriteInterface(const Attachment& a, const GateContents& conte
                                   uint32_t gen) {
   const GateInterface* itf = contents.FindInterface(a.name);
   if (itf == nullptr) return absl::OkStatus();  // not in this config: stays unmapped
-  ssr_iface_key key{};
-  key.ifindex = static_cast<uint32_t>(a.ifindex);
-  key.gen = gen;
   ssr_iface_value value = itf->value;
   value.xsk_slot = a.xsk_slot;
+  return PutInterface(static_cast<uint32_t>(a.ifindex), gen, value);
+}
+
+absl::Status Gate::PutInterface(uint32_t ifindex, uint32_t gen, const ssr_iface_value& value) {
+  if (ifindex < SSR_GATE_IFINDEX_DIRECT) {
+    return Put(skel_->maps.ssr_iface_arr, gen * SSR_GATE_IFINDEX_DIRECT + ifindex, value,
+               "interface");
+  }
+  ssr_iface_key key{};
+  key.ifindex = ifindex;
+  key.gen = gen;
   return Put(skel_->maps.ssr_ifaces, key, value, "interface");
+}
+
+void Gate::RemoveInterface(uint32_t ifindex, uint32_t gen) {
+  if (ifindex < SSR_GATE_IFINDEX_DIRECT) {
+    // Array entries cannot be deleted: role 0 is "no interface".
+    (void)Put(skel_->maps.ssr_iface_arr, gen * SSR_GATE_IFINDEX_DIRECT + ifindex,
+              ssr_iface_value{}, "interface");
+    return;
+  }
+  ssr_iface_key key{};
+  key.ifindex = ifindex;
+  key.gen = gen;
+  Remove(skel_->maps.ssr_ifaces, key);
 }
 
 absl::Status Gate::RegisterInterface(std::string_view name) {
@@ -346,10 +369,7 @@ absl::Status Gate::Detach(std::string_view name) {
     xdp_program__close(it->program);
   }
   for (uint32_t gen = 0; gen < SSR_GATE_GENERATIONS; ++gen) {
-    ssr_iface_key key{};
-    key.ifindex = static_cast<uint32_t>(it->ifindex);
-    key.gen = gen;
-    Remove(skel_->maps.ssr_ifaces, key);
+    RemoveInterface(static_cast<uint32_t>(it->ifindex), gen);
   }
   for (uint32_t q = 0; q < SSR_GATE_MAX_QUEUES; ++q) {
     Remove(skel_->maps.ssr_xsks, static_cast<uint32_t>(it->xsk_slot * SSR_GATE_MAX_QUEUES + q));
@@ -399,12 +419,7 @@ absl::Status Gate::WriteGeneration(const GateContents& c, uint32_t gen) {
 absl::Status Gate::DeleteGeneration(const GateContents& c, uint32_t gen,
                                     size_t access_slots_in_use) {
   const auto& m = skel_->maps;
-  for (const Attachment& a : attachments_) {
-    ssr_iface_key key{};
-    key.ifindex = static_cast<uint32_t>(a.ifindex);
-    key.gen = gen;
-    Remove(m.ssr_ifaces, key);
-  }
+  for (const Attachment& a : attachments_) RemoveInterface(static_cast<uint32_t>(a.ifindex), gen);
   for (const auto& e : c.tenants) Remove(m.ssr_tenants, WithGen(e.key, gen));
   for (const auto& e : c.services) Remove(m.ssr_services, WithGen(e.key, gen));
   for (const auto& e : c.peers) Remove(m.ssr_peers, WithGen(e.key, gen));

@@ -133,6 +133,10 @@ class Gate {
   absl::Status DeleteGeneration(const GateContents& contents, uint32_t gen,
                                 size_t access_slots_in_use);
   absl::Status WriteInterface(const Attachment& a, const GateContents& contents, uint32_t gen);
+  // One (ifindex, generation) entry: in ssr_iface_arr below SSR_GATE_IFINDEX_DIRECT, else in
+  // ssr_ifaces (bpf_shared.h); removing writes role 0 into the array.
+  absl::Status PutInterface(uint32_t ifindex, uint32_t gen, const ssr_iface_value& value);
+  void RemoveInterface(uint32_t ifindex, uint32_t gen);
   absl::Status SetGeneration(uint32_t gen);
   Attachment* FindAttachment(std::string_view name);
 
