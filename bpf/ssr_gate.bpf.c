@@ -2,8 +2,8 @@
 /*
  * The XDP gate: deny by default at the NIC.
  *
- * One program serves every interface of a router; ssr_ifaces tells it which side (LAN/WAN) and
- * which config interface a packet arrived on. Verdicts (see bpf/README.md and the reason list
+ * One program serves every interface of a router; ssr_iface_arr (or, for large ifindexes,
+ * ssr_ifaces) tells it which side (LAN/WAN) and which config interface a packet arrived on. Verdicts (see bpf/README.md and the reason list
  * in ssr/bpf_shared.h):
  *   any side: ARP and ICMPv6 ND (133-137) -> kernel; MLD (130-132, 143) from a link-local
  *        source with hop limit 1 -> kernel; unknown ifindex -> kernel (knob).
