@@ -2,8 +2,8 @@
 /*
  * The XDP gate: deny by default at the NIC.
  *
- * One program serves every interface of a router; ssr_ifaces tells it which side (LAN/WAN) and
- * which config interface a packet arrived on. Verdicts (see bpf/README.md and the reason list
+ * One program serves every interface of a router; ssr_iface_arr (or, for large ifindexes,
+ * ssr_ifaces) tells it which side (LAN/WAN) and which config interface a packet arrived on. Verdicts (see bpf/README.md and the reason list
  * in ssr/bpf_shared.h):
  *   any side: ARP and ICMPv6 ND (133-137) -> kernel; MLD (130-132, 143) from a link-local
  *        source with hop limit 1 -> kernel; unknown ifindex -> kernel (knob).
@@ -60,6 +60,13 @@ struct {
 	__type(key, struct ssr_iface_key);
 	__type(value, struct ssr_iface_value);
 } ssr_ifaces SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SSR_GATE_IFINDEX_DIRECT *SSR_GATE_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct ssr_iface_value);
+} ssr_iface_arr SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -127,6 +134,22 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } ssr_v4_locals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SSR_GATE_V6_SUMMARY_WORDS *SSR_GATE_GENERATIONS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} ssr_v6_sources SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SSR_GATE_V6_SUMMARY_WORDS *SSR_GATE_GENERATIONS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} ssr_v6_locals SEC(".maps");
 
 /* What the parser learned; addresses in network order, ports in host order. */
 struct ssr_pkt {
@@ -341,11 +364,44 @@ static __always_inline int ssr_v4_maybe(void *map, __u8 gen, const __u8 *addr)
 	return (*word >> SSR_GATE_V4_SUMMARY_BIT(a)) & 1;
 }
 
+/*
+ * The same for the IPv6 summary `map`: keyed by the /64 of `addr` (whole = 0) or by the whole
+ * address (whole = 1), see SSR_GATE_V6_HASH in bpf_shared.h.
+ */
+static __always_inline int ssr_v6_maybe(void *map, __u8 gen, const __u8 *addr, int whole)
+{
+	__u64 hi, lo = 0;
+	__u32 h, key;
+	__u64 *word;
+
+	__builtin_memcpy(&hi, addr, 8);
+	hi = bpf_be64_to_cpu(hi);
+	if (whole) {
+		__builtin_memcpy(&lo, addr + 8, 8);
+		lo = bpf_be64_to_cpu(lo);
+	}
+	h = SSR_GATE_V6_HASH(hi, lo);
+	key = SSR_GATE_V6_SUMMARY_INDEX(gen, h);
+	word = bpf_map_lookup_elem(map, &key);
+	if (!word)
+		return 1; /* cannot happen (array, index in range): take the exact path */
+	return (*word >> SSR_GATE_V6_SUMMARY_BIT(h)) & 1;
+}
+
+/* 0 when the source summaries prove `p`'s source is in no tenant, service or peer entry. */
+static __always_inline int ssr_source_maybe(__u8 gen, const struct ssr_pkt *p)
+{
+	if (p->family == SSR_GATE_FAMILY_IPV4)
+		return ssr_v4_maybe(&ssr_v4_sources, gen, p->src);
+	return ssr_v6_maybe(&ssr_v6_sources, gen, p->src, 0);
+}
+
 static __always_inline const struct ssr_local_value *ssr_local(__u8 gen, const struct ssr_pkt *p)
 {
 	struct ssr_local_key k = {};
 
-	if (p->family == SSR_GATE_FAMILY_IPV4 && !ssr_v4_maybe(&ssr_v4_locals, gen, p->dst))
+	if (p->family == SSR_GATE_FAMILY_IPV4 ? !ssr_v4_maybe(&ssr_v4_locals, gen, p->dst)
+					      : !ssr_v6_maybe(&ssr_v6_locals, gen, p->dst, 1))
 		return NULL;
 
 	k.gen = gen;
@@ -458,8 +514,9 @@ static __always_inline int ssr_lan(struct xdp_md *ctx, __u8 gen, const struct ss
 	 */
 	if (ssr_is_icmp_error(p))
 		return ssr_redirect(ctx, itf, SSR_GATE_LAN_ICMP_ERROR, len);
-	/* A flood from outside every tenant and service prefix ends here (no LPM lookups). */
-	if (p->family == SSR_GATE_FAMILY_IPV4 && !ssr_v4_maybe(&ssr_v4_sources, gen, p->src))
+	/* A flood from outside every tenant and service prefix ends here (no LPM lookups; IPv4 by its
+	 * /24, IPv6 by its /64). */
+	if (!ssr_source_maybe(gen, p))
 		return ssr_count(SSR_GATE_DROP_NON_MEMBER, len, XDP_DROP);
 
 	tk.prefixlen = SSR_GATE_TENANT_SCOPE_BITS + (p->family == SSR_GATE_FAMILY_IPV4 ? 32 : 128);
@@ -524,8 +581,9 @@ static __always_inline int ssr_wan(struct xdp_md *ctx, __u8 gen, const struct ss
 
 	if (!local)
 		return ssr_count(SSR_GATE_DROP_WAN_NOT_LOCAL, len, XDP_DROP);
+	/* A source no peer entry can match (summary bit clear) skips the peer hash lookup. */
 	if ((local->flags & SSR_GATE_LOCAL_INTERFACE) && itf->itf < 64 &&
-	    ((local->itf_mask >> itf->itf) & 1)) {
+	    ((local->itf_mask >> itf->itf) & 1) && ssr_source_maybe(gen, p)) {
 		struct ssr_peer_key pk = {};
 		struct ssr_peer_value *peer;
 
@@ -574,7 +632,15 @@ int ssr_gate(struct xdp_md *ctx)
 	gen = st->gen & 1;
 	ik.ifindex = ctx->ingress_ifindex;
 	ik.gen = gen;
-	itf = bpf_map_lookup_elem(&ssr_ifaces, &ik);
+	if (ik.ifindex < SSR_GATE_IFINDEX_DIRECT) {
+		__u32 slot = (__u32)gen * SSR_GATE_IFINDEX_DIRECT + ik.ifindex;
+
+		itf = bpf_map_lookup_elem(&ssr_iface_arr, &slot);
+		if (itf && itf->role == 0)
+			itf = NULL;
+	} else {
+		itf = bpf_map_lookup_elem(&ssr_ifaces, &ik);
+	}
 	if (!itf)
 		return ssr_count(SSR_GATE_PASS_UNKNOWN_IFINDEX, len, ssr_unknown_ifindex_action);
 

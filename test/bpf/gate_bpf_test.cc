@@ -2,6 +2,7 @@
 // The XDP gate run through bpf_prog_test_run_opts, its maps filled by ComputeGateContents from
 // the built-in default config (the code the router runs). Label `bpf`: needs root; every test
 // enters a private network namespace and skips (exit 77) when BPF or namespaces are refused.
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -9,6 +10,7 @@
 #include <net/if.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <string>
@@ -19,6 +21,7 @@
 
 #include "config/loader.h"
 #include "gate/gate.h"
+#include "gate/v6_summary.h"
 #include "gate_rows.h"
 #include "gate_test_support.h"
 #include "packet/protocol.h"
@@ -87,6 +90,42 @@ TEST_CASE("every fixture row gets its action and reason counter and leaves the f
   // The table exercises every reason except the no-socket fallback (its own test) and the IPv6
   // chain limit (below).
   CHECK(reasons_seen.size() == SSR_GATE_REASON_COUNT - 2);
+}
+
+TEST_CASE("an interface whose ifindex is past the array is looked up in the hash, same verdicts",
+          "[bpf]") {
+  // lan0 moves to ifindex 5000 (>= SSR_GATE_IFINDEX_DIRECT: the ssr_ifaces hash), wan0 stays
+  // in the array; every branch row must still get its verdict.
+  EnterTestNamespace();
+  static_assert(5000 >= SSR_GATE_IFINDEX_DIRECT);
+  auto shell = [](const char* cmd) {
+    return std::system((std::string(cmd) + " >/dev/null 2>&1").c_str());
+  };
+  if (shell("ip link del lan0 && ip link add lan0 index 5000 type veth peer name lan0p && "
+            "ip link set lan0 up && ip link set lan0p up") != 0) {
+    SkipTest("recreating lan0 with ifindex 5000 failed");
+  }
+  REQUIRE(if_nametoindex("lan0") == 5000);
+  auto config = DefaultConfig();
+  {
+    std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, "branch");
+    auto sockets = AddSocketsOrSkip(*gate);
+    CHECK(CountEntries(gate->MapFd(SSR_GATE_MAP_IFACES), sizeof(ssr_iface_key)) == 1);
+    size_t rows = 0;
+    for (const GateRow& row : GateRows()) {
+      if (row.router != "branch") continue;
+      INFO(row.interface << ": " << row.description);
+      const std::vector<uint64_t> before = CounterPackets(*gate);
+      const RunResult r = RunGate(*gate, row.interface, row.frame);
+      REQUIRE(r.err == 0);
+      CHECK(ActionName(r.action) == ActionName(row.action));
+      CHECK(CounterPackets(*gate)[row.reason] - before[row.reason] == 1);
+      ++rows;
+    }
+    CHECK(rows > 20);
+  }
+  shell("ip link del lan0 && ip link add lan0 type veth peer name lan0p && ip link set lan0 up && "
+        "ip link set lan0p up");
 }
 
 TEST_CASE("an IPv6 extension chain longer than the gate walks is dropped", "[bpf]") {
@@ -466,7 +505,7 @@ std::shared_ptr<const config::Config> ReloadedConfig() {
   const size_t first_tenant = text.find("tenants {");
   text.insert(first_tenant,
               "tenants { name: \"lab\" members { router: \"branch\" interface: \"lan0\" "
-              "prefixes: \"10.10.7.0/24\" } }\n");
+              "prefixes: \"10.10.7.0/24\" prefixes: \"fd00:10:10:7::/64\" } }\n");
   const size_t web = text.find("name: \"web\"");
   text.insert(text.find('\n', web) + 1, "  access_policies { tenant: \"lab\" }\n");
   auto config = config::LoadConfigString(text, config::ConfigFormat::kText);
@@ -500,7 +539,18 @@ TEST_CASE("Update makes the new config live and removes the old generation", "[b
   // Only the live generation's entries remain.
   CHECK(CountEntries(gate->MapFd(SSR_GATE_MAP_TENANTS), sizeof(ssr_tenant_key)) == tenants);
   CHECK(CountEntries(gate->MapFd(SSR_GATE_MAP_SERVICES), sizeof(ssr_service_key)) == services);
-  CHECK(CountEntries(gate->MapFd(SSR_GATE_MAP_IFACES), sizeof(ssr_iface_key)) == 2);
+  // lan0 and wan0, both with small ifindexes: in the array, the old generation's entries cleared.
+  CHECK(CountEntries(gate->MapFd(SSR_GATE_MAP_IFACES), sizeof(ssr_iface_key)) == 0);
+  size_t interfaces = 0;
+  for (uint32_t key = 0; key < SSR_GATE_IFINDEX_DIRECT * SSR_GATE_GENERATIONS; ++key) {
+    ssr_iface_value v{};
+    REQUIRE(bpf_map_lookup_elem(gate->MapFd(SSR_GATE_MAP_IFACE_ARRAY), &key, &v) == 0);
+    if (v.role != 0) {
+      ++interfaces;
+      CHECK(key / SSR_GATE_IFINDEX_DIRECT == gate->generation());
+    }
+  }
+  CHECK(interfaces == 2);
 }
 
 TEST_CASE("the IPv4 summaries follow every reload, the old generation's words are cleared",
@@ -540,6 +590,44 @@ TEST_CASE("the IPv4 summaries follow every reload, the old generation's words ar
   CHECK(word(first, 10, 10, 7) == 0);
   CHECK(word(second, 10, 10, 7) == 0);
   const RunResult r = RunGate(*gate, "lan0", Frame(Tcp("10.10.7.7", 40000, "10.20.3.10", 80)));
+  CHECK(r.action == XDP_DROP);
+}
+
+TEST_CASE("the IPv6 summaries follow every reload, the old generation's words are cleared",
+          "[bpf]") {
+  auto config = DefaultConfig();
+  auto reloaded = ReloadedConfig();
+  std::unique_ptr<Gate> gate = LoadGateOrSkip(*config, "branch");
+  auto sockets = AddSocketsOrSkip(*gate);
+  // The bit of the /64 of `text` in generation `gen` of the IPv6 sources summary.
+  auto bit = [&](uint32_t gen, const char* text) {
+    uint8_t a[16];
+    REQUIRE(inet_pton(AF_INET6, text, a) == 1);
+    const uint32_t h = V6SummaryHash(a, false);
+    const uint32_t key = SSR_GATE_V6_SUMMARY_INDEX(gen, h);
+    uint64_t value = ~uint64_t{0};
+    REQUIRE(bpf_map_lookup_elem(gate->MapFd(SSR_GATE_MAP_V6_SOURCES), &key, &value) == 0);
+    return (value >> SSR_GATE_V6_SUMMARY_BIT(h)) & 1;
+  };
+  const auto lab_web = Frame(Tcp("fd00:10:10:7::7", 40000, "fd00:10:20:3::10", 80));
+  const uint32_t first = gate->generation();
+  CHECK(bit(first, "fd00:10:10:9::1") == 1);  // guest's /64
+  CHECK(bit(first, "fd00:10:10:7::7") == 0);  // not a member yet
+  CHECK(RunGate(*gate, "lan0", lab_web).action == XDP_DROP);
+  auto contents = ComputeGateContents(*reloaded, "branch");
+  REQUIRE(contents.ok());
+  REQUIRE(gate->Update(*std::move(contents)).ok());
+  const uint32_t second = gate->generation();
+  REQUIRE(second != first);
+  CHECK(bit(second, "fd00:10:10:7::7") == 1);
+  CHECK(RunGate(*gate, "lan0", lab_web).action == XDP_REDIRECT);
+  CHECK(bit(first, "fd00:10:10:9::1") == 0);
+  auto back = ComputeGateContents(*config, "branch");
+  REQUIRE(back.ok());
+  REQUIRE(gate->Update(*std::move(back)).ok());
+  CHECK(bit(first, "fd00:10:10:7::7") == 0);
+  CHECK(bit(second, "fd00:10:10:7::7") == 0);
+  const RunResult r = RunGate(*gate, "lan0", lab_web);
   CHECK(r.action == XDP_DROP);
 }
 

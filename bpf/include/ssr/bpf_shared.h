@@ -32,6 +32,7 @@
 /* ---- Map names (as the skeleton and `bpftool map` show them; at most 15 characters) ---- */
 #define SSR_GATE_MAP_STATE "ssr_state"
 #define SSR_GATE_MAP_IFACES "ssr_ifaces"
+#define SSR_GATE_MAP_IFACE_ARRAY "ssr_iface_arr"
 #define SSR_GATE_MAP_TENANTS "ssr_tenants"
 #define SSR_GATE_MAP_SERVICES "ssr_services"
 #define SSR_GATE_MAP_ACCESS "ssr_access"
@@ -41,12 +42,16 @@
 #define SSR_GATE_MAP_XSKS "ssr_xsks"
 #define SSR_GATE_MAP_V4_SOURCES "ssr_v4_sources"
 #define SSR_GATE_MAP_V4_LOCALS "ssr_v4_locals"
+#define SSR_GATE_MAP_V6_SOURCES "ssr_v6_sources"
+#define SSR_GATE_MAP_V6_LOCALS "ssr_v6_locals"
 #define SSR_GATE_PROGRAM "ssr_gate"
 
 /* ---- Capacities (per generation unless noted) ---- */
 #define SSR_GATE_GENERATIONS 2
 #define SSR_GATE_MAX_INTERFACES 64 /* per router: bit index in ssr_local_value.itf_mask */
 #define SSR_GATE_MAX_IFINDEX_ENTRIES 256
+/* ifindexes below this are looked up in ssr_iface_arr (an array read), the rest in ssr_ifaces */
+#define SSR_GATE_IFINDEX_DIRECT 4096
 #define SSR_GATE_MAX_TENANTS 512
 #define SSR_GATE_MAX_SERVICES 1024
 #define SSR_GATE_MAX_TENANT_PREFIXES 16384 /* (LAN interface, VLAN, prefix) entries */
@@ -62,6 +67,8 @@
 #define SSR_GATE_XSK_ENTRIES (SSR_GATE_MAX_XSK_INTERFACES * SSR_GATE_MAX_QUEUES)
 /* IPv4 summaries: one bit per /24, in 64-bit words (2 MiB per generation and map). */
 #define SSR_GATE_V4_SUMMARY_WORDS (1u << 18)
+/* IPv6 summaries: 2^24 hashed bits, in 64-bit words (2 MiB per generation and map). */
+#define SSR_GATE_V6_SUMMARY_WORDS (1u << 18)
 #define SSR_GATE_MAX_IPV6_EXTENSIONS 8 /* same as packet::kMaxIpv6ExtensionHeaders */
 
 /* ---- Interface roles (ssr_iface_value.role) ---- */
@@ -155,7 +162,12 @@ struct ssr_gate_state {
 	__u32 pad;
 };
 
-/* HASH: (ifindex, generation) -> what the interface is in the router's config. */
+/*
+ * What the interface is in the router's config, by (ifindex, generation): in ssr_iface_arr (ARRAY,
+ * key = gen * SSR_GATE_IFINDEX_DIRECT + ifindex, an entry with role 0 is no interface) when the
+ * ifindex is below SSR_GATE_IFINDEX_DIRECT, else in ssr_ifaces (HASH, key ssr_iface_key). Every
+ * packet does this lookup first, so the common case is an inlined array read, not a hash.
+ */
 struct ssr_iface_key {
 	__u32 ifindex;
 	__u32 gen;
@@ -279,13 +291,39 @@ struct ssr_local_value {
  * tenant and not a service (no possible session reply, no fragment to pass on), so a LAN packet
  * from it is dropped as drop_non_member after two array reads instead of an LPM miss and an LPM
  * lookup. ssr_v4_locals summarises the own and management IPv4 addresses: a clear bit means the
- * destination is not local (the ssr_locals hash lookup is skipped). IPv6 always takes the exact
- * lookups. Userspace (gate/v4_summary.h) builds them from the same contents as the exact maps and
+ * destination is not local (the ssr_locals hash lookup is skipped). ssr_v4_sources also marks
+ * every IPv4 peer address (ssr_peers, WAN only): a WAN source whose bit is clear is no peer, so
+ * the peer hash lookup is skipped too (a LAN flood from a peer's /24 merely takes the exact
+ * path). Userspace (gate/v4_summary.h) builds them from the same contents as the exact maps and
  * writes them with the generation they belong to.
  */
 #define SSR_GATE_V4_SUMMARY_INDEX(gen, addr_host) \
 	((__u32)(gen) * SSR_GATE_V4_SUMMARY_WORDS + ((__u32)(addr_host) >> 14))
 #define SSR_GATE_V4_SUMMARY_BIT(addr_host) (((__u32)(addr_host) >> 8) & 63u)
+
+/*
+ * ARRAY (mmapable), key = gen * SSR_GATE_V6_SUMMARY_WORDS + word, value = 64 bits: the IPv6
+ * counterparts, conservative filters under the same rule (a clear bit proves that no exact entry
+ * can match, a set bit says "look"). 128-bit addresses cannot be indexed directly, so a bit
+ * stands for every key with the same hash h = SSR_GATE_V6_HASH(hi, lo) (24 bits; bit h % 64 of
+ * word h / 64), hi and lo being the address's first and last 8 bytes as big-endian integers:
+ *   ssr_v6_sources: keyed by the /64 of the source (lo = 0). Every IPv6 tenant prefix, service
+ *     prefix and peer address marks the hash of every /64 it overlaps; a prefix shorter than
+ *     /(64 - SSR_GATE_V6_SUMMARY_MAX_EXPAND) overlaps too many /64s to list and marks every bit
+ *     (the summary then sends every IPv6 source to the exact lookups, as before it existed).
+ *   ssr_v6_locals: keyed by the whole destination address; every own and management IPv6 address
+ *     marks its hash.
+ * Collisions only set bits other keys share (more exact lookups), never clear one. A LAN source
+ * in a /64 of no tenant, service or peer prefix is dropped as drop_non_member after two array
+ * reads, like IPv4; non-members inside a member's /64 take the exact path.
+ */
+#define SSR_GATE_V6_SUMMARY_MAX_EXPAND 20 /* at most 2^20 /64s marked one by one per prefix */
+#define SSR_GATE_V6_HASH(hi, lo)                                                          \
+	((__u32)((((__u64)(hi) ^ ((__u64)(lo) * 0xff51afd7ed558ccdULL)) *                    \
+		  0x9e3779b97f4a7c15ULL) >> 40))
+#define SSR_GATE_V6_SUMMARY_INDEX(gen, h) \
+	((__u32)(gen) * SSR_GATE_V6_SUMMARY_WORDS + ((__u32)(h) >> 6))
+#define SSR_GATE_V6_SUMMARY_BIT(h) ((__u32)(h) & 63u)
 
 /* PERCPU_ARRAY: key = enum ssr_gate_reason. */
 struct ssr_gate_counter {

@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gate/v4_summary.h"
+#include "gate/v6_summary.h"
 #include "io/bpf_log.h"
 #include "ssr/ssr_gate.skel.h"
 
@@ -124,6 +125,8 @@ absl::StatusOr<std::unique_ptr<Gate>> Gate::Load(GateContents contents,
            CheckMap(m.ssr_state, SSR_GATE_MAP_STATE, sizeof(uint32_t), sizeof(ssr_gate_state)),
            CheckMap(m.ssr_ifaces, SSR_GATE_MAP_IFACES, sizeof(ssr_iface_key),
                     sizeof(ssr_iface_value)),
+           CheckMap(m.ssr_iface_arr, SSR_GATE_MAP_IFACE_ARRAY, sizeof(uint32_t),
+                    sizeof(ssr_iface_value)),
            CheckMap(m.ssr_tenants, SSR_GATE_MAP_TENANTS, sizeof(ssr_tenant_key),
                     sizeof(ssr_tenant_value)),
            CheckMap(m.ssr_services, SSR_GATE_MAP_SERVICES, sizeof(ssr_service_key),
@@ -140,6 +143,9 @@ absl::StatusOr<std::unique_ptr<Gate>> Gate::Load(GateContents contents,
            CheckMap(m.ssr_v4_sources, SSR_GATE_MAP_V4_SOURCES, sizeof(uint32_t),
                     sizeof(uint64_t)),
            CheckMap(m.ssr_v4_locals, SSR_GATE_MAP_V4_LOCALS, sizeof(uint32_t), sizeof(uint64_t)),
+           CheckMap(m.ssr_v6_sources, SSR_GATE_MAP_V6_SOURCES, sizeof(uint32_t),
+                    sizeof(uint64_t)),
+           CheckMap(m.ssr_v6_locals, SSR_GATE_MAP_V6_LOCALS, sizeof(uint32_t), sizeof(uint64_t)),
        }) {
     if (!s.ok()) return s;
   }
@@ -163,8 +169,11 @@ absl::StatusOr<std::unique_ptr<Gate>> Gate::Load(GateContents contents,
   }
   // The summaries are written in place through a shared mapping (2 MiB per generation) instead
   // of 2^18 map updates per reload.
+  static_assert(kV4SummaryBytes == SSR_GATE_V6_SUMMARY_WORDS * sizeof(uint64_t));
   for (auto [map, out] : {std::pair{m.ssr_v4_sources, &gate->v4_sources_},
-                          std::pair{m.ssr_v4_locals, &gate->v4_locals_}}) {
+                          std::pair{m.ssr_v4_locals, &gate->v4_locals_},
+                          std::pair{m.ssr_v6_sources, &gate->v6_sources_},
+                          std::pair{m.ssr_v6_locals, &gate->v6_locals_}}) {
     void* p = mmap(nullptr, kV4SummaryBytes * SSR_GATE_GENERATIONS, PROT_READ | PROT_WRITE,
                    MAP_SHARED, bpf_map__fd(map), 0);
     if (p == MAP_FAILED) {
@@ -188,7 +197,7 @@ Gate::~Gate() {
       xdp_program__close(a.program);
     }
   }
-  for (uint64_t* summary : {v4_sources_, v4_locals_}) {
+  for (uint64_t* summary : {v4_sources_, v4_locals_, v6_sources_, v6_locals_}) {
     if (summary != nullptr) munmap(summary, kV4SummaryBytes * SSR_GATE_GENERATIONS);
   }
   ssr_gate__destroy(skel_);
@@ -246,12 +255,33 @@ absl::Status Gate::WriteInterface(const Attachment& a, const GateContents& conte
                                   uint32_t gen) {
   const GateInterface* itf = contents.FindInterface(a.name);
   if (itf == nullptr) return absl::OkStatus();  // not in this config: stays unmapped
-  ssr_iface_key key{};
-  key.ifindex = static_cast<uint32_t>(a.ifindex);
-  key.gen = gen;
   ssr_iface_value value = itf->value;
   value.xsk_slot = a.xsk_slot;
+  return PutInterface(static_cast<uint32_t>(a.ifindex), gen, value);
+}
+
+absl::Status Gate::PutInterface(uint32_t ifindex, uint32_t gen, const ssr_iface_value& value) {
+  if (ifindex < SSR_GATE_IFINDEX_DIRECT) {
+    return Put(skel_->maps.ssr_iface_arr, gen * SSR_GATE_IFINDEX_DIRECT + ifindex, value,
+               "interface");
+  }
+  ssr_iface_key key{};
+  key.ifindex = ifindex;
+  key.gen = gen;
   return Put(skel_->maps.ssr_ifaces, key, value, "interface");
+}
+
+void Gate::RemoveInterface(uint32_t ifindex, uint32_t gen) {
+  if (ifindex < SSR_GATE_IFINDEX_DIRECT) {
+    // Array entries cannot be deleted: role 0 is "no interface".
+    (void)Put(skel_->maps.ssr_iface_arr, gen * SSR_GATE_IFINDEX_DIRECT + ifindex,
+              ssr_iface_value{}, "interface");
+    return;
+  }
+  ssr_iface_key key{};
+  key.ifindex = ifindex;
+  key.gen = gen;
+  Remove(skel_->maps.ssr_ifaces, key);
 }
 
 absl::Status Gate::RegisterInterface(std::string_view name) {
@@ -339,10 +369,7 @@ absl::Status Gate::Detach(std::string_view name) {
     xdp_program__close(it->program);
   }
   for (uint32_t gen = 0; gen < SSR_GATE_GENERATIONS; ++gen) {
-    ssr_iface_key key{};
-    key.ifindex = static_cast<uint32_t>(it->ifindex);
-    key.gen = gen;
-    Remove(skel_->maps.ssr_ifaces, key);
+    RemoveInterface(static_cast<uint32_t>(it->ifindex), gen);
   }
   for (uint32_t q = 0; q < SSR_GATE_MAX_QUEUES; ++q) {
     Remove(skel_->maps.ssr_xsks, static_cast<uint32_t>(it->xsk_slot * SSR_GATE_MAX_QUEUES + q));
@@ -384,24 +411,23 @@ absl::Status Gate::WriteGeneration(const GateContents& c, uint32_t gen) {
   // This generation is not live yet (or not any more): no packet reads these words now.
   FillV4Summaries(c, {v4_sources_ + size_t{gen} * kV4SummaryWords, kV4SummaryWords},
                   {v4_locals_ + size_t{gen} * kV4SummaryWords, kV4SummaryWords});
+  FillV6Summaries(c, {v6_sources_ + size_t{gen} * kV6SummaryWords, kV6SummaryWords},
+                  {v6_locals_ + size_t{gen} * kV6SummaryWords, kV6SummaryWords});
   return absl::OkStatus();
 }
 
 absl::Status Gate::DeleteGeneration(const GateContents& c, uint32_t gen,
                                     size_t access_slots_in_use) {
   const auto& m = skel_->maps;
-  for (const Attachment& a : attachments_) {
-    ssr_iface_key key{};
-    key.ifindex = static_cast<uint32_t>(a.ifindex);
-    key.gen = gen;
-    Remove(m.ssr_ifaces, key);
-  }
+  for (const Attachment& a : attachments_) RemoveInterface(static_cast<uint32_t>(a.ifindex), gen);
   for (const auto& e : c.tenants) Remove(m.ssr_tenants, WithGen(e.key, gen));
   for (const auto& e : c.services) Remove(m.ssr_services, WithGen(e.key, gen));
   for (const auto& e : c.peers) Remove(m.ssr_peers, WithGen(e.key, gen));
   for (const auto& e : c.locals) Remove(m.ssr_locals, WithGen(e.key, gen));
   std::memset(v4_sources_ + size_t{gen} * kV4SummaryWords, 0, kV4SummaryBytes);
   std::memset(v4_locals_ + size_t{gen} * kV4SummaryWords, 0, kV4SummaryBytes);
+  std::memset(v6_sources_ + size_t{gen} * kV6SummaryWords, 0, kV4SummaryBytes);
+  std::memset(v6_locals_ + size_t{gen} * kV6SummaryWords, 0, kV4SummaryBytes);
   // Array entries cannot be deleted: clear them, so a stale bit can never come back.
   const ssr_access_value zero{};
   for (size_t s = 0; s < access_slots_in_use; ++s) {

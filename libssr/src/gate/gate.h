@@ -133,6 +133,10 @@ class Gate {
   absl::Status DeleteGeneration(const GateContents& contents, uint32_t gen,
                                 size_t access_slots_in_use);
   absl::Status WriteInterface(const Attachment& a, const GateContents& contents, uint32_t gen);
+  // One (ifindex, generation) entry: in ssr_iface_arr below SSR_GATE_IFINDEX_DIRECT, else in
+  // ssr_ifaces (bpf_shared.h); removing writes role 0 into the array.
+  absl::Status PutInterface(uint32_t ifindex, uint32_t gen, const ssr_iface_value& value);
+  void RemoveInterface(uint32_t ifindex, uint32_t gen);
   absl::Status SetGeneration(uint32_t gen);
   Attachment* FindAttachment(std::string_view name);
 
@@ -140,10 +144,13 @@ class Gate {
   GateContents contents_;
   uint32_t generation_ = 0;
   std::vector<Attachment> attachments_;
-  // ssr_v4_sources / ssr_v4_locals mapped into memory (both generations), see v4_summary.h.
+  // ssr_v4_sources / ssr_v4_locals / ssr_v6_sources / ssr_v6_locals mapped into memory (both
+  // generations, the same size each), see v4_summary.h and v6_summary.h.
   static constexpr size_t kV4SummaryBytes = SSR_GATE_V4_SUMMARY_WORDS * sizeof(uint64_t);
   uint64_t* v4_sources_ = nullptr;
   uint64_t* v4_locals_ = nullptr;
+  uint64_t* v6_sources_ = nullptr;
+  uint64_t* v6_locals_ = nullptr;
 };
 
 }  // namespace ssr::gate

@@ -53,6 +53,12 @@ void FillV4Summaries(const GateContents& contents, std::span<uint64_t> sources,
     if (e.key.family != SSR_GATE_FAMILY_IPV4) continue;
     MarkV4Prefix(sources, HostOrder(e.key.addr), e.key.prefixlen - SSR_GATE_SERVICE_SCOPE_BITS);
   }
+  // Peers share the sources summary (ssr_peers is consulted on WAN interfaces only, the other
+  // entries on LAN ones; a bit set for the other side only costs an exact lookup).
+  for (const auto& e : contents.peers) {
+    if (e.key.family != SSR_GATE_FAMILY_IPV4) continue;
+    MarkV4Prefix(sources, HostOrder(e.key.addr), 32);
+  }
   for (const auto& e : contents.locals) {
     if (e.key.family != SSR_GATE_FAMILY_IPV4) continue;
     MarkV4Prefix(locals, HostOrder(e.key.addr), 32);

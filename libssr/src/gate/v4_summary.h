@@ -25,7 +25,7 @@ inline constexpr uint32_t kV4SummaryWords = SSR_GATE_V4_SUMMARY_WORDS;
 using V4Summary = std::vector<uint64_t>;
 
 struct V4Summaries {
-  V4Summary sources;  // every IPv4 tenant prefix (any scope) and service prefix
+  V4Summary sources;  // every IPv4 tenant prefix (any scope), service prefix and peer address
   V4Summary locals;   // every own / management IPv4 address
 };
 
