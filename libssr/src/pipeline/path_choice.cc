@@ -191,21 +191,25 @@ size_t Pipeline::ApplyPeerPathState(size_t peer_index, size_t path_index,
       revert_due_ms_ = now_ms + hold_ms;
     }
   }
+  // One pass over the table: a session on another path of this peer may be stranded there
+  // (moves here when the path got better), one on this path may have to leave (it got worse).
+  const bool rescue = better && record.up;
+  if (!rescue && !worse) return 0;
   size_t moved = 0;
-  if (better && record.up) {
-    // Sessions stranded on another path of this peer, one that is down (or out of their SLA)
-    // and found no target when it failed (session_not_moved), move to this path now if a new
-    // session of their service would take it: no hold-down, they are not being carried at all.
-    for (uint32_t i = 0; i < sessions_->capacity(); ++i) {
-      Session& s = sessions_->at(i);
-      if (!s.live() || s.peer != peer_index || s.peer_path == path_index ||
-          s.peer_path >= peer.paths.size() || (s.flags & session::kWaypointsAllocated) == 0) {
-        continue;
-      }
-      const config::ServicePolicy* sp = ServicePolicyOf(s.service);
+  for (uint32_t i = 0; i < sessions_->capacity(); ++i) {
+    Session& s = sessions_->at(i);
+    if (!s.live() || s.peer != peer_index || (s.flags & session::kWaypointsAllocated) == 0) {
+      continue;
+    }
+    const config::ServicePolicy* sp = ServicePolicyOf(s.service);
+    const size_t k = sp != nullptr ? *cfg.services[s.service].service_policy
+                                   : cfg.service_policies.size();
+    if (s.peer_path != path_index) {
+      // Stranded on a path that is down (or out of its SLA) and found no target when that path
+      // failed (session_not_moved): moves here now if a new session of its service would take
+      // this path. No hold-down: it is not being carried at all.
+      if (!rescue || s.peer_path >= peer.paths.size()) continue;
       if (sp != nullptr && sp->resiliency == config::SessionResiliency::kNone) continue;
-      const size_t k = sp != nullptr ? *cfg.services[s.service].service_policy
-                                     : cfg.service_policies.size();
       const PeerPath& at = peer.paths[s.peer_path];
       const bool at_out = at.up && !Within(state_.path_policies[k], at.quality);
       if (at.up && !at_out) continue;
@@ -213,18 +217,9 @@ size_t Pipeline::ApplyPeerPathState(size_t peer_index, size_t path_index,
       if (!pick.path || *pick.path != path_index) continue;
       if (at_out && pick.reason != peer::PathChoiceReason::kWithinSla) continue;
       moved += MoveSession(s, path_index, now_ms) ? 1 : 0;
-    }
-  }
-  if (!worse) return moved;
-  for (uint32_t i = 0; i < sessions_->capacity(); ++i) {
-    Session& s = sessions_->at(i);
-    if (!s.live() || s.peer != peer_index || s.peer_path != path_index ||
-        (s.flags & session::kWaypointsAllocated) == 0) {
       continue;
     }
-    const config::ServicePolicy* sp = ServicePolicyOf(s.service);
-    const size_t k = sp != nullptr ? *cfg.services[s.service].service_policy
-                                   : cfg.service_policies.size();
+    if (!worse) continue;
     if (path.up && Within(state_.path_policies[k], path.quality)) continue;  // still fine for it
     if (sp != nullptr && sp->resiliency == config::SessionResiliency::kNone) {
       Count(PipelineCounter::kSessionNotMoved);
