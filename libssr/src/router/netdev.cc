@@ -19,6 +19,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "io/bpf_log.h"
@@ -114,24 +115,28 @@ absl::Status DetachAllXdp(const std::string& name) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<KernelNeighbor>> DumpKernelNeighbors() {
+namespace {
+
+// One NETLINK_ROUTE dump: sends `request` (a header of type `type` with NLM_F_REQUEST |
+// NLM_F_DUMP, followed by its family message `body`), then calls `on_message` for every message
+// of type `reply_type` until NLMSG_DONE. `what` names the request in errors.
+template <typename Body>
+absl::Status NetlinkDump(uint16_t type, const Body& body, uint16_t reply_type, const char* what,
+                         const std::function<void(const nlmsghdr*)>& on_message) {
   io::UniqueFd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
   if (fd.get() < 0) return absl::InternalError(absl::StrCat("netlink socket: ", Errno(errno)));
   struct {
     nlmsghdr nh;
-    ndmsg nd;
+    Body body;
   } req{};
-  req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(ndmsg));
-  req.nh.nlmsg_type = RTM_GETNEIGH;
+  req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(Body));
+  req.nh.nlmsg_type = type;
   req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   req.nh.nlmsg_seq = 1;
-  req.nd.ndm_family = AF_UNSPEC;
+  req.body = body;
   if (send(fd.get(), &req, req.nh.nlmsg_len, 0) < 0) {
     return absl::InternalError(absl::StrCat("netlink send: ", Errno(errno)));
   }
-  constexpr uint16_t kUsable =
-      NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP;
-  std::vector<KernelNeighbor> out;
   std::vector<char> buf(1 << 16);
   for (;;) {
     const ssize_t n = recv(fd.get(), buf.data(), buf.size(), 0);
@@ -142,38 +147,53 @@ absl::StatusOr<std::vector<KernelNeighbor>> DumpKernelNeighbors() {
     size_t len = static_cast<size_t>(n);
     for (auto* nh = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(nh, len);
          nh = NLMSG_NEXT(nh, len)) {
-      if (nh->nlmsg_type == NLMSG_DONE) return out;
+      if (nh->nlmsg_type == NLMSG_DONE) return absl::OkStatus();
       if (nh->nlmsg_type == NLMSG_ERROR) {
         const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(nh));
-        return absl::InternalError(absl::StrCat("netlink RTM_GETNEIGH: ", Errno(-e->error)));
+        return absl::InternalError(absl::StrCat("netlink ", what, ": ", Errno(-e->error)));
       }
-      if (nh->nlmsg_type != RTM_NEWNEIGH) continue;
-      const auto* nd = static_cast<const ndmsg*>(NLMSG_DATA(nh));
-      if ((nd->ndm_state & kUsable) == 0) continue;
-      KernelNeighbor kn;
-      kn.ifindex = nd->ndm_ifindex;
-      bool have_ip = false;
-      bool have_mac = false;
-      int attr_len = static_cast<int>(RTM_PAYLOAD(nh));
-      for (auto* a = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(const_cast<ndmsg*>(nd)) +
-                                               NLMSG_ALIGN(sizeof(ndmsg)));
-           RTA_OK(a, attr_len); a = RTA_NEXT(a, attr_len)) {
-        const auto* data = static_cast<const uint8_t*>(RTA_DATA(a));
-        const size_t dlen = RTA_PAYLOAD(a);
-        if (a->rta_type == NDA_DST && nd->ndm_family == AF_INET && dlen == 4) {
-          kn.address = util::IpAddress::V4Bytes(std::span<const uint8_t, 4>(data, 4));
-          have_ip = true;
-        } else if (a->rta_type == NDA_DST && nd->ndm_family == AF_INET6 && dlen == 16) {
-          kn.address = util::IpAddress::V6Bytes(std::span<const uint8_t, 16>(data, 16));
-          have_ip = true;
-        } else if (a->rta_type == NDA_LLADDR && dlen == 6) {
-          std::memcpy(kn.mac.data(), data, 6);
-          have_mac = true;
-        }
-      }
-      if (have_ip && have_mac) out.push_back(kn);
+      if (nh->nlmsg_type == reply_type) on_message(nh);
     }
   }
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<KernelNeighbor>> DumpKernelNeighbors() {
+  constexpr uint16_t kUsable =
+      NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP;
+  std::vector<KernelNeighbor> out;
+  ndmsg request{};
+  request.ndm_family = AF_UNSPEC;
+  const absl::Status st = NetlinkDump(RTM_GETNEIGH, request, RTM_NEWNEIGH, "RTM_GETNEIGH",
+                                      [&out](const nlmsghdr* nh) {
+    const auto* nd = static_cast<const ndmsg*>(NLMSG_DATA(nh));
+    if ((nd->ndm_state & kUsable) == 0) return;
+    KernelNeighbor kn;
+    kn.ifindex = nd->ndm_ifindex;
+    bool have_ip = false;
+    bool have_mac = false;
+    int attr_len = static_cast<int>(RTM_PAYLOAD(nh));
+    for (auto* a = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(const_cast<ndmsg*>(nd)) +
+                                             NLMSG_ALIGN(sizeof(ndmsg)));
+         RTA_OK(a, attr_len); a = RTA_NEXT(a, attr_len)) {
+      const auto* data = static_cast<const uint8_t*>(RTA_DATA(a));
+      const size_t dlen = RTA_PAYLOAD(a);
+      if (a->rta_type == NDA_DST && nd->ndm_family == AF_INET && dlen == 4) {
+        kn.address = util::IpAddress::V4Bytes(std::span<const uint8_t, 4>(data, 4));
+        have_ip = true;
+      } else if (a->rta_type == NDA_DST && nd->ndm_family == AF_INET6 && dlen == 16) {
+        kn.address = util::IpAddress::V6Bytes(std::span<const uint8_t, 16>(data, 16));
+        have_ip = true;
+      } else if (a->rta_type == NDA_LLADDR && dlen == 6) {
+        std::memcpy(kn.mac.data(), data, 6);
+        have_mac = true;
+      }
+    }
+    if (have_ip && have_mac) out.push_back(kn);
+  });
+  if (!st.ok()) return st;
+  return out;
 }
 
 namespace {
@@ -191,72 +211,47 @@ std::array<const rtattr*, 32> Nested(const rtattr* a) {
 }  // namespace
 
 absl::StatusOr<std::vector<KernelVlanLink>> DumpKernelVlanLinks() {
-  io::UniqueFd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (fd.get() < 0) return absl::InternalError(absl::StrCat("netlink socket: ", Errno(errno)));
-  struct {
-    nlmsghdr nh;
-    ifinfomsg ifi;
-  } req{};
-  req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg));
-  req.nh.nlmsg_type = RTM_GETLINK;
-  req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  req.nh.nlmsg_seq = 1;
-  req.ifi.ifi_family = AF_UNSPEC;
-  if (send(fd.get(), &req, req.nh.nlmsg_len, 0) < 0) {
-    return absl::InternalError(absl::StrCat("netlink send: ", Errno(errno)));
-  }
   std::vector<KernelVlanLink> out;
-  std::vector<char> buf(1 << 16);
-  for (;;) {
-    const ssize_t n = recv(fd.get(), buf.data(), buf.size(), 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::InternalError(absl::StrCat("netlink recv: ", Errno(errno)));
-    }
-    size_t len = static_cast<size_t>(n);
-    for (auto* nh = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(nh, len);
-         nh = NLMSG_NEXT(nh, len)) {
-      if (nh->nlmsg_type == NLMSG_DONE) return out;
-      if (nh->nlmsg_type == NLMSG_ERROR) {
-        const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(nh));
-        return absl::InternalError(absl::StrCat("netlink RTM_GETLINK: ", Errno(-e->error)));
-      }
-      if (nh->nlmsg_type != RTM_NEWLINK) continue;
-      const auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(nh));
-      KernelVlanLink link;
-      link.ifindex = ifi->ifi_index;
-      bool is_vlan = false;
-      bool have_id = false;
-      int attr_len = static_cast<int>(IFLA_PAYLOAD(nh));
-      for (auto* a = IFLA_RTA(const_cast<ifinfomsg*>(ifi)); RTA_OK(a, attr_len);
-           a = RTA_NEXT(a, attr_len)) {
-        if (a->rta_type == IFLA_IFNAME) {
-          link.name = static_cast<const char*>(RTA_DATA(a));
-        } else if (a->rta_type == IFLA_LINK && RTA_PAYLOAD(a) == 4) {
-          std::memcpy(&link.parent_ifindex, RTA_DATA(a), 4);
-        } else if (a->rta_type == IFLA_LINKINFO) {
-          const auto info = Nested(a);
-          const rtattr* kind = info[IFLA_INFO_KIND];
-          if (kind == nullptr || std::strcmp(static_cast<const char*>(RTA_DATA(kind)), "vlan") != 0)
-            continue;
-          is_vlan = true;
-          const rtattr* data = info[IFLA_INFO_DATA];
-          if (data == nullptr) continue;
-          const auto vl = Nested(data);
-          if (vl[IFLA_VLAN_PROTOCOL] != nullptr && RTA_PAYLOAD(vl[IFLA_VLAN_PROTOCOL]) == 2) {
-            uint16_t proto = 0;
-            std::memcpy(&proto, RTA_DATA(vl[IFLA_VLAN_PROTOCOL]), 2);
-            if (ntohs(proto) != 0x8100) is_vlan = false;  // 802.1ad: not a WAN tag
-          }
-          if (vl[IFLA_VLAN_ID] != nullptr && RTA_PAYLOAD(vl[IFLA_VLAN_ID]) == 2) {
-            std::memcpy(&link.vlan, RTA_DATA(vl[IFLA_VLAN_ID]), 2);
-            have_id = true;
-          }
+  ifinfomsg request{};
+  request.ifi_family = AF_UNSPEC;
+  const absl::Status st = NetlinkDump(RTM_GETLINK, request, RTM_NEWLINK, "RTM_GETLINK",
+                                      [&out](const nlmsghdr* nh) {
+    const auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(nh));
+    KernelVlanLink link;
+    link.ifindex = ifi->ifi_index;
+    bool is_vlan = false;
+    bool have_id = false;
+    int attr_len = static_cast<int>(IFLA_PAYLOAD(nh));
+    for (auto* a = IFLA_RTA(const_cast<ifinfomsg*>(ifi)); RTA_OK(a, attr_len);
+         a = RTA_NEXT(a, attr_len)) {
+      if (a->rta_type == IFLA_IFNAME) {
+        link.name = static_cast<const char*>(RTA_DATA(a));
+      } else if (a->rta_type == IFLA_LINK && RTA_PAYLOAD(a) == 4) {
+        std::memcpy(&link.parent_ifindex, RTA_DATA(a), 4);
+      } else if (a->rta_type == IFLA_LINKINFO) {
+        const auto info = Nested(a);
+        const rtattr* kind = info[IFLA_INFO_KIND];
+        if (kind == nullptr || std::strcmp(static_cast<const char*>(RTA_DATA(kind)), "vlan") != 0)
+          continue;
+        is_vlan = true;
+        const rtattr* data = info[IFLA_INFO_DATA];
+        if (data == nullptr) continue;
+        const auto vl = Nested(data);
+        if (vl[IFLA_VLAN_PROTOCOL] != nullptr && RTA_PAYLOAD(vl[IFLA_VLAN_PROTOCOL]) == 2) {
+          uint16_t proto = 0;
+          std::memcpy(&proto, RTA_DATA(vl[IFLA_VLAN_PROTOCOL]), 2);
+          if (ntohs(proto) != 0x8100) is_vlan = false;  // 802.1ad: not a WAN tag
+        }
+        if (vl[IFLA_VLAN_ID] != nullptr && RTA_PAYLOAD(vl[IFLA_VLAN_ID]) == 2) {
+          std::memcpy(&link.vlan, RTA_DATA(vl[IFLA_VLAN_ID]), 2);
+          have_id = true;
         }
       }
-      if (is_vlan && have_id && link.parent_ifindex != 0) out.push_back(std::move(link));
     }
-  }
+    if (is_vlan && have_id && link.parent_ifindex != 0) out.push_back(std::move(link));
+  });
+  if (!st.ok()) return st;
+  return out;
 }
 
 absl::Status KickNeighborResolution(const std::string& name, const util::IpAddress& address) {
