@@ -17,7 +17,8 @@
 # veths) each worker serves several queues (docs/architecture.md "Workers and queues"): the
 # startup line must list them, and the routers' veths must have redirected packets on queues
 # numbered WORKERS and up (before every queue was served, those packets were lost and most
-# transfers stalled).
+# transfers stalled); and QUEUES + 1 workers are refused with an error naming lan0 and its queue
+# count.
 # "iperf" adds a 5 s iperf3 run (when installed) and prints its throughput
 # (for docs/protocol.md §2.10.2, not a verdict).
 # shellcheck source=test/netns/lib.sh
@@ -32,6 +33,19 @@ STREAMS="$SSR_NETNS_TEST_DIR/streams.py"
 STEER="$SSR_NETNS_TEST_DIR/steer_traffic.py"
 d="$SSR_TOPO_DIR"
 
+if [ "$queues" != "$workers" ]; then
+  # More workers than queues is refused before anything is attached, naming the interface.
+  too_many=$((queues + 1))
+  timeout 60 ip netns exec "$SSR_NS_BRANCH" "$SSR_ROUTER_BIN" --default --router branch \
+    --interface lan0=lan0 --interface wan0=wan0 --workers "$too_many" >"$d/refused.out" 2>&1
+  rc=$?
+  cat "$d/refused.out"
+  [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "--workers $too_many on $queues-queue veths: exit $rc"
+  grep -q "workers: $too_many workers but interface lan0 (lan0) has $queues RX queue(s)" \
+    "$d/refused.out" || fail "--workers $too_many on $queues-queue veths: no clear error"
+  [ -z "$(ip -n "$SSR_NS_BRANCH" link show lan0 | grep -o 'xdp[a-z]*')" ] ||
+    fail "the refused router left an XDP program on lan0"
+fi
 ssr_test_routers native --workers "$workers"
 grep -h 'worker(s)' "$d/branch.err" "$d/datacenter.err" | grep -q "$workers worker" ||
   fail "the routers did not start $workers workers"
