@@ -324,8 +324,9 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
                  "can, require fails without it, off always copies")
       ->option_text("auto|require|off");
   app.add_option("--workers", raw.workers,
-                 "worker threads, one per receive queue of every interface, 1 to 64 (default: "
-                 "the RX queue count of the first interface, 1 when the driver reports none)")
+                 "worker threads, 1 to 64; worker w serves RX queues w, w+N, ... of every "
+                 "interface, so no interface may have fewer than N queues (default: the "
+                 "smallest RX queue count of the interfaces, 1 when a driver reports none)")
       ->option_text("N");
   app.add_option("--summary-interval", raw.summary_interval,
                  "print a one-line summary (rx, tx, sessions, drops by reason) on stdout "
