@@ -324,8 +324,9 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
                  "can, require fails without it, off always copies")
       ->option_text("auto|require|off");
   app.add_option("--workers", raw.workers,
-                 "worker threads, one per receive queue of every interface, 1 to 64 (default: "
-                 "the RX queue count of the first interface, 1 when the driver reports none)")
+                 "worker threads, 1 to 64; worker w serves RX queues w, w+N, ... of every "
+                 "interface, so no interface may have fewer than N queues (default: the "
+                 "smallest RX queue count of the interfaces, 1 when a driver reports none)")
       ->option_text("N");
   app.add_option("--summary-interval", raw.summary_interval,
                  "print a one-line summary (rx, tx, sessions, drops by reason) on stdout "
@@ -505,6 +506,20 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
   return std::nullopt;
 }
 
+// "0-1", "0,2", "3": RX queue numbers (ascending), consecutive runs as a range.
+std::string QueueList(const std::vector<uint32_t>& queues) {
+  std::string out;
+  for (size_t i = 0; i < queues.size();) {
+    size_t j = i;
+    while (j + 1 < queues.size() && queues[j + 1] == queues[j] + 1) ++j;
+    if (!out.empty()) out += ",";
+    out += std::to_string(queues[i]);
+    if (j > i) out += "-" + std::to_string(queues[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
 std::string Summary(const ssr::RouterStats& s) {
   char buf[256];
   std::snprintf(buf, sizeof(buf), "ssr-router %s: rx=%llu tx=%llu sessions=%llu drops=%llu",
@@ -637,9 +652,16 @@ int main(int argc, char** argv) {
   std::string modes;
   {
     const ssr::RouterStats s = (*router)->Stats();
-    for (const ssr::InterfaceStats& i : s.interfaces) {
+    for (size_t n = 0; n < s.interfaces.size(); ++n) {
+      const ssr::InterfaceStats& i = s.interfaces[n];
+      // "queues 0-1" (one worker), "queues 0,2|1,3" (worker 0's, then worker 1's, ...)
+      std::string queues;
+      for (const ssr::WorkerStats& w : s.workers) {
+        if (!queues.empty()) queues += "|";
+        queues += n < w.rx_queues.size() ? QueueList(w.rx_queues[n]) : "";
+      }
       modes += " " + i.name + "=" + i.os_name + "(" + i.xdp_mode +
-               (i.zero_copy ? ",zero-copy" : ",copy") + ")";
+               (i.zero_copy ? ",zero-copy" : ",copy") + ",queues " + queues + ")";
     }
     LogInfo("ssr-router " + s.router + ": " + std::to_string(s.workers.size()) + " worker(s)," +
             modes);

@@ -11,7 +11,7 @@
 #                           programs without ssr-router), otherwise it is off, so that whatever
 #                           reaches the other side went through ssr-router. SSR_VETH_QUEUES=N
 #                           gives every veth N RX and TX queues (default 1), for ssr-router
-#                           --workers N (one worker per queue).
+#                           --workers N or fewer (each worker serves every N-th queue).
 #   ssr_topo_down           stops the routers and traffic programs started here, deletes the
 #                           namespaces (their veths go with them). Idempotent; install it with
 #                           `trap ssr_topo_down EXIT` (plus INT/TERM, see ssr_topo_trap).

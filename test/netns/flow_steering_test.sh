@@ -12,23 +12,69 @@
 # handed frames over (handoff_sent and handoff_received > 0 on both workers' sum, equal sums).
 # Before flow steering, 1 TCP connection in 6 to 1 in 2 stalled on this topology.
 #   flow_steering_test.sh SSR_ROUTER XDP_PASS_OBJ [WORKERS] [iperf]
-# WORKERS (default 2; the veths get as many queues, as a router needs a worker per queue);
+# WORKERS (default 2); the veths get SSR_TEST_VETH_QUEUES queues (default: WORKERS). With more
+# queues than workers (worker_queues_test.sh: 1 worker on 2-queue veths, 2 workers on 4-queue
+# veths) each worker serves several queues (docs/architecture.md "Workers and queues"): the
+# startup line must list them, and the routers' veths must have redirected packets on queues
+# numbered WORKERS and up (before every queue was served, those packets were lost and most
+# transfers stalled); and QUEUES + 1 workers are refused with an error naming lan0 and its queue
+# count.
 # "iperf" adds a 5 s iperf3 run (when installed) and prints its throughput
 # (for docs/protocol.md §2.10.2, not a verdict).
 # shellcheck source=test/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
 ssr_test_require native
 workers="${3:-2}"
-SSR_VETH_QUEUES="$workers"  # a worker per queue (1 worker: 1 queue, for the comparison)
+queues="${SSR_TEST_VETH_QUEUES:-$workers}"
+SSR_VETH_QUEUES="$queues"  # default a worker per queue (1 worker: 1 queue, for the comparison)
 ssr_test_up
 ssr_servers_start || fail "traffic programs did not start"
 STREAMS="$SSR_NETNS_TEST_DIR/streams.py"
 STEER="$SSR_NETNS_TEST_DIR/steer_traffic.py"
 d="$SSR_TOPO_DIR"
 
+if [ "$queues" != "$workers" ]; then
+  # More workers than queues is refused before anything is attached, naming the interface.
+  too_many=$((queues + 1))
+  timeout 60 ip netns exec "$SSR_NS_BRANCH" "$SSR_ROUTER_BIN" --default --router branch \
+    --interface lan0=lan0 --interface wan0=wan0 --workers "$too_many" >"$d/refused.out" 2>&1
+  rc=$?
+  cat "$d/refused.out"
+  [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "--workers $too_many on $queues-queue veths: exit $rc"
+  grep -q "workers: $too_many workers but interface lan0 (lan0) has $queues RX queue(s)" \
+    "$d/refused.out" || fail "--workers $too_many on $queues-queue veths: no clear error"
+  [ -z "$(ip -n "$SSR_NS_BRANCH" link show lan0 | grep -o 'xdp[a-z]*')" ] ||
+    fail "the refused router left an XDP program on lan0"
+fi
 ssr_test_routers native --workers "$workers"
 grep -h 'worker(s)' "$d/branch.err" "$d/datacenter.err" | grep -q "$workers worker" ||
   fail "the routers did not start $workers workers"
+# The queues each worker serves: worker w has w, w + WORKERS, ... ("0-1" or "0,2|1,3").
+expect_queues=""
+for w in $(seq 0 $((workers - 1))); do
+  list=""
+  for q in $(seq "$w" "$workers" $((queues - 1))); do list="${list:+$list,}$q"; done
+  [ "$workers" = 1 ] && [ "$queues" -gt 1 ] && list="0-$((queues - 1))"
+  expect_queues="${expect_queues:+$expect_queues|}$list"
+done
+for r in branch datacenter; do
+  grep -q "lan0=lan0(native,copy,queues $expect_queues)" "$d/$r.err" ||
+    fail "$r: the startup line does not say queues $expect_queues: $(grep -h 'worker(s)' "$d/$r.err")"
+done
+# Packets the veths redirected on RX queue q (ethtool -S rx_queue_<q>_xdp_redirect), summed over
+# the routers' lan0 and wan0 for the queues numbered WORKERS and up.
+high_queue_redirects() {
+  local total=0 ns dev q v
+  for ns in "$SSR_NS_BRANCH" "$SSR_NS_DC"; do
+    for dev in lan0 wan0; do
+      for q in $(seq "$workers" $((queues - 1))); do
+        v="$(ip netns exec "$ns" ethtool -S "$dev" | awk -v k="rx_queue_${q}_xdp_redirect:" '$1 == k {print $2}')"
+        total=$((total + ${v:-0}))
+      done
+    done
+  done
+  echo "$total"
+}
 ssr_in_client ping -n -q -c 2 -i 0.2 -W 2 -I 10.10.1.10 10.20.3.10 >/dev/null ||
   fail "no ping through the routers"
 for r in branch datacenter; do ssr_router_dump "$r" "$d/$r.before" || fail "no stats dump"; done
@@ -53,6 +99,11 @@ for r in branch datacenter; do
   ssr_router_dump "$r" "$d/$r.after" || fail "no stats dump"
   echo "$r: $(ssr_deltas "$d/$r.before" "$d/$r.after" '^(worker\.[0-9]+\.(handoff|rx_packets|sessions)|pipeline\.(handoff|session_created|policy_drop|tcp_not_syn))')"
 done
+if [ "$queues" -gt "$workers" ]; then
+  high="$(high_queue_redirects)"
+  echo "packets redirected on queues $workers..$((queues - 1)) of the routers' veths: $high"
+  [ "$high" -gt 0 ] || fail "no packet came in on a queue numbered $workers or up (test not exercised)"
+fi
 [ "$many_rc" = 0 ] || fail "not every one of the 64 TCP transfers completed"
 [ "$udp_rc" = 0 ] || fail "not every UDP flow got all its echoes"
 [ "$long_rc" = 0 ] || fail "the long TCP stream did not arrive intact on its first connection"
@@ -88,4 +139,4 @@ for r in branch datacenter; do
   [ "$SSR_RC" = 0 ] || fail "ssr-router $r exited with $SSR_RC"
 done
 ssr_test_elapsed
-echo "PASS: every flow completed through two $workers-worker routers on $workers-queue veths"
+echo "PASS: every flow completed through two $workers-worker routers on $queues-queue veths"

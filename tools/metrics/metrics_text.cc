@@ -268,7 +268,7 @@ std::string FormatMetrics(const RouterStats& s, Format format) {
              uint64_t{1});
   }
   w.Family("ssr_interface_queues", Type::kGauge,
-           "AF_XDP sockets of the interface (one per worker)");
+           "RX queues of the interface, each served by an AF_XDP socket of one worker");
   for (const InterfaceStats& i : s.interfaces)
     w.Sample({{"interface", i.name}}, uint64_t{i.queues});
   // AF_XDP socket counters: one family per counter, one sample per interface (interfaces list the

@@ -139,8 +139,11 @@ struct RouterOptions {
   XdpMode xdp_mode = XdpMode::kAuto;
   /// Whether the AF_XDP sockets bind zero-copy (see ZeroCopy).
   ZeroCopy zero_copy = ZeroCopy::kAuto;
-  // Worker threads, one per receive queue 0..workers-1 of every interface. 0: the RX queue count
-  // of the first interface (1 when the driver does not report channels, e.g. most veths).
+  // Worker threads. Every RX queue of every interface is served: worker w takes queues w,
+  // w + workers, w + 2 x workers, ... (an AF_XDP socket each; docs/architecture.md "Workers and
+  // queues"). An interface with fewer queues than workers is refused (FailedPrecondition naming
+  // it and its queue count). 0: the smallest RX queue count of the interfaces (1 for a driver
+  // that does not report channels).
   uint32_t workers = 0;
   // Pin worker i to the i-th CPU of the process's affinity mask when workers <= CPUs.
   bool pin_workers = true;

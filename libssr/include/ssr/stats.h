@@ -45,7 +45,10 @@ struct InterfaceStats {
   std::string role;        // "lan" or "wan"
   std::string xdp_mode;    // attach mode of the gate obtained from the kernel: "native" or "skb"
   bool zero_copy = false;  // AF_XDP sockets bound zero-copy (false: copy mode)
-  uint32_t queues = 0;     // AF_XDP sockets (one per worker)
+  uint32_t queues = 0;     // RX queues, each served by an AF_XDP socket of one worker
+  /// The worker serving each RX queue (index: queue number): queue q goes to worker q mod the
+  /// worker count (docs/architecture.md "Workers and queues").
+  std::vector<uint32_t> queue_workers;
   // AF_XDP socket counters ("xsk_rx_packets", ...) and the kernel's own socket counters
   // ("kernel_rx_dropped", "kernel_rx_ring_full", ...: frames redirected to a socket that did not
   // take them; counted as drops).
@@ -135,7 +138,7 @@ struct ServiceStats {
 
 /// One worker thread (one receive queue of every interface).
 struct WorkerStats {
-  /// Worker index, also its receive queue.
+  /// Worker index (also its first receive queue on every interface).
   uint32_t id = 0;
   int cpu = -1;  // CPU the worker is pinned to, -1 when not pinned
   /// Packets the worker received.
@@ -153,6 +156,9 @@ struct WorkerStats {
   uint64_t handoff_received = 0;
   /// Frames dropped because the owning worker's handoff ring was full.
   uint64_t handoff_ring_full = 0;
+  /// RX queues this worker serves on each interface (RouterStats::interfaces order): id, id +
+  /// workers, id + 2 x workers, ...; the first one also carries the worker's transmissions there.
+  std::vector<std::vector<uint32_t>> rx_queues;
 };
 
 // WAN assurance (docs/operations.md "WAN assurance"): service-level experience over a window.

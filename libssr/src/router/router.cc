@@ -40,6 +40,7 @@
 #include "router/health.h"
 #include "router/path_watch.h"
 #include "router/port_ranges.h"
+#include "router/queue_assignment.h"
 #include "router/reload_limits.h"
 #include "router/session_list.h"
 #include "router/stale_gate.h"
@@ -178,6 +179,7 @@ struct __attribute__((visibility("hidden"))) Router::Impl {
   std::vector<std::string> os_names;  // by config interface index
   std::vector<int> ifindexes;         // by config interface index
   std::vector<XdpMode> modes;         // by config interface index: as attached (native / skb)
+  std::vector<uint32_t> queue_counts;  // by config interface index: RX queues (all served)
   io::UniqueFd netns{-1};
 
   // state_mu guards the config snapshot and the reload counters.
@@ -390,8 +392,35 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Impl::Create(const RouterOptions
     SSR_ASSIGN_OR_RETURN(packet::MacAddress mac, router::InterfaceMac(os));
     macs.push_back(mac);
   }
+  // Every RX queue of every interface gets a socket (router/queue_assignment.h); the automatic
+  // worker count is the smallest queue count, as a worker needs a queue of every interface.
+  std::vector<std::string> if_labels;
+  for (size_t i = 0; i < impl->os_names.size(); ++i) {
+    impl->queue_counts.push_back(router::RxQueueCount(impl->os_names[i]));
+    if_labels.push_back(absl::StrCat(r->interfaces[i].name, " (", impl->os_names[i], ")"));
+  }
   uint32_t workers = options.workers;
-  if (workers == 0) workers = std::min(router::RxQueueCount(impl->os_names[0]), kMaxWorkers);
+  if (workers == 0) {
+    workers = std::min(*std::min_element(impl->queue_counts.begin(), impl->queue_counts.end()),
+                       kMaxWorkers);
+  }
+  SSR_RETURN_IF_ERROR(
+      router::CheckQueueCounts(if_labels, impl->queue_counts, workers, SSR_GATE_MAX_QUEUES));
+  {
+    // A worker with several queues of an interface splits that interface's fill frames over
+    // them (at least a burst each): its Umem must hold them all plus a burst.
+    uint64_t needed = io::kMaxBurst;
+    for (uint32_t q : impl->queue_counts) {
+      const size_t sockets = router::QueuesOfWorker(0, workers, q).size();  // worker 0: the most
+      needed += sockets * router::FillFramesPerSocket(options.fill_ring_size, sockets);
+    }
+    if (options.frames_per_worker < needed) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "frames_per_worker: ", options.frames_per_worker, " is less than the ", needed,
+          " frames the AF_XDP sockets of worker 0 (RX queues ", absl::StrJoin(impl->queue_counts, "/"),
+          " over ", workers, " worker(s), fill_ring_size ", options.fill_ring_size, ") need"));
+    }
+  }
   for (size_t i = 0; i < impl->os_names.size(); ++i) {
     io::ProbeOptions probe;
     probe.interface = impl->os_names[i];
@@ -488,9 +517,13 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Impl::Create(const RouterOptions
     wo.zero_copy = ToIo(options.zero_copy);
     wo.xskmap_fd = impl->gate->xskmap_fd();
     for (size_t i = 0; i < impl->os_names.size(); ++i) {
-      auto key = impl->gate->XskMapKey(impl->os_names[i], w);
-      if (!key.ok()) return Prefixed(key.status(), "gate: ");
-      wo.xskmap_keys.push_back(*key);
+      wo.queues.push_back(router::QueuesOfWorker(w, workers, impl->queue_counts[i]));
+      wo.xskmap_keys.emplace_back();
+      for (uint32_t q : wo.queues.back()) {
+        auto key = impl->gate->XskMapKey(impl->os_names[i], q);
+        if (!key.ok()) return Prefixed(key.status(), "gate: ");
+        wo.xskmap_keys.back().push_back(*key);
+      }
     }
     wo.max_sessions = options.max_sessions_per_worker;
     wo.session_budget = impl->session_budget.get();
@@ -522,7 +555,9 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Impl::Create(const RouterOptions
       absl::StrCat("router ", options.router, ": ", workers, " worker(s), XDP ",
                    absl::StrJoin(impl->modes, "/", [](std::string* out, XdpMode mode) {
                      out->append(io::XdpModeName(mode));
-                   })));
+                   }),
+                   ", RX queues ",
+                   absl::StrJoin(impl->queue_counts, "/")));
   // Replies to the host's own connections on waypoint ports are dropped by the gate: say so.
   if (std::ifstream range_file(router::kLocalPortRangePath); range_file) {
     std::stringstream text;
@@ -760,6 +795,7 @@ RouterStats Router::Impl::CollectStats() const {
     wst.handoff_sent = ws.pipeline.Get(pipeline::PipelineCounter::kHandoffSent);
     wst.handoff_received = ws.pipeline.Get(pipeline::PipelineCounter::kHandoffReceived);
     wst.handoff_ring_full = ws.pipeline.Get(pipeline::PipelineCounter::kHandoffRingFull);
+    wst.rx_queues = w->options().queues;
     s.workers.push_back(wst);
   }
   s.sessions_live = sum.sessions_live;
@@ -790,9 +826,13 @@ RouterStats Router::Impl::CollectStats() const {
     is.os_name = m.os_names[i];
     is.role = r->interfaces[i].role == config::InterfaceRole::kWan ? "wan" : "lan";
     is.xdp_mode = i < m.modes.size() ? std::string(io::XdpModeName(m.modes[i])) : "";
-    is.queues = static_cast<uint32_t>(m.workers.size());
-    is.zero_copy = !m.workers.empty() && m.workers[0]->ports().size() > i &&
-                   m.workers[0]->ports()[i]->mode().zero_copy;
+    is.queues = i < m.queue_counts.size() ? m.queue_counts[i] : 0;
+    for (uint32_t q = 0; q < is.queues; ++q) {
+      is.queue_workers.push_back(
+          router::WorkerOfQueue(q, static_cast<uint32_t>(m.workers.size())));
+    }
+    is.zero_copy = !m.workers.empty() && !m.workers[0]->interface_ports(i).empty() &&
+                   m.workers[0]->interface_ports(i).front()->mode().zero_copy;
     add(&is.counters, sum.xsk[i], [](int) { return io::XskCounter{}; });
     for (CounterValue& c : is.counters) c.is_drop = false;
     // The kernel's own AF_XDP socket counters (XDP_STATISTICS), summed over the workers: frames
@@ -800,15 +840,16 @@ RouterStats Router::Impl::CollectStats() const {
     // only here. getsockopt on the control thread; the workers are not disturbed.
     xdp_statistics k{};
     for (const auto& w : m.workers) {
-      if (w->ports().size() <= i) continue;
-      const absl::StatusOr<xdp_statistics> ks = w->ports()[i]->KernelStatistics();
-      if (!ks.ok()) continue;
-      k.rx_dropped += ks->rx_dropped;
-      k.rx_invalid_descs += ks->rx_invalid_descs;
-      k.tx_invalid_descs += ks->tx_invalid_descs;
-      k.rx_ring_full += ks->rx_ring_full;
-      k.rx_fill_ring_empty_descs += ks->rx_fill_ring_empty_descs;
-      k.tx_ring_empty_descs += ks->tx_ring_empty_descs;
+      for (const auto& port : w->interface_ports(i)) {  // every queue's socket
+        const absl::StatusOr<xdp_statistics> ks = port->KernelStatistics();
+        if (!ks.ok()) continue;
+        k.rx_dropped += ks->rx_dropped;
+        k.rx_invalid_descs += ks->rx_invalid_descs;
+        k.tx_invalid_descs += ks->tx_invalid_descs;
+        k.rx_ring_full += ks->rx_ring_full;
+        k.rx_fill_ring_empty_descs += ks->rx_fill_ring_empty_descs;
+        k.tx_ring_empty_descs += ks->tx_ring_empty_descs;
+      }
     }
     is.counters.push_back({"kernel_rx_dropped", k.rx_dropped, true,
                            "dropped: kernel XDP_STATISTICS rx_dropped (no room in the socket)"});

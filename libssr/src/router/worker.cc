@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "router/queue_assignment.h"
 #include "util/status_macros.h"
 
 namespace ssr::router {
@@ -56,23 +57,41 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& opti
   uo.completion_ring_size = options.fill_ring_size;
   SSR_ASSIGN_OR_RETURN(w->umem_, io::Umem::Create(uo));
   for (size_t i = 0; i < options.os_interfaces.size(); ++i) {
-    io::XskPortOptions po;
-    po.interface = options.os_interfaces[i];
-    po.queue_id = options.id;
-    po.xdp_mode = options.xdp_modes.at(i);
-    po.zero_copy = options.zero_copy;
-    po.rx_ring_size = options.rx_ring_size;
-    po.tx_ring_size = options.rx_ring_size;
-    po.batch_size = options.rx_batch;
-    po.xskmap_fd = options.xskmap_fd;
-    po.xskmap_key = options.xskmap_keys.at(i);
-    auto port = io::XskPort::Create(w->umem_.get(), po);
-    if (!port.ok()) {
-      return absl::Status(port.status().code(),
-                          absl::StrCat("worker ", options.id, ": AF_XDP socket on ", po.interface,
-                                       " queue ", po.queue_id, ": ", port.status().message()));
+    w->port_begin_.push_back(w->ports_.size());
+    const std::vector<uint32_t>& queues = options.queues.at(i);
+    if (queues.empty() || options.xskmap_keys.at(i).size() != queues.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("worker ", options.id, ": interface ",
+                                                     options.os_interfaces[i],
+                                                     ": no RX queue assigned"));
     }
-    w->ports_.push_back(std::move(*port));
+    for (size_t k = 0; k < queues.size(); ++k) {
+      io::XskPortOptions po;
+      po.interface = options.os_interfaces[i];
+      po.queue_id = queues[k];
+      po.xdp_mode = options.xdp_modes.at(i);
+      po.zero_copy = options.zero_copy;
+      po.rx_ring_size = options.rx_ring_size;
+      po.tx_ring_size = options.rx_ring_size;
+      po.batch_size = options.rx_batch;
+      po.fill_frames = FillFramesPerSocket(options.fill_ring_size, queues.size());
+      po.xskmap_fd = options.xskmap_fd;
+      po.xskmap_key = options.xskmap_keys[i][k];
+      auto port = io::XskPort::Create(w->umem_.get(), po);
+      if (!port.ok()) {
+        return absl::Status(port.status().code(),
+                            absl::StrCat("worker ", options.id, ": AF_XDP socket on ",
+                                         po.interface, " queue ", po.queue_id, ": ",
+                                         port.status().message()));
+      }
+      w->ports_.push_back(std::move(*port));
+    }
+  }
+  w->port_begin_.push_back(w->ports_.size());
+  for (size_t i = 0; i < options.os_interfaces.size(); ++i) {
+    std::vector<io::Port*> set;
+    for (const auto& p : w->interface_ports(i)) set.push_back(p.get());
+    w->interface_ports_.push_back(
+        std::make_unique<QueueSetPort>(options.os_interfaces[i], std::move(set)));
   }
   pipeline::PipelineOptions pipe;
   pipe.config = options.config;
@@ -89,7 +108,9 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& opti
     pipe.steer_context = w.get();
   }
   SSR_ASSIGN_OR_RETURN(w->pipeline_, pipeline::Pipeline::Create(pipe));
-  for (size_t i = 0; i < w->ports_.size(); ++i) w->pipeline_->Bind(i, w->ports_[i].get());
+  for (size_t i = 0; i < w->interface_ports_.size(); ++i) {
+    w->pipeline_->Bind(i, w->interface_ports_[i].get());
+  }
   w->pipeline_->SetPool(w->umem_.get());
 
   const size_t peers = w->pipeline_->router().peers.size();
@@ -102,7 +123,7 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& opti
   w->route_count_.assign(routes, 0);
   w->route_sessions_.assign(routes, 0);
   if (options.session_events) w->pipeline_->SetSessionObserver(&Worker::OnSession, w.get());
-  w->shared_.snapshot.xsk.resize(w->ports_.size());
+  w->shared_.snapshot.xsk.resize(w->interface_ports_.size());
   w->shared_.snapshot.peer_sessions.assign(peers, 0);
   return w;
 }
@@ -141,8 +162,11 @@ void Worker::Publish(bool wait_for_lock) {
   s.parse = pipeline_->parse_counters();
   s.crypto = pipeline_->CryptoCounters();
   s.session = pipeline_->sessions().counters();
-  s.xsk.resize(ports_.size());
-  for (size_t i = 0; i < ports_.size(); ++i) s.xsk[i] = ports_[i]->counters();
+  s.xsk.resize(interface_ports_.size());  // by interface: the sum over its queues' sockets
+  for (size_t i = 0; i < interface_ports_.size(); ++i) {
+    s.xsk[i] = util::CounterArray<io::XskCounter>{};
+    for (const auto& p : interface_ports(i)) s.xsk[i].AddFrom(p->counters());
+  }
   s.peer_sessions = peer_sessions_;  // same size as before: no allocation after the first copy
   s.path_sessions = path_sessions_;
   s.route_sessions = route_sessions_;

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// Worker: one forwarding thread of a Router — a UMEM, one AF_XDP socket per router interface on
-// the worker's queue, and a Pipeline, driven by a run-to-completion loop.
+// Worker: one forwarding thread of a Router — a UMEM, one AF_XDP socket per (router interface,
+// RX queue the worker serves) on it (router/queue_assignment.h: worker w serves queues w, w + W,
+// ... of every interface), and a Pipeline, driven by a run-to-completion loop. The pipeline sees
+// one port per interface (router/queue_port.h): its receive takes from every queue the worker
+// serves there, its transmit uses the interface's first such queue.
 //
 // Design note. The loop polls every port through Pipeline::Poll (a burst each), and between
 // bursts does the slow work on a clock: session expiry and the per-peer session count sweep (each
@@ -26,6 +29,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -41,6 +45,7 @@
 #include "pipeline/session_budget.h"
 #include "policy/policy.h"
 #include "router/handoff.h"
+#include "router/queue_port.h"
 #include "router/spsc_ring.h"
 #include "session/flow_key.h"
 #include "session/session_table.h"
@@ -166,7 +171,10 @@ struct WorkerOptions {
   std::vector<XdpMode> xdp_modes;
   io::ZeroCopyMode zero_copy = io::ZeroCopyMode::kAuto;
   int xskmap_fd = -1;
-  std::vector<uint32_t> xskmap_keys;  // by config interface index
+  // By config interface index: the RX queues this worker serves there (at least one; the first
+  // also transmits, router/queue_assignment.h) and each socket's XSKMAP key (same order).
+  std::vector<std::vector<uint32_t>> queues;
+  std::vector<std::vector<uint32_t>> xskmap_keys;
   uint32_t max_sessions = 0;
   pipeline::SessionBudget* session_budget = nullptr;  // shared by the router's workers
   pipeline::PathBoard* path_board = nullptr;          // shared by the router's workers
@@ -203,7 +211,13 @@ class Worker {
   WorkerShared& shared() const { return shared_; }
   SpscRing<RawSessionEvent>& events() { return events_; }
   const WorkerOptions& options() const { return options_; }
+  // Every AF_XDP socket, interface by interface (config order), queues in options().queues order.
   const std::vector<std::unique_ptr<io::XskPort>>& ports() const { return ports_; }
+  // The sockets of config interface `interface` (options().queues[interface] order).
+  std::span<const std::unique_ptr<io::XskPort>> interface_ports(size_t interface) const {
+    return std::span(ports_).subspan(port_begin_.at(interface),
+                                     port_begin_.at(interface + 1) - port_begin_.at(interface));
+  }
 
   // While not running: apply a config / neighbours directly, copy counters now.
   absl::Status ReloadNow(std::shared_ptr<const config::Config> config, uint64_t generation);
@@ -235,6 +249,8 @@ class Worker {
   // Destruction order matters: the pipeline refers to the ports, the ports to the Umem.
   std::unique_ptr<io::Umem> umem_;
   std::vector<std::unique_ptr<io::XskPort>> ports_;
+  std::vector<size_t> port_begin_;  // ports_ index of each interface's first socket, + end
+  std::vector<std::unique_ptr<QueueSetPort>> interface_ports_;  // by config interface index
   std::unique_ptr<pipeline::Pipeline> pipeline_;
 
   uint64_t config_generation_ = 1;
