@@ -188,6 +188,12 @@ TEST_CASE("BurstOpener gives the OpenSSL path's verdict and bytes on random mixe
         const CryptoResult want = ScalarOpen(*h, *cbc_ref, c.mode, now_ms, time, regions[i],
                                              jobs[i].prefix_len, jobs[i].decrypt, &ref_len);
         REQUIRE(jobs[i].result == want);
+        // `verified` tells a decryption failure from a tag failure.
+        size_t unused = 0;
+        Bytes copy = regions[i];
+        const bool tag_ok = ScalarOpen(*h, *cbc_ref, c.mode, now_ms, time, copy,
+                                       jobs[i].prefix_len, false, &unused) == CryptoResult::kOk;
+        CHECK(jobs[i].verified == tag_ok);
         ++seen[static_cast<size_t>(want)];
         CHECK(Bytes(frames[i].begin(), frames[i].begin() + kHeader) == headers[i]);
         if (want != CryptoResult::kOk) continue;

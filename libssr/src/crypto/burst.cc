@@ -396,6 +396,7 @@ void BurstOpener::Open(std::span<OpenJob> jobs, uint64_t now_ms) noexcept {
   size_t rounds = 0;
   for (size_t i = 0; i < n; ++i) {
     OpenJob& j = jobs[i];
+    j.verified = false;
     st.pending[i] = 0;
     st.failed[i] = 0;
     const BurstHmacKey* hk = j.hmac_key;
@@ -508,6 +509,7 @@ void BurstOpener::Open(std::span<OpenJob> jobs, uint64_t now_ms) noexcept {
   for (size_t i = 0; i < n; ++i) {
     OpenJob& j = jobs[i];
     if (j.result != CryptoResult::kOk) continue;
+    j.verified = true;
     const size_t authed = j.region_len - j.hmac_key->tag_size;
     if (authed < j.prefix_len) {
       j.result = CryptoResult::kTooShort;  // as PacketCrypto::OpenPayload

@@ -167,6 +167,8 @@ struct OpenJob {
   // unless the tag verified.
   size_t payload_len = 0;
   CryptoResult result = CryptoResult::kNotConfigured;
+  // True when the tag verified (within T±1): a result other than kOk is then the decryption's.
+  bool verified = false;
 };
 
 // Opens bursts of packets with intel-ipsec-mb: one multi-buffer pass of HMAC-SHA256 jobs (window
