@@ -185,12 +185,12 @@ TEST_CASE("BurstOpener gives the OpenSSL path's verdict and bytes on random mixe
                           << " round " << round << " packet " << i << " mutation "
                           << static_cast<int>(muts[i]) << " len " << regions[i].size());
         size_t ref_len = 0;
+        Bytes copy = regions[i];  // before the reference decrypts regions[i] in place
         const CryptoResult want = ScalarOpen(*h, *cbc_ref, c.mode, now_ms, time, regions[i],
                                              jobs[i].prefix_len, jobs[i].decrypt, &ref_len);
         REQUIRE(jobs[i].result == want);
         // `verified` tells a decryption failure from a tag failure.
         size_t unused = 0;
-        Bytes copy = regions[i];
         const bool tag_ok = ScalarOpen(*h, *cbc_ref, c.mode, now_ms, time, copy,
                                        jobs[i].prefix_len, false, &unused) == CryptoResult::kOk;
         CHECK(jobs[i].verified == tag_ok);
