@@ -3,7 +3,7 @@
 // cable in the same way, through two rigs, one with PipelineOptions::burst_crypto on and one with
 // it off. The receiving router must reach the same verdict for every packet: the same packets
 // delivered to the server, in the same order, byte for byte, and every pipeline and crypto
-// counter equal (except burst_opened / burst_sealed, which say which path ran). The tampering
+// counter equal (pipeline, crypto, session and metadata-decode counters; except burst_opened / burst_sealed, which say which path ran). The tampering
 // covers bad tags, a valid tag over bad padding, stale windows (T-2, T+2), the previous window
 // (T-1, accepted), bodies too short for a CBC trailer or not a block multiple under a valid tag,
 // and payloads too short for the tag, in one burst mixed with good packets of encrypted and
@@ -143,6 +143,8 @@ struct Outcome {
   std::vector<Bytes> server;  // round 2, what B delivered
   util::CounterArray<PipelineCounter> counters;
   util::CounterArray<crypto::CryptoCounter> crypto;
+  util::CounterArray<session::SessionCounter> sessions;
+  util::CounterArray<svr::DecodeResult> decode;
   uint64_t burst_opened = 0;
   bool burst_active = false;
 };
@@ -205,6 +207,8 @@ Outcome Run(bool burst) {
   out.server.assign(rig.to_server_.begin() + static_cast<long>(server0), rig.to_server_.end());
   out.counters = rig.b().counters();
   out.crypto = rig.b().CryptoCounters();
+  out.sessions = rig.b().sessions().counters();
+  out.decode = rig.b().decode_counters();
   out.burst_opened = Get(rig.b(), PipelineCounter::kBurstOpened);
   return out;
 }
@@ -244,6 +248,16 @@ TEST_CASE("Burst opening reaches the verdicts, counters and delivered bytes of o
     const auto cc = static_cast<crypto::CryptoCounter>(c);
     INFO("crypto counter " << CounterName(cc));
     CHECK(on.crypto.Get(cc) == off.crypto.Get(cc));
+  }
+  for (size_t c = 0; c < util::CounterArray<session::SessionCounter>::size(); ++c) {
+    const auto sc = static_cast<session::SessionCounter>(c);
+    INFO("session counter " << CounterName(sc));
+    CHECK(on.sessions.Get(sc) == off.sessions.Get(sc));
+  }
+  for (size_t c = 0; c < util::CounterArray<svr::DecodeResult>::size(); ++c) {
+    const auto dc = static_cast<svr::DecodeResult>(c);
+    INFO("decode counter " << CounterName(dc));
+    CHECK(on.decode.Get(dc) == off.decode.Get(dc));
   }
 }
 

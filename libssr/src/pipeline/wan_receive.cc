@@ -30,15 +30,12 @@ using svr::TlvField;
 Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) {
   PeerState* const peer = SourcePeer(interface, pkt);
   if (peer == nullptr) return Disposition::kDropped;
-  session::LookupResult hit = sessions_->Lookup(pkt.key);
+  const session::LookupResult hit = sessions_->Lookup(pkt.key);
   const std::span<uint8_t> payload = pkt.info.Payload(pkt.frame->bytes());
   const bool has_cookie = svr::StartsWithCookie(payload);
-  if (OpenPending() && (!hit || has_cookie)) {
-    // Off the fast path: the packets waiting for their burst opening go first (burst_open.h),
-    // and the session is looked up again after them.
-    OpenDeferred();
-    hit = sessions_->Lookup(pkt.key);
-  }
+  // Off the fast path: the packets waiting for their burst opening go first (burst_open.h). The
+  // lookup above stays valid: their continuation creates and erases no session.
+  if (OpenPending() && (!hit || has_cookie)) OpenDeferred();
   // The cheap check before any work: neither a session nor the cookie means no metadata decode
   // and no HMAC (beyond a rate-limited recovery reply).
   if (!hit && !has_cookie) return RecoverUnknownTuple(interface, pkt, *peer, payload, now_ms);
@@ -51,10 +48,7 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
   if (!DecodeHeaderSection(w, has_cookie)) return Disposition::kDropped;
   if (open_ != nullptr && open_->active) {
     if (DeferOpen(interface, pkt, w, now_ms)) return Disposition::kConsumed;  // not final
-    if (OpenPending()) {
-      OpenDeferred();
-      w.hit = sessions_->Lookup(pkt.key);
-    }
+    if (OpenPending()) OpenDeferred();
   }
   if (!VerifyHop(interface, pkt, w, now_ms)) return Disposition::kDropped;
   if (w.has_md && w.md.Has(TlvField::kFragment)) {
