@@ -3,11 +3,14 @@
 // path (PreparedHmac::Verify, then PacketCrypto::OpenPayload's length checks and
 // AesCbc::DecryptInPlace): the same verdict for every packet and byte-identical plaintext, on
 // random bursts that mix good packets with bad tags, corrupted ciphertext, bad padding, windows
-// T-1 / T+1 (accepted), T±2 (stale), T-3 (bad), short packets and odd ciphertext lengths.
+// T-1 / T+1 (accepted), T±2 (stale), T-3 (bad), short packets and odd ciphertext lengths; and
+// the known answers of RFC 4231 (HMAC-SHA256) and NIST SP 800-38A F.2.6 (AES-256-CBC decrypt).
 #include <catch2/catch.hpp>
 #include <array>
 #include <cstdint>
 #include <random>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "crypto/burst.h"
@@ -245,6 +248,79 @@ TEST_CASE("BurstOpener refuses jobs without keys or room for the window, opens t
   CHECK(jobs[1].result == CryptoResult::kBufferTooSmall);
   CHECK(nohead == region);
   CHECK(jobs[2].result == CryptoResult::kNotConfigured);
+}
+
+std::vector<uint8_t> Hex(std::string_view h) {
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i + 1 < h.size(); i += 2) {
+    out.push_back(static_cast<uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+TEST_CASE("BurstOpener reproduces RFC 4231 HMAC-SHA256 and NIST SP 800-38A F.2.6 AES-256-CBC",
+          "[crypto][burst]") {
+  auto opener = BurstOpener::Create();
+  if (!opener.ok()) return;
+  // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
+  const std::string_view data = "what do ya want for nothing?";
+  const Bytes key = {'J', 'e', 'f', 'e'};
+  const Bytes mac = Hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  BurstHmacKey full, truncated;
+  REQUIRE(PrepareBurstHmacKey(HmacSuite::kSha256, key, HmacMode::kRegular, 0, &full).ok());
+  REQUIRE(PrepareBurstHmacKey(HmacSuite::kSha256_128, key, HmacMode::kRegular, 0, &truncated).ok());
+  Bytes a(data.begin(), data.end()), b(data.begin(), data.end()), c(data.begin(), data.end());
+  a.insert(a.end(), mac.begin(), mac.end());
+  b.insert(b.end(), mac.begin(), mac.begin() + 16);  // sha256-128: the leftmost 16 bytes
+  c.insert(c.end(), mac.begin() + 16, mac.end());     // the rightmost 16: not the tag
+  std::vector<OpenJob> jobs(3);
+  jobs[0] = {a, 0, a.size(), 0, nullptr, &full, false};
+  jobs[1] = {b, 0, b.size(), 0, nullptr, &truncated, false};
+  jobs[2] = {c, 0, c.size(), 0, nullptr, &truncated, false};
+  (*opener)->Open(jobs, 0);
+  CHECK(jobs[0].result == CryptoResult::kOk);
+  CHECK(jobs[0].payload_len == data.size());
+  CHECK(jobs[1].result == CryptoResult::kOk);
+  CHECK(jobs[2].result == CryptoResult::kBadTag);
+
+  // NIST SP 800-38A F.2.5/F.2.6 (CBC-AES256): the four NIST ciphertext blocks followed by the
+  // encryption of one full PKCS#7 block, with the NIST IV as the trailer, under a tag.
+  const Bytes ckey = Hex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4");
+  const Bytes iv = Hex("000102030405060708090a0b0c0d0e0f");
+  const Bytes plain = Hex(
+      "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+      "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
+  const Bytes nist_ct = Hex(
+      "f58c4c04d6e5f1ba779eabfb5f7bfbd69cfc4e967edb808d679f777bc6702c7d"
+      "39f23369a9d9bacfa530e26304231461b2eb05e2c39be9fcda6c19078c6a9d1b");
+  auto cbc = AesCbc::Create(CipherSuite::kAes256Cbc, ckey);
+  REQUIRE(cbc.ok());
+  Bytes region(8 + plain.size() + 16 + 16 + 16);
+  std::copy(plain.begin(), plain.end(), region.begin() + 8);
+  Iv ivv;
+  std::copy(iv.begin(), iv.end(), ivv.begin());
+  size_t ct_len = 0;
+  REQUIRE(cbc->EncryptInPlace(std::span<uint8_t>(region).subspan(8, plain.size() + 16),
+                              plain.size(), ivv, &ct_len) == CryptoResult::kOk);
+  REQUIRE(ct_len == plain.size() + 16);
+  CHECK(Bytes(region.begin() + 8, region.begin() + 8 + 64) == nist_ct);
+  std::copy(iv.begin(), iv.end(), region.begin() + 8 + static_cast<long>(ct_len));
+  auto h = PreparedHmac::Create(HmacSuite::kSha256_128, key);
+  REQUIRE(h.ok());
+  const uint64_t now_ms = 1'796'000'000'000;
+  const size_t authed = ct_len + 16;
+  REQUIRE(h->Sign(std::span<const uint8_t>(region).subspan(8, authed), TimeWindowOf(now_ms, 2000),
+                  std::span<uint8_t>(region).subspan(8 + authed, 16)) == CryptoResult::kOk);
+  BurstCipherKey bck;
+  BurstHmacKey bhk;
+  REQUIRE(PrepareBurstCipherKey(CipherSuite::kAes256Cbc, ckey, &bck).ok());
+  REQUIRE(PrepareBurstHmacKey(HmacSuite::kSha256_128, key, HmacMode::kTimeBased, 2000, &bhk).ok());
+  std::vector<OpenJob> open(1);
+  open[0] = {region, 8, authed + 16, 0, &bck, &bhk, true};
+  (*opener)->Open(open, now_ms);
+  REQUIRE(open[0].result == CryptoResult::kOk);
+  REQUIRE(open[0].payload_len == plain.size());
+  CHECK(Bytes(region.begin() + 8, region.begin() + 8 + 64) == plain);
 }
 
 }  // namespace
