@@ -67,6 +67,7 @@
 //   session_budget.{h,cc}  router-wide session limits shared by the workers.
 //   control.cc       control messages received and sent (§2.16), their rate limit, NAT keep-alives.
 //   burst_seal.{h,cc} burst sealing of the fast path toward peers (DeferSeal / SealDeferred).
+//   burst_open.{h,cc} burst opening of the fast path from peers (DeferOpen / OpenDeferred).
 //   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
 //                    metadata encoding (EncodeWith / BuildMetadata), HopSealAndSend.
 //   rekey.cc         automatic rekeying: the hop crypto of each epoch, prepared ahead of time and
@@ -349,8 +350,9 @@ struct PipelineOptions {
   uint32_t svr_reassembly_slots = 32;
   uint32_t svr_reassembly_timeout_ms = 2000;
   // Seal the fast path toward peers (AES-CBC payload + HMAC-SHA256 hop) a burst at a time with
-  // intel-ipsec-mb (burst_seal.h); byte-identical to the one-at-a-time OpenSSL path, which stays
-  // in use when this is off or the library / CPU feature is missing (burst_crypto_status()).
+  // intel-ipsec-mb (burst_seal.h), and open the fast path from peers likewise (burst_open.h);
+  // byte-identical to the one-at-a-time OpenSSL path, which stays in use when this is off or the
+  // library / CPU feature is missing (burst_crypto_status()).
   bool burst_crypto = true;
   // Flow steering between the workers of one router (docs/protocol.md §2.10.2,
   // session/flow_owner.h). With workers > 1 a frame whose owner (FlowOwner) is another worker is
