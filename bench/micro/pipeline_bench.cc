@@ -329,6 +329,7 @@ void BM_TwoRoutersUdp1400(benchmark::State& state) {
   const auto req = Frame(Udp(1400));
   const uint64_t tx0 = b->counters().Get(PipelineCounter::kTxPackets);
   const uint64_t sealed0 = a->counters().Get(PipelineCounter::kBurstSealed);
+  const uint64_t opened0 = b->counters().Get(PipelineCounter::kBurstOpened);
   for (auto _ : state) run(req);
   const double packets = static_cast<double>(state.iterations() * kBurst);
   // Every packet must reach B's LAN, or the figure measures a drop path.
@@ -336,6 +337,8 @@ void BM_TwoRoutersUdp1400(benchmark::State& state) {
       static_cast<double>(b->counters().Get(PipelineCounter::kTxPackets) - tx0) / packets;
   state.counters["burst_sealed_ratio"] =
       static_cast<double>(a->counters().Get(PipelineCounter::kBurstSealed) - sealed0) / packets;
+  state.counters["burst_opened_ratio"] =
+      static_cast<double>(b->counters().Get(PipelineCounter::kBurstOpened) - opened0) / packets;
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBurst));
   state.counters["ns_per_packet"] =
       benchmark::Counter(packets, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);

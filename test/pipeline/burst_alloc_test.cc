@@ -4,6 +4,7 @@
 // burst; they still carry forward metadata here, no reply comes), through ProcessBurst, counted by
 // the replaced global operator new.
 #include <array>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,77 @@ TEST_CASE("Sealing bursts of encrypted and HMAC-only packets makes no heap alloc
   CHECK(wan.sent == (kBursts + 1) * kBurst);
   if ((*a)->burst_crypto_status().ok()) {
     CHECK((*a)->counters().Get(PipelineCounter::kBurstSealed) - sealed0 == kBursts * kBurst);
+  }
+}
+
+// The receive side (pipeline/burst_open.h): B verifies and decrypts bursts of established
+// encrypted and HMAC-only packets from A with no heap allocation per packet.
+TEST_CASE("Opening bursts of encrypted and HMAC-only packets makes no heap allocation",
+          "[pipeline][alloc][burst]") {
+  const std::string text = Replace(
+      std::string(config::DefaultConfigText()),
+      "  access_policies { tenant: \"sales\" }\n}\nservices {\n  name: \"web\"",
+      "  access_policies { tenant: \"sales\" }\n  security_policy: \"payload-aes\"\n}\n"
+      "services {\n  name: \"web\"");
+  REQUIRE(text != config::DefaultConfigText());
+  RigOptions o;
+  o.config = LoadConfig(text);
+  Rig rig(o);
+  rig.AddServer("10.20.2.5");
+  rig.AddServer("10.20.3.10");
+  constexpr size_t kBurst = 32;
+  std::vector<packet::PacketSpec> specs;
+  for (size_t i = 0; i < kBurst; ++i) {
+    packet::PacketSpec s = VoiceSpec(static_cast<uint16_t>(5000 + i), Keep(Bytes(1200, 0x5a)));
+    if (i % 2 == 1) {  // web, UDP 7: HMAC-only
+      s.dst = Ip("10.20.3.10");
+      s.dst_port = 7;
+    }
+    specs.push_back(s);
+    // Open the session both ways: later packets travel without metadata (the fast path).
+    rig.FromClient(rig.ClientFrame(s));
+    rig.Step();
+    rig.FromServer(rig.ServerFrame(Reversed(s)));
+    rig.Step();
+  }
+  const size_t wire0 = rig.wire_a_to_b_.size();
+  for (const packet::PacketSpec& s : specs) rig.FromClient(rig.ClientFrame(s));
+  rig.Step();
+  const std::vector<Bytes> frames(rig.wire_a_to_b_.begin() + static_cast<long>(wire0),
+                                  rig.wire_a_to_b_.end());
+  REQUIRE(frames.size() == kBurst);
+  for (const Bytes& f : frames) {
+    packet::PacketInfo info;
+    REQUIRE(packet::ParseFrame(f, &info) == packet::ParseResult::kOk);
+    REQUIRE_FALSE(svr::StartsWithCookie(info.Payload(std::span<const uint8_t>(f))));
+  }
+  // B alone from here, its LAN into a sink (no copies kept), the same frames burst after burst.
+  io::MemoryFramePool& pool = rig.pool_b();
+  SinkPort lan(&pool);
+  rig.b().Bind(kLan, &lan);
+  uint64_t now = rig.now();
+  std::array<io::Frame, kBurst> burst;
+  auto run = [&] {
+    REQUIRE(pool.Allocate(burst) == kBurst);
+    for (size_t i = 0; i < kBurst; ++i) {
+      std::copy(frames[i].begin(), frames[i].end(), burst[i].data);
+      burst[i].length = static_cast<uint32_t>(frames[i].size());
+    }
+    rig.b().ProcessBurst(kWan, burst, now);
+  };
+  run();
+  const uint64_t opened0 = rig.b().counters().Get(PipelineCounter::kBurstOpened);
+  constexpr int kBursts = 50;
+  const size_t allocations = ssr::testing::CountAllocations([&] {
+    for (int b = 0; b < kBursts; ++b) {
+      now += 1;
+      run();
+    }
+  });
+  CHECK(allocations == 0);
+  CHECK(lan.sent == (kBursts + 1) * kBurst);
+  if (rig.b().burst_crypto_status().ok()) {
+    CHECK(rig.b().counters().Get(PipelineCounter::kBurstOpened) - opened0 == kBursts * kBurst);
   }
 }
 

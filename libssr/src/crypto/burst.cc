@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -311,6 +312,280 @@ void BurstSealer::Seal(std::span<SealJob> jobs, uint64_t now_ms) noexcept {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// BurstOpener
+
+struct BurstOpener::State {
+  IMB_MGR* mgr = nullptr;
+  IMB_ARCH arch = IMB_ARCH_NONE;
+  // Per job: the tag the library computed, the 8 bytes a window overwrote, and the state.
+  std::array<std::array<uint8_t, 32>, kMaxBurst> tags{};
+  std::array<std::array<uint8_t, kTimeWindowPrefixSize>, kMaxBurst> saved{};
+  std::array<uint8_t, kMaxBurst> pending{};  // 1: the tag is still to be checked (this round)
+  std::array<uint8_t, kMaxBurst> failed{};   // 1: the library failed a job of this packet
+  ~State() {
+    if (mgr != nullptr) free_mb_mgr(mgr);
+  }
+};
+
+absl::StatusOr<std::unique_ptr<BurstOpener>> BurstOpener::Create() {
+  std::unique_ptr<BurstOpener> o(new BurstOpener());
+  o->state_ = std::make_unique<State>();
+  State& st = *o->state_;
+  st.mgr = alloc_mb_mgr(0);
+  if (st.mgr == nullptr) return absl::ResourceExhaustedError("burst opening: alloc_mb_mgr failed");
+  init_mb_mgr_auto(st.mgr, &st.arch);
+  if (imb_get_errno(st.mgr) != 0 || st.arch == IMB_ARCH_NONE) {
+    return absl::UnavailableError(
+        absl::StrCat("burst opening: intel-ipsec-mb found no usable code path: ",
+                     imb_get_strerror(imb_get_errno(st.mgr))));
+  }
+  if (st.arch != IMB_ARCH_AVX512 && st.arch != IMB_ARCH_AVX2) {
+    return absl::UnavailableError(
+        "burst opening: the CPU offers no AVX2/AVX-512 AES path; OpenSSL opens one packet at a "
+        "time");
+  }
+  return o;
+}
+
+BurstOpener::~BurstOpener() = default;
+
+namespace {
+
+// The window PreparedHmac::Verify tries in its `round`-th step for current window t: T, T-1,
+// T+1, then T-k, T+k for k = 2 .. 1 + probes (stale). False when the step does not exist or is
+// skipped (T-k below zero).
+bool WindowOfRound(uint64_t t, uint32_t probes, size_t round, uint64_t* w, bool* stale) {
+  *stale = round >= 3;
+  if (round == 0) {
+    *w = t;
+    return true;
+  }
+  if (round == 1) {
+    *w = t - 1;
+    return t >= 1;
+  }
+  if (round == 2) {
+    *w = t + 1;
+    return true;
+  }
+  const uint64_t k = 2 + (round - 3) / 2;
+  if (k >= 2 + uint64_t{probes}) return false;
+  if ((round - 3) % 2 == 0) {
+    *w = t - k;
+    return t >= k;
+  }
+  *w = t + k;
+  return true;
+}
+
+size_t RoundsOf(const BurstHmacKey& k) { return k.timed ? 3 + 2 * size_t{k.stale_probe_windows} : 1; }
+
+void CompleteHash(IMB_JOB* done, uint8_t* failed) {
+  if (done->status != IMB_STATUS_COMPLETED) {
+    failed[reinterpret_cast<uintptr_t>(done->user_data)] = 1;
+  }
+}
+
+}  // namespace
+
+void BurstOpener::Open(std::span<OpenJob> jobs, uint64_t now_ms) noexcept {
+  State& st = *state_;
+  const size_t n = std::min(jobs.size(), kMaxBurst);
+  for (size_t i = n; i < jobs.size(); ++i) jobs[i].result = CryptoResult::kNotConfigured;
+  size_t rounds = 0;
+  for (size_t i = 0; i < n; ++i) {
+    OpenJob& j = jobs[i];
+    j.verified = false;
+    st.pending[i] = 0;
+    st.failed[i] = 0;
+    const BurstHmacKey* hk = j.hmac_key;
+    if (hk == nullptr || hk->tag_size == 0 || (j.decrypt && j.cipher_key == nullptr)) {
+      j.result = CryptoResult::kNotConfigured;
+      continue;
+    }
+    if (j.region_offset > j.buffer.size() || j.buffer.size() - j.region_offset < j.region_len ||
+        (hk->timed && j.region_offset < kTimeWindowPrefixSize)) {
+      j.result = CryptoResult::kBufferTooSmall;
+      continue;
+    }
+    if (j.region_len < hk->tag_size) {
+      j.result = CryptoResult::kTooShort;  // as PacketCrypto::Verify
+      continue;
+    }
+    j.result = CryptoResult::kBadTag;  // until a window matches
+    st.pending[i] = 1;
+    rounds = std::max(rounds, RoundsOf(*hk));
+  }
+
+  // Hash rounds: round 0 is every packet under T (or without window); later rounds only the
+  // packets that matched no window yet (the failure path, as PreparedHmac::Verify).
+  for (size_t round = 0; round < rounds; ++round) {
+    bool any = false;
+    for (size_t i = 0; i < n; ++i) {
+      if (st.pending[i] == 0) continue;
+      OpenJob& j = jobs[i];
+      const BurstHmacKey& hk = *j.hmac_key;
+      if (round >= RoundsOf(hk)) {
+        st.pending[i] = 0;  // no window left: kBadTag stays
+        continue;
+      }
+      uint64_t w = 0;
+      bool stale = false;
+      const size_t prefix = hk.timed ? kTimeWindowPrefixSize : 0;
+      if (hk.timed && !WindowOfRound(TimeWindowOf(now_ms, hk.window_ms), hk.stale_probe_windows,
+                                     round, &w, &stale)) {
+        continue;  // this step is skipped for this packet (T-k < 0): the next round tries on
+      }
+      uint8_t* region = j.buffer.data() + j.region_offset;
+      if (hk.timed) {
+        std::memcpy(st.saved[i].data(), region - prefix, prefix);
+        internal::StoreBigEndian64(w, region - prefix);
+      }
+      IMB_JOB* job = IMB_GET_NEXT_JOB(st.mgr);
+      job->cipher_direction = IMB_DIR_ENCRYPT;
+      job->chain_order = IMB_ORDER_HASH_CIPHER;
+      job->cipher_mode = IMB_CIPHER_NULL;
+      job->enc_keys = nullptr;
+      job->dec_keys = nullptr;
+      job->key_len_in_bytes = 0;
+      job->src = region - prefix;
+      job->dst = region - prefix;
+      job->cipher_start_src_offset_in_bytes = 0;
+      job->msg_len_to_cipher_in_bytes = 0;
+      job->iv = nullptr;
+      job->iv_len_in_bytes = 0;
+      job->hash_alg = IMB_AUTH_HMAC_SHA_256;
+      job->hash_start_src_offset_in_bytes = 0;
+      job->msg_len_to_hash_in_bytes = prefix + j.region_len - hk.tag_size;
+      job->u.HMAC._hashed_auth_key_xor_ipad = hk.ipad.data();
+      job->u.HMAC._hashed_auth_key_xor_opad = hk.opad.data();
+      job->auth_tag_output = st.tags[i].data();
+      job->auth_tag_output_len_in_bytes = hk.tag_size;
+      job->user_data = reinterpret_cast<void*>(static_cast<uintptr_t>(i));
+      any = true;
+      for (IMB_JOB* done = IMB_SUBMIT_JOB(st.mgr); done != nullptr;
+           done = IMB_GET_COMPLETED_JOB(st.mgr)) {
+        CompleteHash(done, st.failed.data());
+      }
+      (void)stale;
+    }
+    if (!any) continue;
+    for (IMB_JOB* done = IMB_FLUSH_JOB(st.mgr); done != nullptr; done = IMB_FLUSH_JOB(st.mgr)) {
+      CompleteHash(done, st.failed.data());
+    }
+    // Compare (constant time in the tag bytes) and restore the windows' bytes.
+    for (size_t i = 0; i < n; ++i) {
+      if (st.pending[i] == 0) continue;
+      OpenJob& j = jobs[i];
+      const BurstHmacKey& hk = *j.hmac_key;
+      uint64_t w = 0;
+      bool stale = false;
+      if (hk.timed && !WindowOfRound(TimeWindowOf(now_ms, hk.window_ms), hk.stale_probe_windows,
+                                     round, &w, &stale)) {
+        continue;
+      }
+      uint8_t* region = j.buffer.data() + j.region_offset;
+      if (hk.timed) {
+        std::memcpy(region - kTimeWindowPrefixSize, st.saved[i].data(), kTimeWindowPrefixSize);
+      }
+      if (st.failed[i] != 0) {
+        j.result = CryptoResult::kCipherError;
+        st.pending[i] = 0;
+        continue;
+      }
+      const uint8_t* tag = region + j.region_len - hk.tag_size;
+      if (CRYPTO_memcmp(tag, st.tags[i].data(), hk.tag_size) == 0) {
+        j.result = stale ? CryptoResult::kStale : CryptoResult::kOk;
+        st.pending[i] = 0;
+      } else if (!hk.timed) {
+        st.pending[i] = 0;  // regular mode: one window, kBadTag
+      }
+    }
+  }
+
+  // Decryption of the verified packets (PacketCrypto::OpenPayload's checks, then CBC in place).
+  bool any = false;
+  for (size_t i = 0; i < n; ++i) {
+    OpenJob& j = jobs[i];
+    if (j.result != CryptoResult::kOk) continue;
+    j.verified = true;
+    const size_t authed = j.region_len - j.hmac_key->tag_size;
+    if (authed < j.prefix_len) {
+      j.result = CryptoResult::kTooShort;  // as PacketCrypto::OpenPayload
+      continue;
+    }
+    const size_t body = authed - j.prefix_len;
+    if (!j.decrypt) {
+      j.payload_len = body;
+      continue;
+    }
+    if (body < kCbcIvSize + kAesBlockSize) {
+      j.result = CryptoResult::kTooShort;
+      continue;
+    }
+    const size_t ct_len = body - kCbcIvSize;
+    if (ct_len % kAesBlockSize != 0) {
+      j.result = CryptoResult::kNotBlockMultiple;
+      continue;
+    }
+    uint8_t* ct = j.buffer.data() + j.region_offset + j.prefix_len;
+    const BurstCipherKey& ck = *j.cipher_key;
+    st.failed[i] = 0;
+    IMB_JOB* job = IMB_GET_NEXT_JOB(st.mgr);
+    job->cipher_direction = IMB_DIR_DECRYPT;
+    job->chain_order = IMB_ORDER_HASH_CIPHER;
+    job->cipher_mode = IMB_CIPHER_CBC;
+    job->enc_keys = ck.enc.data();
+    job->dec_keys = ck.dec.data();
+    job->key_len_in_bytes = ck.key_len;
+    job->src = ct;
+    job->dst = ct;
+    job->cipher_start_src_offset_in_bytes = 0;
+    job->msg_len_to_cipher_in_bytes = ct_len;
+    job->iv = ct + ct_len;  // the IV trailer, not overwritten (dst is the ciphertext only)
+    job->iv_len_in_bytes = kCbcIvSize;
+    job->hash_alg = IMB_AUTH_NULL;
+    job->hash_start_src_offset_in_bytes = 0;
+    job->msg_len_to_hash_in_bytes = 0;
+    job->auth_tag_output = nullptr;
+    job->auth_tag_output_len_in_bytes = 0;
+    job->user_data = reinterpret_cast<void*>(static_cast<uintptr_t>(i));
+    j.payload_len = ct_len;  // padding checked below
+    any = true;
+    for (IMB_JOB* done = IMB_SUBMIT_JOB(st.mgr); done != nullptr;
+         done = IMB_GET_COMPLETED_JOB(st.mgr)) {
+      CompleteHash(done, st.failed.data());
+    }
+  }
+  if (!any) return;
+  for (IMB_JOB* done = IMB_FLUSH_JOB(st.mgr); done != nullptr; done = IMB_FLUSH_JOB(st.mgr)) {
+    CompleteHash(done, st.failed.data());
+  }
+  for (size_t i = 0; i < n; ++i) {
+    OpenJob& j = jobs[i];
+    if (j.result != CryptoResult::kOk || !j.decrypt) continue;
+    if (st.failed[i] != 0) {
+      j.result = CryptoResult::kCipherError;
+      continue;
+    }
+    // PKCS#7 check without data-dependent branches on the padding bytes (as AesCbc).
+    const uint8_t* pt = j.buffer.data() + j.region_offset + j.prefix_len;
+    const size_t len = j.payload_len;
+    const uint8_t pad = pt[len - 1];
+    unsigned bad = static_cast<unsigned>(pad == 0) | static_cast<unsigned>(pad > kAesBlockSize);
+    for (size_t k = 0; k < kAesBlockSize; ++k) {
+      const unsigned in_pad = 0u - static_cast<unsigned>(k < pad);
+      bad |= in_pad & static_cast<unsigned>(pt[len - 1 - k] ^ pad);
+    }
+    if (bad != 0) {
+      j.result = CryptoResult::kBadPadding;
+      continue;
+    }
+    j.payload_len = len - pad;
+  }
+}
+
 #else  // !SSR_HAVE_IPSEC_MB
 
 bool BurstCryptoBuilt() { return false; }
@@ -341,6 +616,16 @@ BurstSealer::~BurstSealer() = default;
 std::string_view BurstSealer::arch() const { return "none"; }
 void BurstSealer::Seal(std::span<SealJob> jobs, uint64_t) noexcept {
   for (SealJob& j : jobs) j.result = CryptoResult::kNotConfigured;
+}
+struct BurstOpener::State {};
+absl::StatusOr<std::unique_ptr<BurstOpener>> BurstOpener::Create() {
+  return absl::UnavailableError(
+      "burst opening: libssr was built without intel-ipsec-mb (Debian libipsec-mb-dev); OpenSSL "
+      "opens one packet at a time");
+}
+BurstOpener::~BurstOpener() = default;
+void BurstOpener::Open(std::span<OpenJob> jobs, uint64_t) noexcept {
+  for (OpenJob& j : jobs) j.result = CryptoResult::kNotConfigured;
 }
 
 #endif  // SSR_HAVE_IPSEC_MB

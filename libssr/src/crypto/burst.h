@@ -65,6 +65,9 @@ struct BurstHmacKey {
   size_t tag_size = 0;
   bool timed = false;
   uint32_t window_ms = kDefaultTimeWindowMs;
+  // Receive side (BurstOpener): windows probed beyond T±1 to tell kStale from kBadTag, as
+  // TimePolicy::stale_probe_windows (the caller copies its policy's value; 1 by default).
+  uint32_t stale_probe_windows = 1;
   BurstHmacKey() = default;
   ~BurstHmacKey();  // wipes the pads
   BurstHmacKey(const BurstHmacKey&) = delete;
@@ -139,6 +142,59 @@ class BurstSealer {
   size_t tag_size_ = 0;
   bool timed_ = false;
   uint32_t window_ms_ = kDefaultTimeWindowMs;
+};
+
+// One packet of a burst to open (the receive side, the reverse of SealJob): check the hop tag at
+// the end of the region and, when it verifies and `decrypt` is set, decrypt the payload in place.
+struct OpenJob {
+  // The packet's buffer; the authenticated region is buffer[region_offset, +region_len):
+  // [prefix][ciphertext][IV 16][tag] (decrypt) or [prefix][body][tag]. In time-based mode
+  // region_offset must be >= 8 (the 8 bytes before it hold T while the job runs, then are
+  // restored).
+  std::span<uint8_t> buffer;
+  size_t region_offset = 0;
+  size_t region_len = 0;
+  size_t prefix_len = 0;  // authenticated, not encrypted (metadata in front of the payload)
+  const BurstCipherKey* cipher_key = nullptr;  // required when decrypt
+  const BurstHmacKey* hmac_key = nullptr;      // required
+  bool decrypt = true;
+  // Outputs. kOk: payload_len = plaintext bytes at region + prefix_len (decrypt: padding and IV
+  // removed; else the body without the tag). Otherwise the result PreparedHmac::Verify (kTooShort,
+  // kBadTag, kStale) or AesCbc::DecryptInPlace after PacketCrypto::OpenPayload's length checks
+  // (kTooShort, kNotBlockMultiple, kBadPadding) would give for the same bytes, keys and clock;
+  // kBufferTooSmall if the region is outside the buffer or (time-based) region_offset < 8;
+  // kNotConfigured without keys; kCipherError if the library fails a job. Nothing is decrypted
+  // unless the tag verified.
+  size_t payload_len = 0;
+  CryptoResult result = CryptoResult::kNotConfigured;
+  // True when the tag verified (within T±1): a result other than kOk is then the decryption's.
+  bool verified = false;
+};
+
+// Opens bursts of packets with intel-ipsec-mb: one multi-buffer pass of HMAC-SHA256 jobs (window
+// T of the burst's clock for time-based keys; the packets that do not match are tried again,
+// still a burst at a time, under T-1, T+1 and the stale-probe windows in the order of
+// PreparedHmac::Verify, so verdicts are identical), truncated tags compared in constant time
+// (CRYPTO_memcmp), then one pass of AES-CBC decryption jobs for the verified packets with the
+// PKCS#7 check of AesCbc::DecryptInPlace (constant time). Byte-identical to the OpenSSL path
+// (test/crypto/burst_test.cc). Counts nothing: the caller counts as PacketCrypto would.
+// Thread-safety: one per worker. No allocation per burst.
+class BurstOpener {
+ public:
+  static constexpr size_t kMaxBurst = BurstSealer::kMaxBurst;
+  // Unavailable as BurstSealer::CreateEngine (no library, or no AVX2/AVX-512 AES path).
+  static absl::StatusOr<std::unique_ptr<BurstOpener>> Create();
+  ~BurstOpener();
+  BurstOpener(const BurstOpener&) = delete;
+  BurstOpener& operator=(const BurstOpener&) = delete;
+
+  // Opens at most kMaxBurst jobs (the rest get kNotConfigured). `now_ms`: the burst's clock.
+  void Open(std::span<OpenJob> jobs, uint64_t now_ms) noexcept;
+
+ private:
+  struct State;
+  BurstOpener() = default;
+  std::unique_ptr<State> state_;
 };
 
 // True when this build has intel-ipsec-mb (the sealer may still be Unavailable on an old CPU).

@@ -79,6 +79,7 @@ absl::StatusOr<std::unique_ptr<PacketCrypto>> PacketCrypto::CreateImpl(const Sec
         if (PrepareBurstHmacKey(policy.hmac, e.material.hmac_key, policy.hmac_mode,
                                 policy.time.window_ms, bk.get())
                 .ok()) {
+          bk->stale_probe_windows = policy.time.stale_probe_windows;
           slot.burst_hmac = std::move(bk);
         }
       }

@@ -159,6 +159,27 @@ class PacketCrypto {
   // Counts one signature made with BurstSignKey (kSigned, as Sign does).
   void CountBurstSigned() noexcept { counters_.Increment(CryptoCounter::kSigned); }
 
+  // Burst opening (crypto/burst.h BurstOpener; the pipeline's deferred opening,
+  // pipeline/burst_open.cc). The keys of `security_id` in burst form while it is accepted at
+  // now_ms, or null (nothing counted: the caller takes the scalar path, which counts).
+  const BurstHmacKey* BurstVerifyKey(uint32_t security_id, uint64_t now_ms) const noexcept {
+    const KeySlot* key = SlotOf(security_id);
+    return key != nullptr && key->Live(now_ms) ? key->burst_hmac.get() : nullptr;
+  }
+  const BurstCipherKey* BurstOpenKey(uint32_t security_id, uint64_t now_ms) const noexcept {
+    const KeySlot* key = SlotOf(security_id);
+    return key != nullptr && key->Live(now_ms) ? key->burst_cbc.get() : nullptr;
+  }
+  // Counts a tag a BurstOpener verified under BurstVerifyKey (kVerified, as Verify does).
+  void CountBurstVerified() noexcept { counters_.Increment(CryptoCounter::kVerified); }
+  // Counts the outcome of a payload a BurstOpener decrypted under BurstOpenKey as OpenPayload
+  // counts it (kOpened, or the failure's counter) and returns r.
+  CryptoResult CountBurstOpened(CryptoResult r) noexcept {
+    if (r != CryptoResult::kOk) return CountFailure(r, false);
+    counters_.Increment(CryptoCounter::kOpened);
+    return r;
+  }
+
   // Metadata payload-TLV section (§4.6, O-5). The caller encodes the TLVs at
   // section[MetadataPrefixSize(), +tlv_len); sealing writes the IV (CBC) or explicit nonce (GCM) in
   // front, encrypts in place and (GCM) appends the tag. *section_len = bytes for Payload Length.

@@ -3,6 +3,8 @@
 // (called by FlushTx). See burst_seal.h for the design.
 #include "pipeline/burst_seal.h"
 
+#include "pipeline/burst_open.h"
+
 #include <span>
 
 #include "pipeline/peer_hop.h"
@@ -12,6 +14,7 @@ namespace ssr::pipeline {
 
 void Pipeline::InitBurstSeal() {
   burst_.reset();
+  open_.reset();
   if (!options_.burst_crypto) {
     burst_status_ = absl::FailedPreconditionError("PipelineOptions.burst_crypto is off");
     return;
@@ -25,6 +28,12 @@ void Pipeline::InitBurstSeal() {
   burst_ = std::make_unique<BurstSeal>();
   burst_->sealer = std::move(sealer).value();
   burst_status_ = absl::OkStatus();
+  // The receive side (burst_open.h): same library and CPU check, so it exists when sealing does.
+  absl::StatusOr<std::unique_ptr<crypto::BurstOpener>> opener = crypto::BurstOpener::Create();
+  if (opener.ok()) {
+    open_ = std::make_unique<BurstOpen>();
+    open_->opener = std::move(opener).value();
+  }
 }
 
 bool Pipeline::DeferSeal(session::Session& s, PeerState& peer, const PeerPath& path,

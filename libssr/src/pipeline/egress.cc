@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "packet/byte_order.h"
+#include "pipeline/burst_open.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/pipeline_internal.h"
 #include "session/translation.h"
@@ -38,10 +39,19 @@ Disposition Pipeline::ToLan(Session& s, Direction d, Packet& pkt, size_t md_tota
     const ServiceCrypto& sc = *state_.services[s.service];
     crypto::PacketCrypto* pc = sc.payload.get();
     size_t plain = 0;
-    if (pc == nullptr ||
-        pc->OpenPayload(sc.SessionKey(s, CryptoNow(now_ms)),
-                        pkt.buffer().subspan(info.payload_offset), md_total,
-                        l4_payload_len, CryptoNow(now_ms), &plain) != crypto::CryptoResult::kOk) {
+    crypto::CryptoResult r = crypto::CryptoResult::kNotConfigured;
+    if (open_ != nullptr && open_->opened) {
+      // Decrypted with its burst (burst_open.h): counted as OpenPayload counts.
+      open_->opened = false;
+      (void)sc.SessionKey(s, CryptoNow(now_ms));
+      r = pc->CountBurstOpened(open_->open_result);
+      plain = open_->open_len;
+    } else if (pc != nullptr) {
+      r = pc->OpenPayload(sc.SessionKey(s, CryptoNow(now_ms)),
+                          pkt.buffer().subspan(info.payload_offset), md_total, l4_payload_len,
+                          CryptoNow(now_ms), &plain);
+    }
+    if (pc == nullptr || r != crypto::CryptoResult::kOk) {
       Count(PipelineCounter::kPayloadDecryptFail);
       return Disposition::kDropped;
     }

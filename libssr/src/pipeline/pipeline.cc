@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "packet/parser.h"
 #include "peer/bfd_packet.h"
+#include "pipeline/burst_open.h"
 #include "pipeline/burst_seal.h"
 #include "pipeline/ip_reassembly.h"
 #include "pipeline/peer_hop.h"
@@ -318,10 +319,19 @@ void Pipeline::ProcessBurstAt(size_t interface, std::span<io::Frame> frames, uin
   // Burst sealing pays off from a few packets on (one alone waits for a lane flush that costs
   // more than OpenSSL): smaller bursts are sealed one at a time (burst_seal.h).
   burst_now_ = burst_ != nullptr && frames.size() >= kMinSealBurst;
+  // Burst opening likewise (burst_open.h): deferred packets get their disposition when the burst
+  // opens them (OpenDeferred), in arrival order.
+  if (open_ != nullptr) {
+    open_->active = frames.size() >= kMinSealBurst;
+    open_->frames = frames;
+    open_->dispositions = dispositions;
+  }
   for (size_t i = 0; i < frames.size(); ++i) {
     counters_.Increment(PipelineCounter::kRxPackets);
     created_service_ = kNoService;
+    if (open_ != nullptr) open_->current = i;
     const Disposition d = Handle(interface, frames[i], now_ms);
+    if (open_ != nullptr && std::exchange(open_->deferred, false)) continue;
     // A session's first packet on its way out: measured when its TX flush submits it.
     if (created_service_ != kNoService && d == Disposition::kForwarded &&
         pending_setup_count_ < pending_setups_.size()) {
@@ -329,6 +339,12 @@ void Pipeline::ProcessBurstAt(size_t interface, std::span<io::Frame> frames, uin
     }
     if (d != Disposition::kForwarded && pool_ != nullptr) pool_->Free({&frames[i], 1});
     if (i < dispositions.size()) dispositions[i] = d;
+  }
+  if (open_ != nullptr) {
+    OpenDeferred();
+    open_->active = false;
+    open_->frames = {};
+    open_->dispositions = {};
   }
   burst_now_ = false;
   FlushTx();
@@ -493,6 +509,10 @@ Disposition Pipeline::Handle(size_t interface, io::Frame& frame, uint64_t now_ms
       Count(PipelineCounter::kHandoffTooLarge);
       return Disposition::kDropped;
     }
+  }
+  // Packets waiting for their burst opening go first: processing order is arrival order.
+  if (OpenPending() && (info.is_fragment || info.icmp_is_error || !IsWan(interface))) {
+    OpenDeferred();
   }
   if (info.is_fragment) return HandleFragment(interface, frame, info, now_ms);
   FlowKey& k = pkt.key;

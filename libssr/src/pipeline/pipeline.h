@@ -67,6 +67,7 @@
 //   session_budget.{h,cc}  router-wide session limits shared by the workers.
 //   control.cc       control messages received and sent (§2.16), their rate limit, NAT keep-alives.
 //   burst_seal.{h,cc} burst sealing of the fast path toward peers (DeferSeal / SealDeferred).
+//   burst_open.{h,cc} burst opening of the fast path from peers (DeferOpen / OpenDeferred).
 //   peer_hop.{h,cc}  per-peer state (paths, waypoint pools, hop crypto), FindPeer, MovePeerPath,
 //                    metadata encoding (EncodeWith / BuildMetadata), HopSealAndSend.
 //   rekey.cc         automatic rekeying: the hop crypto of each epoch, prepared ahead of time and
@@ -163,6 +164,8 @@ namespace ssr::pipeline {
   X(kSessionCreated, "session_created", "session created (ingress, egress or local breakout)")    \
   X(kBurstSealed, "burst_sealed",                                                              \
     "packets toward a peer sealed in a burst (intel-ipsec-mb: payload AES-CBC if encrypted, hop HMAC-SHA256) rather than one at a time") \
+  X(kBurstOpened, "burst_opened",                                                              \
+    "packets from a peer whose hop tag was verified (and payload AES-CBC decrypted, if encrypted) in a burst (intel-ipsec-mb) rather than one at a time") \
   X(kLocalBreakout, "local_breakout", "forwarded natively to a LAN next hop (no SVR)")            \
   X(kNoNeighbor, "no_neighbor", "dropped: no MAC known for the next hop", kDrop)                  \
   X(kNoRoom, "no_room", "dropped: frame buffer too small for metadata and trailers", kDrop)       \
@@ -347,8 +350,9 @@ struct PipelineOptions {
   uint32_t svr_reassembly_slots = 32;
   uint32_t svr_reassembly_timeout_ms = 2000;
   // Seal the fast path toward peers (AES-CBC payload + HMAC-SHA256 hop) a burst at a time with
-  // intel-ipsec-mb (burst_seal.h); byte-identical to the one-at-a-time OpenSSL path, which stays
-  // in use when this is off or the library / CPU feature is missing (burst_crypto_status()).
+  // intel-ipsec-mb (burst_seal.h), and open the fast path from peers likewise (burst_open.h);
+  // byte-identical to the one-at-a-time OpenSSL path, which stays in use when this is off or the
+  // library / CPU feature is missing (burst_crypto_status()).
   bool burst_crypto = true;
   // Flow steering between the workers of one router (docs/protocol.md §2.10.2,
   // session/flow_owner.h). With workers > 1 a frame whose owner (FlowOwner) is another worker is
@@ -663,6 +667,13 @@ class Pipeline {
                  const ComposedLayout& lay, size_t md_len, size_t body_len, bool encrypt,
                  uint64_t now_ms);
   void SealDeferred();
+  // Burst opening (burst_open.h): DeferOpen takes a fast-path packet from a peer at VerifyHop
+  // (false: verify it now, as before); OpenDeferred opens what was taken and continues each
+  // packet in order (also called before any packet that is not deferred).
+  struct BurstOpen;
+  bool DeferOpen(size_t interface, Packet& pkt, WanPacket& w, uint64_t now_ms);
+  void OpenDeferred();
+  bool OpenPending() const;
   void Count(PipelineCounter c, uint64_t n = 1) { counters_.Increment(c, n); }
   // Per-packet helpers of every role, defined inline in pipeline_internal.h.
   inline bool Finish(session::Session& s, session::Direction d, const session::TcpSegment& tcp,
@@ -887,6 +898,7 @@ class Pipeline {
   std::vector<std::vector<io::Frame>> tx_;
   std::array<uint8_t, 2048> md_buf_{};
   std::unique_ptr<BurstSeal> burst_;  // null: every packet is sealed one at a time
+  std::unique_ptr<BurstOpen> open_;   // null: every packet is opened one at a time
   bool handed_off_ = false;  // the frame in Handle came from another worker: not steered again
   bool burst_now_ = false;            // the burst in progress is large enough to defer
   // Fewest received frames for which ProcessBurst defers sealing (crypto_bench: a burst of 8 x

@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 
+#include "pipeline/burst_open.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/pipeline_internal.h"
 #include "session/translation.h"
@@ -26,32 +27,15 @@ using session::FlowKey;
 using session::Session;
 using svr::TlvField;
 
-// What the steps learned about one packet, handed from step to step.
-struct Pipeline::WanPacket {
-  PeerState* peer = nullptr;
-  session::LookupResult hit;   // the session of the outer tuple (resolved by ResolveSession)
-  std::span<uint8_t> payload;  // the L4 payload: metadata, body, trailers
-  size_t trailer = 0;          // hop trailer bytes at its end (0: rebuilt from SVR fragments)
-  size_t l_max = 0;            // the payload without the hop trailer
-  svr::Metadata md;
-  svr::MetadataLayout layout;
-  bool has_md = false;  // metadata, not just a false-positive marker
-  bool marker = false;  // false-positive marker (§3.8)
-  bool rebound = false;
-  uint32_t security_id = 0;
-  size_t l4_len = 0;    // authenticated L4 payload length (metadata + body)
-  size_t md_total = 0;  // metadata bytes in front of the body
-  bool forward_md() const {
-    return has_md && (md.Has(TlvField::kForwardContextV4) || md.Has(TlvField::kForwardContextV6));
-  }
-};
-
 Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) {
   PeerState* const peer = SourcePeer(interface, pkt);
   if (peer == nullptr) return Disposition::kDropped;
   const session::LookupResult hit = sessions_->Lookup(pkt.key);
   const std::span<uint8_t> payload = pkt.info.Payload(pkt.frame->bytes());
   const bool has_cookie = svr::StartsWithCookie(payload);
+  // Off the fast path: the packets waiting for their burst opening go first (burst_open.h). The
+  // lookup above stays valid: their continuation creates and erases no session.
+  if (OpenPending() && (!hit || has_cookie)) OpenDeferred();
   // The cheap check before any work: neither a session nor the cookie means no metadata decode
   // and no HMAC (beyond a rate-limited recovery reply).
   if (!hit && !has_cookie) return RecoverUnknownTuple(interface, pkt, *peer, payload, now_ms);
@@ -61,9 +45,12 @@ Disposition Pipeline::HandleWan(size_t interface, Packet& pkt, uint64_t now_ms) 
   w.hit = hit;
   w.payload = payload;
   w.trailer = peer->recv_trailer;
-  if (!DecodeHeaderSection(w, has_cookie) || !VerifyHop(interface, pkt, w, now_ms)) {
-    return Disposition::kDropped;
+  if (!DecodeHeaderSection(w, has_cookie)) return Disposition::kDropped;
+  if (open_ != nullptr && open_->active) {
+    if (DeferOpen(interface, pkt, w, now_ms)) return Disposition::kConsumed;  // not final
+    if (OpenPending()) OpenDeferred();
   }
+  if (!VerifyHop(interface, pkt, w, now_ms)) return Disposition::kDropped;
   if (w.has_md && w.md.Has(TlvField::kFragment)) {
     // An SVR fragment (§2.14), authenticated on its own above: held until its datagram is
     // complete; then pkt holds the whole packet, without hop trailer and Fragment TLV, which goes
