@@ -70,6 +70,28 @@ absl::Status CheckHmac(HmacSuite hmac, std::span<const uint8_t> key) {
   return absl::OkStatus();
 }
 
+// A job manager for `what` ("burst sealing", "burst opening") with the widest code path the CPU
+// has, or why there is none worth using: the multi-buffer gain needs wide AES, an SSE-only
+// manager would be no faster than OpenSSL one packet at a time (`fallback` says what happens
+// instead). `*mgr` is set as soon as it is allocated (the caller frees it).
+absl::Status InitWideManager(IMB_MGR** mgr, IMB_ARCH* arch, const char* what,
+                             const char* fallback) {
+  *mgr = alloc_mb_mgr(0);
+  if (*mgr == nullptr) {
+    return absl::ResourceExhaustedError(absl::StrCat(what, ": alloc_mb_mgr failed"));
+  }
+  init_mb_mgr_auto(*mgr, arch);
+  if (imb_get_errno(*mgr) != 0 || *arch == IMB_ARCH_NONE) {
+    return absl::UnavailableError(absl::StrCat(what, ": intel-ipsec-mb found no usable code path: ",
+                                               imb_get_strerror(imb_get_errno(*mgr))));
+  }
+  if (*arch != IMB_ARCH_AVX512 && *arch != IMB_ARCH_AVX2) {
+    return absl::UnavailableError(
+        absl::StrCat(what, ": the CPU offers no AVX2/AVX-512 AES path; ", fallback));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 BurstCipherKey::~BurstCipherKey() {
@@ -151,19 +173,10 @@ absl::StatusOr<std::unique_ptr<BurstSealer>> BurstSealer::CreateEngine() {
   std::unique_ptr<BurstSealer> s(new BurstSealer());
   s->state_ = std::make_unique<State>();
   State& st = *s->state_;
-  st.mgr = alloc_mb_mgr(0);
-  if (st.mgr == nullptr) return absl::ResourceExhaustedError("burst sealing: alloc_mb_mgr failed");
-  init_mb_mgr_auto(st.mgr, &st.arch);
-  if (imb_get_errno(st.mgr) != 0 || st.arch == IMB_ARCH_NONE) {
-    return absl::UnavailableError(
-        absl::StrCat("burst sealing: intel-ipsec-mb found no usable code path: ",
-                     imb_get_strerror(imb_get_errno(st.mgr))));
-  }
-  // The multi-buffer gain needs wide AES: an SSE-only manager would seal no faster than OpenSSL.
-  if (st.arch != IMB_ARCH_AVX512 && st.arch != IMB_ARCH_AVX2) {
-    return absl::UnavailableError(
-        "burst sealing: the CPU offers no AVX2/AVX-512 AES path; OpenSSL seals one packet at a "
-        "time");
+  if (absl::Status init =
+          InitWideManager(&st.mgr, &st.arch, "burst sealing", "OpenSSL seals one packet at a time");
+      !init.ok()) {
+    return init;
   }
   return s;
 }
@@ -332,18 +345,10 @@ absl::StatusOr<std::unique_ptr<BurstOpener>> BurstOpener::Create() {
   std::unique_ptr<BurstOpener> o(new BurstOpener());
   o->state_ = std::make_unique<State>();
   State& st = *o->state_;
-  st.mgr = alloc_mb_mgr(0);
-  if (st.mgr == nullptr) return absl::ResourceExhaustedError("burst opening: alloc_mb_mgr failed");
-  init_mb_mgr_auto(st.mgr, &st.arch);
-  if (imb_get_errno(st.mgr) != 0 || st.arch == IMB_ARCH_NONE) {
-    return absl::UnavailableError(
-        absl::StrCat("burst opening: intel-ipsec-mb found no usable code path: ",
-                     imb_get_strerror(imb_get_errno(st.mgr))));
-  }
-  if (st.arch != IMB_ARCH_AVX512 && st.arch != IMB_ARCH_AVX2) {
-    return absl::UnavailableError(
-        "burst opening: the CPU offers no AVX2/AVX-512 AES path; OpenSSL opens one packet at a "
-        "time");
+  if (absl::Status init =
+          InitWideManager(&st.mgr, &st.arch, "burst opening", "OpenSSL opens one packet at a time");
+      !init.ok()) {
+    return init;
   }
   return o;
 }
