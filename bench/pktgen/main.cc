@@ -285,6 +285,7 @@ struct SinkSnapshot {
 class Sink {
  public:
   static constexpr uint64_t kSinkSpinNs = 50'000'000;  // yield, not sleep, this long after a frame
+  static constexpr uint32_t kSinkFrames = 32768, kSinkRing = 16384;
 
   bool Start(const Options& o, std::string* error) {
     thread_ = std::thread([this, o] { Run(o); });
@@ -327,7 +328,14 @@ class Sink {
       state_.store(-1);
       return;
     }
-    auto umem = io::Umem::Create({});
+    // Deep rings: the sink shares its CPU with the generator, which runs a whole scheduler
+    // tick (4 ms at HZ=250) at full speed; with the default Umem (1024 fill frames) the sink's
+    // socket overflowed during it and the sink, not the device under test, bounded every
+    // full-load rate (half of what the last forwarder sent was dropped at s0 on 2026-12-07).
+    auto umem = io::Umem::Create({.frame_count = kSinkFrames,
+                                  .frame_size = 4096,
+                                  .fill_ring_size = kSinkRing,
+                                  .completion_ring_size = 64});
     if (!umem.ok()) {
       error_ = "sink Umem: " + std::string(umem.status().message());
       state_.store(-1);
@@ -335,6 +343,8 @@ class Sink {
     }
     io::XskPortOptions po;
     po.interface = o.rx_if;
+    po.rx_ring_size = kSinkRing;
+    po.tx_ring_size = 64;
     po.xdp_mode = o.rx_xdp_mode == "skb" ? io::XdpMode::kSkb
                   : o.rx_xdp_mode == "auto" ? io::XdpMode::kAuto
                                             : io::XdpMode::kNative;
