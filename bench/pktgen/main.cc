@@ -23,7 +23,8 @@
 //   ssr-pktgen fwd   --in IF --out IF --dst-mac MAC [--src-mac MAC] [--netns NS]
 //                    [--xdp-mode native|skb|auto] [--batch N] [--no-wakeup] [--idle-yield-us N]
 //                    [--frames N] [--fill-ring N] [--rx-ring N]   Umem frames, fill/completion
-//                                             and RX/TX ring entries (defaults 4096 / 2048 / 2048)
+//                                             and RX/TX ring entries (defaults 32768 / 8192 /
+//                                             8192, ssr-router's: RouterOptions in router.h)
 //   ssr-pktgen drop  --if IF [--netns NS] [--xdp-mode native|skb]
 //   ssr-pktgen relay --in IF --out IF [--netns NS]   attaches an XDP redirect from IF to IF and
 //                                             exits (the program stays until --detach or the
@@ -1001,8 +1002,10 @@ int CmdFwd(int argc, char** argv) {
   bool have_dst = false, have_src = false, wakeup = true;
   uint32_t batch = 64;
   uint64_t idle_yield_ns = kFwdYieldNs;
-  io::UmemOptions uo;
-  uint32_t rx_ring = 2048;
+  // ssr-router's defaults (RouterOptions), so the raw forwarder compares like for like.
+  io::UmemOptions uo{.frame_count = 32768, .frame_size = 4096, .fill_ring_size = 8192,
+                     .completion_ring_size = 8192};
+  uint32_t rx_ring = 8192;
   // A whole number for --frames / --fill-ring / --rx-ring (their ranges are checked by the Umem
   // and the socket, which name the option).
   auto count = [](const std::string& flag, const std::string& v) {

@@ -23,8 +23,8 @@
 // --frames N, --fill-ring N, --rx-ring N, --batch N: each worker's AF_XDP frames, fill and
 // completion ring entries per interface, RX and TX ring entries per socket, and RX descriptors
 // per receive (RouterOptions::frames_per_worker, fill_ring_size, rx_ring_size, rx_batch;
-// defaults 4096, 2048, 2048, 64). Deeper rings absorb bursts but cost cache footprint and
-// latency. Each takes a decimal integer below 2^32; the ranges are Router::Create's (frames
+// defaults 32768, 8192, 8192, 64: what the kernel can queue while a worker is not running,
+// see router.h). Each takes a decimal integer below 2^32; the ranges are Router::Create's (frames
 // 256 to 1048576 and at least interfaces x fill ring / 2 + 64, ring sizes powers of two from 64
 // to 16384, the fill ring not more than the frames, batch 1 to 64), and a value outside them
 // exits 2 with its message, which names the RouterOptions field ("fill_ring_size: 3000 ...").
@@ -361,14 +361,14 @@ std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
       ->option_text("N");
   app.add_option("--frames", raw.frames,
                  "AF_XDP frames per worker, 256 to 1048576 and at least interfaces x fill "
-                 "ring / 2 + 64 (default 4096)")
+                 "ring / 2 + 64 (default 32768)")
       ->option_text("N");
   app.add_option("--fill-ring", raw.fill_ring,
                  "fill and completion ring entries per interface, power of two 64 to 16384, "
-                 "at most --frames (default 2048)")
+                 "at most --frames (default 8192)")
       ->option_text("N");
   app.add_option("--rx-ring", raw.rx_ring,
-                 "RX and TX ring entries per socket, power of two 64 to 16384 (default 2048)")
+                 "RX and TX ring entries per socket, power of two 64 to 16384 (default 8192)")
       ->option_text("N");
   app.add_option("--batch", raw.batch, "RX descriptors per receive, 1 to 64 (default 64)")
       ->option_text("N");

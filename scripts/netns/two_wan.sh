@@ -123,8 +123,7 @@ tw_router_args() {
   case "$1" in
     branch)
       echo "--interface wan1=wan1"
-      # Four interfaces need more than the default 4096 AF_XDP frames (ssr-router --help).
-      [ -n "$SSR_NS_DC2" ] && echo "--interface wan2=wan2 --frames 8192" ;;
+      [ -n "$SSR_NS_DC2" ] && echo "--interface wan2=wan2" ;;
     datacenter) echo "--interface wan1=wan1" ;;
     datacenter2) ;;
   esac

@@ -179,9 +179,9 @@ TEST_CASE("Router::Create rejects frames and ring depths out of range, naming fi
 TEST_CASE("Router::Create accepts frames and ring depths at the ends of their ranges") {
   ssr::RouterOptions o = BranchOptions();
   // The documented defaults.
-  CHECK(o.frames_per_worker == 4096);
-  CHECK(o.fill_ring_size == 2048);
-  CHECK(o.rx_ring_size == 2048);
+  CHECK(o.frames_per_worker == 32768);
+  CHECK(o.fill_ring_size == 8192);
+  CHECK(o.rx_ring_size == 8192);
   CHECK(o.rx_batch == 64);
   struct Row {
     uint32_t frames, fill, rx, batch;

@@ -83,10 +83,15 @@ TEST_CASE("ssr-router exits 2 naming the problem for each usage error") {
        "frames_per_worker: 4294967295 is not in 256..1048576"},
       {"--default --router branch --interface lan0=a --interface wan0=b --fill-ring 3000",
        "fill_ring_size: 3000 is not a power of two from 64 to 16384"},
-      {"--default --router branch --interface lan0=a --interface wan0=b --fill-ring 8192",
+      {"--default --router branch --interface lan0=a --interface wan0=b --frames 4096 "
+       "--fill-ring 8192",
        "fill_ring_size: 8192 is more than frames_per_worker 4096"},
-      {"--default --router branch --interface lan0=a --interface wan0=b --fill-ring 4096",
+      {"--default --router branch --interface lan0=a --interface wan0=b --frames 4096 "
+       "--fill-ring 4096",
        "frames_per_worker: 4096 is less than the 4160 frames"},
+      // The default fill ring (8192) with fewer frames than 2 interfaces need.
+      {"--default --router branch --interface lan0=a --interface wan0=b --frames 8192",
+       "frames_per_worker: 8192 is less than the 8256 frames"},
       {"--default --router branch --interface lan0=a --interface wan0=b --rx-ring 32768",
        "rx_ring_size: 32768 is not a power of two from 64 to 16384"},
       {"--default --router branch --interface lan0=a --interface wan0=b --batch 0",

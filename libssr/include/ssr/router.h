@@ -160,27 +160,32 @@ struct RouterOptions {
   // max_sessions and max_sessions_per_tenant hold for all workers together either way
   // (docs/protocol.md §2.10.1 "Router-wide limits").
   uint32_t max_sessions_per_worker = 0;
-  // AF_XDP memory and ring depths of each worker. Deeper rings absorb longer bursts (fewer
-  // frames dropped when a worker falls behind for a moment) and raised raw AF_XDP forwarding in
-  // earlier measurements (8192 frames with 4096-entry fill rings doubled it), but every frame
-  // and descriptor in flight is cache footprint, and a deep ring is a long queue: SVR gained
-  // nothing and encrypted SVR at 1400 B lost. The defaults stay 4096 / 2048 / 2048 / 64.
+  // AF_XDP memory and ring depths of each worker. The fill frames of an interface (half its
+  // fill ring) are what the kernel can queue for a worker that is not running: when a worker
+  // shares its core with whatever feeds it (another router, an appliance's threads, the
+  // receive softirq), the scheduler lets the feeder run for a whole tick (4 ms at HZ=250) and
+  // everything beyond those frames is dropped after the kernel has already paid for receiving
+  // it. The defaults, 32768 frames (128 MiB per worker) / 8192 / 8192 / 64, hold 4096 frames
+  // per interface, about 4 ms at a million packets a second, and cover up to 7 interfaces;
+  // bench/run ring_sweep measured them against shallower and deeper rings (bench/RESULTS.md
+  // "Ring depth and batch size"): at 4096 / 2048 / 2048 a flood cut two routers sharing a core
+  // to half their PDR, with these they keep it. Routers with cores of their own need less.
   // Router::Create checks each one (InvalidArgument naming the field and the value).
   //
   // Frames in each worker's AF_XDP memory (4096-byte frames: frames_per_worker x 4 KiB that the
   // kernel pins, per worker), 256 to 1048576. Every interface keeps half its fill ring
   // (fill_ring_size / 2 frames) given to the kernel for receiving, and a received burst (up to
   // 64 frames) is in the pipeline while the fill rings are topped up again, so at least
-  // interfaces x fill_ring_size / 2 + 64 frames (2 x 1024 + 64 = 2112 with the defaults); with
+  // interfaces x fill_ring_size / 2 + 64 frames (2 x 4096 + 64 = 8256 with the defaults); with
   // fewer, the last interfaces' fill rings would start short or empty. Frames beyond that are
   // what transmits in flight (TX and completion rings) draw on.
-  uint32_t frames_per_worker = 4096;
+  uint32_t frames_per_worker = 32768;
   // Fill and completion ring entries of each interface (per worker), a power of two from 64 to
   // 16384 and not more than frames_per_worker. Half of it is kept filled (see above).
-  uint32_t fill_ring_size = 2048;
+  uint32_t fill_ring_size = 8192;
   // RX and TX ring entries of each AF_XDP socket (one per interface and worker), a power of two
   // from 64 to 16384.
-  uint32_t rx_ring_size = 2048;
+  uint32_t rx_ring_size = 8192;
   // RX descriptors a worker takes from a socket per receive (its burst), 1 to 64. Smaller bursts
   // send the first packets of a burst on sooner but spread each poll's fixed cost over fewer
   // packets.
