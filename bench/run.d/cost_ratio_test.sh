@@ -63,4 +63,27 @@ grep -q 'never divided by, and no reason to refuse a ratio' "$work/saturated/sum
 # The NAPI kthread figure (per packet the XDP program ran on) gives its own ratio: 120 / 130.
 grep -q 'XDP_DROP 120.0 ns, gate non-member drop 130.0 ns: gate drop vs raw XDP_DROP 0.92 (met, goal ≥ 0.9)' \
 	"$work/saturated/summary.md" || fail "no NAPI-thread cost ratio"
-echo "PASS: cost ratios divide by what the DUT processed, report loss, refuse only saturation"
+
+# Rate ratios at 1400 B: bench/run searches NDR / PDR at 1400 B for ssr_hmac, ssr_cbc and
+# ssr_gcm_enc, and encrypted ÷ HMAC-only divides them (results.tsv: scen size rx tx loss p50 p99
+# ndr pdr note runs). A row without a search is named, not divided.
+out=$work/rate1400
+mkdir -p "$out"
+printf 'command: test\ndate: test\n' > "$out/run-info.txt"
+cat > "$out/results.tsv" <<EOF2
+ssr_hmac${T}1400${T}0.3218${T}1.4272${T}77.451${T}${T}${T}0.3000${T}0.3300${T}hmac${T}0.3218
+ssr_cbc${T}1400${T}0.3520${T}1.5292${T}76.979${T}${T}${T}0.2800${T}0.3135${T}cbc${T}0.3520
+ssr_gcm_enc${T}1400${T}0.2778${T}1.4731${T}81.140${T}${T}${T}${T}${T}gcm${T}0.2778
+EOF2
+python3 "$summarize" "$out" "test" > "$out/stdout" 2>&1 || { cat "$out/stdout"; fail "summarize.py failed (rate1400)"; }
+line=$(grep '^| encrypted SVR (default policy: AES-256-CBC + HMAC) vs SVR+HMAC only | ssr_cbc 1400 B' "$out/summary.md") ||
+	fail "no encrypted ÷ HMAC-only rate ratio line"
+echo "$line"
+echo "$line" | grep -qF '| 1.09 (met) | 0.93 (met) | 0.95 (met) | ≥ 0.9 |' ||
+	fail "the 1400-byte ratio must divide max offered (0.3520 / 0.3218), NDR (0.28 / 0.30) and PDR (0.3135 / 0.33)"
+line=$(grep '^| encrypted SVR (AES-256-GCM) vs SVR+HMAC only | ssr_gcm_enc 1400 B' "$out/summary.md") ||
+	fail "no GCM ÷ HMAC-only rate ratio line"
+echo "$line"
+echo "$line" | grep -qF '| 0.86 (not met) | n/a (ssr_gcm_enc 1400 B: not searched) | n/a (ssr_gcm_enc 1400 B: not searched) |' ||
+	fail "a row without a search must be named, not divided"
+echo "PASS: cost ratios divide by what the DUT processed, report loss, refuse only saturation; 1400-byte rate ratios use the 1400-byte searches"
