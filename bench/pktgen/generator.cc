@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -156,6 +157,10 @@ bool Generator::stopping() const {
 
 namespace {
 
+// SSR_PKTGEN_FAULT=slowlive / slowafxdp: the pause after each live-frame call (of one batch) or
+// each AF_XDP burst, which caps that generator at ~64 frames per 2 ms or less.
+constexpr auto kSlowFaultPause = std::chrono::milliseconds(2);
+
 std::string CpuList(const std::vector<int>& cpus) {
   std::string s;
   for (int c : cpus) {
@@ -207,6 +212,7 @@ class LiveGenerator final : public Generator {
       return false;
     }
     prog_fd_ = bpf_program__fd(skel_->progs.pktgen_gen);
+    slow_ = FaultInjected("slowlive");
     return true;
   }
 
@@ -233,7 +239,8 @@ class LiveGenerator final : public Generator {
     const int cpu = cpus_[static_cast<size_t>(t)];
     PinThread(cpu);
     SizePicker picker(mix_);
-    uint64_t repeat = 16384;  // adapted so that one call lasts ~20 ms
+    // Adapted so that one call lasts ~20 ms; one batch per call with SSR_PKTGEN_FAULT=slowlive.
+    uint64_t repeat = slow_ ? kBatch : 16384;
     uint64_t seq = SentOnCpu(cpu);
     while (!stopping()) {
       const uint64_t now = MonotonicNs();
@@ -254,6 +261,10 @@ class LiveGenerator final : public Generator {
       const double call_ns = static_cast<double>(std::max<uint64_t>(after - now, 1));
       repeat = std::clamp<uint64_t>(static_cast<uint64_t>(static_cast<double>(repeat) * 20e6 / call_ns),
                                     1024, uint64_t{1} << 22);
+      if (slow_) {  // SSR_PKTGEN_FAULT=slowlive
+        repeat = kBatch;
+        std::this_thread::sleep_for(kSlowFaultPause);
+      }
     }
   }
 
@@ -286,6 +297,7 @@ class LiveGenerator final : public Generator {
 
   ssr_pktgen* skel_ = nullptr;
   int prog_fd_ = -1;
+  bool slow_ = false;  // SSR_PKTGEN_FAULT=slowlive, read once in Setup
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -347,6 +359,7 @@ class XskGenerator final : public Generator {
       mode_ = absl::StrCat("(", io::XskModeString(q.port->mode()), ")");
       queues_.push_back(std::move(q));
     }
+    slow_ = FaultInjected("slowafxdp");
     return true;
   }
 
@@ -402,6 +415,7 @@ class XskGenerator final : public Generator {
       uint64_t bytes = 0;
       for (size_t i = 0; i < accepted; ++i) bytes += frames[i].length + kFcsBytes;
       AddSent(t, accepted, bytes);
+      if (slow_) std::this_thread::sleep_for(kSlowFaultPause);  // SSR_PKTGEN_FAULT=slowafxdp
       if (q.port->counters().Get(io::XskCounter::kTxWakeupErrors) != wakeup_errors_seen_[t]) {
         wakeup_errors_seen_[t] = q.port->counters().Get(io::XskCounter::kTxWakeupErrors);
         RecordError("AF_XDP TX wake-up (sendto) failed on " + std::string(q.port->name()));
@@ -425,6 +439,7 @@ class XskGenerator final : public Generator {
   std::vector<Queue> queues_;
   std::array<uint64_t, 64> wakeup_errors_seen_{};
   std::string mode_;
+  bool slow_ = false;  // SSR_PKTGEN_FAULT=slowafxdp, read once in Setup
 };
 
 }  // namespace

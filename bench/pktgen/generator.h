@@ -18,7 +18,12 @@
 //
 // Fault injection for tests: SSR_PKTGEN_FAULT=live makes every live-frame call fail with EPERM
 // (as the kernel above does); SSR_PKTGEN_FAULT=afxdp makes the AF_XDP generator fail to open
-// its socket with EPERM; both may be given, separated by a comma. Nothing else reads it.
+// its socket with EPERM. SSR_PKTGEN_FAULT=slowlive makes the live-frame generator slow on
+// purpose (one batch of 64 frames per BPF_PROG_RUN call and a 2 ms pause after each call: a few
+// 10 kpps at most); SSR_PKTGEN_FAULT=slowafxdp does the same to the AF_XDP generator (a 2 ms
+// pause after each burst of at most 64 frames). The slow faults are read once when the generator
+// is set up; without them the send loops are unchanged (bench/run's generator choice, ctest
+// bench-calibration). Several may be given, separated by commas. Nothing else reads it.
 //
 // Threads and CPUs: thread t runs on the t-th CPU of the process's affinity mask, so
 // `taskset -c 1 ssr-pktgen run ...` places the generator. Setup runs in the network namespace
