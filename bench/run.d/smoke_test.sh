@@ -73,8 +73,10 @@ calibration)
 	# as choose_generator reads them; live is -1 when the live-frame generator gave no rate).
 	calrun() {
 		o=$out/$1
+		# --no-deps: xdp_drop needs none of the comparison scenarios' packages, and a test must
+		# not install any.
 		SSR_PKTGEN_FAULT=$2 "$run" --scenarios xdp_drop --sizes 64 --duration 1 --repeat 1 --no-cost \
-			--no-results-md --build-dir "$build" --out "$o" > "$o.log" 2>&1
+			--no-deps --no-results-md --build-dir "$build" --out "$o" > "$o.log" 2>&1
 		rc=$?
 		[ $rc = 77 ] && exit 77
 		echo "---- $1 (SSR_PKTGEN_FAULT=$2): bench/run exited $rc"
