@@ -96,6 +96,38 @@ TEST_CASE("Reload refuses a config that changes the router's interfaces or lacks
   CHECK(rig.to_server_.back() == rig.AtServer(Voice(40000)));
 }
 
+TEST_CASE("Reload applies new timeouts to the sessions that exist", "[pipeline][reload]") {
+  Rig rig;
+  rig.AddServer("10.20.2.5");
+  Establish(rig, 40000);
+  REQUIRE(rig.a().sessions().size() == 1);
+  const std::string text(config::DefaultConfigText());
+  REQUIRE(text.find("timeouts { udp_seconds: 120 }") != std::string::npos);
+  // Under the running config (UDP 120 s) 61 s of silence keep the session.
+  rig.Advance(61'000);
+  rig.Expire();
+  REQUIRE(rig.a().sessions().size() == 1);
+  // UDP 60 s from the reload on: the same session, now past it, expires at the next sweep.
+  REQUIRE(rig.a().Reload(LoadConfig(Replace(text, "timeouts { udp_seconds: 120 }",
+                                            "timeouts { udp_seconds: 60 }")))
+              .ok());
+  rig.Expire();
+  CHECK(rig.a().sessions().size() == 0);
+  CHECK(rig.a().sessions().counters().Get(session::SessionCounter::kExpiredUdp) == 1);
+  // And longer timeouts keep a session that the old ones would have ended.
+  Establish(rig, 40001);
+  REQUIRE(rig.a().sessions().size() == 1);
+  REQUIRE(rig.a().Reload(LoadConfig(Replace(text, "timeouts { udp_seconds: 120 }",
+                                            "timeouts { udp_seconds: 600 }")))
+              .ok());
+  rig.Advance(300'000);
+  rig.Expire();
+  CHECK(rig.a().sessions().size() == 1);
+  rig.Advance(301'000);
+  rig.Expire();
+  CHECK(rig.a().sessions().size() == 0);
+}
+
 TEST_CASE("The session observer sees every session open and close, with the record intact",
           "[pipeline]") {
   struct Seen {

@@ -61,12 +61,7 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions
   return p;
 }
 
-absl::Status Pipeline::Init() {
-  SSR_ASSIGN_OR_RETURN(state_, BuildState(std::move(options_.config)));
-  const config::Config& cfg = config();
-  const config::Router& r = router();
-  const size_t router_index = state_.policy->router_index();
-
+session::SessionTableOptions Pipeline::TableOptions(const config::Config& cfg) const {
   session::SessionTableOptions topt;
   topt.max_sessions = options_.max_sessions != 0 ? options_.max_sessions : cfg.limits.max_sessions;
   topt.timeouts = cfg.timeouts;
@@ -75,7 +70,16 @@ absl::Status Pipeline::Init() {
   topt.pressure_percent = cfg.limits.embryonic_pressure_percent;
   topt.embryonic_pressure_timeout_ms =
       uint64_t{cfg.limits.tcp_embryonic_under_pressure_seconds} * 1000;
-  SSR_ASSIGN_OR_RETURN(sessions_, session::SessionTable::Create(topt));
+  return topt;
+}
+
+absl::Status Pipeline::Init() {
+  SSR_ASSIGN_OR_RETURN(state_, BuildState(std::move(options_.config)));
+  const config::Config& cfg = config();
+  const config::Router& r = router();
+  const size_t router_index = state_.policy->router_index();
+
+  SSR_ASSIGN_OR_RETURN(sessions_, session::SessionTable::Create(TableOptions(cfg)));
   sessions_->SetRemovalCallback(&Pipeline::RemovalThunk, this);
   sessions_->SetTenantCount(static_cast<uint32_t>(cfg.tenants.size()));
   uuids_ = std::make_unique<UuidIndex>(sessions_->capacity());
@@ -267,8 +271,10 @@ absl::Status Pipeline::Reload(std::shared_ptr<const config::Config> config) {
   WirePeerLayer(std::move(fresh_peer_layer));
   tenant_budget_ = std::move(tenant_budget);
   EnsureReplayFilter(state_);  // a policy may have turned the replay filter on
-  // Tenant indices were remapped: recount the embryonic caps (the caps themselves are fixed at
-  // creation, like the table size).
+  // The new timeouts and embryonic limits apply to live sessions too (the table's size does not
+  // change: limits.max_sessions takes a restart); tenant indices were remapped, so the embryonic
+  // counts are rebuilt under the new caps.
+  sessions_->Retune(TableOptions(new_cfg));
   sessions_->SetTenantCount(static_cast<uint32_t>(new_cfg.tenants.size()));
   restore_keys.applied = true;
   rekey_next_ms_ = 0;  // the new hop crypto's next epoch event (rekey.cc)

@@ -576,6 +576,8 @@ class Pipeline {
   };
   explicit Pipeline(const PipelineOptions& options);
   absl::Status Init();
+  // The session table's options from a config (limits, timeouts) and PipelineOptions.
+  session::SessionTableOptions TableOptions(const config::Config& cfg) const;
   absl::StatusOr<State> BuildState(std::shared_ptr<const config::Config> config) const;
   // Board slots, preference ranks and path policies of `st` (path_choice.cc).
   static void BuildPathChoice(const config::Config& cfg, State* st);

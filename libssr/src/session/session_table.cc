@@ -86,11 +86,17 @@ SessionTable::SessionTable(const SessionTableOptions& options)
       sessions_(options.max_sessions),
       index_(size_t{options.max_sessions} * 2),
       occupied_((size_t{options.max_sessions} + 63) / 64, 0),
-      max_embryonic_per_source_(options.max_embryonic_per_source),
-      max_embryonic_per_tenant_(options.max_embryonic_per_tenant),
-      pressure_percent_(std::min<uint32_t>(options.pressure_percent, 100)),
-      pressure_timeout_ms_(options.embryonic_pressure_timeout_ms),
       source_embryonic_(size_t{2} * kSourceBuckets, 0) {
+  Retune(options);
+  // Free list in index order, so a fresh table fills the array front to back.
+  for (uint32_t i = capacity_; i-- > 0;) PushFreeSlot(i);
+}
+
+void SessionTable::Retune(const SessionTableOptions& options) {
+  max_embryonic_per_source_ = options.max_embryonic_per_source;
+  max_embryonic_per_tenant_ = options.max_embryonic_per_tenant;
+  pressure_percent_ = std::min<uint32_t>(options.pressure_percent, 100);
+  pressure_timeout_ms_ = options.embryonic_pressure_timeout_ms;
   const config::Timeouts& t = options.timeouts;
   timeout_ms_[kTcpEmbryonic] = Ms(t.tcp_embryonic);
   timeout_ms_[kTcpEstablished] = Ms(t.tcp_established);
@@ -104,8 +110,6 @@ SessionTable::SessionTable(const SessionTableOptions& options)
   } else {
     quarantine_ms_ = options.quarantine_ms;
   }
-  // Free list in index order, so a fresh table fills the array front to back.
-  for (uint32_t i = capacity_; i-- > 0;) PushFreeSlot(i);
 }
 
 // ---- lists ----
@@ -273,7 +277,8 @@ uint32_t SessionTable::EmbryonicFromSource(const util::IpAddress& address) const
 }
 
 void SessionTable::CountEmbryonic(const Session& s, int delta) {
-  // Caps are fixed at creation: without one, nothing is counted (no hash per new session).
+  // Without a cap nothing is counted (no hash per new session); a cap changes only in Retune,
+  // after which SetTenantCount recounts.
   if (max_embryonic_per_source_ == 0) {
   } else if (const util::IpAddress* client = ClientAddress(s)) {
     uint32_t a = 0;

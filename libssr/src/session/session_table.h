@@ -258,6 +258,14 @@ class SessionTable {
   // (O(embryonic sessions); allocates when the count grows): call it after tenant indices of
   // live sessions were remapped (config reload). Not for the packet path.
   void SetTenantCount(uint32_t count);
+  // A reloaded config's timeouts and embryonic limits (options.timeouts, quarantine_ms,
+  // max_embryonic_per_source/_tenant, pressure_percent, embryonic_pressure_timeout_ms; the
+  // table's size and max_waypoint_probes stay). Expiry measures every live session against the
+  // new timeouts from the next Expire on (a session's deadline is its last activity plus its
+  // class's timeout); sessions already in quarantine keep their release time. Call
+  // SetTenantCount after it: the embryonic counts are rebuilt there under the new caps. Not for
+  // the packet path.
+  void Retune(const SessionTableOptions& options);
   // The per-source sketch's estimate for `address` (the smaller of its two counters). Sources
   // and tenants are counted only while their cap is set (0 otherwise).
   uint32_t EmbryonicFromSource(const util::IpAddress& address) const;
@@ -428,10 +436,10 @@ class SessionTable {
   uint32_t embryonic_count_ = 0;
   uint32_t sweep_cursor_ = 0;
 
-  uint32_t max_embryonic_per_source_;
-  uint32_t max_embryonic_per_tenant_;
-  uint32_t pressure_percent_;
-  uint64_t pressure_timeout_ms_;
+  uint32_t max_embryonic_per_source_ = 0;
+  uint32_t max_embryonic_per_tenant_ = 0;
+  uint32_t pressure_percent_ = 0;
+  uint64_t pressure_timeout_ms_ = 0;
   std::vector<uint32_t> source_embryonic_;  // 2 x kSourceBuckets, the count-min sketch
   std::vector<uint32_t> tenant_embryonic_;
 
