@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+// The two routers of the no-allocation tests (A "branch", B "datacenter" of the default config's
+// topology) sharing one frame pool, every port a SinkPort, driven frame by frame through
+// ProcessBurst by the test (no cable: the test hands A's WAN output to B itself). Neighbours: each
+// router's WAN peer and the voice server 10.20.2.5 behind B. Nothing here allocates once built.
+#ifndef SSR_TEST_PIPELINE_SINK_RIG_H_
+#define SSR_TEST_PIPELINE_SINK_RIG_H_
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <utility>
+
+#include <catch2/catch.hpp>
+
+#include "io/memory_port.h"
+#include "pipeline/pipeline.h"
+#include "pipeline_rig.h"
+#include "sink_port.h"
+
+namespace ssr::pipeline::testing {
+
+// Copies `len` bytes into a frame from `pool` and pushes it through `p` on `iface`.
+inline void ProcessCopy(Pipeline& p, io::FramePool& pool, size_t iface, const uint8_t* data,
+                        size_t len, uint64_t now) {
+  io::Frame f;
+  REQUIRE(pool.Allocate({&f, 1}) == 1);
+  std::copy(data, data + len, f.data);
+  f.length = static_cast<uint32_t>(len);
+  p.ProcessBurst(iface, {&f, 1}, now);
+}
+
+// Copies frames[i] into burst[i] (frames from `pool`) and pushes them through `p` on `iface` as one
+// burst; `burst` holds as many frames as `frames`.
+inline void ProcessCopies(Pipeline& p, io::FramePool& pool, size_t iface,
+                          std::span<const Bytes> frames, std::span<io::Frame> burst,
+                          uint64_t now) {
+  REQUIRE(pool.Allocate(burst) == burst.size());
+  for (size_t i = 0; i < burst.size(); ++i) {
+    std::copy(frames[i].begin(), frames[i].end(), burst[i].data);
+    burst[i].length = static_cast<uint32_t>(frames[i].size());
+  }
+  p.ProcessBurst(iface, burst, now);
+}
+
+class SinkRig {
+ public:
+  // `o` for both routers (config, max_sessions, ...; the router name is set here); a pool of
+  // `frames` 4096-byte frames.
+  explicit SinkRig(PipelineOptions o, size_t frames = 256) : pool(frames, 4096) {
+    o.router = "branch";
+    auto a = Pipeline::Create(o);
+    INFO(a.status().ToString());
+    REQUIRE(a.ok());
+    a_ = std::move(*a);
+    o.router = "datacenter";
+    auto b = Pipeline::Create(o);
+    INFO(b.status().ToString());
+    REQUIRE(b.ok());
+    b_ = std::move(*b);
+    a_->SetPool(&pool);
+    b_->SetPool(&pool);
+    a_->Bind(kLan, &a_lan);
+    a_->Bind(kWan, &a_wan);
+    b_->Bind(kLan, &b_lan);
+    b_->Bind(kWan, &b_wan);
+    a_->neighbors().SetStatic(kWan, Ip("192.0.2.2"), {2, 0x55, 1, 0, 0, 1});
+    b_->neighbors().SetStatic(kWan, Ip("192.0.2.1"), {2, 0x55, 0, 0, 0, 1});
+    b_->neighbors().SetStatic(kLan, Ip("10.20.2.5"), kServerMac);
+  }
+
+  Pipeline& a() { return *a_; }
+  Pipeline& b() { return *b_; }
+  // Pushes one frame (copied into the pool) through `p` on `iface`.
+  void Run(Pipeline& p, size_t iface, const uint8_t* data, size_t len, uint64_t now) {
+    ProcessCopy(p, pool, iface, data, len, now);
+  }
+
+ private:
+  std::unique_ptr<Pipeline> a_;
+  std::unique_ptr<Pipeline> b_;
+
+ public:
+  io::MemoryFramePool pool;
+  SinkPort a_lan{&pool}, a_wan{&pool}, b_lan{&pool}, b_wan{&pool};
+};
+
+}  // namespace ssr::pipeline::testing
+
+#endif  // SSR_TEST_PIPELINE_SINK_RIG_H_
