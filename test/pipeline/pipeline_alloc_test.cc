@@ -32,14 +32,8 @@ TEST_CASE("Forwarding first packets, handshakes and midstream packets makes no h
   constexpr int kFlows = 200;
   std::vector<Bytes> udp_first, tcp_syn;
   for (int i = 0; i < kFlows; ++i) {
-    packet::PacketSpec u;
+    packet::PacketSpec u = VoiceSpec(static_cast<uint16_t>(20000 + i), Keep(Bytes(100, 0x42)));
     u.src_mac = kClientMac;
-    u.src = Ip("10.10.2.10");
-    u.dst = Ip("10.20.2.5");
-    u.protocol = packet::kIpProtoUdp;
-    u.src_port = static_cast<uint16_t>(20000 + i);
-    u.dst_port = 5060;
-    u.payload = Keep(Bytes(100, 0x42));
     udp_first.push_back(Rig::Build(u));
     packet::PacketSpec t = u;
     t.src = Ip("10.10.1.10");
@@ -173,14 +167,8 @@ TEST_CASE("Matching, relaying and delivering ICMP errors makes no heap allocatio
   constexpr int kFlows = 100;
   std::vector<Bytes> request, error, stray;
   for (int i = 0; i < kFlows; ++i) {
-    packet::PacketSpec u;
+    packet::PacketSpec u = VoiceSpec(static_cast<uint16_t>(20000 + i), Keep(Bytes(40, 0x42)));
     u.src_mac = kClientMac;
-    u.src = Ip("10.10.2.10");
-    u.dst = Ip("10.20.2.5");
-    u.protocol = packet::kIpProtoUdp;
-    u.src_port = static_cast<uint16_t>(20000 + i);
-    u.dst_port = 5060;
-    u.payload = Keep(Bytes(40, 0x42));
     request.push_back(Rig::Build(u));
     for (const uint16_t port : {u.src_port, static_cast<uint16_t>(u.src_port + 1000)}) {
       packet::PacketSpec quoted = u;
@@ -236,27 +224,14 @@ TEST_CASE("Reassembling IP fragments, completing, dropping and expiring them mak
   std::vector<std::vector<Bytes>> frags;
   std::vector<Bytes> stray;
   for (int i = 0; i < kFlows; ++i) {
-    packet::PacketSpec u;
+    packet::PacketSpec u = VoiceSpec(static_cast<uint16_t>(20000 + i), Keep(Bytes(1200, 0x42)));
     u.src_mac = kClientMac;
-    u.src = Ip("10.10.2.10");
-    u.dst = Ip("10.20.2.5");
-    u.protocol = packet::kIpProtoUdp;
-    u.src_port = static_cast<uint16_t>(20000 + i);
-    u.dst_port = 5060;
-    u.payload = Keep(Bytes(1200, 0x42));
     const Bytes whole = Rig::Build(u);
     frags.push_back(Fragments(whole, {504, 1000}, static_cast<uint32_t>(i)));
     stray.push_back(FragmentOf(whole, {0, 504, false}, static_cast<uint32_t>(1000 + i)));
   }
-  std::vector<Bytes> warm = Fragments(Rig::Build([] {
-    packet::PacketSpec u;
-    u.src = Ip("10.10.2.10");
-    u.dst = Ip("10.20.2.5");
-    u.src_port = 19999;
-    u.dst_port = 5060;
-    u.payload = Keep(Bytes(1200, 0x41));
-    return u;
-  }()), {504}, 5000);
+  std::vector<Bytes> warm =
+      Fragments(Rig::Build(VoiceSpec(19999, Keep(Bytes(1200, 0x41)))), {504}, 5000);
   for (const Bytes& f : warm) run(rig.a(), kLan, f.data(), f.size());  // OpenSSL per-thread state
   run(rig.b(), kWan, rig.a_wan.last.data(), rig.a_wan.last_length);
   const size_t allocations = ssr::testing::CountAllocations([&] {

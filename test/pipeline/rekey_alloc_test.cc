@@ -26,14 +26,8 @@ TEST_CASE("Crossing a rekey epoch boundary makes no heap allocation", "[pipeline
   PipelineOptions oa;
   oa.config = cfg;
   SinkRig rig(oa);
-  packet::PacketSpec u;
+  packet::PacketSpec u = VoiceSpec(20000, Keep(Bytes(100, 0x42)));
   u.src_mac = kClientMac;
-  u.src = Ip("10.10.2.10");
-  u.dst = Ip("10.20.2.5");
-  u.protocol = packet::kIpProtoUdp;
-  u.src_port = 20000;
-  u.dst_port = 5060;
-  u.payload = Keep(Bytes(100, 0x42));
   const Bytes frame = Rig::Build(u);
   uint64_t now = kStartMs;  // 40 s before an epoch boundary of the 60 s interval
   const uint64_t boundary = (kStartMs / 60'000 + 1) * 60'000;

@@ -112,14 +112,7 @@ class TwoDcRig {
   Pipeline& branch() { return *r_[0]; }
 
   static PacketSpec Voice(uint16_t sport) {
-    PacketSpec s;
-    s.src = Ip("10.10.2.10");
-    s.dst = Ip("10.20.2.5");
-    s.protocol = packet::kIpProtoUdp;
-    s.src_port = sport;
-    s.dst_port = 5060;
-    s.payload = Keep(Bytes(24, 0x5a));
-    return s;
+    return VoiceSpec(sport, Keep(Bytes(24, 0x5a)));
   }
   // One datagram from the client: which datacenter's server got it (1, 2, or 0 for none).
   int FromClient(uint16_t sport) {

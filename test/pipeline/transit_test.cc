@@ -173,13 +173,7 @@ TEST_CASE("An intermediate router relays a session between two peers: payload ci
           "unchanged, metadata re-encrypted for the next hop, one session per router",
           "[pipeline][svr-7.58]") {
   ThreeRig rig;
-  PacketSpec req;
-  req.src = Ip("10.10.2.10");
-  req.dst = Ip("10.20.2.5");
-  req.protocol = packet::kIpProtoUdp;
-  req.src_port = 40000;
-  req.dst_port = 5060;
-  req.payload = Keep({'t', 'r', 'a', 'n', 's', 'i', 't'});
+  PacketSpec req = VoiceSpec(40000, Keep({'t', 'r', 'a', 'n', 's', 'i', 't'}));
   rig.FromClient(req);
   rig.Step();
   REQUIRE(rig.to_server.size() == 1);
@@ -232,12 +226,7 @@ TEST_CASE("A first packet that fits only without its metadata crosses the interm
           "SVR fragments on both hops, its reply too",
           "[pipeline][svr-fragment]") {
   ThreeRig rig;
-  PacketSpec req;
-  req.src = Ip("10.10.2.10");
-  req.dst = Ip("10.20.2.5");
-  req.protocol = packet::kIpProtoUdp;
-  req.src_port = 40000;
-  req.dst_port = 5060;
+  PacketSpec req = VoiceSpec(40000, {});
   req.dont_fragment = true;
   // The largest packet the fast path carries: 16-byte tag, 16-byte IV, the body padded to a
   // block (pmtu_test.cc).
@@ -279,12 +268,7 @@ TEST_CASE("An intermediate router relays datagrams that crossed in outer fragmen
           "fragments again: a 1500-byte packet without DF and a 4000-byte datagram in 3 fragments",
           "[pipeline][outer-fragment][ip-fragment]") {
   ThreeRig rig;
-  PacketSpec req;
-  req.src = Ip("10.10.2.10");
-  req.dst = Ip("10.20.2.5");
-  req.protocol = packet::kIpProtoUdp;
-  req.src_port = 40000;
-  req.dst_port = 5060;
+  PacketSpec req = VoiceSpec(40000, {});
   req.ipv4_id = 0x3131;
   Bytes payload(1500 - 28);
   for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 3);
@@ -319,12 +303,7 @@ TEST_CASE("An intermediate router relays datagrams that crossed in outer fragmen
 TEST_CASE("Delete Session from the ingress is passed on by the intermediate router",
           "[pipeline][svr-7.44]") {
   ThreeRig rig;
-  PacketSpec req;
-  req.src = Ip("10.10.2.10");
-  req.dst = Ip("10.20.2.5");
-  req.protocol = packet::kIpProtoUdp;
-  req.src_port = 40001;
-  req.dst_port = 5060;
+  PacketSpec req = VoiceSpec(40001, {});
   rig.FromClient(req);
   rig.Step();
   REQUIRE(rig.dc().sessions().size() == 1);
