@@ -10,6 +10,7 @@
 
 #include "fragment_util.h"
 #include "pipeline_rig.h"
+#include "three_router_rig.h"
 
 namespace ssr::pipeline::testing {
 namespace {
@@ -71,25 +72,13 @@ keys { name: "payload-aes" id: 4 derive { master_key: "m" context: "payload aes"
 
 constexpr packet::MacAddress Mac(uint8_t router, uint8_t itf) { return {2, 0x55, router, 0, 0, itf}; }
 
-class ThreeRig {
+class ThreeRig : public ThreeRouters {
  public:
   // `branch_config`: the branch's own config when set (a peer whose config disagrees).
   // `text`: the config of all three (kThreeRouters unless a test changes it).
   explicit ThreeRig(std::shared_ptr<const config::Config> branch_config = nullptr,
                     std::string_view text = kThreeRouters)
-      : cfg_(LoadConfig(text)) {
-    const char* names[] = {"branch", "hub", "datacenter"};
-    for (int i = 0; i < 3; ++i) {
-      PipelineOptions o;
-      o.config = i == 0 && branch_config ? branch_config : cfg_;
-      o.router = names[i];
-      o.max_sessions = 256;
-      auto p = Pipeline::Create(o);
-      INFO(p.status().ToString());
-      REQUIRE(p.ok());
-      r_[i] = std::move(*p);
-      r_[i]->SetPool(&pool_[i]);
-    }
+      : ThreeRouters(LoadConfig(text), {"branch", "hub", "datacenter"}, branch_config) {
     r_[0]->Bind(0, &a_lan_);
     r_[0]->Bind(1, &a_wan_);
     r_[1]->Bind(1, &h_wan0_);
@@ -127,10 +116,9 @@ class ThreeRig {
   }
   void Step() {
     for (int round = 0; round < 64; ++round) {
-      size_t moved = 0;
-      for (auto& r : r_) moved += r->Poll(now_);
-      moved += Carry(a_wan_, h_wan0_, hop1_fwd) + Carry(h_wan0_, a_wan_, hop1_rev) +
-               Carry(h_wan1_, b_wan_, hop2_fwd) + Carry(b_wan_, h_wan1_, hop2_rev);
+      size_t moved = PollAll(now_);
+      moved += Carry(a_wan_, h_wan0_, &hop1_fwd) + Carry(h_wan0_, a_wan_, &hop1_rev) +
+               Carry(h_wan1_, b_wan_, &hop2_fwd) + Carry(b_wan_, h_wan1_, &hop2_rev);
       for (Bytes& f : a_lan_.TakeTransmitted()) to_client.push_back(std::move(f));
       for (Bytes& f : b_lan_.TakeTransmitted()) to_server.push_back(std::move(f));
       if (moved == 0) return;
@@ -142,20 +130,6 @@ class ThreeRig {
   uint64_t now_ = kStartMs;
 
  private:
-  size_t Carry(io::MemoryPort& from, io::MemoryPort& to, std::vector<Bytes>& log) {
-    size_t n = 0;
-    for (Bytes& f : from.TakeTransmitted()) {
-      log.push_back(f);
-      REQUIRE(to.Inject(f));
-      ++n;
-    }
-    return n;
-  }
-  std::shared_ptr<const config::Config> cfg_;
-  std::array<io::MemoryFramePool, 3> pool_{io::MemoryFramePool(256, 4096),
-                                           io::MemoryFramePool(256, 4096),
-                                           io::MemoryFramePool(256, 4096)};
-  std::array<std::unique_ptr<Pipeline>, 3> r_;
   io::MemoryPort a_lan_{"a-lan", &pool_[0]}, a_wan_{"a-wan", &pool_[0]};
   io::MemoryPort h_wan0_{"h-wan0", &pool_[1]}, h_wan1_{"h-wan1", &pool_[1]};
   io::MemoryPort b_wan_{"b-wan", &pool_[2]}, b_lan_{"b-lan", &pool_[2]};
