@@ -2,7 +2,8 @@
 // The two routers of the no-allocation tests (A "branch", B "datacenter" of the default config's
 // topology) sharing one frame pool, every port a SinkPort, driven frame by frame through
 // ProcessBurst by the test (no cable: the test hands A's WAN output to B itself). Neighbours: each
-// router's WAN peer and the voice server 10.20.2.5 behind B. Nothing here allocates once built.
+// router's WAN peer and the voice server 10.20.2.5 behind B. A test may bind its own port in place
+// of one of the sinks (a CapturePort on the same pool). Nothing here allocates once built.
 #ifndef SSR_TEST_PIPELINE_SINK_RIG_H_
 #define SSR_TEST_PIPELINE_SINK_RIG_H_
 
@@ -48,8 +49,9 @@ inline void ProcessCopies(Pipeline& p, io::FramePool& pool, size_t iface,
 class SinkRig {
  public:
   // `o` for both routers (config, max_sessions, ...; the router name is set here); a pool of
-  // `frames` 4096-byte frames.
-  explicit SinkRig(PipelineOptions o, size_t frames = 256) : pool(frames, 4096) {
+  // `frames` 4096-byte frames; v6_wan: the routers peer over IPv6 (PeerOverIpv6's addresses).
+  explicit SinkRig(PipelineOptions o, size_t frames = 256, bool v6_wan = false)
+      : pool(frames, 4096) {
     o.router = "branch";
     auto a = Pipeline::Create(o);
     INFO(a.status().ToString());
@@ -66,8 +68,10 @@ class SinkRig {
     a_->Bind(kWan, &a_wan);
     b_->Bind(kLan, &b_lan);
     b_->Bind(kWan, &b_wan);
-    a_->neighbors().SetStatic(kWan, Ip("192.0.2.2"), {2, 0x55, 1, 0, 0, 1});
-    b_->neighbors().SetStatic(kWan, Ip("192.0.2.1"), {2, 0x55, 0, 0, 0, 1});
+    a_->neighbors().SetStatic(kWan, Ip(v6_wan ? "2001:db8::2" : "192.0.2.2"),
+                              {2, 0x55, 1, 0, 0, 1});
+    b_->neighbors().SetStatic(kWan, Ip(v6_wan ? "2001:db8::1" : "192.0.2.1"),
+                              {2, 0x55, 0, 0, 0, 1});
     b_->neighbors().SetStatic(kLan, Ip("10.20.2.5"), kServerMac);
   }
 
