@@ -5,7 +5,6 @@
 // the replaced global operator new.
 #include <array>
 #include <span>
-#include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -23,18 +22,10 @@ TEST_CASE("Sealing bursts of encrypted and HMAC-only packets makes no heap alloc
           "[pipeline][alloc][burst]") {
   PipelineOptions oa;
   oa.config = PayloadAesConfig();
-  oa.router = "branch";
-  auto a = Pipeline::Create(oa);
-  REQUIRE(a.ok());
-  if (!(*a)->burst_crypto_status().ok()) {
-    WARN("burst sealing unavailable: " << (*a)->burst_crypto_status().message());
+  SinkRouter rig(oa);
+  if (!rig.a().burst_crypto_status().ok()) {
+    WARN("burst sealing unavailable: " << rig.a().burst_crypto_status().message());
   }
-  io::MemoryFramePool pool(256, 4096);
-  SinkPort lan(&pool), wan(&pool);
-  (*a)->SetPool(&pool);
-  (*a)->Bind(kLan, &lan);
-  (*a)->Bind(kWan, &wan);
-  (*a)->neighbors().SetStatic(kWan, Ip("192.0.2.2"), {2, 0x55, 1, 0, 0, 1});
 
   constexpr size_t kBurst = 32;
   std::vector<Bytes> frames;
@@ -46,9 +37,9 @@ TEST_CASE("Sealing bursts of encrypted and HMAC-only packets makes no heap alloc
   }
   uint64_t now = kStartMs;
   std::array<io::Frame, kBurst> burst;
-  auto run = [&] { ProcessCopies(**a, pool, kLan, frames, burst, now); };
+  auto run = [&] { ProcessCopies(rig.a(), rig.pool, kLan, frames, burst, now); };
   run();  // first packets and lazy OpenSSL / library state outside the count
-  const uint64_t sealed0 = (*a)->counters().Get(PipelineCounter::kBurstSealed);
+  const uint64_t sealed0 = rig.a().counters().Get(PipelineCounter::kBurstSealed);
   constexpr int kBursts = 50;
   const size_t allocations = ssr::testing::CountAllocations([&] {
     for (int b = 0; b < kBursts; ++b) {
@@ -57,9 +48,9 @@ TEST_CASE("Sealing bursts of encrypted and HMAC-only packets makes no heap alloc
     }
   });
   CHECK(allocations == 0);
-  CHECK(wan.sent == (kBursts + 1) * kBurst);
-  if ((*a)->burst_crypto_status().ok()) {
-    CHECK((*a)->counters().Get(PipelineCounter::kBurstSealed) - sealed0 == kBursts * kBurst);
+  CHECK(rig.wan.sent == (kBursts + 1) * kBurst);
+  if (rig.a().burst_crypto_status().ok()) {
+    CHECK(rig.a().counters().Get(PipelineCounter::kBurstSealed) - sealed0 == kBursts * kBurst);
   }
 }
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// The two routers of the no-allocation tests (A "branch", B "datacenter" of the default config's
-// topology) sharing one frame pool, every port a SinkPort, driven frame by frame through
-// ProcessBurst by the test (no cable: the test hands A's WAN output to B itself). Neighbours: each
-// router's WAN peer and the voice server 10.20.2.5 behind B. A test may bind its own port in place
-// of one of the sinks (a CapturePort on the same pool). Nothing here allocates once built.
+// The routers of the no-allocation tests, driven frame by frame through ProcessBurst by the test
+// (no cable: the test hands A's WAN output to B itself), every port a SinkPort on one frame pool.
+// SinkRig: A "branch" and B "datacenter" of the default config's topology; neighbours: each
+// router's WAN peer and the voice server 10.20.2.5 behind B. SinkRouter: A alone. A test may bind
+// its own port in place of a sink (a CapturePort on the same pool). Nothing here allocates once
+// built.
 #ifndef SSR_TEST_PIPELINE_SINK_RIG_H_
 #define SSR_TEST_PIPELINE_SINK_RIG_H_
 
@@ -89,6 +90,37 @@ class SinkRig {
  public:
   io::MemoryFramePool pool;
   SinkPort a_lan{&pool}, a_wan{&pool}, b_lan{&pool}, b_wan{&pool};
+};
+
+// Router A ("branch") alone, its LAN and WAN into sinks on its own pool, its WAN peer (192.0.2.2)
+// a neighbour.
+class SinkRouter {
+ public:
+  // `o` for the router (the router name is set here); a pool of `frames` 4096-byte frames.
+  explicit SinkRouter(PipelineOptions o, size_t frames = 256) : pool(frames, 4096) {
+    o.router = "branch";
+    auto a = Pipeline::Create(o);
+    INFO(a.status().ToString());
+    REQUIRE(a.ok());
+    a_ = std::move(*a);
+    a_->SetPool(&pool);
+    a_->Bind(kLan, &lan);
+    a_->Bind(kWan, &wan);
+    a_->neighbors().SetStatic(kWan, Ip("192.0.2.2"), {2, 0x55, 1, 0, 0, 1});
+  }
+
+  Pipeline& a() { return *a_; }
+  // Pushes one frame (copied into the pool) through the router from its LAN.
+  void FromLan(const Bytes& frame, uint64_t now) {
+    ProcessCopy(*a_, pool, kLan, frame.data(), frame.size(), now);
+  }
+
+ private:
+  std::unique_ptr<Pipeline> a_;
+
+ public:
+  io::MemoryFramePool pool;
+  SinkPort lan{&pool}, wan{&pool};
 };
 
 }  // namespace ssr::pipeline::testing
