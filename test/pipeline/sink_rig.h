@@ -54,15 +54,9 @@ class SinkRig {
   explicit SinkRig(PipelineOptions o, size_t frames = 256, bool v6_wan = false)
       : pool(frames, 4096) {
     o.router = "branch";
-    auto a = Pipeline::Create(o);
-    INFO(a.status().ToString());
-    REQUIRE(a.ok());
-    a_ = std::move(*a);
+    a_ = CreatePipeline(o);
     o.router = "datacenter";
-    auto b = Pipeline::Create(o);
-    INFO(b.status().ToString());
-    REQUIRE(b.ok());
-    b_ = std::move(*b);
+    b_ = CreatePipeline(o);
     a_->SetPool(&pool);
     b_->SetPool(&pool);
     a_->Bind(kLan, &a_lan);
@@ -99,10 +93,7 @@ class SinkRouter {
   // `o` for the router (the router name is set here); a pool of `frames` 4096-byte frames.
   explicit SinkRouter(PipelineOptions o, size_t frames = 256) : pool(frames, 4096) {
     o.router = "branch";
-    auto a = Pipeline::Create(o);
-    INFO(a.status().ToString());
-    REQUIRE(a.ok());
-    a_ = std::move(*a);
+    a_ = CreatePipeline(o);
     a_->SetPool(&pool);
     a_->Bind(kLan, &lan);
     a_->Bind(kWan, &wan);

@@ -33,10 +33,7 @@ class ThreeRouters {
       o.config = i == 0 && first_config ? first_config : cfg_;
       o.router = names[i];
       o.max_sessions = 256;
-      auto p = Pipeline::Create(o);
-      INFO(p.status().ToString());
-      REQUIRE(p.ok());
-      r_[i] = std::move(*p);
+      r_[i] = CreatePipeline(o);
       r_[i]->SetPool(&pool_[i]);
     }
   }
