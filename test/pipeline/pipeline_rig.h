@@ -63,6 +63,22 @@ inline packet::PacketSpec VoiceSpec(uint16_t sport, std::span<const uint8_t> pay
   s.payload = payload;
   return s;
 }
+// A TCP segment src:sport -> dst:dport with the given flags, sequence and acknowledgement numbers.
+inline packet::PacketSpec TcpSpec(const char* src, const char* dst, uint16_t sport, uint16_t dport,
+                                  uint8_t flags, uint32_t seq, uint32_t ack,
+                                  std::span<const uint8_t> payload = {}) {
+  packet::PacketSpec s;
+  s.src = Ip(src);
+  s.dst = Ip(dst);
+  s.protocol = packet::kIpProtoTcp;
+  s.src_port = sport;
+  s.dst_port = dport;
+  s.tcp_flags = flags;
+  s.tcp_seq = seq;
+  s.tcp_ack = ack;
+  s.payload = payload;
+  return s;
+}
 // The same packet spec in the other direction (addresses and ports swapped).
 inline packet::PacketSpec Reversed(packet::PacketSpec s) {
   std::swap(s.src, s.dst);
