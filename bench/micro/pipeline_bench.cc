@@ -106,25 +106,34 @@ packet::PacketSpec Udp(size_t frame_size, uint16_t sport = 40000) {
   return s;
 }
 
+// Stops forward metadata on every session of `p`, as a reverse packet with metadata would.
+void StopForwardMetadata(Pipeline& p) {
+  for (uint32_t i = 0; i < p.sessions().capacity(); ++i) {
+    if (p.sessions().at(i).live()) p.sessions().at(i).flags &= ~session::kSendForwardMetadata;
+  }
+}
+
+// The per-packet figures of a benchmark that sent kBurst packets an iteration: items processed,
+// ns_per_packet, and forwarded_ratio (`forwarded` of them sent on; below 1 the figure measures a
+// drop path).
+void ReportPackets(benchmark::State& state, uint64_t forwarded) {
+  const double packets = static_cast<double>(state.iterations() * kBurst);
+  state.counters["forwarded_ratio"] = static_cast<double>(forwarded) / packets;
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBurst));
+  state.counters["ns_per_packet"] =
+      benchmark::Counter(packets, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 // Fast path at the ingress: lookup, rewrite, HMAC (the session's handshake is complete).
 void BM_IngressFastPathUdp(benchmark::State& state) {
   Bench b;
   const auto req = Frame(Udp(static_cast<size_t>(state.range(0))));
   b.Burst(*b.a, 0, req);  // creates the session
   b.b->ProcessBurst(1, {}, kNow);
-  // Stop forward metadata as a reverse packet with metadata would.
-  for (uint32_t i = 0; i < b.a->sessions().capacity(); ++i) {
-    if (b.a->sessions().at(i).live()) b.a->sessions().at(i).flags &= ~session::kSendForwardMetadata;
-  }
+  StopForwardMetadata(*b.a);
   const uint64_t tx0 = b.a->counters().Get(PipelineCounter::kTxPackets);
   for (auto _ : state) b.Burst(*b.a, 0, req);
-  state.counters["forwarded_ratio"] =
-      static_cast<double>(b.a->counters().Get(PipelineCounter::kTxPackets) - tx0) /
-      static_cast<double>(state.iterations() * kBurst);
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBurst));
-  state.counters["ns_per_packet"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * kBurst),
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  ReportPackets(state, b.a->counters().Get(PipelineCounter::kTxPackets) - tx0);
 }
 BENCHMARK(BM_IngressFastPathUdp)->Arg(64)->Arg(512)->Arg(1400);
 
@@ -136,21 +145,12 @@ void BM_EgressFastPathUdp(benchmark::State& state) {
   // 1500-byte MTU (no SVR fragmentation yet) and would be dropped.
   b.Burst(*b.a, 0, Frame(Udp(64)));
   b.Burst(*b.b, 1, b.a_wan.last);  // egress session from the metadata packet
-  for (uint32_t i = 0; i < b.a->sessions().capacity(); ++i) {
-    if (b.a->sessions().at(i).live()) b.a->sessions().at(i).flags &= ~session::kSendForwardMetadata;
-  }
+  StopForwardMetadata(*b.a);
   b.Burst(*b.a, 0, req);
   const std::vector<uint8_t> outer = b.a_wan.last;  // a fast-path packet
   const uint64_t tx0 = b.b->counters().Get(PipelineCounter::kTxPackets);
   for (auto _ : state) b.Burst(*b.b, 1, outer);
-  // Every packet must have been forwarded, or the figure measures a drop path.
-  state.counters["forwarded_ratio"] =
-      static_cast<double>(b.b->counters().Get(PipelineCounter::kTxPackets) - tx0) /
-      static_cast<double>(state.iterations() * kBurst);
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBurst));
-  state.counters["ns_per_packet"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * kBurst),
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  ReportPackets(state, b.b->counters().Get(PipelineCounter::kTxPackets) - tx0);
 }
 BENCHMARK(BM_EgressFastPathUdp)->Arg(64)->Arg(512)->Arg(1400);
 
@@ -195,6 +195,15 @@ std::string ReplaceAll(std::string text, std::string_view from, std::string_view
   return text;
 }
 
+// The default config with the voice service's payload encrypted end to end (payload-aes).
+std::string PayloadAesVoice() {
+  const std::string voice =
+      "  transports { protocol: UDP ports { start: 5060 } ports { start: 10000 end: 20000 } }\n"
+      "  access_policies { tenant: \"sales\" }\n";
+  return ReplaceAll(std::string(config::DefaultConfigText()), voice,
+                    voice + "  security_policy: \"payload-aes\"\n");
+}
+
 // The egress fast path with the replay filter (SecurityPolicy.replay_filter, issue 13 item 5) off
 // or on: 64-byte UDP to voice with its payload encrypted end to end (a fresh IV per packet, so the
 // filter applies to the session). Args: sessions, replay_filter (0/1). One session: 64 distinct
@@ -204,11 +213,7 @@ std::string ReplaceAll(std::string text, std::string_view from, std::string_view
 // taken for a replay).
 void BM_EgressFastPathReplayFilter(benchmark::State& state) {
   const auto sessions = static_cast<uint32_t>(state.range(0));
-  std::string text(config::DefaultConfigText());
-  const std::string voice =
-      "  transports { protocol: UDP ports { start: 5060 } ports { start: 10000 end: 20000 } }\n"
-      "  access_policies { tenant: \"sales\" }\n";
-  text = ReplaceAll(text, voice, voice + "  security_policy: \"payload-aes\"\n");
+  std::string text = PayloadAesVoice();
   if (state.range(1) != 0) {
     text = ReplaceAll(text, "  name: \"peer-hop\"\n", "  name: \"peer-hop\"\n  replay_filter: true\n");
   }
@@ -219,9 +224,7 @@ void BM_EgressFastPathReplayFilter(benchmark::State& state) {
     b.One(*b.a, 0, first.back());
     b.One(*b.b, 1, b.a_wan.last);  // the egress session from the metadata packet
   }
-  for (uint32_t i = 0; i < b.a->sessions().capacity(); ++i) {
-    if (b.a->sessions().at(i).live()) b.a->sessions().at(i).flags &= ~session::kSendForwardMetadata;
-  }
+  StopForwardMetadata(*b.a);
   // 64 packets of each session when there is one, 16 of each otherwise, in rounds over the
   // sessions: a session's packet comes back after 16 or more of its own, out of its history.
   const uint32_t per_session = sessions == 1 ? 64 : 16;
@@ -248,13 +251,7 @@ void BM_EgressFastPathReplayFilter(benchmark::State& state) {
   state.counters["sessions"] = static_cast<double>(b.b->sessions().size());
   state.counters["replay_dropped"] =
       static_cast<double>(b.b->counters().Get(PipelineCounter::kReplayDropped));
-  state.counters["forwarded_ratio"] =
-      static_cast<double>(b.b->counters().Get(PipelineCounter::kTxPackets) - tx0) /
-      static_cast<double>(state.iterations() * kBurst);
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBurst));
-  state.counters["ns_per_packet"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * kBurst),
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  ReportPackets(state, b.b->counters().Get(PipelineCounter::kTxPackets) - tx0);
 }
 BENCHMARK(BM_EgressFastPathReplayFilter)
     ->Args({1, 0})->Args({1, 1})->Args({4096, 0})->Args({4096, 1});
@@ -285,11 +282,8 @@ class CablePort final : public io::Port {
 void BM_TwoRoutersUdp1400(benchmark::State& state) {
   const bool encrypted = state.range(0) != 0;
   const bool burst = state.range(1) != 0;
-  std::string text(config::DefaultConfigText());
-  const std::string voice =
-      "  transports { protocol: UDP ports { start: 5060 } ports { start: 10000 end: 20000 } }\n"
-      "  access_policies { tenant: \"sales\" }\n";
-  if (encrypted) text = ReplaceAll(text, voice, voice + "  security_policy: \"payload-aes\"\n");
+  const std::string text =
+      encrypted ? PayloadAesVoice() : std::string(config::DefaultConfigText());
   auto cfg = config::LoadConfigString(text, config::ConfigFormat::kText);
   io::MemoryFramePool pool(1024, 4096);
   FreePort a_lan(&pool), b_lan(&pool), b_wan(&pool);
@@ -323,25 +317,19 @@ void BM_TwoRoutersUdp1400(benchmark::State& state) {
   // The session starts with a small packet (a 1400-byte one plus metadata would not fit whole);
   // B creates its session from the metadata; then A stops sending metadata as a reply would.
   run(Frame(Udp(64)));
-  for (uint32_t i = 0; i < a->sessions().capacity(); ++i) {
-    if (a->sessions().at(i).live()) a->sessions().at(i).flags &= ~session::kSendForwardMetadata;
-  }
+  StopForwardMetadata(*a);
   const auto req = Frame(Udp(1400));
   const uint64_t tx0 = b->counters().Get(PipelineCounter::kTxPackets);
   const uint64_t sealed0 = a->counters().Get(PipelineCounter::kBurstSealed);
   const uint64_t opened0 = b->counters().Get(PipelineCounter::kBurstOpened);
   for (auto _ : state) run(req);
   const double packets = static_cast<double>(state.iterations() * kBurst);
-  // Every packet must reach B's LAN, or the figure measures a drop path.
-  state.counters["forwarded_ratio"] =
-      static_cast<double>(b->counters().Get(PipelineCounter::kTxPackets) - tx0) / packets;
+  // Every packet must reach B's LAN (forwarded_ratio 1), or the figure measures a drop path.
+  ReportPackets(state, b->counters().Get(PipelineCounter::kTxPackets) - tx0);
   state.counters["burst_sealed_ratio"] =
       static_cast<double>(a->counters().Get(PipelineCounter::kBurstSealed) - sealed0) / packets;
   state.counters["burst_opened_ratio"] =
       static_cast<double>(b->counters().Get(PipelineCounter::kBurstOpened) - opened0) / packets;
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBurst));
-  state.counters["ns_per_packet"] =
-      benchmark::Counter(packets, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.SetLabel(!burst ? "scalar" : a->burst_crypto_status().ok() ? "burst" : "burst-unavailable");
 }
 BENCHMARK(BM_TwoRoutersUdp1400)

@@ -13,20 +13,21 @@
 #include <string_view>
 #include <vector>
 
+#include "burst_test_util.h"
 #include "crypto/burst.h"
 #include "crypto/cbc.h"
 #include "crypto/hmac.h"
+#include "crypto_test_util.h"
 
 namespace ssr::crypto {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-Bytes Random(std::mt19937& rng, size_t n) {
-  Bytes b(n);
-  for (auto& x : b) x = static_cast<uint8_t>(rng());
-  return b;
-}
+using testing::Headers;
+using testing::Hex;
+using testing::Random;
+using testing::RandomIv;
 
 // The one-at-a-time OpenSSL receive path on region = [prefix][ct][IV][tag].
 CryptoResult ScalarOpen(const PreparedHmac& h, AesCbc& cbc, HmacMode mode, uint64_t now_ms,
@@ -79,8 +80,7 @@ Bytes Make(std::mt19937& rng, AesCbc& cbc, const PreparedHmac& h, HmacMode mode,
   } else {
     const size_t plen = m == Mutation::kBadPadding ? 16 * (1 + rng() % 80) : rng() % 1401;
     Bytes p = Random(rng, plen);
-    Iv iv;
-    for (auto& b : iv) b = static_cast<uint8_t>(rng());
+    const Iv iv = RandomIv(rng);
     Bytes ct(CbcPaddedSize(plen));
     std::copy(p.begin(), p.end(), ct.begin());
     size_t ct_len = 0;
@@ -178,10 +178,7 @@ TEST_CASE("BurstOpener gives the OpenSSL path's verdict and bytes on random mixe
         jobs[i].hmac_key = &bhk;
         jobs[i].decrypt = muts[i] != Mutation::kHashOnly;
       }
-      std::vector<Bytes> headers(n);
-      for (size_t i = 0; i < n; ++i) {
-        headers[i] = Bytes(frames[i].begin(), frames[i].begin() + kHeader);
-      }
+      const std::vector<Bytes> headers = Headers(frames, kHeader);
       (*opener)->Open(jobs, now_ms);
       for (size_t i = 0; i < n; ++i) {
         INFO("case hmac " << static_cast<int>(c.hmac) << " mode " << static_cast<int>(c.mode)
@@ -248,14 +245,6 @@ TEST_CASE("BurstOpener refuses jobs without keys or room for the window, opens t
   CHECK(jobs[1].result == CryptoResult::kBufferTooSmall);
   CHECK(nohead == region);
   CHECK(jobs[2].result == CryptoResult::kNotConfigured);
-}
-
-std::vector<uint8_t> Hex(std::string_view h) {
-  std::vector<uint8_t> out;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) {
-    out.push_back(static_cast<uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
 }
 
 TEST_CASE("BurstOpener reproduces RFC 4231 HMAC-SHA256 and NIST SP 800-38A F.2.6 AES-256-CBC",

@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "burst_test_util.h"
 #include "crypto/burst.h"
 #include "crypto/cbc.h"
 #include "crypto/hmac.h"
@@ -19,11 +20,10 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-Bytes Random(std::mt19937& rng, size_t n) {
-  Bytes b(n);
-  for (auto& x : b) x = static_cast<uint8_t>(rng());
-  return b;
-}
+using testing::Headers;
+using testing::PlaceForSeal;
+using testing::Random;
+using testing::RandomIv;
 
 // The OpenSSL path: what PacketCrypto::SealPayload + PacketCrypto::Sign produce for this IV.
 Bytes Reference(CipherSuite cipher, const Bytes& ckey, HmacSuite hmac, const Bytes& hkey,
@@ -118,22 +118,13 @@ TEST_CASE("BurstSealer output is byte-identical to the OpenSSL path on random bu
         const size_t plen = (i % 5 == 0) ? rng() % 33 : rng() % 1501;
         prefixes[i] = Random(rng, (i % 3 == 0) ? 0 : rng() % 120);
         payloads[i] = Random(rng, plen);
-        Bytes ivb = Random(rng, kCbcIvSize);
-        std::copy(ivb.begin(), ivb.end(), ivs[i].begin());
+        ivs[i] = RandomIv(rng);
         expected[i] = Reference(c.cipher, ckey, c.hmac, hkey, window, prefixes[i], payloads[i], ivs[i]);
         frames[i] = Random(rng, kHeader + expected[i].size() + rng() % 40);
-        const Bytes header(frames[i].begin(), frames[i].begin() + kHeader);
-        std::copy(prefixes[i].begin(), prefixes[i].end(), frames[i].begin() + kHeader);
-        std::copy(payloads[i].begin(), payloads[i].end(),
-                  frames[i].begin() + static_cast<long>(kHeader + prefixes[i].size()));
-        jobs[i].buffer = frames[i];
-        jobs[i].region_offset = kHeader;
-        jobs[i].prefix_len = prefixes[i].size();
-        jobs[i].payload_len = payloads[i].size();
+        jobs[i] = PlaceForSeal(frames[i], kHeader, prefixes[i], payloads[i]);
         jobs[i].iv = ivs[i].data();
       }
-      std::vector<Bytes> headers(n);
-      for (size_t i = 0; i < n; ++i) headers[i] = Bytes(frames[i].begin(), frames[i].begin() + kHeader);
+      const std::vector<Bytes> headers = Headers(frames, kHeader);
       (*sealer)->Seal(jobs, now_ms);
       for (size_t i = 0; i < n; ++i) {
         INFO("case cipher " << static_cast<int>(c.cipher) << " round " << round << " packet " << i
@@ -204,7 +195,7 @@ TEST_CASE("A keyless engine seals jobs that bring their own keys, several keys i
     const bool first_cipher = (i % 2) == 0, first_hmac = (i % 3) != 0;
     const Bytes prefix = Random(rng, i % 4 == 0 ? 40 : 0);
     const Bytes payload = Random(rng, rng() % 1500);
-    for (auto& b : ivs[i]) b = static_cast<uint8_t>(rng());
+    ivs[i] = RandomIv(rng);
     expected[i] = Reference(first_cipher ? CipherSuite::kAes256Cbc : CipherSuite::kAes128Cbc,
                             first_cipher ? c1 : c2,
                             first_hmac ? HmacSuite::kSha256_128 : HmacSuite::kSha256,
@@ -212,13 +203,7 @@ TEST_CASE("A keyless engine seals jobs that bring their own keys, several keys i
                             first_hmac ? TimeWindowOf(now_ms, 2000) : kNoWindow, prefix, payload,
                             ivs[i]);
     frames[i] = Random(rng, kHeader + expected[i].size());
-    std::copy(prefix.begin(), prefix.end(), frames[i].begin() + kHeader);
-    std::copy(payload.begin(), payload.end(),
-              frames[i].begin() + static_cast<long>(kHeader + prefix.size()));
-    jobs[i].buffer = frames[i];
-    jobs[i].region_offset = kHeader;
-    jobs[i].prefix_len = prefix.size();
-    jobs[i].payload_len = payload.size();
+    jobs[i] = PlaceForSeal(frames[i], kHeader, prefix, payload);
     jobs[i].iv = ivs[i].data();
     jobs[i].cipher_key = first_cipher ? &bc1 : &bc2;
     jobs[i].hmac_key = first_hmac ? &bh1 : &bh2;
@@ -320,7 +305,7 @@ TEST_CASE("HMAC-only jobs (no encryption) carry OpenSSL's tag, mixed with sealin
     const bool encrypt = i % 3 == 0, is_timed = i % 2 == 0;
     const Bytes prefix = Random(rng, i % 4 == 0 ? 30 : 0);
     const Bytes payload = Random(rng, rng() % 1500);
-    for (auto& b : ivs[i]) b = static_cast<uint8_t>(rng());
+    ivs[i] = RandomIv(rng);
     const uint64_t window = is_timed ? TimeWindowOf(now_ms, 2000) : kNoWindow;
     const HmacSuite suite = is_timed ? HmacSuite::kSha256_128 : HmacSuite::kSha256;
     if (encrypt) {
@@ -336,23 +321,13 @@ TEST_CASE("HMAC-only jobs (no encryption) carry OpenSSL's tag, mixed with sealin
                         std::span<uint8_t>(expected[i]).subspan(len)) == CryptoResult::kOk);
     }
     frames[i] = Random(rng, kHeader + expected[i].size());
-    std::copy(prefix.begin(), prefix.end(), frames[i].begin() + kHeader);
-    std::copy(payload.begin(), payload.end(),
-              frames[i].begin() + static_cast<long>(kHeader + prefix.size()));
-    jobs[i].buffer = frames[i];
-    jobs[i].region_offset = kHeader;
-    jobs[i].prefix_len = prefix.size();
-    jobs[i].payload_len = payload.size();
+    jobs[i] = PlaceForSeal(frames[i], kHeader, prefix, payload);
     jobs[i].encrypt = encrypt;
     jobs[i].iv = encrypt ? ivs[i].data() : nullptr;
     jobs[i].cipher_key = encrypt ? &bc : nullptr;
     jobs[i].hmac_key = is_timed ? &timed : &regular;
   }
-  const std::vector<Bytes> headers = [&] {
-    std::vector<Bytes> h;
-    for (const Bytes& f : frames) h.emplace_back(f.begin(), f.begin() + kHeader);
-    return h;
-  }();
+  const std::vector<Bytes> headers = Headers(frames, kHeader);
   (*engine)->Seal(jobs, now_ms);
   for (size_t i = 0; i < n; ++i) {
     INFO("packet " << i << " encrypt " << jobs[i].encrypt);

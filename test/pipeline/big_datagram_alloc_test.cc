@@ -11,39 +11,11 @@
 #include "fragment_util.h"
 #include "pipeline_rig.h"
 #include "sink_port.h"
+#include "sink_rig.h"
 #include "support/counting_allocator.h"
 
 namespace ssr::pipeline::testing {
 namespace {
-
-// Keeps the bytes of up to kMax transmitted frames in fixed buffers and frees the frames.
-class CollectPort final : public io::Port {
- public:
-  static constexpr size_t kMax = 8;
-  explicit CollectPort(io::FramePool* pool) : pool_(pool) {}
-  std::string_view name() const override { return "collect"; }
-  size_t Receive(std::span<io::Frame>) override { return 0; }
-  size_t Transmit(std::span<const io::Frame> frames) override {
-    for (const io::Frame& f : frames) {
-      if (count < kMax) {
-        std::copy(f.data, f.data + std::min<size_t>(f.length, 4096), frames_[count].begin());
-        lengths[count++] = f.length;
-      }
-      ++sent;
-    }
-    pool_->Free(frames);
-    return frames.size();
-  }
-  void Flush() override {}
-  const uint8_t* data(size_t i) const { return frames_[i].data(); }
-  std::array<size_t, kMax> lengths{};
-  size_t count = 0;
-  size_t sent = 0;
-
- private:
-  std::array<std::array<uint8_t, 4096>, kMax> frames_{};
-  io::FramePool* pool_;
-};
 
 TEST_CASE("4000-byte datagrams through the large frame, outer and LAN fragments make no heap "
           "allocation",
@@ -53,34 +25,14 @@ TEST_CASE("4000-byte datagrams through the large frame, outer and LAN fragments 
       auto cfg = LoadConfig(DualStackConfigText(v6_wan));
       PipelineOptions oa;
       oa.config = cfg;
-      oa.router = "branch";
-      PipelineOptions ob = oa;
-      ob.router = "datacenter";
-      auto a = Pipeline::Create(oa);
-      auto b = Pipeline::Create(ob);
-      REQUIRE(a.ok());
-      REQUIRE(b.ok());
-      io::MemoryFramePool pool(256, 4096);
-      SinkPort a_lan(&pool), b_wan(&pool);
-      CollectPort a_wan(&pool), b_lan(&pool);
-      for (auto* p : {&**a, &**b}) p->SetPool(&pool);
-      (*a)->Bind(kLan, &a_lan);
-      (*a)->Bind(kWan, &a_wan);
-      (*b)->Bind(kLan, &b_lan);
-      (*b)->Bind(kWan, &b_wan);
-      (*a)->neighbors().SetStatic(kWan, Ip(v6_wan ? "2001:db8::2" : "192.0.2.2"),
-                                  {2, 0x55, 1, 0, 0, 1});
-      (*b)->neighbors().SetStatic(kWan, Ip(v6_wan ? "2001:db8::1" : "192.0.2.1"),
-                                  {2, 0x55, 0, 0, 0, 1});
-      (*b)->neighbors().SetStatic(kLan, Ip("10.20.2.5"), kServerMac);
-      (*b)->neighbors().SetStatic(kLan, Ip("fd00:20:2::5"), kServerMac);
+      SinkRig rig(oa, 256, v6_wan);
+      CapturePort a_wan(&rig.pool), b_lan(&rig.pool);
+      rig.a().Bind(kWan, &a_wan);
+      rig.b().Bind(kLan, &b_lan);
+      rig.b().neighbors().SetStatic(kLan, Ip("fd00:20:2::5"), kServerMac);
       uint64_t now = kStartMs;
       auto run = [&](Pipeline& p, size_t iface, const uint8_t* data, size_t len) {
-        io::Frame f;
-        REQUIRE(pool.Allocate({&f, 1}) == 1);
-        std::copy(data, data + len, f.data);
-        f.length = static_cast<uint32_t>(len);
-        p.ProcessBurst(iface, {&f, 1}, now);
+        rig.Run(p, iface, data, len, now);
       };
       constexpr int kFlows = 50;
       std::vector<std::vector<Bytes>> frags;
@@ -101,15 +53,15 @@ TEST_CASE("4000-byte datagrams through the large frame, outer and LAN fragments 
       // One datagram of each family: A to B and B to its LAN.
       auto cross = [&](const std::vector<Bytes>& d) {
         a_wan.count = 0;
-        for (const size_t k : {2, 0, 1}) run(**a, kLan, d[k].data(), d[k].size());
+        for (const size_t k : {2, 0, 1}) run(rig.a(), kLan, d[k].data(), d[k].size());
         const size_t pieces = a_wan.count;
         REQUIRE(pieces == 3);
-        std::array<std::array<uint8_t, 4096>, CollectPort::kMax> outer{};
-        std::array<size_t, CollectPort::kMax> lengths = a_wan.lengths;
+        std::array<std::array<uint8_t, 4096>, CapturePort::kMax> outer{};
+        std::array<size_t, CapturePort::kMax> lengths = a_wan.lengths;
         for (size_t k = 0; k < pieces; ++k) {
           std::copy(a_wan.data(k), a_wan.data(k) + lengths[k], outer[k].begin());
         }
-        for (size_t k = pieces; k > 0; --k) run(**b, kWan, outer[k - 1].data(), lengths[k - 1]);
+        for (size_t k = pieces; k > 0; --k) run(rig.b(), kWan, outer[k - 1].data(), lengths[k - 1]);
       };
       cross(frags[0]);  // warm-up outside the count (OpenSSL per-thread state)
       cross(frags[1]);
@@ -121,12 +73,12 @@ TEST_CASE("4000-byte datagrams through the large frame, outer and LAN fragments 
       });
       CHECK(allocations == 0);
       const size_t datagrams = frags.size();
-      CHECK((*a)->counters().Get(PipelineCounter::kIpFragLargeBuffer) == datagrams);
-      CHECK((*b)->counters().Get(PipelineCounter::kIpFragLargeBuffer) == datagrams);
-      CHECK((*a)->counters().Get(PipelineCounter::kOuterFragmented) == 3 * datagrams);
-      CHECK((*b)->counters().Get(PipelineCounter::kLanFragmented) == 3 * datagrams);
+      CHECK(rig.a().counters().Get(PipelineCounter::kIpFragLargeBuffer) == datagrams);
+      CHECK(rig.b().counters().Get(PipelineCounter::kIpFragLargeBuffer) == datagrams);
+      CHECK(rig.a().counters().Get(PipelineCounter::kOuterFragmented) == 3 * datagrams);
+      CHECK(rig.b().counters().Get(PipelineCounter::kLanFragmented) == 3 * datagrams);
       CHECK(b_lan.sent == 3 * datagrams);
-      CHECK(pool.available() == 256);  // every frame went back
+      CHECK(rig.pool.available() == 256);  // every frame went back
     }
   }
 }

@@ -5,13 +5,14 @@
 // the replaced global operator new.
 #include <array>
 #include <span>
-#include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "burst_test_util.h"
 #include "pipeline_rig.h"
 #include "sink_port.h"
+#include "sink_rig.h"
 #include "support/counting_allocator.h"
 
 namespace ssr::pipeline::testing {
@@ -19,50 +20,26 @@ namespace {
 
 TEST_CASE("Sealing bursts of encrypted and HMAC-only packets makes no heap allocation",
           "[pipeline][alloc][burst]") {
-  const std::string text = Replace(
-      std::string(config::DefaultConfigText()),
-      "  access_policies { tenant: \"sales\" }\n}\nservices {\n  name: \"web\"",
-      "  access_policies { tenant: \"sales\" }\n  security_policy: \"payload-aes\"\n}\n"
-      "services {\n  name: \"web\"");
-  REQUIRE(text != config::DefaultConfigText());
   PipelineOptions oa;
-  oa.config = LoadConfig(text);
-  oa.router = "branch";
-  auto a = Pipeline::Create(oa);
-  REQUIRE(a.ok());
-  if (!(*a)->burst_crypto_status().ok()) {
-    WARN("burst sealing unavailable: " << (*a)->burst_crypto_status().message());
+  oa.config = PayloadAesConfig();
+  SinkRouter rig(oa);
+  if (!rig.a().burst_crypto_status().ok()) {
+    WARN("burst sealing unavailable: " << rig.a().burst_crypto_status().message());
   }
-  io::MemoryFramePool pool(256, 4096);
-  SinkPort lan(&pool), wan(&pool);
-  (*a)->SetPool(&pool);
-  (*a)->Bind(kLan, &lan);
-  (*a)->Bind(kWan, &wan);
-  (*a)->neighbors().SetStatic(kWan, Ip("192.0.2.2"), {2, 0x55, 1, 0, 0, 1});
 
   constexpr size_t kBurst = 32;
   std::vector<Bytes> frames;
   for (size_t i = 0; i < kBurst; ++i) {
-    packet::PacketSpec s = VoiceSpec(static_cast<uint16_t>(5000 + i), Keep(Bytes(1200, 0x5a)));
+    // Even: voice, payload-encrypted; odd: web, UDP 7, HMAC-only.
+    packet::PacketSpec s = Flow(i % 2 == 0, static_cast<uint16_t>(5000 + i), 0x5a, 1200);
     s.src_mac = kClientMac;
-    if (i % 2 == 1) {  // web, UDP 7: HMAC-only
-      s.dst = Ip("10.20.3.10");
-      s.dst_port = 7;
-    }
     frames.push_back(Rig::Build(s));
   }
   uint64_t now = kStartMs;
   std::array<io::Frame, kBurst> burst;
-  auto run = [&] {
-    REQUIRE(pool.Allocate(burst) == kBurst);
-    for (size_t i = 0; i < kBurst; ++i) {
-      std::copy(frames[i].begin(), frames[i].end(), burst[i].data);
-      burst[i].length = static_cast<uint32_t>(frames[i].size());
-    }
-    (*a)->ProcessBurst(kLan, burst, now);
-  };
+  auto run = [&] { ProcessCopies(rig.a(), rig.pool, kLan, frames, burst, now); };
   run();  // first packets and lazy OpenSSL / library state outside the count
-  const uint64_t sealed0 = (*a)->counters().Get(PipelineCounter::kBurstSealed);
+  const uint64_t sealed0 = rig.a().counters().Get(PipelineCounter::kBurstSealed);
   constexpr int kBursts = 50;
   const size_t allocations = ssr::testing::CountAllocations([&] {
     for (int b = 0; b < kBursts; ++b) {
@@ -71,9 +48,9 @@ TEST_CASE("Sealing bursts of encrypted and HMAC-only packets makes no heap alloc
     }
   });
   CHECK(allocations == 0);
-  CHECK(wan.sent == (kBursts + 1) * kBurst);
-  if ((*a)->burst_crypto_status().ok()) {
-    CHECK((*a)->counters().Get(PipelineCounter::kBurstSealed) - sealed0 == kBursts * kBurst);
+  CHECK(rig.wan.sent == (kBursts + 1) * kBurst);
+  if (rig.a().burst_crypto_status().ok()) {
+    CHECK(rig.a().counters().Get(PipelineCounter::kBurstSealed) - sealed0 == kBursts * kBurst);
   }
 }
 
@@ -81,25 +58,16 @@ TEST_CASE("Sealing bursts of encrypted and HMAC-only packets makes no heap alloc
 // encrypted and HMAC-only packets from A with no heap allocation per packet.
 TEST_CASE("Opening bursts of encrypted and HMAC-only packets makes no heap allocation",
           "[pipeline][alloc][burst]") {
-  const std::string text = Replace(
-      std::string(config::DefaultConfigText()),
-      "  access_policies { tenant: \"sales\" }\n}\nservices {\n  name: \"web\"",
-      "  access_policies { tenant: \"sales\" }\n  security_policy: \"payload-aes\"\n}\n"
-      "services {\n  name: \"web\"");
-  REQUIRE(text != config::DefaultConfigText());
   RigOptions o;
-  o.config = LoadConfig(text);
+  o.config = PayloadAesConfig();
   Rig rig(o);
   rig.AddServer("10.20.2.5");
   rig.AddServer("10.20.3.10");
   constexpr size_t kBurst = 32;
   std::vector<packet::PacketSpec> specs;
   for (size_t i = 0; i < kBurst; ++i) {
-    packet::PacketSpec s = VoiceSpec(static_cast<uint16_t>(5000 + i), Keep(Bytes(1200, 0x5a)));
-    if (i % 2 == 1) {  // web, UDP 7: HMAC-only
-      s.dst = Ip("10.20.3.10");
-      s.dst_port = 7;
-    }
+    // Even: voice, payload-encrypted; odd: web, UDP 7, HMAC-only.
+    const packet::PacketSpec s = Flow(i % 2 == 0, static_cast<uint16_t>(5000 + i), 0x5a, 1200);
     specs.push_back(s);
     // Open the session both ways: later packets travel without metadata (the fast path).
     rig.FromClient(rig.ClientFrame(s));
@@ -124,14 +92,7 @@ TEST_CASE("Opening bursts of encrypted and HMAC-only packets makes no heap alloc
   rig.b().Bind(kLan, &lan);
   uint64_t now = rig.now();
   std::array<io::Frame, kBurst> burst;
-  auto run = [&] {
-    REQUIRE(pool.Allocate(burst) == kBurst);
-    for (size_t i = 0; i < kBurst; ++i) {
-      std::copy(frames[i].begin(), frames[i].end(), burst[i].data);
-      burst[i].length = static_cast<uint32_t>(frames[i].size());
-    }
-    rig.b().ProcessBurst(kWan, burst, now);
-  };
+  auto run = [&] { ProcessCopies(rig.b(), pool, kWan, frames, burst, now); };
   run();
   const uint64_t opened0 = rig.b().counters().Get(PipelineCounter::kBurstOpened);
   constexpr int kBursts = 50;

@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "burst_test_util.h"
 #include "crypto/burst.h"
 #include "crypto/cbc.h"
 #include "crypto/hmac.h"
@@ -21,36 +22,6 @@
 
 namespace ssr::pipeline::testing {
 namespace {
-
-// The default config with the voice service's payload encrypted (payload-aes); web (UDP 7) stays
-// HMAC-only.
-std::shared_ptr<const config::Config> BurstConfig() {
-  const std::string text = Replace(
-      std::string(config::DefaultConfigText()),
-      "transports { protocol: UDP ports { start: 5060 } ports { start: 10000 end: 20000 } }\n"
-      "  access_policies { tenant: \"sales\" }\n",
-      "transports { protocol: UDP ports { start: 5060 } ports { start: 10000 end: 20000 } }\n"
-      "  access_policies { tenant: \"sales\" }\n  security_policy: \"payload-aes\"\n");
-  REQUIRE(text != config::DefaultConfigText());
-  return LoadConfig(text);
-}
-
-std::span<const uint8_t> KeyBytes(const config::Config& cfg, std::string_view name) {
-  for (const config::Key& k : cfg.keys) {
-    if (k.name == name) return k.material.bytes();
-  }
-  FAIL("no key " << name);
-  return {};
-}
-
-packet::PacketSpec Flow(bool encrypted, uint16_t sport, uint8_t fill, size_t len) {
-  packet::PacketSpec s = VoiceSpec(sport, Keep(Bytes(len, fill)));
-  if (!encrypted) {
-    s.dst = Ip("10.20.3.10");  // web, UDP 7: hop HMAC only
-    s.dst_port = 7;
-  }
-  return s;
-}
 
 struct Traffic {
   std::vector<Bytes> wire;    // round 2, A -> B
@@ -61,49 +32,22 @@ struct Traffic {
   bool burst_active = false;
 };
 
-constexpr int kEncrypted = 12;
-constexpr int kPlain = 8;
-constexpr int kNew = 4;
-
 // Round 1 opens the sessions both ways (metadata handshake done); round 2 is one mixed burst of
 // established encrypted and HMAC-only packets with first packets of new sessions among them.
 Traffic Run(bool burst, std::vector<packet::PacketSpec>* sent) {
   RigOptions o;
-  o.config = BurstConfig();
+  o.config = PayloadAesConfig();
   o.base.burst_crypto = burst;
   Rig rig(o);
   rig.AddServer("10.20.2.5");
   rig.AddServer("10.20.3.10");
   Traffic t;
   t.burst_active = rig.a().burst_crypto_status().ok();
-  for (int i = 0; i < kEncrypted + kPlain; ++i) {
-    const bool enc = i < kEncrypted;
-    const packet::PacketSpec s = Flow(enc, static_cast<uint16_t>(3000 + i), 1, 64);
-    rig.FromClient(rig.ClientFrame(s));
-    rig.Step();
-    rig.FromServer(rig.ServerFrame(Reversed(s)));
-    rig.Step();
-  }
+  OpenSessions(rig);
   rig.Advance(5);
   const size_t wire0 = rig.wire_a_to_b_.size();
   const size_t server0 = rig.to_server_.size();
-  sent->clear();
-  for (int k = 0; k < 3; ++k) {
-    for (int i = 0; i < kEncrypted + kPlain; ++i) {
-      // Encrypted and HMAC-only sessions interleaved: 7 is prime to 20, so every flow once.
-      const int flow = (i * 7 + k) % (kEncrypted + kPlain);
-      // Sizes around every padding case, up to a full 1400-byte payload.
-      const size_t len = 1400 - static_cast<size_t>((i * 37 + k * 5) % 300);
-      sent->push_back(Flow(flow < kEncrypted, static_cast<uint16_t>(3000 + flow),
-                           static_cast<uint8_t>(i + k), len));
-    }
-    if (k == 1) {
-      for (int n = 0; n < kNew; ++n) {  // first packets in the middle of the burst
-        sent->push_back(Flow(n % 2 == 0, static_cast<uint16_t>(4000 + n), 0x77, 200));
-      }
-    }
-  }
-  REQUIRE(sent->size() <= io::kMaxBurst);
+  *sent = MixedBurst();
   for (const packet::PacketSpec& s : *sent) rig.FromClient(rig.ClientFrame(s));
   rig.Step();
   t.wire.assign(rig.wire_a_to_b_.begin() + static_cast<long>(wire0), rig.wire_a_to_b_.end());
@@ -136,7 +80,7 @@ TEST_CASE("Burst sealing puts the same bytes on the wire as sealing one packet a
   CHECK(on.hmac_fail_b == 0);
   CHECK(off.hmac_fail_b == 0);
 
-  auto cfg = BurstConfig();
+  auto cfg = PayloadAesConfig();
   auto hmac = crypto::PreparedHmac::Create(crypto::HmacSuite::kSha256_128,
                                            KeyBytes(*cfg, "hop-hmac"));
   REQUIRE(hmac.ok());
@@ -201,7 +145,7 @@ TEST_CASE("Burst sealing puts the same bytes on the wire as sealing one packet a
 TEST_CASE("In a burst, packets that need outer fragments keep the one-at-a-time path and their "
           "place among burst-sealed ones", "[pipeline][burst]") {
   RigOptions o;
-  o.config = BurstConfig();
+  o.config = PayloadAesConfig();
   Rig rig(o);
   rig.AddServer("10.20.2.5");
   if (!rig.a().burst_crypto_status().ok()) {
@@ -235,7 +179,7 @@ TEST_CASE("In a burst, packets that need outer fragments keep the one-at-a-time 
 
 TEST_CASE("burst_crypto off, or no engine, is reported with its reason", "[pipeline][burst]") {
   RigOptions o;
-  o.config = BurstConfig();
+  o.config = PayloadAesConfig();
   o.base.burst_crypto = false;
   Rig rig(o);
   CHECK(rig.a().burst_crypto_status().code() == absl::StatusCode::kFailedPrecondition);

@@ -15,6 +15,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "burst_test_util.h"
 #include "crypto/burst.h"
 #include "crypto/cbc.h"
 #include "crypto/hmac.h"
@@ -23,34 +24,6 @@
 
 namespace ssr::pipeline::testing {
 namespace {
-
-std::shared_ptr<const config::Config> OpenConfig() {
-  const std::string text = Replace(
-      std::string(config::DefaultConfigText()),
-      "transports { protocol: UDP ports { start: 5060 } ports { start: 10000 end: 20000 } }\n"
-      "  access_policies { tenant: \"sales\" }\n",
-      "transports { protocol: UDP ports { start: 5060 } ports { start: 10000 end: 20000 } }\n"
-      "  access_policies { tenant: \"sales\" }\n  security_policy: \"payload-aes\"\n");
-  REQUIRE(text != config::DefaultConfigText());
-  return LoadConfig(text);
-}
-
-std::span<const uint8_t> KeyOf(const config::Config& cfg, std::string_view name) {
-  for (const config::Key& k : cfg.keys) {
-    if (k.name == name) return k.material.bytes();
-  }
-  FAIL("no key " << name);
-  return {};
-}
-
-packet::PacketSpec Flow(bool encrypted, uint16_t sport, uint8_t fill, size_t len) {
-  packet::PacketSpec s = VoiceSpec(sport, Keep(Bytes(len, fill)));
-  if (!encrypted) {
-    s.dst = Ip("10.20.3.10");  // web, UDP 7: hop HMAC only
-    s.dst_port = 7;
-  }
-  return s;
-}
 
 // Replaces the L4 payload of an IPv4/UDP frame, fixing lengths and checksums.
 void SetPayload(Bytes& f, const Bytes& region) {
@@ -78,9 +51,6 @@ void SetPayload(Bytes& f, const Bytes& region) {
 }
 
 constexpr size_t kTag = 16;
-constexpr int kEncrypted = 12;
-constexpr int kPlain = 8;
-constexpr int kNew = 4;
 constexpr int kMutations = 10;
 
 // Tampering number m (0: none) of a fast-path frame from A; `encrypted`: a CBC payload.
@@ -151,23 +121,17 @@ struct Outcome {
 
 Outcome Run(bool burst) {
   RigOptions o;
-  o.config = OpenConfig();
+  o.config = PayloadAesConfig();
   o.base.burst_crypto = burst;
   Rig rig(o);
   rig.AddServer("10.20.2.5");
   rig.AddServer("10.20.3.10");
   Outcome out;
   out.burst_active = rig.b().burst_crypto_status().ok();
-  for (int i = 0; i < kEncrypted + kPlain; ++i) {
-    const packet::PacketSpec s = Flow(i < kEncrypted, static_cast<uint16_t>(3000 + i), 1, 64);
-    rig.FromClient(rig.ClientFrame(s));
-    rig.Step();
-    rig.FromServer(rig.ServerFrame(Reversed(s)));
-    rig.Step();
-  }
+  OpenSessions(rig);
   rig.Advance(5);
   auto hmac = crypto::PreparedHmac::Create(crypto::HmacSuite::kSha256_128,
-                                           KeyOf(rig.config(), "hop-hmac"));
+                                           KeyBytes(rig.config(), "hop-hmac"));
   REQUIRE(hmac.ok());
   const uint64_t t = crypto::TimeWindowOf(rig.now(), crypto::kDefaultTimeWindowMs);
   int index = 0;
@@ -184,21 +148,7 @@ Outcome Run(bool burst) {
     return true;
   };
   const size_t server0 = rig.to_server_.size();
-  std::vector<packet::PacketSpec> sent;
-  for (int k = 0; k < 3; ++k) {
-    for (int i = 0; i < kEncrypted + kPlain; ++i) {
-      const int flow = (i * 7 + k) % (kEncrypted + kPlain);
-      const size_t len = 1400 - static_cast<size_t>((i * 37 + k * 5) % 300);
-      sent.push_back(Flow(flow < kEncrypted, static_cast<uint16_t>(3000 + flow),
-                          static_cast<uint8_t>(i + k), len));
-    }
-    if (k == 1) {
-      for (int n = 0; n < kNew; ++n) {
-        sent.push_back(Flow(n % 2 == 0, static_cast<uint16_t>(4000 + n), 0x77, 200));
-      }
-    }
-  }
-  REQUIRE(sent.size() <= io::kMaxBurst);
+  const std::vector<packet::PacketSpec> sent = MixedBurst();
   for (const packet::PacketSpec& s : sent) {
     if (s.src_port < 4000) fast_encrypted.push_back(s.dst_port == 5060);
   }

@@ -299,25 +299,11 @@ TEST_CASE("UDP transform: a TCP session travels as UDP, the SYN's packet carries
   Rig rig(o);
   rig.AddServer("10.20.3.10");
   const Bytes body = {'G', 'E', 'T', ' ', '/', '\n'};
-  auto tcp = [](const char* src, const char* dst, uint16_t sp, uint16_t dp, uint8_t flags,
-                uint32_t seq, uint32_t ack, std::span<const uint8_t> payload) {
-    PacketSpec s;
-    s.src = Ip(src);
-    s.dst = Ip(dst);
-    s.protocol = packet::kIpProtoTcp;
-    s.src_port = sp;
-    s.dst_port = dp;
-    s.tcp_flags = flags;
-    s.tcp_seq = seq;
-    s.tcp_ack = ack;
-    s.payload = payload;
-    return s;
-  };
-  const PacketSpec syn = tcp("10.10.1.10", "10.20.3.10", 45000, 80, packet::kTcpSyn, 10, 0, {});
+  const PacketSpec syn = TcpSpec("10.10.1.10", "10.20.3.10", 45000, 80, packet::kTcpSyn, 10, 0);
   const PacketSpec synack =
-      tcp("10.20.3.10", "10.10.1.10", 80, 45000, packet::kTcpSyn | packet::kTcpAck, 90, 11, {});
-  const PacketSpec data =
-      tcp("10.10.1.10", "10.20.3.10", 45000, 80, packet::kTcpAck | packet::kTcpPsh, 11, 91, body);
+      TcpSpec("10.20.3.10", "10.10.1.10", 80, 45000, packet::kTcpSyn | packet::kTcpAck, 90, 11);
+  const PacketSpec data = TcpSpec("10.10.1.10", "10.20.3.10", 45000, 80,
+                                  packet::kTcpAck | packet::kTcpPsh, 11, 91, body);
   rig.FromClient(rig.ClientFrame(syn));
   rig.Step();
   rig.FromServer(rig.ServerFrame(synack));

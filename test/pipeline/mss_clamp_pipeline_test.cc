@@ -36,17 +36,9 @@ Bytes LinuxOptions(uint16_t mss) {
 
 PacketSpec Seg(const Flow& f, bool from_client, uint8_t flags, uint32_t seq, uint32_t ack,
                std::span<const uint8_t> options = {}, std::span<const uint8_t> payload = {}) {
-  PacketSpec s;
-  s.src = Ip(from_client ? f.client : f.server);
-  s.dst = Ip(from_client ? f.server : f.client);
-  s.protocol = packet::kIpProtoTcp;
-  s.src_port = from_client ? 41000 : f.port;
-  s.dst_port = from_client ? f.port : 41000;
-  s.tcp_flags = flags;
-  s.tcp_seq = seq;
-  s.tcp_ack = ack;
+  PacketSpec s = from_client ? TcpSpec(f.client, f.server, 41000, f.port, flags, seq, ack, payload)
+                             : TcpSpec(f.server, f.client, f.port, 41000, flags, seq, ack, payload);
   s.tcp_options = options;
-  s.payload = payload;
   return s;
 }
 

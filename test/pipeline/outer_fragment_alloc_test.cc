@@ -8,6 +8,7 @@
 
 #include "pipeline_rig.h"
 #include "sink_port.h"
+#include "sink_rig.h"
 #include "support/counting_allocator.h"
 
 namespace ssr::pipeline::testing {
@@ -20,29 +21,15 @@ TEST_CASE("Outer fragments come from the frame pool without heap allocation, a d
   text = Replace(text, "addresses: \"192.0.2.2\"", "addresses: \"192.0.2.2\" path_mtu: 1280");
   PipelineOptions oa;
   oa.config = LoadConfig(text);
-  oa.router = "branch";
-  auto a = Pipeline::Create(oa);
-  REQUIRE(a.ok());
-  io::MemoryFramePool pool(16, 4096);
-  SinkPort lan(&pool), wan(&pool);
-  (*a)->SetPool(&pool);
-  (*a)->Bind(kLan, &lan);
-  (*a)->Bind(kWan, &wan);
-  (*a)->neighbors().SetStatic(kWan, Ip("192.0.2.2"), {2, 0x55, 1, 0, 0, 1});
+  SinkRouter rig(oa, 16);
   // 3000 bytes without DF: three fragments of at most 1280 bytes.
   packet::PacketSpec u = VoiceSpec(20000, Keep(Bytes(3000 - 28, 0x42)));
   u.src_mac = kClientMac;
   const Bytes big = Rig::Build(u);
   uint64_t now = kStartMs;
-  auto run = [&] {
-    io::Frame f;
-    REQUIRE(pool.Allocate({&f, 1}) == 1);
-    std::copy(big.begin(), big.end(), f.data);
-    f.length = static_cast<uint32_t>(big.size());
-    (*a)->ProcessBurst(kLan, {&f, 1}, now);
-  };
+  auto run = [&] { rig.FromLan(big, now); };
   run();  // warm-up: the session exists
-  const auto& c = (*a)->counters();
+  const auto& c = rig.a().counters();
   REQUIRE(c.Get(PipelineCounter::kOuterFragmented) == 3);
   const size_t allocations = ssr::testing::CountAllocations([&] {
     for (int i = 0; i < 200; ++i) {
@@ -52,18 +39,18 @@ TEST_CASE("Outer fragments come from the frame pool without heap allocation, a d
   });
   CHECK(allocations == 0);
   CHECK(c.Get(PipelineCounter::kOuterFragmented) == 3 * 201);
-  CHECK(wan.sent == 3 * 201);
-  CHECK(pool.available() == 16);
+  CHECK(rig.wan.sent == 3 * 201);
+  CHECK(rig.pool.available() == 16);
 
   // Leave the packet's frame and one more: the third fragment has no frame.
   std::vector<io::Frame> held(14);
-  REQUIRE(pool.Allocate(held) == 14);
+  REQUIRE(rig.pool.Allocate(held) == 14);
   run();
-  CHECK(wan.sent == 3 * 201);
+  CHECK(rig.wan.sent == 3 * 201);
   CHECK(c.Get(PipelineCounter::kNoPool) == 1);
   CHECK(c.Get(PipelineCounter::kOuterFragmented) == 3 * 201);
-  pool.Free(held);
-  CHECK(pool.available() == 16);  // the packet's frame and the spare one came back
+  rig.pool.Free(held);
+  CHECK(rig.pool.available() == 16);  // the packet's frame and the spare one came back
 }
 
 }  // namespace

@@ -13,7 +13,7 @@
 
 #include "fragment_util.h"
 #include "pipeline_rig.h"
-#include "sink_port.h"
+#include "sink_rig.h"
 #include "support/counting_allocator.h"
 
 namespace ssr::pipeline::testing {
@@ -24,39 +24,16 @@ TEST_CASE("Forwarding first packets, handshakes and midstream packets makes no h
   auto cfg = DefaultConfig();
   PipelineOptions oa;
   oa.config = cfg;
-  oa.router = "branch";
   oa.max_sessions = 4096;
-  PipelineOptions ob = oa;
-  ob.router = "datacenter";
-  auto a = Pipeline::Create(oa);
-  auto b = Pipeline::Create(ob);
-  REQUIRE(a.ok());
-  REQUIRE(b.ok());
-  io::MemoryFramePool pool(256, 4096);
-  SinkPort a_lan(&pool), a_wan(&pool), b_lan(&pool), b_wan(&pool);
-  (*a)->SetPool(&pool);
-  (*b)->SetPool(&pool);
-  (*a)->Bind(kLan, &a_lan);
-  (*a)->Bind(kWan, &a_wan);
-  (*b)->Bind(kLan, &b_lan);
-  (*b)->Bind(kWan, &b_wan);
-  (*a)->neighbors().SetStatic(kWan, Ip("192.0.2.2"), {2, 0x55, 1, 0, 0, 1});
-  (*b)->neighbors().SetStatic(kWan, Ip("192.0.2.1"), {2, 0x55, 0, 0, 0, 1});
-  (*b)->neighbors().SetStatic(kLan, Ip("10.20.2.5"), kServerMac);
-  (*b)->neighbors().SetStatic(kLan, Ip("10.20.1.20"), kServerMac);
+  SinkRig rig(oa);
+  rig.b().neighbors().SetStatic(kLan, Ip("10.20.1.20"), kServerMac);
 
   // Frames prepared up front: one UDP (voice) and one TCP (erp, payload-encrypted) flow per port.
   constexpr int kFlows = 200;
   std::vector<Bytes> udp_first, tcp_syn;
   for (int i = 0; i < kFlows; ++i) {
-    packet::PacketSpec u;
+    packet::PacketSpec u = VoiceSpec(static_cast<uint16_t>(20000 + i), Keep(Bytes(100, 0x42)));
     u.src_mac = kClientMac;
-    u.src = Ip("10.10.2.10");
-    u.dst = Ip("10.20.2.5");
-    u.protocol = packet::kIpProtoUdp;
-    u.src_port = static_cast<uint16_t>(20000 + i);
-    u.dst_port = 5060;
-    u.payload = Keep(Bytes(100, 0x42));
     udp_first.push_back(Rig::Build(u));
     packet::PacketSpec t = u;
     t.src = Ip("10.10.1.10");
@@ -70,31 +47,27 @@ TEST_CASE("Forwarding first packets, handshakes and midstream packets makes no h
   uint64_t now = kStartMs;
   // Pushes one frame through router `p` on `iface`.
   auto run = [&](Pipeline& p, size_t iface, const uint8_t* data, size_t len) {
-    io::Frame f;
-    REQUIRE(pool.Allocate({&f, 1}) == 1);
-    std::copy(data, data + len, f.data);
-    f.length = static_cast<uint32_t>(len);
-    p.ProcessBurst(iface, {&f, 1}, now);
+    rig.Run(p, iface, data, len, now);
   };
   // Warm-up outside the count: OpenSSL lazily initialises per-thread state on first use.
-  run(**a, kLan, udp_first[0].data(), udp_first[0].size());
-  run(**b, kWan, a_wan.last.data(), a_wan.last_length);
+  run(rig.a(), kLan, udp_first[0].data(), udp_first[0].size());
+  run(rig.b(), kWan, rig.a_wan.last.data(), rig.a_wan.last_length);
 
   const size_t allocations = ssr::testing::CountAllocations([&] {
     for (int i = 0; i < kFlows; ++i) {
       now += 1;
       for (const Bytes* first : {&udp_first[i], &tcp_syn[i]}) {
-        run(**a, kLan, first->data(), first->size());  // first packet at the ingress
-        const std::array<uint8_t, 4096> outer = a_wan.last;
-        run(**b, kWan, outer.data(), a_wan.last_length);  // egress creates its session
-        for (int k = 0; k < 4; ++k) run(**a, kLan, first->data(), first->size());  // midstream
+        run(rig.a(), kLan, first->data(), first->size());  // first packet at the ingress
+        const std::array<uint8_t, 4096> outer = rig.a_wan.last;
+        run(rig.b(), kWan, outer.data(), rig.a_wan.last_length);  // egress creates its session
+        for (int k = 0; k < 4; ++k) run(rig.a(), kLan, first->data(), first->size());  // midstream
       }
     }
   });
   CHECK(allocations == 0);
-  CHECK((*a)->counters().Get(PipelineCounter::kSessionCreated) == 2 * kFlows);
-  CHECK((*b)->counters().Get(PipelineCounter::kSessionCreated) >= 2 * kFlows - 1);
-  CHECK(b_lan.sent >= 2 * kFlows);
+  CHECK(rig.a().counters().Get(PipelineCounter::kSessionCreated) == 2 * kFlows);
+  CHECK(rig.b().counters().Get(PipelineCounter::kSessionCreated) >= 2 * kFlows - 1);
+  CHECK(rig.b_lan.sent >= 2 * kFlows);
 }
 
 TEST_CASE("Adaptive encryption's decision, re-signal and switch make no heap allocation",
@@ -109,25 +82,9 @@ TEST_CASE("Adaptive encryption's decision, re-signal and switch make no heap all
   auto cfg = LoadConfig(text);
   PipelineOptions oa;
   oa.config = cfg;
-  oa.router = "branch";
   oa.max_sessions = 4096;
-  PipelineOptions ob = oa;
-  ob.router = "datacenter";
-  auto a = Pipeline::Create(oa);
-  auto b = Pipeline::Create(ob);
-  REQUIRE(a.ok());
-  REQUIRE(b.ok());
-  io::MemoryFramePool pool(256, 4096);
-  SinkPort a_lan(&pool), a_wan(&pool), b_lan(&pool), b_wan(&pool);
-  (*a)->SetPool(&pool);
-  (*b)->SetPool(&pool);
-  (*a)->Bind(kLan, &a_lan);
-  (*a)->Bind(kWan, &a_wan);
-  (*b)->Bind(kLan, &b_lan);
-  (*b)->Bind(kWan, &b_wan);
-  (*a)->neighbors().SetStatic(kWan, Ip("192.0.2.2"), {2, 0x55, 1, 0, 0, 1});
-  (*b)->neighbors().SetStatic(kWan, Ip("192.0.2.1"), {2, 0x55, 0, 0, 0, 1});
-  (*b)->neighbors().SetStatic(kLan, Ip("10.20.1.20"), kServerMac);
+  SinkRig rig(oa);
+  rig.b().neighbors().SetStatic(kLan, Ip("10.20.1.20"), kServerMac);
 
   constexpr int kFlows = 100;
   const Bytes hello = {0x16, 0x03, 0x01, 0x00, 0x40, 0x01, 0x00, 0x00, 0x3c, 0x03, 0x03, 0x42};
@@ -164,39 +121,35 @@ TEST_CASE("Adaptive encryption's decision, re-signal and switch make no heap all
   }
   uint64_t now = kStartMs;
   auto run = [&](Pipeline& p, size_t iface, const uint8_t* frame, size_t len) {
-    io::Frame f;
-    REQUIRE(pool.Allocate({&f, 1}) == 1);
-    std::copy(frame, frame + len, f.data);
-    f.length = static_cast<uint32_t>(len);
-    p.ProcessBurst(iface, {&f, 1}, now);
+    rig.Run(p, iface, frame, len, now);
   };
   // Warm-up outside the count (OpenSSL's per-thread state).
-  run(**a, kLan, syn[0].data(), syn[0].size());
-  run(**b, kWan, a_wan.last.data(), a_wan.last_length);
+  run(rig.a(), kLan, syn[0].data(), syn[0].size());
+  run(rig.b(), kWan, rig.a_wan.last.data(), rig.a_wan.last_length);
 
   const size_t allocations = ssr::testing::CountAllocations([&] {
     for (int i = 1; i < kFlows; ++i) {
       now += 1;
-      run(**a, kLan, syn[i].data(), syn[i].size());
-      std::array<uint8_t, 4096> outer = a_wan.last;
-      run(**b, kWan, outer.data(), a_wan.last_length);   // egress session
-      run(**b, kLan, syn_ack[i].data(), syn_ack[i].size());
-      outer = b_wan.last;
-      run(**a, kWan, outer.data(), b_wan.last_length);
-      run(**a, kLan, data[i].data(), data[i].size());     // decision (and re-signal)
-      outer = a_wan.last;
-      run(**b, kWan, outer.data(), a_wan.last_length);   // switch applied at the egress
-      run(**b, kLan, reply[i].data(), reply[i].size());   // reply with reverse metadata
-      outer = b_wan.last;
-      run(**a, kWan, outer.data(), b_wan.last_length);   // confirms the switch
+      run(rig.a(), kLan, syn[i].data(), syn[i].size());
+      std::array<uint8_t, 4096> outer = rig.a_wan.last;
+      run(rig.b(), kWan, outer.data(), rig.a_wan.last_length);   // egress session
+      run(rig.b(), kLan, syn_ack[i].data(), syn_ack[i].size());
+      outer = rig.b_wan.last;
+      run(rig.a(), kWan, outer.data(), rig.b_wan.last_length);
+      run(rig.a(), kLan, data[i].data(), data[i].size());     // decision (and re-signal)
+      outer = rig.a_wan.last;
+      run(rig.b(), kWan, outer.data(), rig.a_wan.last_length);   // switch applied at the egress
+      run(rig.b(), kLan, reply[i].data(), reply[i].size());   // reply with reverse metadata
+      outer = rig.b_wan.last;
+      run(rig.a(), kWan, outer.data(), rig.b_wan.last_length);   // confirms the switch
     }
   });
   CHECK(allocations == 0);
-  CHECK((*a)->counters().Get(PipelineCounter::kAdaptivePlain) == kFlows / 2 - 1);
-  CHECK((*a)->counters().Get(PipelineCounter::kAdaptiveEncrypted) == kFlows / 2);
-  CHECK((*b)->counters().Get(PipelineCounter::kAdaptiveSwitchApplied) == kFlows / 2);
-  CHECK((*a)->counters().Get(PipelineCounter::kPayloadDecryptFail) == 0);
-  CHECK((*b)->counters().Get(PipelineCounter::kPayloadDecryptFail) == 0);
+  CHECK(rig.a().counters().Get(PipelineCounter::kAdaptivePlain) == kFlows / 2 - 1);
+  CHECK(rig.a().counters().Get(PipelineCounter::kAdaptiveEncrypted) == kFlows / 2);
+  CHECK(rig.b().counters().Get(PipelineCounter::kAdaptiveSwitchApplied) == kFlows / 2);
+  CHECK(rig.a().counters().Get(PipelineCounter::kPayloadDecryptFail) == 0);
+  CHECK(rig.b().counters().Get(PipelineCounter::kPayloadDecryptFail) == 0);
 }
 
 TEST_CASE("Matching, relaying and delivering ICMP errors makes no heap allocation",
@@ -204,44 +157,18 @@ TEST_CASE("Matching, relaying and delivering ICMP errors makes no heap allocatio
   auto cfg = DefaultConfig();
   PipelineOptions oa;
   oa.config = cfg;
-  oa.router = "branch";
-  PipelineOptions ob = oa;
-  ob.router = "datacenter";
-  auto a = Pipeline::Create(oa);
-  auto b = Pipeline::Create(ob);
-  REQUIRE(a.ok());
-  REQUIRE(b.ok());
-  io::MemoryFramePool pool(256, 4096);
-  SinkPort a_lan(&pool), a_wan(&pool), b_lan(&pool), b_wan(&pool);
-  for (auto* p : {&**a, &**b}) p->SetPool(&pool);
-  (*a)->Bind(kLan, &a_lan);
-  (*a)->Bind(kWan, &a_wan);
-  (*b)->Bind(kLan, &b_lan);
-  (*b)->Bind(kWan, &b_wan);
-  (*a)->neighbors().SetStatic(kWan, Ip("192.0.2.2"), {2, 0x55, 1, 0, 0, 1});
-  (*b)->neighbors().SetStatic(kWan, Ip("192.0.2.1"), {2, 0x55, 0, 0, 0, 1});
-  (*b)->neighbors().SetStatic(kLan, Ip("10.20.2.5"), kServerMac);
+  SinkRig rig(oa);
   uint64_t now = kStartMs;
   auto run = [&](Pipeline& p, size_t iface, const uint8_t* data, size_t len) {
-    io::Frame f;
-    REQUIRE(pool.Allocate({&f, 1}) == 1);
-    std::copy(data, data + len, f.data);
-    f.length = static_cast<uint32_t>(len);
-    p.ProcessBurst(iface, {&f, 1}, now);
+    rig.Run(p, iface, data, len, now);
   };
   // Per flow: the request (opens the sessions), the server's port unreachable about it (relayed
   // by B, delivered by A), and one about a port no session has (dropped).
   constexpr int kFlows = 100;
   std::vector<Bytes> request, error, stray;
   for (int i = 0; i < kFlows; ++i) {
-    packet::PacketSpec u;
+    packet::PacketSpec u = VoiceSpec(static_cast<uint16_t>(20000 + i), Keep(Bytes(40, 0x42)));
     u.src_mac = kClientMac;
-    u.src = Ip("10.10.2.10");
-    u.dst = Ip("10.20.2.5");
-    u.protocol = packet::kIpProtoUdp;
-    u.src_port = static_cast<uint16_t>(20000 + i);
-    u.dst_port = 5060;
-    u.payload = Keep(Bytes(40, 0x42));
     request.push_back(Rig::Build(u));
     for (const uint16_t port : {u.src_port, static_cast<uint16_t>(u.src_port + 1000)}) {
       packet::PacketSpec quoted = u;
@@ -260,24 +187,24 @@ TEST_CASE("Matching, relaying and delivering ICMP errors makes no heap allocatio
       (port == u.src_port ? error : stray).push_back(Rig::Build(e));
     }
   }
-  run(**a, kLan, request[0].data(), request[0].size());  // warm-up (OpenSSL per-thread state)
-  run(**b, kWan, a_wan.last.data(), a_wan.last_length);
+  run(rig.a(), kLan, request[0].data(), request[0].size());  // warm-up (OpenSSL per-thread state)
+  run(rig.b(), kWan, rig.a_wan.last.data(), rig.a_wan.last_length);
   const size_t allocations = ssr::testing::CountAllocations([&] {
     for (int i = 1; i < kFlows; ++i) {
       now += 1;
-      run(**a, kLan, request[i].data(), request[i].size());
-      const std::array<uint8_t, 4096> outer = a_wan.last;
-      run(**b, kWan, outer.data(), a_wan.last_length);
-      run(**b, kLan, error[i].data(), error[i].size());
-      const std::array<uint8_t, 4096> relay = b_wan.last;
-      run(**a, kWan, relay.data(), b_wan.last_length);
-      run(**b, kLan, stray[i].data(), stray[i].size());
+      run(rig.a(), kLan, request[i].data(), request[i].size());
+      const std::array<uint8_t, 4096> outer = rig.a_wan.last;
+      run(rig.b(), kWan, outer.data(), rig.a_wan.last_length);
+      run(rig.b(), kLan, error[i].data(), error[i].size());
+      const std::array<uint8_t, 4096> relay = rig.b_wan.last;
+      run(rig.a(), kWan, relay.data(), rig.b_wan.last_length);
+      run(rig.b(), kLan, stray[i].data(), stray[i].size());
     }
   });
   CHECK(allocations == 0);
-  CHECK((*b)->counters().Get(PipelineCounter::kIcmpErrorRelayed) == kFlows - 1);
-  CHECK((*a)->counters().Get(PipelineCounter::kIcmpErrorDelivered) == kFlows - 1);
-  CHECK((*b)->counters().Get(PipelineCounter::kIcmpErrorNoSession) == kFlows - 1);
+  CHECK(rig.b().counters().Get(PipelineCounter::kIcmpErrorRelayed) == kFlows - 1);
+  CHECK(rig.a().counters().Get(PipelineCounter::kIcmpErrorDelivered) == kFlows - 1);
+  CHECK(rig.b().counters().Get(PipelineCounter::kIcmpErrorNoSession) == kFlows - 1);
 }
 
 TEST_CASE("Reassembling IP fragments, completing, dropping and expiring them makes no heap "
@@ -286,30 +213,10 @@ TEST_CASE("Reassembling IP fragments, completing, dropping and expiring them mak
   auto cfg = DefaultConfig();
   PipelineOptions oa;
   oa.config = cfg;
-  oa.router = "branch";
-  PipelineOptions ob = oa;
-  ob.router = "datacenter";
-  auto a = Pipeline::Create(oa);
-  auto b = Pipeline::Create(ob);
-  REQUIRE(a.ok());
-  REQUIRE(b.ok());
-  io::MemoryFramePool pool(256, 4096);
-  SinkPort a_lan(&pool), a_wan(&pool), b_lan(&pool), b_wan(&pool);
-  for (auto* p : {&**a, &**b}) p->SetPool(&pool);
-  (*a)->Bind(kLan, &a_lan);
-  (*a)->Bind(kWan, &a_wan);
-  (*b)->Bind(kLan, &b_lan);
-  (*b)->Bind(kWan, &b_wan);
-  (*a)->neighbors().SetStatic(kWan, Ip("192.0.2.2"), {2, 0x55, 1, 0, 0, 1});
-  (*b)->neighbors().SetStatic(kWan, Ip("192.0.2.1"), {2, 0x55, 0, 0, 0, 1});
-  (*b)->neighbors().SetStatic(kLan, Ip("10.20.2.5"), kServerMac);
+  SinkRig rig(oa);
   uint64_t now = kStartMs;
   auto run = [&](Pipeline& p, size_t iface, const uint8_t* data, size_t len) {
-    io::Frame f;
-    REQUIRE(pool.Allocate({&f, 1}) == 1);
-    std::copy(data, data + len, f.data);
-    f.length = static_cast<uint32_t>(len);
-    p.ProcessBurst(iface, {&f, 1}, now);
+    rig.Run(p, iface, data, len, now);
   };
   // Per flow: a datagram in 3 fragments (out of order, one duplicated) from the LAN, the outer
   // packet fragmented again toward B, and a first fragment that never completes.
@@ -317,37 +224,26 @@ TEST_CASE("Reassembling IP fragments, completing, dropping and expiring them mak
   std::vector<std::vector<Bytes>> frags;
   std::vector<Bytes> stray;
   for (int i = 0; i < kFlows; ++i) {
-    packet::PacketSpec u;
+    packet::PacketSpec u = VoiceSpec(static_cast<uint16_t>(20000 + i), Keep(Bytes(1200, 0x42)));
     u.src_mac = kClientMac;
-    u.src = Ip("10.10.2.10");
-    u.dst = Ip("10.20.2.5");
-    u.protocol = packet::kIpProtoUdp;
-    u.src_port = static_cast<uint16_t>(20000 + i);
-    u.dst_port = 5060;
-    u.payload = Keep(Bytes(1200, 0x42));
     const Bytes whole = Rig::Build(u);
     frags.push_back(Fragments(whole, {504, 1000}, static_cast<uint32_t>(i)));
     stray.push_back(FragmentOf(whole, {0, 504, false}, static_cast<uint32_t>(1000 + i)));
   }
-  std::vector<Bytes> warm = Fragments(Rig::Build([] {
-    packet::PacketSpec u;
-    u.src = Ip("10.10.2.10");
-    u.dst = Ip("10.20.2.5");
-    u.src_port = 19999;
-    u.dst_port = 5060;
-    u.payload = Keep(Bytes(1200, 0x41));
-    return u;
-  }()), {504}, 5000);
-  for (const Bytes& f : warm) run(**a, kLan, f.data(), f.size());  // OpenSSL per-thread state
-  run(**b, kWan, a_wan.last.data(), a_wan.last_length);
+  std::vector<Bytes> warm =
+      Fragments(Rig::Build(VoiceSpec(19999, Keep(Bytes(1200, 0x41)))), {504}, 5000);
+  for (const Bytes& f : warm) run(rig.a(), kLan, f.data(), f.size());  // OpenSSL per-thread state
+  run(rig.b(), kWan, rig.a_wan.last.data(), rig.a_wan.last_length);
   const size_t allocations = ssr::testing::CountAllocations([&] {
     for (int i = 0; i < kFlows; ++i) {
       now += 100;  // strays time out as they go (at most 50 held: the default pool has 64)
-      for (const size_t k : {2, 0, 0, 1}) run(**a, kLan, frags[i][k].data(), frags[i][k].size());
-      run(**a, kLan, stray[i].data(), stray[i].size());
-      std::array<uint8_t, 4096> outer = a_wan.last;
+      for (const size_t k : {2, 0, 0, 1}) {
+        run(rig.a(), kLan, frags[i][k].data(), frags[i][k].size());
+      }
+      run(rig.a(), kLan, stray[i].data(), stray[i].size());
+      std::array<uint8_t, 4096> outer = rig.a_wan.last;
       // Fragment the outer packet in place: two pieces, second first.
-      const size_t outer_len = a_wan.last_length;
+      const size_t outer_len = rig.a_wan.last_length;
       packet::PacketInfo info;
       REQUIRE(packet::ParseFrame({outer.data(), outer_len}, &info) == packet::ParseResult::kOk);
       const size_t l3 = info.l3_offset, hl = info.l3_header_length, cut = 600;
@@ -363,19 +259,19 @@ TEST_CASE("Reassembling IP fragments, completing, dropping and expiring them mak
         packet::StoreBe16(piece.data() + l3 + 6,
                           static_cast<uint16_t>((second ? 0 : packet::kIpv4FlagMoreFragments) |
                                                 (begin / 8)));
-        run(**b, kWan, piece.data(), l3 + hl + end - begin);
+        run(rig.b(), kWan, piece.data(), l3 + hl + end - begin);
       }
     }
     now += cfg->limits.ip_reassembly_timeout_ms;
-    (*a)->Expire(now, 1u << 20);
+    rig.a().Expire(now, 1u << 20);
   });
   CHECK(allocations == 0);
-  CHECK((*a)->counters().Get(PipelineCounter::kIpFragReassembled) == kFlows + 1);
-  CHECK((*a)->counters().Get(PipelineCounter::kIpFragDuplicate) == kFlows);
-  CHECK((*a)->counters().Get(PipelineCounter::kIpFragTimeout) == kFlows);
-  CHECK((*b)->counters().Get(PipelineCounter::kIpFragReassembled) == kFlows);
-  CHECK(b_lan.sent == kFlows + 1);
-  CHECK((*a)->counters().Get(PipelineCounter::kIpFragPoolFull) == 0);
+  CHECK(rig.a().counters().Get(PipelineCounter::kIpFragReassembled) == kFlows + 1);
+  CHECK(rig.a().counters().Get(PipelineCounter::kIpFragDuplicate) == kFlows);
+  CHECK(rig.a().counters().Get(PipelineCounter::kIpFragTimeout) == kFlows);
+  CHECK(rig.b().counters().Get(PipelineCounter::kIpFragReassembled) == kFlows);
+  CHECK(rig.b_lan.sent == kFlows + 1);
+  CHECK(rig.a().counters().Get(PipelineCounter::kIpFragPoolFull) == 0);
 }
 
 }  // namespace

@@ -63,6 +63,22 @@ inline packet::PacketSpec VoiceSpec(uint16_t sport, std::span<const uint8_t> pay
   s.payload = payload;
   return s;
 }
+// A TCP segment src:sport -> dst:dport with the given flags, sequence and acknowledgement numbers.
+inline packet::PacketSpec TcpSpec(const char* src, const char* dst, uint16_t sport, uint16_t dport,
+                                  uint8_t flags, uint32_t seq, uint32_t ack,
+                                  std::span<const uint8_t> payload = {}) {
+  packet::PacketSpec s;
+  s.src = Ip(src);
+  s.dst = Ip(dst);
+  s.protocol = packet::kIpProtoTcp;
+  s.src_port = sport;
+  s.dst_port = dport;
+  s.tcp_flags = flags;
+  s.tcp_seq = seq;
+  s.tcp_ack = ack;
+  s.payload = payload;
+  return s;
+}
 // The same packet spec in the other direction (addresses and ports swapped).
 inline packet::PacketSpec Reversed(packet::PacketSpec s) {
   std::swap(s.src, s.dst);
@@ -107,6 +123,14 @@ inline std::string DualStackConfigText(bool v6_wan) {
   return v6_wan ? PeerOverIpv6(std::move(text)) : text;
 }
 
+// Pipeline::Create(o), which must succeed.
+inline std::unique_ptr<Pipeline> CreatePipeline(const PipelineOptions& o) {
+  auto p = Pipeline::Create(o);
+  INFO(p.status().ToString());
+  REQUIRE(p.ok());
+  return std::move(*p);
+}
+
 struct RigOptions {
   std::shared_ptr<const config::Config> config;
   // Router A's own config when set (a peer whose config disagrees with B's); B and cfg_ use
@@ -131,14 +155,8 @@ class Rig {
     pb.config = cfg_;
     pb.router = "datacenter";
     pb.max_sessions = o.max_sessions_b;
-    auto a = Pipeline::Create(pa);
-    INFO(a.status().ToString());
-    REQUIRE(a.ok());
-    a_ = std::move(*a);
-    auto b = Pipeline::Create(pb);
-    INFO(b.status().ToString());
-    REQUIRE(b.ok());
-    b_ = std::move(*b);
+    a_ = CreatePipeline(pa);
+    b_ = CreatePipeline(pb);
     Wire(*a_, pool_a_, a_lan_, a_wan_);
     Wire(*b_, pool_b_, b_lan_, b_wan_);
     a_mac_wan_ = {0x02, 0x55, 0, 0, 0, 1};

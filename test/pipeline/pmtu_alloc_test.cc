@@ -9,6 +9,7 @@
 
 #include "pipeline_rig.h"
 #include "sink_port.h"
+#include "sink_rig.h"
 #include "support/counting_allocator.h"
 
 namespace ssr::pipeline::testing {
@@ -22,17 +23,9 @@ TEST_CASE("Answering over-MTU packets with frag-needed / Packet Too Big makes no
   text = Replace(text, "addresses: \"192.0.2.2\"", "addresses: \"192.0.2.2\" path_mtu: 1300");
   PipelineOptions oa;
   oa.config = LoadConfig(text);
-  oa.router = "branch";
   oa.too_big_burst = 50;
   oa.too_big_per_second = 1000;
-  auto a = Pipeline::Create(oa);
-  REQUIRE(a.ok());
-  io::MemoryFramePool pool(64, 4096);
-  SinkPort lan(&pool), wan(&pool);
-  (*a)->SetPool(&pool);
-  (*a)->Bind(kLan, &lan);
-  (*a)->Bind(kWan, &wan);
-  (*a)->neighbors().SetStatic(kWan, Ip("192.0.2.2"), {2, 0x55, 1, 0, 0, 1});
+  SinkRouter rig(oa, 64);
   // Per kind: a 1400-byte IPv4 packet with DF, one without, and a 1400-byte IPv6 packet.
   std::vector<Bytes> frames;
   for (const int kind : {0, 1, 2}) {
@@ -48,13 +41,7 @@ TEST_CASE("Answering over-MTU packets with frag-needed / Packet Too Big makes no
     frames.push_back(Rig::Build(u));
   }
   uint64_t now = kStartMs;
-  auto run = [&](const Bytes& b) {
-    io::Frame f;
-    REQUIRE(pool.Allocate({&f, 1}) == 1);
-    std::copy(b.begin(), b.end(), f.data);
-    f.length = static_cast<uint32_t>(b.size());
-    (*a)->ProcessBurst(kLan, {&f, 1}, now);
-  };
+  auto run = [&](const Bytes& b) { rig.FromLan(b, now); };
   for (const Bytes& b : frames) run(b);  // warm-up: sessions exist, OpenSSL state initialised
   const size_t allocations = ssr::testing::CountAllocations([&] {
     for (int i = 0; i < 300; ++i) {
@@ -63,15 +50,15 @@ TEST_CASE("Answering over-MTU packets with frag-needed / Packet Too Big makes no
     }
   });
   CHECK(allocations == 0);
-  const auto& c = (*a)->counters();
+  const auto& c = rig.a().counters();
   CHECK(c.Get(PipelineCounter::kTooBigSent) + c.Get(PipelineCounter::kTooBigRateLimited) == 2 * 301);
   CHECK(c.Get(PipelineCounter::kTooBigSent) > 300);
   CHECK(c.Get(PipelineCounter::kTooBigRateLimited) > 0);
   // The packet without DF leaves as two outer IPv4 fragments (§2.14.2), frames from the pool.
   CHECK(c.Get(PipelineCounter::kExceedsMtuDfClear) == 0);
   CHECK(c.Get(PipelineCounter::kOuterFragmented) == 2 * 301);
-  CHECK(lan.sent == c.Get(PipelineCounter::kTooBigSent));
-  CHECK(wan.sent == 2 * 301);
+  CHECK(rig.lan.sent == c.Get(PipelineCounter::kTooBigSent));
+  CHECK(rig.wan.sent == 2 * 301);
 }
 
 }  // namespace

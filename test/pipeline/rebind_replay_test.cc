@@ -17,21 +17,6 @@ namespace {
 
 using packet::PacketSpec;
 
-PacketSpec Tcp(const char* src, const char* dst, uint16_t sport, uint16_t dport, uint8_t flags,
-               uint32_t seq, uint32_t ack, std::span<const uint8_t> payload = {}) {
-  PacketSpec s;
-  s.src = Ip(src);
-  s.dst = Ip(dst);
-  s.protocol = packet::kIpProtoTcp;
-  s.src_port = sport;
-  s.dst_port = dport;
-  s.tcp_flags = flags;
-  s.tcp_seq = seq;
-  s.tcp_ack = ack;
-  s.payload = payload;
-  return s;
-}
-
 constexpr uint8_t kSyn = packet::kTcpSyn;
 constexpr uint8_t kAck = packet::kTcpAck;
 constexpr uint8_t kPshAck = packet::kTcpAck | packet::kTcpPsh;
@@ -40,11 +25,11 @@ const Bytes kChunk = {'d', 'a', 't', 'a'};
 // engineering host 10.10.1.10:sport -> web 10.20.3.10:80.
 PacketSpec WebFromClient(uint16_t sport, uint8_t flags, uint32_t seq, uint32_t ack,
                          std::span<const uint8_t> payload = {}) {
-  return Tcp("10.10.1.10", "10.20.3.10", sport, 80, flags, seq, ack, payload);
+  return TcpSpec("10.10.1.10", "10.20.3.10", sport, 80, flags, seq, ack, payload);
 }
 PacketSpec WebFromServer(uint16_t sport, uint8_t flags, uint32_t seq, uint32_t ack,
                          std::span<const uint8_t> payload = {}) {
-  return Tcp("10.20.3.10", "10.10.1.10", 80, sport, flags, seq, ack, payload);
+  return TcpSpec("10.20.3.10", "10.10.1.10", 80, sport, flags, seq, ack, payload);
 }
 
 // A captured WAN frame resent with other outer ports; the L4 checksum is made right again so a

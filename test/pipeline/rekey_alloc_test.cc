@@ -10,7 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "pipeline_rig.h"
-#include "sink_port.h"
+#include "sink_rig.h"
 #include "support/counting_allocator.h"
 
 namespace ssr::pipeline::testing {
@@ -25,58 +25,32 @@ TEST_CASE("Crossing a rekey epoch boundary makes no heap allocation", "[pipeline
   REQUIRE(cfg->security_policies[0].rekeys());
   PipelineOptions oa;
   oa.config = cfg;
-  oa.router = "branch";
-  PipelineOptions ob = oa;
-  ob.router = "datacenter";
-  auto a = Pipeline::Create(oa);
-  auto b = Pipeline::Create(ob);
-  REQUIRE(a.ok());
-  REQUIRE(b.ok());
-  io::MemoryFramePool pool(256, 4096);
-  SinkPort a_lan(&pool), a_wan(&pool), b_lan(&pool), b_wan(&pool);
-  for (auto* p : {&**a, &**b}) p->SetPool(&pool);
-  (*a)->Bind(kLan, &a_lan);
-  (*a)->Bind(kWan, &a_wan);
-  (*b)->Bind(kLan, &b_lan);
-  (*b)->Bind(kWan, &b_wan);
-  (*a)->neighbors().SetStatic(kWan, Ip("192.0.2.2"), {2, 0x55, 1, 0, 0, 1});
-  (*b)->neighbors().SetStatic(kWan, Ip("192.0.2.1"), {2, 0x55, 0, 0, 0, 1});
-  (*b)->neighbors().SetStatic(kLan, Ip("10.20.2.5"), kServerMac);
-  packet::PacketSpec u;
+  SinkRig rig(oa);
+  packet::PacketSpec u = VoiceSpec(20000, Keep(Bytes(100, 0x42)));
   u.src_mac = kClientMac;
-  u.src = Ip("10.10.2.10");
-  u.dst = Ip("10.20.2.5");
-  u.protocol = packet::kIpProtoUdp;
-  u.src_port = 20000;
-  u.dst_port = 5060;
-  u.payload = Keep(Bytes(100, 0x42));
   const Bytes frame = Rig::Build(u);
   uint64_t now = kStartMs;  // 40 s before an epoch boundary of the 60 s interval
   const uint64_t boundary = (kStartMs / 60'000 + 1) * 60'000;
   auto run = [&](Pipeline& p, size_t iface, const uint8_t* data, size_t len) {
-    io::Frame f;
-    REQUIRE(pool.Allocate({&f, 1}) == 1);
-    std::copy(data, data + len, f.data);
-    f.length = static_cast<uint32_t>(len);
-    p.ProcessBurst(iface, {&f, 1}, now);
+    rig.Run(p, iface, data, len, now);
   };
   const auto both = [&] {
-    run(**a, kLan, frame.data(), frame.size());
-    const std::array<uint8_t, 4096> outer = a_wan.last;
-    run(**b, kWan, outer.data(), a_wan.last_length);
+    run(rig.a(), kLan, frame.data(), frame.size());
+    const std::array<uint8_t, 4096> outer = rig.a_wan.last;
+    run(rig.b(), kWan, outer.data(), rig.a_wan.last_length);
   };
   both();  // warm-up: the first clock reading, the session, OpenSSL's per-thread state
   now = boundary - 25'000;
   both();  // halfway through the epoch: the next epoch's crypto is prepared here
-  const uint64_t delivered = b_lan.sent;
+  const uint64_t delivered = rig.b_lan.sent;
   const size_t allocations = ssr::testing::CountAllocations([&] {
     for (now = boundary - 6'000; now < boundary + 6'000; now += 100) both();
   });
   CHECK(allocations == 0);
-  CHECK(b_lan.sent == delivered + 120);
-  CHECK((*a)->counters().Get(PipelineCounter::kRekeyEpochChanged) == 2);
-  CHECK((*b)->counters().Get(PipelineCounter::kRekeyEpochChanged) == 2);
-  CHECK((*b)->counters().Get(PipelineCounter::kAuthFail) == 0);
+  CHECK(rig.b_lan.sent == delivered + 120);
+  CHECK(rig.a().counters().Get(PipelineCounter::kRekeyEpochChanged) == 2);
+  CHECK(rig.b().counters().Get(PipelineCounter::kRekeyEpochChanged) == 2);
+  CHECK(rig.b().counters().Get(PipelineCounter::kAuthFail) == 0);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "pipeline_rig.h"
+#include "three_router_rig.h"
 
 namespace ssr::pipeline::testing {
 namespace {
@@ -79,21 +80,10 @@ std::string Config(const std::string& service_policy, const std::string& extra) 
   return Replace(text, "EXTRA", extra);
 }
 
-class TwoDcRig {
+class TwoDcRig : public ThreeRouters {
  public:
-  explicit TwoDcRig(const std::string& text) : cfg_(LoadConfig(text)) {
-    const char* names[] = {"branch", "dc1", "dc2"};
-    for (int i = 0; i < 3; ++i) {
-      PipelineOptions o;
-      o.config = cfg_;
-      o.router = names[i];
-      o.max_sessions = 256;
-      auto p = Pipeline::Create(o);
-      INFO(p.status().ToString());
-      REQUIRE(p.ok());
-      r_[i] = std::move(*p);
-      r_[i]->SetPool(&pool_[i]);
-    }
+  explicit TwoDcRig(const std::string& text)
+      : ThreeRouters(LoadConfig(text), {"branch", "dc1", "dc2"}) {
     r_[0]->Bind(0, &lan_);
     r_[0]->Bind(1, &wan0_);
     r_[0]->Bind(2, &wan1_);
@@ -112,14 +102,7 @@ class TwoDcRig {
   Pipeline& branch() { return *r_[0]; }
 
   static PacketSpec Voice(uint16_t sport) {
-    PacketSpec s;
-    s.src = Ip("10.10.2.10");
-    s.dst = Ip("10.20.2.5");
-    s.protocol = packet::kIpProtoUdp;
-    s.src_port = sport;
-    s.dst_port = 5060;
-    s.payload = Keep(Bytes(24, 0x5a));
-    return s;
+    return VoiceSpec(sport, Keep(Bytes(24, 0x5a)));
   }
   // One datagram from the client: which datacenter's server got it (1, 2, or 0 for none).
   int FromClient(uint16_t sport) {
@@ -143,8 +126,7 @@ class TwoDcRig {
   }
   void Step() {
     for (int round = 0; round < 64; ++round) {
-      size_t moved = 0;
-      for (auto& r : r_) moved += r->Poll(now_);
+      size_t moved = PollAll(now_);
       moved += Carry(wan0_, dc1_wan_) + Carry(dc1_wan_, wan0_) + Carry(wan1_, dc2_wan_) +
                Carry(dc2_wan_, wan1_);
       for (Bytes& f : lan_.TakeTransmitted()) at_client.push_back(std::move(f));
@@ -159,19 +141,6 @@ class TwoDcRig {
   uint64_t now_ = kStartMs;
 
  private:
-  size_t Carry(io::MemoryPort& from, io::MemoryPort& to) {
-    size_t n = 0;
-    for (Bytes& f : from.TakeTransmitted()) {
-      REQUIRE(to.Inject(f));
-      ++n;
-    }
-    return n;
-  }
-  std::shared_ptr<const config::Config> cfg_;
-  std::array<io::MemoryFramePool, 3> pool_{io::MemoryFramePool(256, 4096),
-                                           io::MemoryFramePool(256, 4096),
-                                           io::MemoryFramePool(256, 4096)};
-  std::array<std::unique_ptr<Pipeline>, 3> r_;
   io::MemoryPort lan_{"lan", &pool_[0]}, wan0_{"wan0", &pool_[0]}, wan1_{"wan1", &pool_[0]};
   io::MemoryPort dc1_lan_{"dc1-lan", &pool_[1]}, dc1_wan_{"dc1-wan", &pool_[1]};
   io::MemoryPort dc2_lan_{"dc2-lan", &pool_[2]}, dc2_wan_{"dc2-wan", &pool_[2]};

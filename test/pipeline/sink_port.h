@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// A port for the no-allocation tests: accepts every frame, returns it to the pool, counts it and
-// keeps the last one's bytes in a fixed buffer (nothing here allocates).
+// Ports for the no-allocation tests: they accept every frame, return it to the pool and count it,
+// keeping the bytes of the last one (SinkPort) or of the first kMax ones (CapturePort) in fixed
+// buffers (nothing here allocates).
 #ifndef SSR_TEST_PIPELINE_SINK_PORT_H_
 #define SSR_TEST_PIPELINE_SINK_PORT_H_
 
@@ -36,6 +37,36 @@ class SinkPort final : public io::Port {
   size_t sent = 0;
 
  private:
+  io::FramePool* pool_;
+};
+
+// Keeps the bytes of up to kMax transmitted frames (count of them so far; the test may reset
+// count) in fixed buffers and frees the frames.
+class CapturePort final : public io::Port {
+ public:
+  static constexpr size_t kMax = 8;
+  explicit CapturePort(io::FramePool* pool) : pool_(pool) {}
+  std::string_view name() const override { return "capture"; }
+  size_t Receive(std::span<io::Frame>) override { return 0; }
+  size_t Transmit(std::span<const io::Frame> frames) override {
+    for (const io::Frame& f : frames) {
+      if (count < kMax) {
+        std::copy(f.data, f.data + std::min<size_t>(f.length, 4096), frames_[count].begin());
+        lengths[count++] = f.length;
+      }
+      ++sent;
+    }
+    pool_->Free(frames);
+    return frames.size();
+  }
+  void Flush() override {}
+  const uint8_t* data(size_t i) const { return frames_[i].data(); }
+  std::array<size_t, kMax> lengths{};
+  size_t count = 0;
+  size_t sent = 0;
+
+ private:
+  std::array<std::array<uint8_t, 4096>, kMax> frames_{};
   io::FramePool* pool_;
 };
 

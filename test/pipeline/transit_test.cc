@@ -10,6 +10,7 @@
 
 #include "fragment_util.h"
 #include "pipeline_rig.h"
+#include "three_router_rig.h"
 
 namespace ssr::pipeline::testing {
 namespace {
@@ -71,25 +72,13 @@ keys { name: "payload-aes" id: 4 derive { master_key: "m" context: "payload aes"
 
 constexpr packet::MacAddress Mac(uint8_t router, uint8_t itf) { return {2, 0x55, router, 0, 0, itf}; }
 
-class ThreeRig {
+class ThreeRig : public ThreeRouters {
  public:
   // `branch_config`: the branch's own config when set (a peer whose config disagrees).
   // `text`: the config of all three (kThreeRouters unless a test changes it).
   explicit ThreeRig(std::shared_ptr<const config::Config> branch_config = nullptr,
                     std::string_view text = kThreeRouters)
-      : cfg_(LoadConfig(text)) {
-    const char* names[] = {"branch", "hub", "datacenter"};
-    for (int i = 0; i < 3; ++i) {
-      PipelineOptions o;
-      o.config = i == 0 && branch_config ? branch_config : cfg_;
-      o.router = names[i];
-      o.max_sessions = 256;
-      auto p = Pipeline::Create(o);
-      INFO(p.status().ToString());
-      REQUIRE(p.ok());
-      r_[i] = std::move(*p);
-      r_[i]->SetPool(&pool_[i]);
-    }
+      : ThreeRouters(LoadConfig(text), {"branch", "hub", "datacenter"}, branch_config) {
     r_[0]->Bind(0, &a_lan_);
     r_[0]->Bind(1, &a_wan_);
     r_[1]->Bind(1, &h_wan0_);
@@ -127,10 +116,9 @@ class ThreeRig {
   }
   void Step() {
     for (int round = 0; round < 64; ++round) {
-      size_t moved = 0;
-      for (auto& r : r_) moved += r->Poll(now_);
-      moved += Carry(a_wan_, h_wan0_, hop1_fwd) + Carry(h_wan0_, a_wan_, hop1_rev) +
-               Carry(h_wan1_, b_wan_, hop2_fwd) + Carry(b_wan_, h_wan1_, hop2_rev);
+      size_t moved = PollAll(now_);
+      moved += Carry(a_wan_, h_wan0_, &hop1_fwd) + Carry(h_wan0_, a_wan_, &hop1_rev) +
+               Carry(h_wan1_, b_wan_, &hop2_fwd) + Carry(b_wan_, h_wan1_, &hop2_rev);
       for (Bytes& f : a_lan_.TakeTransmitted()) to_client.push_back(std::move(f));
       for (Bytes& f : b_lan_.TakeTransmitted()) to_server.push_back(std::move(f));
       if (moved == 0) return;
@@ -142,20 +130,6 @@ class ThreeRig {
   uint64_t now_ = kStartMs;
 
  private:
-  size_t Carry(io::MemoryPort& from, io::MemoryPort& to, std::vector<Bytes>& log) {
-    size_t n = 0;
-    for (Bytes& f : from.TakeTransmitted()) {
-      log.push_back(f);
-      REQUIRE(to.Inject(f));
-      ++n;
-    }
-    return n;
-  }
-  std::shared_ptr<const config::Config> cfg_;
-  std::array<io::MemoryFramePool, 3> pool_{io::MemoryFramePool(256, 4096),
-                                           io::MemoryFramePool(256, 4096),
-                                           io::MemoryFramePool(256, 4096)};
-  std::array<std::unique_ptr<Pipeline>, 3> r_;
   io::MemoryPort a_lan_{"a-lan", &pool_[0]}, a_wan_{"a-wan", &pool_[0]};
   io::MemoryPort h_wan0_{"h-wan0", &pool_[1]}, h_wan1_{"h-wan1", &pool_[1]};
   io::MemoryPort b_wan_{"b-wan", &pool_[2]}, b_lan_{"b-lan", &pool_[2]};
@@ -173,13 +147,7 @@ TEST_CASE("An intermediate router relays a session between two peers: payload ci
           "unchanged, metadata re-encrypted for the next hop, one session per router",
           "[pipeline][svr-7.58]") {
   ThreeRig rig;
-  PacketSpec req;
-  req.src = Ip("10.10.2.10");
-  req.dst = Ip("10.20.2.5");
-  req.protocol = packet::kIpProtoUdp;
-  req.src_port = 40000;
-  req.dst_port = 5060;
-  req.payload = Keep({'t', 'r', 'a', 'n', 's', 'i', 't'});
+  PacketSpec req = VoiceSpec(40000, Keep({'t', 'r', 'a', 'n', 's', 'i', 't'}));
   rig.FromClient(req);
   rig.Step();
   REQUIRE(rig.to_server.size() == 1);
@@ -232,12 +200,7 @@ TEST_CASE("A first packet that fits only without its metadata crosses the interm
           "SVR fragments on both hops, its reply too",
           "[pipeline][svr-fragment]") {
   ThreeRig rig;
-  PacketSpec req;
-  req.src = Ip("10.10.2.10");
-  req.dst = Ip("10.20.2.5");
-  req.protocol = packet::kIpProtoUdp;
-  req.src_port = 40000;
-  req.dst_port = 5060;
+  PacketSpec req = VoiceSpec(40000, {});
   req.dont_fragment = true;
   // The largest packet the fast path carries: 16-byte tag, 16-byte IV, the body padded to a
   // block (pmtu_test.cc).
@@ -279,12 +242,7 @@ TEST_CASE("An intermediate router relays datagrams that crossed in outer fragmen
           "fragments again: a 1500-byte packet without DF and a 4000-byte datagram in 3 fragments",
           "[pipeline][outer-fragment][ip-fragment]") {
   ThreeRig rig;
-  PacketSpec req;
-  req.src = Ip("10.10.2.10");
-  req.dst = Ip("10.20.2.5");
-  req.protocol = packet::kIpProtoUdp;
-  req.src_port = 40000;
-  req.dst_port = 5060;
+  PacketSpec req = VoiceSpec(40000, {});
   req.ipv4_id = 0x3131;
   Bytes payload(1500 - 28);
   for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 3);
@@ -319,12 +277,7 @@ TEST_CASE("An intermediate router relays datagrams that crossed in outer fragmen
 TEST_CASE("Delete Session from the ingress is passed on by the intermediate router",
           "[pipeline][svr-7.44]") {
   ThreeRig rig;
-  PacketSpec req;
-  req.src = Ip("10.10.2.10");
-  req.dst = Ip("10.20.2.5");
-  req.protocol = packet::kIpProtoUdp;
-  req.src_port = 40001;
-  req.dst_port = 5060;
+  PacketSpec req = VoiceSpec(40001, {});
   rig.FromClient(req);
   rig.Step();
   REQUIRE(rig.dc().sessions().size() == 1);

@@ -60,21 +60,6 @@ TEST_CASE("UDP: the outer packet uses waypoint addresses and an even/odd waypoin
   CHECK(w.has_metadata);
 }
 
-PacketSpec Tcp(const char* src, const char* dst, uint16_t sport, uint16_t dport, uint8_t flags,
-               uint32_t seq, uint32_t ack, std::span<const uint8_t> payload = {}) {
-  PacketSpec s;
-  s.src = Ip(src);
-  s.dst = Ip(dst);
-  s.protocol = packet::kIpProtoTcp;
-  s.src_port = sport;
-  s.dst_port = dport;
-  s.tcp_flags = flags;
-  s.tcp_seq = seq;
-  s.tcp_ack = ack;
-  s.payload = payload;
-  return s;
-}
-
 TEST_CASE("TCP: handshake, data both ways and FIN arrive byte-identical, metadata rides only on "
           "SYN and SYN-ACK, the encrypted payload is not readable on the wire",
           "[pipeline][svr-7.25][svr-7.60]") {
@@ -85,14 +70,14 @@ TEST_CASE("TCP: handshake, data both ways and FIN arrive byte-identical, metadat
   const Bytes request = {'G', 'E', 'T', ' ', '/', 'e', 'r', 'p', '\n'};
   const Bytes response = {'2', '0', '0', ' ', 'O', 'K', '\n'};
   const std::vector<std::pair<bool, PacketSpec>> script = {
-      {true, Tcp(c, srv, 41000, 443, packet::kTcpSyn, 1000, 0)},
-      {false, Tcp(srv, c, 443, 41000, packet::kTcpSyn | packet::kTcpAck, 5000, 1001)},
-      {true, Tcp(c, srv, 41000, 443, packet::kTcpAck, 1001, 5001)},
-      {true, Tcp(c, srv, 41000, 443, packet::kTcpAck | packet::kTcpPsh, 1001, 5001, request)},
-      {false, Tcp(srv, c, 443, 41000, packet::kTcpAck | packet::kTcpPsh, 5001, 1010, response)},
-      {true, Tcp(c, srv, 41000, 443, packet::kTcpAck | packet::kTcpFin, 1010, 5008)},
-      {false, Tcp(srv, c, 443, 41000, packet::kTcpAck | packet::kTcpFin, 5008, 1011)},
-      {true, Tcp(c, srv, 41000, 443, packet::kTcpAck, 1011, 5009)},
+      {true, TcpSpec(c, srv, 41000, 443, packet::kTcpSyn, 1000, 0)},
+      {false, TcpSpec(srv, c, 443, 41000, packet::kTcpSyn | packet::kTcpAck, 5000, 1001)},
+      {true, TcpSpec(c, srv, 41000, 443, packet::kTcpAck, 1001, 5001)},
+      {true, TcpSpec(c, srv, 41000, 443, packet::kTcpAck | packet::kTcpPsh, 1001, 5001, request)},
+      {false, TcpSpec(srv, c, 443, 41000, packet::kTcpAck | packet::kTcpPsh, 5001, 1010, response)},
+      {true, TcpSpec(c, srv, 41000, 443, packet::kTcpAck | packet::kTcpFin, 1010, 5008)},
+      {false, TcpSpec(srv, c, 443, 41000, packet::kTcpAck | packet::kTcpFin, 5008, 1011)},
+      {true, TcpSpec(c, srv, 41000, 443, packet::kTcpAck, 1011, 5009)},
   };
   size_t at_server = 0;
   size_t at_client = 0;
@@ -178,12 +163,14 @@ TEST_CASE("A member asking for a service its tenant is denied is dropped (child 
   Rig rig;
   rig.AddServer("10.20.1.20");
   // contractors.engineering inherits engineering but is denied erp.
-  rig.FromClient(rig.ClientFrame(Tcp("10.10.1.200", "10.20.1.20", 41000, 443, packet::kTcpSyn, 1, 0)));
+  rig.FromClient(
+      rig.ClientFrame(TcpSpec("10.10.1.200", "10.20.1.20", 41000, 443, packet::kTcpSyn, 1, 0)));
   rig.Step();
   CHECK(rig.wire_a_to_b_.empty());
   CHECK(rig.a().policy_counters().Get(policy::Verdict::kDenied) == 1);
   // ...while its parent tenant gets through.
-  rig.FromClient(rig.ClientFrame(Tcp("10.10.1.10", "10.20.1.20", 41000, 443, packet::kTcpSyn, 1, 0)));
+  rig.FromClient(
+      rig.ClientFrame(TcpSpec("10.10.1.10", "10.20.1.20", 41000, 443, packet::kTcpSyn, 1, 0)));
   rig.Step();
   CHECK(rig.to_server_.size() == 1);
 }
@@ -191,7 +178,8 @@ TEST_CASE("A member asking for a service its tenant is denied is dropped (child 
 TEST_CASE("A server cannot open a session toward a client (route directionality)", "[pipeline]") {
   Rig rig;
   rig.AddServer("10.20.1.20");
-  rig.FromServer(rig.ServerFrame(Tcp("10.20.1.20", "10.10.1.10", 443, 41000, packet::kTcpSyn, 1, 0)));
+  rig.FromServer(
+      rig.ServerFrame(TcpSpec("10.20.1.20", "10.10.1.10", 443, 41000, packet::kTcpSyn, 1, 0)));
   rig.Step();
   CHECK(rig.wire_b_to_a_.empty());
   CHECK(rig.to_client_.empty());
@@ -202,12 +190,12 @@ TEST_CASE("A server cannot open a session toward a client (route directionality)
 TEST_CASE("A TCP first packet without SYN is answered with an RST to the client (reset)",
           "[pipeline][svr-7.27]") {
   Rig rig;
-  const PacketSpec ack = Tcp("10.10.1.10", "10.20.1.20", 41000, 443, packet::kTcpAck, 777, 999);
+  const PacketSpec ack = TcpSpec("10.10.1.10", "10.20.1.20", 41000, 443, packet::kTcpAck, 777, 999);
   rig.FromClient(rig.ClientFrame(ack));
   rig.Step();
   CHECK(rig.wire_a_to_b_.empty());
   REQUIRE(rig.to_client_.size() == 1);
-  PacketSpec rst = Tcp("10.20.1.20", "10.10.1.10", 443, 41000, packet::kTcpRst, 999, 0);
+  PacketSpec rst = TcpSpec("10.20.1.20", "10.10.1.10", 443, 41000, packet::kTcpRst, 999, 0);
   rst.tcp_window = 0;
   rst.src_mac = rig.a_mac_lan_;
   rst.dst_mac = kClientMac;
@@ -262,8 +250,8 @@ TEST_CASE("Idle sessions time out per protocol at both routers, the ingress tell
   const Case cases[] = {
       {"udp (config: 120 s)", VoiceRequest(), 120'000},
       {"icmp (30 s)", ping, 30'000},
-      {"tcp embryonic (30 s)", Tcp("10.10.1.10", "10.20.1.20", 41000, 443, packet::kTcpSyn, 1, 0),
-       30'000},
+      {"tcp embryonic (30 s)",
+       TcpSpec("10.10.1.10", "10.20.1.20", 41000, 443, packet::kTcpSyn, 1, 0), 30'000},
   };
   for (const Case& c : cases) {
     DYNAMIC_SECTION(c.name) {
@@ -354,9 +342,10 @@ TEST_CASE("A session moved to another peer path keeps its UUID, the far router r
   rig.AddServer("10.20.3.10");
   const Bytes chunk = {'m', 'o', 'v', 'e'};
   const std::pair<bool, PacketSpec> script[] = {
-      {true, Tcp("10.10.1.10", "10.20.3.10", 46000, 80, packet::kTcpSyn, 1, 0)},
-      {false, Tcp("10.20.3.10", "10.10.1.10", 80, 46000, packet::kTcpSyn | packet::kTcpAck, 7, 2)},
-      {true, Tcp("10.10.1.10", "10.20.3.10", 46000, 80, packet::kTcpAck, 2, 8)},
+      {true, TcpSpec("10.10.1.10", "10.20.3.10", 46000, 80, packet::kTcpSyn, 1, 0)},
+      {false,
+       TcpSpec("10.20.3.10", "10.10.1.10", 80, 46000, packet::kTcpSyn | packet::kTcpAck, 7, 2)},
+      {true, TcpSpec("10.10.1.10", "10.20.3.10", 46000, 80, packet::kTcpAck, 2, 8)},
   };
   for (const auto& [from_client, spec] : script) {
     if (from_client) rig.FromClient(rig.ClientFrame(spec)); else rig.FromServer(rig.ServerFrame(spec));
@@ -368,8 +357,8 @@ TEST_CASE("A session moved to another peer path keeps its UUID, the far router r
   const svr::Uuid uuid = before.uuid;
 
   CHECK(rig.a().MovePeerPath(0, 0, 1, rig.now()) == 1);
-  const PacketSpec data =
-      Tcp("10.10.1.10", "10.20.3.10", 46000, 80, packet::kTcpAck | packet::kTcpPsh, 2, 8, chunk);
+  const PacketSpec data = TcpSpec("10.10.1.10", "10.20.3.10", 46000, 80,
+                                  packet::kTcpAck | packet::kTcpPsh, 2, 8, chunk);
   rig.FromClient(rig.ClientFrame(data));
   rig.Step();
   const WireView moved = ViewWire(rig.wire_a_to_b_.back(), 16);
@@ -385,7 +374,7 @@ TEST_CASE("A session moved to another peer path keeps its UUID, the far router r
   CHECK(rig.b().sessions().at(0).tcp_state == session::TcpState::kEstablished);
 
   // The answer goes back on the new path with reverse metadata; after it, no more metadata.
-  const PacketSpec ack = Tcp("10.20.3.10", "10.10.1.10", 80, 46000, packet::kTcpAck, 8, 6);
+  const PacketSpec ack = TcpSpec("10.20.3.10", "10.10.1.10", 80, 46000, packet::kTcpAck, 8, 6);
   rig.FromServer(rig.ServerFrame(ack));
   rig.Step();
   const WireView back = ViewWire(rig.wire_b_to_a_.back(), 16);

@@ -4,6 +4,7 @@
 // nothing (counted by the replaced global operator new of ssr_counting_allocator).
 #include <catch2/catch.hpp>
 
+#include "health_test_util.h"
 #include "router/health.h"
 #include "support/counting_allocator.h"
 
@@ -11,23 +12,12 @@ namespace ssr::router {
 namespace {
 
 TEST_CASE("HealthMonitor::Sample allocates nothing once the window is full", "[router][health]") {
-  RouterStats s;
-  s.session_capacity = 1000;
-  s.pipeline = {{"rx_packets", 0, false}, {"policy_drop", 0, true}};
-  InterfaceStats i;
-  i.name = "wan0";
-  i.counters = {{"kernel_rx_dropped", 0, true}, {"kernel_rx_ring_full", 0, true}};
-  s.interfaces = {i};
-  PeerStats p;
-  p.name = "dc";
-  PeerPathStats pp;
-  pp.name = "a-rather-long-path-name-beyond-small-string-size";
-  p.paths = {pp, pp};
-  p.paths[1].name = "another-rather-long-path-name-beyond-sso";
-  s.peers = {p};
-  ServiceStats v;
-  v.name = "a-service-name-longer-than-the-small-string-buffer";
-  s.services = {v, v};
+  // Names past the small-string buffer: copying one would allocate.
+  RouterStats s = testing::HealthStats("a-rather-long-path-name-beyond-small-string-size",
+                                       "a-service-name-longer-than-the-small-string-buffer");
+  s.peers[0].paths.push_back(s.peers[0].paths[0]);
+  s.peers[0].paths[1].name = "another-rather-long-path-name-beyond-sso";
+  s.services.push_back(s.services[0]);
   s.services[1].name = "voice";
   WorkerStats w;
   s.workers = {w, w};

@@ -6,6 +6,7 @@
 #include <array>
 #include <string>
 
+#include "health_test_util.h"
 #include "router/health.h"
 
 namespace ssr::router {
@@ -13,25 +14,7 @@ namespace {
 
 // A router with one interface, one peer path and one service; the test moves its counters.
 struct Fake {
-  RouterStats s;
-  Fake() {
-    s.session_capacity = 1000;
-    s.pipeline = {{"rx_packets", 0, false}, {"policy_drop", 0, true}};
-    InterfaceStats i;
-    i.name = "wan0";
-    i.counters = {{"kernel_rx_dropped", 0, true}, {"kernel_rx_ring_full", 0, true}};
-    s.interfaces = {i};
-    PeerStats p;
-    p.name = "dc";
-    PeerPathStats pp;
-    pp.name = "inet";
-    pp.up = true;
-    p.paths = {pp};
-    s.peers = {p};
-    ServiceStats v;
-    v.name = "voice";
-    s.services = {v};
-  }
+  RouterStats s = testing::HealthStats("inet", "voice");
   uint64_t& rx() { return s.pipeline[0].value; }
   uint64_t& drops() { return s.pipeline[1].value; }
   uint64_t& ring_full() { return s.interfaces[0].counters[1].value; }
