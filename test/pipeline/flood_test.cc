@@ -196,5 +196,31 @@ TEST_CASE("The per-tenant embryonic cap holds across a reload that renumbers the
   CHECK(rig.a().sessions().EmbryonicOfTenant(1) == 2);
 }
 
+TEST_CASE("A reload sets the per-source embryonic cap and counts the sessions that exist",
+          "[pipeline][flood][reload]") {
+  const std::string base(config::DefaultConfigText());
+  Rig rig;
+  rig.AddServer(kServer);
+  // No cap: four half-open sessions from one client.
+  for (uint16_t p = 0; p < 4; ++p) REQUIRE(FloodSyn(rig, "10.10.1.66", 30000 + p));
+  // Cap 3 from the reload on: the client already holds 4, so its next one is refused ...
+  REQUIRE(rig.a().Reload(LoadConfig(Replace(base, "limits { max_sessions: 1048576 }",
+                                            "limits { max_sessions: 1048576 "
+                                            "max_embryonic_per_source: 3 }")))
+              .ok());
+  CHECK(rig.a().sessions().EmbryonicFromSource(Ip("10.10.1.66")) == 4);
+  CHECK_FALSE(FloodSyn(rig, "10.10.1.66", 30004));
+  CHECK(rig.a().sessions().counters().Get(session::SessionCounter::kEmbryonicSourceLimit) == 1);
+  // ... until two of them complete their handshake (4 - 2 = 2 < 3).
+  REQUIRE(Send(rig, Seg("10.10.1.66", 30000, true, packet::kTcpAck, 1001, 7001), true));
+  REQUIRE(Send(rig, Seg("10.10.1.66", 30001, true, packet::kTcpAck, 1001, 7001), true));
+  CHECK(FloodSyn(rig, "10.10.1.66", 30005));
+  // Without the cap again, nothing is refused.
+  REQUIRE(rig.a().Reload(LoadConfig(base)).ok());
+  CHECK(FloodSyn(rig, "10.10.1.66", 30006));
+  CHECK(FloodSyn(rig, "10.10.1.66", 30007));
+  CHECK(rig.a().sessions().counters().Get(session::SessionCounter::kEmbryonicSourceLimit) == 1);
+}
+
 }  // namespace
 }  // namespace ssr::pipeline::testing

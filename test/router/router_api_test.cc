@@ -358,11 +358,16 @@ TEST_CASE("An ephemeral port range inside the waypoint ports is warned about, on
   CHECK(edge[0].find("(16384-16384)") != std::string::npos);
 }
 
-TEST_CASE("A reload may change limits.max_sessions_per_tenant but no limit fixed at start") {
+TEST_CASE("A reload may change the per-tenant limit, the embryonic caps and the pressure rule "
+          "but no size fixed at start") {
   const ssr::config::Limits running;
   ssr::config::Limits next = running;
   CHECK(ssr::router::CheckReloadLimits(running, next).ok());
   next.max_sessions_per_tenant = 512;  // read per new session: a reload applies it
+  next.max_embryonic_per_source = 8;   // set on each table by Pipeline::Reload (Retune)
+  next.max_embryonic_per_tenant = 100;
+  next.embryonic_pressure_percent = 50;
+  next.tcp_embryonic_under_pressure_seconds = 2;
   CHECK(ssr::router::CheckReloadLimits(running, next).ok());
 
   next.max_sessions = 1024;
@@ -376,7 +381,7 @@ TEST_CASE("A reload may change limits.max_sessions_per_tenant but no limit fixed
   st = ssr::router::CheckReloadLimits(running, next);
   CHECK_THAT(std::string(st.message()), Catch::Contains("limits.ip_reassembly_slots: 64 -> 8"));
   next = running;
-  next.max_embryonic_per_source = 8;
+  next.ip_reassembly_timeout_ms = 1000;
   st = ssr::router::CheckReloadLimits(running, next);
-  CHECK_THAT(std::string(st.message()), Catch::Contains("limits.max_embryonic_per_source: 0 -> 8"));
+  CHECK_THAT(std::string(st.message()), Catch::Contains("limits.ip_reassembly_timeout_ms: "));
 }

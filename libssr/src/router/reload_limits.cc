@@ -14,11 +14,6 @@ absl::Status CheckReloadLimits(const config::Limits& running, const config::Limi
   };
   static constexpr Field kFixed[] = {
       {"max_sessions", &config::Limits::max_sessions},
-      {"max_embryonic_per_source", &config::Limits::max_embryonic_per_source},
-      {"max_embryonic_per_tenant", &config::Limits::max_embryonic_per_tenant},
-      {"embryonic_pressure_percent", &config::Limits::embryonic_pressure_percent},
-      {"tcp_embryonic_under_pressure_seconds",
-       &config::Limits::tcp_embryonic_under_pressure_seconds},
       {"ip_reassembly_slots", &config::Limits::ip_reassembly_slots},
       {"ip_reassembly_timeout_ms", &config::Limits::ip_reassembly_timeout_ms},
   };
@@ -28,7 +23,7 @@ absl::Status CheckReloadLimits(const config::Limits& running, const config::Limi
         "limits.", f.name, ": ", running.*f.member, " -> ", next.*f.member,
         ": the session tables, the router-wide session budget and the reassembly pools are "
         "sized when the router starts; restart the router to change it (a reload applies "
-        "limits.max_sessions_per_tenant only)"));
+        "max_sessions_per_tenant, the embryonic caps and the pressure knobs)"));
   }
   return absl::OkStatus();
 }
