@@ -81,6 +81,7 @@
 #include "io/umem.h"
 #include "io/xsk_port.h"
 #include "packet/builder.h"
+#include "ssr/router.h"
 #include "generator.h"
 #include "pktgen_core.h"
 #include "probe.h"
@@ -993,19 +994,21 @@ int CmdRelay(int argc, char** argv) {
   return 0;
 }
 
-constexpr uint64_t kFwdYieldNs = 2'000'000;
-
 int CmdFwd(int argc, char** argv) {
   HelpIfAsked(argc, argv);
   std::string netns, in_if, out_if, mode = "native";
   packet::MacAddress dst{}, src{};
   bool have_dst = false, have_src = false, wakeup = true;
-  uint32_t batch = 64;
-  uint64_t idle_yield_ns = kFwdYieldNs;
   // ssr-router's defaults (RouterOptions), so the raw forwarder compares like for like.
-  io::UmemOptions uo{.frame_count = 32768, .frame_size = 4096, .fill_ring_size = 8192,
-                     .completion_ring_size = 8192};
-  uint32_t rx_ring = 8192;
+  const RouterOptions router_defaults;
+  uint64_t idle_yield_ns = static_cast<uint64_t>(
+      std::chrono::nanoseconds(router_defaults.idle_yield).count());
+  io::UmemOptions uo{.frame_count = router_defaults.frames_per_worker,
+                     .frame_size = 4096,
+                     .fill_ring_size = router_defaults.fill_ring_size,
+                     .completion_ring_size = router_defaults.fill_ring_size};
+  uint32_t rx_ring = router_defaults.rx_ring_size;
+  uint32_t batch = router_defaults.rx_batch;
   // A whole number for --frames / --fill-ring / --rx-ring (their ranges are checked by the Umem
   // and the socket, which name the option).
   auto count = [](const std::string& flag, const std::string& v) {
