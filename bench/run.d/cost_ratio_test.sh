@@ -13,16 +13,23 @@ rm -rf "$work"
 mkdir -p "$work"
 fail() { echo "FAIL: $*"; exit 1; }
 
+# summarize_case NAME: runs summarize.py on $work/NAME, whose results.tsv / cost.tsv /
+# bpfcost.tsv the caller wrote; fails the test when it fails.
+summarize_case() {
+	local out=$work/$1
+	printf 'command: test\ndate: test\n' > "$out/run-info.txt"
+	python3 "$summarize" "$out" "test" > "$out/stdout" 2>&1 || { cat "$out/stdout"; fail "summarize.py failed ($1)"; }
+}
+
 # cost.tsv: scen size ns busy% offered_Mpps rx_Mpps loss% note runs generator
 run_case() { # NAME, then the cost.tsv rows on stdin; prints the summary's cost ratio lines
 	local out=$work/$1
 	mkdir -p "$out"
-	printf 'command: test\ndate: test\n' > "$out/run-info.txt"
 	: > "$out/results.tsv"
 	cat > "$out/cost.tsv"
 	# scen, XDP program ns/run, runs, NAPI kthread ns per run
 	printf 'xdp_drop\t24.4\t3000000\t120.0\ngate_drop\t68.5\t3000000\t130.0\n' > "$out/bpfcost.tsv"
-	python3 "$summarize" "$out" "test" > "$out/stdout" 2>&1 || { cat "$out/stdout"; fail "summarize.py failed ($1)"; }
+	summarize_case "$1"
 	grep '^| gate drop of non-members vs raw XDP_DROP | ns of' "$out/summary.md" ||
 		fail "no gate cost ratio line ($1)"
 }
@@ -69,13 +76,12 @@ grep -q 'XDP_DROP 120.0 ns, gate non-member drop 130.0 ns: gate drop vs raw XDP_
 # ndr pdr note runs). A row without a search is named, not divided.
 out=$work/rate1400
 mkdir -p "$out"
-printf 'command: test\ndate: test\n' > "$out/run-info.txt"
 cat > "$out/results.tsv" <<EOF2
 ssr_hmac${T}1400${T}0.3218${T}1.4272${T}77.451${T}${T}${T}0.3000${T}0.3300${T}hmac${T}0.3218
 ssr_cbc${T}1400${T}0.3520${T}1.5292${T}76.979${T}${T}${T}0.2800${T}0.3135${T}cbc${T}0.3520
 ssr_gcm_enc${T}1400${T}0.2778${T}1.4731${T}81.140${T}${T}${T}${T}${T}gcm${T}0.2778
 EOF2
-python3 "$summarize" "$out" "test" > "$out/stdout" 2>&1 || { cat "$out/stdout"; fail "summarize.py failed (rate1400)"; }
+summarize_case rate1400
 line=$(grep '^| encrypted SVR (default policy: AES-256-CBC + HMAC) vs SVR+HMAC only | ssr_cbc 1400 B' "$out/summary.md") ||
 	fail "no encrypted ÷ HMAC-only rate ratio line"
 echo "$line"
