@@ -84,6 +84,30 @@ struct GateContents {
   const GateInterface* FindInterface(std::string_view name) const;
 };
 
+// The walk both families' source and local summaries are filled from (v4_summary.h,
+// v6_summary.h): for the entries of `family` (SSR_GATE_FAMILY_*), source(addr, length) for every
+// tenant and service prefix (length without the scope bits) and every peer address (the whole
+// address), and local(addr) for every own address. Peers share the sources summary: ssr_peers is
+// consulted on WAN interfaces only, the other entries on LAN ones, and a bit set for the other
+// side only costs an exact lookup.
+template <typename Source, typename Local>
+void ForEachSummaryEntry(const GateContents& contents, uint8_t family, Source&& source,
+                         Local&& local) {
+  const uint32_t whole = family == SSR_GATE_FAMILY_IPV4 ? 32 : 128;
+  for (const auto& e : contents.tenants) {
+    if (e.key.family == family) source(e.key.addr, e.key.prefixlen - SSR_GATE_TENANT_SCOPE_BITS);
+  }
+  for (const auto& e : contents.services) {
+    if (e.key.family == family) source(e.key.addr, e.key.prefixlen - SSR_GATE_SERVICE_SCOPE_BITS);
+  }
+  for (const auto& e : contents.peers) {
+    if (e.key.family == family) source(e.key.addr, whole);
+  }
+  for (const auto& e : contents.locals) {
+    if (e.key.family == family) local(e.key.addr);
+  }
+}
+
 // Lowers `policy` (and its router's interfaces, addresses and peers) into gate map contents.
 // Errors: ResourceExhausted when a capacity of bpf_shared.h is exceeded (the message names the
 // item and the limit), InvalidArgument when two peers of one WAN interface share an address with

@@ -45,24 +45,12 @@ void FillV4Summaries(const GateContents& contents, std::span<uint64_t> sources,
                      std::span<uint64_t> locals) {
   std::fill(sources.begin(), sources.end(), 0);
   std::fill(locals.begin(), locals.end(), 0);
-  for (const auto& e : contents.tenants) {
-    if (e.key.family != SSR_GATE_FAMILY_IPV4) continue;
-    MarkV4Prefix(sources, HostOrder(e.key.addr), e.key.prefixlen - SSR_GATE_TENANT_SCOPE_BITS);
-  }
-  for (const auto& e : contents.services) {
-    if (e.key.family != SSR_GATE_FAMILY_IPV4) continue;
-    MarkV4Prefix(sources, HostOrder(e.key.addr), e.key.prefixlen - SSR_GATE_SERVICE_SCOPE_BITS);
-  }
-  // Peers share the sources summary (ssr_peers is consulted on WAN interfaces only, the other
-  // entries on LAN ones; a bit set for the other side only costs an exact lookup).
-  for (const auto& e : contents.peers) {
-    if (e.key.family != SSR_GATE_FAMILY_IPV4) continue;
-    MarkV4Prefix(sources, HostOrder(e.key.addr), 32);
-  }
-  for (const auto& e : contents.locals) {
-    if (e.key.family != SSR_GATE_FAMILY_IPV4) continue;
-    MarkV4Prefix(locals, HostOrder(e.key.addr), 32);
-  }
+  ForEachSummaryEntry(
+      contents, SSR_GATE_FAMILY_IPV4,
+      [&](const uint8_t* addr, uint32_t length) {
+        MarkV4Prefix(sources, HostOrder(addr), length);
+      },
+      [&](const uint8_t* addr) { MarkV4Prefix(locals, HostOrder(addr), 32); });
 }
 
 V4Summaries BuildV4Summaries(const GateContents& contents) {

@@ -53,22 +53,10 @@ void FillV6Summaries(const GateContents& contents, std::span<uint64_t> sources,
                      std::span<uint64_t> locals) {
   std::fill(sources.begin(), sources.end(), 0);
   std::fill(locals.begin(), locals.end(), 0);
-  for (const auto& e : contents.tenants) {
-    if (e.key.family != SSR_GATE_FAMILY_IPV6) continue;
-    MarkV6SourcePrefix(sources, e.key.addr, e.key.prefixlen - SSR_GATE_TENANT_SCOPE_BITS);
-  }
-  for (const auto& e : contents.services) {
-    if (e.key.family != SSR_GATE_FAMILY_IPV6) continue;
-    MarkV6SourcePrefix(sources, e.key.addr, e.key.prefixlen - SSR_GATE_SERVICE_SCOPE_BITS);
-  }
-  for (const auto& e : contents.peers) {
-    if (e.key.family != SSR_GATE_FAMILY_IPV6) continue;
-    MarkV6SourcePrefix(sources, e.key.addr, 128);
-  }
-  for (const auto& e : contents.locals) {
-    if (e.key.family != SSR_GATE_FAMILY_IPV6) continue;
-    MarkV6Address(locals, e.key.addr);
-  }
+  ForEachSummaryEntry(
+      contents, SSR_GATE_FAMILY_IPV6,
+      [&](const uint8_t* addr, uint32_t length) { MarkV6SourcePrefix(sources, addr, length); },
+      [&](const uint8_t* addr) { MarkV6Address(locals, addr); });
 }
 
 V6Summaries BuildV6Summaries(const GateContents& contents) {
